@@ -1,0 +1,70 @@
+import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
+import { ServiceError } from '../errors.js';
+import { EXPIRING_WINDOW } from '../services/certificates.js';
+import type { CertificateQuery } from '../store/types.js';
+import { presentListItem } from './present.js';
+import type { ActionHandler } from './types.js';
+
+export const MAX_LIMIT = 1000;
+
+export function pageParams(offset: number | undefined, limit: number | undefined, def: number) {
+  const o = offset ?? 0;
+  const l = limit ?? def;
+  if (!Number.isInteger(o) || o < 0) throw new ServiceError('InvalidParameterValue', 'Offset must be a non-negative integer.');
+  if (!Number.isInteger(l) || l < 0) throw new ServiceError('InvalidParameterValue', 'Limit must be a non-negative integer.');
+  // The spec: "values exceeding 1000 will be treated as 1000".
+  return { offset: o, limit: Math.min(l === 0 ? def : l, MAX_LIMIT) };
+}
+
+function flag(name: string, v: number | undefined): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 0 && v !== 1) throw new ServiceError('InvalidParameterValue', `${name} must be 0 or 1.`);
+  return v === 1;
+}
+
+export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, M.DescribeCertificatesResponse> = async (ctx, p) => {
+  const now = ctx.services.clock();
+  const q: Omit<CertificateQuery, 'accountUin'> = { ...pageParams(p.Offset, p.Limit, 10) };
+  if (p.SearchKey) q.searchKey = p.SearchKey;
+  if (p.CertificateType) {
+    const t = p.CertificateType.toUpperCase();
+    if (t !== 'SVR' && t !== 'CA') throw new ServiceError('InvalidParameterValue', 'CertificateType must be CA or SVR.');
+    q.certificateType = t;
+  }
+  if (p.ProjectId !== undefined) q.projectId = p.ProjectId;
+  if (p.ExpirationSort) {
+    const s = p.ExpirationSort.toUpperCase();
+    if (s !== 'ASC' && s !== 'DESC') throw new ServiceError('InvalidParameterValue', 'ExpirationSort must be ASC or DESC.');
+    q.expirationSort = s;
+  }
+  if (p.CertificateStatus?.length) {
+    if (p.CertificateStatus.some((s) => !Number.isInteger(s) || s < 0 || s > 14)) {
+      throw new ServiceError('InvalidParameterValue', 'CertificateStatus values must be status codes from 0 to 14.');
+    }
+    q.statuses = p.CertificateStatus.map(Number);
+  }
+  const deployable = flag('Deployable', p.Deployable);
+  if (deployable !== undefined) q.deployable = deployable;
+  if (flag('Upload', p.Upload)) q.source = 'upload';
+  if (p.FilterSource) {
+    if (p.FilterSource !== 'upload' && p.FilterSource !== 'buy') throw new ServiceError('InvalidParameterValue', 'FilterSource must be upload or buy.');
+    q.source = p.FilterSource;
+  }
+  const sm = flag('IsSM', p.IsSM);
+  if (sm !== undefined) q.isSm = sm;
+  if (flag('FilterExpiring', p.FilterExpiring)) q.expiring = { now, until: now + EXPIRING_WINDOW };
+  if (flag('IsPendingIssue', p.IsPendingIssue)) q.pendingIssue = true;
+  flag('Renew', p.Renew);
+  flag('Hostable', p.Hostable);
+  if (p.Tags?.length) q.tags = p.Tags.map((t) => ({ key: t.TagKey, value: t.TagValue }));
+  if (p.CertIds?.length) q.certIds = p.CertIds;
+  const { total, items } = await ctx.services.certificates.list(q, ctx.caller);
+  const projects = new Map<number, Awaited<ReturnType<typeof ctx.services.certificates.project>>>();
+  for (const id of new Set(items.map((c) => c.projectId))) {
+    projects.set(id, await ctx.services.certificates.project(ctx.caller.accountUin, id));
+  }
+  return {
+    TotalCount: total,
+    Certificates: items.map((c) => presentListItem(c, projects.get(c.projectId) ?? null, now)),
+  };
+};

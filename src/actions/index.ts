@@ -1,0 +1,20 @@
+// The action table: every action certport serves, by its spec name.
+import { DescribeCertificate, DescribeCertificateDetail } from './describe-certificate.js';
+import { DescribeCertificateOperateLogs } from './describe-certificate-operate-logs.js';
+import { DescribeCertificates } from './describe-certificates.js';
+import { DeleteCertificate, ModifyCertificateAlias, ModifyCertificateProject } from './modify-certificate.js';
+import type { ActionHandler } from './types.js';
+import { UploadCertificate } from './upload-certificate.js';
+
+export const actions: Record<string, ActionHandler> = {
+  UploadCertificate,
+  DescribeCertificates,
+  DescribeCertificate,
+  DescribeCertificateDetail,
+  ModifyCertificateAlias,
+  ModifyCertificateProject,
+  DeleteCertificate,
+  DescribeCertificateOperateLogs,
+};
+
+export type { ActionContext, ActionHandler, Services } from './types.js';

@@ -1,0 +1,182 @@
+// Shapes stored certificates into the spec's data types. Field types follow the SDK models
+// (FACTS.md: Go clients fail on one wrong JSON type): ProjectId/OwnerUin/ValidityPeriod are
+// strings, ProjectInfo.OwnerUin a number, arrays are never null.
+import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
+import { parseCertificateChain } from '../pki/certificate.js';
+import { EXPIRING_WINDOW } from '../services/certificates.js';
+import type { CertificateRecord, ProjectRecord } from '../store/types.js';
+
+/** `YYYY-MM-DD HH:mm:ss` (UTC), the spec's time format. */
+export function formatTime(ms: number | null | undefined): string | null {
+  if (ms === null || ms === undefined) return null;
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** Accepts `YYYY-MM-DD HH:mm:ss` or `YYYY-MM-DD` (UTC); null if malformed. */
+export function parseTime(s: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(s.trim());
+  if (!m) return null;
+  const t = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+  return Number.isNaN(t) ? null : t;
+}
+
+/** The spec's CertificateStatus codes. */
+export const STATUS_NAMES: Record<number, string> = {
+  0: 'Under review', 1: 'Certificate issued', 2: 'Review failed', 3: 'Expired', 4: 'DNS record added',
+  5: 'Enterprise certificate, pending submission', 6: 'Order cancellation in progress', 7: 'Canceled',
+  8: 'Documents submitted, pending upload of confirmation letter', 9: 'Certificate revocation in progress',
+  10: 'Revoked', 11: 'Reissue in progress', 12: 'Pending upload of revocation confirmation letter',
+};
+
+/** An issued certificate past its end date reads as expired (3). */
+export function effectiveStatus(c: CertificateRecord, now: number): number {
+  return c.status === 1 && c.notAfter < now ? 3 : c.status;
+}
+
+export function isDeployable(c: CertificateRecord, now: number): boolean {
+  return c.certificateType === 'SVR' && c.privateKeySealed !== null && effectiveStatus(c, now) === 1;
+}
+
+export function projectInfo(c: CertificateRecord, p: ProjectRecord | null): M.ProjectInfo {
+  const owner = Number(c.accountUin);
+  return {
+    ProjectName: p?.name ?? (c.projectId === 0 ? 'Default Project' : `Project ${c.projectId}`),
+    ProjectCreatorUin: owner,
+    ProjectCreateTime: formatTime(p?.createdAt ?? c.createdAt)!,
+    ProjectResume: p?.name ?? '',
+    OwnerUin: owner,
+    ProjectId: String(c.projectId),
+  };
+}
+
+function extra(c: CertificateRecord): M.CertificateExtra {
+  return {
+    DomainNumber: String(c.sans.length || 1),
+    OriginCertificateId: null as unknown as string,
+    ReplacedBy: null as unknown as string,
+    ReplacedFor: null as unknown as string,
+    RenewOrder: null as unknown as string,
+    SMCert: c.isSm ? 1 : 0,
+    CompanyType: 0,
+  };
+}
+
+/** Nothing downloads until DownloadCertificate exists; then this tells what each can produce. */
+export function supportDownloadType(_c: CertificateRecord): M.SupportDownloadType {
+  return { NGINX: false, APACHE: false, TOMCAT: false, IIS: false, JKS: false, OTHER: false, ROOT: false };
+}
+
+const tags = (c: CertificateRecord): M.Tags[] => c.tags.map((t) => ({ TagKey: t.key, TagValue: t.value }));
+
+/** Fields shared by `Certificates`, `DescribeCertificate` and `DescribeCertificateDetail`. */
+function common(c: CertificateRecord, now: number) {
+  const status = effectiveStatus(c, now);
+  const issued = status === 1 || status === 3;
+  return {
+    OwnerUin: c.accountUin,
+    ProjectId: String(c.projectId),
+    From: c.source,
+    CertificateType: c.certificateType,
+    PackageType: c.packageType,
+    ProductZhName: c.productZhName,
+    Domain: c.domain,
+    Alias: c.alias,
+    Status: status,
+    StatusMsg: c.statusMsg,
+    VerifyType: c.verifyType,
+    VulnerabilityStatus: 'INACTIVE',
+    CertBeginTime: issued ? formatTime(c.notBefore)! : '',
+    CertEndTime: issued ? formatTime(c.notAfter)! : '',
+    ValidityPeriod: c.validityPeriod,
+    InsertTime: formatTime(c.createdAt)!,
+    CertificateId: c.id,
+    CertificateExtra: extra(c),
+    SubjectAltName: [...c.sans],
+    StatusName: STATUS_NAMES[status] ?? String(status),
+    IsVip: false,
+    IsWildcard: c.isWildcard,
+    IsDv: c.isDv,
+    IsVulnerability: false,
+    RenewAble: false,
+    Deployable: isDeployable(c, now),
+    Tags: tags(c),
+    CAEncryptAlgorithms: (c.caInfo ?? []).map((i) => i.encryptAlgorithm),
+    CACommonNames: (c.caInfo ?? []).map((i) => i.commonName),
+    CAEndTimes: (c.caInfo ?? []).map((i) => formatTime(i.notAfter)!),
+  };
+}
+
+export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, now: number): M.Certificates {
+  const status = effectiveStatus(c, now);
+  return {
+    ...common(c, now),
+    PackageTypeName: c.packageType ?? '',
+    ProjectInfo: projectInfo(c, p),
+    BoundResource: [],
+    IsIgnore: false,
+    IsSM: c.isSm,
+    EncryptAlgorithm: c.encryptAlgorithm,
+    AutoRenewFlag: 0,
+    HostingStatus: null as unknown as number,
+    HasRenewOrder: '',
+    ReplaceOriCertIsDelete: false,
+    IsExpiring: status === 1 && c.notAfter - now <= EXPIRING_WINDOW,
+    DVAuthDeadline: null as unknown as string,
+    ValidationPassedTime: null as unknown as string,
+    CertSANs: [...c.sans],
+    AwaitingValidationMsg: null as unknown as string,
+    AllowDownload: Object.values(supportDownloadType(c)).some(Boolean),
+    IsDNSPODResolve: false,
+    IsPackage: false,
+    KeyPasswordCustomFlag: false,
+    SupportDownloadType: supportDownloadType(c),
+  } as M.Certificates;
+}
+
+export function presentCertificate(c: CertificateRecord, now: number): Omit<M.DescribeCertificateResponse, 'RequestId'> {
+  return {
+    ...common(c, now),
+    OrderId: null as unknown as string,
+    DvAuthDetail: null as unknown as M.DvAuthDetail,
+    VulnerabilityReport: null as unknown as string,
+    PackageTypeName: c.packageType ?? '',
+    SubmittedData: null as unknown as M.SubmittedData,
+    DvRevokeAuthDetail: [],
+  } as Omit<M.DescribeCertificateResponse, 'RequestId'>;
+}
+
+/** The top of the uploaded chain when it is a self-signed root, for `RootCert.Standard`. */
+function rootOf(c: CertificateRecord): string | null {
+  try {
+    const { chain } = parseCertificateChain(c.certPem);
+    const top = chain[chain.length - 1];
+    return top && top.subject === top.issuer ? top.pem : null;
+  } catch {
+    return null;
+  }
+}
+
+export function presentDetail(c: CertificateRecord, privateKey: string | null, now: number): Omit<M.DescribeCertificateDetailResponse, 'RequestId'> {
+  return {
+    ...common(c, now),
+    OrderId: null as unknown as string,
+    CertificatePrivateKey: privateKey as string,
+    CertificatePublicKey: c.certPem,
+    DvAuthDetail: null as unknown as M.DvAuthDetail,
+    VulnerabilityReport: null as unknown as string,
+    TypeName: c.productZhName,
+    SubmittedData: null as unknown as M.SubmittedData,
+    RootCert: { Sign: null as unknown as string, Encrypt: null as unknown as string, Standard: rootOf(c) as string },
+    EncryptCert: null as unknown as string,
+    EncryptPrivateKey: null as unknown as string,
+    CertFingerprint: c.fingerprintSha1,
+    EncryptCertFingerprint: null as unknown as string,
+    EncryptAlgorithm: c.encryptAlgorithm,
+    DvRevokeAuthDetail: [],
+    CertChainInfo: null as unknown as M.CertBasicInfo[],
+    DomainType: c.isWildcard ? 2 : c.sans.length > 1 ? 1 : 0,
+    CertType: c.certificateType,
+    UseCrossSignRoot: false,
+    HostingStatus: null as unknown as number,
+  } as Omit<M.DescribeCertificateDetailResponse, 'RequestId'>;
+}

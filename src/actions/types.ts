@@ -1,0 +1,20 @@
+// What every action handler gets: the authenticated caller and the services. Handlers check
+// their parameters, call services, and shape the response exactly as the spec's data types.
+import type { AccountService } from '../services/accounts.js';
+import type { CertificateService } from '../services/certificates.js';
+import type { Caller, Clock } from '../services/context.js';
+
+export interface Services {
+  accounts: AccountService;
+  certificates: CertificateService;
+  clock: Clock;
+}
+
+export interface ActionContext {
+  caller: Caller;
+  services: Services;
+  requestId: string;
+}
+
+/** Params arrive already checked against the SDK's `<Action>Request` model. */
+export type ActionHandler<Req = any, Res = object> = (ctx: ActionContext, params: Req) => Promise<Omit<Res, 'RequestId'>>;

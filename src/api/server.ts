@@ -1,0 +1,253 @@
+// The wire: one endpoint `/` speaking the SSL Certificates API (spec "Making API Requests").
+// It authenticates, routes to an action, and wraps every outcome in the spec's envelope,
+// always with HTTP 200 (the official SDK drops the error code on any other status).
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { actions, type Services } from '../actions/index.js';
+import { ServiceError, isServiceError } from '../errors.js';
+import type { Caller } from '../services/context.js';
+import type { RateLimit, ReplayGuard } from './guards.js';
+import { checkParams, unflatten } from './params.js';
+import {
+  checkTimestamp, header, parseTc3Authorization, utcDate, verifyTc3, verifyV1, type V1Method,
+} from './signature.js';
+
+export const API_VERSION = '2019-12-05';
+/** The spec's request size limits. */
+export const LIMITS = { get: 32 * 1024, v1Post: 1024 * 1024, tc3Post: 10 * 1024 * 1024 };
+
+/** Parameters common to every v1 request (spec "Common parameters for Signature Algorithm v1"). */
+const V1_COMMON = new Set(['Action', 'Region', 'Timestamp', 'Nonce', 'SecretId', 'Signature', 'SignatureMethod', 'Version', 'Token', 'Language', 'RequestClient']);
+
+export interface ApiOptions {
+  services: Services;
+  rateLimit: RateLimit;
+  replay: ReplayGuard;
+  /** Readiness for /healthz. */
+  ready: () => Promise<void>;
+  logLevel?: string;
+  /** Extra routes (e.g. the legacy API) registered on the same server. */
+  plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
+}
+
+interface Incoming {
+  action: string | undefined;
+  version: string | undefined;
+  params: Record<string, unknown>;
+  caller: Caller;
+  /** Set for v1 requests: the replay key reserved for this request. */
+  replayKey?: string;
+}
+
+export function send(reply: FastifyReply, requestId: string, body: Record<string, unknown>): FastifyReply {
+  // A Buffer keeps Content-Type exactly `application/json`: with a charset the Python SDK and
+  // tccli read an error as a success (FACTS.md).
+  return reply
+    .code(200)
+    .header('content-type', 'application/json')
+    .send(Buffer.from(JSON.stringify({ Response: { ...body, RequestId: requestId } })));
+}
+
+export function errorBody(code: string, message: string) {
+  return { Error: { Code: code, Message: message } };
+}
+
+function rawQueryOf(url: string): string {
+  const i = url.indexOf('?');
+  return i < 0 ? '' : url.slice(i + 1);
+}
+
+function pathOf(url: string): string {
+  const i = url.indexOf('?');
+  return i < 0 ? url : url.slice(0, i);
+}
+
+function formPairs(text: string): [string, string][] {
+  return [...new URLSearchParams(text)];
+}
+
+function contentType(req: FastifyRequest): string {
+  return (header(req.headers, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: opts.logLevel ?? 'info',
+      // Never log credentials or bodies (bodies carry private keys).
+      redact: ['req.headers.authorization', 'req.headers["x-tc-token"]'],
+      serializers: {
+        req: (r: FastifyRequest) => ({ method: r.method, url: pathOf(r.url), remoteAddress: r.ip }),
+      },
+    },
+    bodyLimit: LIMITS.tc3Post + 1024,
+    // GET requests may carry up to 32 KB of query: Node's default header limit is 16 KB.
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+      createServer({ maxHeaderSize: 64 * 1024 }, handler),
+    genReqId: () => randomUUID(),
+  });
+
+  app.removeAllContentTypeParsers();
+  // Raw bytes: the TC3 signature covers the body exactly as sent (FACTS.md).
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return send(reply, req.id, errorBody('RequestSizeLimitExceeded', `The request body exceeds ${LIMITS.tc3Post} bytes.`));
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return send(reply, req.id, errorBody('InvalidParameter', `The request could not be read: ${err.message}`));
+    }
+    req.log.error({ err }, 'unhandled error');
+    return send(reply, req.id, errorBody('InternalError', 'An internal error occurred. Quote the RequestId when reporting it.'));
+  });
+
+  app.get('/healthz', async (_req, reply) => {
+    try {
+      await opts.ready();
+      return reply.code(200).header('content-type', 'application/json').send(Buffer.from('{"status":"ok"}'));
+    } catch {
+      return reply.code(503).header('content-type', 'application/json').send(Buffer.from('{"status":"unavailable"}'));
+    }
+  });
+
+  app.route({
+    method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+    url: '/',
+    handler: (req, reply) => handle(req, reply),
+  });
+
+  async function handle(req: FastifyRequest, reply: FastifyReply) {
+    const trace = header(req.headers, 'x-tc-traceid');
+    if (trace) reply.header('X-TC-TraceId', trace);
+    let incoming: Incoming | undefined;
+    let executed = false;
+    try {
+      if (req.method !== 'GET' && req.method !== 'POST') {
+        throw new ServiceError('UnsupportedProtocol', `HTTP method ${req.method} is not supported; use GET or POST.`);
+      }
+      incoming = await authenticate(req);
+      const action = incoming.action!;
+      const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
+      if (!handler) throw new ServiceError('InvalidAction', `The action ${JSON.stringify(action)} does not exist.`);
+      if (incoming.version !== API_VERSION) {
+        throw new ServiceError('NoSuchVersion', `The version ${JSON.stringify(incoming.version ?? '')} does not exist; this API is ${API_VERSION}.`);
+      }
+      if (!(await opts.rateLimit.take(incoming.caller.accountUin, action))) {
+        throw new ServiceError('RequestLimitExceeded', `Too many ${action} requests: the limit is per second per account.`);
+      }
+      const params = checkParams(action, incoming.params);
+      executed = true;
+      const result = await handler({ caller: incoming.caller, services: opts.services, requestId: req.id }, params);
+      req.log.info({ action, account: incoming.caller.accountUin }, 'ok');
+      return send(reply, req.id, result as Record<string, unknown>);
+    } catch (e) {
+      if (incoming?.replayKey && !executed) await opts.replay.release(incoming.replayKey).catch(() => {});
+      if (isServiceError(e)) {
+        req.log.info({ action: incoming?.action, code: e.code }, 'refused');
+        return send(reply, req.id, errorBody(e.code, e.message));
+      }
+      req.log.error({ err: e, action: incoming?.action }, 'action failed');
+      return send(reply, req.id, errorBody('InternalError', 'An internal error occurred. Quote the RequestId when reporting it.'));
+    }
+  }
+
+  async function authenticate(req: FastifyRequest): Promise<Incoming> {
+    const url = req.url;
+    if (req.method === 'GET' && Buffer.byteLength(url) > LIMITS.get) {
+      throw new ServiceError('RequestSizeLimitExceeded', `A GET request may carry at most ${LIMITS.get} bytes.`);
+    }
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const authorization = header(req.headers, 'authorization');
+    if (authorization && authorization.trim() !== '') {
+      return authenticateTc3(req, authorization, body);
+    }
+    return authenticateV1(req, body);
+  }
+
+  async function authenticateTc3(req: FastifyRequest, authorization: string, body: Buffer): Promise<Incoming> {
+    const auth = parseTc3Authorization(authorization);
+    const action = header(req.headers, 'x-tc-action');
+    if (!action) throw new ServiceError('MissingParameter', 'The request is missing the required header `X-TC-Action`.');
+    const version = header(req.headers, 'x-tc-version');
+    if (!version) throw new ServiceError('MissingParameter', 'The request is missing the required header `X-TC-Version`.');
+    const timestamp = header(req.headers, 'x-tc-timestamp');
+    const ts = checkTimestamp(timestamp, opts.services.clock());
+    if (auth.date !== utcDate(ts)) {
+      throw new ServiceError('AuthFailure.SignatureFailure',
+        `The credential scope date ${auth.date} is not the UTC date of X-TC-Timestamp (${utcDate(ts)}).`);
+    }
+    const cred = await opts.services.accounts.credential(auth.secretId);
+    const rawQuery = rawQueryOf(req.url);
+    if (!verifyTc3({ method: req.method, rawQuery, headers: req.headers, body }, auth, timestamp!, cred.secretKey)) {
+      throw new ServiceError('AuthFailure.SignatureFailure', 'The request signature does not match. Check the SecretKey and the signing steps.');
+    }
+    let params: Record<string, unknown>;
+    if (req.method === 'GET') {
+      params = unflatten(formPairs(rawQuery).filter(([k]) => !V1_COMMON.has(k)));
+    } else {
+      const type = contentType(req);
+      if (type !== 'application/json') {
+        throw new ServiceError('InvalidParameter', `Content-Type ${JSON.stringify(type)} is not supported for TC3 POST requests; send application/json.`);
+      }
+      const text = body.toString('utf8').trim();
+      if (text === '') params = {};
+      else {
+        try {
+          params = JSON.parse(text) as Record<string, unknown>;
+        } catch (e) {
+          throw new ServiceError('InvalidParameter', `The request body is not valid JSON: ${(e as Error).message}`);
+        }
+      }
+    }
+    return { action, version, params, caller: { accountUin: cred.accountUin, userUin: cred.userUin } };
+  }
+
+  async function authenticateV1(req: FastifyRequest, body: Buffer): Promise<Incoming> {
+    let pairs: [string, string][];
+    if (req.method === 'GET') {
+      pairs = formPairs(rawQueryOf(req.url));
+    } else {
+      if (body.length > LIMITS.v1Post) {
+        throw new ServiceError('RequestSizeLimitExceeded', `A v1-signed POST request may carry at most ${LIMITS.v1Post} bytes.`);
+      }
+      const type = contentType(req);
+      if (type !== 'application/x-www-form-urlencoded') {
+        throw new ServiceError('AuthFailure.InvalidAuthorization',
+          'The request is not signed: send a TC3-HMAC-SHA256 Authorization header, or v1 parameters as application/x-www-form-urlencoded.');
+      }
+      pairs = formPairs(body.toString('utf8'));
+    }
+    const get = (k: string) => pairs.find(([n]) => n === k)?.[1];
+    const action = get('Action');
+    const signature = get('Signature');
+    const secretId = get('SecretId');
+    if (!signature && !secretId) {
+      throw new ServiceError('AuthFailure.InvalidAuthorization',
+        'The request is not signed: send a TC3-HMAC-SHA256 Authorization header or the v1 SecretId, Timestamp, Nonce and Signature parameters.');
+    }
+    for (const name of ['Action', 'SecretId', 'Timestamp', 'Nonce', 'Signature']) {
+      if (!get(name)) throw new ServiceError('MissingParameter', `The request is missing the required parameter \`${name}\`.`);
+    }
+    const method = (get('SignatureMethod') || 'HmacSHA1') as V1Method;
+    if (method !== 'HmacSHA1' && method !== 'HmacSHA256') {
+      throw new ServiceError('InvalidParameterValue', 'SignatureMethod must be HmacSHA1 or HmacSHA256.');
+    }
+    const timestamp = get('Timestamp')!;
+    checkTimestamp(timestamp, opts.services.clock());
+    const cred = await opts.services.accounts.credential(secretId!);
+    if (!verifyV1(req.method, header(req.headers, 'host') ?? '', pathOf(req.url), pairs, signature!, method, cred.secretKey)) {
+      throw new ServiceError('AuthFailure.SignatureFailure', 'The request signature does not match. Check the SecretKey and the signing steps.');
+    }
+    const replayKey = [secretId, timestamp, get('Nonce'), signature].join('|');
+    if (!(await opts.replay.reserve(replayKey))) {
+      throw new ServiceError('AuthFailure.SignatureFailure', 'This signed request was already received (same Nonce, Timestamp and Signature); sign each request anew.');
+    }
+    const params = unflatten(pairs.filter(([k]) => !V1_COMMON.has(k)));
+    return { action, version: get('Version'), params, caller: { accountUin: cred.accountUin, userUin: cred.userUin }, replayKey };
+  }
+
+  for (const plugin of opts.plugins ?? []) await plugin(app);
+  return app;
+}

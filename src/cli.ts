@@ -1,0 +1,98 @@
+// `certport` command line: serve, and account/key administration on the same configuration.
+import { ConfigError, loadConfig } from './config/config.js';
+import { isServiceError } from './errors.js';
+import { openCore, startService } from './main.js';
+
+const USAGE = `usage: certport <command>
+  serve                                   start the API server (CERTPORT_* environment)
+  account create [--name N] [--json]      create an account with its first API key
+  account list [--json]                   list accounts
+  user create --account UIN [--name N] [--json]   create a sub-user (SubAccountUin)
+  key create --account UIN [--user UIN] [--json]  create an API key (at most 2 per user)
+  key list --account UIN [--json]         list API keys (SecretKeys are never shown)
+  key disable|enable|delete SECRET_ID     change a key`;
+
+function flags(args: string[]) {
+  const out: Record<string, string | true> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('--')) {
+      const next = args[i + 1];
+      if (next !== undefined && !next.startsWith('--') && a !== '--json') { out[a.slice(2)] = next; i++; } else out[a.slice(2)] = true;
+    } else rest.push(a);
+  }
+  return { f: out, rest };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, sub, ...more] = argv;
+  if (!cmd || cmd === 'help' || cmd === '--help') {
+    console.log(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const config = loadConfig();
+  if (cmd === 'serve') {
+    const svc = await startService(config);
+    const stop = async () => {
+      await svc.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return -1;
+  }
+  const { f, rest } = flags(more);
+  const json = f.json === true;
+  const core = await openCore(config);
+  try {
+    const acc = core.services.accounts;
+    const need = (k: string) => {
+      const v = f[k];
+      if (typeof v !== 'string') throw new Error(`--${k} is required`);
+      return v;
+    };
+    if (cmd === 'account' && sub === 'create') {
+      const c = await acc.createAccount(typeof f.name === 'string' ? f.name : 'account');
+      console.log(json ? JSON.stringify({ Uin: c.accountUin, SecretId: c.secretId, SecretKey: c.secretKey })
+        : `Uin ${c.accountUin}\nSecretId ${c.secretId}\nSecretKey ${c.secretKey}`);
+    } else if (cmd === 'account' && sub === 'list') {
+      const list = await core.store.listAccounts();
+      console.log(json ? JSON.stringify(list.map((a) => ({ Uin: a.uin, Name: a.name, Status: a.status })))
+        : list.map((a) => `${a.uin}\t${a.status}\t${a.name}`).join('\n'));
+    } else if (cmd === 'user' && sub === 'create') {
+      const u = await acc.createSubUser(need('account'), typeof f.name === 'string' ? f.name : 'user');
+      console.log(json ? JSON.stringify({ SubAccountUin: u.uin }) : u.uin);
+    } else if (cmd === 'key' && sub === 'create') {
+      const account = need('account');
+      const c = await acc.createKey(account, typeof f.user === 'string' ? f.user : account);
+      console.log(json ? JSON.stringify({ Uin: c.accountUin, SubAccountUin: c.userUin, SecretId: c.secretId, SecretKey: c.secretKey })
+        : `SecretId ${c.secretId}\nSecretKey ${c.secretKey}`);
+    } else if (cmd === 'key' && sub === 'list') {
+      const keys = await acc.listKeys(need('account'));
+      console.log(json ? JSON.stringify(keys.map((k) => ({ SecretId: k.secretId, Uin: k.accountUin, SubAccountUin: k.userUin, Status: k.status, CreatedAt: new Date(k.createdAt).toISOString() })))
+        : keys.map((k) => `${k.secretId}\t${k.userUin}\t${k.status}`).join('\n'));
+    } else if (cmd === 'key' && (sub === 'disable' || sub === 'enable' || sub === 'delete')) {
+      const id = rest[0];
+      if (!id) throw new Error('a SecretId is required');
+      if (sub === 'delete') await acc.deleteKey(id);
+      else await acc.setKeyStatus(id, sub === 'disable' ? 'disabled' : 'active');
+      if (!json) console.log(`${id} ${sub}d`);
+    } else {
+      console.error(USAGE);
+      return 2;
+    }
+    return 0;
+  } finally {
+    await core.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { if (code >= 0) process.exitCode = code; },
+  (e: unknown) => {
+    if (e instanceof ConfigError || isServiceError(e) || e instanceof Error) console.error(`certport: ${(e as Error).message}`);
+    else console.error('certport: failed', e);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,99 @@
+// Composition root: the only place that picks implementations.
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import type { Services } from './actions/index.js';
+import { createRateLimit, createReplayGuard } from './api/guards.js';
+import { buildApi } from './api/server.js';
+import type { Config } from './config/config.js';
+import { Sealer, loadMasterKey } from './secrets/sealer.js';
+import { AccountService } from './services/accounts.js';
+import { CertificateService } from './services/certificates.js';
+import { systemClock, type Clock } from './services/context.js';
+import { createPgSchema } from './store/db.js';
+import { SqlStore } from './store/store.js';
+
+export interface Core {
+  config: Readonly<Config>;
+  store: SqlStore;
+  services: Services;
+  redis: Redis | null;
+  close(): Promise<void>;
+}
+
+/** Opens storage and builds the services; used by `serve` and by every CLI command. */
+export async function openCore(config: Readonly<Config>, opts: { clock?: Clock } = {}): Promise<Core> {
+  const clock = opts.clock ?? systemClock;
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const sealer = new Sealer(loadMasterKey(config.masterKey, config.dataDir));
+  if (config.databaseSchema && !config.databaseUrl.startsWith('sqlite:')) {
+    await createPgSchema(config.databaseUrl, config.databaseSchema);
+  }
+  const store = await SqlStore.open(config.databaseUrl, config.databaseSchema ? { schema: config.databaseSchema } : {});
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
+  const services: Services = {
+    accounts: new AccountService(store, sealer, clock),
+    certificates: new CertificateService(store, sealer, clock),
+    clock,
+  };
+  return {
+    config, store, services, redis,
+    async close() {
+      redis?.disconnect();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * First start: the first account gets CERTPORT_BOOTSTRAP_SECRET_ID/KEY, or a generated key
+ * written once to <data dir>/bootstrap-credentials.json (mode 0600), never printed in full.
+ */
+export async function bootstrap(core: Core, log: (msg: string) => void): Promise<void> {
+  if ((await core.store.listAccounts()).length > 0) return;
+  const { config } = core;
+  if (config.bootstrapSecretId && config.bootstrapSecretKey) {
+    const cred = await core.services.accounts.createAccount('bootstrap', { secretId: config.bootstrapSecretId, secretKey: config.bootstrapSecretKey });
+    log(`created the first account ${cred.accountUin} with the SecretId from CERTPORT_BOOTSTRAP_SECRET_ID`);
+    return;
+  }
+  const cred = await core.services.accounts.createAccount('bootstrap');
+  const file = path.join(config.dataDir, 'bootstrap-credentials.json');
+  writeFileSync(file, JSON.stringify({ Uin: cred.accountUin, SecretId: cred.secretId, SecretKey: cred.secretKey }, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  log(`created the first account ${cred.accountUin} (SecretId ${cred.secretId.slice(0, 8)}…); its key is in ${file}`);
+}
+
+export interface RunningService {
+  app: FastifyInstance;
+  core: Core;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startService(config: Readonly<Config>, opts: { clock?: Clock } = {}): Promise<RunningService> {
+  const core = await openCore(config, opts);
+  try {
+    const app = await buildApi({
+      services: core.services,
+      rateLimit: createRateLimit(config.rateLimit, core.redis),
+      replay: createReplayGuard(core.redis),
+      ready: () => core.store.ping(),
+      logLevel: config.logLevel,
+    });
+    await bootstrap(core, (m) => app.log.info(m));
+    const address = await app.listen({ host: config.host, port: config.port });
+    return {
+      app, core, url: address,
+      async close() {
+        await app.close();
+        await core.close();
+      },
+    };
+  } catch (e) {
+    await core.close();
+    throw e;
+  }
+}
+

@@ -1,0 +1,195 @@
+// Parsing what users upload: PEM certificate chains and private keys. No I/O.
+// node:crypto (OpenSSL) does fingerprints, key matching and SM2; @peculiar/x509 reads extensions.
+import 'reflect-metadata';
+import { X509Certificate as NodeX509, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import { ServiceError } from '../errors.js';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+const SM2_CURVE_OID = '1.2.156.10197.1.301';
+const SM2_SIG_OID = '1.2.156.10197.1.501';
+
+export interface PemBlock { label: string; der: Buffer; headers: string }
+
+/** Every PEM block in the text, tolerant of CRLF, indentation and blank lines. */
+export function pemBlocks(text: string): PemBlock[] {
+  const out: PemBlock[] = [];
+  const re = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+  for (const m of text.matchAll(re)) {
+    const body = m[2];
+    // RFC 1421 headers (Proc-Type, DEK-Info) mark legacy encrypted keys.
+    const headers = body.split(/\r?\n/).filter((l) => l.includes(':')).join('\n');
+    const b64 = body.split(/\r?\n/).filter((l) => !l.includes(':')).join('').replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) continue;
+    out.push({ label: m[1], der: Buffer.from(b64, 'base64'), headers });
+  }
+  return out;
+}
+
+export const toPem = (label: string, der: Buffer) =>
+  `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
+
+export interface ParsedCertificate {
+  der: Buffer;
+  pem: string;
+  subjectCn: string;
+  issuerCn: string;
+  subject: string;
+  issuer: string;
+  serialHex: string;
+  notBefore: number;
+  notAfter: number;
+  sha1: string;
+  sha256: string;
+  dnsNames: string[];
+  ipAddresses: string[];
+  isCa: boolean;
+  isSm: boolean;
+  /** 'RSA 2048', 'ECC 256', 'SM2'. */
+  encryptAlgorithm: string;
+  publicKey: KeyObject | null;
+  spki: Buffer;
+  selfSigned: boolean;
+}
+
+function cnOf(name: x509.Name | string): string {
+  const n = typeof name === 'string' ? new x509.Name(name) : name;
+  return n.getField('CN')[0] ?? n.getField('2.5.4.3')[0] ?? '';
+}
+
+function algorithmLabel(spkiDer: Buffer, key: KeyObject | null): { label: string; isSm: boolean } {
+  // The curve OID sits in the SPKI AlgorithmIdentifier parameters; look for its DER encoding.
+  const sm2Oid = Buffer.from('06082a811ccf5501822d', 'hex');
+  if (spkiDer.includes(sm2Oid)) return { label: 'SM2', isSm: true };
+  if (key?.asymmetricKeyType === 'rsa' || key?.asymmetricKeyType === 'rsa-pss') {
+    return { label: `RSA ${key.asymmetricKeyDetails?.modulusLength ?? ''}`.trim(), isSm: false };
+  }
+  if (key?.asymmetricKeyType === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve ?? '';
+    const bits = { prime256v1: 256, 'P-256': 256, secp384r1: 384, 'P-384': 384, secp521r1: 521, 'P-521': 521, SM2: 0 }[curve];
+    if (curve === 'SM2') return { label: 'SM2', isSm: true };
+    return { label: `ECC ${bits ?? curve}`, isSm: false };
+  }
+  if (key?.asymmetricKeyType === 'ed25519') return { label: 'ED25519', isSm: false };
+  return { label: key?.asymmetricKeyType?.toUpperCase() ?? 'UNKNOWN', isSm: false };
+}
+
+export function parseCertificateDer(der: Buffer): ParsedCertificate {
+  let cert: x509.X509Certificate;
+  let node: NodeX509;
+  try {
+    cert = new x509.X509Certificate(new Uint8Array(der));
+    node = new NodeX509(der);
+  } catch (e) {
+    throw new ServiceError('FailedOperation.CertificateParseError', `The certificate cannot be parsed: ${(e as Error).message}`);
+  }
+  const dnsNames: string[] = [];
+  const ipAddresses: string[] = [];
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  for (const n of san?.names.items ?? []) {
+    if (n.type === 'dns') dnsNames.push(n.value.toLowerCase());
+    if (n.type === 'ip') ipAddresses.push(n.value);
+  }
+  const bc = cert.getExtension(x509.BasicConstraintsExtension);
+  const spki = Buffer.from(cert.publicKey.rawData);
+  let publicKey: KeyObject | null = null;
+  try {
+    publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  } catch {
+    publicKey = null;
+  }
+  const alg = algorithmLabel(spki, publicKey);
+  const isSm = alg.isSm || cert.signatureAlgorithm?.name === SM2_SIG_OID;
+  return {
+    der,
+    pem: toPem('CERTIFICATE', der),
+    subjectCn: cnOf(cert.subjectName),
+    issuerCn: cnOf(cert.issuerName),
+    subject: cert.subject,
+    issuer: cert.issuer,
+    serialHex: cert.serialNumber.toLowerCase(),
+    notBefore: cert.notBefore.getTime(),
+    notAfter: cert.notAfter.getTime(),
+    sha1: node.fingerprint.replace(/:/g, '').toLowerCase(),
+    sha256: node.fingerprint256.replace(/:/g, '').toLowerCase(),
+    dnsNames,
+    ipAddresses,
+    isCa: !!bc?.ca,
+    isSm,
+    encryptAlgorithm: alg.label,
+    publicKey,
+    spki,
+    selfSigned: cert.subject === cert.issuer,
+  };
+}
+
+export interface ParsedChain {
+  /** The end-entity certificate (for a CA upload: the first CA certificate that issued none of the others). */
+  leaf: ParsedCertificate;
+  /** The rest, ordered from the leaf's issuer upwards where the links are present. */
+  chain: ParsedCertificate[];
+}
+
+/** Parses a PEM bundle in any order; the leaf is the certificate that issued none of the others. */
+export function parseCertificateChain(pemText: string): ParsedChain {
+  if (typeof pemText !== 'string' || !pemText.includes('-----BEGIN')) {
+    throw new ServiceError('FailedOperation.CertificateParseError', 'CertificatePublicKey must hold a PEM certificate (-----BEGIN CERTIFICATE-----).');
+  }
+  const blocks = pemBlocks(pemText).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE');
+  if (blocks.length === 0) {
+    throw new ServiceError('FailedOperation.CertificateParseError', 'No PEM CERTIFICATE block could be read from CertificatePublicKey.');
+  }
+  const certs = blocks.map((b) => parseCertificateDer(b.der));
+  const issuers = new Set(certs.filter((c) => !c.selfSigned || certs.length === 1).map((c) => c.issuer));
+  // The leaf is the one whose subject is nobody's issuer (ignoring self-issued roots).
+  const leaf = certs.find((c) => !certs.some((o) => o !== c && o.issuer === c.subject && !o.selfSigned)) ?? certs[0];
+  void issuers;
+  const rest = certs.filter((c) => c !== leaf);
+  const chain: ParsedCertificate[] = [];
+  let cur = leaf;
+  while (rest.length) {
+    const i = rest.findIndex((c) => c.subject === cur.issuer && c !== cur);
+    if (i < 0 || cur.selfSigned) break;
+    cur = rest.splice(i, 1)[0];
+    chain.push(cur);
+  }
+  chain.push(...rest);
+  return { leaf, chain };
+}
+
+/** Parses a private key; encrypted keys are refused with a message that says so. */
+export function parsePrivateKey(pemText: string): KeyObject {
+  const blocks = pemBlocks(pemText ?? '').filter((b) => b.label.endsWith('PRIVATE KEY'));
+  if (blocks.length === 0) {
+    throw new ServiceError('FailedOperation.CertificateParseError', 'CertificatePrivateKey must hold a PEM private key (-----BEGIN PRIVATE KEY-----).');
+  }
+  const b = blocks[0];
+  if (b.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/i.test(b.headers)) {
+    throw new ServiceError('FailedOperation.CertificateParseError', 'The private key is encrypted with a password; upload the key without a password.');
+  }
+  const type = b.label === 'RSA PRIVATE KEY' ? 'pkcs1' : b.label === 'EC PRIVATE KEY' ? 'sec1' : 'pkcs8';
+  try {
+    return createPrivateKey({ key: b.der, format: 'der', type });
+  } catch (e) {
+    throw new ServiceError('FailedOperation.CertificateParseError', `The private key cannot be parsed: ${(e as Error).message}`);
+  }
+}
+
+/** True when the private key belongs to the certificate's public key. */
+export function keyMatches(cert: ParsedCertificate, key: KeyObject): boolean {
+  try {
+    const pub = createPublicKey(key).export({ type: 'spki', format: 'der' });
+    if (Buffer.compare(pub, cert.spki) === 0) return true;
+    return new NodeX509(cert.der).checkPrivateKey(key);
+  } catch {
+    return false;
+  }
+}
+
+/** A canonical PKCS#8 PEM for storage. */
+export function privateKeyToPem(key: KeyObject): string {
+  return key.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+export { SM2_CURVE_OID, SM2_SIG_OID };

@@ -1,0 +1,93 @@
+// Accounts, sub-account users and API keys. SecretKeys are sealed at rest (they must be
+// recoverable to check HMAC signatures) and never logged.
+import { ServiceError } from '../errors.js';
+import type { Sealer } from '../secrets/sealer.js';
+import type { AccountStore } from '../store/store.js';
+import type { ApiKeyRecord } from '../store/types.js';
+import type { Caller, Clock } from './context.js';
+import { newSecretId, newSecretKey, newUin } from './ids.js';
+
+/** The spec: "Each user can have up to two pairs of keys." */
+export const MAX_KEYS_PER_USER = 2;
+
+export interface Credential extends Caller { secretId: string; secretKey: string }
+
+export class AccountService {
+  // Decrypted keys cached briefly: signature checks are on every request. A disabled key stops
+  // working within this many milliseconds on every node.
+  private cache = new Map<string, { cred: Credential | null; at: number }>();
+  private readonly cacheMs = 5000;
+
+  constructor(
+    private readonly store: AccountStore,
+    private readonly sealer: Sealer,
+    private readonly clock: Clock,
+  ) {}
+
+  async createAccount(name = 'certport', opts: { secretId?: string; secretKey?: string } = {}): Promise<Credential> {
+    const uin = newUin();
+    await this.store.createAccount({ uin, name, status: 'active', createdAt: this.clock() });
+    const key = await this.createKey(uin, uin, opts);
+    return key;
+  }
+
+  async createSubUser(accountUin: string, name: string): Promise<{ uin: string }> {
+    if (!(await this.store.getAccount(accountUin))) throw new ServiceError('ResourceNotFound', `No account ${accountUin}.`);
+    const uin = newUin();
+    await this.store.createUser({ uin, accountUin, name, createdAt: this.clock() });
+    return { uin };
+  }
+
+  async createKey(accountUin: string, userUin: string, opts: { secretId?: string; secretKey?: string } = {}): Promise<Credential> {
+    const user = await this.store.getUser(userUin);
+    if (!user || user.accountUin !== accountUin) throw new ServiceError('ResourceNotFound', `No user ${userUin} in account ${accountUin}.`);
+    const keys = (await this.store.listKeys(accountUin)).filter((k) => k.userUin === userUin);
+    if (keys.length >= MAX_KEYS_PER_USER) {
+      throw new ServiceError('LimitExceeded', `User ${userUin} already has ${MAX_KEYS_PER_USER} API keys; delete one first.`);
+    }
+    const secretId = opts.secretId ?? newSecretId();
+    const secretKey = opts.secretKey ?? newSecretKey();
+    if (!/^[A-Za-z0-9_-]{8,128}$/.test(secretId)) throw new ServiceError('InvalidParameter', 'A SecretId is 8-128 characters of A-Z a-z 0-9 _ -.');
+    if (secretKey.length < 16) throw new ServiceError('InvalidParameter', 'A SecretKey has at least 16 characters.');
+    if (await this.store.findKey(secretId)) throw new ServiceError('ResourceInUse', `SecretId ${secretId} exists already.`);
+    await this.store.createKey({
+      secretId, accountUin, userUin, status: 'active', createdAt: this.clock(),
+      secretKeySealed: this.sealer.seal(secretKey, 'apikey:' + secretId),
+    });
+    return { accountUin, userUin, secretId, secretKey };
+  }
+
+  listKeys(accountUin: string): Promise<ApiKeyRecord[]> {
+    return this.store.listKeys(accountUin);
+  }
+
+  async setKeyStatus(secretId: string, status: 'active' | 'disabled'): Promise<void> {
+    if (!(await this.store.setKeyStatus(secretId, status))) throw new ServiceError('ResourceNotFound', `No key ${secretId}.`);
+    this.cache.delete(secretId);
+  }
+
+  async deleteKey(secretId: string): Promise<void> {
+    if (!(await this.store.deleteKey(secretId))) throw new ServiceError('ResourceNotFound', `No key ${secretId}.`);
+    this.cache.delete(secretId);
+  }
+
+  /** The active credential for a SecretId, or AuthFailure.SecretIdNotFound. */
+  async credential(secretId: string): Promise<Credential> {
+    const now = this.clock();
+    const hit = this.cache.get(secretId);
+    let cred: Credential | null;
+    if (hit && now - hit.at < this.cacheMs) {
+      cred = hit.cred;
+    } else {
+      const k = await this.store.findKey(secretId);
+      const account = k && k.status === 'active' ? await this.store.getAccount(k.accountUin) : null;
+      cred = k && account && account.status === 'active'
+        ? { accountUin: k.accountUin, userUin: k.userUin, secretId, secretKey: this.sealer.openString(k.secretKeySealed, 'apikey:' + secretId) }
+        : null;
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(secretId, { cred, at: now });
+    }
+    if (!cred) throw new ServiceError('AuthFailure.SecretIdNotFound', 'The SecretId does not exist or is disabled.');
+    return cred;
+  }
+}

@@ -1,0 +1,185 @@
+// The certificate lifecycle: the only writer of certificates. Every state change writes an
+// operation-log entry in the same transaction.
+import { ServiceError, certificateNotFound } from '../errors.js';
+import { keyMatches, parseCertificateChain, parsePrivateKey, privateKeyToPem, type ParsedCertificate } from '../pki/certificate.js';
+import type { Sealer } from '../secrets/sealer.js';
+import type { CertificateStore, OperationLogStore, ProjectStore } from '../store/store.js';
+import type { CertificateQuery, CertificateRecord, OperationLogRecord, ProjectRecord, Tag } from '../store/types.js';
+import type { Caller, Clock } from './context.js';
+import { newCertificateId } from './ids.js';
+
+export const DAY = 86_400_000;
+/** The spec: "a certificate is about to expire if it will expire within 30 days". */
+export const EXPIRING_WINDOW = 30 * DAY;
+
+export interface UploadInput {
+  publicKey: string;
+  privateKey?: string;
+  type?: string;
+  alias?: string;
+  projectId?: number;
+  certificateUse?: string;
+  tags?: Tag[];
+  repeatable?: boolean;
+}
+
+/** Log types and sentences follow the spec's OperationLog examples. */
+const VERB: Record<string, string> = {
+  upload: 'uploads', uploadFromYunAPI: 'uploads', delete: 'deletes', updateAlias: 'renames', changeProject: 'moves',
+  download: 'downloads', apply: 'applies for', issued: 'issues', cancel: 'cancels',
+};
+export function logEntry(caller: Caller, type: string, certId: string, now: number, extra = ''): OperationLogRecord {
+  const who = caller.userUin === '--' ? '--' : caller.userUin;
+  return {
+    accountUin: caller.accountUin, userUin: caller.userUin, certId, type, createdAt: now,
+    action: `User [uin: ${who}] ${VERB[type] ?? type} certificate [id: ${certId}]${extra}`,
+  };
+}
+
+const months = (from: number, to: number) => String(Math.max(1, Math.round((to - from) / (30.44 * DAY))));
+
+export class CertificateService {
+  constructor(
+    private readonly store: CertificateStore & ProjectStore & OperationLogStore,
+    private readonly sealer: Sealer,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Project 0 is the default project; other ids are created on first use. */
+  async project(accountUin: string, projectId: number): Promise<ProjectRecord> {
+    const name = projectId === 0 ? 'Default Project' : `Project ${projectId}`;
+    return (await this.store.getProject(accountUin, projectId))
+      ?? this.store.ensureProject({ accountUin, projectId, name, createdAt: this.clock() });
+  }
+
+  async upload(caller: Caller, input: UploadInput): Promise<{ certificateId: string; repeatCertId: string }> {
+    const type = input.type ?? 'SVR';
+    if (type !== 'SVR' && type !== 'CA') {
+      throw new ServiceError('InvalidParameterValue', `CertificateType must be SVR or CA, got ${JSON.stringify(type)}.`);
+    }
+    const now = this.clock();
+    const { leaf, chain } = parseCertificateChain(input.publicKey);
+    let sealedKey: string | null = null;
+    const id = newCertificateId();
+    if (type === 'CA') {
+      const notCa = [leaf, ...chain].find((c) => !c.isCa);
+      if (notCa) {
+        throw new ServiceError('FailedOperation.CertificateCaError',
+          `The certificate "${notCa.subjectCn || notCa.subject}" is not a CA certificate; upload it with CertificateType SVR.`);
+      }
+    } else {
+      if (!input.privateKey || !input.privateKey.trim()) {
+        throw new ServiceError('MissingParameter', 'CertificatePrivateKey is required when CertificateType is SVR.');
+      }
+      const key = parsePrivateKey(input.privateKey);
+      if (!keyMatches(leaf, key)) {
+        throw new ServiceError('FailedOperation.CertificateMismatch', 'The private key does not match the certificate.');
+      }
+      sealedKey = this.sealer.seal(privateKeyToPem(key), 'certkey:' + id);
+    }
+    if (leaf.notAfter < now) {
+      throw new ServiceError('FailedOperation.CertificateInvalid',
+        `The certificate expired on ${new Date(leaf.notAfter).toISOString()}.`);
+    }
+    if (input.repeatable === false) {
+      const existing = await this.store.findByFingerprint(caller.accountUin, leaf.sha1, type);
+      // FACTS: tools read CertificateId only, so a refused duplicate hands back the existing id.
+      if (existing) return { certificateId: existing.id, repeatCertId: existing.id };
+    }
+    const projectId = input.projectId ?? 0;
+    await this.project(caller.accountUin, projectId);
+    const sans = sanList(leaf);
+    const record: CertificateRecord = {
+      id,
+      accountUin: caller.accountUin,
+      projectId,
+      alias: input.alias ?? '',
+      certificateType: type,
+      source: 'upload',
+      status: 1,
+      statusMsg: null,
+      domain: leaf.subjectCn || sans[0] || '',
+      sans,
+      certPem: input.publicKey,
+      privateKeySealed: sealedKey,
+      fingerprintSha1: leaf.sha1,
+      fingerprintSha256: leaf.sha256,
+      serialHex: leaf.serialHex,
+      issuerCn: leaf.issuerCn,
+      encryptAlgorithm: leaf.encryptAlgorithm,
+      isSm: leaf.isSm,
+      isWildcard: sans.some((s) => s.startsWith('*.')),
+      isDv: false,
+      notBefore: leaf.notBefore,
+      notAfter: leaf.notAfter,
+      certificateUse: input.certificateUse ?? '',
+      packageType: null,
+      productZhName: leaf.issuerCn || 'Uploaded certificate',
+      verifyType: null,
+      validityPeriod: months(leaf.notBefore, leaf.notAfter),
+      caInfo: type === 'CA'
+        ? [leaf, ...chain].map((c) => ({ commonName: c.subjectCn, encryptAlgorithm: c.encryptAlgorithm, notAfter: c.notAfter }))
+        : null,
+      createdAt: now,
+      updatedAt: now,
+      tags: dedupeTags(input.tags ?? []),
+    };
+    await this.store.insertCertificate(record, logEntry(caller, 'upload', id, now));
+    return { certificateId: id, repeatCertId: '' };
+  }
+
+  async get(caller: Caller, id: string): Promise<CertificateRecord> {
+    const c = await this.store.getCertificate(caller.accountUin, id);
+    if (!c) throw certificateNotFound(id);
+    return c;
+  }
+
+  list(q: Omit<CertificateQuery, 'accountUin'>, caller: Caller) {
+    return this.store.listCertificates({ ...q, accountUin: caller.accountUin });
+  }
+
+  /** The stored private key in PEM, for its owner only. */
+  privateKeyPem(c: CertificateRecord): string | null {
+    return c.privateKeySealed ? this.sealer.openString(c.privateKeySealed, 'certkey:' + c.id) : null;
+  }
+
+  async modifyAlias(caller: Caller, id: string, alias: string): Promise<void> {
+    const now = this.clock();
+    if (!(await this.store.updateAlias(caller.accountUin, id, alias, now, logEntry(caller, 'updateAlias', id, now, ` to [${alias}]`)))) {
+      throw certificateNotFound(id);
+    }
+  }
+
+  async modifyProject(caller: Caller, ids: string[], projectId: number): Promise<{ success: string[]; fail: string[] }> {
+    const now = this.clock();
+    await this.project(caller.accountUin, projectId);
+    const unique = [...new Set(ids)];
+    const moved = await this.store.updateProject(caller.accountUin, unique, projectId, now,
+      (id) => logEntry(caller, 'changeProject', id, now, ` to project [${projectId}]`));
+    return { success: moved, fail: unique.filter((id) => !moved.includes(id)) };
+  }
+
+  async delete(caller: Caller, id: string): Promise<void> {
+    const now = this.clock();
+    if (!(await this.store.deleteCertificate(caller.accountUin, id, logEntry(caller, 'delete', id, now)))) {
+      throw certificateNotFound(id);
+    }
+  }
+
+  logs(caller: Caller, from: number, to: number, offset: number, limit: number) {
+    return this.store.listLogs(caller.accountUin, from, to, offset, limit);
+  }
+}
+
+function sanList(leaf: ParsedCertificate): string[] {
+  const names = [...leaf.dnsNames, ...leaf.ipAddresses];
+  if (names.length === 0 && leaf.subjectCn) names.push(leaf.subjectCn.toLowerCase());
+  return [...new Set(names)];
+}
+
+/** A certificate carries each tag key once; the last value given wins. */
+function dedupeTags(tags: Tag[]): Tag[] {
+  const m = new Map<string, string>();
+  for (const t of tags) m.set(t.key, t.value);
+  return [...m].map(([key, value]) => ({ key, value }));
+}

@@ -1,0 +1,8 @@
+/** Who is calling: the account (main Uin) that owns the data and the user (main or sub) acting. */
+export interface Caller {
+  accountUin: string;
+  userUin: string;
+}
+
+export type Clock = () => number;
+export const systemClock: Clock = () => Date.now();

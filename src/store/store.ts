@@ -1,0 +1,363 @@
+// The only code that reads and writes the database. Services get these narrow interfaces.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, CertificateRow } from './schema.js';
+import type {
+  AccountRecord, ApiKeyRecord, CertificateQuery, CertificateRecord, OperationLogRecord, ProjectRecord, Tag, UserRecord,
+} from './types.js';
+import { openDb, type Db } from './db.js';
+import { migrate } from './migrations.js';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+export interface AccountStore {
+  createAccount(a: AccountRecord): Promise<void>;
+  getAccount(uin: string): Promise<AccountRecord | null>;
+  listAccounts(): Promise<AccountRecord[]>;
+  createUser(u: UserRecord): Promise<void>;
+  getUser(uin: string): Promise<UserRecord | null>;
+  listUsers(accountUin: string): Promise<UserRecord[]>;
+  createKey(k: ApiKeyRecord): Promise<void>;
+  findKey(secretId: string): Promise<ApiKeyRecord | null>;
+  listKeys(accountUin: string): Promise<ApiKeyRecord[]>;
+  setKeyStatus(secretId: string, status: 'active' | 'disabled'): Promise<boolean>;
+  deleteKey(secretId: string): Promise<boolean>;
+}
+
+export interface ProjectStore {
+  getProject(accountUin: string, projectId: number): Promise<ProjectRecord | null>;
+  ensureProject(p: ProjectRecord): Promise<ProjectRecord>;
+  listProjects(accountUin: string): Promise<ProjectRecord[]>;
+}
+
+export interface CertificateStore {
+  insertCertificate(c: CertificateRecord, log: OperationLogRecord): Promise<void>;
+  getCertificate(accountUin: string, id: string): Promise<CertificateRecord | null>;
+  findByFingerprint(accountUin: string, sha1: string, type: string): Promise<CertificateRecord | null>;
+  listCertificates(q: CertificateQuery): Promise<{ total: number; items: CertificateRecord[] }>;
+  updateAlias(accountUin: string, id: string, alias: string, now: number, log: OperationLogRecord): Promise<boolean>;
+  /** Moves the certificates that exist; returns the ids that moved. */
+  updateProject(accountUin: string, ids: string[], projectId: number, now: number, log: (id: string) => OperationLogRecord): Promise<string[]>;
+  deleteCertificate(accountUin: string, id: string, log: OperationLogRecord): Promise<boolean>;
+}
+
+export interface OperationLogStore {
+  appendLog(l: OperationLogRecord): Promise<void>;
+  listLogs(accountUin: string, from: number, to: number, offset: number, limit: number): Promise<{ total: number; items: OperationLogRecord[] }>;
+}
+
+export type Store = AccountStore & ProjectStore & CertificateStore & OperationLogStore & {
+  readonly dialect: Db['dialect'];
+  /** Plain SELECT 1, for readiness. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+};
+
+const like = (s: string) => '%' + s.toLowerCase().replace(/[\\%_]/g, (m) => '\\' + m) + '%';
+
+function toRecord(r: CertificateRow, tags: Tag[]): CertificateRecord {
+  return {
+    id: r.id,
+    accountUin: r.account_uin,
+    projectId: Number(r.project_id),
+    alias: r.alias,
+    certificateType: r.certificate_type as 'SVR' | 'CA',
+    source: r.source,
+    status: r.status,
+    statusMsg: r.status_msg,
+    domain: r.domain,
+    sans: JSON.parse(r.sans),
+    certPem: r.cert_pem,
+    privateKeySealed: r.private_key_sealed,
+    fingerprintSha1: r.fingerprint_sha1,
+    fingerprintSha256: r.fingerprint_sha256,
+    serialHex: r.serial_hex,
+    issuerCn: r.issuer_cn,
+    encryptAlgorithm: r.encrypt_algorithm,
+    isSm: !!r.is_sm,
+    isWildcard: !!r.is_wildcard,
+    isDv: !!r.is_dv,
+    notBefore: Number(r.not_before),
+    notAfter: Number(r.not_after),
+    certificateUse: r.certificate_use,
+    packageType: r.package_type,
+    productZhName: r.product_zh_name,
+    verifyType: r.verify_type,
+    validityPeriod: r.validity_period,
+    caInfo: r.ca_info ? JSON.parse(r.ca_info) : null,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    tags,
+  };
+}
+
+function toRow(c: CertificateRecord): CertificateRow {
+  return {
+    id: c.id,
+    account_uin: c.accountUin,
+    project_id: c.projectId,
+    alias: c.alias,
+    certificate_type: c.certificateType,
+    source: c.source,
+    status: c.status,
+    status_msg: c.statusMsg,
+    domain: c.domain,
+    sans: JSON.stringify(c.sans),
+    search_text: [c.id, c.alias, c.domain, ...c.sans].join('\n').toLowerCase(),
+    cert_pem: c.certPem,
+    private_key_sealed: c.privateKeySealed,
+    fingerprint_sha1: c.fingerprintSha1,
+    fingerprint_sha256: c.fingerprintSha256,
+    serial_hex: c.serialHex,
+    issuer_cn: c.issuerCn,
+    encrypt_algorithm: c.encryptAlgorithm,
+    is_sm: c.isSm ? 1 : 0,
+    is_wildcard: c.isWildcard ? 1 : 0,
+    is_dv: c.isDv ? 1 : 0,
+    not_before: c.notBefore,
+    not_after: c.notAfter,
+    certificate_use: c.certificateUse,
+    package_type: c.packageType,
+    product_zh_name: c.productZhName,
+    verify_type: c.verifyType,
+    validity_period: c.validityPeriod,
+    ca_info: c.caInfo ? JSON.stringify(c.caInfo) : null,
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+  };
+}
+
+const keyRecord = (r: Database['api_keys']): ApiKeyRecord => ({
+  secretId: r.secret_id,
+  accountUin: r.account_uin,
+  userUin: r.user_uin,
+  secretKeySealed: r.secret_key_sealed,
+  status: r.status as ApiKeyRecord['status'],
+  createdAt: Number(r.created_at),
+});
+
+const logRow = (l: OperationLogRecord) => ({
+  account_uin: l.accountUin,
+  user_uin: l.userUin,
+  cert_id: l.certId,
+  type: l.type,
+  action: l.action,
+  created_at: l.createdAt,
+});
+
+export class SqlStore implements Store {
+  private constructor(private readonly db: Db) {}
+
+  static async open(url: string, opts: { schema?: string; poolSize?: number } = {}): Promise<SqlStore> {
+    const db = openDb(url, opts);
+    await migrate(db.kysely, db.dialect);
+    return new SqlStore(db);
+  }
+
+  get dialect() {
+    return this.db.dialect;
+  }
+  /** For benchmarks that seed rows in bulk. */
+  get kysely(): Kysely<Database> {
+    return this.db.kysely;
+  }
+
+  async ping() {
+    await sql`select 1`.execute(this.db.kysely);
+  }
+  close() {
+    return this.db.close();
+  }
+
+  // Accounts, users and keys.
+  async createAccount(a: AccountRecord) {
+    await this.db.kysely.transaction().execute(async (tx) => {
+      await tx.insertInto('accounts').values({ uin: a.uin, name: a.name, status: a.status, created_at: a.createdAt }).execute();
+      await tx.insertInto('users').values({ uin: a.uin, account_uin: a.uin, name: a.name, created_at: a.createdAt }).execute();
+    });
+  }
+  async getAccount(uin: string) {
+    const r = await this.db.kysely.selectFrom('accounts').selectAll().where('uin', '=', uin).executeTakeFirst();
+    return r ? { uin: r.uin, name: r.name, status: r.status, createdAt: Number(r.created_at) } : null;
+  }
+  async listAccounts() {
+    const rows = await this.db.kysely.selectFrom('accounts').selectAll().orderBy('created_at').execute();
+    return rows.map((r) => ({ uin: r.uin, name: r.name, status: r.status, createdAt: Number(r.created_at) }));
+  }
+  async createUser(u: UserRecord) {
+    await this.db.kysely.insertInto('users').values({ uin: u.uin, account_uin: u.accountUin, name: u.name, created_at: u.createdAt }).execute();
+  }
+  async getUser(uin: string) {
+    const r = await this.db.kysely.selectFrom('users').selectAll().where('uin', '=', uin).executeTakeFirst();
+    return r ? { uin: r.uin, accountUin: r.account_uin, name: r.name, createdAt: Number(r.created_at) } : null;
+  }
+  async listUsers(accountUin: string) {
+    const rows = await this.db.kysely.selectFrom('users').selectAll().where('account_uin', '=', accountUin).orderBy('created_at').execute();
+    return rows.map((r) => ({ uin: r.uin, accountUin: r.account_uin, name: r.name, createdAt: Number(r.created_at) }));
+  }
+  async createKey(k: ApiKeyRecord) {
+    await this.db.kysely.insertInto('api_keys').values({
+      secret_id: k.secretId, account_uin: k.accountUin, user_uin: k.userUin,
+      secret_key_sealed: k.secretKeySealed, status: k.status, created_at: k.createdAt,
+    }).execute();
+  }
+  async findKey(secretId: string) {
+    const r = await this.db.kysely.selectFrom('api_keys').selectAll().where('secret_id', '=', secretId).executeTakeFirst();
+    return r ? keyRecord(r) : null;
+  }
+  async listKeys(accountUin: string) {
+    const rows = await this.db.kysely.selectFrom('api_keys').selectAll().where('account_uin', '=', accountUin).orderBy('created_at').execute();
+    return rows.map(keyRecord);
+  }
+  async setKeyStatus(secretId: string, status: 'active' | 'disabled') {
+    const r = await this.db.kysely.updateTable('api_keys').set({ status }).where('secret_id', '=', secretId).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  async deleteKey(secretId: string) {
+    const r = await this.db.kysely.deleteFrom('api_keys').where('secret_id', '=', secretId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  // Projects.
+  async getProject(accountUin: string, projectId: number) {
+    const r = await this.db.kysely.selectFrom('projects').selectAll()
+      .where('account_uin', '=', accountUin).where('project_id', '=', projectId).executeTakeFirst();
+    return r ? { accountUin: r.account_uin, projectId: Number(r.project_id), name: r.name, createdAt: Number(r.created_at) } : null;
+  }
+  async ensureProject(p: ProjectRecord) {
+    await this.db.kysely.insertInto('projects')
+      .values({ account_uin: p.accountUin, project_id: p.projectId, name: p.name, created_at: p.createdAt })
+      .onConflict((oc) => oc.columns(['account_uin', 'project_id']).doNothing()).execute();
+    return (await this.getProject(p.accountUin, p.projectId))!;
+  }
+  async listProjects(accountUin: string) {
+    const rows = await this.db.kysely.selectFrom('projects').selectAll().where('account_uin', '=', accountUin).orderBy('project_id').execute();
+    return rows.map((r) => ({ accountUin: r.account_uin, projectId: Number(r.project_id), name: r.name, createdAt: Number(r.created_at) }));
+  }
+
+  // Certificates.
+  private async tagsFor(q: Q, ids: string[]): Promise<Map<string, Tag[]>> {
+    const out = new Map<string, Tag[]>();
+    if (ids.length === 0) return out;
+    const rows = await q.selectFrom('certificate_tags').select(['cert_id', 'tag_key', 'tag_value'])
+      .where('cert_id', 'in', ids).orderBy('tag_key').execute();
+    for (const r of rows) {
+      const list = out.get(r.cert_id) ?? [];
+      list.push({ key: r.tag_key, value: r.tag_value });
+      out.set(r.cert_id, list);
+    }
+    return out;
+  }
+
+  async insertCertificate(c: CertificateRecord, log: OperationLogRecord) {
+    await this.db.kysely.transaction().execute(async (tx) => {
+      await tx.insertInto('certificates').values(toRow(c)).execute();
+      if (c.tags.length) {
+        await tx.insertInto('certificate_tags')
+          .values(c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value }))).execute();
+      }
+      await tx.insertInto('operation_logs').values(logRow(log)).execute();
+    });
+  }
+
+  async getCertificate(accountUin: string, id: string) {
+    const r = await this.db.kysely.selectFrom('certificates').selectAll()
+      .where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
+    if (!r) return null;
+    return toRecord(r, (await this.tagsFor(this.db.kysely, [r.id])).get(r.id) ?? []);
+  }
+
+  async findByFingerprint(accountUin: string, sha1: string, type: string) {
+    const r = await this.db.kysely.selectFrom('certificates').selectAll()
+      .where('account_uin', '=', accountUin).where('fingerprint_sha1', '=', sha1).where('certificate_type', '=', type)
+      .orderBy('created_at').executeTakeFirst();
+    if (!r) return null;
+    return toRecord(r, (await this.tagsFor(this.db.kysely, [r.id])).get(r.id) ?? []);
+  }
+
+  async listCertificates(q: CertificateQuery) {
+    let base = this.db.kysely.selectFrom('certificates as c').where('c.account_uin', '=', q.accountUin);
+    if (q.searchKey) base = base.where(sql<boolean>`c.search_text like ${like(q.searchKey)} escape '\\'`);
+    if (q.certificateType) base = base.where('c.certificate_type', '=', q.certificateType);
+    if (q.projectId !== undefined) base = base.where('c.project_id', '=', q.projectId);
+    if (q.statuses?.length) base = base.where('c.status', 'in', q.statuses);
+    if (q.source === 'upload') base = base.where('c.source', '=', 'upload');
+    if (q.source === 'buy') base = base.where('c.source', '!=', 'upload');
+    if (q.isSm !== undefined) base = base.where('c.is_sm', '=', q.isSm ? 1 : 0);
+    if (q.certIds?.length) base = base.where('c.id', 'in', q.certIds);
+    if (q.pendingIssue) base = base.where('c.status', 'in', [0, 4]);
+    if (q.deployable !== undefined) {
+      const cond = sql<boolean>`(c.certificate_type = 'SVR' and c.status = 1 and c.private_key_sealed is not null)`;
+      base = base.where(q.deployable ? cond : sql<boolean>`not ${cond}`);
+    }
+    if (q.expiring) {
+      base = base.where('c.status', '=', 1).where('c.not_after', '>=', q.expiring.now).where('c.not_after', '<=', q.expiring.until);
+    }
+    for (const t of q.tags ?? []) {
+      base = base.where((eb) => eb.exists(
+        eb.selectFrom('certificate_tags as t').select(sql`1`.as('one'))
+          .whereRef('t.cert_id', '=', 'c.id').where('t.tag_key', '=', t.key)
+          .$if(t.value !== '', (qb) => qb.where('t.tag_value', '=', t.value)),
+      ));
+    }
+    const countRow = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    let page = base.selectAll('c');
+    page = q.expirationSort
+      ? page.orderBy('c.not_after', q.expirationSort === 'ASC' ? 'asc' : 'desc').orderBy('c.id')
+      : page.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc');
+    const rows = await page.limit(q.limit).offset(q.offset).execute();
+    const tags = await this.tagsFor(this.db.kysely, rows.map((r) => r.id));
+    return { total: Number(countRow.n), items: rows.map((r) => toRecord(r, tags.get(r.id) ?? [])) };
+  }
+
+  async updateAlias(accountUin: string, id: string, alias: string, now: number, log: OperationLogRecord) {
+    return this.db.kysely.transaction().execute(async (tx) => {
+      const cur = await tx.selectFrom('certificates').select(['id', 'domain', 'sans']).where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
+      if (!cur) return false;
+      const search = [cur.id, alias, cur.domain, ...JSON.parse(cur.sans)].join('\n').toLowerCase();
+      await tx.updateTable('certificates').set({ alias, search_text: search, updated_at: now })
+        .where('account_uin', '=', accountUin).where('id', '=', id).execute();
+      await tx.insertInto('operation_logs').values(logRow(log)).execute();
+      return true;
+    });
+  }
+
+  async updateProject(accountUin: string, ids: string[], projectId: number, now: number, log: (id: string) => OperationLogRecord) {
+    if (ids.length === 0) return [];
+    return this.db.kysely.transaction().execute(async (tx) => {
+      const found = await tx.selectFrom('certificates').select('id').where('account_uin', '=', accountUin).where('id', 'in', ids).execute();
+      const moved = found.map((r) => r.id);
+      if (moved.length === 0) return [];
+      await tx.updateTable('certificates').set({ project_id: projectId, updated_at: now })
+        .where('account_uin', '=', accountUin).where('id', 'in', moved).execute();
+      await tx.insertInto('operation_logs').values(moved.map((id) => logRow(log(id)))).execute();
+      return ids.filter((id) => moved.includes(id));
+    });
+  }
+
+  async deleteCertificate(accountUin: string, id: string, log: OperationLogRecord) {
+    return this.db.kysely.transaction().execute(async (tx) => {
+      await tx.deleteFrom('certificate_tags').where('cert_id', '=', id).where('account_uin', '=', accountUin).execute();
+      const r = await tx.deleteFrom('certificates').where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
+      if (Number(r.numDeletedRows) === 0) return false;
+      await tx.insertInto('operation_logs').values(logRow(log)).execute();
+      return true;
+    });
+  }
+
+  // Operation logs.
+  async appendLog(l: OperationLogRecord) {
+    await this.db.kysely.insertInto('operation_logs').values(logRow(l)).execute();
+  }
+  async listLogs(accountUin: string, from: number, to: number, offset: number, limit: number) {
+    const base = this.db.kysely.selectFrom('operation_logs').where('account_uin', '=', accountUin)
+      .where('created_at', '>=', from).where('created_at', '<=', to);
+    const n = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const rows = await base.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+    return {
+      total: Number(n.n),
+      items: rows.map((r) => ({
+        accountUin: r.account_uin, userUin: r.user_uin, certId: r.cert_id, type: r.type, action: r.action, createdAt: Number(r.created_at),
+      })),
+    };
+  }
+}
