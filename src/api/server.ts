@@ -167,6 +167,9 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   }
 
   async function authenticateTc3(req: FastifyRequest, authorization: string, body: Buffer): Promise<Incoming> {
+    if (body.length > LIMITS.tc3Post) {
+      throw new ServiceError('RequestSizeLimitExceeded', `A TC3-signed request may carry at most ${LIMITS.tc3Post} bytes.`);
+    }
     const auth = parseTc3Authorization(authorization);
     const action = header(req.headers, 'x-tc-action');
     if (!action) throw new ServiceError('MissingParameter', 'The request is missing the required header `X-TC-Action`.');
