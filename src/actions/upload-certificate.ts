@@ -11,6 +11,7 @@ export const UploadCertificate: ActionHandler<M.UploadCertificateRequest, M.Uplo
     certificateUse: p.CertificateUse,
     tags: (p.Tags ?? []).map((t) => ({ key: t.TagKey, value: t.TagValue })),
     repeatable: p.Repeatable,
+    keyPassword: p.KeyPassword,
   });
   return { CertificateId: r.certificateId, RepeatCertId: r.repeatCertId };
 };

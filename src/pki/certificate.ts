@@ -158,15 +158,27 @@ export function parseCertificateChain(pemText: string): ParsedChain {
   return { leaf, chain };
 }
 
-/** Parses a private key; encrypted keys are refused with a message that says so. */
-export function parsePrivateKey(pemText: string): KeyObject {
+/**
+ * Parses a private key. An encrypted key needs its password; without one it is refused with a
+ * message that says so.
+ */
+export function parsePrivateKey(pemText: string, password?: string): KeyObject {
   const blocks = pemBlocks(pemText ?? '').filter((b) => b.label.endsWith('PRIVATE KEY'));
   if (blocks.length === 0) {
     throw new ServiceError('FailedOperation.CertificateParseError', 'CertificatePrivateKey must hold a PEM private key (-----BEGIN PRIVATE KEY-----).');
   }
-  const b = blocks[0];
-  if (b.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/i.test(b.headers)) {
-    throw new ServiceError('FailedOperation.CertificateParseError', 'The private key is encrypted with a password; upload the key without a password.');
+  const b = blocks[0]!;
+  const encrypted = b.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/i.test(b.headers);
+  if (encrypted) {
+    if (!password) {
+      throw new ServiceError('FailedOperation.CertificateParseError', 'The private key is encrypted with a password; give it in KeyPassword or upload the key without a password.');
+    }
+    const text = pemText.slice(pemText.indexOf(`-----BEGIN ${b.label}-----`));
+    try {
+      return createPrivateKey({ key: text, format: 'pem', passphrase: password });
+    } catch {
+      throw new ServiceError('FailedOperation.CertificateParseError', 'The private key cannot be decrypted with the KeyPassword given.');
+    }
   }
   const type = b.label === 'RSA PRIVATE KEY' ? 'pkcs1' : b.label === 'EC PRIVATE KEY' ? 'sec1' : 'pkcs8';
   try {

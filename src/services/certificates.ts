@@ -21,6 +21,7 @@ export interface UploadInput {
   certificateUse?: string;
   tags?: Tag[];
   repeatable?: boolean;
+  keyPassword?: string;
 }
 
 /** Log types and sentences follow the spec's OperationLog examples. */
@@ -71,11 +72,13 @@ export class CertificateService {
       if (!input.privateKey || !input.privateKey.trim()) {
         throw new ServiceError('MissingParameter', 'CertificatePrivateKey is required when CertificateType is SVR.');
       }
-      const key = parsePrivateKey(input.privateKey);
+      const key = parsePrivateKey(input.privateKey, input.keyPassword);
       if (!keyMatches(leaf, key)) {
         throw new ServiceError('FailedOperation.CertificateMismatch', 'The private key does not match the certificate.');
       }
-      sealedKey = this.sealer.seal(privateKeyToPem(key), 'certkey:' + id);
+      // Kept as uploaded (clients compare it); an encrypted key is kept decrypted.
+      const plain = input.keyPassword && /ENCRYPTED/.test(input.privateKey) ? privateKeyToPem(key) : input.privateKey;
+      sealedKey = this.sealer.seal(plain, 'certkey:' + id);
     }
     if (leaf.notAfter < now) {
       throw new ServiceError('FailedOperation.CertificateInvalid',

@@ -1,6 +1,7 @@
 // Test support: a real certport server on 127.0.0.1 with a throw-away data dir, on SQLite or
 // on a fresh PostgreSQL schema, and the official SDK client pointed at it.
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,6 +73,8 @@ export async function startTestService(backend: Backend, opts: { env?: Record<st
     },
     async restart() {
       await svc.close();
+      // The SDK pools keep-alive sockets in Node's global agent; those died with the server.
+      http.globalAgent.destroy();
       config = loadConfig({ ...env, CERTPORT_PORT: String(port) });
       svc = await startService(config, opts.clock ? { clock: opts.clock } : {});
     },
