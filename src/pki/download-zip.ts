@@ -1,0 +1,177 @@
+// The ZIP that DownloadCertificate returns, in both generations of Tencent's layout
+// (scripts unzip it and read fixed names). No I/O: returns the archive as a Buffer.
+import yazl from 'yazl';
+import { X509Certificate, randomInt } from 'node:crypto';
+import { buildPfx } from './pfx.js';
+import { buildJks } from './jks.js';
+
+export interface DownloadBundleInput {
+  domain: string;
+  leafPem: string;
+  /** intermediates, leaf-to-root order, may be empty */
+  chainPems: string[];
+  rootPems?: string[];
+  keyPem?: string | null;
+  csrPem?: string | null;
+  password?: string | null;
+}
+
+export interface DownloadBundle {
+  zip: Buffer;
+  /** keystore password (also in every keystorePass.txt); null when no keystore was built */
+  password: string | null;
+  /** archive entry names, in order */
+  files: string[];
+}
+
+/** SupportDownloadType of DescribeCertificates. */
+export interface SupportDownloadType {
+  NGINX: boolean;
+  APACHE: boolean;
+  IIS: boolean;
+  TOMCAT: boolean;
+  JKS: boolean;
+  OTHER: boolean;
+  ROOT: boolean;
+}
+
+/**
+ * Which download formats a certificate supports. Keystore formats (IIS = PFX, TOMCAT,
+ * JKS) need the private key and a server certificate; SM2 keys are excluded from them
+ * because PFX/JKS tooling (IIS, keytool) does not handle SM2.
+ */
+export function downloadFormats(hasKey: boolean, isCa: boolean, isSm: boolean): SupportDownloadType {
+  const keystores = hasKey && !isCa && !isSm;
+  return { NGINX: true, APACHE: true, IIS: keystores, TOMCAT: keystores, JKS: keystores, OTHER: true, ROOT: true };
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+function randomPassword(len = 16): string {
+  let s = '';
+  for (let i = 0; i < len; i++) s += ALNUM[randomInt(ALNUM.length)];
+  return s;
+}
+
+/**
+ * File-name form of a domain: a leading `*` becomes `_` (`*.example.com` → `_.example.com`);
+ * anything else that is unsafe in a path (slashes, other `*`, control chars, ...) becomes `_` too.
+ */
+export function fileDomain(domain: string): string {
+  const d = domain.trim().replace(/^\*/, '_').replace(/[^A-Za-z0-9._-]/g, '_');
+  return d === '' || /^\.+$/.test(d) ? 'certificate' : d;
+}
+
+/** LF line endings, exactly one trailing newline. */
+function pemText(pem: string): string {
+  return pem.replace(/\r\n?/g, '\n').trim() + '\n';
+}
+const concatPems = (pems: string[]) => pems.map(pemText).join('');
+
+/** DER of OID 1.2.156.10197.1.301 (SM2 curve), as it appears in PKCS#8 and SEC1 keys. */
+const SM2_CURVE_OID_DER = Buffer.from('06082a811ccf5501822d', 'hex');
+/**
+ * True for an SM2 private key. Looks for the curve OID in the key's DER, because
+ * node 20 reports neither type nor curve for a re-imported SM2 key.
+ */
+function isSm2Key(keyPem: string): boolean {
+  for (const m of keyPem.matchAll(/-----BEGIN [A-Z0-9 ]+-----([\s\S]*?)-----END /g)) {
+    const b64 = m[1].split('\n').filter((l) => !l.includes(':')).join('');
+    if (Buffer.from(b64, 'base64').includes(SM2_CURVE_OID_DER)) return true;
+  }
+  return false;
+}
+
+/** A file name for a CA certificate in `<d>_root/`, from its CN (or O), unique within the folder. */
+function caFileNames(pems: string[]): string[] {
+  const used = new Set<string>(['root_bundle']);
+  return pems.map((pem, i) => {
+    let base = '';
+    try {
+      const subject = new X509Certificate(pem).subject; // "C=..\nO=..\nCN=.."
+      const attr = (k: string) => subject.split('\n').find((l) => l.startsWith(`${k}=`))?.slice(k.length + 1) ?? '';
+      base = (attr('CN') || attr('O')).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+|[._]+$/g, '');
+    } catch { /* leave base empty */ }
+    if (!base) base = `ca_${i + 1}`;
+    let name = base;
+    for (let n = 2; used.has(name.toLowerCase()); n++) name = `${base}_${n}`;
+    used.add(name.toLowerCase());
+    return `${name}.crt`;
+  });
+}
+
+export async function buildDownloadZip(input: DownloadBundleInput): Promise<DownloadBundle> {
+  const d = fileDomain(input.domain);
+  const leaf = pemText(input.leafPem);
+  const chain = input.chainPems.map(pemText);
+  const roots = (input.rootPems ?? []).map(pemText);
+  const key = input.keyPem && input.keyPem.trim() ? pemText(input.keyPem) : null;
+  const csr = input.csrPem && input.csrPem.trim() ? pemText(input.csrPem) : null;
+
+  const bundle = leaf + concatPems(chain);
+  const rootBundle = concatPems([...chain, ...roots]);
+  const withKeystores = key !== null && !isSm2Key(key);
+  const password = withKeystores ? (input.password ? input.password : randomPassword()) : null;
+
+  let pfx: Buffer | null = null;
+  let jks: Buffer | null = null;
+  if (withKeystores && password !== null) {
+    const certPems = [leaf, ...chain, ...roots];
+    pfx = await buildPfx({ keyPem: key, certPems, password, friendlyName: d });
+    jks = buildJks({ keyPem: key, certPems, password, alias: d });
+  }
+
+  const entries: [string, string | Buffer][] = [];
+  // null (no key / no keystore) and empty (no intermediates) files are left out.
+  const add = (name: string, content: string | Buffer | null) => { if (content !== null && content.length > 0) entries.push([name, content]); };
+
+  // Older layout.
+  add(`Nginx/1_${d}_bundle.crt`, bundle);
+  add(`Nginx/2_${d}.key`, key);
+  add(`Apache/1_root_bundle.crt`, rootBundle);
+  add(`Apache/2_${d}.crt`, leaf);
+  add(`Apache/3_${d}.key`, key);
+  add(`IIS/${d}.pfx`, pfx);
+  add(`IIS/keystorePass.txt`, pfx && password);
+  add(`Tomcat/${d}.jks`, jks);
+  add(`Tomcat/keystorePass.txt`, jks && password);
+  add(`${d}.csr`, csr);
+
+  // Newer layout.
+  add(`${d}_nginx/${d}_bundle.crt`, bundle);
+  add(`${d}_nginx/${d}_bundle.pem`, bundle);
+  add(`${d}_nginx/${d}.key`, key);
+  add(`${d}_nginx/${d}.csr`, csr);
+  add(`${d}_apache/root_bundle.crt`, rootBundle);
+  add(`${d}_apache/${d}.crt`, leaf);
+  add(`${d}_apache/${d}.key`, key);
+  add(`${d}_iis/${d}.pfx`, pfx);
+  add(`${d}_iis/keystorePass.txt`, pfx && password);
+  // Newer Tencent tomcat folders hold a PFX; older ones (and many scripts) expect a JKS: ship both.
+  add(`${d}_tomcat/${d}.jks`, jks);
+  add(`${d}_tomcat/${d}.pfx`, pfx);
+  add(`${d}_tomcat/keystorePass.txt`, jks && password);
+  add(`${d}_jks/${d}.jks`, jks);
+  add(`${d}_jks/keystorePass.txt`, jks && password);
+  const caPems = [...chain, ...roots];
+  caFileNames(caPems).forEach((name, i) => add(`${d}_root/${name}`, caPems[i]));
+  add(`${d}_root/root_bundle.crt`, rootBundle);
+  add(`${d}_other/${d}.crt`, leaf);
+  add(`${d}_other/${d}_chain.crt`, concatPems(chain));
+  add(`${d}_other/${d}_fullchain.pem`, bundle);
+  add(`${d}_other/${d}.key`, key);
+
+  const zip = new yazl.ZipFile();
+  const mtime = new Date();
+  for (const [name, content] of entries) {
+    const isKeyMaterial = /\.(key|pfx|jks)$|keystorePass\.txt$/.test(name);
+    zip.addBuffer(typeof content === 'string' ? Buffer.from(content, 'utf8') : content, name, { mtime, mode: isKeyMaterial ? 0o100600 : 0o100644 });
+  }
+  zip.end();
+  const chunks: Buffer[] = [];
+  const out = await new Promise<Buffer>((resolve, reject) => {
+    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
+    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+    zip.outputStream.on('error', reject);
+  });
+  return { zip: out, password, files: entries.map(([n]) => n) };
+}

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildPfx } from './pfx.js';
+import { keytoolList, makeChain, opensslPubOfCert, opensslPubOfKey, run, withTempDir } from './test-fixtures.js';
+
+const PASSWORD = 'S3cret-pass_42!';
+
+/** `openssl pkcs12 -info` prints its report on stderr: return stdout + stderr, throw on failure. */
+function opensslInfo(file: string, password: string): string {
+  const r = spawnSync('openssl', ['pkcs12', '-info', '-noout', '-in', file, '-passin', `pass:${password}`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl pkcs12 -info failed (${r.status}): ${r.stderr}`);
+  return r.stdout + r.stderr;
+}
+
+/** Checks a PFX with openssl and keytool: encryption parameters, key/cert pairing, chain, wrong password. */
+async function checkPfx(dir: string, pfx: Buffer, keyPem: string, alias: string, chainLength: number) {
+  const file = join(dir, 'store.pfx');
+  await writeFile(file, pfx);
+  await writeFile(join(dir, 'orig.key'), keyPem);
+
+  const info = opensslInfo(file, PASSWORD);
+  assert.match(info, /MAC: sha256, Iteration 2048/);
+  assert.match(info, /Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256/);
+  assert.match(info, /PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256/);
+  assert.equal(info.match(/Certificate bag/g)?.length, chainLength);
+  assert.throws(() => opensslInfo(file, 'wrong-password'), /failed/);
+
+  // The key and the leaf certificate come back out and belong together (and to the original key).
+  const keyOut = join(dir, 'out.key');
+  const certOut = join(dir, 'out.crt');
+  run('openssl', ['pkcs12', '-in', file, '-passin', `pass:${PASSWORD}`, '-nocerts', '-nodes', '-out', keyOut]);
+  run('openssl', ['pkcs12', '-in', file, '-passin', `pass:${PASSWORD}`, '-clcerts', '-nokeys', '-out', certOut]);
+  const pub = opensslPubOfKey(keyOut);
+  assert.match(pub, /BEGIN PUBLIC KEY/);
+  assert.equal(opensslPubOfCert(certOut), pub);
+  assert.equal(opensslPubOfKey(join(dir, 'orig.key')), pub);
+
+  // keytool pairs key and chain into a single PrivateKeyEntry under the friendly name.
+  const { entries } = keytoolList(file, 'PKCS12', PASSWORD);
+  assert.deepEqual(entries, [{ alias, type: 'PrivateKeyEntry', chainLength }]);
+  assert.throws(() => keytoolList(file, 'PKCS12', 'wrong-password'));
+}
+
+for (const alg of ['RSA', 'EC'] as const) {
+  test(`buildPfx ${alg}: leaf + intermediate + root, read by openssl and keytool`, async () => {
+    const c = await makeChain(alg, 'pfx.example.com');
+    const pfx = await buildPfx({ keyPem: c.keyPem, certPems: [c.leafPem, c.intermediatePem, c.rootPem], password: PASSWORD, friendlyName: 'pfx.example.com' });
+    await withTempDir((dir) => checkPfx(dir, pfx, c.keyPem, 'pfx.example.com', 3));
+  });
+}
+
+test('buildPfx EC P-384 (key and self-signed cert made by openssl, SEC1 key PEM)', async () => {
+  await withTempDir(async (dir) => {
+    const keyFile = join(dir, 'p384.key');
+    run('openssl', ['ecparam', '-name', 'secp384r1', '-genkey', '-noout', '-out', keyFile]);
+    const certPem = run('openssl', ['req', '-x509', '-new', '-key', keyFile, '-subj', '/CN=p384.example.com', '-days', '30']);
+    const keyPem = run('openssl', ['ec', '-in', keyFile]); // "BEGIN EC PRIVATE KEY"
+    assert.match(keyPem, /BEGIN EC PRIVATE KEY/);
+    const pfx = await buildPfx({ keyPem, certPems: [certPem], password: PASSWORD, friendlyName: 'p384' });
+    await checkPfx(dir, pfx, keyPem, 'p384', 1);
+  });
+});
+
+test('buildPfx refuses an empty chain', async () => {
+  const c = await makeChain('EC', 'x.example.com');
+  await assert.rejects(buildPfx({ keyPem: c.keyPem, certPems: [], password: PASSWORD, friendlyName: 'x' }));
+});
