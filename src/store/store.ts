@@ -259,6 +259,18 @@ export class SqlStore implements Store {
     });
   }
 
+  /** Seeds many certificates in a few statements (benchmarks, imports); no log entries. */
+  async bulkInsertCertificates(list: CertificateRecord[]) {
+    await this.db.kysely.transaction().execute(async (tx) => {
+      for (let i = 0; i < list.length; i += 200) {
+        const chunk = list.slice(i, i + 200);
+        await tx.insertInto('certificates').values(chunk.map(toRow)).execute();
+        const tags = chunk.flatMap((c) => c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value })));
+        if (tags.length) await tx.insertInto('certificate_tags').values(tags).execute();
+      }
+    });
+  }
+
   async getCertificate(accountUin: string, id: string) {
     const r = await this.db.kysely.selectFrom('certificates').selectAll()
       .where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();

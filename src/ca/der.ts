@@ -1,0 +1,144 @@
+// A minimal DER writer and reader (ITU-T X.690), enough to build X.509 certificates and
+// CSRs by hand. Hand-encoding is what makes the embedded CA fast: a generic ASN.1 library
+// spends far more time encoding a TBSCertificate than node:crypto spends signing it.
+
+export const Tag = {
+  BOOLEAN: 0x01,
+  INTEGER: 0x02,
+  BIT_STRING: 0x03,
+  OCTET_STRING: 0x04,
+  NULL: 0x05,
+  OID: 0x06,
+  UTF8_STRING: 0x0c,
+  PRINTABLE_STRING: 0x13,
+  IA5_STRING: 0x16,
+  UTC_TIME: 0x17,
+  GENERALIZED_TIME: 0x18,
+  SEQUENCE: 0x30,
+  SET: 0x31,
+} as const;
+
+function lengthBytes(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+/** One TLV; `tag` is the full identifier octet (e.g. 0x30, 0xa0 for [0] constructed). */
+export function tlv(tag: number, ...content: Buffer[]): Buffer {
+  const body = content.length === 1 ? content[0] : Buffer.concat(content);
+  return Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body]);
+}
+
+export const seq = (...items: Buffer[]) => tlv(Tag.SEQUENCE, ...items);
+export const set = (...items: Buffer[]) => tlv(Tag.SET, ...items);
+export const octets = (b: Buffer) => tlv(Tag.OCTET_STRING, b);
+export const bool = (v: boolean) => tlv(Tag.BOOLEAN, Buffer.from([v ? 0xff : 0x00]));
+export const nullValue = () => Buffer.from([Tag.NULL, 0x00]);
+export const utf8 = (s: string) => tlv(Tag.UTF8_STRING, Buffer.from(s, 'utf8'));
+export const printable = (s: string) => tlv(Tag.PRINTABLE_STRING, Buffer.from(s, 'latin1'));
+export const ia5 = (s: string) => tlv(Tag.IA5_STRING, Buffer.from(s, 'latin1'));
+/** BIT STRING holding whole bytes (a signature, a public key). */
+export const bitString = (b: Buffer, unusedBits = 0) => tlv(Tag.BIT_STRING, Buffer.from([unusedBits]), b);
+/** [n] EXPLICIT wrapper. */
+export const explicit = (n: number, inner: Buffer) => tlv(0xa0 | n, inner);
+
+/** INTEGER from an unsigned big-endian magnitude: strips redundant zeros, adds one when the top bit is set. */
+export function uint(magnitude: Buffer | number): Buffer {
+  let b: Buffer;
+  if (typeof magnitude === 'number') {
+    const hex = magnitude.toString(16);
+    b = Buffer.from(hex.length % 2 ? '0' + hex : hex, 'hex');
+  } else b = magnitude;
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0) i++;
+  b = b.subarray(i);
+  if (b.length === 0) b = Buffer.from([0]);
+  if (b[0] & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
+  return tlv(Tag.INTEGER, b);
+}
+
+const oidCache = new Map<string, Buffer>();
+export function oid(dotted: string): Buffer {
+  const hit = oidCache.get(dotted);
+  if (hit) return hit;
+  const arcs = dotted.split('.').map((s) => BigInt(s));
+  const out: number[] = [];
+  const push = (v: bigint) => {
+    const tmp: number[] = [Number(v & 0x7fn)];
+    for (v >>= 7n; v > 0n; v >>= 7n) tmp.unshift(Number(v & 0x7fn) | 0x80);
+    out.push(...tmp);
+  };
+  push(arcs[0] * 40n + arcs[1]);
+  for (const a of arcs.slice(2)) push(a);
+  const enc = tlv(Tag.OID, Buffer.from(out));
+  oidCache.set(dotted, enc);
+  return enc;
+}
+
+/** RFC 5280 section 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; whole seconds, Zulu. */
+export function time(d: Date): Buffer {
+  const iso = d.toISOString(); // 2026-01-02T03:04:05.678Z
+  const digits = iso.slice(0, 19).replace(/[-T:]/g, ''); // 20260102030405
+  const year = d.getUTCFullYear();
+  if (year >= 1950 && year < 2050) return tlv(Tag.UTC_TIME, Buffer.from(digits.slice(2) + 'Z', 'latin1'));
+  return tlv(Tag.GENERALIZED_TIME, Buffer.from(digits + 'Z', 'latin1'));
+}
+
+// ---- reading -------------------------------------------------------------------------
+
+export interface Node {
+  tag: number;
+  /** offset of the identifier octet */
+  start: number;
+  /** offset of the first content octet */
+  contentStart: number;
+  /** offset just past the content */
+  end: number;
+}
+
+export function readNode(buf: Buffer, offset = 0): Node {
+  if (offset + 2 > buf.length) throw new Error('DER: truncated');
+  const tag = buf[offset];
+  if ((tag & 0x1f) === 0x1f) throw new Error('DER: multi-byte tags are not supported');
+  let len = buf[offset + 1];
+  let p = offset + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4) throw new Error('DER: unsupported length');
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[p + i];
+    p += n;
+  }
+  if (p + len > buf.length) throw new Error('DER: length exceeds input');
+  return { tag, start: offset, contentStart: p, end: p + len };
+}
+
+export function children(buf: Buffer, node: Node): Node[] {
+  const out: Node[] = [];
+  for (let p = node.contentStart; p < node.end; ) {
+    const c = readNode(buf, p);
+    out.push(c);
+    p = c.end;
+  }
+  return out;
+}
+
+export const raw = (buf: Buffer, n: Node) => buf.subarray(n.start, n.end);
+export const content = (buf: Buffer, n: Node) => buf.subarray(n.contentStart, n.end);
+
+export function decodeOid(b: Buffer): string {
+  const arcs: bigint[] = [];
+  let v = 0n;
+  for (const byte of b) {
+    v = (v << 7n) | BigInt(byte & 0x7f);
+    if (!(byte & 0x80)) {
+      arcs.push(v);
+      v = 0n;
+    }
+  }
+  const first = arcs.shift() ?? 0n;
+  const a = first < 80n ? first / 40n : 2n;
+  return [a, first - a * 40n, ...arcs].join('.');
+}

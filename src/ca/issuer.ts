@@ -1,0 +1,32 @@
+// The one interface every certificate authority backend implements (the embedded CA in
+// ./embedded.ts; an upstream ACME CA later), in the manner of step-ca's CAS interface.
+// Key material never passes through here: a request carries a CSR or a public key, and
+// the caller keeps (and encrypts) the private key it generated.
+
+export interface IssueRequest {
+  /** PKCS#10 CSR (PEM). Its signature is checked; its names are ignored in favour of `domains`. */
+  csrPem?: string;
+  /** SubjectPublicKeyInfo (PEM) when the service generated the key itself. One of csrPem/publicKeyPem. */
+  publicKeyPem?: string;
+  /** Already-normalised names (see validation/names.ts); the first becomes the subject CN. */
+  domains: string[];
+  validityDays: number;
+}
+
+export interface IssuedCertificate {
+  certPem: string;
+  /** Intermediates only, issuing CA first; the root is not included. */
+  chainPems: string[];
+  rootPem: string;
+  /** Lower-case hex, no separators, no leading 00 sign octet. */
+  serialHex: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+export interface Issuer {
+  readonly name: string;
+  issue(req: IssueRequest): Promise<IssuedCertificate>;
+  /** RFC 5280 CRLReason code (0 unspecified, 1 keyCompromise, 4 superseded, 5 cessationOfOperation). */
+  revoke?(serialHex: string, reason?: number): Promise<void>;
+}
