@@ -48,8 +48,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('domain', 'text', (c) => c.notNull())
           .addColumn('sans', 'text', (c) => c.notNull())
           .addColumn('search_text', 'text', (c) => c.notNull())
-          .addColumn('cert_pem', 'text', (c) => c.notNull())
-          .addColumn('private_key_sealed', 'text')
+          .addColumn('has_key', 'integer', (c) => c.notNull())
           .addColumn('fingerprint_sha1', 'text', (c) => c.notNull())
           .addColumn('fingerprint_sha256', 'text', (c) => c.notNull())
           .addColumn('serial_hex', 'text', (c) => c.notNull())
@@ -73,6 +72,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('certs_account_created').on('certificates').columns(['account_uin', 'created_at', 'id']).execute();
         await db.schema.createIndex('certs_account_expiry').on('certificates').columns(['account_uin', 'not_after']).execute();
         await db.schema.createIndex('certs_account_fp').on('certificates').columns(['account_uin', 'fingerprint_sha1']).execute();
+        await db.schema.createIndex('certs_account_project').on('certificates').columns(['account_uin', 'project_id', 'created_at']).execute();
+        await db.schema.createTable('certificate_material')
+          .addColumn('cert_id', 'text', (c) => c.primaryKey().references('certificates.id').onDelete('cascade'))
+          .addColumn('cert_pem', 'text', (c) => c.notNull())
+          .addColumn('private_key_sealed', 'text')
+          .execute();
         await db.schema.createTable('certificate_tags')
           .addColumn('cert_id', 'text', (c) => c.notNull().references('certificates.id').onDelete('cascade'))
           .addColumn('account_uin', 'text', (c) => c.notNull())

@@ -24,8 +24,8 @@ export interface CertificateRow {
   domain: string;
   sans: string;
   search_text: string;
-  cert_pem: string;
-  private_key_sealed: string | null;
+  /** 1 when a private key is stored (the key itself lives in certificate_material). */
+  has_key: number;
   fingerprint_sha1: string;
   fingerprint_sha256: string;
   serial_hex: string;
@@ -45,6 +45,8 @@ export interface CertificateRow {
   created_at: number;
   updated_at: number;
 }
+/** PEM and sealed key, kept apart so that list scans read narrow rows. */
+export interface CertificateMaterialRow { cert_id: string; cert_pem: string; private_key_sealed: string | null }
 export interface CertificateTagRow { cert_id: string; account_uin: string; tag_key: string; tag_value: string }
 export interface OperationLogRow {
   id: Generated<number>;
@@ -62,6 +64,7 @@ export interface Database {
   api_keys: ApiKeyRow;
   projects: ProjectRow;
   certificates: CertificateRow;
+  certificate_material: CertificateMaterialRow;
   certificate_tags: CertificateTagRow;
   operation_logs: OperationLogRow;
 }

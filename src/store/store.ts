@@ -1,6 +1,6 @@
 // The only code that reads and writes the database. Services get these narrow interfaces.
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database, CertificateRow } from './schema.js';
+import type { Database, CertificateMaterialRow, CertificateRow } from './schema.js';
 import type {
   AccountRecord, ApiKeyRecord, CertificateQuery, CertificateRecord, OperationLogRecord, ProjectRecord, Tag, UserRecord,
 } from './types.js';
@@ -54,7 +54,9 @@ export type Store = AccountStore & ProjectStore & CertificateStore & OperationLo
 
 const like = (s: string) => '%' + s.toLowerCase().replace(/[\\%_]/g, (m) => '\\' + m) + '%';
 
-function toRecord(r: CertificateRow, tags: Tag[]): CertificateRecord {
+type FullRow = CertificateRow & Pick<CertificateMaterialRow, 'cert_pem' | 'private_key_sealed'>;
+
+function toRecord(r: FullRow, tags: Tag[]): CertificateRecord {
   return {
     id: r.id,
     accountUin: r.account_uin,
@@ -103,8 +105,7 @@ function toRow(c: CertificateRecord): CertificateRow {
     domain: c.domain,
     sans: JSON.stringify(c.sans),
     search_text: [c.id, c.alias, c.domain, ...c.sans].join('\n').toLowerCase(),
-    cert_pem: c.certPem,
-    private_key_sealed: c.privateKeySealed,
+    has_key: c.privateKeySealed ? 1 : 0,
     fingerprint_sha1: c.fingerprintSha1,
     fingerprint_sha256: c.fingerprintSha256,
     serial_hex: c.serialHex,
@@ -125,6 +126,9 @@ function toRow(c: CertificateRecord): CertificateRow {
     updated_at: c.updatedAt,
   };
 }
+
+const materialRow = (c: CertificateRecord): CertificateMaterialRow =>
+  ({ cert_id: c.id, cert_pem: c.certPem, private_key_sealed: c.privateKeySealed });
 
 const keyRecord = (r: Database['api_keys']): ApiKeyRecord => ({
   secretId: r.secret_id,
@@ -251,6 +255,7 @@ export class SqlStore implements Store {
   async insertCertificate(c: CertificateRecord, log: OperationLogRecord) {
     await this.db.kysely.transaction().execute(async (tx) => {
       await tx.insertInto('certificates').values(toRow(c)).execute();
+      await tx.insertInto('certificate_material').values(materialRow(c)).execute();
       if (c.tags.length) {
         await tx.insertInto('certificate_tags')
           .values(c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value }))).execute();
@@ -265,6 +270,7 @@ export class SqlStore implements Store {
       for (let i = 0; i < list.length; i += 200) {
         const chunk = list.slice(i, i + 200);
         await tx.insertInto('certificates').values(chunk.map(toRow)).execute();
+        await tx.insertInto('certificate_material').values(chunk.map(materialRow)).execute();
         const tags = chunk.flatMap((c) => c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value })));
         if (tags.length) await tx.insertInto('certificate_tags').values(tags).execute();
       }
@@ -272,18 +278,24 @@ export class SqlStore implements Store {
   }
 
   async getCertificate(accountUin: string, id: string) {
-    const r = await this.db.kysely.selectFrom('certificates').selectAll()
-      .where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
+    const r = await this.full().where('c.account_uin', '=', accountUin).where('c.id', '=', id).executeTakeFirst();
     if (!r) return null;
     return toRecord(r, (await this.tagsFor(this.db.kysely, [r.id])).get(r.id) ?? []);
   }
 
   async findByFingerprint(accountUin: string, sha1: string, type: string) {
-    const r = await this.db.kysely.selectFrom('certificates').selectAll()
-      .where('account_uin', '=', accountUin).where('fingerprint_sha1', '=', sha1).where('certificate_type', '=', type)
-      .orderBy('created_at').executeTakeFirst();
+    const r = await this.full()
+      .where('c.account_uin', '=', accountUin).where('c.fingerprint_sha1', '=', sha1).where('c.certificate_type', '=', type)
+      .orderBy('c.created_at').executeTakeFirst();
     if (!r) return null;
     return toRecord(r, (await this.tagsFor(this.db.kysely, [r.id])).get(r.id) ?? []);
+  }
+
+  /** Certificates with their PEM and sealed key. */
+  private full() {
+    return this.db.kysely.selectFrom('certificates as c')
+      .innerJoin('certificate_material as m', 'm.cert_id', 'c.id')
+      .selectAll('c').select(['m.cert_pem', 'm.private_key_sealed']);
   }
 
   async listCertificates(q: CertificateQuery) {
@@ -298,7 +310,7 @@ export class SqlStore implements Store {
     if (q.certIds?.length) base = base.where('c.id', 'in', q.certIds);
     if (q.pendingIssue) base = base.where('c.status', 'in', [0, 4]);
     if (q.deployable !== undefined) {
-      const cond = sql<boolean>`(c.certificate_type = 'SVR' and c.status = 1 and c.private_key_sealed is not null)`;
+      const cond = sql<boolean>`(c.certificate_type = 'SVR' and c.status = 1 and c.has_key = 1)`;
       base = base.where(q.deployable ? cond : sql<boolean>`not ${cond}`);
     }
     if (q.expiring) {
@@ -312,7 +324,7 @@ export class SqlStore implements Store {
       ));
     }
     const countRow = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    let page = base.selectAll('c');
+    let page = base.innerJoin('certificate_material as m', 'm.cert_id', 'c.id').selectAll('c').select(['m.cert_pem', 'm.private_key_sealed']);
     page = q.expirationSort
       ? page.orderBy('c.not_after', q.expirationSort === 'ASC' ? 'asc' : 'desc').orderBy('c.id')
       : page.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc');
@@ -348,7 +360,11 @@ export class SqlStore implements Store {
 
   async deleteCertificate(accountUin: string, id: string, log: OperationLogRecord) {
     return this.db.kysely.transaction().execute(async (tx) => {
+      const own = await tx.selectFrom('certificates').select('id').where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
+      if (!own) return false;
       await tx.deleteFrom('certificate_tags').where('cert_id', '=', id).where('account_uin', '=', accountUin).execute();
+      // The sealed key goes with the certificate, for good.
+      await tx.deleteFrom('certificate_material').where('cert_id', '=', id).execute();
       const r = await tx.deleteFrom('certificates').where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
       if (Number(r.numDeletedRows) === 0) return false;
       await tx.insertInto('operation_logs').values(logRow(log)).execute();
