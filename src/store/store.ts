@@ -324,13 +324,24 @@ export class SqlStore implements Store {
       ));
     }
     const countRow = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    let page = base.innerJoin('certificate_material as m', 'm.cert_id', 'c.id').selectAll('c').select(['m.cert_pem', 'm.private_key_sealed']);
+    let page = base.selectAll('c');
     page = q.expirationSort
       ? page.orderBy('c.not_after', q.expirationSort === 'ASC' ? 'asc' : 'desc').orderBy('c.id')
       : page.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc');
     const rows = await page.limit(q.limit).offset(q.offset).execute();
-    const tags = await this.tagsFor(this.db.kysely, rows.map((r) => r.id));
-    return { total: Number(countRow.n), items: rows.map((r) => toRecord(r, tags.get(r.id) ?? [])) };
+    const ids = rows.map((r) => r.id);
+    // PEM and keys only for the page's rows, after paging (never joined over skipped rows).
+    const material = new Map<string, CertificateMaterialRow>();
+    for (let i = 0; i < ids.length; i += 500) {
+      for (const m of await this.db.kysely.selectFrom('certificate_material').selectAll().where('cert_id', 'in', ids.slice(i, i + 500)).execute()) {
+        material.set(m.cert_id, m);
+      }
+    }
+    const tags = await this.tagsFor(this.db.kysely, ids);
+    return {
+      total: Number(countRow.n),
+      items: rows.map((r) => toRecord({ ...r, cert_pem: material.get(r.id)?.cert_pem ?? '', private_key_sealed: material.get(r.id)?.private_key_sealed ?? null }, tags.get(r.id) ?? [])),
+    };
   }
 
   async updateAlias(accountUin: string, id: string, alias: string, now: number, log: OperationLogRecord) {
