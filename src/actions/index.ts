@@ -1,4 +1,5 @@
 // The action table: every action certport serves, by its spec name.
+import { DownloadCertificate } from './download-certificate.js';
 import { DescribeCertificate, DescribeCertificateDetail } from './describe-certificate.js';
 import { DescribeCertificateOperateLogs } from './describe-certificate-operate-logs.js';
 import { DescribeCertificates } from './describe-certificates.js';
@@ -15,6 +16,7 @@ export const actions: Record<string, ActionHandler> = {
   ModifyCertificateProject,
   DeleteCertificate,
   DescribeCertificateOperateLogs,
+  DownloadCertificate,
 };
 
 export type { ActionContext, ActionHandler, Services } from './types.js';

@@ -3,6 +3,7 @@
 // strings, ProjectInfo.OwnerUin a number, arrays are never null.
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
 import { parseCertificateChain } from '../pki/certificate.js';
+import { downloadFormats } from '../pki/download-zip.js';
 import { EXPIRING_WINDOW } from '../services/certificates.js';
 import type { CertificateRecord, ProjectRecord } from '../store/types.js';
 
@@ -61,9 +62,13 @@ function extra(c: CertificateRecord): M.CertificateExtra {
   };
 }
 
-/** Nothing downloads until DownloadCertificate exists; then this tells what each can produce. */
-export function supportDownloadType(_c: CertificateRecord): M.SupportDownloadType {
-  return { NGINX: false, APACHE: false, TOMCAT: false, IIS: false, JKS: false, OTHER: false, ROOT: false };
+/** What DownloadCertificate can produce for this certificate now (nothing before issuance). */
+export function supportDownloadType(c: CertificateRecord, now: number): M.SupportDownloadType {
+  const status = effectiveStatus(c, now);
+  if (status !== 1 && status !== 3) {
+    return { NGINX: false, APACHE: false, TOMCAT: false, IIS: false, JKS: false, OTHER: false, ROOT: false };
+  }
+  return downloadFormats(c.certificateType === 'SVR' && c.privateKeySealed !== null, c.certificateType === 'CA', c.isSm);
 }
 
 const tags = (c: CertificateRecord): M.Tags[] => c.tags.map((t) => ({ TagKey: t.key, TagValue: t.value }));
@@ -125,11 +130,11 @@ export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, n
     ValidationPassedTime: null as unknown as string,
     CertSANs: [...c.sans],
     AwaitingValidationMsg: null as unknown as string,
-    AllowDownload: Object.values(supportDownloadType(c)).some(Boolean),
+    AllowDownload: Object.values(supportDownloadType(c, now)).some(Boolean),
     IsDNSPODResolve: false,
     IsPackage: false,
     KeyPasswordCustomFlag: false,
-    SupportDownloadType: supportDownloadType(c),
+    SupportDownloadType: supportDownloadType(c, now),
   } as M.Certificates;
 }
 

@@ -1,6 +1,7 @@
 // The certificate lifecycle: the only writer of certificates. Every state change writes an
 // operation-log entry in the same transaction.
 import { ServiceError, certificateNotFound } from '../errors.js';
+import { buildDownloadZip, type DownloadBundle } from '../pki/download-zip.js';
 import { keyMatches, parseCertificateChain, parsePrivateKey, privateKeyToPem, type ParsedCertificate } from '../pki/certificate.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { CertificateStore, OperationLogStore, ProjectStore } from '../store/store.js';
@@ -167,6 +168,28 @@ export class CertificateService {
     if (!(await this.store.deleteCertificate(caller.accountUin, id, logEntry(caller, 'delete', id, now)))) {
       throw certificateNotFound(id);
     }
+  }
+
+  /** The download ZIP (both Tencent layouts) for an issued certificate; logged. */
+  async download(caller: Caller, id: string): Promise<DownloadBundle> {
+    const c = await this.get(caller, id);
+    const now = this.clock();
+    const status = c.status === 1 && c.notAfter < now ? 3 : c.status;
+    if (status !== 1 && status !== 3) {
+      throw new ServiceError('FailedOperation.InvalidCertificateStatusCode',
+        `The certificate ${id} cannot be downloaded in status ${status}; only issued certificates can.`);
+    }
+    const { leaf, chain } = parseCertificateChain(c.certPem);
+    const bundle = await buildDownloadZip({
+      domain: c.domain || leaf.subjectCn || id,
+      leafPem: leaf.pem,
+      chainPems: chain.filter((x) => !x.selfSigned).map((x) => x.pem),
+      rootPems: chain.filter((x) => x.selfSigned).map((x) => x.pem),
+      keyPem: c.certificateType === 'SVR' ? this.privateKeyPem(c) : null,
+      csrPem: null,
+    });
+    await this.store.appendLog(logEntry(caller, 'download', id, now));
+    return bundle;
   }
 
   logs(caller: Caller, from: number, to: number, offset: number, limit: number) {
