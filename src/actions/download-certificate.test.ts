@@ -137,6 +137,21 @@ describe('DownloadCertificate', () => {
     });
   }
 
+  test('a KeyPassword given at upload is the PFX and JKS password', async () => {
+    const ch = chains.EC!;
+    const encrypted = run('openssl', ['pkcs8', '-topk8', '-v2', 'aes256', '-passout', 'pass:Upl0aded-pw'], ch.keyPem);
+    const id = (await t.client.UploadCertificate({ CertificatePublicKey: ch.leafPem + ch.intermediatePem, CertificatePrivateKey: encrypted, KeyPassword: 'Upl0aded-pw' })).CertificateId!;
+    assert.equal((await t.client.DescribeCertificates({ CertIds: [id] })).Certificates![0]!.KeyPasswordCustomFlag, true);
+    const r = await t.client.DownloadCertificate({ CertificateId: id });
+    await withTempDir(async (dir) => {
+      await writeFile(path.join(dir, 'c.zip'), Buffer.from(r.Content!, 'base64'));
+      run('unzip', ['-q', path.join(dir, 'c.zip'), '-d', path.join(dir, 'x')]);
+      const d = '_.download.test';
+      assert.equal((await readFile(path.join(dir, 'x', `${d}_iis`, 'keystorePass.txt'), 'utf8')).trim(), 'Upl0aded-pw');
+      assert.equal(keytoolList(path.join(dir, 'x', `${d}_jks`, `${d}.jks`), 'JKS', 'Upl0aded-pw').entries[0]!.type, 'PrivateKeyEntry');
+    });
+  });
+
   test('CA certificates download without key formats; errors; downloads are logged', async () => {
     const ch = chains.RSA!;
     const ca = (await t.client.UploadCertificate({ CertificatePublicKey: ch.intermediatePem + ch.rootPem, CertificateType: 'CA' })).CertificateId!;

@@ -133,7 +133,7 @@ export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, n
     AllowDownload: Object.values(supportDownloadType(c, now)).some(Boolean),
     IsDNSPODResolve: false,
     IsPackage: false,
-    KeyPasswordCustomFlag: false,
+    KeyPasswordCustomFlag: c.keyPasswordSealed !== null,
     SupportDownloadType: supportDownloadType(c, now),
   } as M.Certificates;
 }

@@ -106,6 +106,7 @@ export class CertificateService {
       sans,
       certPem: input.publicKey,
       privateKeySealed: sealedKey,
+      keyPasswordSealed: sealedKey && input.keyPassword ? this.sealer.seal(input.keyPassword, 'keypass:' + id) : null,
       fingerprintSha1: leaf.sha1,
       fingerprintSha256: leaf.sha256,
       serialHex: leaf.serialHex,
@@ -187,6 +188,7 @@ export class CertificateService {
       rootPems: chain.filter((x) => x.selfSigned).map((x) => x.pem),
       keyPem: c.certificateType === 'SVR' ? this.privateKeyPem(c) : null,
       csrPem: null,
+      password: c.keyPasswordSealed ? this.sealer.openString(c.keyPasswordSealed, 'keypass:' + c.id) : null,
     });
     await this.store.appendLog(logEntry(caller, 'download', id, now));
     return bundle;

@@ -77,6 +77,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('cert_id', 'text', (c) => c.primaryKey().references('certificates.id').onDelete('cascade'))
           .addColumn('cert_pem', 'text', (c) => c.notNull())
           .addColumn('private_key_sealed', 'text')
+          .addColumn('key_password_sealed', 'text')
           .execute();
         await db.schema.createTable('certificate_tags')
           .addColumn('cert_id', 'text', (c) => c.notNull().references('certificates.id').onDelete('cascade'))

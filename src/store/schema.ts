@@ -46,7 +46,7 @@ export interface CertificateRow {
   updated_at: number;
 }
 /** PEM and sealed key, kept apart so that list scans read narrow rows. */
-export interface CertificateMaterialRow { cert_id: string; cert_pem: string; private_key_sealed: string | null }
+export interface CertificateMaterialRow { cert_id: string; cert_pem: string; private_key_sealed: string | null; key_password_sealed: string | null }
 export interface CertificateTagRow { cert_id: string; account_uin: string; tag_key: string; tag_value: string }
 export interface OperationLogRow {
   id: Generated<number>;

@@ -54,7 +54,7 @@ export type Store = AccountStore & ProjectStore & CertificateStore & OperationLo
 
 const like = (s: string) => '%' + s.toLowerCase().replace(/[\\%_]/g, (m) => '\\' + m) + '%';
 
-type FullRow = CertificateRow & Pick<CertificateMaterialRow, 'cert_pem' | 'private_key_sealed'>;
+type FullRow = CertificateRow & Pick<CertificateMaterialRow, 'cert_pem' | 'private_key_sealed' | 'key_password_sealed'>;
 
 function toRecord(r: FullRow, tags: Tag[]): CertificateRecord {
   return {
@@ -70,6 +70,7 @@ function toRecord(r: FullRow, tags: Tag[]): CertificateRecord {
     sans: JSON.parse(r.sans),
     certPem: r.cert_pem,
     privateKeySealed: r.private_key_sealed,
+    keyPasswordSealed: r.key_password_sealed,
     fingerprintSha1: r.fingerprint_sha1,
     fingerprintSha256: r.fingerprint_sha256,
     serialHex: r.serial_hex,
@@ -128,7 +129,7 @@ function toRow(c: CertificateRecord): CertificateRow {
 }
 
 const materialRow = (c: CertificateRecord): CertificateMaterialRow =>
-  ({ cert_id: c.id, cert_pem: c.certPem, private_key_sealed: c.privateKeySealed });
+  ({ cert_id: c.id, cert_pem: c.certPem, private_key_sealed: c.privateKeySealed, key_password_sealed: c.keyPasswordSealed });
 
 const keyRecord = (r: Database['api_keys']): ApiKeyRecord => ({
   secretId: r.secret_id,
@@ -295,7 +296,7 @@ export class SqlStore implements Store {
   private full() {
     return this.db.kysely.selectFrom('certificates as c')
       .innerJoin('certificate_material as m', 'm.cert_id', 'c.id')
-      .selectAll('c').select(['m.cert_pem', 'm.private_key_sealed']);
+      .selectAll('c').select(['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed']);
   }
 
   async listCertificates(q: CertificateQuery) {
@@ -340,7 +341,7 @@ export class SqlStore implements Store {
     const tags = await this.tagsFor(this.db.kysely, ids);
     return {
       total: Number(countRow.n),
-      items: rows.map((r) => toRecord({ ...r, cert_pem: material.get(r.id)?.cert_pem ?? '', private_key_sealed: material.get(r.id)?.private_key_sealed ?? null }, tags.get(r.id) ?? [])),
+      items: rows.map((r) => toRecord({ ...r, cert_pem: material.get(r.id)?.cert_pem ?? '', private_key_sealed: material.get(r.id)?.private_key_sealed ?? null, key_password_sealed: material.get(r.id)?.key_password_sealed ?? null }, tags.get(r.id) ?? [])),
     };
   }
 

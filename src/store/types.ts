@@ -18,6 +18,8 @@ export interface CertificateRecord {
   /** PEM exactly as the user gave it (Terraform compares it byte for byte). */
   certPem: string;
   privateKeySealed: string | null;
+  /** The user's key password (KeyPassword / CsrKeyPassword), sealed; used for PFX and JKS. */
+  keyPasswordSealed: string | null;
   fingerprintSha1: string;
   fingerprintSha256: string;
   serialHex: string;
