@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from './actions/index.js';
 import { createRateLimit, createReplayGuard } from './api/guards.js';
+import { legacyApi } from './api/legacy.js';
 import { buildApi } from './api/server.js';
 import type { Config } from './config/config.js';
 import { Sealer, loadMasterKey } from './secrets/sealer.js';
@@ -75,12 +76,15 @@ export interface RunningService {
 export async function startService(config: Readonly<Config>, opts: { clock?: Clock } = {}): Promise<RunningService> {
   const core = await openCore(config, opts);
   try {
+    const rateLimit = createRateLimit(config.rateLimit, core.redis);
+    const replay = createReplayGuard(core.redis);
     const app = await buildApi({
       services: core.services,
-      rateLimit: createRateLimit(config.rateLimit, core.redis),
-      replay: createReplayGuard(core.redis),
+      rateLimit,
+      replay,
       ready: () => core.store.ping(),
       logLevel: config.logLevel,
+      plugins: [legacyApi({ services: core.services, replay, rateLimit })],
     });
     await bootstrap(core, (m) => app.log.info(m));
     const address = await app.listen({ host: config.host, port: config.port });

@@ -208,49 +208,60 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   }
 
   async function authenticateV1(req: FastifyRequest, body: Buffer): Promise<Incoming> {
-    let pairs: [string, string][];
-    if (req.method === 'GET') {
-      pairs = formPairs(rawQueryOf(req.url));
-    } else {
-      if (body.length > LIMITS.v1Post) {
-        throw new ServiceError('RequestSizeLimitExceeded', `A v1-signed POST request may carry at most ${LIMITS.v1Post} bytes.`);
-      }
-      const type = contentType(req);
-      if (type !== 'application/x-www-form-urlencoded') {
-        throw new ServiceError('AuthFailure.InvalidAuthorization',
-          'The request is not signed: send a TC3-HMAC-SHA256 Authorization header, or v1 parameters as application/x-www-form-urlencoded.');
-      }
-      pairs = formPairs(body.toString('utf8'));
-    }
+    const pairs = v1Pairs(req, body);
     const get = (k: string) => pairs.find(([n]) => n === k)?.[1];
-    const action = get('Action');
-    const signature = get('Signature');
-    const secretId = get('SecretId');
-    if (!signature && !secretId) {
-      throw new ServiceError('AuthFailure.InvalidAuthorization',
-        'The request is not signed: send a TC3-HMAC-SHA256 Authorization header or the v1 SecretId, Timestamp, Nonce and Signature parameters.');
-    }
-    for (const name of ['Action', 'SecretId', 'Timestamp', 'Nonce', 'Signature']) {
-      if (!get(name)) throw new ServiceError('MissingParameter', `The request is missing the required parameter \`${name}\`.`);
-    }
-    const method = (get('SignatureMethod') || 'HmacSHA1') as V1Method;
-    if (method !== 'HmacSHA1' && method !== 'HmacSHA256') {
-      throw new ServiceError('InvalidParameterValue', 'SignatureMethod must be HmacSHA1 or HmacSHA256.');
-    }
-    const timestamp = get('Timestamp')!;
-    checkTimestamp(timestamp, opts.services.clock());
-    const cred = await opts.services.accounts.credential(secretId!);
-    if (!verifyV1(req.method, header(req.headers, 'host') ?? '', pathOf(req.url), pairs, signature!, method, cred.secretKey)) {
-      throw new ServiceError('AuthFailure.SignatureFailure', 'The request signature does not match. Check the SecretKey and the signing steps.');
-    }
-    const replayKey = [secretId, timestamp, get('Nonce'), signature].join('|');
-    if (!(await opts.replay.reserve(replayKey))) {
-      throw new ServiceError('AuthFailure.SignatureFailure', 'This signed request was already received (same Nonce, Timestamp and Signature); sign each request anew.');
-    }
+    const auth = await verifyV1Request(opts, req, pairs);
     const params = unflatten(pairs.filter(([k]) => !V1_COMMON.has(k)));
-    return { action, version: get('Version'), params, caller: { accountUin: cred.accountUin, userUin: cred.userUin }, replayKey };
+    return { action: get('Action'), version: get('Version'), params, caller: auth.caller, replayKey: auth.replayKey };
   }
 
   for (const plugin of opts.plugins ?? []) await plugin(app);
   return app;
+}
+
+/** v1 parameters from the query (GET) or a form body (POST), as sent. */
+export function v1Pairs(req: FastifyRequest, body: Buffer): [string, string][] {
+  if (req.method === 'GET') return formPairs(rawQueryOf(req.url));
+  if (body.length > LIMITS.v1Post) {
+    throw new ServiceError('RequestSizeLimitExceeded', `A v1-signed POST request may carry at most ${LIMITS.v1Post} bytes.`);
+  }
+  if (contentType(req) !== 'application/x-www-form-urlencoded') {
+    throw new ServiceError('AuthFailure.InvalidAuthorization',
+      'The request is not signed: send a TC3-HMAC-SHA256 Authorization header, or v1 parameters as application/x-www-form-urlencoded.');
+  }
+  return formPairs(body.toString('utf8'));
+}
+
+/**
+ * Checks a v1 signature (spec "Signature"; also the legacy /v2/index.php API) and reserves
+ * the request against replays. The signed path is the request's own path.
+ */
+export async function verifyV1Request(
+  opts: Pick<ApiOptions, 'services' | 'replay'>, req: FastifyRequest, pairs: [string, string][],
+): Promise<{ caller: Caller; replayKey: string }> {
+  const get = (k: string) => pairs.find(([n]) => n === k)?.[1];
+  if (!get('Signature') && !get('SecretId')) {
+    throw new ServiceError('AuthFailure.InvalidAuthorization',
+      'The request is not signed: send a TC3-HMAC-SHA256 Authorization header or the v1 SecretId, Timestamp, Nonce and Signature parameters.');
+  }
+  for (const name of ['Action', 'SecretId', 'Timestamp', 'Nonce', 'Signature']) {
+    if (!get(name)) throw new ServiceError('MissingParameter', `The request is missing the required parameter \`${name}\`.`);
+  }
+  const method = (get('SignatureMethod') || 'HmacSHA1') as V1Method;
+  if (method !== 'HmacSHA1' && method !== 'HmacSHA256') {
+    throw new ServiceError('InvalidParameterValue', 'SignatureMethod must be HmacSHA1 or HmacSHA256.');
+  }
+  const timestamp = get('Timestamp')!;
+  checkTimestamp(timestamp, opts.services.clock());
+  const secretId = get('SecretId')!;
+  const signature = get('Signature')!;
+  const cred = await opts.services.accounts.credential(secretId);
+  if (!verifyV1(req.method, header(req.headers, 'host') ?? '', pathOf(req.url), pairs, signature, method, cred.secretKey)) {
+    throw new ServiceError('AuthFailure.SignatureFailure', 'The request signature does not match. Check the SecretKey and the signing steps.');
+  }
+  const replayKey = [secretId, timestamp, get('Nonce'), signature].join('|');
+  if (!(await opts.replay.reserve(replayKey))) {
+    throw new ServiceError('AuthFailure.SignatureFailure', 'This signed request was already received (same Nonce, Timestamp and Signature); sign each request anew.');
+  }
+  return { caller: { accountUin: cred.accountUin, userUin: cred.userUin }, replayKey };
 }

@@ -112,3 +112,13 @@ test('timestamps more than 300 s away are SignatureExpire; garbage is InvalidPar
   assert.throws(() => checkTimestamp('12abc', now), (e: { code?: string }) => e.code === 'InvalidParameterValue');
   assert.throws(() => checkTimestamp(undefined, now), (e: { code?: string }) => e.code === 'MissingParameter');
 });
+
+test('v1 HmacSHA1 reproduces the worked example signature of Tencent Cloud\'s published docs', () => {
+  // The spec's copy masks the key; the public documentation of the same example uses these
+  // example credentials and prints EliP9YW3pW28FpsEdkXt/+WcGeI=.
+  const s2s = v1StringToSign('GET', 'cvm.tencentcloudapi.com', '/', [
+    ['Action', 'DescribeInstances'], ['InstanceIds.0', 'ins-09dx96dg'], ['Limit', '20'], ['Nonce', '11886'], ['Offset', '0'],
+    ['Region', 'ap-guangzhou'], ['SecretId', 'AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE'], ['Timestamp', '1465185768'], ['Version', '2017-03-12'],
+  ]);
+  assert.equal(v1Signature('Gu5t9xGARNpq86cd98joQYCN3EXAMPLE', 'HmacSHA1', s2s), 'EliP9YW3pW28FpsEdkXt/+WcGeI=');
+});
