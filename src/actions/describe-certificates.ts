@@ -1,7 +1,7 @@
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
 import { ServiceError } from '../errors.js';
 import { EXPIRING_WINDOW } from '../services/certificates.js';
-import type { CertificateQuery } from '../store/types.js';
+import type { CertificateQuery, ProjectRecord } from '../store/types.js';
 import { presentListItem } from './present.js';
 import type { ActionHandler } from './types.js';
 
@@ -59,9 +59,9 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   if (p.Tags?.length) q.tags = p.Tags.map((t) => ({ key: t.TagKey, value: t.TagValue }));
   if (p.CertIds?.length) q.certIds = p.CertIds;
   const { total, items } = await ctx.services.certificates.list(q, ctx.caller);
-  const projects = new Map<number, Awaited<ReturnType<typeof ctx.services.certificates.project>>>();
+  const projects = new Map<number, ProjectRecord | null>();
   for (const id of new Set(items.map((c) => c.projectId))) {
-    projects.set(id, await ctx.services.certificates.project(ctx.caller.accountUin, id));
+    projects.set(id, await ctx.services.certificates.findProject(ctx.caller.accountUin, id));
   }
   return {
     TotalCount: total,

@@ -4,34 +4,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { keytoolList, makeChain, run, withTempDir, type TestChain } from '../pki/test-fixtures.js';
 import { expectCode, sdkClient, startTestService, type TestService } from '../testing/harness.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitPort(port: number) {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1', () => { s.end(); r(true); });
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
+import { freePort, waitPort } from '../testing/net.js';
 
 /** Serves TLS with the unzipped Nginx files in a real nginx; returns what s_client saw. */
 async function nginxServes(dir: string, domain: string, bundle: string, key: string, rootFile: string): Promise<string> {

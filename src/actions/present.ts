@@ -4,7 +4,7 @@
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
 import { parseCertificateChain } from '../pki/certificate.js';
 import { downloadFormats } from '../pki/download-zip.js';
-import { EXPIRING_WINDOW } from '../services/certificates.js';
+import { EXPIRING_WINDOW, effectiveStatus } from '../services/certificates.js';
 import type { CertificateRecord, ProjectRecord } from '../store/types.js';
 
 /** `YYYY-MM-DD HH:mm:ss` (UTC), the spec's time format. */
@@ -29,10 +29,7 @@ export const STATUS_NAMES: Record<number, string> = {
   10: 'Revoked', 11: 'Reissue in progress', 12: 'Pending upload of revocation confirmation letter',
 };
 
-/** An issued certificate past its end date reads as expired (3). */
-export function effectiveStatus(c: CertificateRecord, now: number): number {
-  return c.status === 1 && c.notAfter < now ? 3 : c.status;
-}
+export { effectiveStatus };
 
 export function isDeployable(c: CertificateRecord, now: number): boolean {
   return c.certificateType === 'SVR' && c.privateKeySealed !== null && effectiveStatus(c, now) === 1;

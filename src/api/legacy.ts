@@ -6,7 +6,7 @@ import type { Services } from '../actions/index.js';
 import { formatTime, projectInfo, STATUS_NAMES, effectiveStatus } from '../actions/present.js';
 import { ServiceError, isServiceError } from '../errors.js';
 import type { Caller } from '../services/context.js';
-import type { CertificateRecord } from '../store/types.js';
+import type { CertificateRecord, ProjectRecord } from '../store/types.js';
 import type { ReplayGuard } from './guards.js';
 import { v1Pairs, verifyV1Request } from './server.js';
 
@@ -39,7 +39,7 @@ function covers(name: string, host: string): boolean {
   return name.startsWith('*.') && host.endsWith(name.slice(1)) && host.slice(0, -name.length + 1).indexOf('.') < 0;
 }
 
-function listEntry(c: CertificateRecord, project: Awaited<ReturnType<Services['certificates']['project']>> | null, now: number, withCert: boolean) {
+function listEntry(c: CertificateRecord, project: ProjectRecord | null, now: number, withCert: boolean) {
   const status = effectiveStatus(c, now);
   const p = projectInfo(c, project);
   return {
@@ -108,7 +108,7 @@ const handlers: Record<string, Handler> = {
       items = r.items;
     }
     const list = [];
-    for (const c of items) list.push(listEntry(c, await services.certificates.project(caller.accountUin, c.projectId), now, withCert));
+    for (const c of items) list.push(listEntry(c, await services.certificates.findProject(caller.accountUin, c.projectId), now, withCert));
     return { totalNum: total, list };
   },
 

@@ -4,6 +4,7 @@ import 'reflect-metadata'; // @peculiar/x509 needs this before it loads
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { toPem as pemOf } from './certificate.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,8 +94,7 @@ export async function makeChain(alg: 'RSA' | 'EC', domain: string): Promise<Test
 }
 
 export function toPem(label: string, der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/.{1,64}/g, '$&\n');
-  return `-----BEGIN ${label}-----\n${b64}-----END ${label}-----\n`;
+  return pemOf(label, Buffer.from(der));
 }
 
 /** Runs fn with a fresh temp dir that is removed afterwards, pass or fail. */

@@ -13,6 +13,11 @@ export const DAY = 86_400_000;
 /** The spec: "a certificate is about to expire if it will expire within 30 days". */
 export const EXPIRING_WINDOW = 30 * DAY;
 
+/** An issued certificate past its end date reads as expired (3). */
+export function effectiveStatus(c: Pick<CertificateRecord, 'status' | 'notAfter'>, now: number): number {
+  return c.status === 1 && c.notAfter < now ? 3 : c.status;
+}
+
 export interface UploadInput {
   publicKey: string;
   privateKey?: string;
@@ -52,6 +57,11 @@ export class CertificateService {
     const name = projectId === 0 ? 'Default Project' : `Project ${projectId}`;
     return (await this.store.getProject(accountUin, projectId))
       ?? this.store.ensureProject({ accountUin, projectId, name, createdAt: this.clock() });
+  }
+
+  /** The project if it exists; reads never create one. */
+  findProject(accountUin: string, projectId: number): Promise<ProjectRecord | null> {
+    return this.store.getProject(accountUin, projectId);
   }
 
   async upload(caller: Caller, input: UploadInput): Promise<{ certificateId: string; repeatCertId: string }> {
@@ -175,7 +185,7 @@ export class CertificateService {
   async download(caller: Caller, id: string): Promise<DownloadBundle> {
     const c = await this.get(caller, id);
     const now = this.clock();
-    const status = c.status === 1 && c.notAfter < now ? 3 : c.status;
+    const status = effectiveStatus(c, now);
     if (status !== 1 && status !== 3) {
       throw new ServiceError('FailedOperation.InvalidCertificateStatusCode',
         `The certificate ${id} cannot be downloaded in status ${status}; only issued certificates can.`);

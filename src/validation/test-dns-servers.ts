@@ -4,34 +4,18 @@
 //  - named (Debian package `bind9`): an authoritative server, which does NOT chase a CNAME
 //    into a zone it does not serve, so the client must follow it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../testing/net.js';
+
+export { freePort };
 
 const CHALLTESTSRV = '/usr/bin/pebble-challtestsrv';
 const NAMED = '/usr/sbin/named';
 
-/** A port free for both TCP and UDP on 127.0.0.1 (DNS listens on both). */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const tcp = createServer();
-    await new Promise<void>((ok, fail) => tcp.once('error', fail).listen(0, '127.0.0.1', ok));
-    const port = (tcp.address() as { port: number }).port;
-    const udp = createSocket('udp4');
-    const free = await new Promise<boolean>((ok) => {
-      udp.once('error', () => ok(false));
-      udp.bind(port, '127.0.0.1', () => ok(true));
-    });
-    await new Promise<void>((ok) => tcp.close(() => ok()));
-    await new Promise<void>((ok) => udp.close(() => ok()));
-    if (free) return port;
-  }
-  throw new Error('no free port');
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
