@@ -10,7 +10,8 @@ const USAGE = `usage: certport <command>
   user create --account UIN [--name N] [--json]   create a sub-user (SubAccountUin)
   key create --account UIN [--user UIN] [--json]  create an API key (at most 2 per user)
   key list --account UIN [--json]         list API keys (SecretKeys are never shown)
-  key disable|enable|delete SECRET_ID     change a key`;
+  key disable|enable|delete SECRET_ID     change a key
+  ca show [--chain]                       print certport's root certificate (PEM); --chain adds the intermediates`;
 
 function flags(args: string[]) {
   const out: Record<string, string | true> = {};
@@ -19,7 +20,7 @@ function flags(args: string[]) {
     const a = args[i]!;
     if (a.startsWith('--')) {
       const next = args[i + 1];
-      if (next !== undefined && !next.startsWith('--') && a !== '--json') { out[a.slice(2)] = next; i++; } else out[a.slice(2)] = true;
+      if (next !== undefined && !next.startsWith('--') && a !== '--json' && a !== '--chain') { out[a.slice(2)] = next; i++; } else out[a.slice(2)] = true;
     } else rest.push(a);
   }
   return { f: out, rest };
@@ -72,6 +73,11 @@ async function main(argv: string[]): Promise<number> {
       const keys = await acc.listKeys(need('account'));
       console.log(json ? JSON.stringify(keys.map((k) => ({ SecretId: k.secretId, Uin: k.accountUin, SubAccountUin: k.userUin, Status: k.status, CreatedAt: new Date(k.createdAt).toISOString() })))
         : keys.map((k) => `${k.secretId}\t${k.userUin}\t${k.status}`).join('\n'));
+    } else if (cmd === 'ca' && sub === 'show') {
+      process.stdout.write(core.ca.rootPem.trim() + '\n');
+      if (f.chain === true) {
+        for (const name of ['rsa-intermediate.pem', 'ecc-intermediate.pem']) process.stdout.write(core.ca.files.get(name)!.body.toString());
+      }
     } else if (cmd === 'key' && (sub === 'disable' || sub === 'enable' || sub === 'delete')) {
       const id = rest[0];
       if (!id) throw new Error('a SecretId is required');

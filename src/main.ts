@@ -12,13 +12,20 @@ import { Sealer, loadMasterKey } from './secrets/sealer.js';
 import { AccountService } from './services/accounts.js';
 import { CertificateService } from './services/certificates.js';
 import { systemClock, type Clock } from './services/context.js';
+import { loadEmbeddedCa, type EmbeddedCa } from './ca/setup.js';
+import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { createPgSchema } from './store/db.js';
 import { SqlStore } from './store/store.js';
+import { Validator } from './validation/validator.js';
+import { JobRunner } from './workers/runner.js';
+import { caRoutes } from './api/ca-routes.js';
 
 export interface Core {
   config: Readonly<Config>;
   store: SqlStore;
   services: Services;
+  ca: EmbeddedCa;
+  runner: JobRunner;
   redis: Redis | null;
   close(): Promise<void>;
 }
@@ -33,14 +40,47 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
   }
   const store = await SqlStore.open(config.databaseUrl, config.databaseSchema ? { schema: config.databaseSchema } : {});
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
-  const services: Services = {
-    accounts: new AccountService(store, sealer, clock),
-    certificates: new CertificateService(store, sealer, clock),
+  let ca: EmbeddedCa;
+  try {
+    ca = await loadEmbeddedCa(store, sealer, { publicBaseUrl: config.publicUrl, clock });
+  } catch (e) {
+    redis?.disconnect();
+    await store.close();
+    throw e;
+  }
+  const certificates = new CertificateService(store, sealer, clock);
+  const validator = new Validator({
+    resolvers: config.dnsResolvers,
+    allowPrivate: config.validationAllowPrivate,
+    httpPort: config.validationHttpPort,
+    httpsPort: config.validationHttpsPort,
+    providers: config.dnsProviders,
+  });
+  let runner: JobRunner | null = null;
+  const orders = new DvOrderService(store, certificates, ca.issuer, validator, sealer, clock, {
+    freeCertLimit: config.freeCertLimit,
+    mainDomainCertLimit: config.mainDomainCertLimit,
+    dvAuthHours: config.dvAuthHours,
+    validationIntervalMs: config.validationIntervalMs,
+  }, () => runner?.kick());
+  certificates.rootOf = () => ca.rootPem;
+  certificates.onDelete = (c) => orders.jobsOnDelete(c);
+  runner = new JobRunner({
+    store,
     clock,
-  };
+    handlers: {
+      [DV_VALIDATE]: (job) => orders.validateStep(job.subject, job.attempts),
+      [DNS_CLEANUP]: async (job) => {
+        await orders.cleanupStep(job.payload);
+        return null;
+      },
+    },
+  });
+  const services: Services = { accounts: new AccountService(store, sealer, clock), certificates, orders, clock };
   return {
-    config, store, services, redis,
+    config, store, services, ca, runner, redis,
     async close() {
+      await runner.stop();
       redis?.disconnect();
       await store.close();
     },
@@ -84,9 +124,13 @@ export async function startService(config: Readonly<Config>, opts: { clock?: Clo
       replay,
       ready: () => core.store.ping(),
       logLevel: config.logLevel,
-      plugins: [legacyApi({ services: core.services, replay, rateLimit })],
+      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca)],
     });
     await bootstrap(core, (m) => app.log.info(m));
+    if (config.workers) {
+      core.runner.setLog(app.log);
+      core.runner.start();
+    }
     const address = await app.listen({ host: config.host, port: config.port });
     return {
       app, core, url: address,

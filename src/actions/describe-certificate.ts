@@ -4,10 +4,13 @@ import type { ActionHandler } from './types.js';
 
 export const DescribeCertificate: ActionHandler<M.DescribeCertificateRequest, M.DescribeCertificateResponse> = async (ctx, p) => {
   const c = await ctx.services.certificates.get(ctx.caller, p.CertificateId);
-  return presentCertificate(c, ctx.services.clock());
+  const order = c.isDv ? await ctx.services.orders.getOrder(c.id) : null;
+  return presentCertificate(c, ctx.services.clock(), order);
 };
 
 export const DescribeCertificateDetail: ActionHandler<M.DescribeCertificateDetailRequest, M.DescribeCertificateDetailResponse> = async (ctx, p) => {
-  const c = await ctx.services.certificates.get(ctx.caller, p.CertificateId);
-  return presentDetail(c, ctx.services.certificates.privateKeyPem(c), ctx.services.clock());
+  const { certificates, orders } = ctx.services;
+  const c = await certificates.get(ctx.caller, p.CertificateId);
+  const order = c.isDv ? await orders.getOrder(c.id) : null;
+  return presentDetail(c, certificates.privateKeyPem(c), ctx.services.clock(), order, certificates.issuerRoot(c));
 };

@@ -59,12 +59,13 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   if (p.Tags?.length) q.tags = p.Tags.map((t) => ({ key: t.TagKey, value: t.TagValue }));
   if (p.CertIds?.length) q.certIds = p.CertIds;
   const { total, items } = await ctx.services.certificates.list(q, ctx.caller);
+  const orders = await ctx.services.orders.getOrders(items.filter((c) => c.isDv && (c.status === 0 || c.status === 4)).map((c) => c.id));
   const projects = new Map<number, ProjectRecord | null>();
   for (const id of new Set(items.map((c) => c.projectId))) {
     projects.set(id, await ctx.services.certificates.findProject(ctx.caller.accountUin, id));
   }
   return {
     TotalCount: total,
-    Certificates: items.map((c) => presentListItem(c, projects.get(c.projectId) ?? null, now)),
+    Certificates: items.map((c) => presentListItem(c, projects.get(c.projectId) ?? null, now, orders.get(c.id) ?? null)),
   };
 };

@@ -1,4 +1,5 @@
 // The action table: every action certport serves, by its spec name.
+import { ApplyCertificate, CancelCertificateOrder, CheckCertificateDomainVerification } from './apply-certificate.js';
 import { DownloadCertificate } from './download-certificate.js';
 import { DescribeCertificate, DescribeCertificateDetail } from './describe-certificate.js';
 import { DescribeCertificateOperateLogs } from './describe-certificate-operate-logs.js';
@@ -17,6 +18,9 @@ export const actions: Record<string, ActionHandler> = {
   DeleteCertificate,
   DescribeCertificateOperateLogs,
   DownloadCertificate,
+  ApplyCertificate,
+  CancelCertificateOrder,
+  CheckCertificateDomainVerification,
 };
 
 export type { ActionContext, ActionHandler, Services } from './types.js';

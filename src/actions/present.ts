@@ -5,7 +5,8 @@ import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v2019
 import { parseCertificateChain } from '../pki/certificate.js';
 import { downloadFormats } from '../pki/download-zip.js';
 import { EXPIRING_WINDOW, effectiveStatus } from '../services/certificates.js';
-import type { CertificateRecord, ProjectRecord } from '../store/types.js';
+import { DvOrderService } from '../services/dv-orders.js';
+import type { CertificateRecord, DvOrderRecord, ProjectRecord } from '../store/types.js';
 
 /** `YYYY-MM-DD HH:mm:ss` (UTC), the spec's time format. */
 export function formatTime(ms: number | null | undefined): string | null {
@@ -50,10 +51,10 @@ export function projectInfo(c: CertificateRecord, p: ProjectRecord | null): M.Pr
 function extra(c: CertificateRecord): M.CertificateExtra {
   return {
     DomainNumber: String(c.sans.length || 1),
-    OriginCertificateId: null as unknown as string,
+    OriginCertificateId: c.originCertId as string,
     ReplacedBy: null as unknown as string,
     ReplacedFor: null as unknown as string,
-    RenewOrder: null as unknown as string,
+    RenewOrder: c.renewOrderId as string,
     SMCert: c.isSm ? 1 : 0,
     CompanyType: 0,
   };
@@ -99,7 +100,7 @@ function common(c: CertificateRecord, now: number) {
     IsWildcard: c.isWildcard,
     IsDv: c.isDv,
     IsVulnerability: false,
-    RenewAble: false,
+    RenewAble: DvOrderService.renewable(c, now),
     Deployable: isDeployable(c, now),
     Tags: tags(c),
     CAEncryptAlgorithms: (c.caInfo ?? []).map((i) => i.encryptAlgorithm),
@@ -108,7 +109,34 @@ function common(c: CertificateRecord, now: number) {
   };
 }
 
-export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, now: number): M.Certificates {
+/** What the owner must publish (DvAuthDetail), for certificates applied for here. */
+export function dvAuthDetail(order: DvOrderRecord | null): M.DvAuthDetail {
+  if (!order || order.auths.length === 0) return null as unknown as M.DvAuthDetail;
+  const first = order.auths[0]!;
+  return {
+    DvAuthKey: first.key,
+    DvAuthValue: first.value,
+    DvAuthDomain: first.zone,
+    DvAuthPath: first.path as string,
+    DvAuthKeySubDomain: first.subDomain as string,
+    DvAuths: order.auths.map((a) => ({
+      DvAuthKey: a.key,
+      DvAuthValue: a.value,
+      DvAuthDomain: a.zone,
+      DvAuthPath: a.path as string,
+      DvAuthSubDomain: a.subDomain as string,
+      DvAuthVerifyType: a.verifyType,
+    })),
+  };
+}
+
+/** While validation is pending: why it has not passed yet (the last check's finding). */
+function awaitingMessage(c: CertificateRecord, order: DvOrderRecord | null, now: number): string | null {
+  const status = effectiveStatus(c, now);
+  return order && (status === 0 || status === 4) ? order.lastCheckDetail : null;
+}
+
+export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, now: number, order: DvOrderRecord | null = null): M.Certificates {
   const status = effectiveStatus(c, now);
   return {
     ...common(c, now),
@@ -120,13 +148,13 @@ export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, n
     EncryptAlgorithm: c.encryptAlgorithm,
     AutoRenewFlag: 0,
     HostingStatus: null as unknown as number,
-    HasRenewOrder: '',
+    HasRenewOrder: c.renewOrderId ?? '',
     ReplaceOriCertIsDelete: false,
     IsExpiring: status === 1 && c.notAfter - now <= EXPIRING_WINDOW,
-    DVAuthDeadline: null as unknown as string,
-    ValidationPassedTime: null as unknown as string,
+    DVAuthDeadline: formatTime(c.dvDeadline) as string,
+    ValidationPassedTime: formatTime(c.validatedAt) as string,
     CertSANs: [...c.sans],
-    AwaitingValidationMsg: null as unknown as string,
+    AwaitingValidationMsg: awaitingMessage(c, order, now) as string,
     AllowDownload: Object.values(supportDownloadType(c, now)).some(Boolean),
     IsDNSPODResolve: false,
     IsPackage: false,
@@ -135,11 +163,11 @@ export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, n
   } as M.Certificates;
 }
 
-export function presentCertificate(c: CertificateRecord, now: number): Omit<M.DescribeCertificateResponse, 'RequestId'> {
+export function presentCertificate(c: CertificateRecord, now: number, order: DvOrderRecord | null = null): Omit<M.DescribeCertificateResponse, 'RequestId'> {
   return {
     ...common(c, now),
     OrderId: null as unknown as string,
-    DvAuthDetail: null as unknown as M.DvAuthDetail,
+    DvAuthDetail: dvAuthDetail(order),
     VulnerabilityReport: null as unknown as string,
     PackageTypeName: c.packageType ?? '',
     SubmittedData: null as unknown as M.SubmittedData,
@@ -149,6 +177,7 @@ export function presentCertificate(c: CertificateRecord, now: number): Omit<M.De
 
 /** The top of the uploaded chain when it is a self-signed root, for `RootCert.Standard`. */
 function rootOf(c: CertificateRecord): string | null {
+  if (!c.certPem) return null;
   try {
     const { chain } = parseCertificateChain(c.certPem);
     const top = chain[chain.length - 1];
@@ -158,20 +187,22 @@ function rootOf(c: CertificateRecord): string | null {
   }
 }
 
-export function presentDetail(c: CertificateRecord, privateKey: string | null, now: number): Omit<M.DescribeCertificateDetailResponse, 'RequestId'> {
+export function presentDetail(c: CertificateRecord, privateKey: string | null, now: number, order: DvOrderRecord | null = null, rootPem: string | null = null): Omit<M.DescribeCertificateDetailResponse, 'RequestId'> {
+  const issued = c.certPem !== '';
   return {
     ...common(c, now),
     OrderId: null as unknown as string,
-    CertificatePrivateKey: privateKey as string,
-    CertificatePublicKey: c.certPem,
-    DvAuthDetail: null as unknown as M.DvAuthDetail,
+    // Before issuance there is no certificate yet, and the key stays in until there is.
+    CertificatePrivateKey: (issued ? privateKey : null) as string,
+    CertificatePublicKey: (issued ? c.certPem : null) as string,
+    DvAuthDetail: dvAuthDetail(order),
     VulnerabilityReport: null as unknown as string,
     TypeName: c.productZhName,
     SubmittedData: null as unknown as M.SubmittedData,
-    RootCert: { Sign: null as unknown as string, Encrypt: null as unknown as string, Standard: rootOf(c) as string },
+    RootCert: { Sign: null as unknown as string, Encrypt: null as unknown as string, Standard: (rootPem ?? rootOf(c)) as string },
     EncryptCert: null as unknown as string,
     EncryptPrivateKey: null as unknown as string,
-    CertFingerprint: c.fingerprintSha1,
+    CertFingerprint: (c.fingerprintSha1 || null) as string,
     EncryptCertFingerprint: null as unknown as string,
     EncryptAlgorithm: c.encryptAlgorithm,
     DvRevokeAuthDetail: [],

@@ -2,11 +2,13 @@
 // their parameters, call services, and shape the response exactly as the spec's data types.
 import type { AccountService } from '../services/accounts.js';
 import type { CertificateService } from '../services/certificates.js';
+import type { DvOrderService } from '../services/dv-orders.js';
 import type { Caller, Clock } from '../services/context.js';
 
 export interface Services {
   accounts: AccountService;
   certificates: CertificateService;
+  orders: DvOrderService;
   clock: Clock;
 }
 

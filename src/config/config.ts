@@ -20,6 +20,32 @@ export interface Config {
   logLevel: string;
   bootstrapSecretId: string | null;
   bootstrapSecretKey: string | null;
+  /** DNS servers for validation lookups ('ip' or 'ip:port'); empty = the system's. */
+  dnsResolvers: string[];
+  /** Let FILE validation fetch from loopback/private addresses (tests, private networks). */
+  validationAllowPrivate: boolean;
+  validationHttpPort: number;
+  validationHttpsPort: number;
+  /** Zones whose TXT records certport writes itself for DNS_AUTO (RFC 2136 + TSIG). */
+  dnsProviders: DnsProviderConfig[];
+  /** Free certificates an account may hold at once (issued or pending); 0 = unlimited. */
+  freeCertLimit: number;
+  /** Free certificates per main domain (registrable name); 0 = unlimited. */
+  mainDomainCertLimit: number;
+  /** How long a DV order waits for validation (FACTS.md: up to 3 days). */
+  dvAuthHours: number;
+  /** Longest pause between two validation checks of one pending order. */
+  validationIntervalMs: number;
+  /** Run background jobs (validation, issuance) in this process. */
+  workers: boolean;
+}
+
+export interface DnsProviderConfig {
+  zone: string;
+  type: 'rfc2136';
+  /** 'ip', 'ip:port' or '[v6]:port' of the primary that accepts updates. */
+  server: string;
+  tsig?: { name: string; algorithm: 'hmac-sha256' | 'hmac-sha512' | 'hmac-sha384' | 'hmac-sha1'; secret: string };
 }
 
 export class ConfigError extends Error {}
@@ -39,6 +65,16 @@ const KEYS: Record<keyof Config, string> = {
   logLevel: 'CERTPORT_LOG_LEVEL',
   bootstrapSecretId: 'CERTPORT_BOOTSTRAP_SECRET_ID',
   bootstrapSecretKey: 'CERTPORT_BOOTSTRAP_SECRET_KEY',
+  dnsResolvers: 'CERTPORT_DNS_RESOLVERS',
+  validationAllowPrivate: 'CERTPORT_VALIDATION_ALLOW_PRIVATE',
+  validationHttpPort: 'CERTPORT_VALIDATION_HTTP_PORT',
+  validationHttpsPort: 'CERTPORT_VALIDATION_HTTPS_PORT',
+  dnsProviders: 'CERTPORT_DNS_PROVIDERS',
+  freeCertLimit: 'CERTPORT_FREE_CERT_LIMIT',
+  mainDomainCertLimit: 'CERTPORT_MAIN_DOMAIN_CERT_LIMIT',
+  dvAuthHours: 'CERTPORT_DV_AUTH_HOURS',
+  validationIntervalMs: 'CERTPORT_VALIDATION_INTERVAL_MS',
+  workers: 'CERTPORT_WORKERS',
 };
 
 /** Reads the optional JSON file named by CERTPORT_CONFIG; its keys are the Config field names. */
@@ -57,7 +93,7 @@ function fileSource(env: Source): Source {
   const out: Source = {};
   for (const [k, v] of Object.entries(parsed)) {
     if (!(k in KEYS)) throw new ConfigError(`CERTPORT_CONFIG: unknown key "${k}" in ${file}`);
-    out[KEYS[k as keyof Config]] = v === null ? undefined : String(v);
+    out[KEYS[k as keyof Config]] = v === null ? undefined : typeof v === 'object' ? JSON.stringify(v) : String(v);
   }
   return out;
 }
@@ -108,9 +144,66 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   if ((bootstrapSecretId === null) !== (bootstrapSecretKey === null)) {
     throw new ConfigError(`${KEYS.bootstrapSecretId} and ${KEYS.bootstrapSecretKey} must be set together`);
   }
+  const dnsResolvers = (get('dnsResolvers') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const r of dnsResolvers) {
+    if (!/^(\d{1,3}(\.\d{1,3}){3}(:\d+)?|\[[0-9a-fA-F:]+\](:\d+)?|[0-9a-fA-F:]+)$/.test(r)) {
+      throw new ConfigError(`${KEYS.dnsResolvers} must list IP addresses (optionally :port), got ${JSON.stringify(r)}`);
+    }
+  }
   return Object.freeze({
     host, port, dataDir, databaseUrl, databaseSchema, redisUrl, masterKey, rateLimit, publicUrl, logLevel,
     bootstrapSecretId, bootstrapSecretKey,
+    dnsResolvers,
+    validationAllowPrivate: bool(KEYS.validationAllowPrivate, get('validationAllowPrivate') ?? '0'),
+    validationHttpPort: int(KEYS.validationHttpPort, get('validationHttpPort') ?? '80', 1, 65535),
+    validationHttpsPort: int(KEYS.validationHttpsPort, get('validationHttpsPort') ?? '443', 1, 65535),
+    dnsProviders: dnsProviders(get('dnsProviders')),
+    freeCertLimit: int(KEYS.freeCertLimit, get('freeCertLimit') ?? '50', 0, 10_000_000),
+    mainDomainCertLimit: int(KEYS.mainDomainCertLimit, get('mainDomainCertLimit') ?? '20', 0, 10_000_000),
+    dvAuthHours: int(KEYS.dvAuthHours, get('dvAuthHours') ?? '72', 1, 24 * 30),
+    validationIntervalMs: int(KEYS.validationIntervalMs, get('validationIntervalMs') ?? '20000', 100, 3_600_000),
+    workers: bool(KEYS.workers, get('workers') ?? '1'),
+  });
+}
+
+function bool(name: string, raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name} must be 1 or 0, got ${JSON.stringify(raw)}`);
+}
+
+const TSIG_ALGORITHMS = ['hmac-sha256', 'hmac-sha512', 'hmac-sha384', 'hmac-sha1'];
+
+/** CERTPORT_DNS_PROVIDERS: a JSON array of {zone, type: "rfc2136", server, tsig?: {name, algorithm, secret}}. */
+function dnsProviders(raw: string | undefined): DnsProviderConfig[] {
+  if (!raw) return [];
+  const name = KEYS.dnsProviders;
+  let list: unknown;
+  try {
+    list = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a JSON array`);
+  }
+  if (!Array.isArray(list)) throw new ConfigError(`${name} must be a JSON array`);
+  return list.map((p, i) => {
+    const at = `${name}[${i}]`;
+    if (!p || typeof p !== 'object') throw new ConfigError(`${at} must be an object`);
+    const { zone, type, server, tsig } = p as Record<string, unknown>;
+    if (typeof zone !== 'string' || !/^[a-z0-9.-]+$/i.test(zone) || zone.startsWith('.')) throw new ConfigError(`${at}.zone must be a DNS zone name`);
+    if ((type ?? 'rfc2136') !== 'rfc2136') throw new ConfigError(`${at}.type must be "rfc2136"`);
+    if (typeof server !== 'string' || server === '') throw new ConfigError(`${at}.server must be "ip" or "ip:port"`);
+    let key: DnsProviderConfig['tsig'];
+    if (tsig !== undefined) {
+      const t = tsig as Record<string, unknown>;
+      if (typeof t.name !== 'string' || typeof t.secret !== 'string' || Buffer.from(t.secret, 'base64').length === 0) {
+        throw new ConfigError(`${at}.tsig needs a name and a base64 secret`);
+      }
+      const algorithm = String(t.algorithm ?? 'hmac-sha256').toLowerCase();
+      if (!TSIG_ALGORITHMS.includes(algorithm)) throw new ConfigError(`${at}.tsig.algorithm must be one of ${TSIG_ALGORITHMS.join(', ')}`);
+      key = { name: t.name, algorithm: algorithm as NonNullable<DnsProviderConfig['tsig']>['algorithm'], secret: t.secret };
+    }
+    return { zone: zone.toLowerCase().replace(/\.$/, ''), type: 'rfc2136', server, ...(key ? { tsig: key } : {}) };
   });
 }
 

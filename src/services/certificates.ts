@@ -4,12 +4,13 @@ import { ServiceError, certificateNotFound } from '../errors.js';
 import { buildDownloadZip, type DownloadBundle } from '../pki/download-zip.js';
 import { keyMatches, parseCertificateChain, parsePrivateKey, privateKeyToPem, type ParsedCertificate } from '../pki/certificate.js';
 import type { Sealer } from '../secrets/sealer.js';
-import type { CertificateStore, OperationLogStore, ProjectStore } from '../store/store.js';
+import type { CertificateStore, NewJob, OperationLogStore, ProjectStore } from '../store/store.js';
 import type { CertificateQuery, CertificateRecord, OperationLogRecord, ProjectRecord, Tag } from '../store/types.js';
 import type { Caller, Clock } from './context.js';
 import { newCertificateId } from './ids.js';
 
 export const DAY = 86_400_000;
+const HOUR = 3_600_000;
 /** The spec: "a certificate is about to expire if it will expire within 30 days". */
 export const EXPIRING_WINDOW = 30 * DAY;
 
@@ -35,6 +36,13 @@ const VERB: Record<string, string> = {
   upload: 'uploads', uploadFromYunAPI: 'uploads', delete: 'deletes', updateAlias: 'renames', changeProject: 'moves',
   download: 'downloads', apply: 'applies for', issued: 'issues', cancel: 'cancels',
 };
+/** Entries the service writes itself, not on a user's behalf. */
+const SYSTEM_SENTENCE: Record<string, string> = {
+  issued: 'Certificate [id: %] was issued',
+  failed: 'Certificate [id: %] failed',
+  dnsAutoAdded: 'The DNS validation record for certificate [id: %] was added automatically',
+  expired: 'Certificate [id: %] expired',
+};
 export function logEntry(caller: Caller, type: string, certId: string, now: number, extra = ''): OperationLogRecord {
   const who = caller.userUin === '--' ? '--' : caller.userUin;
   return {
@@ -43,9 +51,20 @@ export function logEntry(caller: Caller, type: string, certId: string, now: numb
   };
 }
 
+/** A log entry for something the service did by itself (validation, issuance, expiry). */
+export function systemLogEntry(accountUin: string, type: string, certId: string, now: number, extra = ''): OperationLogRecord {
+  const sentence = (SYSTEM_SENTENCE[type] ?? `Certificate [id: %] ${type}`).replace('%', certId);
+  return { accountUin, userUin: '--', certId, type, createdAt: now, action: sentence + extra };
+}
+
 const months = (from: number, to: number) => String(Math.max(1, Math.round((to - from) / (30.44 * DAY))));
 
 export class CertificateService {
+  /** The root of the CA that issued a certificate here (null for uploads); set at composition. */
+  rootOf: (c: CertificateRecord) => string | null = () => null;
+  /** Work to schedule when a certificate is deleted (e.g. removing a DNS_AUTO record). */
+  onDelete: (c: CertificateRecord) => Promise<NewJob[]> = async () => [];
+
   constructor(
     private readonly store: CertificateStore & ProjectStore & OperationLogStore,
     private readonly sealer: Sealer,
@@ -138,6 +157,10 @@ export class CertificateService {
       createdAt: now,
       updatedAt: now,
       tags: dedupeTags(input.tags ?? []),
+      dvDeadline: null,
+      validatedAt: null,
+      originCertId: null,
+      renewOrderId: null,
     };
     await this.store.insertCertificate(record, logEntry(caller, 'upload', id, now));
     return { certificateId: id, repeatCertId: '' };
@@ -174,9 +197,21 @@ export class CertificateService {
     return { success: moved, fail: unique.filter((id) => !moved.includes(id)) };
   }
 
+  issuerRoot(c: CertificateRecord): string | null {
+    return c.source === 'upload' ? null : this.rootOf(c);
+  }
+
   async delete(caller: Caller, id: string): Promise<void> {
     const now = this.clock();
-    if (!(await this.store.deleteCertificate(caller.accountUin, id, logEntry(caller, 'delete', id, now)))) {
+    const c = await this.get(caller, id);
+    // The spec: a free certificate cannot be deleted in the first hour after it was applied
+    // for, unless its order failed or was cancelled.
+    if (c.isDv && c.source !== 'upload' && c.status !== 2 && c.status !== 7 && now - c.createdAt < HOUR) {
+      throw new ServiceError('FailedOperation.CannotBeDeletedWithinHour',
+        `Free certificates cannot be deleted within 1 hour after being applied for: ${id} can be deleted from ${new Date(c.createdAt + HOUR).toISOString()}, or cancel its order first.`);
+    }
+    const jobs = await this.onDelete(c);
+    if (!(await this.store.deleteCertificate(caller.accountUin, id, logEntry(caller, 'delete', id, now), jobs))) {
       throw certificateNotFound(id);
     }
   }
@@ -191,11 +226,12 @@ export class CertificateService {
         `The certificate ${id} cannot be downloaded in status ${status}; only issued certificates can.`);
     }
     const { leaf, chain } = parseCertificateChain(c.certPem);
+    const root = this.issuerRoot(c);
     const bundle = await buildDownloadZip({
       domain: c.domain || leaf.subjectCn || id,
       leafPem: leaf.pem,
       chainPems: chain.filter((x) => !x.selfSigned).map((x) => x.pem),
-      rootPems: chain.filter((x) => x.selfSigned).map((x) => x.pem),
+      rootPems: root ? [root] : chain.filter((x) => x.selfSigned).map((x) => x.pem),
       keyPem: c.certificateType === 'SVR' ? this.privateKeyPem(c) : null,
       csrPem: null,
       password: c.keyPasswordSealed ? this.sealer.openString(c.keyPasswordSealed, 'keypass:' + c.id) : null,

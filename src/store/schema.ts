@@ -44,6 +44,10 @@ export interface CertificateRow {
   ca_info: string | null;
   created_at: number;
   updated_at: number;
+  dv_deadline: number | null;
+  validated_at: number | null;
+  origin_cert_id: string | null;
+  renew_order_id: string | null;
 }
 /** PEM and sealed key, kept apart so that list scans read narrow rows. */
 export interface CertificateMaterialRow { cert_id: string; cert_pem: string; private_key_sealed: string | null; key_password_sealed: string | null }
@@ -58,6 +62,38 @@ export interface OperationLogRow {
   created_at: number;
 }
 
+export interface CaMaterialRow { name: string; root_pem: string; material_sealed: string; created_at: number }
+export interface DvOrderRow {
+  cert_id: string;
+  account_uin: string;
+  method: string;
+  main_domain: string;
+  /** JSON: DvAuth[] */
+  auths: string;
+  key_algo: string;
+  key_param: string;
+  contact_email: string | null;
+  contact_phone: string | null;
+  delete_dns_auto_record: number;
+  record_state: string;
+  last_check_at: number | null;
+  last_check_detail: string | null;
+  created_at: number;
+}
+export interface JobRow {
+  kind: string;
+  subject: string;
+  state: string;
+  run_at: number;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: number;
+  last_error: string | null;
+  payload: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   accounts: AccountRow;
   users: UserRow;
@@ -67,4 +103,7 @@ export interface Database {
   certificate_material: CertificateMaterialRow;
   certificate_tags: CertificateTagRow;
   operation_logs: OperationLogRow;
+  ca_material: CaMaterialRow;
+  dv_orders: DvOrderRow;
+  jobs: JobRow;
 }

@@ -1,13 +1,21 @@
 // The only code that reads and writes the database. Services get these narrow interfaces.
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database, CertificateMaterialRow, CertificateRow } from './schema.js';
+import type { Database, CertificateMaterialRow, CertificateRow, DvOrderRow, JobRow } from './schema.js';
 import type {
-  AccountRecord, ApiKeyRecord, CertificateQuery, CertificateRecord, OperationLogRecord, ProjectRecord, Tag, UserRecord,
+  AccountRecord, ApiKeyRecord, CertificateQuery, CertificateRecord, CertificateTransition, DvOrderRecord, JobRecord,
+  OperationLogRecord, ProjectRecord, Tag, UserRecord,
 } from './types.js';
 import { openDb, type Db } from './db.js';
 import { migrate } from './migrations.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
+
+/** The certificate named by OldCertificateId already has a renewal order. */
+export class RenewalConflict extends Error {
+  constructor(readonly certId: string) {
+    super(`certificate ${certId} already has a renewal order`);
+  }
+}
 
 export interface AccountStore {
   createAccount(a: AccountRecord): Promise<void>;
@@ -37,7 +45,41 @@ export interface CertificateStore {
   updateAlias(accountUin: string, id: string, alias: string, now: number, log: OperationLogRecord): Promise<boolean>;
   /** Moves the certificates that exist; returns the ids that moved. */
   updateProject(accountUin: string, ids: string[], projectId: number, now: number, log: (id: string) => OperationLogRecord): Promise<string[]>;
-  deleteCertificate(accountUin: string, id: string, log: OperationLogRecord): Promise<boolean>;
+  /** Deletes the certificate (and its order); `jobs` are enqueued in the same transaction. */
+  deleteCertificate(accountUin: string, id: string, log: OperationLogRecord, jobs?: NewJob[]): Promise<boolean>;
+}
+
+export interface NewJob { kind: string; subject: string; runAt: number; payload?: string | null }
+
+export interface DvOrderStore {
+  /** The certificate, its order, the apply log entry and the first validation job, at once. */
+  insertDvOrder(c: CertificateRecord, order: DvOrderRecord, log: OperationLogRecord, job: NewJob, renewing?: string): Promise<void>;
+  getDvOrder(certId: string): Promise<DvOrderRecord | null>;
+  getDvOrders(certIds: string[]): Promise<Map<string, DvOrderRecord>>;
+  recordDvCheck(certId: string, at: number, detail: string, recordState?: DvOrderRecord['recordState']): Promise<void>;
+  /** Applies `t` only while the status is one of t.fromStatuses; false if it was not. */
+  transitionCertificate(id: string, t: CertificateTransition, log?: OperationLogRecord, jobs?: NewJob[]): Promise<boolean>;
+  /** Free (DV) certificates the account holds that count against its quotas. */
+  countFreeCertificates(accountUin: string, now: number, mainDomain?: string): Promise<number>;
+}
+
+export interface JobStore {
+  /** Creates the job, or makes an existing one (kind, subject) pending again at runAt. */
+  enqueueJob(j: NewJob, now: number): Promise<void>;
+  /** Pending jobs due at `now` whose lease is free. */
+  dueJobs(now: number, limit: number): Promise<JobRecord[]>;
+  /** Takes the lease; false if another node holds it. */
+  claimJob(kind: string, subject: string, owner: string, now: number, leaseMs: number): Promise<boolean>;
+  /** Releases the lease: done, failed, or pending again at runAt. Only the lease holder can. */
+  settleJob(kind: string, subject: string, owner: string, now: number,
+    outcome: { state: 'done' | 'failed' } | { state: 'pending'; runAt: number; error?: string }): Promise<boolean>;
+  getJob(kind: string, subject: string): Promise<JobRecord | null>;
+}
+
+export interface CaStore {
+  getCaMaterial(name: string): Promise<{ rootPem: string; materialSealed: string; createdAt: number } | null>;
+  /** Stores the CA unless another node already did; returns what is stored. */
+  putCaMaterialOnce(name: string, rootPem: string, materialSealed: string, now: number): Promise<{ rootPem: string; materialSealed: string }>;
 }
 
 export interface OperationLogStore {
@@ -45,7 +87,7 @@ export interface OperationLogStore {
   listLogs(accountUin: string, from: number, to: number, offset: number, limit: number): Promise<{ total: number; items: OperationLogRecord[] }>;
 }
 
-export type Store = AccountStore & ProjectStore & CertificateStore & OperationLogStore & {
+export type Store = AccountStore & ProjectStore & CertificateStore & OperationLogStore & DvOrderStore & JobStore & CaStore & {
   readonly dialect: Db['dialect'];
   /** Plain SELECT 1, for readiness. */
   ping(): Promise<void>;
@@ -90,6 +132,10 @@ function toRecord(r: FullRow, tags: Tag[]): CertificateRecord {
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     tags,
+    dvDeadline: r.dv_deadline === null ? null : Number(r.dv_deadline),
+    validatedAt: r.validated_at === null ? null : Number(r.validated_at),
+    originCertId: r.origin_cert_id,
+    renewOrderId: r.renew_order_id,
   };
 }
 
@@ -125,7 +171,66 @@ function toRow(c: CertificateRecord): CertificateRow {
     ca_info: c.caInfo ? JSON.stringify(c.caInfo) : null,
     created_at: c.createdAt,
     updated_at: c.updatedAt,
+    dv_deadline: c.dvDeadline,
+    validated_at: c.validatedAt,
+    origin_cert_id: c.originCertId,
+    renew_order_id: c.renewOrderId,
   };
+}
+
+const dvOrderRow = (o: DvOrderRecord): DvOrderRow => ({
+  cert_id: o.certId,
+  account_uin: o.accountUin,
+  method: o.method,
+  main_domain: o.mainDomain,
+  auths: JSON.stringify(o.auths),
+  key_algo: o.keyAlgo,
+  key_param: o.keyParam,
+  contact_email: o.contactEmail,
+  contact_phone: o.contactPhone,
+  delete_dns_auto_record: o.deleteDnsAutoRecord ? 1 : 0,
+  record_state: o.recordState,
+  last_check_at: o.lastCheckAt,
+  last_check_detail: o.lastCheckDetail,
+  created_at: o.createdAt,
+});
+
+const dvOrderRecord = (r: DvOrderRow): DvOrderRecord => ({
+  certId: r.cert_id,
+  accountUin: r.account_uin,
+  method: r.method as DvOrderRecord['method'],
+  mainDomain: r.main_domain,
+  auths: JSON.parse(r.auths),
+  keyAlgo: r.key_algo as DvOrderRecord['keyAlgo'],
+  keyParam: r.key_param,
+  contactEmail: r.contact_email,
+  contactPhone: r.contact_phone,
+  deleteDnsAutoRecord: !!r.delete_dns_auto_record,
+  recordState: r.record_state as DvOrderRecord['recordState'],
+  lastCheckAt: r.last_check_at === null ? null : Number(r.last_check_at),
+  lastCheckDetail: r.last_check_detail,
+  createdAt: Number(r.created_at),
+});
+
+const jobRecord = (r: JobRow): JobRecord => ({
+  kind: r.kind,
+  subject: r.subject,
+  state: r.state as JobRecord['state'],
+  runAt: Number(r.run_at),
+  attempts: r.attempts,
+  leaseOwner: r.lease_owner,
+  leaseUntil: Number(r.lease_until),
+  lastError: r.last_error,
+  payload: r.payload,
+});
+
+async function upsertJob(q: Q, j: NewJob, now: number): Promise<void> {
+  await q.insertInto('jobs').values({
+    kind: j.kind, subject: j.subject, state: 'pending', run_at: j.runAt, attempts: 0, lease_owner: null, lease_until: 0,
+    last_error: null, payload: j.payload ?? null, created_at: now, updated_at: now,
+  }).onConflict((oc) => oc.columns(['kind', 'subject']).doUpdateSet({
+    state: 'pending', run_at: j.runAt, attempts: 0, payload: j.payload ?? null, last_error: null, updated_at: now,
+  })).execute();
 }
 
 const materialRow = (c: CertificateRecord): CertificateMaterialRow =>
@@ -370,11 +475,15 @@ export class SqlStore implements Store {
     });
   }
 
-  async deleteCertificate(accountUin: string, id: string, log: OperationLogRecord) {
+  async deleteCertificate(accountUin: string, id: string, log: OperationLogRecord, jobs: NewJob[] = []) {
     return this.db.kysely.transaction().execute(async (tx) => {
       const own = await tx.selectFrom('certificates').select('id').where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
       if (!own) return false;
       await tx.deleteFrom('certificate_tags').where('cert_id', '=', id).where('account_uin', '=', accountUin).execute();
+      await tx.deleteFrom('dv_orders').where('cert_id', '=', id).execute();
+      // A renewal that is deleted no longer blocks renewing the original.
+      await tx.updateTable('certificates').set({ renew_order_id: null }).where('renew_order_id', '=', id).execute();
+      for (const j of jobs) await upsertJob(tx, j, log.createdAt);
       // The sealed key goes with the certificate, for good.
       await tx.deleteFrom('certificate_material').where('cert_id', '=', id).execute();
       const r = await tx.deleteFrom('certificates').where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
@@ -382,6 +491,132 @@ export class SqlStore implements Store {
       await tx.insertInto('operation_logs').values(logRow(log)).execute();
       return true;
     });
+  }
+
+  // DV orders.
+  async insertDvOrder(c: CertificateRecord, order: DvOrderRecord, log: OperationLogRecord, job: NewJob, renewing?: string) {
+    await this.db.kysely.transaction().execute(async (tx) => {
+      await tx.insertInto('certificates').values(toRow(c)).execute();
+      await tx.insertInto('certificate_material').values(materialRow(c)).execute();
+      if (c.tags.length) {
+        await tx.insertInto('certificate_tags')
+          .values(c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value }))).execute();
+      }
+      await tx.insertInto('dv_orders').values(dvOrderRow(order)).execute();
+      if (renewing) {
+        // Only one renewal at a time: the link is set only where none is.
+        const r = await tx.updateTable('certificates').set({ renew_order_id: c.id, updated_at: c.createdAt })
+          .where('id', '=', renewing).where('account_uin', '=', c.accountUin).where('renew_order_id', 'is', null).executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) throw new RenewalConflict(renewing);
+      }
+      await tx.insertInto('operation_logs').values(logRow(log)).execute();
+      await upsertJob(tx, job, c.createdAt);
+    });
+  }
+
+  async getDvOrder(certId: string) {
+    const r = await this.db.kysely.selectFrom('dv_orders').selectAll().where('cert_id', '=', certId).executeTakeFirst();
+    return r ? dvOrderRecord(r) : null;
+  }
+
+  async getDvOrders(certIds: string[]) {
+    const out = new Map<string, DvOrderRecord>();
+    for (let i = 0; i < certIds.length; i += 500) {
+      const rows = await this.db.kysely.selectFrom('dv_orders').selectAll().where('cert_id', 'in', certIds.slice(i, i + 500)).execute();
+      for (const r of rows) out.set(r.cert_id, dvOrderRecord(r));
+    }
+    return out;
+  }
+
+  async recordDvCheck(certId: string, at: number, detail: string, recordState?: DvOrderRecord['recordState']) {
+    await this.db.kysely.updateTable('dv_orders')
+      .set({ last_check_at: at, last_check_detail: detail, ...(recordState ? { record_state: recordState } : {}) })
+      .where('cert_id', '=', certId).execute();
+  }
+
+  async transitionCertificate(id: string, t: CertificateTransition, log?: OperationLogRecord, jobs: NewJob[] = []) {
+    return this.db.kysely.transaction().execute(async (tx) => {
+      const set: Partial<CertificateRow> = { updated_at: log?.createdAt ?? Date.now() };
+      const v = t.set;
+      if (v.status !== undefined) set.status = v.status;
+      if (v.statusMsg !== undefined) set.status_msg = v.statusMsg;
+      if (v.fingerprintSha1 !== undefined) set.fingerprint_sha1 = v.fingerprintSha1;
+      if (v.fingerprintSha256 !== undefined) set.fingerprint_sha256 = v.fingerprintSha256;
+      if (v.serialHex !== undefined) set.serial_hex = v.serialHex;
+      if (v.issuerCn !== undefined) set.issuer_cn = v.issuerCn;
+      if (v.encryptAlgorithm !== undefined) set.encrypt_algorithm = v.encryptAlgorithm;
+      if (v.notBefore !== undefined) set.not_before = v.notBefore;
+      if (v.notAfter !== undefined) set.not_after = v.notAfter;
+      if (v.validatedAt !== undefined) set.validated_at = v.validatedAt;
+      if (v.validityPeriod !== undefined) set.validity_period = v.validityPeriod;
+      const r = await tx.updateTable('certificates').set(set).where('id', '=', id).where('status', 'in', t.fromStatuses).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      if (v.certPem !== undefined) await tx.updateTable('certificate_material').set({ cert_pem: v.certPem }).where('cert_id', '=', id).execute();
+      if (log) await tx.insertInto('operation_logs').values(logRow(log)).execute();
+      for (const j of jobs) await upsertJob(tx, j, log?.createdAt ?? Date.now());
+      return true;
+    });
+  }
+
+  async countFreeCertificates(accountUin: string, now: number, mainDomain?: string) {
+    let q = this.db.kysely.selectFrom('dv_orders as o').innerJoin('certificates as c', 'c.id', 'o.cert_id')
+      .where('o.account_uin', '=', accountUin)
+      // Pending, or issued and unexpired; failed, cancelled and expired ones no longer count.
+      .where((eb) => eb.or([eb('c.status', 'in', [0, 4]), eb.and([eb('c.status', '=', 1), eb('c.not_after', '>', now)])]));
+    if (mainDomain !== undefined) q = q.where('o.main_domain', '=', mainDomain);
+    const r = await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  // Jobs.
+  async enqueueJob(j: NewJob, now: number) {
+    await upsertJob(this.db.kysely, j, now);
+  }
+
+  async dueJobs(now: number, limit: number) {
+    const rows = await this.db.kysely.selectFrom('jobs').selectAll()
+      .where('state', '=', 'pending').where('run_at', '<=', now).where('lease_until', '<', now)
+      .orderBy('run_at').limit(limit).execute();
+    return rows.map(jobRecord);
+  }
+
+  async claimJob(kind: string, subject: string, owner: string, now: number, leaseMs: number) {
+    const r = await this.db.kysely.updateTable('jobs')
+      .set((eb) => ({ lease_owner: owner, lease_until: now + leaseMs, attempts: eb('attempts', '+', 1), updated_at: now }))
+      .where('kind', '=', kind).where('subject', '=', subject)
+      .where('state', '=', 'pending').where('lease_until', '<', now)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async settleJob(kind: string, subject: string, owner: string, now: number,
+    outcome: { state: 'done' | 'failed' } | { state: 'pending'; runAt: number; error?: string }) {
+    const r = await this.db.kysely.updateTable('jobs')
+      .set({
+        state: outcome.state, lease_owner: null, lease_until: 0, updated_at: now,
+        ...(outcome.state === 'pending' ? { run_at: outcome.runAt, last_error: outcome.error ?? null } : {}),
+      })
+      .where('kind', '=', kind).where('subject', '=', subject).where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async getJob(kind: string, subject: string) {
+    const r = await this.db.kysely.selectFrom('jobs').selectAll().where('kind', '=', kind).where('subject', '=', subject).executeTakeFirst();
+    return r ? jobRecord(r) : null;
+  }
+
+  // The CA.
+  async getCaMaterial(name: string) {
+    const r = await this.db.kysely.selectFrom('ca_material').selectAll().where('name', '=', name).executeTakeFirst();
+    return r ? { rootPem: r.root_pem, materialSealed: r.material_sealed, createdAt: Number(r.created_at) } : null;
+  }
+
+  async putCaMaterialOnce(name: string, rootPem: string, materialSealed: string, now: number) {
+    await this.db.kysely.insertInto('ca_material').values({ name, root_pem: rootPem, material_sealed: materialSealed, created_at: now })
+      .onConflict((oc) => oc.column('name').doNothing()).execute();
+    const r = (await this.getCaMaterial(name))!;
+    return { rootPem: r.rootPem, materialSealed: r.materialSealed };
   }
 
   // Operation logs.

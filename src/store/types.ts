@@ -39,6 +39,69 @@ export interface CertificateRecord {
   createdAt: number;
   updatedAt: number;
   tags: Tag[];
+  /** DV orders: when validation must have passed (null for everything else). */
+  dvDeadline: number | null;
+  validatedAt: number | null;
+  /** The certificate this one renews (OldCertificateId), and the order renewing this one. */
+  originCertId: string | null;
+  renewOrderId: string | null;
+}
+
+/** What the owner must publish for one name (DvAuths), and how it is checked. */
+export interface DvAuth {
+  /** The name being validated, e.g. `shop.example.com` or `*.example.com`. */
+  domain: string;
+  verifyType: 'TXT' | 'FILE';
+  /** TXT: the full record name; FILE: the file name. */
+  key: string;
+  value: string;
+  /** DvAuthDomain: the zone (TXT) or the host (FILE). */
+  zone: string;
+  /** TXT: the record name relative to the zone. */
+  subDomain: string | null;
+  /** FILE: the directory the file goes in, e.g. `/.well-known/pki-validation/`. */
+  path: string | null;
+}
+
+export type DvMethod = 'DNS_AUTO' | 'DNS' | 'FILE';
+
+export interface DvOrderRecord {
+  certId: string;
+  accountUin: string;
+  method: DvMethod;
+  mainDomain: string;
+  auths: DvAuth[];
+  keyAlgo: 'RSA' | 'ECC';
+  keyParam: string;
+  contactEmail: string | null;
+  contactPhone: string | null;
+  deleteDnsAutoRecord: boolean;
+  /** DNS_AUTO only: none → added → removed (or failed). */
+  recordState: 'none' | 'added' | 'removed' | 'failed';
+  lastCheckAt: number | null;
+  lastCheckDetail: string | null;
+  createdAt: number;
+}
+
+export interface JobRecord {
+  kind: string;
+  subject: string;
+  state: 'pending' | 'done' | 'failed';
+  runAt: number;
+  attempts: number;
+  leaseOwner: string | null;
+  leaseUntil: number;
+  lastError: string | null;
+  payload: string | null;
+}
+
+/** A change to a certificate made only if its status is still one of `fromStatuses`. */
+export interface CertificateTransition {
+  fromStatuses: number[];
+  set: Partial<Pick<CertificateRecord,
+    'status' | 'statusMsg' | 'certPem' | 'fingerprintSha1' | 'fingerprintSha256' | 'serialHex' | 'issuerCn' | 'encryptAlgorithm'
+    | 'notBefore' | 'notAfter' | 'validatedAt' | 'validityPeriod'>>;
+
 }
 
 export interface CertificateQuery {

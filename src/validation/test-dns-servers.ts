@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../testing/net.js';
+import type { TsigKey } from './rfc2136.js';
 
 export { freePort };
 
@@ -107,19 +108,30 @@ export interface Bind {
   stop(): Promise<void>;
 }
 
+export interface BindOptions {
+  /** A TSIG key that may update every zone (RFC 2136). */
+  tsig?: TsigKey;
+  /** Let anyone update every zone without a signature. */
+  allowUpdateUnsigned?: boolean;
+}
+
 /**
  * An authoritative-only BIND 9 on a loopback port serving the given zones (zone name →
- * records in zone-file syntax; SOA and NS are added).
+ * records in zone-file syntax; SOA and NS are added). Dynamic updates are refused unless
+ * `opts` allows them; the journal goes beside the zone files in a private temp directory.
  */
-export async function startBind(zones: Record<string, string>): Promise<Bind> {
+export async function startBind(zones: Record<string, string>, opts: BindOptions = {}): Promise<Bind> {
   requireBinary(NAMED, 'bind9');
   const dir = await mkdtemp(join(tmpdir(), 'certport-bind-'));
   const port = await freePort();
+  const allowed = [...(opts.tsig ? [`key "${opts.tsig.name}";`] : []), ...(opts.allowUpdateUnsigned ? ['any;'] : [])];
+  const allowUpdate = allowed.length ? ` allow-update { ${allowed.join(' ')} };` : '';
   const conf = [
     `options { directory "${dir}"; listen-on port ${port} { 127.0.0.1; }; listen-on-v6 { none; };`,
     `  recursion no; dnssec-validation no; pid-file none; session-keyfile none; managed-keys-directory "${dir}"; };`,
     'controls { };',
-    ...Object.keys(zones).map((z) => `zone "${z}" { type primary; file "${join(dir, `${z}.zone`)}"; };`),
+    ...(opts.tsig ? [`key "${opts.tsig.name}" { algorithm ${opts.tsig.algorithm}; secret "${opts.tsig.secret}"; };`] : []),
+    ...Object.keys(zones).map((z) => `zone "${z}" { type primary; file "${join(dir, `${z}.zone`)}";${allowUpdate} };`),
   ].join('\n');
   await writeFile(join(dir, 'named.conf'), conf);
   for (const [zone, records] of Object.entries(zones)) {

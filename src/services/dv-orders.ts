@@ -1,0 +1,389 @@
+// Free DV certificates: the rules for ApplyCertificate and the order's state machine.
+//
+//   apply ──► 0 pending-dcv ──(DNS_AUTO wrote the record)──► 4
+//                 │                                            │
+//                 ├──────────── validated: wait-issue ◄────────┘
+//                 │                    │
+//                 │                    ▼ signed by the issuer
+//                 │                    1 issued ──(notAfter passes)──► 3 expired
+//                 ├─ deadline passes ─► 2 failed
+//                 └─ CancelCertificateOrder ─► 7 cancelled
+//
+// Validation runs in durable jobs (kind `dv-validate`, one per certificate), so a restart
+// resumes it and a lease keeps two nodes from working one order at once; the final move to
+// 1 is a conditional update, so a certificate is stored as issued exactly once.
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { ServiceError, certificateNotFound } from '../errors.js';
+import type { Issuer } from '../ca/issuer.js';
+import { generateKeyPairAsync } from '../ca/embedded.js';
+import { parseCertificateChain } from '../pki/certificate.js';
+import type { Sealer } from '../secrets/sealer.js';
+import type { CertificateStore, DvOrderStore, JobStore, NewJob } from '../store/store.js';
+import { RenewalConflict } from '../store/store.js';
+import type { CertificateRecord, DvAuth, DvMethod, DvOrderRecord, Tag } from '../store/types.js';
+import type { CheckResult } from '../validation/dns.js';
+import { NameError, normalizeDomain, parentZoneGuess } from '../validation/names.js';
+import type { Validator } from '../validation/validator.js';
+import { EXPIRING_WINDOW, effectiveStatus, logEntry, systemLogEntry, type CertificateService } from './certificates.js';
+import type { Caller, Clock } from './context.js';
+import { newCertificateId } from './ids.js';
+
+export const DV_VALIDATE = 'dv-validate';
+export const DNS_CLEANUP = 'dns-cleanup';
+/** The spec's free certificate: "3 months". */
+export const DV_VALIDITY_DAYS = 90;
+export const DV_PACKAGE_TYPE = '83';
+export const DV_PRODUCT_NAME = 'certport DV SSL certificate (free)';
+export const FILE_AUTH_PATH = '/.well-known/pki-validation/';
+export const FILE_AUTH_NAME = 'fileauth.txt';
+const HOUR = 3_600_000;
+
+export const STATUS_MSG = {
+  pending: 'pending-dcv',
+  validated: 'wait-issue',
+  timedOut: 'Domain verification timed out, and the order was automatically closed. please reapply for the certificate.',
+} as const;
+
+export interface ApplyInput {
+  dvAuthMethod: string;
+  domainName: string;
+  projectId?: number;
+  packageType?: string;
+  contactEmail?: string;
+  contactPhone?: string;
+  validityPeriod?: string;
+  csrEncryptAlgo?: string;
+  csrKeyParameter?: string;
+  csrKeyPassword?: string;
+  alias?: string;
+  oldCertificateId?: string;
+  packageId?: string;
+  deleteDnsAutoRecord?: boolean;
+  tags?: Tag[];
+}
+
+export interface DvOrderSettings {
+  freeCertLimit: number;
+  mainDomainCertLimit: number;
+  dvAuthHours: number;
+  validationIntervalMs: number;
+}
+
+/** One name's result for CheckCertificateDomainVerification. */
+export interface AuthCheck { auth: DvAuth; result: CheckResult }
+
+const bad = (message: string) => new ServiceError('InvalidParameter', message);
+const badParam = (message: string) => new ServiceError('FailedOperation.InvalidParam', message);
+
+/** A TXT/file value like a public CA's: a timestamp and 40 random base-36 characters. */
+function token(now: number): string {
+  const stamp = new Date(now).toISOString().replace(/\D/g, '').slice(0, 14);
+  let r = '';
+  for (const b of randomBytes(48)) if (r.length < 40 && b < 252) r += (b % 36).toString(36);
+  return stamp + r;
+}
+
+export class DvOrderService {
+  constructor(
+    private readonly store: CertificateStore & DvOrderStore & JobStore,
+    private readonly certificates: CertificateService,
+    private readonly issuer: Issuer,
+    private readonly validator: Validator,
+    private readonly sealer: Sealer,
+    private readonly clock: Clock,
+    private readonly settings: DvOrderSettings,
+    /** Wakes this node's job runner (a new job is due now). */
+    private readonly kick: () => void = () => {},
+  ) {}
+
+  get issuerName(): string {
+    return this.issuer.name;
+  }
+
+  async apply(caller: Caller, p: ApplyInput): Promise<string> {
+    const method = p.dvAuthMethod as DvMethod;
+    if (!['DNS_AUTO', 'DNS', 'FILE'].includes(method)) {
+      throw bad(`DvAuthMethod must be DNS_AUTO, DNS or FILE, got ${JSON.stringify(p.dvAuthMethod)}.`);
+    }
+    if (p.packageType && p.packageType !== DV_PACKAGE_TYPE) {
+      throw bad(`PackageType ${JSON.stringify(p.packageType)} is not offered; the free DV certificate is type ${DV_PACKAGE_TYPE}.`);
+    }
+    if (p.validityPeriod && p.validityPeriod !== '3') throw bad(`ValidityPeriod must be "3" (months), got ${JSON.stringify(p.validityPeriod)}.`);
+    if (p.packageId) {
+      throw new ServiceError('FailedOperation.PackageNotFound', `The benefit package ${JSON.stringify(p.packageId)} does not exist (free certificate packages are discontinued).`);
+    }
+    const algo = (p.csrEncryptAlgo || 'RSA').toUpperCase();
+    if (algo !== 'RSA' && algo !== 'ECC') throw bad(`CsrEncryptAlgo must be RSA or ECC, got ${JSON.stringify(p.csrEncryptAlgo)}.`);
+    let keyParam: string;
+    if (algo === 'RSA') {
+      keyParam = p.csrKeyParameter || '2048';
+      if (keyParam !== '2048') throw bad(`CsrKeyParameter for RSA must be 2048, got ${JSON.stringify(p.csrKeyParameter)}.`);
+    } else {
+      if (!p.csrKeyParameter) throw bad('CsrKeyParameter is required when CsrEncryptAlgo is ECC (prime256v1).');
+      keyParam = p.csrKeyParameter.toLowerCase();
+      if (keyParam !== 'prime256v1') throw bad(`CsrKeyParameter for ECC must be prime256v1, got ${JSON.stringify(p.csrKeyParameter)}.`);
+    }
+    if (p.deleteDnsAutoRecord && method !== 'DNS_AUTO') throw bad('DeleteDnsAutoRecord can only be set with DvAuthMethod DNS_AUTO.');
+    if (p.contactEmail && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(p.contactEmail)) throw bad(`ContactEmail ${JSON.stringify(p.contactEmail)} is not an email address.`);
+    if (p.contactPhone && !/^\+?[0-9][0-9 -]{3,30}$/.test(p.contactPhone)) throw bad(`ContactPhone ${JSON.stringify(p.contactPhone)} is not a phone number.`);
+    if ((p.alias ?? '').length > 200) throw bad('Alias must be at most 200 characters.');
+    if (p.projectId !== undefined && (!Number.isInteger(p.projectId) || p.projectId < 0)) throw bad('ProjectId must be a non-negative integer.');
+
+    let domain: string;
+    try {
+      domain = normalizeDomain(p.domainName, { allowWildcard: method !== 'FILE' });
+    } catch (e) {
+      if (e instanceof NameError) {
+        const wildcardFile = method === 'FILE' && p.domainName.trim().startsWith('*.');
+        throw badParam(wildcardFile
+          ? `DomainName ${JSON.stringify(p.domainName)} is a wildcard; wildcards can only be validated by DNS (DvAuthMethod DNS or DNS_AUTO).`
+          : `DomainName: ${e.message}.`);
+      }
+      throw e;
+    }
+    const base = domain.replace(/^\*\./, '');
+    const now = this.clock();
+
+    let zone = parentZoneGuess(base);
+    if (method === 'DNS_AUTO') {
+      const provider = this.validator.providerFor(base);
+      if (!provider) {
+        throw badParam(`DNS_AUTO needs a DNS provider for ${domain}, and none is configured for any zone containing it (CERTPORT_DNS_PROVIDERS); publish the record yourself with DvAuthMethod DNS.`);
+      }
+      zone = provider.zone;
+    }
+
+    let old: CertificateRecord | null = null;
+    if (p.oldCertificateId) {
+      old = await this.store.getCertificate(caller.accountUin, p.oldCertificateId);
+      if (!old) throw certificateNotFound(p.oldCertificateId);
+      const status = effectiveStatus(old, now);
+      if (status !== 1) {
+        throw new ServiceError('FailedOperation.InvalidCertificateStatusCode',
+          `OldCertificateId ${old.id} cannot be renewed: only an issued, unexpired certificate can (its status is ${status}).`);
+      }
+      if (old.notAfter - now > EXPIRING_WINDOW) {
+        throw new ServiceError('FailedOperation.InvalidCertificateStatusCode',
+          `OldCertificateId ${old.id} cannot be renewed yet: renewal opens 30 days before it expires (${new Date(old.notAfter - EXPIRING_WINDOW).toISOString().slice(0, 10)}).`);
+      }
+      if (old.renewOrderId) {
+        throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `OldCertificateId ${old.id} already has the renewal order ${old.renewOrderId}.`);
+      }
+      const oldNames = new Set([old.domain, ...old.sans]);
+      if (!oldNames.has(domain)) throw badParam(`DomainName ${domain} is not a name of the certificate being renewed (${old.id}: ${old.domain}).`);
+    }
+
+    const limits = this.settings;
+    if (limits.freeCertLimit > 0 && (await this.store.countFreeCertificates(caller.accountUin, now)) >= limits.freeCertLimit) {
+      throw new ServiceError('FailedOperation.ExceedsFreeLimit',
+        `The number of free certificates exceeds the maximum value: this account holds ${limits.freeCertLimit}, the limit. Delete or cancel unused ones first.`);
+    }
+    if (limits.mainDomainCertLimit > 0 && (await this.store.countFreeCertificates(caller.accountUin, now, zone)) >= limits.mainDomainCertLimit) {
+      throw new ServiceError('FailedOperation.MainDomainCertificateCountLimit',
+        `The number of free certificates applied for under the primary domain name (${zone}) has reached the upper limit of ${limits.mainDomainCertLimit}. Please purchase a paid certificate.`);
+    }
+
+    const id = newCertificateId();
+    const keys = await generateKeyPairAsync(algo, keyParam);
+    const auth: DvAuth = method === 'FILE'
+      ? { domain, verifyType: 'FILE', key: FILE_AUTH_NAME, value: token(now), zone: base, subDomain: null, path: FILE_AUTH_PATH }
+      : {
+          domain, verifyType: 'TXT', key: `_dnsauth.${base}`, value: token(now), zone,
+          subDomain: base === zone ? '_dnsauth' : `_dnsauth.${base.slice(0, -zone.length - 1)}`, path: null,
+        };
+    const projectId = p.projectId ?? 0;
+    await this.certificates.project(caller.accountUin, projectId);
+    const cert: CertificateRecord = {
+      id,
+      accountUin: caller.accountUin,
+      projectId,
+      alias: p.alias ?? '',
+      certificateType: 'SVR',
+      source: this.issuer.name,
+      status: 0,
+      statusMsg: STATUS_MSG.pending,
+      domain,
+      sans: [domain],
+      certPem: '',
+      privateKeySealed: this.sealer.seal(keys.privateKeyPem, 'certkey:' + id),
+      keyPasswordSealed: p.csrKeyPassword ? this.sealer.seal(p.csrKeyPassword, 'keypass:' + id) : null,
+      fingerprintSha1: '',
+      fingerprintSha256: '',
+      serialHex: '',
+      issuerCn: '',
+      encryptAlgorithm: algo === 'RSA' ? 'RSA 2048' : 'ECC 256',
+      isSm: false,
+      isWildcard: domain.startsWith('*.'),
+      isDv: true,
+      notBefore: 0,
+      notAfter: 0,
+      certificateUse: '',
+      packageType: DV_PACKAGE_TYPE,
+      productZhName: DV_PRODUCT_NAME,
+      verifyType: method,
+      validityPeriod: '3',
+      caInfo: null,
+      createdAt: now,
+      updatedAt: now,
+      tags: p.tags ?? [],
+      dvDeadline: now + limits.dvAuthHours * HOUR,
+      validatedAt: null,
+      originCertId: old?.id ?? null,
+      renewOrderId: null,
+    };
+    const order: DvOrderRecord = {
+      certId: id,
+      accountUin: caller.accountUin,
+      method,
+      mainDomain: zone,
+      auths: [auth],
+      keyAlgo: algo,
+      keyParam,
+      contactEmail: p.contactEmail || null,
+      contactPhone: p.contactPhone || null,
+      deleteDnsAutoRecord: !!p.deleteDnsAutoRecord,
+      recordState: 'none',
+      lastCheckAt: null,
+      lastCheckDetail: null,
+      createdAt: now,
+    };
+    const extra = old ? ` for [${domain}], renewing [id: ${old.id}]` : ` for [${domain}]`;
+    try {
+      await this.store.insertDvOrder(cert, order, logEntry(caller, 'apply', id, now, extra), { kind: DV_VALIDATE, subject: id, runAt: now }, old?.id);
+    } catch (e) {
+      if (e instanceof RenewalConflict) {
+        throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `OldCertificateId ${e.certId} already has a renewal order.`);
+      }
+      throw e;
+    }
+    this.kick();
+    return id;
+  }
+
+  getOrder(certId: string): Promise<DvOrderRecord | null> {
+    return this.store.getDvOrder(certId);
+  }
+
+  getOrders(certIds: string[]): Promise<Map<string, DvOrderRecord>> {
+    return certIds.length ? this.store.getDvOrders(certIds) : Promise.resolve(new Map());
+  }
+
+  async cancel(caller: Caller, id: string): Promise<void> {
+    const c = await this.certificates.get(caller, id);
+    const order = c.isDv ? await this.store.getDvOrder(id) : null;
+    if (!order || (c.status !== 0 && c.status !== 4)) {
+      throw new ServiceError('FailedOperation.InvalidCertificateStatusCode',
+        `The certificate ${id} is not an order awaiting validation (status ${effectiveStatus(c, this.clock())}); only those can be cancelled.`);
+    }
+    const now = this.clock();
+    const cleanup = this.cleanupJobs(order, now);
+    const ok = await this.store.transitionCertificate(id, { fromStatuses: [0, 4], set: { status: 7, statusMsg: null } },
+      logEntry(caller, 'cancel', id, now), cleanup);
+    if (!ok) throw new ServiceError('FailedOperation.CancelOrderFailed', `The order ${id} changed while it was being cancelled; it is no longer awaiting validation.`);
+    if (cleanup.length) this.kick();
+  }
+
+  /** Jobs to run when the certificate is deleted (the DNS_AUTO record, if certport wrote one). */
+  async jobsOnDelete(c: CertificateRecord): Promise<NewJob[]> {
+    if (!c.isDv) return [];
+    const order = await this.store.getDvOrder(c.id);
+    return order ? this.cleanupJobs(order, this.clock()) : [];
+  }
+
+  /** Runs the checks now (CheckCertificateDomainVerification) and, if they pass, issues at once. */
+  async checkNow(caller: Caller, id: string): Promise<{ cert: CertificateRecord; checks: AuthCheck[] }> {
+    const c = await this.certificates.get(caller, id);
+    const order = c.isDv ? await this.store.getDvOrder(id) : null;
+    if (!order) throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${id} has no domain validation (it was not applied for here).`);
+    if (c.status !== 0 && c.status !== 4) return { cert: c, checks: [] };
+    const checks = await this.runChecks(order);
+    if (checks.every((x) => x.result.ok)) {
+      await this.store.enqueueJob({ kind: DV_VALIDATE, subject: id, runAt: this.clock() }, this.clock());
+      this.kick();
+    }
+    return { cert: c, checks };
+  }
+
+  private async runChecks(order: DvOrderRecord): Promise<AuthCheck[]> {
+    const checks = await Promise.all(order.auths.map(async (auth) => ({ auth, result: await this.validator.check(auth) })));
+    const detail = checks.map((x) => x.result.ok ? `${x.auth.domain}: passed` : `${x.auth.domain}: ${x.result.detail}`).join('; ');
+    await this.store.recordDvCheck(order.certId, this.clock(), detail);
+    return checks;
+  }
+
+  private cleanupJobs(order: DvOrderRecord, now: number): NewJob[] {
+    if (order.method !== 'DNS_AUTO' || order.recordState !== 'added') return [];
+    return order.auths.filter((a) => a.verifyType === 'TXT').map((a) => ({
+      kind: DNS_CLEANUP, subject: `${order.certId}:${a.key}`, runAt: now, payload: JSON.stringify({ zone: a.zone, name: a.key, value: a.value }),
+    }));
+  }
+
+  /**
+   * One step of the `dv-validate` job for a certificate. Returns when to run again, or null
+   * when the order is settled (issued, failed, cancelled or gone).
+   */
+  async validateStep(certId: string, attempt: number): Promise<number | null> {
+    const order = await this.store.getDvOrder(certId);
+    if (!order) return null;
+    const c = await this.store.getCertificate(order.accountUin, certId);
+    if (!c || (c.status !== 0 && c.status !== 4)) return null;
+    const now = this.clock();
+    if (c.dvDeadline !== null && now >= c.dvDeadline) {
+      await this.store.transitionCertificate(certId, { fromStatuses: [0, 4], set: { status: 2, statusMsg: STATUS_MSG.timedOut } },
+        systemLogEntry(c.accountUin, 'failed', certId, now, ': domain validation timed out'), this.cleanupJobs(order, now));
+      return null;
+    }
+    if (order.method === 'DNS_AUTO' && order.recordState === 'none') {
+      try {
+        for (const a of order.auths) await this.validator.addTxt(a.zone, a.key, a.value);
+      } catch (e) {
+        await this.store.recordDvCheck(certId, now, `could not add the TXT record: ${(e as Error).message}`);
+        return now + this.backoff(attempt);
+      }
+      await this.store.recordDvCheck(certId, now, 'TXT record added', 'added');
+      order.recordState = 'added';
+      await this.store.transitionCertificate(certId, { fromStatuses: [0], set: { status: 4 } },
+        systemLogEntry(c.accountUin, 'dnsAutoAdded', certId, now));
+    }
+    const checks = await this.runChecks(order);
+    if (!checks.every((x) => x.result.ok)) return this.clock() + this.backoff(attempt);
+    await this.issue(c, order);
+    return null;
+  }
+
+  /** Pauses between checks grow 2 s, 4 s, 8 s … up to the configured interval. */
+  private backoff(attempt: number): number {
+    return Math.min(this.settings.validationIntervalMs, 2000 * 2 ** Math.min(attempt, 16));
+  }
+
+  private async issue(c: CertificateRecord, order: DvOrderRecord): Promise<void> {
+    const now = this.clock();
+    const validated = await this.store.transitionCertificate(c.id, { fromStatuses: [0, 4], set: { statusMsg: STATUS_MSG.validated, validatedAt: now } });
+    if (!validated) return;
+    const keyPem = this.sealer.openString(c.privateKeySealed!, 'certkey:' + c.id);
+    const publicKeyPem = createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }).toString();
+    const issued = await this.issuer.issue({ publicKeyPem, domains: c.sans, validityDays: DV_VALIDITY_DAYS });
+    const certPem = [issued.certPem, ...issued.chainPems].map((p) => p.trim() + '\n').join('');
+    const { leaf } = parseCertificateChain(certPem);
+    const done = this.clock();
+    const cleanup = order.deleteDnsAutoRecord ? this.cleanupJobs(order, done) : [];
+    await this.store.transitionCertificate(c.id, {
+      fromStatuses: [0, 4],
+      set: {
+        status: 1, statusMsg: null, certPem, fingerprintSha1: leaf.sha1, fingerprintSha256: leaf.sha256, serialHex: issued.serialHex,
+        issuerCn: leaf.issuerCn, encryptAlgorithm: leaf.encryptAlgorithm, notBefore: leaf.notBefore, notAfter: leaf.notAfter,
+      },
+    }, systemLogEntry(c.accountUin, 'issued', c.id, done, ` (serial ${issued.serialHex})`), cleanup);
+  }
+
+  /** The `dns-cleanup` job: removes a TXT record certport wrote. */
+  async cleanupStep(payload: string | null): Promise<void> {
+    const { zone, name, value } = JSON.parse(payload ?? '{}') as { zone: string; name: string; value: string };
+    await this.validator.removeTxt(zone, name, value);
+  }
+
+  /** RenewAble: an issued free certificate in its last 30 days without a renewal order. */
+  static renewable(c: CertificateRecord, now: number): boolean {
+    return c.isDv && c.source !== 'upload' && effectiveStatus(c, now) === 1 && c.notAfter - now <= EXPIRING_WINDOW && !c.renewOrderId;
+  }
+}

@@ -1,0 +1,58 @@
+// The validator: checks one DvAuth the way a public CA does (DNS TXT through the configured
+// resolvers, following CNAMEs; FILE over http then https on the name's own address), and
+// writes and removes TXT records for DNS_AUTO through the zone's DNS provider.
+import type { DnsProviderConfig } from '../config/config.js';
+import type { DvAuth } from '../store/types.js';
+import { checkDnsTxt, type CheckResult } from './dns.js';
+import { checkHttpFile } from './http.js';
+import { addTxtRecord, deleteTxtRecord } from './rfc2136.js';
+
+export interface ValidatorSettings {
+  resolvers: string[];
+  allowPrivate: boolean;
+  httpPort: number;
+  httpsPort: number;
+  providers: DnsProviderConfig[];
+}
+
+export class Validator {
+  constructor(private readonly s: ValidatorSettings) {}
+
+  check(auth: DvAuth): Promise<CheckResult> {
+    const resolvers = this.s.resolvers.length ? this.s.resolvers : undefined;
+    if (auth.verifyType === 'TXT') return checkDnsTxt(auth.key, auth.value, { resolvers });
+    return checkHttpFile({
+      domain: auth.zone,
+      path: (auth.path ?? '/') + auth.key,
+      expected: auth.value,
+      httpPort: this.s.httpPort,
+      httpsPort: this.s.httpsPort,
+      resolvers,
+      allowPrivate: this.s.allowPrivate,
+    });
+  }
+
+  /** The provider of the longest configured zone containing `name`, if any. */
+  providerFor(name: string): DnsProviderConfig | null {
+    const host = name.replace(/^\*\./, '').toLowerCase();
+    let best: DnsProviderConfig | null = null;
+    for (const p of this.s.providers) {
+      if ((host === p.zone || host.endsWith('.' + p.zone)) && (!best || p.zone.length > best.zone.length)) best = p;
+    }
+    return best;
+  }
+
+  private target(zone: string) {
+    const p = this.s.providers.find((x) => x.zone === zone);
+    if (!p) throw new Error(`no DNS provider is configured for the zone ${zone} any more`);
+    return { server: p.server, zone: p.zone, ...(p.tsig ? { tsig: p.tsig } : {}) };
+  }
+
+  addTxt(zone: string, name: string, value: string): Promise<void> {
+    return addTxtRecord(this.target(zone), name, value);
+  }
+
+  removeTxt(zone: string, name: string, value: string): Promise<void> {
+    return deleteTxtRecord(this.target(zone), name, value);
+  }
+}
