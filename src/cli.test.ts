@@ -105,6 +105,22 @@ describe('certport CLI', () => {
     assert.equal(subKey.code, 0, subKey.stderr);
   });
 
+  test('ca show prints the root the server publishes at /ca/root.pem, its key stored sealed', async () => {
+    const shown = await cli(env, 'ca', 'show');
+    assert.equal(shown.code, 0, shown.stderr);
+    const served = await (await fetch(`http://127.0.0.1:${port}/ca/root.pem`)).text();
+    assert.equal(shown.stdout, served);
+    assert.match(served, /^-----BEGIN CERTIFICATE-----\n/);
+    const chain = await cli(env, 'ca', 'show', '--chain');
+    assert.equal((chain.stdout.match(/BEGIN CERTIFICATE/g) ?? []).length, 3, 'root and both intermediates');
+    const der = await fetch(`http://127.0.0.1:${port}/ca/rsa-intermediate.der`);
+    assert.equal(der.headers.get('content-type'), 'application/pkix-cert');
+    assert.equal((await fetch(`http://127.0.0.1:${port}/ca/nothing.pem`)).status, 404);
+    // The CA's private keys are not in the database in the clear.
+    const db = await readFile(path.join(dataDir, 'certport.db'));
+    assert.ok(!db.includes(Buffer.from('PRIVATE KEY')), 'a private key in the clear in the database');
+  });
+
   test('bad configuration stops with a message naming the variable', async () => {
     const r = await cli({ ...env, CERTPORT_PORT: 'eighty' }, 'account', 'list');
     assert.notEqual(r.code, 0);

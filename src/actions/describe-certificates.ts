@@ -24,7 +24,7 @@ function flag(name: string, v: number | undefined): boolean | undefined {
 
 export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, M.DescribeCertificatesResponse> = async (ctx, p) => {
   const now = ctx.services.clock();
-  const q: Omit<CertificateQuery, 'accountUin'> = { ...pageParams(p.Offset, p.Limit, 10) };
+  const q: Omit<CertificateQuery, 'accountUin'> = { ...pageParams(p.Offset, p.Limit, 10), now };
   if (p.SearchKey) q.searchKey = p.SearchKey;
   if (p.CertificateType) {
     const t = p.CertificateType.toUpperCase();

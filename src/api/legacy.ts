@@ -55,8 +55,9 @@ function listEntry(c: CertificateRecord, project: ProjectRecord | null, now: num
     vulnerability_status: 'INACTIVE',
     statusMsg: c.statusMsg,
     verifyType: c.verifyType,
-    certBeginTime: formatTime(c.notBefore),
-    certEndTime: formatTime(c.notAfter),
+    // Orders awaiting validation have no certificate (and no dates) yet.
+    certBeginTime: c.certPem ? formatTime(c.notBefore) : null,
+    certEndTime: c.certPem ? formatTime(c.notAfter) : null,
     validityPeriod: c.validityPeriod,
     insertTime: formatTime(c.createdAt),
     projectInfo: {

@@ -409,14 +409,26 @@ export class SqlStore implements Store {
     if (q.searchKey) base = base.where(sql<boolean>`c.search_text like ${like(q.searchKey)} escape '\\'`);
     if (q.certificateType) base = base.where('c.certificate_type', '=', q.certificateType);
     if (q.projectId !== undefined) base = base.where('c.project_id', '=', q.projectId);
-    if (q.statuses?.length) base = base.where('c.status', 'in', q.statuses);
+    if (q.statuses?.length) {
+      const now = q.now;
+      const wanted = q.statuses;
+      // Expiry is not written back to the row: an issued certificate past notAfter is 3.
+      base = base.where((eb) => eb.or(wanted.map((s) => {
+        if (now === undefined) return eb('c.status', '=', s);
+        if (s === 1) return eb.and([eb('c.status', '=', 1), eb('c.not_after', '>=', now)]);
+        if (s === 3) return eb.or([eb('c.status', '=', 3), eb.and([eb('c.status', '=', 1), eb('c.not_after', '<', now)])]);
+        return eb('c.status', '=', s);
+      })));
+    }
     if (q.source === 'upload') base = base.where('c.source', '=', 'upload');
     if (q.source === 'buy') base = base.where('c.source', '!=', 'upload');
     if (q.isSm !== undefined) base = base.where('c.is_sm', '=', q.isSm ? 1 : 0);
     if (q.certIds?.length) base = base.where('c.id', 'in', q.certIds);
     if (q.pendingIssue) base = base.where('c.status', 'in', [0, 4]);
     if (q.deployable !== undefined) {
-      const cond = sql<boolean>`(c.certificate_type = 'SVR' and c.status = 1 and c.has_key = 1)`;
+      const cond = q.now === undefined
+        ? sql<boolean>`(c.certificate_type = 'SVR' and c.status = 1 and c.has_key = 1)`
+        : sql<boolean>`(c.certificate_type = 'SVR' and c.status = 1 and c.has_key = 1 and c.not_after >= ${q.now})`;
       base = base.where(q.deployable ? cond : sql<boolean>`not ${cond}`);
     }
     if (q.expiring) {

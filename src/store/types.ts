@@ -112,7 +112,10 @@ export interface CertificateQuery {
   certificateType?: string;
   projectId?: number;
   expirationSort?: 'ASC' | 'DESC';
+  /** Issued certificates past notAfter match status 3, not 1. */
   statuses?: number[];
+  /** The time `statuses` and `deployable` are judged at; default: the database's rows as stored. */
+  now?: number;
   /** Only certificates with a private key that are issued and unexpired (or the opposite). */
   deployable?: boolean;
   /** Source filter: 'upload' or anything else certport issued ('buy'). */
