@@ -11,11 +11,14 @@ import type { Config } from './config/config.js';
 import { Sealer, loadMasterKey } from './secrets/sealer.js';
 import { AccountService } from './services/accounts.js';
 import { CertificateService } from './services/certificates.js';
+import { CsrService } from './services/csrs.js';
 import { systemClock, type Clock } from './services/context.js';
+import { AcmeIssuer } from './ca/acme.js';
 import { loadEmbeddedCa, type EmbeddedCa } from './ca/setup.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { createPgSchema } from './store/db.js';
 import { SqlStore } from './store/store.js';
+import { SqlCsrStore } from './store/csr-store.js';
 import { Validator } from './validation/validator.js';
 import { JobRunner } from './workers/runner.js';
 import { caRoutes } from './api/ca-routes.js';
@@ -57,13 +60,18 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
     providers: config.dnsProviders,
   });
   let runner: JobRunner | null = null;
+  const acme = config.acme
+    ? new AcmeIssuer({ directoryUrl: config.acme.directoryUrl, email: config.acme.email, eab: config.acme.eab, caPem: config.acme.caPem }, store, sealer)
+    : null;
   const orders = new DvOrderService(store, certificates, ca.issuer, validator, sealer, clock, {
     freeCertLimit: config.freeCertLimit,
     mainDomainCertLimit: config.mainDomainCertLimit,
     dvAuthHours: config.dvAuthHours,
     validationIntervalMs: config.validationIntervalMs,
-  }, () => runner?.kick());
-  certificates.rootOf = () => ca.rootPem;
+    acmeAccounts: config.acme?.accounts ?? '*',
+  }, () => runner?.kick(), acme);
+  // Chains from an ACME CA end at its intermediate; only the embedded CA's root is known here.
+  certificates.rootOf = (c) => (c.source === ca.issuer.name ? ca.rootPem : null);
   certificates.onDelete = (c) => orders.jobsOnDelete(c);
   runner = new JobRunner({
     store,
@@ -76,7 +84,8 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
       },
     },
   });
-  const services: Services = { accounts: new AccountService(store, sealer, clock), certificates, orders, clock };
+  const csrs = new CsrService(new SqlCsrStore(store.kysely, store.dialect), sealer, clock);
+  const services: Services = { accounts: new AccountService(store, sealer, clock), certificates, orders, csrs, clock };
   return {
     config, store, services, ca, runner, redis,
     async close() {

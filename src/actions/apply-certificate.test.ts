@@ -6,47 +6,19 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
 import { writeFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../config/config.js';
 import { startService, type RunningService } from '../main.js';
 import { run, withTempDir } from '../pki/test-fixtures.js';
 import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
+import { startFileServer, waitFor, type FileServer } from '../testing/dv.js';
 import { freePort } from '../testing/net.js';
 import { startBind, startChallTestSrv, type Bind, type ChallTestSrv } from '../validation/test-dns-servers.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
-
-/** A web server for FILE validation: host + path → body. */
-async function startFileServer() {
-  const files = new Map<string, string>();
-  const server = http.createServer((req, res) => {
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-    const body = files.get(host + (req.url ?? ''));
-    res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'text/plain' }).end(body ?? 'not found');
-  });
-  const port = await freePort();
-  await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
-  return {
-    port,
-    files,
-    stop: () => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
-  };
-}
-
-/** Polls DescribeCertificate until `until` holds (validation runs in the background). */
-async function waitFor(c: SslClient, id: string, until: (d: Awaited<ReturnType<SslClient['DescribeCertificate']>>) => boolean, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const d = await c.DescribeCertificate({ CertificateId: id });
-    if (until(d)) return d;
-    if (Date.now() > deadline) throw new Error(`certificate ${id} stayed in status ${d.Status} (${d.StatusMsg}); last check: ${JSON.stringify(d.DvAuthDetail)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** openssl verify -x509_strict -purpose sslserver of the issued chain against the root. */
 async function verifyChain(t: TestService, id: string) {
@@ -65,7 +37,7 @@ async function verifyChain(t: TestService, id: string) {
 }
 
 let dns: ChallTestSrv;
-let web: Awaited<ReturnType<typeof startFileServer>>;
+let web: FileServer;
 before(async () => {
   [dns, web] = await Promise.all([startChallTestSrv(), startFileServer()]);
 });

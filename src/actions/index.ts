@@ -1,5 +1,6 @@
 // The action table: every action certport serves, by its spec name.
 import { ApplyCertificate, CancelCertificateOrder, CheckCertificateDomainVerification } from './apply-certificate.js';
+import { BatchDeleteCSR, CreateCSR, DescribeCSR, DescribeCSRSet, ModifyCSR } from './csr.js';
 import { DownloadCertificate } from './download-certificate.js';
 import { DescribeCertificate, DescribeCertificateDetail } from './describe-certificate.js';
 import { DescribeCertificateOperateLogs } from './describe-certificate-operate-logs.js';
@@ -21,6 +22,11 @@ export const actions: Record<string, ActionHandler> = {
   ApplyCertificate,
   CancelCertificateOrder,
   CheckCertificateDomainVerification,
+  CreateCSR,
+  DescribeCSR,
+  DescribeCSRSet,
+  ModifyCSR,
+  BatchDeleteCSR,
 };
 
 export type { ActionContext, ActionHandler, Services } from './types.js';

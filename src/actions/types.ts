@@ -2,6 +2,7 @@
 // their parameters, call services, and shape the response exactly as the spec's data types.
 import type { AccountService } from '../services/accounts.js';
 import type { CertificateService } from '../services/certificates.js';
+import type { CsrService } from '../services/csrs.js';
 import type { DvOrderService } from '../services/dv-orders.js';
 import type { Caller, Clock } from '../services/context.js';
 
@@ -9,6 +10,7 @@ export interface Services {
   accounts: AccountService;
   certificates: CertificateService;
   orders: DvOrderService;
+  csrs: CsrService;
   clock: Clock;
 }
 

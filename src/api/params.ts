@@ -2,7 +2,10 @@
 // `Tags.0.TagKey`) and checking every parameter against the SDK's own models, so the
 // accepted shapes are exactly those the official SDK sends.
 import { ServiceError } from '../errors.js';
-import { models, type FieldType } from './models.generated.js';
+import { models as generated, type FieldType } from './models.generated.js';
+import { models as spec } from './models.spec.js';
+
+const models: Record<string, Record<string, FieldType>> = { ...spec, ...generated }; // the SDK's models first, then the spec's
 
 const invalid = (message: string) => new ServiceError('InvalidParameter', message);
 

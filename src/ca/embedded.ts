@@ -97,13 +97,13 @@ export function caPublicFiles(m: CaMaterial): { name: string; contentType: strin
 
 // ---- building blocks -----------------------------------------------------------------
 
-function pemDer(pem: string, label: string): Buffer {
+export function pemDer(pem: string, label: string): Buffer {
   const block = pemBlocks(pem ?? '').find((b) => b.label === label);
   if (!block) throw new ServiceError('InvalidParameter', `Expected a PEM ${label} block.`);
   return block.der;
 }
 
-const extension = (id: string, critical: boolean, value: Buffer) =>
+export const extension = (id: string, critical: boolean, value: Buffer) =>
   der.seq(der.oid(id), ...(critical ? [der.bool(true)] : []), der.octets(value));
 
 function name(attrs: [string, string][]): Buffer {
@@ -111,7 +111,7 @@ function name(attrs: [string, string][]): Buffer {
 }
 
 /** RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING's value. */
-function keyIdentifier(spki: Buffer): Buffer {
+export function keyIdentifier(spki: Buffer): Buffer {
   const [, bits] = der.children(spki, der.readNode(spki));
   return createHash('sha1').update(spki.subarray(bits.contentStart + 1, bits.end)).digest();
 }
@@ -128,7 +128,7 @@ function signatureAlgorithm(key: KeyObject): { alg: Buffer; hash: string } {
 }
 
 /** 128-bit positive serial: 16 random octets with the top bit set, behind a 00 sign octet. */
-function newSerial(random: (n: number) => Buffer): { der: Buffer; hex: string } {
+export function newSerial(random: (n: number) => Buffer): { der: Buffer; hex: string } {
   const r = Buffer.from(random(16));
   r[0] |= 0x80;
   return { der: der.tlv(der.Tag.INTEGER, Buffer.concat([Buffer.from([0]), r])), hex: r.toString('hex') };
@@ -181,9 +181,9 @@ function buildCertificate(p: CertParams): Buffer {
 }
 
 /** DER Time drops milliseconds; keep the Date we report identical to what is encoded. */
-const wholeSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
+export const wholeSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
 
-function addYears(d: Date, years: number): Date {
+export function addYears(d: Date, years: number): Date {
   const out = new Date(d.getTime());
   out.setUTCFullYear(out.getUTCFullYear() + years);
   return out;
@@ -260,7 +260,7 @@ export async function createCaMaterial(opts: { name?: string; now?: Date } = {})
 
 // ---- reading certificates and CSRs ---------------------------------------------------------
 
-function decodeTime(buf: Buffer, n: der.Node): Date {
+export function decodeTime(buf: Buffer, n: der.Node): Date {
   const s = der.content(buf, n).toString('latin1');
   const full = n.tag === der.Tag.UTC_TIME ? (Number(s.slice(0, 2)) >= 50 ? '19' : '20') + s : s;
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(full);
@@ -382,7 +382,7 @@ export function csrPublicKey(csrPem: string): { spki: Buffer; key: KeyObject } {
 const DNS_NAME = /^(\*\.)?([a-z0-9-]{1,63}\.)+[a-z0-9-]{1,63}$/;
 
 /** Names must already be normalised (validation/names.ts); this is a last line of defence. */
-function checkedDomains(domains: string[]): string[] {
+export function checkedDomains(domains: string[]): string[] {
   if (!Array.isArray(domains) || domains.length === 0) throw new ServiceError('InvalidParameter', 'At least one domain is required.');
   const out: string[] = [];
   for (const d of domains) {

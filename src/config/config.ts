@@ -38,6 +38,18 @@ export interface Config {
   validationIntervalMs: number;
   /** Run background jobs (validation, issuance) in this process. */
   workers: boolean;
+  /** An upstream ACME CA for free certificates instead of the embedded CA (null = embedded). */
+  acme: AcmeConfig | null;
+}
+
+export interface AcmeConfig {
+  directoryUrl: string;
+  email: string | null;
+  eab: { kid: string; hmacKey: string } | null;
+  /** PEM of extra CAs to trust for the directory's TLS (read from CERTPORT_ACME_CA_FILE). */
+  caPem: string | null;
+  /** Accounts (Uins) whose free certificates come from the ACME CA; '*' = every account. */
+  accounts: '*' | string[];
 }
 
 export interface DnsProviderConfig {
@@ -75,7 +87,15 @@ const KEYS: Record<keyof Config, string> = {
   dvAuthHours: 'CERTPORT_DV_AUTH_HOURS',
   validationIntervalMs: 'CERTPORT_VALIDATION_INTERVAL_MS',
   workers: 'CERTPORT_WORKERS',
+  acme: 'CERTPORT_ACME_DIRECTORY_URL',
 };
+const ACME_KEYS = {
+  email: 'CERTPORT_ACME_EMAIL',
+  eabKid: 'CERTPORT_ACME_EAB_KID',
+  eabHmacKey: 'CERTPORT_ACME_EAB_HMAC_KEY',
+  caFile: 'CERTPORT_ACME_CA_FILE',
+  accounts: 'CERTPORT_ACME_ACCOUNTS',
+} as const;
 
 /** Reads the optional JSON file named by CERTPORT_CONFIG; its keys are the Config field names. */
 function fileSource(env: Source): Source {
@@ -163,7 +183,47 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     dvAuthHours: int(KEYS.dvAuthHours, get('dvAuthHours') ?? '72', 1, 24 * 30),
     validationIntervalMs: int(KEYS.validationIntervalMs, get('validationIntervalMs') ?? '20000', 100, 3_600_000),
     workers: bool(KEYS.workers, get('workers') ?? '1'),
+    acme: acmeConfig(get('acme'), (k) => merged[ACME_KEYS[k]]),
   });
+}
+
+function acmeConfig(directoryUrl: string | undefined, get: (k: keyof typeof ACME_KEYS) => string | undefined): AcmeConfig | null {
+  if (!directoryUrl) {
+    for (const k of Object.keys(ACME_KEYS) as (keyof typeof ACME_KEYS)[]) {
+      if (get(k)) throw new ConfigError(`${ACME_KEYS[k]} needs ${KEYS.acme}`);
+    }
+    return null;
+  }
+  let url: URL;
+  try {
+    url = new URL(directoryUrl);
+  } catch {
+    throw new ConfigError(`${KEYS.acme} must be the https:// URL of an ACME directory, got ${JSON.stringify(directoryUrl)}`);
+  }
+  if (url.protocol !== 'https:') throw new ConfigError(`${KEYS.acme} must be an https:// URL (RFC 8555 requires TLS)`);
+  const kid = get('eabKid') ?? null;
+  const hmacKey = get('eabHmacKey') ?? null;
+  if ((kid === null) !== (hmacKey === null)) throw new ConfigError(`${ACME_KEYS.eabKid} and ${ACME_KEYS.eabHmacKey} must be set together`);
+  const caFile = get('caFile');
+  let caPem: string | null = null;
+  if (caFile) {
+    try {
+      caPem = readFileSync(caFile, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`${ACME_KEYS.caFile}: cannot read ${caFile}: ${(e as Error).message}`);
+    }
+    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`${ACME_KEYS.caFile}: ${caFile} holds no PEM certificate`);
+  }
+  const email = get('email') ?? null;
+  if (email !== null && !/^[^\s@]+@[^\s@]+$/.test(email)) throw new ConfigError(`${ACME_KEYS.email} must be an email address`);
+  const list = (get('accounts') ?? '*').split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    directoryUrl: url.toString(),
+    email,
+    eab: kid !== null && hmacKey !== null ? { kid, hmacKey } : null,
+    caPem,
+    accounts: list.length === 0 || list.includes('*') ? '*' : list,
+  };
 }
 
 function bool(name: string, raw: string): boolean {

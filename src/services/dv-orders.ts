@@ -14,8 +14,9 @@
 // 1 is a conditional update, so a certificate is stored as issued exactly once.
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { ServiceError, certificateNotFound } from '../errors.js';
+import { AcmeRefused, AcmeUnreachable, caUnreachable, type AcmeIssuer } from '../ca/acme.js';
 import type { Issuer } from '../ca/issuer.js';
-import { generateKeyPairAsync } from '../ca/embedded.js';
+import { buildCsr, generateKeyPairAsync } from '../ca/embedded.js';
 import { parseCertificateChain } from '../pki/certificate.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { CertificateStore, DvOrderStore, JobStore, NewJob } from '../store/store.js';
@@ -67,6 +68,8 @@ export interface DvOrderSettings {
   mainDomainCertLimit: number;
   dvAuthHours: number;
   validationIntervalMs: number;
+  /** Accounts whose orders go to the upstream ACME CA ('*' = all), when one is configured. */
+  acmeAccounts?: '*' | string[];
 }
 
 /** One name's result for CheckCertificateDomainVerification. */
@@ -74,6 +77,14 @@ export interface AuthCheck { auth: DvAuth; result: CheckResult }
 
 const bad = (message: string) => new ServiceError('InvalidParameter', message);
 const badParam = (message: string) => new ServiceError('FailedOperation.InvalidParam', message);
+
+/** TXT auths: the zone (DvAuthDomain) and the record name relative to it (DvAuthKeySubDomain). */
+function withZone(a: DvAuth, zone: string): DvAuth {
+  if (a.verifyType !== 'TXT') return a;
+  const inZone = a.key === zone || a.key.endsWith('.' + zone);
+  const z = inZone ? zone : a.key.split('.').slice(-2).join('.');
+  return { ...a, zone: z, subDomain: a.key === z ? '@' : a.key.slice(0, -z.length - 1) };
+}
 
 /** A TXT/file value like a public CA's: a timestamp and 40 random base-36 characters. */
 function token(now: number): string {
@@ -94,10 +105,14 @@ export class DvOrderService {
     private readonly settings: DvOrderSettings,
     /** Wakes this node's job runner (a new job is due now). */
     private readonly kick: () => void = () => {},
+    private readonly acme: AcmeIssuer | null = null,
   ) {}
 
-  get issuerName(): string {
-    return this.issuer.name;
+  /** Which CA serves an account's new orders; a renewal stays with the original's CA. */
+  private issuerFor(accountUin: string, old: CertificateRecord | null): string {
+    if (old && old.source !== 'upload' && (old.source !== 'acme' || this.acme)) return old.source;
+    const list = this.settings.acmeAccounts ?? '*';
+    return this.acme && (list === '*' || list.includes(accountUin)) ? this.acme.name : this.issuer.name;
   }
 
   async apply(caller: Caller, p: ApplyInput): Promise<string> {
@@ -184,13 +199,29 @@ export class DvOrderService {
     }
 
     const id = newCertificateId();
+    const issuerName = this.issuerFor(caller.accountUin, old);
+    let auths: DvAuth[];
+    let acmeOrderUrl: string | null = null;
+    let refused: string | null = null;
+    if (issuerName === 'acme') {
+      // The CA decides what must be published: ask it now, so DvAuthDetail is there at once.
+      try {
+        const o = await this.acme!.createOrder(domain, method === 'FILE' ? 'FILE' : 'DNS');
+        acmeOrderUrl = o.orderUrl;
+        auths = o.auths.map((a) => withZone(a, zone));
+      } catch (e) {
+        if (e instanceof AcmeUnreachable) throw caUnreachable(e);
+        if (!(e instanceof AcmeRefused)) throw e;
+        // A CA refusal (rejected identifier, rate limit) ends the order: status 2, its reason.
+        refused = e.message;
+        auths = [];
+      }
+    } else {
+      auths = [method === 'FILE'
+        ? { domain, verifyType: 'FILE', key: FILE_AUTH_NAME, value: token(now), zone: base, subDomain: null, path: FILE_AUTH_PATH }
+        : withZone({ domain, verifyType: 'TXT', key: `_dnsauth.${base}`, value: token(now), zone, subDomain: null, path: null }, zone)];
+    }
     const keys = await generateKeyPairAsync(algo, keyParam);
-    const auth: DvAuth = method === 'FILE'
-      ? { domain, verifyType: 'FILE', key: FILE_AUTH_NAME, value: token(now), zone: base, subDomain: null, path: FILE_AUTH_PATH }
-      : {
-          domain, verifyType: 'TXT', key: `_dnsauth.${base}`, value: token(now), zone,
-          subDomain: base === zone ? '_dnsauth' : `_dnsauth.${base.slice(0, -zone.length - 1)}`, path: null,
-        };
     const projectId = p.projectId ?? 0;
     await this.certificates.project(caller.accountUin, projectId);
     const cert: CertificateRecord = {
@@ -199,9 +230,9 @@ export class DvOrderService {
       projectId,
       alias: p.alias ?? '',
       certificateType: 'SVR',
-      source: this.issuer.name,
-      status: 0,
-      statusMsg: STATUS_MSG.pending,
+      source: issuerName,
+      status: refused === null ? 0 : 2,
+      statusMsg: refused ?? STATUS_MSG.pending,
       domain,
       sans: [domain],
       certPem: '',
@@ -236,7 +267,7 @@ export class DvOrderService {
       accountUin: caller.accountUin,
       method,
       mainDomain: zone,
-      auths: [auth],
+      auths,
       keyAlgo: algo,
       keyParam,
       contactEmail: p.contactEmail || null,
@@ -246,10 +277,12 @@ export class DvOrderService {
       lastCheckAt: null,
       lastCheckDetail: null,
       createdAt: now,
+      acmeOrderUrl,
     };
     const extra = old ? ` for [${domain}], renewing [id: ${old.id}]` : ` for [${domain}]`;
     try {
-      await this.store.insertDvOrder(cert, order, logEntry(caller, 'apply', id, now, extra), { kind: DV_VALIDATE, subject: id, runAt: now }, old?.id);
+      await this.store.insertDvOrder(cert, order, logEntry(caller, 'apply', id, now, extra + (refused ? `; the CA refused it: ${refused}` : '')),
+        { kind: DV_VALIDATE, subject: id, runAt: now }, old?.id);
     } catch (e) {
       if (e instanceof RenewalConflict) {
         throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `OldCertificateId ${e.certId} already has a renewal order.`);
@@ -328,27 +361,82 @@ export class DvOrderService {
     const c = await this.store.getCertificate(order.accountUin, certId);
     if (!c || (c.status !== 0 && c.status !== 4)) return null;
     const now = this.clock();
-    if (c.dvDeadline !== null && now >= c.dvDeadline) {
-      await this.store.transitionCertificate(certId, { fromStatuses: [0, 4], set: { status: 2, statusMsg: STATUS_MSG.timedOut } },
-        systemLogEntry(c.accountUin, 'failed', certId, now, ': domain validation timed out'), this.cleanupJobs(order, now));
-      return null;
-    }
-    if (order.method === 'DNS_AUTO' && order.recordState === 'none') {
-      try {
-        for (const a of order.auths) await this.validator.addTxt(a.zone, a.key, a.value);
-      } catch (e) {
-        await this.store.recordDvCheck(certId, now, `could not add the TXT record: ${(e as Error).message}`);
-        return now + this.backoff(attempt);
-      }
-      await this.store.recordDvCheck(certId, now, 'TXT record added', 'added');
-      order.recordState = 'added';
-      await this.store.transitionCertificate(certId, { fromStatuses: [0], set: { status: 4 } },
-        systemLogEntry(c.accountUin, 'dnsAutoAdded', certId, now));
-    }
+    if (c.dvDeadline !== null && now >= c.dvDeadline) return this.fail(c, order, STATUS_MSG.timedOut);
+    if (c.source === 'acme') return this.acmeStep(c, order, attempt);
+    if (!(await this.addDnsAutoRecords(c, order))) return now + this.backoff(attempt);
     const checks = await this.runChecks(order);
     if (!checks.every((x) => x.result.ok)) return this.clock() + this.backoff(attempt);
     await this.issue(c, order);
     return null;
+  }
+
+  /** DNS_AUTO: writes the TXT records once (status 4). False if the provider failed. */
+  private async addDnsAutoRecords(c: CertificateRecord, order: DvOrderRecord): Promise<boolean> {
+    if (order.method !== 'DNS_AUTO' || order.recordState !== 'none') return true;
+    const now = this.clock();
+    try {
+      for (const a of order.auths) await this.validator.addTxt(a.zone, a.key, a.value);
+    } catch (e) {
+      await this.store.recordDvCheck(c.id, now, `could not add the TXT record: ${(e as Error).message}`);
+      return false;
+    }
+    await this.store.recordDvCheck(c.id, now, 'TXT record added', 'added');
+    order.recordState = 'added';
+    await this.store.transitionCertificate(c.id, { fromStatuses: [0], set: { status: 4 } },
+      systemLogEntry(c.accountUin, 'dnsAutoAdded', c.id, now));
+    return true;
+  }
+
+  private async fail(c: CertificateRecord, order: DvOrderRecord, reason: string): Promise<null> {
+    const now = this.clock();
+    await this.store.transitionCertificate(c.id, { fromStatuses: [0, 4], set: { status: 2, statusMsg: reason } },
+      systemLogEntry(c.accountUin, 'failed', c.id, now, `: ${reason}`), this.cleanupJobs(order, now));
+    return null;
+  }
+
+  /** One step of an order at the upstream ACME CA. */
+  private async acmeStep(c: CertificateRecord, order: DvOrderRecord, attempt: number): Promise<number | null> {
+    const now = this.clock();
+    const later = async (detail: string, soon = false) => {
+      await this.store.recordDvCheck(c.id, now, detail);
+      return this.clock() + (soon ? 1000 : this.backoff(attempt));
+    };
+    if (!this.acme) return this.fail(c, order, 'The ACME CA this order was placed with is no longer configured.');
+    try {
+      if (!order.acmeOrderUrl) {
+        // The CA forgot the order (it was reset): place it again; the owner publishes anew.
+        const o = await this.acme.createOrder(c.domain, order.method === 'FILE' ? 'FILE' : 'DNS');
+        order.auths = o.auths.map((a) => withZone(a, order.mainDomain));
+        order.acmeOrderUrl = o.orderUrl;
+        order.recordState = order.method === 'DNS_AUTO' ? 'none' : order.recordState;
+        await this.store.replaceAcmeOrder(c.id, o.orderUrl, order.auths, order.recordState);
+      }
+      if (!(await this.addDnsAutoRecords(c, order))) return later(order.lastCheckDetail ?? 'could not add the TXT record');
+      const csr = await buildCsr(this.sealer.openString(c.privateKeySealed!, 'certkey:' + c.id), [c.domain]);
+      const p = await this.acme.progress(order.acmeOrderUrl, order.auths, csr, (a) => this.validator.check(a));
+      switch (p.state) {
+        case 'waiting':
+          if (p.detail === 'the CA is signing' && !c.validatedAt) {
+            await this.store.transitionCertificate(c.id, { fromStatuses: [0, 4], set: { statusMsg: STATUS_MSG.validated, validatedAt: now } });
+          }
+          return later(p.detail, p.soon);
+        case 'gone': {
+          const cleanup = this.cleanupJobs(order, now);
+          for (const j of cleanup) await this.store.enqueueJob(j, now);
+          await this.store.replaceAcmeOrder(c.id, null, order.auths, order.recordState === 'added' ? 'removed' : order.recordState);
+          return later('the CA no longer knows the order; placing it again', true);
+        }
+        case 'invalid':
+          return this.fail(c, order, p.reason);
+        case 'issued':
+          await this.storeIssued(c, order, p.certPem);
+          return null;
+      }
+    } catch (e) {
+      if (e instanceof AcmeUnreachable) return later(e.message);
+      if (e instanceof AcmeRefused) return this.fail(c, order, e.message);
+      throw e;
+    }
   }
 
   /** Pauses between checks grow 2 s, 4 s, 8 s … up to the configured interval. */
@@ -363,17 +451,23 @@ export class DvOrderService {
     const keyPem = this.sealer.openString(c.privateKeySealed!, 'certkey:' + c.id);
     const publicKeyPem = createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }).toString();
     const issued = await this.issuer.issue({ publicKeyPem, domains: c.sans, validityDays: DV_VALIDITY_DAYS });
-    const certPem = [issued.certPem, ...issued.chainPems].map((p) => p.trim() + '\n').join('');
+    await this.storeIssued(c, order, [issued.certPem, ...issued.chainPems].map((p) => p.trim() + '\n').join(''));
+  }
+
+  /** Issued: the chain goes in, status 1, exactly once (a conditional update). */
+  private async storeIssued(c: CertificateRecord, order: DvOrderRecord, certPem: string): Promise<void> {
     const { leaf } = parseCertificateChain(certPem);
     const done = this.clock();
     const cleanup = order.deleteDnsAutoRecord ? this.cleanupJobs(order, done) : [];
     await this.store.transitionCertificate(c.id, {
       fromStatuses: [0, 4],
       set: {
-        status: 1, statusMsg: null, certPem, fingerprintSha1: leaf.sha1, fingerprintSha256: leaf.sha256, serialHex: issued.serialHex,
+        status: 1, statusMsg: null, certPem, fingerprintSha1: leaf.sha1, fingerprintSha256: leaf.sha256, serialHex: leaf.serialHex,
         issuerCn: leaf.issuerCn, encryptAlgorithm: leaf.encryptAlgorithm, notBefore: leaf.notBefore, notAfter: leaf.notAfter,
+        validatedAt: c.validatedAt ?? done,
+        validityPeriod: String(Math.max(1, Math.round((leaf.notAfter - leaf.notBefore) / (30.44 * 86_400_000)))),
       },
-    }, systemLogEntry(c.accountUin, 'issued', c.id, done, ` (serial ${issued.serialHex})`), cleanup);
+    }, systemLogEntry(c.accountUin, 'issued', c.id, done, ` by ${c.source === 'acme' ? this.acme?.directoryUrl ?? 'the ACME CA' : 'the embedded CA'} (serial ${leaf.serialHex})`), cleanup);
   }
 
   /** The `dns-cleanup` job: removes a TXT record certport wrote. */

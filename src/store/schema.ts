@@ -79,7 +79,9 @@ export interface DvOrderRow {
   last_check_at: number | null;
   last_check_detail: string | null;
   created_at: number;
+  acme_order_url: string | null;
 }
+export interface AcmeAccountRow { directory_url: string; key_sealed: string; created_at: number }
 export interface JobRow {
   kind: string;
   subject: string;
@@ -90,6 +92,31 @@ export interface JobRow {
   lease_until: number;
   last_error: string | null;
   payload: string | null;
+  created_at: number;
+  updated_at: number;
+}
+/** A CSR record (CreateCSR): a draft (status 0) until its key pair and CSR are generated (1). */
+export interface CsrRow {
+  id: number;
+  account_uin: string;
+  domain: string;
+  organization: string;
+  department: string;
+  email: string;
+  province: string;
+  city: string;
+  country: string;
+  encrypt_algo: string;
+  key_parameter: string;
+  remark: string;
+  /** JSON: Tag[] */
+  tags: string;
+  status: number;
+  csr_pem: string | null;
+  private_key_sealed: string | null;
+  key_password_sealed: string | null;
+  /** Bumped on every update: modifications are compare-and-set on it. */
+  revision: number;
   created_at: number;
   updated_at: number;
 }
@@ -106,4 +133,6 @@ export interface Database {
   ca_material: CaMaterialRow;
   dv_orders: DvOrderRow;
   jobs: JobRow;
+  acme_accounts: AcmeAccountRow;
+  csrs: CsrRow;
 }

@@ -57,6 +57,8 @@ export interface DvOrderStore {
   getDvOrder(certId: string): Promise<DvOrderRecord | null>;
   getDvOrders(certIds: string[]): Promise<Map<string, DvOrderRecord>>;
   recordDvCheck(certId: string, at: number, detail: string, recordState?: DvOrderRecord['recordState']): Promise<void>;
+  /** A new ACME order (after the CA forgot the old one): new auths, the record to be written again. */
+  replaceAcmeOrder(certId: string, orderUrl: string | null, auths: DvOrderRecord['auths'], recordState: DvOrderRecord['recordState']): Promise<void>;
   /** Applies `t` only while the status is one of t.fromStatuses; false if it was not. */
   transitionCertificate(id: string, t: CertificateTransition, log?: OperationLogRecord, jobs?: NewJob[]): Promise<boolean>;
   /** Free (DV) certificates the account holds that count against its quotas. */
@@ -76,6 +78,12 @@ export interface JobStore {
   getJob(kind: string, subject: string): Promise<JobRecord | null>;
 }
 
+export interface AcmeAccountStore {
+  getAcmeAccount(directoryUrl: string): Promise<{ keySealed: string } | null>;
+  /** Stores the key unless another node already did; returns what is stored. */
+  putAcmeAccountOnce(directoryUrl: string, keySealed: string, now: number): Promise<{ keySealed: string }>;
+}
+
 export interface CaStore {
   getCaMaterial(name: string): Promise<{ rootPem: string; materialSealed: string; createdAt: number } | null>;
   /** Stores the CA unless another node already did; returns what is stored. */
@@ -87,7 +95,7 @@ export interface OperationLogStore {
   listLogs(accountUin: string, from: number, to: number, offset: number, limit: number): Promise<{ total: number; items: OperationLogRecord[] }>;
 }
 
-export type Store = AccountStore & ProjectStore & CertificateStore & OperationLogStore & DvOrderStore & JobStore & CaStore & {
+export type Store = AccountStore & ProjectStore & CertificateStore & OperationLogStore & DvOrderStore & JobStore & CaStore & AcmeAccountStore & {
   readonly dialect: Db['dialect'];
   /** Plain SELECT 1, for readiness. */
   ping(): Promise<void>;
@@ -193,6 +201,7 @@ const dvOrderRow = (o: DvOrderRecord): DvOrderRow => ({
   last_check_at: o.lastCheckAt,
   last_check_detail: o.lastCheckDetail,
   created_at: o.createdAt,
+  acme_order_url: o.acmeOrderUrl,
 });
 
 const dvOrderRecord = (r: DvOrderRow): DvOrderRecord => ({
@@ -210,6 +219,7 @@ const dvOrderRecord = (r: DvOrderRow): DvOrderRecord => ({
   lastCheckAt: r.last_check_at === null ? null : Number(r.last_check_at),
   lastCheckDetail: r.last_check_detail,
   createdAt: Number(r.created_at),
+  acmeOrderUrl: r.acme_order_url,
 });
 
 const jobRecord = (r: JobRow): JobRecord => ({
@@ -546,6 +556,11 @@ export class SqlStore implements Store {
       .where('cert_id', '=', certId).execute();
   }
 
+  async replaceAcmeOrder(certId: string, orderUrl: string | null, auths: DvOrderRecord['auths'], recordState: DvOrderRecord['recordState']) {
+    await this.db.kysely.updateTable('dv_orders').set({ acme_order_url: orderUrl, auths: JSON.stringify(auths), record_state: recordState })
+      .where('cert_id', '=', certId).execute();
+  }
+
   async transitionCertificate(id: string, t: CertificateTransition, log?: OperationLogRecord, jobs: NewJob[] = []) {
     return this.db.kysely.transaction().execute(async (tx) => {
       const set: Partial<CertificateRow> = { updated_at: log?.createdAt ?? Date.now() };
@@ -629,6 +644,18 @@ export class SqlStore implements Store {
       .onConflict((oc) => oc.column('name').doNothing()).execute();
     const r = (await this.getCaMaterial(name))!;
     return { rootPem: r.rootPem, materialSealed: r.materialSealed };
+  }
+
+  // ACME accounts.
+  async getAcmeAccount(directoryUrl: string) {
+    const r = await this.db.kysely.selectFrom('acme_accounts').selectAll().where('directory_url', '=', directoryUrl).executeTakeFirst();
+    return r ? { keySealed: r.key_sealed } : null;
+  }
+
+  async putAcmeAccountOnce(directoryUrl: string, keySealed: string, now: number) {
+    await this.db.kysely.insertInto('acme_accounts').values({ directory_url: directoryUrl, key_sealed: keySealed, created_at: now })
+      .onConflict((oc) => oc.column('directory_url').doNothing()).execute();
+    return (await this.getAcmeAccount(directoryUrl))!;
   }
 
   // Operation logs.

@@ -61,6 +61,9 @@ export interface DvAuth {
   subDomain: string | null;
   /** FILE: the directory the file goes in, e.g. `/.well-known/pki-validation/`. */
   path: string | null;
+  /** ACME orders: the authorization and the challenge this auth answers. */
+  authzUrl?: string;
+  challengeUrl?: string;
 }
 
 export type DvMethod = 'DNS_AUTO' | 'DNS' | 'FILE';
@@ -81,6 +84,8 @@ export interface DvOrderRecord {
   lastCheckAt: number | null;
   lastCheckDetail: string | null;
   createdAt: number;
+  /** Orders at an upstream ACME CA: the order's URL there (null until it exists). */
+  acmeOrderUrl: string | null;
 }
 
 export interface JobRecord {

@@ -1,0 +1,235 @@
+// An upstream ACME CA (RFC 8555: Let's Encrypt, ZeroSSL and Google with EAB, step-ca, …)
+// through acme-client. Unlike the embedded CA it cannot sign on demand: the CA runs its own
+// order, with challenges the certificate's owner must satisfy, so this issuer exposes the
+// order's steps and the DV order service drives them from its durable jobs.
+//
+// Every step is re-entrant: the order's state lives at the CA and is read back each time,
+// so a restart of certport (or of the CA) at any point is picked up on the next step.
+// acme-client signs requests, manages nonces and retries badNonce; requests go through its
+// raw signed-request call so that RFC 8555 problem types (rateLimited, rejectedIdentifier,
+// accountDoesNotExist, …) can be told apart, which its high-level calls fold into a message.
+import https from 'node:https';
+import { rootCertificates } from 'node:tls';
+import * as acme from 'acme-client';
+import { ServiceError } from '../errors.js';
+import type { Sealer } from '../secrets/sealer.js';
+import type { AcmeAccountStore } from '../store/store.js';
+import type { DvAuth } from '../store/types.js';
+import type { CheckResult } from '../validation/dns.js';
+import { generateKeyPair } from './embedded.js';
+
+export interface AcmeSettings {
+  directoryUrl: string;
+  email: string | null;
+  eab: { kid: string; hmacKey: string } | null;
+  /** Extra CA certificates (PEM) to trust for the directory's TLS (a private step-ca, Pebble). */
+  caPem: string | null;
+}
+
+/** The CA could not be reached (or answered 5xx): try again later. */
+export class AcmeUnreachable extends Error {}
+/** The CA refused (problem document): the order ends here. */
+export class AcmeRefused extends Error {
+  constructor(readonly type: string, detail: string) {
+    super(detail);
+  }
+}
+
+export type AcmeProgress =
+  | { state: 'waiting'; detail: string; soon: boolean }
+  | { state: 'issued'; certPem: string }
+  | { state: 'invalid'; reason: string }
+  /** The CA no longer knows the order (it was reset): make a new one. */
+  | { state: 'gone' };
+
+interface RawResponse { status: number; data: any; headers: Record<string, string> }
+
+const PROBLEM = 'urn:ietf:params:acme:error:';
+const short = (type: string) => (type ?? '').replace(PROBLEM, '');
+
+export class AcmeIssuer {
+  readonly name = 'acme';
+  #client: Promise<acme.Client> | null = null;
+
+  constructor(
+    private readonly settings: AcmeSettings,
+    private readonly store: AcmeAccountStore,
+    private readonly sealer: Sealer,
+  ) {
+    if (settings.caPem) {
+      // acme-client talks through one axios instance; trust the configured CA there as well
+      // as the public roots (an https agent is the only hook it has).
+      acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...rootCertificates, settings.caPem], keepAlive: true });
+    }
+    // Fail fast on an unreachable CA: the job backs off instead of acme-client sleeping.
+    const defaults = acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number } };
+    defaults.acmeSettings.retryMaxAttempts = 1;
+    defaults.acmeSettings.retryDefaultDelay = 1;
+    acme.axios.defaults.timeout = 15_000;
+  }
+
+  get directoryUrl(): string {
+    return this.settings.directoryUrl;
+  }
+
+  /** The account key is made once and stored sealed; the CA account is registered (or found) with it. */
+  private client(): Promise<acme.Client> {
+    this.#client ??= (async () => {
+      const url = this.settings.directoryUrl;
+      let stored = await this.store.getAcmeAccount(url);
+      if (!stored) {
+        const key = generateKeyPair('ECC', 'prime256v1').privateKeyPem;
+        stored = await this.store.putAcmeAccountOnce(url, this.sealer.seal(key, 'acme:' + url), Date.now());
+      }
+      const accountKey = this.sealer.openString(stored.keySealed, 'acme:' + url);
+      const client = new acme.Client({
+        directoryUrl: url,
+        accountKey,
+        ...(this.settings.eab ? { externalAccountBinding: this.settings.eab } : {}),
+        backoffAttempts: 1,
+      });
+      await client.createAccount({
+        termsOfServiceAgreed: true,
+        ...(this.settings.email ? { contact: [`mailto:${this.settings.email}`] } : {}),
+      }).catch((e) => { throw classify(e); });
+      return client;
+    })();
+    this.#client.catch(() => { this.#client = null; });
+    return this.#client;
+  }
+
+  private async post(url: string, payload: unknown): Promise<RawResponse> {
+    const client = await this.client();
+    let resp: RawResponse;
+    try {
+      const http = (client as unknown as { http: { signedRequest(u: string, p: unknown, o: { kid: string }): Promise<RawResponse> } }).http;
+      resp = await http.signedRequest(url, payload, { kid: client.getAccountUrl() });
+    } catch (e) {
+      // The raw call returns every HTTP answer; what it throws is a transport failure.
+      throw new AcmeUnreachable(`the CA is unreachable: ${(e as Error)?.message ?? e}`);
+    }
+    if (resp.status >= 500) throw new AcmeUnreachable(`the CA answered HTTP ${resp.status} for ${url}`);
+    if (resp.status >= 400) {
+      const type = resp.data?.type ?? `${PROBLEM}serverInternal`;
+      if (short(type) === 'accountDoesNotExist') this.#client = null; // the CA was reset: register again
+      throw new AcmeRefused(type, resp.data?.detail ?? `HTTP ${resp.status}`);
+    }
+    return resp;
+  }
+
+  /** A new ACME order for one name, and what its owner must publish (dns-01 or http-01). */
+  async createOrder(domain: string, method: 'DNS' | 'FILE'): Promise<{ orderUrl: string; auths: DvAuth[] }> {
+    const client = await this.client();
+    const http = (client as unknown as { http: { getResourceUrl(r: string): Promise<string> } }).http;
+    let newOrder: string;
+    try {
+      newOrder = await http.getResourceUrl('newOrder');
+    } catch (e) {
+      throw new AcmeUnreachable(`the CA is unreachable: ${(e as Error)?.message ?? e}`);
+    }
+    const resp = await this.post(newOrder, { identifiers: [{ type: 'dns', value: domain }] });
+    const orderUrl = resp.headers.location;
+    if (!orderUrl) throw new AcmeRefused(`${PROBLEM}malformed`, 'the CA created an order without a Location');
+    const auths: DvAuth[] = [];
+    for (const authzUrl of resp.data.authorizations as string[]) {
+      const authz = (await this.post(authzUrl, '')).data;
+      const base: string = authz.identifier.value;
+      const name = authz.wildcard ? `*.${base}` : base;
+      const type = method === 'FILE' ? 'http-01' : 'dns-01';
+      const challenge = (authz.challenges as { type: string; url: string; token: string }[]).find((c) => c.type === type);
+      if (!challenge) {
+        if (authz.status === 'valid') continue; // reused authorization: nothing to publish
+        throw new AcmeRefused(`${PROBLEM}unsupportedChallenge`, `the CA offers no ${type} challenge for ${name}`);
+      }
+      const value = await client.getChallengeKeyAuthorization(challenge as never);
+      auths.push(method === 'FILE'
+        ? { domain: name, verifyType: 'FILE', key: challenge.token, value, zone: base, subDomain: null, path: '/.well-known/acme-challenge/', authzUrl, challengeUrl: challenge.url }
+        : { domain: name, verifyType: 'TXT', key: `_acme-challenge.${base}`, value, zone: base, subDomain: null, path: null, authzUrl, challengeUrl: challenge.url });
+    }
+    return { orderUrl, auths };
+  }
+
+  /**
+   * One step of an order: answers challenges whose record or file `visible` confirms,
+   * finalizes with the CSR once the order is ready, and downloads the chain when valid.
+   */
+  async progress(orderUrl: string, auths: DvAuth[], csrPem: string, visible: (a: DvAuth) => Promise<CheckResult>): Promise<AcmeProgress> {
+    let order: any;
+    try {
+      order = (await this.post(orderUrl, '')).data;
+    } catch (e) {
+      if (e instanceof AcmeRefused && (['accountDoesNotExist', 'malformed', 'unauthorized'].includes(short(e.type)) || /not found|does not exist/i.test(e.message))) {
+        return { state: 'gone' };
+      }
+      throw e;
+    }
+    switch (order.status) {
+      case 'invalid':
+        return { state: 'invalid', reason: await this.failureReason(order) };
+      case 'pending': {
+        const waiting: string[] = [];
+        for (const authzUrl of order.authorizations as string[]) {
+          const authz = (await this.post(authzUrl, '')).data;
+          if (authz.status === 'valid') continue;
+          if (authz.status !== 'pending') return { state: 'invalid', reason: await this.failureReason(order) };
+          const auth = auths.find((a) => a.authzUrl === authzUrl);
+          const challenge = (authz.challenges as { url: string; status: string; error?: { detail?: string } }[]).find((c) => c.url === auth?.challengeUrl);
+          if (!auth || !challenge) return { state: 'gone' };
+          if (challenge.status === 'pending') {
+            const seen = await visible(auth);
+            if (!seen.ok) {
+              waiting.push(`${auth.domain}: ${seen.detail}`);
+              continue;
+            }
+            await this.post(challenge.url, {});
+            waiting.push(`${auth.domain}: the CA is checking`);
+          } else if (challenge.status === 'invalid') {
+            return { state: 'invalid', reason: challenge.error?.detail ?? `the CA could not validate ${auth.domain}` };
+          } else {
+            waiting.push(`${auth.domain}: the CA is checking`);
+          }
+        }
+        const checking = waiting.every((w) => w.endsWith('the CA is checking'));
+        return { state: 'waiting', detail: waiting.join('; ') || 'the CA is checking', soon: checking };
+      }
+      case 'ready': {
+        const der = Buffer.from(csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+        await this.post(order.finalize, { csr: der.toString('base64url') });
+        return { state: 'waiting', detail: 'the CA is signing', soon: true };
+      }
+      case 'processing':
+        return { state: 'waiting', detail: 'the CA is signing', soon: true };
+      case 'valid': {
+        const resp = await this.post(order.certificate, '');
+        const pem = typeof resp.data === 'string' ? resp.data : Buffer.from(resp.data).toString();
+        return { state: 'issued', certPem: pem.replace(/\r\n/g, '\n').trim() + '\n' };
+      }
+      default:
+        return { state: 'waiting', detail: `the order is ${order.status}`, soon: false };
+    }
+  }
+
+  private async failureReason(order: any): Promise<string> {
+    if (order.error?.detail) return order.error.detail;
+    for (const url of order.authorizations as string[]) {
+      const authz = (await this.post(url, '').catch(() => null))?.data;
+      const failed = (authz?.challenges ?? []).find((c: { status: string }) => c.status === 'invalid');
+      if (failed?.error?.detail) return failed.error.detail;
+    }
+    return 'the CA marked the order invalid';
+  }
+}
+
+function classify(e: unknown): Error {
+  if (e instanceof AcmeRefused || e instanceof AcmeUnreachable) return e;
+  const err = e as { isAxiosError?: boolean; message?: string; response?: { status?: number } };
+  // acme-client (5.4) fails with a TypeError when its retries on a dead connection run out.
+  if ((err?.isAxiosError && (!err.response || (err.response.status ?? 500) >= 500)) || e instanceof TypeError) {
+    return new AcmeUnreachable(`the CA is unreachable: ${err?.message}`);
+  }
+  // acme-client folds a problem document into a plain Error carrying its detail.
+  return new AcmeRefused(`${PROBLEM}serverInternal`, err?.message ?? String(e));
+}
+
+/** The API error for a CA that cannot be reached right now. */
+export const caUnreachable = (e: Error) => new ServiceError('FailedOperation.NetworkError', `The CA system is busy or unreachable; try again later (${e.message}).`);
