@@ -69,9 +69,9 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
     dvAuthHours: config.dvAuthHours,
     validationIntervalMs: config.validationIntervalMs,
     acmeAccounts: config.acme?.accounts ?? '*',
-  }, () => runner?.kick(), acme);
+  }, () => runner?.kick(), acme, ca.sm2Issuer);
   // Chains from an ACME CA end at its intermediate; only the embedded CA's root is known here.
-  certificates.rootOf = (c) => (c.source === ca.issuer.name ? ca.rootPem : null);
+  certificates.rootOf = (c) => (c.source === ca.issuer.name ? (c.isSm ? ca.sm2RootPem : ca.rootPem) : null);
   certificates.onDelete = (c) => orders.jobsOnDelete(c);
   runner = new JobRunner({
     store,

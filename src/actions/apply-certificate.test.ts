@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../config/config.js';
@@ -216,6 +216,127 @@ for (const backend of BACKENDS) {
       await dns.setTxt(a.DvAuthKey!, a.DvAuthValue!);
       await waitFor(c, id!, (x) => x.Status === 1);
       await dns.clearTxt(a.DvAuthKey!);
+    });
+
+    /** Applies for `domain` by DNS, publishes the record and waits for issuance. */
+    async function issued(domain: string, extra: Record<string, string> = {}): Promise<string> {
+      const { CertificateId: id } = await c.ApplyCertificate({ DvAuthMethod: 'DNS', DomainName: domain, ...extra });
+      await publishAndWait(id!);
+      return id!;
+    }
+    async function publishAndWait(id: string) {
+      const a = (await c.DescribeCertificate({ CertificateId: id })).DvAuthDetail!;
+      await dns.setTxt(a.DvAuthKey!, a.DvAuthValue!);
+      await waitFor(c, id, (x) => x.Status === 1);
+      await dns.clearTxt(a.DvAuthKey!);
+    }
+
+    test('ReplaceCertificate (Original): a new id through validation again, linked both ways, status 11 meanwhile, once', async () => {
+      const domain = `reissue-${uniq()}.example.test`;
+      const a = await issued(domain);
+      const keyA = (await c.DescribeCertificateDetail({ CertificateId: a })).CertificatePrivateKey;
+      const { CertificateId: b } = await c.ReplaceCertificate({ CertificateId: a, ValidType: 'DNS', CsrType: 'Original', Reason: 'key rotation drill' });
+      assert.notEqual(b, a);
+      const orig = await c.DescribeCertificate({ CertificateId: a });
+      assert.equal(orig.Status, 11, 'reissue in progress');
+      assert.equal(orig.CertificateExtra!.ReplacedBy, b);
+      assert.equal((await c.DescribeCertificate({ CertificateId: b! })).CertificateExtra!.ReplacedFor, a);
+      await expectCode(c.ReplaceCertificate({ CertificateId: a, ValidType: 'DNS' }), 'FailedOperation.OrderAlreadyReplaced');
+      await publishAndWait(b!);
+      assert.equal((await c.DescribeCertificate({ CertificateId: a })).Status, 1, 'the original is back to issued');
+      const detailB = await c.DescribeCertificateDetail({ CertificateId: b! });
+      assert.equal(detailB.CertificatePrivateKey, keyA, 'Original reuses the key');
+      await verifyChain(t, b!);
+      await expectCode(c.ReplaceCertificate({ CertificateId: a, ValidType: 'DNS' }), 'FailedOperation.OrderAlreadyReplaced');
+      const logs = (await c.DescribeCertificateOperateLogs({ Limit: 100 })).OperateLogs!.filter((l) => l.CertId === b);
+      assert.ok(logs.some((l) => l.Type === 'replace' && /key rotation drill/.test(l.Action ?? '')), JSON.stringify(logs));
+    });
+
+    test('ReplaceCertificate (Online): ECC secp384r1 from the ECDSA chain; bad algorithms; cancelling gives the original back', async () => {
+      const domain = `online-${uniq()}.example.test`;
+      const a = await issued(domain);
+      await expectCode(c.ReplaceCertificate({ CertificateId: a, ValidType: 'DNS', CsrType: 'Online', CertCSREncryptAlgo: 'DSA' }), 'InvalidParameter.RenewAlgorithmInvalid');
+      await expectCode(c.ReplaceCertificate({ CertificateId: a, ValidType: 'DNS', CsrType: 'Online', CertCSREncryptAlgo: 'RSA', CertCSRKeyParameter: '1024' }), 'InvalidParameter.RenewAlgorithmInvalid');
+      await expectCode(c.ReplaceCertificate({ CertificateId: a, ValidType: 'DNS', CsrType: 'Online', CertCSREncryptAlgo: 'ECC', CertCSRKeyParameter: 'secp521r1' }), 'InvalidParameter.RenewAlgorithmInvalid');
+      const first = await c.ReplaceCertificate({ CertificateId: a, ValidType: 'DNS', CsrType: 'Online', CertCSREncryptAlgo: 'ECC', CertCSRKeyParameter: 'secp384r1' });
+      await c.CancelCertificateOrder({ CertificateId: first.CertificateId! });
+      assert.equal((await c.DescribeCertificate({ CertificateId: a })).Status, 1);
+      const { CertificateId: b } = await c.ReplaceCertificate({ CertificateId: a, ValidType: 'DNS', CsrType: 'Online', CertCSREncryptAlgo: 'ECC', CertCSRKeyParameter: 'secp384r1' });
+      await publishAndWait(b!);
+      const d = await c.DescribeCertificateDetail({ CertificateId: b! });
+      assert.equal(d.EncryptAlgorithm, 'ECC 384');
+      assert.match(await verifyChain(t, b!), /ecdsa-with-SHA256/, 'signed by the P-256 ECDSA intermediate');
+    });
+
+    test('ReplaceCertificate (Upload): the CSR must name the domain; the owner keeps the key', async () => {
+      const domain = `upload-${uniq()}.example.test`;
+      const a = await issued(domain);
+      await withTempDir(async (dir) => {
+        const csr = (cn: string) => {
+          run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, `${cn}.key`),
+            '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`, '-out', path.join(dir, `${cn}.csr`)]);
+          return readFileSync(path.join(dir, `${cn}.csr`), 'utf8');
+        };
+        const msg = await expectCode(c.ReplaceCertificate({ CertificateId: a, ValidType: 'DNS', CsrType: 'Upload', CsrContent: csr('other.example.test') }), 'FailedOperation.InvalidParam');
+        assert.match(msg, /other\.example\.test/);
+        await expectCode(c.ReplaceCertificate({ CertificateId: a, ValidType: 'DNS', CsrType: 'Upload' }), 'MissingParameter');
+        const { CertificateId: b } = await c.ReplaceCertificate({ CertificateId: a, ValidType: 'DNS', CsrType: 'Upload', CsrContent: csr(domain) });
+        await publishAndWait(b!);
+        const d = await c.DescribeCertificateDetail({ CertificateId: b! });
+        assert.equal(d.CertificatePrivateKey, null, 'certport never had this key');
+        writeFileSync(path.join(dir, 'leaf.pem'), d.CertificatePublicKey!.split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----\n');
+        const pub = (f: string, args: string[]) => run('openssl', [...args, '-in', path.join(dir, f), '-pubout']);
+        assert.equal(pub('leaf.pem', ['x509', '-noout', '-pubkey']).trim() || run('openssl', ['x509', '-in', path.join(dir, 'leaf.pem'), '-noout', '-pubkey']).trim(),
+          pub(`${domain}.key`, ['pkey']).trim());
+      });
+    });
+
+    test('SM2: an Online reissue gives a GM/T signing + encryption pair from the SM2 CA; IsSM finds it; SM2 uploads must match their key type', async () => {
+      const domain = `sm2-${uniq()}.example.test`;
+      const a = await issued(domain);
+      const { CertificateId: b } = await c.ReplaceCertificate({ CertificateId: a, ValidType: 'DNS', CsrType: 'Online', CertCSREncryptAlgo: 'SM2' });
+      await publishAndWait(b!);
+      const d = await c.DescribeCertificateDetail({ CertificateId: b! });
+      assert.equal(d.EncryptAlgorithm, 'SM2');
+      assert.match(d.EncryptCert!, /BEGIN CERTIFICATE/);
+      assert.match(d.EncryptPrivateKey!, /PRIVATE KEY/);
+      assert.match(d.EncryptCertFingerprint!, /^[0-9a-f]{40}$/);
+      assert.notEqual(d.EncryptCertFingerprint, d.CertFingerprint);
+      const sm2Root = await (await fetch(`http://127.0.0.1:${t.port}/ca/sm2-root.pem`)).text();
+      assert.equal(d.RootCert!.Sign!.trim(), sm2Root.trim());
+      assert.equal(d.RootCert!.Encrypt!.trim(), sm2Root.trim());
+      const listed = await c.DescribeCertificates({ CertIds: [b!], IsSM: 1 });
+      assert.equal(listed.TotalCount, 1);
+      assert.equal((await c.DescribeCertificates({ CertIds: [b!], IsSM: 0 })).TotalCount, 0);
+      await withTempDir(async (dir) => {
+        const [leaf, inter] = d.CertificatePublicKey!.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!;
+        const [encLeaf] = d.EncryptCert!.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!;
+        writeFileSync(path.join(dir, 'inter.pem'), inter!);
+        writeFileSync(path.join(dir, 'leaf.pem'), leaf!);
+        writeFileSync(path.join(dir, 'enc.pem'), encLeaf!);
+        // OpenSSL 3.0 applies distid to the certificate checked only, so each link is checked alone.
+        for (const f of ['leaf.pem', 'enc.pem']) {
+          const out = run('openssl', ['verify', '-x509_strict', '-partial_chain', '-vfyopt', 'distid:1234567812345678', '-CAfile', path.join(dir, 'inter.pem'), path.join(dir, f)]);
+          assert.match(out, /: OK/);
+        }
+        assert.match(run('openssl', ['x509', '-in', path.join(dir, 'leaf.pem'), '-noout', '-text']), /SM2-with-SM3|1\.2\.156\.10197\.1\.501/);
+        assert.match(run('openssl', ['x509', '-in', path.join(dir, 'enc.pem'), '-noout', '-text']), /Key Encipherment/);
+        // An SM2 certificate uploaded with a P-256 key: the key type does not match.
+        run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2', '-out', path.join(dir, 'sm2.key')]);
+        run('openssl', ['req', '-x509', '-new', '-key', path.join(dir, 'sm2.key'), '-sm3', '-subj', '/CN=sm2.example.test', '-days', '30', '-out', path.join(dir, 'sm2.crt')]);
+        run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path.join(dir, 'p256.key')]);
+        await expectCode(c.UploadCertificate({ CertificatePublicKey: readFileSync(path.join(dir, 'sm2.crt'), 'utf8'), CertificatePrivateKey: readFileSync(path.join(dir, 'p256.key'), 'utf8') }),
+          'FailedOperation.CertificateEncryptInvalid');
+      });
+    });
+
+    test('ReplaceCertificate refuses uploads, pending orders and unknown ids', async () => {
+      const { CertificateId: pending } = await c.ApplyCertificate({ DvAuthMethod: 'DNS', DomainName: `pend-${uniq()}.example.test` });
+      await expectCode(c.ReplaceCertificate({ CertificateId: pending!, ValidType: 'DNS' }), 'FailedOperation.InvalidCertificateStatusCode');
+      await expectCode(c.ReplaceCertificate({ CertificateId: 'nOsUcH01', ValidType: 'DNS' }), 'FailedOperation.CertificateNotFound');
+      const a = await issued(`vt-${uniq()}.example.test`);
+      await expectCode(c.ReplaceCertificate({ CertificateId: a, ValidType: 'EMAIL' }), 'InvalidParameter');
+      await expectCode(c.ReplaceCertificate({ CertificateId: a, ValidType: 'DNS', CsrType: 'Original', CertCSREncryptAlgo: 'ECC' }), 'InvalidParameter');
     });
 
     // From here on the clock moves forward.

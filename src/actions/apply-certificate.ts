@@ -24,6 +24,20 @@ export const ApplyCertificate: ActionHandler<M.ApplyCertificateRequest, M.ApplyC
   return { CertificateId: id };
 };
 
+export const ReplaceCertificate: ActionHandler<M.ReplaceCertificateRequest, M.ReplaceCertificateResponse> = async (ctx, p) => {
+  const id = await ctx.services.orders.reissue(ctx.caller, {
+    certificateId: p.CertificateId,
+    validType: p.ValidType,
+    csrType: p.CsrType,
+    csrContent: p.CsrContent,
+    csrKeyPassword: p.CsrkeyPassword,
+    reason: p.Reason,
+    certCsrEncryptAlgo: p.CertCSREncryptAlgo,
+    certCsrKeyParameter: p.CertCSRKeyParameter,
+  });
+  return { CertificateId: id };
+};
+
 export const CancelCertificateOrder: ActionHandler<M.CancelCertificateOrderRequest, M.CancelCertificateOrderResponse> = async (ctx, p) => {
   await ctx.services.orders.cancel(ctx.caller, p.CertificateId);
   return { CertificateId: p.CertificateId };

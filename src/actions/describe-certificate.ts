@@ -12,5 +12,5 @@ export const DescribeCertificateDetail: ActionHandler<M.DescribeCertificateDetai
   const { certificates, orders } = ctx.services;
   const c = await certificates.get(ctx.caller, p.CertificateId);
   const order = c.isDv ? await orders.getOrder(c.id) : null;
-  return presentDetail(c, certificates.privateKeyPem(c), ctx.services.clock(), order, certificates.issuerRoot(c));
+  return presentDetail(c, certificates.privateKeyPem(c), ctx.services.clock(), order, certificates.issuerRoot(c), certificates.encryptKeyPem(c));
 };

@@ -1,5 +1,5 @@
 // The action table: every action certport serves, by its spec name.
-import { ApplyCertificate, CancelCertificateOrder, CheckCertificateDomainVerification } from './apply-certificate.js';
+import { ApplyCertificate, CancelCertificateOrder, CheckCertificateDomainVerification, ReplaceCertificate } from './apply-certificate.js';
 import { BatchDeleteCSR, CreateCSR, DescribeCSR, DescribeCSRSet, ModifyCSR } from './csr.js';
 import { DownloadCertificate } from './download-certificate.js';
 import { DescribeCertificate, DescribeCertificateDetail } from './describe-certificate.js';
@@ -21,6 +21,7 @@ export const actions: Record<string, ActionHandler> = {
   DownloadCertificate,
   ApplyCertificate,
   CancelCertificateOrder,
+  ReplaceCertificate,
   CheckCertificateDomainVerification,
   CreateCSR,
   DescribeCSR,

@@ -52,8 +52,8 @@ function extra(c: CertificateRecord): M.CertificateExtra {
   return {
     DomainNumber: String(c.sans.length || 1),
     OriginCertificateId: c.originCertId as string,
-    ReplacedBy: null as unknown as string,
-    ReplacedFor: null as unknown as string,
+    ReplacedBy: c.replacedBy as string,
+    ReplacedFor: c.replacedFor as string,
     RenewOrder: c.renewOrderId as string,
     SMCert: c.isSm ? 1 : 0,
     CompanyType: 0,
@@ -175,6 +175,14 @@ export function presentCertificate(c: CertificateRecord, now: number, order: DvO
   } as Omit<M.DescribeCertificateResponse, 'RequestId'>;
 }
 
+function fingerprintOf(pem: string): string | null {
+  try {
+    return parseCertificateChain(pem).leaf.sha1;
+  } catch {
+    return null;
+  }
+}
+
 /** The top of the uploaded chain when it is a self-signed root, for `RootCert.Standard`. */
 function rootOf(c: CertificateRecord): string | null {
   if (!c.certPem) return null;
@@ -187,8 +195,11 @@ function rootOf(c: CertificateRecord): string | null {
   }
 }
 
-export function presentDetail(c: CertificateRecord, privateKey: string | null, now: number, order: DvOrderRecord | null = null, rootPem: string | null = null): Omit<M.DescribeCertificateDetailResponse, 'RequestId'> {
+export function presentDetail(c: CertificateRecord, privateKey: string | null, now: number, order: DvOrderRecord | null = null, rootPem: string | null = null,
+  encryptKey: string | null = null): Omit<M.DescribeCertificateDetailResponse, 'RequestId'> {
   const issued = c.certPem !== '';
+  // SM2 double certificates: the signing chain's root signs both.
+  const pair = c.isSm && c.encryptCertPem !== null;
   return {
     ...common(c, now),
     OrderId: null as unknown as string,
@@ -199,11 +210,13 @@ export function presentDetail(c: CertificateRecord, privateKey: string | null, n
     VulnerabilityReport: null as unknown as string,
     TypeName: c.productZhName,
     SubmittedData: null as unknown as M.SubmittedData,
-    RootCert: { Sign: null as unknown as string, Encrypt: null as unknown as string, Standard: (rootPem ?? rootOf(c)) as string },
-    EncryptCert: null as unknown as string,
-    EncryptPrivateKey: null as unknown as string,
+    RootCert: pair
+      ? { Sign: rootPem as string, Encrypt: rootPem as string, Standard: null as unknown as string }
+      : { Sign: null as unknown as string, Encrypt: null as unknown as string, Standard: (rootPem ?? rootOf(c)) as string },
+    EncryptCert: (pair ? c.encryptCertPem : null) as string,
+    EncryptPrivateKey: (pair ? encryptKey : null) as string,
     CertFingerprint: (c.fingerprintSha1 || null) as string,
-    EncryptCertFingerprint: null as unknown as string,
+    EncryptCertFingerprint: (pair ? fingerprintOf(c.encryptCertPem!) : null) as string,
     EncryptAlgorithm: c.encryptAlgorithm,
     DvRevokeAuthDetail: [],
     CertChainInfo: null as unknown as M.CertBasicInfo[],

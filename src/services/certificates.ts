@@ -1,5 +1,6 @@
 // The certificate lifecycle: the only writer of certificates. Every state change writes an
 // operation-log entry in the same transaction.
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ServiceError, certificateNotFound } from '../errors.js';
 import { buildDownloadZip, type DownloadBundle } from '../pki/download-zip.js';
 import { keyMatches, parseCertificateChain, parsePrivateKey, privateKeyToPem, type ParsedCertificate } from '../pki/certificate.js';
@@ -103,6 +104,12 @@ export class CertificateService {
         throw new ServiceError('MissingParameter', 'CertificatePrivateKey is required when CertificateType is SVR.');
       }
       const key = parsePrivateKey(input.privateKey, input.keyPassword);
+      const smKey = isSm2Key(key);
+      if (leaf.isSm !== smKey) {
+        throw new ServiceError('FailedOperation.CertificateEncryptInvalid', leaf.isSm
+          ? 'The certificate is an SM2 (GM/T) certificate but the private key is not an SM2 key.'
+          : `The private key is an SM2 key but the certificate's key is ${leaf.encryptAlgorithm}.`);
+      }
       if (!keyMatches(leaf, key)) {
         throw new ServiceError('FailedOperation.CertificateMismatch', 'The private key does not match the certificate.');
       }
@@ -161,6 +168,10 @@ export class CertificateService {
       validatedAt: null,
       originCertId: null,
       renewOrderId: null,
+      replacedBy: null,
+      replacedFor: null,
+      encryptCertPem: null,
+      encryptKeySealed: null,
     };
     await this.store.insertCertificate(record, logEntry(caller, 'upload', id, now));
     return { certificateId: id, repeatCertId: '' };
@@ -195,6 +206,11 @@ export class CertificateService {
     const moved = await this.store.updateProject(caller.accountUin, unique, projectId, now,
       (id) => logEntry(caller, 'changeProject', id, now, ` to project [${projectId}]`));
     return { success: moved, fail: unique.filter((id) => !moved.includes(id)) };
+  }
+
+  /** SM2 double certificates: the encryption key, for its owner only. */
+  encryptKeyPem(c: CertificateRecord): string | null {
+    return c.encryptKeySealed ? this.sealer.openString(c.encryptKeySealed, 'certenckey:' + c.id) : null;
   }
 
   issuerRoot(c: CertificateRecord): string | null {
@@ -242,6 +258,17 @@ export class CertificateService {
 
   logs(caller: Caller, from: number, to: number, offset: number, limit: number) {
     return this.store.listLogs(caller.accountUin, from, to, offset, limit);
+  }
+}
+
+/** SM2 keys re-imported from PEM carry no type in node:crypto; their SPKI names the SM2 curve. */
+const SM2_CURVE_DER = Buffer.from('06082a811ccf5501822d', 'hex');
+function isSm2Key(key: KeyObject): boolean {
+  if (key.asymmetricKeyDetails?.namedCurve === 'SM2') return true;
+  try {
+    return (createPublicKey(key).export({ type: 'spki', format: 'der' }) as Buffer).includes(SM2_CURVE_DER);
+  } catch {
+    return false;
   }
 }
 

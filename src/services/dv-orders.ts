@@ -20,7 +20,9 @@ import { buildCsr, generateKeyPairAsync } from '../ca/embedded.js';
 import { parseCertificateChain } from '../pki/certificate.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { CertificateStore, DvOrderStore, JobStore, NewJob } from '../store/store.js';
-import { RenewalConflict } from '../store/store.js';
+import { RenewalConflict, ReplaceConflict } from '../store/store.js';
+import { parseCsr } from '../pki/csr.js';
+import { generateSm2KeyPair, verifySm2Csr, type Sm2Issuer } from '../ca/sm2.js';
 import type { CertificateRecord, DvAuth, DvMethod, DvOrderRecord, Tag } from '../store/types.js';
 import type { CheckResult } from '../validation/dns.js';
 import { NameError, normalizeDomain, parentZoneGuess } from '../validation/names.js';
@@ -63,6 +65,70 @@ export interface ApplyInput {
   tags?: Tag[];
 }
 
+type KeyAlgo = DvOrderRecord['keyAlgo'];
+
+interface NewOrder {
+  domain: string;
+  zone: string;
+  method: DvMethod;
+  issuerName: string;
+  /** The key certport keeps (null when the owner uploaded a CSR). */
+  privateKeyPem: string | null;
+  /** SM2 double certificates: the encryption key. */
+  encryptKeyPem: string | null;
+  csrPem: string | null;
+  keyAlgo: KeyAlgo;
+  keyParam: string;
+  keyPassword: string | null;
+  projectId: number;
+  alias: string;
+  tags: Tag[];
+  contactEmail: string | null;
+  contactPhone: string | null;
+  deleteDnsAutoRecord: boolean;
+  renewing: CertificateRecord | null;
+  replacing: CertificateRecord | null;
+  logType: string;
+  logExtra: string;
+}
+
+export interface ReissueInput {
+  certificateId: string;
+  validType: string;
+  csrType?: string;
+  csrContent?: string;
+  csrKeyPassword?: string;
+  reason?: string;
+  certCsrEncryptAlgo?: string;
+  certCsrKeyParameter?: string;
+}
+
+/** The names, key algorithm and parameter of an uploaded CSR (RSA, ECC or SM2), its signature checked. */
+function csrNames(pem: string): { domains: string[]; keyAlgo: KeyAlgo; keyParam: string } {
+  if (isSm2Csr(pem)) {
+    const info = verifySm2Csr(pem);
+    return { domains: info.domains, keyAlgo: 'SM2', keyParam: 'sm2p256v1' };
+  }
+  let parsed;
+  try {
+    parsed = parseCsr(pem);
+  } catch (e) {
+    throw badParam(`CsrContent is not a valid CSR: ${(e as Error).message}`);
+  }
+  const names = [...(parsed.subject.CN ? [parsed.subject.CN.toLowerCase()] : []), ...parsed.dnsNames];
+  return { domains: [...new Set(names)], keyAlgo: parsed.keyAlgorithm, keyParam: parsed.keyParameter };
+}
+
+/** True when the CSR's key is on the SM2 curve. */
+function isSm2Csr(pem: string): boolean {
+  try {
+    verifySm2Csr(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface DvOrderSettings {
   freeCertLimit: number;
   mainDomainCertLimit: number;
@@ -77,6 +143,8 @@ export interface AuthCheck { auth: DvAuth; result: CheckResult }
 
 const bad = (message: string) => new ServiceError('InvalidParameter', message);
 const badParam = (message: string) => new ServiceError('FailedOperation.InvalidParam', message);
+
+const publicKeyOf = (privateKeyPem: string) => createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
 
 /** TXT auths: the zone (DvAuthDomain) and the record name relative to it (DvAuthKeySubDomain). */
 function withZone(a: DvAuth, zone: string): DvAuth {
@@ -106,6 +174,7 @@ export class DvOrderService {
     /** Wakes this node's job runner (a new job is due now). */
     private readonly kick: () => void = () => {},
     private readonly acme: AcmeIssuer | null = null,
+    private readonly sm2Issuer: Sm2Issuer | null = null,
   ) {}
 
   /** Which CA serves an account's new orders; a renewal stays with the original's CA. */
@@ -198,17 +267,31 @@ export class DvOrderService {
         `The number of free certificates applied for under the primary domain name (${zone}) has reached the upper limit of ${limits.mainDomainCertLimit}. Please purchase a paid certificate.`);
     }
 
+    const keys = await generateKeyPairAsync(algo, keyParam);
+    return this.placeOrder(caller, {
+      domain, zone, method, issuerName: this.issuerFor(caller.accountUin, old),
+      privateKeyPem: keys.privateKeyPem, encryptKeyPem: null, csrPem: null, keyAlgo: algo, keyParam,
+      keyPassword: p.csrKeyPassword || null, projectId: p.projectId ?? 0, alias: p.alias ?? '', tags: p.tags ?? [],
+      contactEmail: p.contactEmail || null, contactPhone: p.contactPhone || null, deleteDnsAutoRecord: !!p.deleteDnsAutoRecord,
+      renewing: old, replacing: null, logType: 'apply', logExtra: old ? ` for [${domain}], renewing [id: ${old.id}]` : ` for [${domain}]`,
+    });
+  }
+
+  /** Stores a new order (its certificate at status 0, or 2 if the CA refused it) and its first job. */
+  private async placeOrder(caller: Caller, o: NewOrder): Promise<string> {
+    const now = this.clock();
+    const { domain, zone, method } = o;
+    const base = domain.replace(/^\*\./, '');
     const id = newCertificateId();
-    const issuerName = this.issuerFor(caller.accountUin, old);
     let auths: DvAuth[];
     let acmeOrderUrl: string | null = null;
     let refused: string | null = null;
-    if (issuerName === 'acme') {
+    if (o.issuerName === 'acme') {
       // The CA decides what must be published: ask it now, so DvAuthDetail is there at once.
       try {
-        const o = await this.acme!.createOrder(domain, method === 'FILE' ? 'FILE' : 'DNS');
-        acmeOrderUrl = o.orderUrl;
-        auths = o.auths.map((a) => withZone(a, zone));
+        const placed = await this.acme!.createOrder(domain, method === 'FILE' ? 'FILE' : 'DNS');
+        acmeOrderUrl = placed.orderUrl;
+        auths = placed.auths.map((a) => withZone(a, zone));
       } catch (e) {
         if (e instanceof AcmeUnreachable) throw caUnreachable(e);
         if (!(e instanceof AcmeRefused)) throw e;
@@ -221,29 +304,27 @@ export class DvOrderService {
         ? { domain, verifyType: 'FILE', key: FILE_AUTH_NAME, value: token(now), zone: base, subDomain: null, path: FILE_AUTH_PATH }
         : withZone({ domain, verifyType: 'TXT', key: `_dnsauth.${base}`, value: token(now), zone, subDomain: null, path: null }, zone)];
     }
-    const keys = await generateKeyPairAsync(algo, keyParam);
-    const projectId = p.projectId ?? 0;
-    await this.certificates.project(caller.accountUin, projectId);
+    await this.certificates.project(caller.accountUin, o.projectId);
     const cert: CertificateRecord = {
       id,
       accountUin: caller.accountUin,
-      projectId,
-      alias: p.alias ?? '',
+      projectId: o.projectId,
+      alias: o.alias,
       certificateType: 'SVR',
-      source: issuerName,
+      source: o.issuerName,
       status: refused === null ? 0 : 2,
       statusMsg: refused ?? STATUS_MSG.pending,
       domain,
       sans: [domain],
       certPem: '',
-      privateKeySealed: this.sealer.seal(keys.privateKeyPem, 'certkey:' + id),
-      keyPasswordSealed: p.csrKeyPassword ? this.sealer.seal(p.csrKeyPassword, 'keypass:' + id) : null,
+      privateKeySealed: o.privateKeyPem ? this.sealer.seal(o.privateKeyPem, 'certkey:' + id) : null,
+      keyPasswordSealed: o.keyPassword && o.privateKeyPem ? this.sealer.seal(o.keyPassword, 'keypass:' + id) : null,
       fingerprintSha1: '',
       fingerprintSha256: '',
       serialHex: '',
       issuerCn: '',
-      encryptAlgorithm: algo === 'RSA' ? 'RSA 2048' : 'ECC 256',
-      isSm: false,
+      encryptAlgorithm: o.keyAlgo === 'RSA' ? `RSA ${o.keyParam}` : o.keyAlgo === 'SM2' ? 'SM2' : `ECC ${o.keyParam === 'secp384r1' ? 384 : 256}`,
+      isSm: o.keyAlgo === 'SM2',
       isWildcard: domain.startsWith('*.'),
       isDv: true,
       notBefore: 0,
@@ -256,11 +337,15 @@ export class DvOrderService {
       caInfo: null,
       createdAt: now,
       updatedAt: now,
-      tags: p.tags ?? [],
-      dvDeadline: now + limits.dvAuthHours * HOUR,
+      tags: o.tags,
+      dvDeadline: now + this.settings.dvAuthHours * HOUR,
       validatedAt: null,
-      originCertId: old?.id ?? null,
+      originCertId: o.renewing?.id ?? null,
       renewOrderId: null,
+      replacedBy: null,
+      replacedFor: o.replacing?.id ?? null,
+      encryptCertPem: null,
+      encryptKeySealed: o.encryptKeyPem ? this.sealer.seal(o.encryptKeyPem, 'certenckey:' + id) : null,
     };
     const order: DvOrderRecord = {
       certId: id,
@@ -268,29 +353,119 @@ export class DvOrderService {
       method,
       mainDomain: zone,
       auths,
-      keyAlgo: algo,
-      keyParam,
-      contactEmail: p.contactEmail || null,
-      contactPhone: p.contactPhone || null,
-      deleteDnsAutoRecord: !!p.deleteDnsAutoRecord,
+      keyAlgo: o.keyAlgo,
+      keyParam: o.keyParam,
+      contactEmail: o.contactEmail,
+      contactPhone: o.contactPhone,
+      deleteDnsAutoRecord: o.deleteDnsAutoRecord,
       recordState: 'none',
       lastCheckAt: null,
       lastCheckDetail: null,
       createdAt: now,
       acmeOrderUrl,
+      csrPem: o.csrPem,
     };
-    const extra = old ? ` for [${domain}], renewing [id: ${old.id}]` : ` for [${domain}]`;
     try {
-      await this.store.insertDvOrder(cert, order, logEntry(caller, 'apply', id, now, extra + (refused ? `; the CA refused it: ${refused}` : '')),
-        { kind: DV_VALIDATE, subject: id, runAt: now }, old?.id);
+      await this.store.insertDvOrder(cert, order, logEntry(caller, o.logType, id, now, o.logExtra + (refused ? `; the CA refused it: ${refused}` : '')),
+        { kind: DV_VALIDATE, subject: id, runAt: now }, o.renewing?.id, refused === null ? o.replacing?.id : undefined);
     } catch (e) {
       if (e instanceof RenewalConflict) {
         throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `OldCertificateId ${e.certId} already has a renewal order.`);
+      }
+      if (e instanceof ReplaceConflict) {
+        throw new ServiceError('FailedOperation.OrderAlreadyReplaced', `The certificate ${e.certId} has already been reissued (or is no longer issued).`);
       }
       throw e;
     }
     this.kick();
     return id;
+  }
+
+  /** ReplaceCertificate: a new certificate for the same name, validated and issued again. */
+  async reissue(caller: Caller, p: ReissueInput): Promise<string> {
+    const now = this.clock();
+    const original = await this.certificates.get(caller, p.certificateId);
+    if (original.replacedBy) {
+      throw new ServiceError('FailedOperation.OrderAlreadyReplaced', `The certificate ${original.id} has already been reissued as ${original.replacedBy}.`);
+    }
+    if (original.source === 'upload' || !original.isDv) {
+      throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${original.id} was uploaded, not issued here; only certificates issued here can be reissued.`);
+    }
+    const status = effectiveStatus(original, now);
+    if (status !== 1) {
+      throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${original.id} is in status ${status}; only an issued, unexpired certificate can be reissued.`);
+    }
+    const method = p.validType as DvMethod;
+    if (!['DNS_AUTO', 'DNS', 'FILE'].includes(method)) throw bad(`ValidType must be DNS_AUTO, DNS or FILE, got ${JSON.stringify(p.validType)}.`);
+    const domain = original.domain;
+    if (method === 'FILE' && domain.startsWith('*.')) throw badParam(`${domain} is a wildcard; wildcards can only be validated by DNS (ValidType DNS or DNS_AUTO).`);
+    const csrType = p.csrType || 'Original';
+    if (!['Original', 'Upload', 'Online'].includes(csrType)) throw bad(`CsrType must be Original, Upload or Online, got ${JSON.stringify(p.csrType)}.`);
+    if (csrType !== 'Online' && (p.certCsrEncryptAlgo || p.certCsrKeyParameter)) {
+      throw bad('CertCSREncryptAlgo and CertCSRKeyParameter can only be given with CsrType Online.');
+    }
+    if (csrType !== 'Upload' && p.csrContent) throw bad('CsrContent can only be given with CsrType Upload.');
+    const base = domain.replace(/^\*\./, '');
+    let zone = parentZoneGuess(base);
+    if (method === 'DNS_AUTO') {
+      const provider = this.validator.providerFor(base);
+      if (!provider) throw badParam(`DNS_AUTO needs a DNS provider for ${domain}, and none is configured for any zone containing it (CERTPORT_DNS_PROVIDERS).`);
+      zone = provider.zone;
+    }
+    const issuerName = original.source === 'acme' && this.acme ? 'acme' : this.issuer.name;
+
+    let privateKeyPem: string | null = null;
+    let encryptKeyPem: string | null = null;
+    let csrPem: string | null = null;
+    let keyAlgo: KeyAlgo;
+    let keyParam: string;
+    if (csrType === 'Original') {
+      const order = await this.store.getDvOrder(original.id);
+      if (!original.privateKeySealed || !order) {
+        throw badParam(`The certificate ${original.id} has no key here to reuse (it was issued for an uploaded CSR); reissue with CsrType Upload or Online.`);
+      }
+      privateKeyPem = this.sealer.openString(original.privateKeySealed, 'certkey:' + original.id);
+      if (original.encryptKeySealed) encryptKeyPem = this.sealer.openString(original.encryptKeySealed, 'certenckey:' + original.id);
+      keyAlgo = order.keyAlgo;
+      keyParam = order.keyParam;
+    } else if (csrType === 'Online') {
+      const algo = (p.certCsrEncryptAlgo || 'RSA').toUpperCase();
+      const param = p.certCsrKeyParameter || { RSA: '2048', ECC: 'prime256v1', SM2: 'sm2p256v1' }[algo];
+      const allowed: Record<string, string[]> = { RSA: ['2048', '4096'], ECC: ['prime256v1', 'secp384r1'], SM2: ['sm2p256v1', 'sm2'] };
+      if (!allowed[algo] || !param || !allowed[algo]!.includes(param.toLowerCase())) {
+        throw new ServiceError('InvalidParameter.RenewAlgorithmInvalid',
+          `CertCSREncryptAlgo ${JSON.stringify(p.certCsrEncryptAlgo ?? 'RSA')} with CertCSRKeyParameter ${JSON.stringify(p.certCsrKeyParameter ?? '')} is not supported: RSA 2048/4096, ECC prime256v1/secp384r1, or SM2.`);
+      }
+      keyAlgo = algo as KeyAlgo;
+      keyParam = algo === 'SM2' ? 'sm2p256v1' : param.toLowerCase();
+      if (keyAlgo === 'SM2') {
+        if (issuerName === 'acme') throw new ServiceError('InvalidParameter.RenewAlgorithmInvalid', 'The ACME CA that issued this certificate cannot issue SM2 certificates.');
+        // GM/T double certificates: one key signs, the other encrypts.
+        privateKeyPem = generateSm2KeyPair().privateKeyPem;
+        encryptKeyPem = generateSm2KeyPair().privateKeyPem;
+      } else {
+        privateKeyPem = (await generateKeyPairAsync(keyAlgo, keyParam)).privateKeyPem;
+      }
+    } else {
+      if (!p.csrContent) throw new ServiceError('MissingParameter', 'CsrContent is required when CsrType is Upload.');
+      const names = csrNames(p.csrContent);
+      if (!names.domains.includes(domain)) {
+        throw badParam(`The uploaded CSR is for ${names.domains.join(', ') || 'no name'}, not for ${domain}, the certificate being reissued.`);
+      }
+      csrPem = p.csrContent;
+      keyAlgo = names.keyAlgo;
+      keyParam = names.keyParam;
+      if (keyAlgo === 'SM2' && issuerName === 'acme') throw new ServiceError('InvalidParameter.RenewAlgorithmInvalid', 'The ACME CA that issued this certificate cannot issue SM2 certificates.');
+    }
+    const orderOf = await this.store.getDvOrder(original.id);
+    return this.placeOrder(caller, {
+      domain, zone, method, issuerName, privateKeyPem, encryptKeyPem, csrPem, keyAlgo, keyParam,
+      keyPassword: csrType === 'Upload' ? null : p.csrKeyPassword || null,
+      projectId: original.projectId, alias: original.alias, tags: original.tags,
+      contactEmail: orderOf?.contactEmail ?? null, contactPhone: orderOf?.contactPhone ?? null, deleteDnsAutoRecord: false,
+      renewing: null, replacing: original, logType: 'replace',
+      logExtra: ` [id: ${original.id}] as a reissue (${csrType} CSR${p.reason ? `; reason: ${p.reason.slice(0, 200)}` : ''})`,
+    });
   }
 
   getOrder(certId: string): Promise<DvOrderRecord | null> {
@@ -313,6 +488,7 @@ export class DvOrderService {
     const ok = await this.store.transitionCertificate(id, { fromStatuses: [0, 4], set: { status: 7, statusMsg: null } },
       logEntry(caller, 'cancel', id, now), cleanup);
     if (!ok) throw new ServiceError('FailedOperation.CancelOrderFailed', `The order ${id} changed while it was being cancelled; it is no longer awaiting validation.`);
+    if (c.replacedFor) await this.store.settleReplacement(c.replacedFor, false, now);
     if (cleanup.length) this.kick();
   }
 
@@ -389,8 +565,10 @@ export class DvOrderService {
 
   private async fail(c: CertificateRecord, order: DvOrderRecord, reason: string): Promise<null> {
     const now = this.clock();
-    await this.store.transitionCertificate(c.id, { fromStatuses: [0, 4], set: { status: 2, statusMsg: reason } },
+    const failed = await this.store.transitionCertificate(c.id, { fromStatuses: [0, 4], set: { status: 2, statusMsg: reason } },
       systemLogEntry(c.accountUin, 'failed', c.id, now, `: ${reason}`), this.cleanupJobs(order, now));
+    // A failed reissue gives the original back, reissuable again.
+    if (failed && c.replacedFor) await this.store.settleReplacement(c.replacedFor, false, now);
     return null;
   }
 
@@ -412,7 +590,7 @@ export class DvOrderService {
         await this.store.replaceAcmeOrder(c.id, o.orderUrl, order.auths, order.recordState);
       }
       if (!(await this.addDnsAutoRecords(c, order))) return later(order.lastCheckDetail ?? 'could not add the TXT record');
-      const csr = await buildCsr(this.sealer.openString(c.privateKeySealed!, 'certkey:' + c.id), [c.domain]);
+      const csr = order.csrPem ?? await buildCsr(this.sealer.openString(c.privateKeySealed!, 'certkey:' + c.id), [c.domain]);
       const p = await this.acme.progress(order.acmeOrderUrl, order.auths, csr, (a) => this.validator.check(a));
       switch (p.state) {
         case 'waiting':
@@ -448,14 +626,27 @@ export class DvOrderService {
     const now = this.clock();
     const validated = await this.store.transitionCertificate(c.id, { fromStatuses: [0, 4], set: { statusMsg: STATUS_MSG.validated, validatedAt: now } });
     if (!validated) return;
-    const keyPem = this.sealer.openString(c.privateKeySealed!, 'certkey:' + c.id);
-    const publicKeyPem = createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }).toString();
-    const issued = await this.issuer.issue({ publicKeyPem, domains: c.sans, validityDays: DV_VALIDITY_DAYS });
-    await this.storeIssued(c, order, [issued.certPem, ...issued.chainPems].map((p) => p.trim() + '\n').join(''));
+    const sm2 = order.keyAlgo === 'SM2';
+    if (sm2 && !this.sm2Issuer) throw new Error('no SM2 issuer is configured');
+    const issuer = sm2 ? this.sm2Issuer! : this.issuer;
+    const request = order.csrPem
+      ? { csrPem: order.csrPem, domains: c.sans, validityDays: DV_VALIDITY_DAYS }
+      : { publicKeyPem: publicKeyOf(this.sealer.openString(c.privateKeySealed!, 'certkey:' + c.id)), domains: c.sans, validityDays: DV_VALIDITY_DAYS };
+    const issued = await (sm2 ? this.sm2Issuer!.issue({ ...request, usage: 'sign' }) : issuer.issue(request));
+    let encryptCertPem: string | null = null;
+    if (sm2 && c.encryptKeySealed) {
+      // The GM/T pair: an encryption certificate for the second key, from the same CA.
+      const enc = await this.sm2Issuer!.issue({
+        publicKeyPem: publicKeyOf(this.sealer.openString(c.encryptKeySealed, 'certenckey:' + c.id)),
+        domains: c.sans, validityDays: DV_VALIDITY_DAYS, usage: 'encrypt',
+      });
+      encryptCertPem = [enc.certPem, ...enc.chainPems].map((p) => p.trim() + '\n').join('');
+    }
+    await this.storeIssued(c, order, [issued.certPem, ...issued.chainPems].map((p) => p.trim() + '\n').join(''), encryptCertPem);
   }
 
   /** Issued: the chain goes in, status 1, exactly once (a conditional update). */
-  private async storeIssued(c: CertificateRecord, order: DvOrderRecord, certPem: string): Promise<void> {
+  private async storeIssued(c: CertificateRecord, order: DvOrderRecord, certPem: string, encryptCertPem: string | null = null): Promise<void> {
     const { leaf } = parseCertificateChain(certPem);
     const done = this.clock();
     const cleanup = order.deleteDnsAutoRecord ? this.cleanupJobs(order, done) : [];
@@ -465,9 +656,11 @@ export class DvOrderService {
         status: 1, statusMsg: null, certPem, fingerprintSha1: leaf.sha1, fingerprintSha256: leaf.sha256, serialHex: leaf.serialHex,
         issuerCn: leaf.issuerCn, encryptAlgorithm: leaf.encryptAlgorithm, notBefore: leaf.notBefore, notAfter: leaf.notAfter,
         validatedAt: c.validatedAt ?? done,
+        ...(encryptCertPem ? { encryptCertPem } : {}),
         validityPeriod: String(Math.max(1, Math.round((leaf.notAfter - leaf.notBefore) / (30.44 * 86_400_000)))),
       },
     }, systemLogEntry(c.accountUin, 'issued', c.id, done, ` by ${c.source === 'acme' ? this.acme?.directoryUrl ?? 'the ACME CA' : 'the embedded CA'} (serial ${leaf.serialHex})`), cleanup);
+    if (c.replacedFor) await this.store.settleReplacement(c.replacedFor, true, done);
   }
 
   /** The `dns-cleanup` job: removes a TXT record certport wrote. */

@@ -161,6 +161,18 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('dv_orders').addColumn('acme_order_url', 'text').execute();
       },
     },
+    '0005_reissue': {
+      async up(db: Kysely<any>) {
+        // ReplaceCertificate links the two certificates both ways.
+        await db.schema.alterTable('certificates').addColumn('replaced_by', 'text').execute();
+        await db.schema.alterTable('certificates').addColumn('replaced_for', 'text').execute();
+        // A reissue with an uploaded CSR: certport never sees that key.
+        await db.schema.alterTable('dv_orders').addColumn('csr_pem', 'text').execute();
+        // SM2 double certificates: the encryption certificate and its key (sealed).
+        await db.schema.alterTable('certificate_material').addColumn('encrypt_cert_pem', 'text').execute();
+        await db.schema.alterTable('certificate_material').addColumn('encrypt_key_sealed', 'text').execute();
+      },
+    },
     '0003_csrs': {
       async up(db: Kysely<any>) {
         // CSR records (CreateCSR): random integer ids (they fit PostgreSQL's integer), the

@@ -48,9 +48,18 @@ export interface CertificateRow {
   validated_at: number | null;
   origin_cert_id: string | null;
   renew_order_id: string | null;
+  replaced_by: string | null;
+  replaced_for: string | null;
 }
 /** PEM and sealed key, kept apart so that list scans read narrow rows. */
-export interface CertificateMaterialRow { cert_id: string; cert_pem: string; private_key_sealed: string | null; key_password_sealed: string | null }
+export interface CertificateMaterialRow {
+  cert_id: string;
+  cert_pem: string;
+  private_key_sealed: string | null;
+  key_password_sealed: string | null;
+  encrypt_cert_pem: string | null;
+  encrypt_key_sealed: string | null;
+}
 export interface CertificateTagRow { cert_id: string; account_uin: string; tag_key: string; tag_value: string }
 export interface OperationLogRow {
   id: Generated<number>;
@@ -80,6 +89,7 @@ export interface DvOrderRow {
   last_check_detail: string | null;
   created_at: number;
   acme_order_url: string | null;
+  csr_pem: string | null;
 }
 export interface AcmeAccountRow { directory_url: string; key_sealed: string; created_at: number }
 export interface JobRow {

@@ -10,6 +10,13 @@ import { migrate } from './migrations.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
+/** The certificate being reissued was reissued already (or is no longer issued). */
+export class ReplaceConflict extends Error {
+  constructor(readonly certId: string) {
+    super(`certificate ${certId} has already been replaced`);
+  }
+}
+
 /** The certificate named by OldCertificateId already has a renewal order. */
 export class RenewalConflict extends Error {
   constructor(readonly certId: string) {
@@ -53,7 +60,9 @@ export interface NewJob { kind: string; subject: string; runAt: number; payload?
 
 export interface DvOrderStore {
   /** The certificate, its order, the apply log entry and the first validation job, at once. */
-  insertDvOrder(c: CertificateRecord, order: DvOrderRecord, log: OperationLogRecord, job: NewJob, renewing?: string): Promise<void>;
+  insertDvOrder(c: CertificateRecord, order: DvOrderRecord, log: OperationLogRecord, job: NewJob, renewing?: string, replacing?: string): Promise<void>;
+  /** A reissue ended: the original returns to issued (1); on failure it may be reissued again. */
+  settleReplacement(originalId: string, reissued: boolean, now: number): Promise<void>;
   getDvOrder(certId: string): Promise<DvOrderRecord | null>;
   getDvOrders(certIds: string[]): Promise<Map<string, DvOrderRecord>>;
   recordDvCheck(certId: string, at: number, detail: string, recordState?: DvOrderRecord['recordState']): Promise<void>;
@@ -104,7 +113,8 @@ export type Store = AccountStore & ProjectStore & CertificateStore & OperationLo
 
 const like = (s: string) => '%' + s.toLowerCase().replace(/[\\%_]/g, (m) => '\\' + m) + '%';
 
-type FullRow = CertificateRow & Pick<CertificateMaterialRow, 'cert_pem' | 'private_key_sealed' | 'key_password_sealed'>;
+type FullRow = CertificateRow & Pick<CertificateMaterialRow, 'cert_pem' | 'private_key_sealed' | 'key_password_sealed'>
+  & Partial<Pick<CertificateMaterialRow, 'encrypt_cert_pem' | 'encrypt_key_sealed'>>;
 
 function toRecord(r: FullRow, tags: Tag[]): CertificateRecord {
   return {
@@ -144,6 +154,10 @@ function toRecord(r: FullRow, tags: Tag[]): CertificateRecord {
     validatedAt: r.validated_at === null ? null : Number(r.validated_at),
     originCertId: r.origin_cert_id,
     renewOrderId: r.renew_order_id,
+    replacedBy: r.replaced_by,
+    replacedFor: r.replaced_for,
+    encryptCertPem: r.encrypt_cert_pem ?? null,
+    encryptKeySealed: r.encrypt_key_sealed ?? null,
   };
 }
 
@@ -183,6 +197,8 @@ function toRow(c: CertificateRecord): CertificateRow {
     validated_at: c.validatedAt,
     origin_cert_id: c.originCertId,
     renew_order_id: c.renewOrderId,
+    replaced_by: c.replacedBy,
+    replaced_for: c.replacedFor,
   };
 }
 
@@ -202,6 +218,7 @@ const dvOrderRow = (o: DvOrderRecord): DvOrderRow => ({
   last_check_detail: o.lastCheckDetail,
   created_at: o.createdAt,
   acme_order_url: o.acmeOrderUrl,
+  csr_pem: o.csrPem,
 });
 
 const dvOrderRecord = (r: DvOrderRow): DvOrderRecord => ({
@@ -220,6 +237,7 @@ const dvOrderRecord = (r: DvOrderRow): DvOrderRecord => ({
   lastCheckDetail: r.last_check_detail,
   createdAt: Number(r.created_at),
   acmeOrderUrl: r.acme_order_url,
+  csrPem: r.csr_pem,
 });
 
 const jobRecord = (r: JobRow): JobRecord => ({
@@ -243,8 +261,10 @@ async function upsertJob(q: Q, j: NewJob, now: number): Promise<void> {
   })).execute();
 }
 
-const materialRow = (c: CertificateRecord): CertificateMaterialRow =>
-  ({ cert_id: c.id, cert_pem: c.certPem, private_key_sealed: c.privateKeySealed, key_password_sealed: c.keyPasswordSealed });
+const materialRow = (c: CertificateRecord): CertificateMaterialRow => ({
+  cert_id: c.id, cert_pem: c.certPem, private_key_sealed: c.privateKeySealed, key_password_sealed: c.keyPasswordSealed,
+  encrypt_cert_pem: c.encryptCertPem, encrypt_key_sealed: c.encryptKeySealed,
+});
 
 const keyRecord = (r: Database['api_keys']): ApiKeyRecord => ({
   secretId: r.secret_id,
@@ -411,7 +431,7 @@ export class SqlStore implements Store {
   private full() {
     return this.db.kysely.selectFrom('certificates as c')
       .innerJoin('certificate_material as m', 'm.cert_id', 'c.id')
-      .selectAll('c').select(['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed']);
+      .selectAll('c').select(['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed', 'm.encrypt_cert_pem', 'm.encrypt_key_sealed']);
   }
 
   async listCertificates(q: CertificateQuery) {
@@ -516,7 +536,7 @@ export class SqlStore implements Store {
   }
 
   // DV orders.
-  async insertDvOrder(c: CertificateRecord, order: DvOrderRecord, log: OperationLogRecord, job: NewJob, renewing?: string) {
+  async insertDvOrder(c: CertificateRecord, order: DvOrderRecord, log: OperationLogRecord, job: NewJob, renewing?: string, replacing?: string) {
     await this.db.kysely.transaction().execute(async (tx) => {
       await tx.insertInto('certificates').values(toRow(c)).execute();
       await tx.insertInto('certificate_material').values(materialRow(c)).execute();
@@ -531,9 +551,22 @@ export class SqlStore implements Store {
           .where('id', '=', renewing).where('account_uin', '=', c.accountUin).where('renew_order_id', 'is', null).executeTakeFirst();
         if (Number(r.numUpdatedRows) !== 1) throw new RenewalConflict(renewing);
       }
+      if (replacing) {
+        // One reissue per certificate: 1 → 11 (reissuing) only where none was made.
+        const r = await tx.updateTable('certificates').set({ replaced_by: c.id, status: 11, updated_at: c.createdAt })
+          .where('id', '=', replacing).where('account_uin', '=', c.accountUin).where('status', '=', 1).where('replaced_by', 'is', null)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) throw new ReplaceConflict(replacing);
+      }
       await tx.insertInto('operation_logs').values(logRow(log)).execute();
       await upsertJob(tx, job, c.createdAt);
     });
+  }
+
+  async settleReplacement(originalId: string, reissued: boolean, now: number) {
+    await this.db.kysely.updateTable('certificates')
+      .set({ status: 1, updated_at: now, ...(reissued ? {} : { replaced_by: null }) })
+      .where('id', '=', originalId).where('status', '=', 11).execute();
   }
 
   async getDvOrder(certId: string) {
@@ -579,6 +612,7 @@ export class SqlStore implements Store {
       const r = await tx.updateTable('certificates').set(set).where('id', '=', id).where('status', 'in', t.fromStatuses).executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return false;
       if (v.certPem !== undefined) await tx.updateTable('certificate_material').set({ cert_pem: v.certPem }).where('cert_id', '=', id).execute();
+      if (v.encryptCertPem !== undefined) await tx.updateTable('certificate_material').set({ encrypt_cert_pem: v.encryptCertPem }).where('cert_id', '=', id).execute();
       if (log) await tx.insertInto('operation_logs').values(logRow(log)).execute();
       for (const j of jobs) await upsertJob(tx, j, log?.createdAt ?? Date.now());
       return true;

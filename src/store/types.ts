@@ -45,6 +45,12 @@ export interface CertificateRecord {
   /** The certificate this one renews (OldCertificateId), and the order renewing this one. */
   originCertId: string | null;
   renewOrderId: string | null;
+  /** ReplaceCertificate: the reissue of this certificate, and the certificate this one reissues. */
+  replacedBy: string | null;
+  replacedFor: string | null;
+  /** SM2 double certificates: the encryption certificate (PEM) and its sealed key. */
+  encryptCertPem: string | null;
+  encryptKeySealed: string | null;
 }
 
 /** What the owner must publish for one name (DvAuths), and how it is checked. */
@@ -74,7 +80,7 @@ export interface DvOrderRecord {
   method: DvMethod;
   mainDomain: string;
   auths: DvAuth[];
-  keyAlgo: 'RSA' | 'ECC';
+  keyAlgo: 'RSA' | 'ECC' | 'SM2';
   keyParam: string;
   contactEmail: string | null;
   contactPhone: string | null;
@@ -86,6 +92,8 @@ export interface DvOrderRecord {
   createdAt: number;
   /** Orders at an upstream ACME CA: the order's URL there (null until it exists). */
   acmeOrderUrl: string | null;
+  /** A reissue with an uploaded CSR (CsrType Upload): issue for this CSR's key. */
+  csrPem: string | null;
 }
 
 export interface JobRecord {
@@ -105,7 +113,7 @@ export interface CertificateTransition {
   fromStatuses: number[];
   set: Partial<Pick<CertificateRecord,
     'status' | 'statusMsg' | 'certPem' | 'fingerprintSha1' | 'fingerprintSha256' | 'serialHex' | 'issuerCn' | 'encryptAlgorithm'
-    | 'notBefore' | 'notAfter' | 'validatedAt' | 'validityPeriod'>>;
+    | 'notBefore' | 'notAfter' | 'validatedAt' | 'validityPeriod' | 'encryptCertPem'>>;
 
 }
 
