@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from './config/config.js';
 import { isServiceError } from './errors.js';
 import { openCore, startService } from './main.js';
+import { RESOURCE_USAGE, resourceCommand } from './cli-resource.js';
 
 const USAGE = `usage: certport <command>
   serve                                   start the API server (CERTPORT_* environment)
@@ -11,7 +12,11 @@ const USAGE = `usage: certport <command>
   key create --account UIN [--user UIN] [--json]  create an API key (at most 2 per user)
   key list --account UIN [--json]         list API keys (SecretKeys are never shown)
   key disable|enable|delete SECRET_ID     change a key
-  ca show [--chain]                       print certport's root certificate (PEM); --chain adds the intermediates`;
+  ca show [--chain]                       print certport's root certificate (PEM); --chain adds the intermediates
+  orders list [--account UIN] [--status N] [--json]   paid (OV/EV) orders, newest first
+  orders show ID [--letter FILE] [--json]  an order with everything submitted (--letter saves the confirmation letter)
+  orders approve ID [--reviewer NAME]     approve: domain validation starts, issuance follows
+  orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)${RESOURCE_USAGE}`;
 
 function flags(args: string[]) {
   const out: Record<string, string | true> = {};
@@ -73,6 +78,46 @@ async function main(argv: string[]): Promise<number> {
       const keys = await acc.listKeys(need('account'));
       console.log(json ? JSON.stringify(keys.map((k) => ({ SecretId: k.secretId, Uin: k.accountUin, SubAccountUin: k.userUin, Status: k.status, CreatedAt: new Date(k.createdAt).toISOString() })))
         : keys.map((k) => `${k.secretId}\t${k.userUin}\t${k.status}`).join('\n'));
+    } else if (cmd === 'orders') {
+      const paid = core.services.paid;
+      const reviewer = typeof f.reviewer === 'string' ? f.reviewer : (process.env.USER ?? 'operator');
+      if (sub === 'list') {
+        const list = await paid.list({
+          ...(typeof f.account === 'string' ? { accountUin: f.account } : {}),
+          ...(typeof f.status === 'string' ? { statuses: [Number(f.status)] } : {}),
+        });
+        const rows = list.map(({ cert, order }) => ({
+          CertificateId: cert.id, Uin: cert.accountUin, Status: cert.status, StatusMsg: cert.statusMsg, ProductId: order.productId,
+          Product: cert.productZhName, Domain: cert.domain, DealId: order.dealId, Letter: order.letterType, CreatedAt: new Date(order.createdAt).toISOString(),
+        }));
+        console.log(json ? JSON.stringify(rows) : rows.map((r) => `${r.CertificateId}\t${r.Status}\t${r.Uin}\t${r.Domain || '-'}\t${r.Product}`).join('\n'));
+      } else if (sub === 'show') {
+        const id = rest[0];
+        if (!id) throw new Error('a certificate id is required');
+        const { cert, order } = await paid.find(id);
+        const letter = paid.letter(order);
+        if (typeof f.letter === 'string' && letter) {
+          const { writeFileSync } = await import('node:fs');
+          writeFileSync(f.letter, letter.body, { mode: 0o600 });
+        }
+        const out = {
+          CertificateId: cert.id, Uin: cert.accountUin, Status: cert.status, StatusMsg: cert.statusMsg, ProductId: order.productId,
+          Product: cert.productZhName, DealId: order.dealId, Domains: cert.sans, Submitted: order.submitted, CsrUploaded: order.csrPem !== null,
+          Letter: letter ? { type: letter.type, bytes: letter.body.length } : null, ReviewedBy: order.reviewedBy, ReviewNote: order.reviewNote,
+        };
+        console.log(json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
+      } else if (sub === 'approve' || sub === 'reject') {
+        const id = rest[0];
+        if (!id) throw new Error('a certificate id is required');
+        if (sub === 'approve') await paid.approve(reviewer, id);
+        else await paid.reject(reviewer, id, typeof f.reason === 'string' ? f.reason : (() => { throw new Error('--reason is required'); })());
+        if (!json) console.log(`${id} ${sub}d`);
+      } else {
+        console.error(USAGE);
+        return 2;
+      }
+    } else if (cmd === 'resource') {
+      return await resourceCommand(core.services.deployments, sub, f, rest, json);
     } else if (cmd === 'ca' && sub === 'show') {
       process.stdout.write(core.ca.rootPem.trim() + '\n');
       if (f.chain === true) {

@@ -16,12 +16,16 @@ import { systemClock, type Clock } from './services/context.js';
 import { AcmeIssuer } from './ca/acme.js';
 import { loadEmbeddedCa, type EmbeddedCa } from './ca/setup.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
+import { PaidOrderService } from './services/paid-orders.js';
 import { createPgSchema } from './store/db.js';
 import { SqlStore } from './store/store.js';
 import { SqlCsrStore } from './store/csr-store.js';
 import { Validator } from './validation/validator.js';
 import { JobRunner } from './workers/runner.js';
 import { caRoutes } from './api/ca-routes.js';
+import { defaultDeployers } from './deploy/registry.js';
+import { BIND_SYNC, DEPLOY_RECORD, DeploymentService } from './services/deployments.js';
+import { DeployStore } from './store/deploy-store.js';
 
 export interface Core {
   config: Readonly<Config>;
@@ -73,10 +77,17 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
   // Chains from an ACME CA end at its intermediate; only the embedded CA's root is known here.
   certificates.rootOf = (c) => (c.source === ca.issuer.name ? (c.isSm ? ca.sm2RootPem : ca.rootPem) : null);
   certificates.onDelete = (c) => orders.jobsOnDelete(c);
+  const paid = new PaidOrderService(store, certificates, orders, sealer, clock, {
+    products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit,
+  });
+  orders.issueProfile = (id) => paid.issueProfile(id);
+  const deployments = new DeploymentService(new DeployStore(store.kysely, store.dialect), certificates, sealer, clock, defaultDeployers(), () => runner?.kick());
   runner = new JobRunner({
     store,
     clock,
     handlers: {
+      [DEPLOY_RECORD]: (job) => deployments.runRecord(Number(job.subject)),
+      [BIND_SYNC]: (job) => deployments.runBindSync(job.subject),
       [DV_VALIDATE]: (job) => orders.validateStep(job.subject, job.attempts),
       [DNS_CLEANUP]: async (job) => {
         await orders.cleanupStep(job.payload);
@@ -85,7 +96,7 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
     },
   });
   const csrs = new CsrService(new SqlCsrStore(store.kysely, store.dialect), sealer, clock);
-  const services: Services = { accounts: new AccountService(store, sealer, clock), certificates, orders, csrs, clock };
+  const services: Services = { accounts: new AccountService(store, sealer, clock), certificates, orders, paid, csrs, deployments, clock };
   return {
     config, store, services, ca, runner, redis,
     async close() {

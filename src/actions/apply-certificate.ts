@@ -39,7 +39,8 @@ export const ReplaceCertificate: ActionHandler<M.ReplaceCertificateRequest, M.Re
 };
 
 export const CancelCertificateOrder: ActionHandler<M.CancelCertificateOrderRequest, M.CancelCertificateOrderResponse> = async (ctx, p) => {
-  await ctx.services.orders.cancel(ctx.caller, p.CertificateId);
+  // A paid order not yet validating is cancelled as an order; the rest as a DV order.
+  if (!(await ctx.services.paid.cancelIfPaid(ctx.caller, p.CertificateId))) await ctx.services.orders.cancel(ctx.caller, p.CertificateId);
   return { CertificateId: p.CertificateId };
 };
 

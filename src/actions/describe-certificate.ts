@@ -4,13 +4,16 @@ import type { ActionHandler } from './types.js';
 
 export const DescribeCertificate: ActionHandler<M.DescribeCertificateRequest, M.DescribeCertificateResponse> = async (ctx, p) => {
   const c = await ctx.services.certificates.get(ctx.caller, p.CertificateId);
-  const order = c.isDv ? await ctx.services.orders.getOrder(c.id) : null;
-  return presentCertificate(c, ctx.services.clock(), order);
+  const order = c.source !== 'upload' ? await ctx.services.orders.getOrder(c.id) : null;
+  const paid = c.source !== 'upload' ? await ctx.services.paid.getOrder(c.id) : null;
+  return presentCertificate(c, ctx.services.clock(), order, ctx.services.paid.submittedData(paid, c, false));
 };
 
 export const DescribeCertificateDetail: ActionHandler<M.DescribeCertificateDetailRequest, M.DescribeCertificateDetailResponse> = async (ctx, p) => {
   const { certificates, orders } = ctx.services;
   const c = await certificates.get(ctx.caller, p.CertificateId);
-  const order = c.isDv ? await orders.getOrder(c.id) : null;
-  return presentDetail(c, certificates.privateKeyPem(c), ctx.services.clock(), order, certificates.issuerRoot(c), certificates.encryptKeyPem(c));
+  const order = c.source !== 'upload' ? await orders.getOrder(c.id) : null;
+  const paid = c.source !== 'upload' ? await ctx.services.paid.getOrder(c.id) : null;
+  return presentDetail(c, certificates.privateKeyPem(c), ctx.services.clock(), order, certificates.issuerRoot(c), certificates.encryptKeyPem(c),
+    ctx.services.paid.submittedData(paid, c, true));
 };

@@ -1,6 +1,10 @@
 // The action table: every action certport serves, by its spec name.
 import { ApplyCertificate, CancelCertificateOrder, CheckCertificateDomainVerification, ReplaceCertificate } from './apply-certificate.js';
 import { BatchDeleteCSR, CreateCSR, DescribeCSR, DescribeCSRSet, ModifyCSR } from './csr.js';
+import {
+  CancelAuditCertificate, CommitCertificateInformation, CreateCertificate, ModifyCertificateResubmit, SubmitCertificateInformation, UploadConfirmLetter,
+} from './paid-certificates.js';
+import { deployActions } from './deploy.js';
 import { DownloadCertificate } from './download-certificate.js';
 import { DescribeCertificate, DescribeCertificateDetail } from './describe-certificate.js';
 import { DescribeCertificateOperateLogs } from './describe-certificate-operate-logs.js';
@@ -22,12 +26,19 @@ export const actions: Record<string, ActionHandler> = {
   ApplyCertificate,
   CancelCertificateOrder,
   ReplaceCertificate,
+  CreateCertificate,
+  SubmitCertificateInformation,
+  CommitCertificateInformation,
+  UploadConfirmLetter,
+  CancelAuditCertificate,
+  ModifyCertificateResubmit,
   CheckCertificateDomainVerification,
   CreateCSR,
   DescribeCSR,
   DescribeCSRSet,
   ModifyCSR,
   BatchDeleteCSR,
+  ...deployActions,
 };
 
 export type { ActionContext, ActionHandler, Services } from './types.js';

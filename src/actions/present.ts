@@ -163,14 +163,15 @@ export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, n
   } as M.Certificates;
 }
 
-export function presentCertificate(c: CertificateRecord, now: number, order: DvOrderRecord | null = null): Omit<M.DescribeCertificateResponse, 'RequestId'> {
+export function presentCertificate(c: CertificateRecord, now: number, order: DvOrderRecord | null = null,
+  submitted: Record<string, unknown> | null = null): Omit<M.DescribeCertificateResponse, 'RequestId'> {
   return {
     ...common(c, now),
     OrderId: null as unknown as string,
     DvAuthDetail: dvAuthDetail(order),
     VulnerabilityReport: null as unknown as string,
     PackageTypeName: c.packageType ?? '',
-    SubmittedData: null as unknown as M.SubmittedData,
+    SubmittedData: submitted as unknown as M.SubmittedData,
     DvRevokeAuthDetail: [],
   } as Omit<M.DescribeCertificateResponse, 'RequestId'>;
 }
@@ -196,7 +197,7 @@ function rootOf(c: CertificateRecord): string | null {
 }
 
 export function presentDetail(c: CertificateRecord, privateKey: string | null, now: number, order: DvOrderRecord | null = null, rootPem: string | null = null,
-  encryptKey: string | null = null): Omit<M.DescribeCertificateDetailResponse, 'RequestId'> {
+  encryptKey: string | null = null, submitted: Record<string, unknown> | null = null): Omit<M.DescribeCertificateDetailResponse, 'RequestId'> {
   const issued = c.certPem !== '';
   // SM2 double certificates: the signing chain's root signs both.
   const pair = c.isSm && c.encryptCertPem !== null;
@@ -209,7 +210,7 @@ export function presentDetail(c: CertificateRecord, privateKey: string | null, n
     DvAuthDetail: dvAuthDetail(order),
     VulnerabilityReport: null as unknown as string,
     TypeName: c.productZhName,
-    SubmittedData: null as unknown as M.SubmittedData,
+    SubmittedData: submitted as unknown as M.SubmittedData,
     RootCert: pair
       ? { Sign: rootPem as string, Encrypt: rootPem as string, Standard: null as unknown as string }
       : { Sign: null as unknown as string, Encrypt: null as unknown as string, Standard: (rootPem ?? rootOf(c)) as string },

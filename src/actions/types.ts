@@ -3,14 +3,18 @@
 import type { AccountService } from '../services/accounts.js';
 import type { CertificateService } from '../services/certificates.js';
 import type { CsrService } from '../services/csrs.js';
+import type { DeploymentService } from '../services/deployments.js';
 import type { DvOrderService } from '../services/dv-orders.js';
+import type { PaidOrderService } from '../services/paid-orders.js';
 import type { Caller, Clock } from '../services/context.js';
 
 export interface Services {
   accounts: AccountService;
   certificates: CertificateService;
   orders: DvOrderService;
+  paid: PaidOrderService;
   csrs: CsrService;
+  deployments: DeploymentService;
   clock: Clock;
 }
 

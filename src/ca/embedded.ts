@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { ServiceError } from '../errors.js';
 import { pemBlocks, toPem } from '../pki/certificate.js';
 import * as der from './der.js';
-import type { IssuedCertificate, Issuer, IssueRequest } from './issuer.js';
+import type { IssuedCertificate, Issuer, IssueProfile, IssueRequest } from './issuer.js';
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
@@ -39,8 +39,17 @@ const OID = {
   caIssuers: '1.3.6.1.5.5.7.48.2',
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
-  /** CA/B Forum domain-validated policy (BR 7.1.6.1). */
+  /** CA/B Forum reserved policy identifiers (BR 7.1.6.1, EV Guidelines 9.3.2). */
   domainValidated: '2.23.140.1.2.1',
+  organizationValidated: '2.23.140.1.2.2',
+  extendedValidation: '2.23.140.1.1',
+  countryName: '2.5.4.6',
+  localityName: '2.5.4.7',
+  stateOrProvinceName: '2.5.4.8',
+  organizationalUnitName: '2.5.4.11',
+  serialNumber: '2.5.4.5',
+  businessCategory: '2.5.4.15',
+  jurisdictionCountryName: '1.3.6.1.4.1.311.60.2.1.3',
   extensionRequest: '1.2.840.113549.1.9.14',
   sha256WithRSA: '1.2.840.113549.1.1.11',
   sha384WithRSA: '1.2.840.113549.1.1.12',
@@ -106,8 +115,29 @@ export function pemDer(pem: string, label: string): Buffer {
 export const extension = (id: string, critical: boolean, value: Buffer) =>
   der.seq(der.oid(id), ...(critical ? [der.bool(true)] : []), der.octets(value));
 
+/** Country codes and serial numbers are PrintableString (RFC 5280 Appendix A); the rest UTF8String. */
+const PRINTABLE_ATTRS = new Set(['2.5.4.6', '2.5.4.5', '1.3.6.1.4.1.311.60.2.1.3']);
 function name(attrs: [string, string][]): Buffer {
-  return der.seq(...attrs.map(([type, value]) => der.set(der.seq(der.oid(type), der.utf8(value)))));
+  return der.seq(...attrs.map(([type, value]) =>
+    der.set(der.seq(der.oid(type), PRINTABLE_ATTRS.has(type) ? der.printable(value) : der.utf8(value)))));
+}
+
+/** The subject of an OV/EV leaf, in the order BR 7.1.4 lists it (C, ST, L, O, OU, then CN). */
+function profileSubject(p: IssueProfile, cn: string | null): [string, string][] {
+  const attrs: [string, string][] = [];
+  const add = (oid: string, v: string | undefined) => { if (v) attrs.push([oid, v]); };
+  if (p.level === 'EV') {
+    add(OID.jurisdictionCountryName, p.jurisdictionCountry ?? p.country);
+    add(OID.businessCategory, p.businessCategory ?? 'Private Organization');
+    add(OID.serialNumber, p.serialNumber);
+  }
+  add(OID.countryName, p.country);
+  add(OID.stateOrProvinceName, p.stateOrProvince);
+  add(OID.localityName, p.locality);
+  add(OID.organizationName, p.organization);
+  add(OID.organizationalUnitName, p.organizationalUnit);
+  if (cn) attrs.push([OID.commonName, cn]);
+  return attrs;
 }
 
 /** RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING's value. */
@@ -410,7 +440,11 @@ export class EmbeddedIssuer implements Issuer {
   readonly #cas: Record<KeyKind, IssuingCa>;
   readonly #clock: () => number;
   readonly #random: (bytes: number) => Buffer;
-  readonly #policies = extension(OID.certificatePolicies, false, der.seq(der.seq(der.oid(OID.domainValidated))));
+  readonly #policies = {
+    DV: extension(OID.certificatePolicies, false, der.seq(der.seq(der.oid(OID.domainValidated)))),
+    OV: extension(OID.certificatePolicies, false, der.seq(der.seq(der.oid(OID.organizationValidated)))),
+    EV: extension(OID.certificatePolicies, false, der.seq(der.seq(der.oid(OID.extendedValidation)))),
+  };
   readonly #eku = extension(OID.extKeyUsage, false, der.seq(der.oid(OID.serverAuth), der.oid(OID.clientAuth)));
   readonly #leafBasicConstraints = extension(OID.basicConstraints, true, der.seq());
 
@@ -456,12 +490,14 @@ export class EmbeddedIssuer implements Issuer {
       extension(OID.authorityKeyIdentifier, false, der.seq(der.tlv(0x80, ca.ski))),
       ...(ca.aia ? [ca.aia] : []),
       extension(OID.subjectAltName, cn === null, der.seq(...domains.map((d) => der.tlv(0x82, Buffer.from(d, 'latin1'))))),
-      this.#policies,
+      this.#policies[req.profile?.level ?? 'DV'],
     ];
     const certDer = buildCertificate({
       serial: serial.der,
       issuerName: ca.subjectName,
-      subjectName: cn === null ? der.seq() : name([[OID.commonName, cn]]),
+      subjectName: req.profile && req.profile.level !== 'DV'
+        ? name(profileSubject(req.profile, cn))
+        : cn === null ? der.seq() : name([[OID.commonName, cn]]),
       notBefore,
       notAfter,
       spki,

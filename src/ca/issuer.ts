@@ -11,6 +11,23 @@ export interface IssueRequest {
   /** Already-normalised names (see validation/names.ts); the first becomes the subject CN. */
   domains: string[];
   validityDays: number;
+  /** Organization-validated (OV) or extended-validation (EV) certificates: the vetted subject. DV when absent. */
+  profile?: IssueProfile;
+}
+
+/** CA/B Forum BR 7.1.2.7 / EV Guidelines 9.2: what goes into an OV or EV subject. */
+export interface IssueProfile {
+  level: 'DV' | 'OV' | 'EV';
+  organization?: string;
+  organizationalUnit?: string;
+  locality?: string;
+  stateOrProvince?: string;
+  /** ISO 3166-1 alpha-2 */
+  country?: string;
+  /** EV: the registration number, the jurisdiction's country and the business category. */
+  serialNumber?: string;
+  jurisdictionCountry?: string;
+  businessCategory?: string;
 }
 
 export interface IssuedCertificate {

@@ -40,6 +40,12 @@ export interface Config {
   workers: boolean;
   /** An upstream ACME CA for free certificates instead of the embedded CA (null = embedded). */
   acme: AcmeConfig | null;
+  /** Paid (OV/EV) products offered: '*' or ProductIds. */
+  paidProducts: '*' | number[];
+  /** Longest paid certificate, days (CA/B BR: 398; private roots may allow more). */
+  paidMaxDays: number;
+  paidMaxDomains: number;
+  paidOrderLimit: number;
 }
 
 export interface AcmeConfig {
@@ -88,6 +94,10 @@ const KEYS: Record<keyof Config, string> = {
   validationIntervalMs: 'CERTPORT_VALIDATION_INTERVAL_MS',
   workers: 'CERTPORT_WORKERS',
   acme: 'CERTPORT_ACME_DIRECTORY_URL',
+  paidProducts: 'CERTPORT_PAID_PRODUCTS',
+  paidMaxDays: 'CERTPORT_PAID_MAX_DAYS',
+  paidMaxDomains: 'CERTPORT_PAID_MAX_DOMAINS',
+  paidOrderLimit: 'CERTPORT_PAID_ORDER_LIMIT',
 };
 const ACME_KEYS = {
   email: 'CERTPORT_ACME_EMAIL',
@@ -184,6 +194,10 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     validationIntervalMs: int(KEYS.validationIntervalMs, get('validationIntervalMs') ?? '20000', 100, 3_600_000),
     workers: bool(KEYS.workers, get('workers') ?? '1'),
     acme: acmeConfig(get('acme'), (k) => merged[ACME_KEYS[k]]),
+    paidProducts: productList(get('paidProducts')),
+    paidMaxDays: int(KEYS.paidMaxDays, get('paidMaxDays') ?? '398', 1, 3650),
+    paidMaxDomains: int(KEYS.paidMaxDomains, get('paidMaxDomains') ?? '100', 1, 1000),
+    paidOrderLimit: int(KEYS.paidOrderLimit, get('paidOrderLimit') ?? '100', 0, 10_000_000),
   });
 }
 
@@ -224,6 +238,12 @@ function acmeConfig(directoryUrl: string | undefined, get: (k: keyof typeof ACME
     caPem,
     accounts: list.length === 0 || list.includes('*') ? '*' : list,
   };
+}
+
+function productList(raw: string | undefined): '*' | number[] {
+  const list = (raw ?? '*').split(',').map((x) => x.trim()).filter(Boolean);
+  if (list.length === 0 || list.includes('*')) return '*';
+  return list.map((x) => int(KEYS.paidProducts, x, 1, 1000));
 }
 
 function bool(name: string, raw: string): boolean {

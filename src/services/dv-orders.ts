@@ -15,11 +15,11 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { ServiceError, certificateNotFound } from '../errors.js';
 import { AcmeRefused, AcmeUnreachable, caUnreachable, type AcmeIssuer } from '../ca/acme.js';
-import type { Issuer } from '../ca/issuer.js';
+import type { Issuer, IssueProfile } from '../ca/issuer.js';
 import { buildCsr, generateKeyPairAsync } from '../ca/embedded.js';
 import { parseCertificateChain } from '../pki/certificate.js';
 import type { Sealer } from '../secrets/sealer.js';
-import type { CertificateStore, DvOrderStore, JobStore, NewJob } from '../store/store.js';
+import type { CertificateStore, DvOrderStore, JobStore, NewJob, PaidOrderStore } from '../store/store.js';
 import { RenewalConflict, ReplaceConflict } from '../store/store.js';
 import { parseCsr } from '../pki/csr.js';
 import { generateSm2KeyPair, verifySm2Csr, type Sm2Issuer } from '../ca/sm2.js';
@@ -164,7 +164,7 @@ function token(now: number): string {
 
 export class DvOrderService {
   constructor(
-    private readonly store: CertificateStore & DvOrderStore & JobStore,
+    private readonly store: CertificateStore & DvOrderStore & JobStore & Pick<PaidOrderStore, 'startDvValidation'>,
     private readonly certificates: CertificateService,
     private readonly issuer: Issuer,
     private readonly validator: Validator,
@@ -176,6 +176,45 @@ export class DvOrderService {
     private readonly acme: AcmeIssuer | null = null,
     private readonly sm2Issuer: Sm2Issuer | null = null,
   ) {}
+
+  /** Paid orders: the vetted subject and the validity bought (set at composition). */
+  issueProfile: (certId: string) => Promise<{ profile: IssueProfile; validityDays: number } | null> = async () => null;
+
+  /**
+   * A reviewed paid order: validation of every name starts now (the DV machinery), and the
+   * certificate is issued with the order's profile when it passes.
+   */
+  async beginValidation(c: CertificateRecord, o: { method: string; csrPem: string | null; keyAlgo: KeyAlgo | null; reviewer: string }): Promise<void> {
+    const method = o.method as DvMethod;
+    const now = this.clock();
+    const auths: DvAuth[] = [];
+    let mainDomain = '';
+    for (const domain of c.sans) {
+      const base = domain.replace(/^\*\./, '');
+      let zone = parentZoneGuess(base);
+      if (method === 'DNS_AUTO') {
+        const provider = this.validator.providerFor(base);
+        if (!provider) throw badParam(`DNS_AUTO needs a DNS provider for ${domain}, and none is configured (CERTPORT_DNS_PROVIDERS).`);
+        zone = provider.zone;
+      }
+      mainDomain ||= zone;
+      auths.push(method === 'FILE'
+        ? { domain, verifyType: 'FILE', key: FILE_AUTH_NAME, value: token(now), zone: base, subDomain: null, path: FILE_AUTH_PATH }
+        : withZone({ domain, verifyType: 'TXT', key: `_dnsauth.${base}`, value: token(now), zone, subDomain: null, path: null }, zone));
+    }
+    const keyAlgo: KeyAlgo = o.keyAlgo ?? (c.encryptAlgorithm.startsWith('ECC') ? 'ECC' : c.isSm ? 'SM2' : 'RSA');
+    const order: DvOrderRecord = {
+      certId: c.id, accountUin: c.accountUin, method, mainDomain, auths, keyAlgo, keyParam: keyAlgo === 'SM2' ? 'sm2p256v1' : keyAlgo === 'ECC' ? 'prime256v1' : '2048',
+      contactEmail: null, contactPhone: null, deleteDnsAutoRecord: false, recordState: 'none', lastCheckAt: null, lastCheckDetail: null,
+      createdAt: now, acmeOrderUrl: null, csrPem: o.csrPem,
+    };
+    const ok = await this.store.startDvValidation(order, now + this.settings.dvAuthHours * HOUR,
+      { accountUin: c.accountUin, userUin: '--', certId: c.id, type: 'approve', createdAt: now,
+        action: `Reviewer [${o.reviewer}] approves certificate [id: ${c.id}]; domain validation (${method}) starts` },
+      { kind: DV_VALIDATE, subject: c.id, runAt: now });
+    if (!ok) throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${c.id} is no longer awaiting review.`);
+    this.kick();
+  }
 
   /** Which CA serves an account's new orders; a renewal stays with the original's CA. */
   private issuerFor(accountUin: string, old: CertificateRecord | null): string {
@@ -629,9 +668,12 @@ export class DvOrderService {
     const sm2 = order.keyAlgo === 'SM2';
     if (sm2 && !this.sm2Issuer) throw new Error('no SM2 issuer is configured');
     const issuer = sm2 ? this.sm2Issuer! : this.issuer;
+    const paid = await this.issueProfile(c.id);
+    const validityDays = paid?.validityDays ?? DV_VALIDITY_DAYS;
+    const profile = paid ? { profile: paid.profile } : {};
     const request = order.csrPem
-      ? { csrPem: order.csrPem, domains: c.sans, validityDays: DV_VALIDITY_DAYS }
-      : { publicKeyPem: publicKeyOf(this.sealer.openString(c.privateKeySealed!, 'certkey:' + c.id)), domains: c.sans, validityDays: DV_VALIDITY_DAYS };
+      ? { csrPem: order.csrPem, domains: c.sans, validityDays, ...profile }
+      : { publicKeyPem: publicKeyOf(this.sealer.openString(c.privateKeySealed!, 'certkey:' + c.id)), domains: c.sans, validityDays, ...profile };
     const issued = await (sm2 ? this.sm2Issuer!.issue({ ...request, usage: 'sign' }) : issuer.issue(request));
     let encryptCertPem: string | null = null;
     if (sm2 && c.encryptKeySealed) {

@@ -2,6 +2,7 @@
 // (which takes a lock, so several nodes starting together on PostgreSQL do not race).
 import { Kysely, Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from './db.js';
+import { deployMigration } from './deploy-migration.js';
 
 function migrations(dialect: Dialect): Record<string, Migration> {
   const big = dialect === 'postgres' ? 'bigint' : 'integer';
@@ -173,6 +174,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('certificate_material').addColumn('encrypt_key_sealed', 'text').execute();
       },
     },
+    '0008_paid': {
+      async up(db: Kysely<any>) {
+        // Paid (OV/EV) orders: the product, what was submitted, the letter (sealed), the review.
+        await db.schema.createTable('paid_orders')
+          .addColumn('cert_id', 'text', (c) => c.primaryKey().references('certificates.id').onDelete('cascade'))
+          .addColumn('account_uin', 'text', (c) => c.notNull())
+          .addColumn('product_id', 'integer', (c) => c.notNull())
+          .addColumn('domain_num', 'integer', (c) => c.notNull())
+          .addColumn('time_span', 'integer', (c) => c.notNull())
+          .addColumn('validity_days', 'integer', (c) => c.notNull())
+          .addColumn('deal_id', 'text', (c) => c.notNull())
+          .addColumn('submitted', 'text')
+          .addColumn('csr_pem', 'text')
+          .addColumn('letter_sealed', 'text')
+          .addColumn('letter_type', 'text')
+          .addColumn('review_note', 'text')
+          .addColumn('reviewed_by', 'text')
+          .addColumn('reviewed_at', big)
+          .addColumn('created_at', big, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('paid_orders_account').on('paid_orders').columns(['account_uin', 'created_at']).execute();
+      },
+    },
     '0003_csrs': {
       async up(db: Kysely<any>) {
         // CSR records (CreateCSR): random integer ids (they fit PostgreSQL's integer), the
@@ -203,6 +227,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('csrs_account_created').on('csrs').columns(['account_uin', 'created_at', 'id']).execute();
       },
     },
+    '0007_deploy': deployMigration(dialect),
   };
 }
 

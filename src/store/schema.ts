@@ -91,6 +91,23 @@ export interface DvOrderRow {
   acme_order_url: string | null;
   csr_pem: string | null;
 }
+export interface PaidOrderRow {
+  cert_id: string;
+  account_uin: string;
+  product_id: number;
+  domain_num: number;
+  time_span: number;
+  validity_days: number;
+  deal_id: string;
+  submitted: string | null;
+  csr_pem: string | null;
+  letter_sealed: string | null;
+  letter_type: string | null;
+  review_note: string | null;
+  reviewed_by: string | null;
+  reviewed_at: number | null;
+  created_at: number;
+}
 export interface AcmeAccountRow { directory_url: string; key_sealed: string; created_at: number }
 export interface JobRow {
   kind: string;
@@ -131,6 +148,90 @@ export interface CsrRow {
   updated_at: number;
 }
 
+/** A resource certport deploys to (0007_deploy); JSON columns noted. */
+export interface DeployResourceRow {
+  id: string;
+  account_uin: string;
+  name: string;
+  resource_type: string;
+  region: string;
+  /** JSON: string[] */
+  domains: string;
+  probe_address: string | null;
+  probe_sni: string | null;
+  deployer_type: string;
+  /** JSON: the deployer's settings (no secrets) */
+  deployer_config: string;
+  deployer_secret_sealed: string | null;
+  cert_id: string | null;
+  cert_sha256: string | null;
+  deployed_at: number | null;
+  probe_sha256: string | null;
+  probe_at: number | null;
+  probe_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+export interface DeployRecordRow {
+  id: Generated<number>;
+  account_uin: string;
+  user_uin: string;
+  family: string;
+  kind: string;
+  cert_id: string;
+  old_cert_id: string | null;
+  /** JSON: string[] */
+  resource_types: string;
+  /** JSON: string[] */
+  regions: string;
+  status: number;
+  rollback_of: number | null;
+  created_at: number;
+  updated_at: number;
+}
+export interface DeployDetailRow {
+  id: Generated<number>;
+  record_id: number;
+  account_uin: string;
+  resource_id: string;
+  resource_type: string;
+  region: string;
+  instance_name: string;
+  /** JSON: string[] */
+  domains: string;
+  cert_id: string;
+  old_cert_id: string | null;
+  status: number;
+  error_msg: string | null;
+  attempts: number;
+  next_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+export interface DeployBindTaskRow {
+  id: string;
+  account_uin: string;
+  cert_id: string;
+  status: number;
+  /** JSON: the bound resources found */
+  result: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+export interface CertNotificationSwitchRow { cert_id: string; account_uin: string; ignore_expiry: number; updated_at: number }
+export interface CertDeleteTaskRow {
+  id: string;
+  account_uin: string;
+  cert_id: string;
+  status: number;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   accounts: AccountRow;
   users: UserRow;
@@ -145,4 +246,11 @@ export interface Database {
   jobs: JobRow;
   acme_accounts: AcmeAccountRow;
   csrs: CsrRow;
+  paid_orders: PaidOrderRow;
+  deploy_resources: DeployResourceRow;
+  deploy_records: DeployRecordRow;
+  deploy_details: DeployDetailRow;
+  deploy_bind_tasks: DeployBindTaskRow;
+  cert_notification_switch: CertNotificationSwitchRow;
+  cert_delete_tasks: CertDeleteTaskRow;
 }

@@ -1,9 +1,9 @@
 // The only code that reads and writes the database. Services get these narrow interfaces.
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database, CertificateMaterialRow, CertificateRow, DvOrderRow, JobRow } from './schema.js';
+import type { Database, CertificateMaterialRow, CertificateRow, DvOrderRow, JobRow, PaidOrderRow } from './schema.js';
 import type {
   AccountRecord, ApiKeyRecord, CertificateQuery, CertificateRecord, CertificateTransition, DvOrderRecord, JobRecord,
-  OperationLogRecord, ProjectRecord, Tag, UserRecord,
+  OperationLogRecord, PaidOrderRecord, ProjectRecord, Tag, UserRecord,
 } from './types.js';
 import { openDb, type Db } from './db.js';
 import { migrate } from './migrations.js';
@@ -93,6 +93,19 @@ export interface AcmeAccountStore {
   putAcmeAccountOnce(directoryUrl: string, keySealed: string, now: number): Promise<{ keySealed: string }>;
 }
 
+export interface PaidOrderStore {
+  insertPaidOrders(items: { cert: CertificateRecord; order: PaidOrderRecord; log: OperationLogRecord }[]): Promise<void>;
+  getPaidOrder(certId: string): Promise<PaidOrderRecord | null>;
+  /** Writes what was submitted while the order is still 5 (pending submission); false otherwise. */
+  submitPaidOrder(certId: string, cert: { domain: string; sans: string[]; isWildcard: boolean; privateKeySealed: string | null; keyPasswordSealed: string | null },
+    submitted: Record<string, unknown>, csrPem: string | null, log: OperationLogRecord): Promise<boolean>;
+  updatePaidOrder(certId: string, patch: Partial<Pick<PaidOrderRecord, 'letterSealed' | 'letterType' | 'reviewNote' | 'reviewedBy' | 'reviewedAt' | 'submitted'>>): Promise<void>;
+  listPaidOrders(q: { accountUin?: string; statuses?: number[]; limit: number }): Promise<{ cert: CertificateRecord; order: PaidOrderRecord }[]>;
+  countPaidOrders(accountUin: string): Promise<number>;
+  /** Approval: the certificate (status 0) gets its DV order and first validation job. */
+  startDvValidation(order: DvOrderRecord, dvDeadline: number, log: OperationLogRecord, job: NewJob): Promise<boolean>;
+}
+
 export interface CaStore {
   getCaMaterial(name: string): Promise<{ rootPem: string; materialSealed: string; createdAt: number } | null>;
   /** Stores the CA unless another node already did; returns what is stored. */
@@ -104,7 +117,8 @@ export interface OperationLogStore {
   listLogs(accountUin: string, from: number, to: number, offset: number, limit: number): Promise<{ total: number; items: OperationLogRecord[] }>;
 }
 
-export type Store = AccountStore & ProjectStore & CertificateStore & OperationLogStore & DvOrderStore & JobStore & CaStore & AcmeAccountStore & {
+export type Store = AccountStore & ProjectStore & CertificateStore & OperationLogStore & DvOrderStore & JobStore & CaStore & AcmeAccountStore
+  & PaidOrderStore & {
   readonly dialect: Db['dialect'];
   /** Plain SELECT 1, for readiness. */
   ping(): Promise<void>;
@@ -238,6 +252,24 @@ const dvOrderRecord = (r: DvOrderRow): DvOrderRecord => ({
   createdAt: Number(r.created_at),
   acmeOrderUrl: r.acme_order_url,
   csrPem: r.csr_pem,
+});
+
+const paidRecord = (r: PaidOrderRow): PaidOrderRecord => ({
+  certId: r.cert_id,
+  accountUin: r.account_uin,
+  productId: Number(r.product_id),
+  domainNum: Number(r.domain_num),
+  timeSpan: Number(r.time_span),
+  validityDays: Number(r.validity_days),
+  dealId: r.deal_id,
+  submitted: r.submitted ? JSON.parse(r.submitted) : null,
+  csrPem: r.csr_pem,
+  letterSealed: r.letter_sealed,
+  letterType: r.letter_type,
+  reviewNote: r.review_note,
+  reviewedBy: r.reviewed_by,
+  reviewedAt: r.reviewed_at === null ? null : Number(r.reviewed_at),
+  createdAt: Number(r.created_at),
 });
 
 const jobRecord = (r: JobRow): JobRecord => ({
@@ -678,6 +710,91 @@ export class SqlStore implements Store {
       .onConflict((oc) => oc.column('name').doNothing()).execute();
     const r = (await this.getCaMaterial(name))!;
     return { rootPem: r.rootPem, materialSealed: r.materialSealed };
+  }
+
+  // Paid orders.
+  async insertPaidOrders(items: { cert: CertificateRecord; order: PaidOrderRecord; log: OperationLogRecord }[]) {
+    await this.db.kysely.transaction().execute(async (tx) => {
+      for (const { cert: c, order: o, log } of items) {
+        await tx.insertInto('certificates').values(toRow(c)).execute();
+        await tx.insertInto('certificate_material').values(materialRow(c)).execute();
+        if (c.tags.length) {
+          await tx.insertInto('certificate_tags')
+            .values(c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value }))).execute();
+        }
+        await tx.insertInto('paid_orders').values({
+          cert_id: o.certId, account_uin: o.accountUin, product_id: o.productId, domain_num: o.domainNum, time_span: o.timeSpan,
+          validity_days: o.validityDays, deal_id: o.dealId, submitted: null, csr_pem: null, letter_sealed: null, letter_type: null,
+          review_note: null, reviewed_by: null, reviewed_at: null, created_at: o.createdAt,
+        }).execute();
+        await tx.insertInto('operation_logs').values(logRow(log)).execute();
+      }
+    });
+  }
+
+  async getPaidOrder(certId: string) {
+    const r = await this.db.kysely.selectFrom('paid_orders').selectAll().where('cert_id', '=', certId).executeTakeFirst();
+    return r ? paidRecord(r) : null;
+  }
+
+  async submitPaidOrder(certId: string, cert: { domain: string; sans: string[]; isWildcard: boolean; privateKeySealed: string | null; keyPasswordSealed: string | null },
+    submitted: Record<string, unknown>, csrPem: string | null, log: OperationLogRecord) {
+    return this.db.kysely.transaction().execute(async (tx) => {
+      const cur = await tx.selectFrom('certificates').select(['alias']).where('id', '=', certId).where('status', '=', 5).executeTakeFirst();
+      if (!cur) return false;
+      await tx.updateTable('certificates').set({
+        domain: cert.domain, sans: JSON.stringify(cert.sans), is_wildcard: cert.isWildcard ? 1 : 0, has_key: cert.privateKeySealed ? 1 : 0,
+        search_text: [certId, cur.alias, cert.domain, ...cert.sans].join('\n').toLowerCase(), updated_at: log.createdAt,
+      }).where('id', '=', certId).execute();
+      await tx.updateTable('certificate_material').set({ private_key_sealed: cert.privateKeySealed, key_password_sealed: cert.keyPasswordSealed })
+        .where('cert_id', '=', certId).execute();
+      await tx.updateTable('paid_orders').set({ submitted: JSON.stringify(submitted), csr_pem: csrPem }).where('cert_id', '=', certId).execute();
+      await tx.insertInto('operation_logs').values(logRow(log)).execute();
+      return true;
+    });
+  }
+
+  async updatePaidOrder(certId: string, patch: Partial<Pick<PaidOrderRecord, 'letterSealed' | 'letterType' | 'reviewNote' | 'reviewedBy' | 'reviewedAt' | 'submitted'>>) {
+    const set: Partial<PaidOrderRow> = {};
+    if (patch.submitted !== undefined) set.submitted = patch.submitted === null ? null : JSON.stringify(patch.submitted);
+    if (patch.letterSealed !== undefined) set.letter_sealed = patch.letterSealed;
+    if (patch.letterType !== undefined) set.letter_type = patch.letterType;
+    if (patch.reviewNote !== undefined) set.review_note = patch.reviewNote;
+    if (patch.reviewedBy !== undefined) set.reviewed_by = patch.reviewedBy;
+    if (patch.reviewedAt !== undefined) set.reviewed_at = patch.reviewedAt;
+    if (Object.keys(set).length) await this.db.kysely.updateTable('paid_orders').set(set).where('cert_id', '=', certId).execute();
+  }
+
+  async listPaidOrders(q: { accountUin?: string; statuses?: number[]; limit: number }) {
+    let base = this.db.kysely.selectFrom('paid_orders').selectAll();
+    if (q.accountUin) base = base.where('account_uin', '=', q.accountUin);
+    const rows = await base.orderBy('created_at', 'desc').limit(Math.max(q.limit * 4, q.limit)).execute();
+    const out: { cert: CertificateRecord; order: PaidOrderRecord }[] = [];
+    for (const r of rows) {
+      const cert = await this.getCertificate(r.account_uin, r.cert_id);
+      if (!cert || (q.statuses?.length && !q.statuses.includes(cert.status))) continue;
+      out.push({ cert, order: paidRecord(r) });
+      if (out.length >= q.limit) break;
+    }
+    return out;
+  }
+
+  async countPaidOrders(accountUin: string) {
+    const r = await this.db.kysely.selectFrom('paid_orders').select((eb) => eb.fn.countAll().as('n')).where('account_uin', '=', accountUin).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async startDvValidation(order: DvOrderRecord, dvDeadline: number, log: OperationLogRecord, job: NewJob) {
+    return this.db.kysely.transaction().execute(async (tx) => {
+      const r = await tx.updateTable('certificates').set({ status_msg: 'pending-dcv', dv_deadline: dvDeadline, verify_type: order.method, updated_at: log.createdAt })
+        .where('id', '=', order.certId).where('status', '=', 0).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      await tx.deleteFrom('dv_orders').where('cert_id', '=', order.certId).execute();
+      await tx.insertInto('dv_orders').values(dvOrderRow(order)).execute();
+      await tx.insertInto('operation_logs').values(logRow(log)).execute();
+      await upsertJob(tx, job, log.createdAt);
+      return true;
+    });
   }
 
   // ACME accounts.

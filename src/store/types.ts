@@ -163,3 +163,23 @@ export interface ApiKeyRecord {
 export interface AccountRecord { uin: string; name: string; status: string; createdAt: number }
 export interface UserRecord { uin: string; accountUin: string; name: string; createdAt: number }
 export interface ProjectRecord { accountUin: string; projectId: number; name: string; createdAt: number }
+
+/** A paid (OV/EV) order: what was bought and submitted, and its review. */
+export interface PaidOrderRecord {
+  certId: string;
+  accountUin: string;
+  productId: number;
+  domainNum: number;
+  timeSpan: number;
+  validityDays: number;
+  dealId: string;
+  /** SubmittedData as submitted (without the key password). */
+  submitted: Record<string, unknown> | null;
+  csrPem: string | null;
+  letterSealed: string | null;
+  letterType: string | null;
+  reviewNote: string | null;
+  reviewedBy: string | null;
+  reviewedAt: number | null;
+  createdAt: number;
+}

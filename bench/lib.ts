@@ -1,0 +1,201 @@
+// Shared by the benchmarks: TC3 signing of raw requests, a small wrk-style load generator
+// (N keep-alive connections, each sends its next request as soon as the last answer is in),
+// latency percentiles, resident-memory sampling and bulk seeding of certificates.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { tc3CanonicalRequest, tc3Signature, utcDate } from '../src/api/signature.js';
+import type { SqlStore } from '../src/store/store.js';
+import type { CertificateRecord } from '../src/store/types.js';
+
+export interface Cred { secretId: string; secretKey: string }
+
+/** One TC3-HMAC-SHA256 signed POST as raw HTTP/1.1 bytes (TC3 accepts a replay within 300 s). */
+export function signedRequest(port: number, cred: Cred, action: string, params: object, timestamp = Math.floor(Date.now() / 1000)): Buffer {
+  const body = Buffer.from(JSON.stringify(params));
+  const host = `127.0.0.1:${port}`;
+  const contentType = 'application/json';
+  const date = utcDate(timestamp);
+  const canonical = tc3CanonicalRequest('POST', '', [['content-type', contentType], ['host', host]],
+    createHash('sha256').update(body).digest('hex'));
+  const signature = tc3Signature(cred.secretKey, date, 'ssl', String(timestamp), canonical);
+  const head = [
+    'POST / HTTP/1.1',
+    `Host: ${host}`,
+    `Content-Type: ${contentType}`,
+    `Content-Length: ${body.length}`,
+    `X-TC-Action: ${action}`,
+    'X-TC-Version: 2019-12-05',
+    `X-TC-Timestamp: ${timestamp}`,
+    `Authorization: TC3-HMAC-SHA256 Credential=${cred.secretId}/${date}/ssl/tc3_request, SignedHeaders=content-type;host, Signature=${signature}`,
+    '', '',
+  ].join('\r\n');
+  return Buffer.concat([Buffer.from(head), body]);
+}
+
+/** A plain (unsigned) JSON POST, for reference servers. */
+export function plainRequest(port: number, path: string, params: object): Buffer {
+  const body = Buffer.from(JSON.stringify(params));
+  return Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+}
+
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+/**
+ * One keep-alive HTTP/1.1 connection sending one request at a time. Enough HTTP for our own
+ * servers: answers carry Content-Length (Fastify sets it) or are chunked.
+ */
+export class Connection {
+  #socket: net.Socket;
+  #buf: Buffer = Buffer.alloc(0);
+  #waiting: { resolve: (r: { status: number; body: Buffer }) => void; reject: (e: Error) => void } | null = null;
+  readonly ready: Promise<void>;
+
+  constructor(port: number) {
+    this.#socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    this.ready = new Promise((ok, fail) => {
+      this.#socket.once('connect', ok);
+      this.#socket.once('error', fail);
+    });
+    this.#socket.on('data', (d: Buffer) => {
+      this.#buf = this.#buf.length ? Buffer.concat([this.#buf, d]) : d;
+      this.#parse();
+    });
+    this.#socket.on('error', (e) => this.#waiting?.reject(e));
+    this.#socket.on('close', () => this.#waiting?.reject(new Error('connection closed')));
+  }
+
+  #parse() {
+    if (!this.#waiting) return;
+    const end = this.#buf.indexOf(HEADER_END);
+    if (end < 0) return;
+    const head = this.#buf.subarray(0, end).toString('latin1');
+    const status = Number(head.slice(9, 12));
+    const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+    let body: Buffer;
+    let used: number;
+    if (m) {
+      const len = Number(m[1]);
+      if (this.#buf.length < end + 4 + len) return;
+      body = this.#buf.subarray(end + 4, end + 4 + len);
+      used = end + 4 + len;
+    } else if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) {
+      const parts: Buffer[] = [];
+      let p = end + 4;
+      for (;;) {
+        const eol = this.#buf.indexOf('\r\n', p);
+        if (eol < 0) return;
+        const size = parseInt(this.#buf.subarray(p, eol).toString('latin1'), 16);
+        if (this.#buf.length < eol + 2 + size + 2) return;
+        if (size === 0) { used = eol + 4; break; }
+        parts.push(this.#buf.subarray(eol + 2, eol + 2 + size));
+        p = eol + 2 + size + 2;
+      }
+      body = Buffer.concat(parts);
+    } else {
+      this.#waiting.reject(new Error(`answer without a length: ${head}`));
+      return;
+    }
+    this.#buf = this.#buf.subarray(used);
+    const w = this.#waiting;
+    this.#waiting = null;
+    w.resolve({ status, body });
+  }
+
+  send(req: Buffer): Promise<{ status: number; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+      this.#socket.write(req);
+    });
+  }
+
+  close() {
+    this.#socket.destroy();
+  }
+}
+
+export interface LoadResult { requests: number; errors: number; seconds: number; rps: number; p50: number; p99: number; firstError: string | null }
+
+/**
+ * wrk-style closed loop: `connections` keep-alive connections, each sending `next(conn)` as
+ * soon as its previous answer arrived, for `seconds` (after `warmup` seconds not counted).
+ * An answer is an error unless it is HTTP 200 without `"Error"` in the body.
+ */
+export async function load(port: number, o: { connections: number; seconds: number; warmup?: number; next: (conn: number) => Buffer }): Promise<LoadResult> {
+  const conns = Array.from({ length: o.connections }, () => new Connection(port));
+  await Promise.all(conns.map((c) => c.ready));
+  const lat: number[] = [];
+  let errors = 0;
+  let firstError: string | null = null;
+  const start = performance.now();
+  const measureFrom = start + (o.warmup ?? 0) * 1000;
+  const stopAt = measureFrom + o.seconds * 1000;
+  let counted = 0;
+  await Promise.all(conns.map(async (c, i) => {
+    while (performance.now() < stopAt) {
+      const s = performance.now();
+      const r = await c.send(o.next(i));
+      const e = performance.now();
+      if (s < measureFrom) continue;
+      counted++;
+      lat.push(e - s);
+      if (r.status !== 200 || r.body.includes('"Error"')) {
+        errors++;
+        firstError ??= `${r.status} ${r.body.subarray(0, 300).toString()}`;
+      }
+    }
+  }));
+  const seconds = (performance.now() - measureFrom) / 1000;
+  for (const c of conns) c.close();
+  const p = percentiles(lat);
+  return { requests: counted, errors, seconds, rps: counted / seconds, p50: p.p50, p99: p.p99, firstError };
+}
+
+export function percentiles(samples: number[]): { p50: number; p90: number; p99: number; max: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: s[s.length - 1] ?? NaN };
+}
+
+/** Resident set size of a process in MiB (Linux /proc). */
+export function rssMiB(pid: number = process.pid): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+export function machine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return `${os.cpus().length} × ${cpu.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+}
+
+export const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
+
+/**
+ * The benchmark population: `rows` certificates copied from `template` (an uploaded one) in
+ * one account, with distinct ids, names, aliases, projects, expiry spread over 400 days
+ * (20 days in the past to 380 ahead), one second apart in creation time, and a `team` tag on
+ * one in 50. Ids are `b` + 7 base-36 digits.
+ */
+export function benchRow(template: CertificateRecord, j: number, rows: number, now: number): CertificateRecord {
+  const day = 86_400_000;
+  const name = `host${j}.bench${j % 100}.example.com`;
+  return {
+    ...template, id: benchId(j), domain: name, sans: [name],
+    alias: `cert ${j}`, projectId: j % 10, notAfter: now + ((j % 400) - 20) * day, createdAt: now - (rows - j) * 1000,
+    fingerprintSha1: j.toString(16).padStart(40, '0'), tags: j % 50 === 0 ? [{ key: 'team', value: `t${j % 7}` }] : [],
+  };
+}
+
+export const benchId = (j: number) => 'b' + j.toString(36).padStart(7, '0');
+
+/** Seeds through SqlStore.bulkInsertCertificates, 5,000 rows per transaction. */
+export async function seed(store: SqlStore, template: CertificateRecord, rows: number, now = Date.now(), progress?: (done: number) => void): Promise<void> {
+  for (let i = 0; i < rows; i += 5000) {
+    const batch: CertificateRecord[] = [];
+    for (let j = i; j < Math.min(rows, i + 5000); j++) batch.push(benchRow(template, j, rows, now));
+    await store.bulkInsertCertificates(batch);
+    if (progress && (i / 5000) % 20 === 19) progress(i + 5000);
+  }
+}

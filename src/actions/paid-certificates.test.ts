@@ -1,0 +1,173 @@
+// Paid (OV/EV) orders end to end: the official SDK for the customer's side, the real
+// `certport orders` CLI (a child process on the same database) for the reviewer's side,
+// a real DNS server for domain validation, and openssl for the issued subject and policy.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { run, withTempDir } from '../pki/test-fixtures.js';
+import { waitFor } from '../testing/dv.js';
+import { BACKENDS, expectCode, sdkClient, startTestService, type SslClient, type TestService } from '../testing/harness.js';
+import { startChallTestSrv, type ChallTestSrv } from '../validation/test-dns-servers.js';
+
+const here = fileURLToPath(import.meta.url);
+const CLI = path.join(path.dirname(here), '..', here.endsWith('.ts') ? 'cli.ts' : 'cli.js');
+const NODE_ARGS = CLI.endsWith('.ts') ? ['--import', 'tsx', CLI] : [CLI];
+
+const ORG = {
+  OrganizationName: 'Example Widgets Ltd', OrganizationDivision: 'IT', OrganizationAddress: '1 Example Road', OrganizationCountry: 'CN',
+  OrganizationCity: 'Shenzhen', OrganizationRegion: 'Guangdong', PostalCode: '518000', PhoneAreaCode: '0755', PhoneNumber: '86013388',
+  AdminFirstName: 'Ada', AdminLastName: 'Lovelace', AdminPhoneNum: '13800000000', AdminEmail: 'ada@example.test', AdminPosition: 'CTO',
+  ContactFirstName: 'Alan', ContactLastName: 'Turing', ContactEmail: 'alan@example.test', ContactNumber: '13900000000', ContactPosition: 'Ops',
+};
+
+/** A PNG of at least 1 KB: the signature, then padding the checker does not read. */
+const png = () => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(2048)]).toString('base64');
+
+let dns: ChallTestSrv;
+before(async () => { dns = await startChallTestSrv(); });
+after(async () => { await dns?.stop(); });
+
+for (const backend of BACKENDS) {
+  describe(`paid OV/EV orders (${backend})`, () => {
+    let t: TestService;
+    let c: SslClient;
+    const orders = async (...args: string[]) => {
+      const r = await promisify(execFile)(process.execPath, [...NODE_ARGS, 'orders', ...args], { env: { ...process.env, ...t.env } });
+      return r.stdout;
+    };
+    before(async () => {
+      t = await startTestService(backend, { env: { CERTPORT_DNS_RESOLVERS: dns.dns, CERTPORT_VALIDATION_INTERVAL_MS: '500' } });
+      c = t.client;
+    });
+    after(async () => { await t.close(); });
+
+    async function validateAndWait(id: string) {
+      const d = await waitFor(c, id, (x) => x.DvAuthDetail !== null && x.DvAuthDetail !== undefined);
+      for (const a of d.DvAuthDetail!.DvAuths!) await dns.setTxt(a.DvAuthKey!, a.DvAuthValue!);
+      await waitFor(c, id, (x) => x.Status === 1);
+    }
+
+    async function subjectText(id: string) {
+      const d = await c.DescribeCertificateDetail({ CertificateId: id });
+      return withTempDir(async (dir) => {
+        const leaf = d.CertificatePublicKey!.split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----\n';
+        writeFileSync(path.join(dir, 'leaf.pem'), leaf);
+        return run('openssl', ['x509', '-in', path.join(dir, 'leaf.pem'), '-noout', '-text', '-nameopt', 'RFC2253']);
+      });
+    }
+
+    test('EV: create → submit → commit (8) → confirmation letter (0) → approve (CLI) → DNS validation → issued with the EV subject and policy', async () => {
+      const domain = `ev-${randomBytes(3).toString('hex')}.example.test`;
+      const made = await c.CreateCertificate({ ProductId: 46, DomainNum: 1, TimeSpan: 1, AutoVoucher: 1 });
+      const id = made.CertificateIds![0]!;
+      assert.match(made.DealIds![0]!, /^\d{23}$/);
+      let d = await c.DescribeCertificate({ CertificateId: id });
+      assert.equal(d.Status, 5);
+      assert.equal(d.PackageType, '46');
+      assert.match(d.ProductZhName!, /EV/);
+      // Nothing but submission is allowed yet.
+      await expectCode(c.CommitCertificateInformation({ CertificateId: id }), 'FailedOperation.InvalidParam');
+      await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: png() }), 'FailedOperation.InvalidCertificateStatusCode');
+      await expectCode(c.CancelAuditCertificate({ CertificateId: id }), 'FailedOperation.InvalidCertificateStatusCode');
+      await expectCode(c.ModifyCertificateResubmit({ CertificateId: id }), 'FailedOperation.InvalidCertificateStatusCode');
+      const missing = await expectCode(c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: domain }), 'FailedOperation.InvalidParam');
+      assert.match(missing, /OrganizationName/);
+
+      await c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: domain, KeyPassword: 'pfx-secret', VerifyType: 'DNS', ...ORG });
+      const detail = await c.DescribeCertificateDetail({ CertificateId: id });
+      assert.equal(detail.SubmittedData!.OrganizationName, ORG.OrganizationName);
+      assert.equal(detail.SubmittedData!.AdminEmail, ORG.AdminEmail);
+      assert.equal(detail.SubmittedData!.CertificateDomain, domain);
+      assert.deepEqual(detail.SubmittedData!.DomainList, [domain]);
+      assert.equal(detail.SubmittedData!.KeyPassword, 'pfx-secret');
+      assert.equal((await c.DescribeCertificate({ CertificateId: id })).SubmittedData!.KeyPassword, null, 'the password only in the detail');
+
+      const committed = await c.CommitCertificateInformation({ CertificateId: id });
+      assert.equal(committed.Status, 8, 'EV needs a confirmation letter');
+      assert.equal((await c.DescribeCertificate({ CertificateId: id })).Status, 8);
+      await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: 'not base64 at all!' }), 'FailedOperation.InvalidParam');
+      await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: Buffer.from('%PDF-1.4 tiny').toString('base64') }), 'FailedOperation.InvalidParam');
+      await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: randomBytes(4096).toString('base64') }), 'FailedOperation.InvalidParam');
+      await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: Buffer.alloc(1.5 * 1024 * 1024, 0x25).toString('base64') }), 'FailedOperation.InvalidParam');
+      const up = await c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: png() });
+      assert.equal(up.IsSuccess, true);
+      assert.equal((await c.DescribeCertificate({ CertificateId: id })).Status, 0);
+
+      const listed = JSON.parse(await orders('list', '--status', '0', '--json')) as { CertificateId: string; Letter: string }[];
+      assert.equal(listed.find((o) => o.CertificateId === id)?.Letter, 'png');
+      const shown = JSON.parse(await orders('show', id, '--json')) as { Submitted: Record<string, string>; Letter: { type: string } };
+      assert.equal(shown.Submitted.OrganizationName, ORG.OrganizationName);
+      assert.equal(shown.Submitted.KeyPassword, undefined, 'the key password is not shown to reviewers');
+      await orders('approve', id, '--reviewer', 'rita');
+      await validateAndWait(id);
+      const text = await subjectText(id);
+      assert.match(text, /O=Example Widgets Ltd/);
+      assert.match(text, /C=CN/);
+      assert.match(text, /L=Shenzhen/);
+      assert.match(text, /ST=Guangdong/);
+      assert.match(text, /jurisdictionC|1\.3\.6\.1\.4\.1\.311\.60\.2\.1\.3/);
+      assert.match(text, /businessCategory|2\.5\.4\.15/);
+      assert.match(text, /Policy: 2\.23\.140\.1\.1\b/);
+      d = await c.DescribeCertificate({ CertificateId: id });
+      assert.equal(d.Status, 1);
+      const days = (Date.parse(d.CertEndTime!.replace(' ', 'T') + 'Z') - Date.parse(d.CertBeginTime!.replace(' ', 'T') + 'Z')) / 86_400_000;
+      assert.ok(days > 364 && days <= 365, `one year, got ${days}`);
+      const logs = (await c.DescribeCertificateOperateLogs({ Limit: 100 })).OperateLogs!.filter((l) => l.CertId === id).map((l) => l.Type);
+      for (const step of ['create', 'submit', 'commit', 'uploadConfirmLetter', 'approve', 'issued']) assert.ok(logs.includes(step), `${step} in ${logs}`);
+    });
+
+    test('OV: rejection with a reason, resubmission (same id), approval, OV subject and policy; cancel at each status', async () => {
+      const domain = `ov-${randomBytes(3).toString('hex')}.example.test`;
+      const id = (await c.CreateCertificate({ ProductId: 43, DomainNum: 1, TimeSpan: 1 })).CertificateIds![0]!;
+      await c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: domain, ...ORG });
+      assert.equal((await c.CommitCertificateInformation({ CertificateId: id })).Status, 0, 'OV goes straight to review');
+      await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: png() }), 'FailedOperation.InvalidCertificateStatusCode');
+      await orders('reject', id, '--reason', 'The organization could not be verified');
+      let d = await c.DescribeCertificate({ CertificateId: id });
+      assert.equal(d.Status, 2);
+      assert.equal(d.StatusMsg, 'The organization could not be verified');
+      const again = await c.ModifyCertificateResubmit({ CertificateId: id });
+      assert.equal(again.CertificateId, id);
+      assert.equal((await c.DescribeCertificate({ CertificateId: id })).Status, 5);
+      await c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: domain, ...ORG, OrganizationName: 'Example Widgets Group' });
+      await c.CommitCertificateInformation({ CertificateId: id });
+      await orders('approve', id);
+      await validateAndWait(id);
+      const text = await subjectText(id);
+      assert.match(text, /O=Example Widgets Group/);
+      assert.match(text, /Policy: 2\.23\.140\.1\.2\.2/);
+      await expectCode(c.CancelCertificateOrder({ CertificateId: id }), 'FailedOperation.InvalidCertificateStatusCode');
+
+      // Cancelling: at 5 (CancelCertificateOrder), at 0 (CancelAuditCertificate), and reopened.
+      const a = (await c.CreateCertificate({ ProductId: 43, DomainNum: 1, TimeSpan: 1 })).CertificateIds![0]!;
+      await c.CancelCertificateOrder({ CertificateId: a });
+      assert.equal((await c.DescribeCertificate({ CertificateId: a })).Status, 7);
+      await c.ModifyCertificateResubmit({ CertificateId: a });
+      await c.SubmitCertificateInformation({ CertificateId: a, CsrType: 'online', CertificateDomain: `x.${domain}`, ...ORG });
+      await c.CommitCertificateInformation({ CertificateId: a });
+      assert.equal((await c.CancelAuditCertificate({ CertificateId: a })).Result, true);
+      d = await c.DescribeCertificate({ CertificateId: a });
+      assert.equal(d.Status, 7);
+      await expectCode(c.CancelAuditCertificate({ CertificateId: a }), 'FailedOperation.InvalidCertificateStatusCode');
+    });
+
+    test('products, domain counts and ownership are checked', async () => {
+      await expectCode(c.CreateCertificate({ ProductId: 999, DomainNum: 1, TimeSpan: 1 }), 'FailedOperation.InvalidParam');
+      await expectCode(c.CreateCertificate({ ProductId: 43, DomainNum: 3, TimeSpan: 1 }), 'FailedOperation.InvalidParam');
+      const multi = (await c.CreateCertificate({ ProductId: 45, DomainNum: 2, TimeSpan: 1 })).CertificateIds![0]!;
+      const tooMany = await expectCode(c.SubmitCertificateInformation({
+        CertificateId: multi, CsrType: 'online', CertificateDomain: 'a.example.test', DomainList: ['b.example.test', 'c.example.test'], ...ORG,
+      }), 'FailedOperation.InvalidParam');
+      assert.match(tooMany, /2 domain/);
+      await expectCode(c.SubmitCertificateInformation({ CertificateId: multi, CsrType: 'online', CertificateDomain: '*.example.test', ...ORG }), 'FailedOperation.InvalidParam');
+      const other = sdkClient(t.port, await t.newAccount());
+      await expectCode(other.SubmitCertificateInformation({ CertificateId: multi, CsrType: 'online', CertificateDomain: 'a.example.test', ...ORG }), 'FailedOperation.CertificateNotFound');
+      await expectCode(other.DescribeCertificate({ CertificateId: multi }), 'FailedOperation.CertificateNotFound');
+    });
+  });
+}

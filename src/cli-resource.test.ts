@@ -1,0 +1,83 @@
+// `certport resource add|list|test|remove` as a child process on a throw-away data dir.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { makeChain } from './pki/test-fixtures.js';
+import { startNginx, type Nginx } from './deploy/test-nginx.js';
+import { freePort } from './testing/net.js';
+import { writeFileSync } from 'node:fs';
+
+const here = fileURLToPath(import.meta.url);
+const CLI = path.join(path.dirname(here), here.endsWith('.ts') ? 'cli.ts' : 'cli.js');
+const NODE_ARGS = CLI.endsWith('.ts') ? ['--import', 'tsx', CLI] : [CLI];
+
+describe('certport resource', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  let nginx: Nginx;
+  let port: number;
+  const cli = async (...args: string[]) => {
+    try {
+      const r = await promisify(execFile)(process.execPath, [...NODE_ARGS, ...args], { env: { ...process.env, ...env } });
+      return { ...r, code: 0 };
+    } catch (e) {
+      const err = e as { stdout: string; stderr: string; code: number };
+      return { stdout: err.stdout, stderr: err.stderr, code: err.code };
+    }
+  };
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'certport-cli-res-'));
+    env = { CERTPORT_DATA_DIR: dataDir, CERTPORT_LOG_LEVEL: 'silent' };
+    const chain = await makeChain('EC', 'cli.deploy.test');
+    writeFileSync(path.join(dataDir, 'c.pem'), chain.leafPem);
+    writeFileSync(path.join(dataDir, 'c.key'), chain.keyPem);
+    port = await freePort();
+    nginx = await startNginx([{ name: 'cli.deploy.test', port, certFile: path.join(dataDir, 'c.pem'), keyFile: path.join(dataDir, 'c.key') }]);
+  });
+  after(async () => {
+    await nginx?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('add, list, test (dry run and TLS probe), remove; bad settings are refused by name', async () => {
+    const acc = JSON.parse((await cli('account', 'create', '--json')).stdout) as { Uin: string };
+    const config = JSON.stringify({ files: [{ path: path.join(dataDir, 'out.pem'), format: 'fullchain' }], reload: 'true' });
+    const add = await cli('resource', 'add', '--account', acc.Uin, '--name', 'web', '--type', 'clb', '--region', 'ap-test',
+      '--domains', 'cli.deploy.test,www.cli.deploy.test', '--deployer', 'local', '--config', config,
+      '--probe', `127.0.0.1:${port}`, '--sni', 'cli.deploy.test', '--json');
+    assert.equal(add.code, 0, add.stderr);
+    const r = JSON.parse(add.stdout) as { id: string; domains: string[]; hasSecrets: boolean };
+    assert.match(r.id, /^clb-[0-9a-z]{10}$/);
+    assert.deepEqual(r.domains, ['cli.deploy.test', 'www.cli.deploy.test']);
+
+    const list = JSON.parse((await cli('resource', 'list', '--account', acc.Uin, '--json')).stdout) as { id: string }[];
+    assert.deepEqual(list.map((x) => x.id), [r.id]);
+
+    const tested = await cli('resource', 'test', r.id);
+    assert.equal(tested.code, 0, tested.stdout + tested.stderr);
+    assert.match(tested.stdout, /^ok: .* is writable/m);
+    assert.match(tested.stdout, new RegExp(`^ok: 127\\.0\\.0\\.1:${port} presents cli\\.deploy\\.test sha256 [0-9a-f]{64}`, 'm'));
+
+    const bad = await cli('resource', 'add', '--account', acc.Uin, '--name', 'x', '--type', 'clb', '--deployer', 'webhook', '--config', '{"url":"ftp://x"}');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /certport: webhook\.url must be an http\(s\) URL\./);
+    const badType = await cli('resource', 'add', '--account', acc.Uin, '--name', 'x', '--type', 'nginx', '--deployer', 'local', '--config', config);
+    assert.match(badType.stderr, /unknown resource type "nginx"/);
+
+    const dead = await freePort();
+    const add2 = await cli('resource', 'add', '--account', acc.Uin, '--name', 'down', '--type', 'cdn', '--deployer', 'local', '--config', config, '--probe', `127.0.0.1:${dead}`);
+    const failed = await cli('resource', 'test', add2.stdout.trim());
+    assert.equal(failed.code, 1);
+    assert.match(failed.stdout, /^FAIL: probe 127\.0\.0\.1:\d+: ECONNREFUSED/m);
+
+    assert.equal((await cli('resource', 'remove', r.id)).code, 0);
+    assert.match((await cli('resource', 'remove', r.id)).stderr, /no resource/);
+    assert.equal((JSON.parse((await cli('resource', 'list', '--json')).stdout) as unknown[]).length, 1);
+  });
+});

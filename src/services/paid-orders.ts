@@ -1,0 +1,336 @@
+// Paid (OV/EV) certificates: an order that a person approves before it is issued, the
+// approval workflow enterprise CAs give internal PKIs. The spec's statuses:
+//
+//   CreateCertificate ─► 5 pending submission ──Submit…/Commit…──► 0 under review
+//                              ▲                    └─(product needs a letter)─► 8 ─UploadConfirmLetter─► 0
+//        ModifyCertificateResubmit (from 2 or 7)                                     │
+//                                                  approve: domain validation (DV machinery) ─► 1 issued
+//                                                  reject ─► 2 with the reason
+//   CancelAuditCertificate (0/4/8) and CancelCertificateOrder (not issued) ─► 7
+import { randomInt } from 'node:crypto';
+import { ServiceError, certificateNotFound } from '../errors.js';
+import type { IssueProfile } from '../ca/issuer.js';
+import { generateKeyPairAsync } from '../ca/embedded.js';
+import { generateSm2KeyPair } from '../ca/sm2.js';
+import { parseCsr } from '../pki/csr.js';
+import type { Sealer } from '../secrets/sealer.js';
+import type { CertificateStore, DvOrderStore, PaidOrderStore } from '../store/store.js';
+import type { CertificateRecord, PaidOrderRecord, Tag } from '../store/types.js';
+import { NameError, normalizeDomain } from '../validation/names.js';
+import { logEntry, type CertificateService } from './certificates.js';
+import type { Caller, Clock } from './context.js';
+import type { DvOrderService } from './dv-orders.js';
+import { newCertificateId } from './ids.js';
+import { PRODUCTS, type Product } from './products.js';
+
+export interface PaidSettings {
+  /** Offered ProductIds ('*' = the whole catalogue). */
+  products: '*' | number[];
+  /** Longest validity, in days (CA/B BR: 398; an operator of a private root may allow more). */
+  maxDays: number;
+  maxDomains: number;
+  /** Orders an account may hold. */
+  orderLimit: number;
+}
+
+export interface SubmitInput {
+  CsrType?: string;
+  CsrContent?: string;
+  CertificateDomain?: string;
+  DomainList?: string[];
+  KeyPassword?: string;
+  OrganizationName?: string;
+  OrganizationDivision?: string;
+  OrganizationAddress?: string;
+  OrganizationCountry?: string;
+  OrganizationCity?: string;
+  OrganizationRegion?: string;
+  PostalCode?: string;
+  PhoneAreaCode?: string;
+  PhoneNumber?: string;
+  VerifyType?: string;
+  AdminFirstName?: string;
+  AdminLastName?: string;
+  AdminPhoneNum?: string;
+  AdminEmail?: string;
+  AdminPosition?: string;
+  ContactFirstName?: string;
+  ContactLastName?: string;
+  ContactEmail?: string;
+  ContactNumber?: string;
+  ContactPosition?: string;
+  IsDV?: boolean;
+}
+
+const ORG_FIELDS = ['OrganizationName', 'OrganizationDivision', 'OrganizationAddress', 'OrganizationCountry', 'OrganizationCity',
+  'OrganizationRegion', 'PhoneAreaCode', 'PhoneNumber'] as const;
+const PEOPLE_FIELDS = ['AdminFirstName', 'AdminLastName', 'AdminPhoneNum', 'AdminEmail', 'AdminPosition',
+  'ContactFirstName', 'ContactLastName', 'ContactEmail', 'ContactNumber', 'ContactPosition'] as const;
+
+const MAX_LETTER = 1.4 * 1024 * 1024;
+const MIN_LETTER = 1024;
+
+const badParam = (m: string) => new ServiceError('FailedOperation.InvalidParam', m);
+const badStatus = (id: string, status: number, what: string) =>
+  new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${id} is in status ${status}; ${what}.`);
+
+/** The letter's type by its content, never by what the client says. */
+export function letterType(b: Buffer): 'pdf' | 'png' | 'jpg' | null {
+  if (b.subarray(0, 5).toString('latin1') === '%PDF-') return 'pdf';
+  if (b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpg';
+  return null;
+}
+
+export class PaidOrderService {
+  constructor(
+    private readonly store: CertificateStore & PaidOrderStore & DvOrderStore,
+    private readonly certificates: CertificateService,
+    private readonly orders: DvOrderService,
+    private readonly sealer: Sealer,
+    private readonly clock: Clock,
+    private readonly settings: PaidSettings,
+  ) {}
+
+  product(id: number): Product | null {
+    const p = PRODUCTS.get(id);
+    if (!p) return null;
+    return this.settings.products === '*' || this.settings.products.includes(id) ? p : null;
+  }
+
+  async create(caller: Caller, p: { productId: number; domainNum: number; timeSpan: number; tags?: Tag[] }): Promise<{ certificateIds: string[]; dealIds: string[] }> {
+    const product = this.product(p.productId);
+    if (!product) throw badParam(`ProductId ${p.productId} is not offered here.`);
+    if (!Number.isInteger(p.domainNum) || p.domainNum < 1) throw badParam('DomainNum must be a whole number of at least 1.');
+    const multi = product.coverage === 'multi' || product.coverage === 'wildcard-multi';
+    if (!multi && p.domainNum !== 1) throw badParam(`${product.name} covers one domain; DomainNum must be 1.`);
+    if (p.domainNum > this.settings.maxDomains) throw badParam(`DomainNum can be at most ${this.settings.maxDomains}.`);
+    if (!Number.isInteger(p.timeSpan) || p.timeSpan < 1 || p.timeSpan > 10) throw badParam('TimeSpan must be a whole number of years from 1 to 10.');
+    if ((await this.store.countPaidOrders(caller.accountUin)) >= this.settings.orderLimit) {
+      throw badParam(`This account already holds ${this.settings.orderLimit} paid orders, the limit.`);
+    }
+    const now = this.clock();
+    const id = newCertificateId();
+    // Multi-year orders issue the longest certificate the rules allow (the spec's "multi-year
+    // certificate and automatic review": later years are reissues).
+    const validityDays = Math.min(p.timeSpan * 365, this.settings.maxDays);
+    const dealId = new Date(now).toISOString().replace(/\D/g, '').slice(0, 14) + String(randomInt(0, 1e9)).padStart(9, '0');
+    const cert: CertificateRecord = {
+      id, accountUin: caller.accountUin, projectId: 0, alias: '', certificateType: 'SVR', source: 'embedded', status: 5, statusMsg: null,
+      domain: '', sans: [], certPem: '', privateKeySealed: null, keyPasswordSealed: null, fingerprintSha1: '', fingerprintSha256: '',
+      serialHex: '', issuerCn: '', encryptAlgorithm: product.sm2 ? 'SM2' : 'RSA 2048', isSm: product.sm2, isWildcard: product.coverage.startsWith('wildcard'),
+      isDv: product.level === 'DV', notBefore: 0, notAfter: 0, certificateUse: '', packageType: String(product.id), productZhName: product.name,
+      verifyType: null, validityPeriod: String(p.timeSpan * 12), caInfo: null, createdAt: now, updatedAt: now, tags: p.tags ?? [],
+      dvDeadline: null, validatedAt: null, originCertId: null, renewOrderId: null, replacedBy: null, replacedFor: null,
+      encryptCertPem: null, encryptKeySealed: null,
+    };
+    const order: PaidOrderRecord = {
+      certId: id, accountUin: caller.accountUin, productId: product.id, domainNum: p.domainNum, timeSpan: p.timeSpan, validityDays, dealId,
+      submitted: null, csrPem: null, letterSealed: null, letterType: null, reviewNote: null, reviewedBy: null, reviewedAt: null, createdAt: now,
+    };
+    await this.store.insertPaidOrders([{ cert, order, log: logEntry(caller, 'create', id, now, ` (${product.name}, ${p.domainNum} domain(s), ${p.timeSpan} year(s))`) }]);
+    return { certificateIds: [id], dealIds: [dealId] };
+  }
+
+  private async paid(caller: Caller, id: string): Promise<{ cert: CertificateRecord; order: PaidOrderRecord; product: Product }> {
+    const cert = await this.certificates.get(caller, id);
+    const order = await this.store.getPaidOrder(id);
+    if (!order) throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${id} is not a paid certificate order.`);
+    return { cert, order, product: PRODUCTS.get(order.productId)! };
+  }
+
+  getOrder(certId: string): Promise<PaidOrderRecord | null> {
+    return this.store.getPaidOrder(certId);
+  }
+
+  async submit(caller: Caller, id: string, p: SubmitInput): Promise<void> {
+    const { cert, order, product } = await this.paid(caller, id);
+    if (cert.status !== 5) throw badStatus(id, cert.status, 'information can only be submitted while it is pending submission (5)');
+    const csrType = (p.CsrType ?? '').toLowerCase();
+    if (csrType !== 'online' && csrType !== 'parse') throw badParam('CsrType must be online or parse.');
+    const verifyType = p.VerifyType ?? 'DNS';
+    if (!['DNS_AUTO', 'DNS', 'FILE'].includes(verifyType)) throw badParam('VerifyType must be DNS_AUTO, DNS or FILE.');
+    const wildcardOk = product.coverage.startsWith('wildcard');
+    const norm = (d: string, what: string) => {
+      try {
+        return normalizeDomain(d, { allowWildcard: wildcardOk && verifyType !== 'FILE' });
+      } catch (e) {
+        if (e instanceof NameError) throw badParam(`${what}: ${e.message}.`);
+        throw e;
+      }
+    };
+    if (!p.CertificateDomain) throw badParam('CertificateDomain is required.');
+    const domain = norm(p.CertificateDomain, 'CertificateDomain');
+    if (product.coverage === 'wildcard' && !domain.startsWith('*.')) throw badParam(`${product.name} is a wildcard product; CertificateDomain must be *.<domain>.`);
+    const others = (p.DomainList ?? []).map((d, i) => norm(d, `DomainList.${i}`)).filter((d) => d !== domain);
+    const domains = [domain, ...new Set(others)];
+    if (domains.length > order.domainNum) throw badParam(`The order covers ${order.domainNum} domain(s); ${domains.length} were given.`);
+    if (product.level !== 'DV' && !p.IsDV) {
+      const missing = [...ORG_FIELDS, ...PEOPLE_FIELDS].filter((f) => !p[f] || !String(p[f]).trim());
+      if (missing.length) throw badParam(`${product.level} certificates need the organization and its people: ${missing.join(', ')} missing.`);
+      if (!/^[A-Za-z]{2}$/.test(p.OrganizationCountry!)) throw badParam('OrganizationCountry must be a two-letter ISO 3166 code such as CN.');
+      for (const f of ['AdminEmail', 'ContactEmail'] as const) {
+        if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(p[f]!)) throw badParam(`${f} is not an email address.`);
+      }
+    }
+    let privateKeySealed: string | null = null;
+    let csrPem: string | null = null;
+    if (csrType === 'parse') {
+      if (!p.CsrContent) throw badParam('CsrContent is required when CsrType is parse.');
+      let cn: string | undefined;
+      try {
+        const parsed = parseCsr(p.CsrContent);
+        cn = parsed.subject.CN?.toLowerCase();
+      } catch (e) {
+        throw badParam(`CsrContent is not a valid CSR: ${(e as Error).message}`);
+      }
+      if (cn !== domain) throw badParam(`The CSR's common name (${cn ?? 'none'}) must be CertificateDomain (${domain}).`);
+      csrPem = p.CsrContent;
+    } else {
+      const key = product.sm2 ? generateSm2KeyPair() : await generateKeyPairAsync('RSA', '2048');
+      privateKeySealed = this.sealer.seal(key.privateKeyPem, 'certkey:' + id);
+    }
+    const keyPasswordSealed = p.KeyPassword && privateKeySealed ? this.sealer.seal(p.KeyPassword, 'keypass:' + id) : null;
+    const submitted: Record<string, unknown> = { ...p, CsrType: csrType, CertificateDomain: domain, DomainList: domains, VerifyType: verifyType };
+    delete submitted.KeyPassword;
+    delete submitted.IsDV;
+    const now = this.clock();
+    const ok = await this.store.submitPaidOrder(id, { domain, sans: domains, isWildcard: domains.some((d) => d.startsWith('*.')), privateKeySealed, keyPasswordSealed },
+      submitted, csrPem, logEntry(caller, 'submit', id, now, ` for [${domains.join(', ')}]`));
+    if (!ok) throw badStatus(id, cert.status, 'it changed while the information was being submitted');
+  }
+
+  /** The submitted data as SubmittedData, with the key password for its owner. */
+  submittedData(order: PaidOrderRecord | null, cert: CertificateRecord, withPassword: boolean): Record<string, unknown> | null {
+    if (!order?.submitted) return null;
+    const pw = withPassword && cert.keyPasswordSealed ? this.sealer.openString(cert.keyPasswordSealed, 'keypass:' + cert.id) : null;
+    return { ...order.submitted, KeyPassword: pw };
+  }
+
+  async commit(caller: Caller, id: string, verifyType?: string): Promise<{ orderId: string; status: number }> {
+    const { cert, order, product } = await this.paid(caller, id);
+    if (cert.status !== 5) throw badStatus(id, cert.status, 'only an order pending submission (5) can be committed');
+    if (!order.submitted) throw badParam(`Submit the certificate information first (SubmitCertificateInformation ${id}).`);
+    if (verifyType && !['DNS_AUTO', 'DNS', 'FILE'].includes(verifyType)) throw badParam('VerifyType must be DNS_AUTO, DNS or FILE.');
+    const now = this.clock();
+    const next = product.needsLetter && !order.letterSealed ? 8 : 0;
+    const ok = await this.store.transitionCertificate(id, {
+      fromStatuses: [5],
+      set: { status: next, statusMsg: next === 8 ? 'pending-letter' : 'pre-reviewing' },
+    }, logEntry(caller, 'commit', id, now, next === 8 ? ': waiting for the confirmation letter' : ': submitted for review'));
+    if (!ok) throw badStatus(id, cert.status, 'it changed while it was being committed');
+    // A VerifyType given at commit replaces the one submitted.
+    if (verifyType) await this.store.updatePaidOrder(id, { submitted: { ...order.submitted, VerifyType: verifyType } });
+    return { orderId: order.dealId, status: next };
+  }
+
+  async uploadLetter(caller: Caller, id: string, base64: string): Promise<void> {
+    const { cert } = await this.paid(caller, id);
+    if (cert.status !== 8) throw badStatus(id, cert.status, 'a confirmation letter is only taken while one is awaited (8)');
+    const clean = (base64 ?? '').replace(/\s/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0 || clean.length === 0) throw badParam('ConfirmLetter must be Base64.');
+    const body = Buffer.from(clean, 'base64');
+    if (body.length < MIN_LETTER || body.length > MAX_LETTER) throw badParam(`The confirmation letter must be 1 KB to 1.4 MB; it is ${body.length} bytes.`);
+    const type = letterType(body);
+    if (!type) throw badParam('The confirmation letter must be a PDF, JPG or PNG file.');
+    const now = this.clock();
+    await this.store.updatePaidOrder(id, { letterSealed: this.sealer.seal(body, 'letter:' + id), letterType: type });
+    const ok = await this.store.transitionCertificate(id, { fromStatuses: [8], set: { status: 0, statusMsg: 'pre-reviewing' } },
+      logEntry(caller, 'uploadConfirmLetter', id, now, ` (${type}, ${body.length} bytes)`));
+    if (!ok) throw badStatus(id, cert.status, 'it changed while the letter was being stored');
+  }
+
+  /** The stored letter, for reviewers. */
+  letter(order: PaidOrderRecord): { type: string; body: Buffer } | null {
+    return order.letterSealed ? { type: order.letterType ?? 'bin', body: this.sealer.open(order.letterSealed, 'letter:' + order.certId) } : null;
+  }
+
+  async cancelAudit(caller: Caller, id: string): Promise<void> {
+    const { cert } = await this.paid(caller, id);
+    if (![0, 4, 8].includes(cert.status)) throw badStatus(id, cert.status, 'only an order under review (0, 4 or 8) can have its review cancelled');
+    const ok = await this.store.transitionCertificate(id, { fromStatuses: [0, 4, 8], set: { status: 7, statusMsg: null } },
+      logEntry(caller, 'cancelAudit', id, this.clock()));
+    if (!ok) throw badStatus(id, cert.status, 'it changed while the review was being cancelled');
+  }
+
+  async resubmit(caller: Caller, id: string): Promise<void> {
+    const { cert } = await this.paid(caller, id);
+    if (cert.status !== 2 && cert.status !== 7) throw badStatus(id, cert.status, 'only a rejected (2) or cancelled (7) order can be resubmitted');
+    const ok = await this.store.transitionCertificate(id, { fromStatuses: [2, 7], set: { status: 5, statusMsg: null } },
+      logEntry(caller, 'resubmit', id, this.clock()));
+    if (!ok) throw badStatus(id, cert.status, 'it changed while it was being reopened');
+    await this.store.updatePaidOrder(id, { reviewNote: null });
+  }
+
+  /** CancelCertificateOrder for a paid order that validation has not started on. */
+  async cancelIfPaid(caller: Caller, id: string): Promise<boolean> {
+    const order = await this.store.getPaidOrder(id);
+    if (!order) return false;
+    const cert = await this.certificates.get(caller, id);
+    if (cert.status === 0 && cert.dvDeadline !== null) return false; // approved and validating: the DV path cancels it
+    if (![5, 0, 8].includes(cert.status)) throw badStatus(id, cert.status, 'only an order that is not issued can be cancelled');
+    const ok = await this.store.transitionCertificate(id, { fromStatuses: [5, 0, 8], set: { status: 7, statusMsg: null } },
+      logEntry(caller, 'cancel', id, this.clock()));
+    if (!ok) throw new ServiceError('FailedOperation.CancelOrderFailed', `The order ${id} changed while it was being cancelled.`);
+    return true;
+  }
+
+  // Review, by operators (CLI and admin endpoint).
+
+  list(q: { accountUin?: string; statuses?: number[]; limit?: number }) {
+    return this.store.listPaidOrders({ ...q, limit: q.limit ?? 50 });
+  }
+
+  async find(id: string): Promise<{ cert: CertificateRecord; order: PaidOrderRecord }> {
+    const order = await this.store.getPaidOrder(id);
+    const cert = order ? await this.store.getCertificate(order.accountUin, id) : null;
+    if (!order || !cert) throw certificateNotFound(id);
+    return { cert, order };
+  }
+
+  /** Approval starts domain validation for every name; issuance follows when it passes. */
+  async approve(reviewer: string, id: string): Promise<void> {
+    const { cert, order } = await this.find(id);
+    if (cert.status !== 0 || cert.dvDeadline !== null) throw badStatus(id, cert.status, 'only an order awaiting review (0) can be approved');
+    const now = this.clock();
+    await this.store.updatePaidOrder(id, { reviewedBy: reviewer, reviewedAt: now, reviewNote: null });
+    await this.orders.beginValidation(cert, {
+      method: String(order.submitted?.VerifyType ?? 'DNS'),
+      csrPem: order.csrPem,
+      keyAlgo: PRODUCTS.get(order.productId)?.sm2 ? 'SM2' : null,
+      reviewer,
+    });
+  }
+
+  async reject(reviewer: string, id: string, reason: string): Promise<void> {
+    const { cert } = await this.find(id);
+    if (![0, 4, 8].includes(cert.status)) throw badStatus(id, cert.status, 'only an order under review can be rejected');
+    const now = this.clock();
+    const why = reason.trim() || 'The order review failed.';
+    await this.store.updatePaidOrder(id, { reviewedBy: reviewer, reviewedAt: now, reviewNote: why });
+    const ok = await this.store.transitionCertificate(id, { fromStatuses: [0, 4, 8], set: { status: 2, statusMsg: why } },
+      { accountUin: cert.accountUin, userUin: '--', certId: id, type: 'reject', createdAt: now, action: `Reviewer [${reviewer}] rejects certificate [id: ${id}]: ${why}` });
+    if (!ok) throw badStatus(id, cert.status, 'it changed while it was being rejected');
+  }
+
+  /** What the issuer puts in the certificate: the vetted organization, and the validity bought. */
+  async issueProfile(certId: string): Promise<{ profile: IssueProfile; validityDays: number } | null> {
+    const order = await this.store.getPaidOrder(certId);
+    if (!order) return null;
+    const product = PRODUCTS.get(order.productId);
+    const s = (order.submitted ?? {}) as Record<string, string | undefined>;
+    const level = product?.level ?? 'DV';
+    return {
+      validityDays: order.validityDays,
+      profile: level === 'DV' ? { level } : {
+        level,
+        organization: s.OrganizationName,
+        organizationalUnit: s.OrganizationDivision,
+        locality: s.OrganizationCity,
+        stateOrProvince: s.OrganizationRegion,
+        country: s.OrganizationCountry?.toUpperCase(),
+        ...(level === 'EV' ? { jurisdictionCountry: s.OrganizationCountry?.toUpperCase(), businessCategory: 'Private Organization', serialNumber: order.dealId } : {}),
+      },
+    };
+  }
+}
