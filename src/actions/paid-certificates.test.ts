@@ -142,6 +142,12 @@ for (const backend of BACKENDS) {
       assert.match(text, /O=Example Widgets Group/);
       assert.match(text, /Policy: 2\.23\.140\.1\.2\.2/);
       await expectCode(c.CancelCertificateOrder({ CertificateId: id }), 'FailedOperation.InvalidCertificateStatusCode');
+      // A reissue keeps the vetted organization.
+      const { CertificateId: re } = await c.ReplaceCertificate({ CertificateId: id, ValidType: 'DNS', CsrType: 'Online', CertCSREncryptAlgo: 'ECC', CertCSRKeyParameter: 'prime256v1' });
+      await validateAndWait(re!);
+      const reText = await subjectText(re!);
+      assert.match(reText, /O=Example Widgets Group/);
+      assert.match(reText, /Policy: 2\.23\.140\.1\.2\.2/);
 
       // Cancelling: at 5 (CancelCertificateOrder), at 0 (CancelAuditCertificate), and reopened.
       const a = (await c.CreateCertificate({ ProductId: 43, DomainNum: 1, TimeSpan: 1 })).CertificateIds![0]!;

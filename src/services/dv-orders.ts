@@ -427,7 +427,7 @@ export class DvOrderService {
     if (original.replacedBy) {
       throw new ServiceError('FailedOperation.OrderAlreadyReplaced', `The certificate ${original.id} has already been reissued as ${original.replacedBy}.`);
     }
-    if (original.source === 'upload' || !original.isDv) {
+    if (original.source === 'upload') {
       throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${original.id} was uploaded, not issued here; only certificates issued here can be reissued.`);
     }
     const status = effectiveStatus(original, now);
@@ -668,7 +668,8 @@ export class DvOrderService {
     const sm2 = order.keyAlgo === 'SM2';
     if (sm2 && !this.sm2Issuer) throw new Error('no SM2 issuer is configured');
     const issuer = sm2 ? this.sm2Issuer! : this.issuer;
-    const paid = await this.issueProfile(c.id);
+    // A reissue of a paid certificate keeps the vetted organization of the original.
+    const paid = (await this.issueProfile(c.id)) ?? (c.replacedFor ? await this.issueProfile(c.replacedFor) : null);
     const validityDays = paid?.validityDays ?? DV_VALIDITY_DAYS;
     const profile = paid ? { profile: paid.profile } : {};
     const request = order.csrPem
