@@ -23,6 +23,7 @@ import { SqlCsrStore } from './store/csr-store.js';
 import { Validator } from './validation/validator.js';
 import { JobRunner } from './workers/runner.js';
 import { caRoutes } from './api/ca-routes.js';
+import { adminApi } from './api/admin.js';
 import { defaultDeployers } from './deploy/registry.js';
 import { BIND_SYNC, DEPLOY_RECORD, DeploymentService } from './services/deployments.js';
 import { DeployStore } from './store/deploy-store.js';
@@ -144,7 +145,7 @@ export async function startService(config: Readonly<Config>, opts: { clock?: Clo
       replay,
       ready: () => core.store.ping(),
       logLevel: config.logLevel,
-      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca)],
+      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), adminApi({ token: config.adminToken, paid: core.services.paid })],
     });
     await bootstrap(core, (m) => app.log.info(m));
     if (config.workers) {

@@ -18,6 +18,8 @@ const here = fileURLToPath(import.meta.url);
 const CLI = path.join(path.dirname(here), '..', here.endsWith('.ts') ? 'cli.ts' : 'cli.js');
 const NODE_ARGS = CLI.endsWith('.ts') ? ['--import', 'tsx', CLI] : [CLI];
 
+const ADMIN = 'admin-' + randomBytes(12).toString('hex');
+
 const ORG = {
   OrganizationName: 'Example Widgets Ltd', OrganizationDivision: 'IT', OrganizationAddress: '1 Example Road', OrganizationCountry: 'CN',
   OrganizationCity: 'Shenzhen', OrganizationRegion: 'Guangdong', PostalCode: '518000', PhoneAreaCode: '0755', PhoneNumber: '86013388',
@@ -41,7 +43,7 @@ for (const backend of BACKENDS) {
       return r.stdout;
     };
     before(async () => {
-      t = await startTestService(backend, { env: { CERTPORT_DNS_RESOLVERS: dns.dns, CERTPORT_VALIDATION_INTERVAL_MS: '500' } });
+      t = await startTestService(backend, { env: { CERTPORT_DNS_RESOLVERS: dns.dns, CERTPORT_VALIDATION_INTERVAL_MS: '500', CERTPORT_ADMIN_TOKEN: ADMIN } });
       c = t.client;
     });
     after(async () => { await t.close(); });
@@ -160,6 +162,31 @@ for (const backend of BACKENDS) {
       d = await c.DescribeCertificate({ CertificateId: a });
       assert.equal(d.Status, 7);
       await expectCode(c.CancelAuditCertificate({ CertificateId: a }), 'FailedOperation.InvalidCertificateStatusCode');
+    });
+
+    test('the admin endpoint: bearer token required; list, show, letter, reject with a reason, approve', async () => {
+      const admin = (p: string, init: RequestInit = {}, token = ADMIN) =>
+        fetch(`http://127.0.0.1:${t.port}${p}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+      assert.equal((await admin('/admin/orders', {}, 'wrong-token-0123456789')).status, 401);
+      assert.equal((await fetch(`http://127.0.0.1:${t.port}/admin/orders`)).status, 401);
+      const id = (await c.CreateCertificate({ ProductId: 46, DomainNum: 1, TimeSpan: 1 })).CertificateIds![0]!;
+      await c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: `adm-${randomBytes(3).toString('hex')}.example.test`, ...ORG });
+      await c.CommitCertificateInformation({ CertificateId: id });
+      const letter = png();
+      await c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: letter });
+      const list = await (await admin('/admin/orders?status=0')).json() as { Orders: { CertificateId: string }[] };
+      assert.ok(list.Orders.some((o) => o.CertificateId === id));
+      const got = await admin(`/admin/orders/${id}/letter`);
+      assert.equal(got.headers.get('content-type'), 'image/png');
+      assert.equal(Buffer.from(await got.arrayBuffer()).toString('base64'), letter);
+      assert.equal((await admin(`/admin/orders/${id}/reject`, { method: 'POST', body: '{}' })).status, 400);
+      const rejected = await admin(`/admin/orders/${id}/reject`, { method: 'POST', body: JSON.stringify({ reason: 'Letter unsigned', reviewer: 'rita' }) });
+      assert.equal(rejected.status, 200);
+      const d = await c.DescribeCertificate({ CertificateId: id });
+      assert.equal(d.Status, 2);
+      assert.equal(d.StatusMsg, 'Letter unsigned');
+      assert.equal((await admin(`/admin/orders/${id}/approve`, { method: 'POST', body: '{}' })).status, 409, 'a rejected order cannot be approved');
+      assert.equal((await admin('/admin/orders/nOsUcH01')).status, 404);
     });
 
     test('products, domain counts and ownership are checked', async () => {

@@ -46,6 +46,8 @@ export interface Config {
   paidMaxDays: number;
   paidMaxDomains: number;
   paidOrderLimit: number;
+  /** Bearer token for the operators' /admin endpoint; null disables it. */
+  adminToken: string | null;
 }
 
 export interface AcmeConfig {
@@ -98,6 +100,7 @@ const KEYS: Record<keyof Config, string> = {
   paidMaxDays: 'CERTPORT_PAID_MAX_DAYS',
   paidMaxDomains: 'CERTPORT_PAID_MAX_DOMAINS',
   paidOrderLimit: 'CERTPORT_PAID_ORDER_LIMIT',
+  adminToken: 'CERTPORT_ADMIN_TOKEN',
 };
 const ACME_KEYS = {
   email: 'CERTPORT_ACME_EMAIL',
@@ -198,6 +201,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     paidMaxDays: int(KEYS.paidMaxDays, get('paidMaxDays') ?? '398', 1, 3650),
     paidMaxDomains: int(KEYS.paidMaxDomains, get('paidMaxDomains') ?? '100', 1, 1000),
     paidOrderLimit: int(KEYS.paidOrderLimit, get('paidOrderLimit') ?? '100', 0, 10_000_000),
+    adminToken: adminToken(get('adminToken')),
   });
 }
 
@@ -238,6 +242,12 @@ function acmeConfig(directoryUrl: string | undefined, get: (k: keyof typeof ACME
     caPem,
     accounts: list.length === 0 || list.includes('*') ? '*' : list,
   };
+}
+
+function adminToken(raw: string | undefined): string | null {
+  if (!raw) return null;
+  if (raw.trim().length < 16) throw new ConfigError(`${KEYS.adminToken} must be at least 16 characters`);
+  return raw.trim();
 }
 
 function productList(raw: string | undefined): '*' | number[] {
