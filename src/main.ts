@@ -17,6 +17,8 @@ import { AcmeIssuer } from './ca/acme.js';
 import { loadEmbeddedCa, type EmbeddedCa } from './ca/setup.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { PaidOrderService } from './services/paid-orders.js';
+import { OrganizationService } from './services/organizations.js';
+import { OrgStore } from './store/org-store.js';
 import { createPgSchema } from './store/db.js';
 import { SqlStore } from './store/store.js';
 import { SqlCsrStore } from './store/csr-store.js';
@@ -78,9 +80,10 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
   // Chains from an ACME CA end at its intermediate; only the embedded CA's root is known here.
   certificates.rootOf = (c) => (c.source === ca.issuer.name ? (c.isSm ? ca.sm2RootPem : ca.rootPem) : null);
   certificates.onDelete = (c) => orders.jobsOnDelete(c);
+  const orgs = new OrganizationService(new OrgStore(store.kysely), clock);
   const paid = new PaidOrderService(store, certificates, orders, sealer, clock, {
     products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit,
-  });
+  }, orgs);
   orders.issueProfile = (id) => paid.issueProfile(id);
   const deployments = new DeploymentService(new DeployStore(store.kysely, store.dialect), certificates, sealer, clock, defaultDeployers(), () => runner?.kick());
   runner = new JobRunner({
@@ -97,7 +100,7 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
     },
   });
   const csrs = new CsrService(new SqlCsrStore(store.kysely, store.dialect), sealer, clock);
-  const services: Services = { accounts: new AccountService(store, sealer, clock), certificates, orders, paid, csrs, deployments, clock };
+  const services: Services = { accounts: new AccountService(store, sealer, clock), certificates, orders, paid, orgs, csrs, deployments, clock };
   return {
     config, store, services, ca, runner, redis,
     async close() {

@@ -5,6 +5,7 @@ import {
   CancelAuditCertificate, CommitCertificateInformation, CreateCertificate, ModifyCertificateResubmit, SubmitCertificateInformation, UploadConfirmLetter,
 } from './paid-certificates.js';
 import { deployActions } from './deploy.js';
+import { DeleteManager, DescribeCompanies, DescribeManagerDetail, DescribeManagers, SubmitAuditManager, VerifyManager } from './organizations.js';
 import { DownloadCertificate } from './download-certificate.js';
 import { DescribeCertificate, DescribeCertificateDetail } from './describe-certificate.js';
 import { DescribeCertificateOperateLogs } from './describe-certificate-operate-logs.js';
@@ -32,6 +33,12 @@ export const actions: Record<string, ActionHandler> = {
   UploadConfirmLetter,
   CancelAuditCertificate,
   ModifyCertificateResubmit,
+  DescribeCompanies,
+  DescribeManagers,
+  DescribeManagerDetail,
+  SubmitAuditManager,
+  VerifyManager,
+  DeleteManager,
   CheckCertificateDomainVerification,
   CreateCSR,
   DescribeCSR,

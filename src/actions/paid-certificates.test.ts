@@ -126,7 +126,8 @@ for (const backend of BACKENDS) {
     test('OV: rejection with a reason, resubmission (same id), approval, OV subject and policy; cancel at each status', async () => {
       const domain = `ov-${randomBytes(3).toString('hex')}.example.test`;
       const id = (await c.CreateCertificate({ ProductId: 43, DomainNum: 1, TimeSpan: 1 })).CertificateIds![0]!;
-      await c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: domain, ...ORG });
+      const GRACE = { ...ORG, AdminEmail: 'grace@example.test', AdminFirstName: 'Grace', AdminLastName: 'Hopper' };
+      await c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: domain, ...GRACE });
       assert.equal((await c.CommitCertificateInformation({ CertificateId: id })).Status, 0, 'OV goes straight to review');
       await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: png() }), 'FailedOperation.InvalidCertificateStatusCode');
       await orders('reject', id, '--reason', 'The organization could not be verified');
@@ -136,7 +137,7 @@ for (const backend of BACKENDS) {
       const again = await c.ModifyCertificateResubmit({ CertificateId: id });
       assert.equal(again.CertificateId, id);
       assert.equal((await c.DescribeCertificate({ CertificateId: id })).Status, 5);
-      await c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: domain, ...ORG, OrganizationName: 'Example Widgets Group' });
+      await c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: domain, ...GRACE, OrganizationName: 'Example Widgets Group' });
       await c.CommitCertificateInformation({ CertificateId: id });
       await orders('approve', id);
       await validateAndWait(id);
@@ -156,12 +157,47 @@ for (const backend of BACKENDS) {
       await c.CancelCertificateOrder({ CertificateId: a });
       assert.equal((await c.DescribeCertificate({ CertificateId: a })).Status, 7);
       await c.ModifyCertificateResubmit({ CertificateId: a });
-      await c.SubmitCertificateInformation({ CertificateId: a, CsrType: 'online', CertificateDomain: `x.${domain}`, ...ORG });
+      await c.SubmitCertificateInformation({ CertificateId: a, CsrType: 'online', CertificateDomain: `x.${domain}`, ...ORG, AdminEmail: 'nobody@example.test' });
       await c.CommitCertificateInformation({ CertificateId: a });
       assert.equal((await c.CancelAuditCertificate({ CertificateId: a })).Result, true);
       d = await c.DescribeCertificate({ CertificateId: a });
       assert.equal(d.Status, 7);
       await expectCode(c.CancelAuditCertificate({ CertificateId: a }), 'FailedOperation.InvalidCertificateStatusCode');
+    });
+
+    test('organizations are entered once: companies and managers, verified by the approval, then orders skip review', async () => {
+      const companies = await c.DescribeCompanies({});
+      const widgets = companies.Companies!.find((x) => x.CompanyName === ORG.OrganizationName)!;
+      assert.ok(widgets, JSON.stringify(companies));
+      assert.equal(widgets.CompanyCountry, 'CN');
+      assert.equal(widgets.CompanyCity, 'Shenzhen');
+      const managers = await c.DescribeManagers({ CompanyId: widgets.CompanyId! });
+      const ada = managers.Managers!.find((m) => m.ManagerMail === 'ada@example.test')!;
+      assert.equal(ada.Status, 'ok', 'verified by the EV approval');
+      assert.match(ada.ExpireTime!, /^\d{4}-/);
+      const detail = await c.DescribeManagerDetail({ ManagerId: ada.ManagerId! });
+      assert.equal(detail.ContactMail, ORG.ContactEmail);
+      assert.equal(detail.CompanyInfo!.CompanyName, ORG.OrganizationName);
+      // A new order for the same manager is approved without a reviewer.
+      const id = (await c.CreateCertificate({ ProductId: 43, DomainNum: 1, TimeSpan: 1 })).CertificateIds![0]!;
+      await c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: `auto-${randomBytes(3).toString('hex')}.example.test`, ...ORG });
+      assert.equal((await c.CommitCertificateInformation({ CertificateId: id })).Status, 0);
+      await validateAndWait(id);
+      const logs = (await c.DescribeCertificateOperateLogs({ Limit: 100 })).OperateLogs!.filter((l) => l.CertId === id);
+      assert.ok(logs.some((l) => l.Type === 'approve' && /auto/.test(l.Action ?? '')), JSON.stringify(logs));
+      // Managers: re-verify, submit for audit, delete; another account sees none of it.
+      await expectCode(c.SubmitAuditManager({ ManagerId: ada.ManagerId! }), 'FailedOperation');
+      assert.equal((await c.VerifyManager({ ManagerId: ada.ManagerId! })).ManagerId, ada.ManagerId);
+      assert.equal((await c.DescribeManagerDetail({ ManagerId: ada.ManagerId! })).Status, 'audit');
+      await expectCode(c.DeleteManager({ ManagerId: ada.ManagerId! }), 'FailedOperation');
+      const nobody = (await c.DescribeManagers({ CompanyId: widgets.CompanyId!, ManagerMail: 'nobody@example.test' })).Managers![0]!;
+      assert.equal(nobody.Status, 'none');
+      await c.SubmitAuditManager({ ManagerId: nobody.ManagerId! });
+      assert.equal((await c.DescribeManagerDetail({ ManagerId: nobody.ManagerId! })).Status, 'audit');
+      const other = sdkClient(t.port, await t.newAccount());
+      await expectCode(other.DescribeManagerDetail({ ManagerId: ada.ManagerId! }), 'ResourceNotFound');
+      await expectCode(other.DescribeManagers({ CompanyId: widgets.CompanyId! }), 'ResourceNotFound');
+      assert.equal((await other.DescribeCompanies({})).TotalCount, 0);
     });
 
     test('the admin endpoint: bearer token required; list, show, letter, reject with a reason, approve', async () => {
@@ -170,7 +206,7 @@ for (const backend of BACKENDS) {
       assert.equal((await admin('/admin/orders', {}, 'wrong-token-0123456789')).status, 401);
       assert.equal((await fetch(`http://127.0.0.1:${t.port}/admin/orders`)).status, 401);
       const id = (await c.CreateCertificate({ ProductId: 46, DomainNum: 1, TimeSpan: 1 })).CertificateIds![0]!;
-      await c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: `adm-${randomBytes(3).toString('hex')}.example.test`, ...ORG });
+      await c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: `adm-${randomBytes(3).toString('hex')}.example.test`, ...ORG, AdminEmail: 'hopper@example.test' });
       await c.CommitCertificateInformation({ CertificateId: id });
       const letter = png();
       await c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: letter });

@@ -6,6 +6,7 @@ import type { CsrService } from '../services/csrs.js';
 import type { DeploymentService } from '../services/deployments.js';
 import type { DvOrderService } from '../services/dv-orders.js';
 import type { PaidOrderService } from '../services/paid-orders.js';
+import type { OrganizationService } from '../services/organizations.js';
 import type { Caller, Clock } from '../services/context.js';
 
 export interface Services {
@@ -13,6 +14,7 @@ export interface Services {
   certificates: CertificateService;
   orders: DvOrderService;
   paid: PaidOrderService;
+  orgs: OrganizationService;
   csrs: CsrService;
   deployments: DeploymentService;
   clock: Clock;

@@ -21,6 +21,7 @@ import { logEntry, type CertificateService } from './certificates.js';
 import type { Caller, Clock } from './context.js';
 import type { DvOrderService } from './dv-orders.js';
 import { newCertificateId } from './ids.js';
+import type { OrganizationService } from './organizations.js';
 import { PRODUCTS, type Product } from './products.js';
 
 export interface PaidSettings {
@@ -90,6 +91,7 @@ export class PaidOrderService {
     private readonly sealer: Sealer,
     private readonly clock: Clock,
     private readonly settings: PaidSettings,
+    private readonly orgs: OrganizationService | null = null,
   ) {}
 
   product(id: number): Product | null {
@@ -194,6 +196,12 @@ export class PaidOrderService {
     const submitted: Record<string, unknown> = { ...p, CsrType: csrType, CertificateDomain: domain, DomainList: domains, VerifyType: verifyType };
     delete submitted.KeyPassword;
     delete submitted.IsDV;
+    if (product.level !== 'DV' && !p.IsDV && this.orgs) {
+      // Entered once: the organization and its manager are kept for later orders.
+      const { company, manager } = await this.orgs.fromSubmission(cert.accountUin, p as Record<string, string | undefined>);
+      submitted._companyId = company.id;
+      submitted._managerId = manager.id;
+    }
     const now = this.clock();
     const ok = await this.store.submitPaidOrder(id, { domain, sans: domains, isWildcard: domains.some((d) => d.startsWith('*.')), privateKeySealed, keyPasswordSealed },
       submitted, csrPem, logEntry(caller, 'submit', id, now, ` for [${domains.join(', ')}]`));
@@ -204,7 +212,8 @@ export class PaidOrderService {
   submittedData(order: PaidOrderRecord | null, cert: CertificateRecord, withPassword: boolean): Record<string, unknown> | null {
     if (!order?.submitted) return null;
     const pw = withPassword && cert.keyPasswordSealed ? this.sealer.openString(cert.keyPasswordSealed, 'keypass:' + cert.id) : null;
-    return { ...order.submitted, KeyPassword: pw };
+    const echoed = Object.fromEntries(Object.entries(order.submitted).filter(([k]) => !k.startsWith('_')));
+    return { ...echoed, KeyPassword: pw };
   }
 
   async commit(caller: Caller, id: string, verifyType?: string): Promise<{ orderId: string; status: number }> {
@@ -221,7 +230,15 @@ export class PaidOrderService {
     if (!ok) throw badStatus(id, cert.status, 'it changed while it was being committed');
     // A VerifyType given at commit replaces the one submitted.
     if (verifyType) await this.store.updatePaidOrder(id, { submitted: { ...order.submitted, VerifyType: verifyType } });
+    if (next === 0) await this.autoApprove(id, order);
     return { orderId: order.dealId, status: next };
+  }
+
+  /** An order whose manager was verified within the reuse period needs no second review. */
+  private async autoApprove(id: string, order: PaidOrderRecord): Promise<void> {
+    const managerId = Number(order.submitted?._managerId);
+    if (!this.orgs || !managerId || !(await this.orgs.verified(order.accountUin, managerId))) return;
+    await this.approve('auto (organization verified)', id);
   }
 
   async uploadLetter(caller: Caller, id: string, base64: string): Promise<void> {
@@ -238,6 +255,8 @@ export class PaidOrderService {
     const ok = await this.store.transitionCertificate(id, { fromStatuses: [8], set: { status: 0, statusMsg: 'pre-reviewing' } },
       logEntry(caller, 'uploadConfirmLetter', id, now, ` (${type}, ${body.length} bytes)`));
     if (!ok) throw badStatus(id, cert.status, 'it changed while the letter was being stored');
+    const order = await this.store.getPaidOrder(id);
+    if (order) await this.autoApprove(id, order);
   }
 
   /** The stored letter, for reviewers. */
@@ -294,6 +313,8 @@ export class PaidOrderService {
     if (cert.status !== 0 || cert.dvDeadline !== null) throw badStatus(id, cert.status, 'only an order awaiting review (0) can be approved');
     const now = this.clock();
     await this.store.updatePaidOrder(id, { reviewedBy: reviewer, reviewedAt: now, reviewNote: null });
+    const managerId = Number(order.submitted?._managerId);
+    if (this.orgs && managerId) await this.orgs.reviewed(cert.accountUin, managerId, true);
     await this.orders.beginValidation(cert, {
       method: String(order.submitted?.VerifyType ?? 'DNS'),
       csrPem: order.csrPem,
@@ -303,7 +324,9 @@ export class PaidOrderService {
   }
 
   async reject(reviewer: string, id: string, reason: string): Promise<void> {
-    const { cert } = await this.find(id);
+    const { cert, order } = await this.find(id);
+    const managerId = Number(order.submitted?._managerId);
+    if (this.orgs && managerId && [0, 4, 8].includes(cert.status)) await this.orgs.reviewed(cert.accountUin, managerId, false);
     if (![0, 4, 8].includes(cert.status)) throw badStatus(id, cert.status, 'only an order under review can be rejected');
     const now = this.clock();
     const why = reason.trim() || 'The order review failed.';

@@ -108,6 +108,27 @@ export interface PaidOrderRow {
   reviewed_at: number | null;
   created_at: number;
 }
+export interface CompanyRow {
+  id: number; account_uin: string; name: string; country: string; province: string; city: string; address: string; phone: string; created_at: number;
+}
+export interface ManagerRow {
+  id: number;
+  account_uin: string;
+  company_id: number;
+  first_name: string;
+  last_name: string;
+  position: string;
+  phone: string;
+  mail: string;
+  department: string;
+  /** JSON: the contact person submitted with the manager. */
+  contact: string;
+  status: string;
+  submit_audit_at: number | null;
+  verify_at: number | null;
+  expire_at: number | null;
+  created_at: number;
+}
 export interface AcmeAccountRow { directory_url: string; key_sealed: string; created_at: number }
 export interface JobRow {
   kind: string;
@@ -247,6 +268,8 @@ export interface Database {
   acme_accounts: AcmeAccountRow;
   csrs: CsrRow;
   paid_orders: PaidOrderRow;
+  companies: CompanyRow;
+  managers: ManagerRow;
   deploy_resources: DeployResourceRow;
   deploy_records: DeployRecordRow;
   deploy_details: DeployDetailRow;
