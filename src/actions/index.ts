@@ -2,7 +2,8 @@
 import { ApplyCertificate, CancelCertificateOrder, CheckCertificateDomainVerification, ReplaceCertificate } from './apply-certificate.js';
 import { BatchDeleteCSR, CreateCSR, DescribeCSR, DescribeCSRSet, ModifyCSR } from './csr.js';
 import {
-  CancelAuditCertificate, CommitCertificateInformation, CreateCertificate, ModifyCertificateResubmit, SubmitCertificateInformation, UploadConfirmLetter,
+  CancelAuditCertificate, CertificateInfoSubmit, CertificateOrderSubmit, CommitCertificateInformation, CreateCertificate, ModifyCertificateResubmit,
+  SubmitCertificateInformation, UploadConfirmLetter,
 } from './paid-certificates.js';
 import { deployActions } from './deploy.js';
 import { DeleteManager, DescribeCompanies, DescribeManagerDetail, DescribeManagers, SubmitAuditManager, VerifyManager } from './organizations.js';
@@ -33,6 +34,8 @@ export const actions: Record<string, ActionHandler> = {
   UploadConfirmLetter,
   CancelAuditCertificate,
   ModifyCertificateResubmit,
+  CertificateInfoSubmit,
+  CertificateOrderSubmit,
   DescribeCompanies,
   DescribeManagers,
   DescribeManagerDetail,

@@ -185,6 +185,19 @@ for (const backend of BACKENDS) {
       await validateAndWait(id);
       const logs = (await c.DescribeCertificateOperateLogs({ Limit: 100 })).OperateLogs!.filter((l) => l.CertId === id);
       assert.ok(logs.some((l) => l.Type === 'approve' && /auto/.test(l.Action ?? '')), JSON.stringify(logs));
+      // The newer actions: the organization named by ManagerId, an ECC key, IsAudited.
+      const id2 = (await c.CreateCertificate({ ProductId: 43, DomainNum: 1, TimeSpan: 1 })).CertificateIds![0]!;
+      await expectCode(c.CertificateInfoSubmit({ CertId: id2, GenCsrType: 'online', CertCommonName: 'x.example.test', CompanyType: 3, CompanyId: '' }), 'FailedOperation.InvalidParam');
+      await c.CertificateInfoSubmit({
+        CertId: id2, GenCsrType: 'online', CertCommonName: `new-${randomBytes(3).toString('hex')}.example.test`, CompanyType: 2,
+        CompanyId: String(widgets.CompanyId), ManagerId: String(ada.ManagerId), CsrEncryptAlgo: 'ECC', CsrKeyParameter: 'prime256v1',
+      });
+      const sub = await c.CertificateOrderSubmit({ CertId: id2 });
+      assert.equal(sub.Status, 0);
+      assert.equal(sub.IsAudited, true);
+      await validateAndWait(id2);
+      assert.equal((await c.DescribeCertificateDetail({ CertificateId: id2 })).EncryptAlgorithm, 'ECC 256');
+      assert.match(await subjectText(id2), /O=Example Widgets Ltd/);
       // Managers: re-verify, submit for audit, delete; another account sees none of it.
       await expectCode(c.SubmitAuditManager({ ManagerId: ada.ManagerId! }), 'FailedOperation');
       assert.equal((await c.VerifyManager({ ManagerId: ada.ManagerId! })).ManagerId, ada.ManagerId);

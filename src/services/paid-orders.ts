@@ -145,7 +145,7 @@ export class PaidOrderService {
     return this.store.getPaidOrder(certId);
   }
 
-  async submit(caller: Caller, id: string, p: SubmitInput): Promise<void> {
+  async submit(caller: Caller, id: string, p: SubmitInput, key: { algo?: string; param?: string } = {}): Promise<void> {
     const { cert, order, product } = await this.paid(caller, id);
     if (cert.status !== 5) throw badStatus(id, cert.status, 'information can only be submitted while it is pending submission (5)');
     const csrType = (p.CsrType ?? '').toLowerCase();
@@ -189,8 +189,13 @@ export class PaidOrderService {
       if (cn !== domain) throw badParam(`The CSR's common name (${cn ?? 'none'}) must be CertificateDomain (${domain}).`);
       csrPem = p.CsrContent;
     } else {
-      const key = product.sm2 ? generateSm2KeyPair() : await generateKeyPairAsync('RSA', '2048');
-      privateKeySealed = this.sealer.seal(key.privateKeyPem, 'certkey:' + id);
+      const algo = (key.algo || 'RSA').toUpperCase();
+      const param = key.param || (algo === 'ECC' ? 'prime256v1' : '2048');
+      if (!product.sm2 && !((algo === 'RSA' && ['2048', '4096'].includes(param)) || (algo === 'ECC' && ['prime256v1', 'secp384r1'].includes(param)))) {
+        throw badParam(`CsrEncryptAlgo ${algo} with CsrKeyParameter ${param} is not supported (RSA 2048/4096, ECC prime256v1/secp384r1).`);
+      }
+      const pair = product.sm2 ? generateSm2KeyPair() : await generateKeyPairAsync(algo as 'RSA' | 'ECC', param);
+      privateKeySealed = this.sealer.seal(pair.privateKeyPem, 'certkey:' + id);
     }
     const keyPasswordSealed = p.KeyPassword && privateKeySealed ? this.sealer.seal(p.KeyPassword, 'keypass:' + id) : null;
     const submitted: Record<string, unknown> = { ...p, CsrType: csrType, CertificateDomain: domain, DomainList: domains, VerifyType: verifyType };
@@ -216,7 +221,7 @@ export class PaidOrderService {
     return { ...echoed, KeyPassword: pw };
   }
 
-  async commit(caller: Caller, id: string, verifyType?: string): Promise<{ orderId: string; status: number }> {
+  async commit(caller: Caller, id: string, verifyType?: string): Promise<{ orderId: string; status: number; audited: boolean }> {
     const { cert, order, product } = await this.paid(caller, id);
     if (cert.status !== 5) throw badStatus(id, cert.status, 'only an order pending submission (5) can be committed');
     if (!order.submitted) throw badParam(`Submit the certificate information first (SubmitCertificateInformation ${id}).`);
@@ -230,15 +235,16 @@ export class PaidOrderService {
     if (!ok) throw badStatus(id, cert.status, 'it changed while it was being committed');
     // A VerifyType given at commit replaces the one submitted.
     if (verifyType) await this.store.updatePaidOrder(id, { submitted: { ...order.submitted, VerifyType: verifyType } });
-    if (next === 0) await this.autoApprove(id, order);
-    return { orderId: order.dealId, status: next };
+    const audited = next === 0 && (await this.autoApprove(id, order));
+    return { orderId: order.dealId, status: next, audited };
   }
 
   /** An order whose manager was verified within the reuse period needs no second review. */
-  private async autoApprove(id: string, order: PaidOrderRecord): Promise<void> {
+  private async autoApprove(id: string, order: PaidOrderRecord): Promise<boolean> {
     const managerId = Number(order.submitted?._managerId);
-    if (!this.orgs || !managerId || !(await this.orgs.verified(order.accountUin, managerId))) return;
+    if (!this.orgs || !managerId || !(await this.orgs.verified(order.accountUin, managerId))) return false;
     await this.approve('auto (organization verified)', id);
+    return true;
   }
 
   async uploadLetter(caller: Caller, id: string, base64: string): Promise<void> {
