@@ -247,6 +247,16 @@ for (const backend of BACKENDS) {
       }), 'FailedOperation.InvalidParam');
       assert.match(tooMany, /2 domain/);
       await expectCode(c.SubmitCertificateInformation({ CertificateId: multi, CsrType: 'online', CertificateDomain: '*.example.test', ...ORG }), 'FailedOperation.InvalidParam');
+      // An SM2 product issues an SM2 certificate from the SM2 CA; DV products need no organization.
+      const sm2 = (await c.CreateCertificate({ ProductId: 54, DomainNum: 1, TimeSpan: 1 })).CertificateIds![0]!;
+      await c.SubmitCertificateInformation({ CertificateId: sm2, CsrType: 'online', CertificateDomain: `gm-${randomBytes(3).toString('hex')}.example.test`, IsDV: true });
+      assert.equal((await c.CommitCertificateInformation({ CertificateId: sm2 })).Status, 0);
+      await orders('approve', sm2);
+      await validateAndWait(sm2);
+      const gm = await c.DescribeCertificateDetail({ CertificateId: sm2 });
+      assert.equal(gm.EncryptAlgorithm, 'SM2');
+      assert.match(await subjectText(sm2), /SM2-with-SM3|1\.2\.156\.10197\.1\.501/);
+      assert.equal((await c.DescribeCertificates({ CertIds: [sm2], IsSM: 1 })).TotalCount, 1);
       const other = sdkClient(t.port, await t.newAccount());
       await expectCode(other.SubmitCertificateInformation({ CertificateId: multi, CsrType: 'online', CertificateDomain: 'a.example.test', ...ORG }), 'FailedOperation.CertificateNotFound');
       await expectCode(other.DescribeCertificate({ CertificateId: multi }), 'FailedOperation.CertificateNotFound');
