@@ -199,3 +199,10 @@ export async function seed(store: SqlStore, template: CertificateRecord, rows: n
     if (progress && (i / 5000) % 20 === 19) progress(i + 5000);
   }
 }
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc; 100 ticks a second). */
+export function cpuSeconds(pid: number = process.pid): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

@@ -26,8 +26,10 @@ import { Validator } from './validation/validator.js';
 import { JobRunner } from './workers/runner.js';
 import { caRoutes } from './api/ca-routes.js';
 import { adminApi } from './api/admin.js';
+import { downloadRoutes } from './api/download-routes.js';
+import { adminRoutes } from './api/admin-routes.js';
 import { defaultDeployers } from './deploy/registry.js';
-import { BIND_SYNC, DEPLOY_RECORD, DeploymentService } from './services/deployments.js';
+import { BIND_SYNC, CERT_DELETE, DEPLOY_RECORD, DeploymentService } from './services/deployments.js';
 import { DeployStore } from './store/deploy-store.js';
 
 export interface Core {
@@ -80,6 +82,7 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
   // Chains from an ACME CA end at its intermediate; only the embedded CA's root is known here.
   certificates.rootOf = (c) => (c.source === ca.issuer.name ? (c.isSm ? ca.sm2RootPem : ca.rootPem) : null);
   certificates.onDelete = (c) => orders.jobsOnDelete(c);
+  certificates.publicUrl = config.publicUrl;
   const orgs = new OrganizationService(new OrgStore(store.kysely), clock);
   const paid = new PaidOrderService(store, certificates, orders, sealer, clock, {
     products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit,
@@ -92,6 +95,7 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
     handlers: {
       [DEPLOY_RECORD]: (job) => deployments.runRecord(Number(job.subject)),
       [BIND_SYNC]: (job) => deployments.runBindSync(job.subject),
+      [CERT_DELETE]: (job) => deployments.runDeleteTask(job.subject, job.payload),
       [DV_VALIDATE]: (job) => orders.validateStep(job.subject, job.attempts),
       [DNS_CLEANUP]: async (job) => {
         await orders.cleanupStep(job.payload);
@@ -148,7 +152,7 @@ export async function startService(config: Readonly<Config>, opts: { clock?: Clo
       replay,
       ready: () => core.store.ping(),
       logLevel: config.logLevel,
-      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), adminApi({ token: config.adminToken, paid: core.services.paid })],
+      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), adminApi({ token: config.adminToken, paid: core.services.paid }), adminRoutes(core.services.deployments, config.adminToken)],
     });
     await bootstrap(core, (m) => app.log.info(m));
     if (config.workers) {

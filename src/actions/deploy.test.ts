@@ -10,6 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { X509Certificate } from 'node:crypto';
 import { makeChain, type TestChain } from '../pki/test-fixtures.js';
 import { servedFingerprint, startNginx, waitServed, type Nginx } from '../deploy/test-nginx.js';
+import { startReceiver, type Receiver } from '../deploy/test-webhook.js';
+import { waitRecord, type RecordDetails } from '../deploy/test-sdk.js';
 import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
 import { freePort } from '../testing/net.js';
 
@@ -17,24 +19,7 @@ const TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 const fp = (pem: string) => new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
 const NAME = 'www.deploy.test';
 
-type Details = Awaited<ReturnType<SslClient['DescribeHostUpdateRecordDetail']>>;
-
-/** Polls the record the way certimate does: until succeeded + failed = total. */
-export async function waitRecord(c: SslClient, id: number, ms = 30_000): Promise<Details> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const d = await c.DescribeHostUpdateRecordDetail({ DeployRecordId: String(id), Limit: '200' });
-    if ((d.SuccessTotalCount ?? 0) + (d.FailedTotalCount ?? 0) === d.TotalCount) {
-      const list = await c.DescribeHostUpdateRecord({ Limit: 100 });
-      const rec = list.DeployRecordList!.find((r) => r.Id === id);
-      if (rec && rec.Status !== 0 && rec.Status !== 3) return d;
-    }
-    if (Date.now() > deadline) throw new Error(`record ${id} did not finish: ${JSON.stringify(d)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const flat = (d: Details) => (d.RecordDetailList ?? []).flatMap((g) => g.List ?? []);
+const flat = (d: RecordDetails) => (d.RecordDetailList ?? []).flatMap((g) => g.List ?? []);
 
 let oldChain: TestChain;
 let newChain: TestChain;
@@ -222,6 +207,83 @@ for (const backend of BACKENDS) {
         OldCertificateId: newId, CertificatePublicKey: fresh.leafPem + fresh.intermediatePem, CertificatePrivateKey: fresh.keyPem,
         ResourceTypes: ['clb'], Repeatable: false,
       }), 'FailedOperation.CertificateExists');
+    });
+  });
+}
+
+for (const backend of BACKENDS) {
+  describe(`deployment to a webhook (${backend})`, () => {
+    let t: TestService;
+    let c: SslClient;
+    let rx: Receiver;
+    const SECRET = 'webhook-secret-for-tests';
+    before(async () => {
+      t = await startTestService(backend);
+      c = t.client;
+      t.svc.core.services.deployments.configure({ retryDelay: () => 100 });
+      rx = await startReceiver(SECRET);
+    });
+    after(async () => {
+      await rx?.stop();
+      await t?.close();
+    });
+
+    test('transient failures are retried with backoff until the signed delivery is accepted, exactly once', async () => {
+      const a = await makeChain('EC', 'hook.deploy.test');
+      const b = await makeChain('EC', 'hook.deploy.test');
+      const aId = (await c.UploadCertificate({ CertificatePublicKey: a.leafPem, CertificatePrivateKey: a.keyPem })).CertificateId!;
+      const bId = (await c.UploadCertificate({ CertificatePublicKey: b.leafPem + b.intermediatePem, CertificatePrivateKey: b.keyPem })).CertificateId!;
+      const r = await t.svc.core.services.deployments.addResource({
+        accountUin: t.cred.accountUin, name: 'edge', type: 'cdn', domains: ['hook.deploy.test'], deployer: 'webhook', certId: aId,
+        config: { url: rx.url }, secrets: { hmacSecret: SECRET },
+      });
+      assert.equal(r.hasSecrets, true);
+      const sealed = await t.svc.core.store.kysely.selectFrom('deploy_resources').select('deployer_secret_sealed').where('id', '=', r.id).executeTakeFirstOrThrow();
+      assert.ok(!sealed.deployer_secret_sealed!.includes(SECRET), 'the secret is sealed at rest');
+      rx.got.length = 0;
+      rx.script.push(503, 503, 502);
+      // Slow retries at first, so the record is seen running.
+      t.svc.core.services.deployments.configure({ retryDelay: () => 1500 });
+      const u = await c.UpdateCertificateInstance({ OldCertificateId: aId, CertificateId: bId, ResourceTypes: ['cdn'] });
+      assert.equal(u.DeployStatus, 1);
+      await new Promise((res) => setTimeout(res, 500));
+      const again = await c.UpdateCertificateInstance({ OldCertificateId: aId, CertificateId: bId, ResourceTypes: ['cdn'] });
+      assert.equal(again.DeployStatus, 0, 'a running record is returned, not a new one');
+      assert.equal(again.DeployRecordId, u.DeployRecordId);
+      await expectCode(c.UpdateCertificateRecordRetry({ DeployRecordId: u.DeployRecordId! }), 'FailedOperation.CertificateDeployHasPendingRecord');
+      await expectCode(c.UpdateCertificateRecordRollback({ DeployRecordId: u.DeployRecordId! }), 'FailedOperation.CertificateDeployDetailRollbackStatusInvalid');
+      const mid = await c.DescribeHostUpdateRecordDetail({ DeployRecordId: String(u.DeployRecordId) });
+      assert.equal(mid.PendingTotalCount! + mid.RunningTotalCount!, 1);
+      assert.match(flat(mid)[0]!.ErrorMsg!, /try 1 failed: POST .* answered 503/);
+      t.svc.core.services.deployments.configure({ retryDelay: () => 100 });
+      const d = await waitRecord(c, u.DeployRecordId!);
+      assert.equal(d.SuccessTotalCount, 1);
+      assert.equal(rx.got.length, 1, 'delivered once');
+      const [got] = rx.got;
+      assert.equal(got!.body.certificate.id, bId);
+      assert.equal(got!.body.certificate.privateKeyPem, undefined, 'no key unless the resource allows it');
+      assert.equal(got!.headers['x-certport-delivery'], `cp-${u.DeployRecordId}-${flat(d)[0]!.Id}`);
+      assert.equal(rx.forged, 0);
+    });
+
+    test('a final refusal fails the detail with the receiver\'s answer', async () => {
+      const a = await makeChain('EC', 'hook2.deploy.test');
+      const b = await makeChain('EC', 'hook2.deploy.test');
+      const aId = (await c.UploadCertificate({ CertificatePublicKey: a.leafPem, CertificatePrivateKey: a.keyPem })).CertificateId!;
+      const bId = (await c.UploadCertificate({ CertificatePublicKey: b.leafPem, CertificatePrivateKey: b.keyPem })).CertificateId!;
+      await t.svc.core.services.deployments.addResource({
+        accountUin: t.cred.accountUin, name: 'edge-2', type: 'cdn', domains: [], deployer: 'webhook', certId: aId,
+        config: { url: rx.url, includeKey: true }, secrets: { hmacSecret: SECRET },
+      });
+      rx.script.push(409);
+      const u = await c.UpdateCertificateInstance({ OldCertificateId: aId, CertificateId: bId, ResourceTypes: ['cdn'] });
+      const d = await waitRecord(c, u.DeployRecordId!);
+      assert.equal(d.FailedTotalCount, 1);
+      assert.match(flat(d)[0]!.ErrorMsg!, /answered 409: try later/);
+      rx.got.length = 0;
+      await c.UpdateCertificateRecordRetry({ DeployRecordId: u.DeployRecordId! });
+      assert.equal((await waitRecord(c, u.DeployRecordId!)).SuccessTotalCount, 1);
+      assert.equal(rx.got[0]!.body.certificate.privateKeyPem, b.keyPem, 'includeKey: the key goes along');
     });
   });
 }

@@ -7,6 +7,7 @@ import type { UploadInput } from '../services/certificates.js';
 import type { DeploymentService, SyncProgress } from '../services/deployments.js';
 import type { DeployDetail, DeployRecord, RecordFamily } from '../store/deploy-store.js';
 import type { Caller } from '../services/context.js';
+import { deployInstanceActions } from './deploy-instances.js';
 import { pageParams } from './describe-certificates.js';
 import { formatTime } from './present.js';
 import type { ActionContext, ActionHandler } from './types.js';
@@ -157,4 +158,5 @@ export const deployActions = {
   DescribeHostUpdateRecordDetail,
   UpdateCertificateRecordRetry,
   UpdateCertificateRecordRollback,
+  ...deployInstanceActions,
 };

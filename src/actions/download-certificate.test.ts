@@ -1,6 +1,7 @@
 // DownloadCertificate end to end: the SDK downloads, unzip unpacks, and openssl, keytool and a
 // real nginx on loopback check every file a user would install.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -113,6 +114,38 @@ describe('DownloadCertificate', () => {
       });
     });
   }
+
+  test('DescribeDownloadCertificateUrl: a signed, expiring link to one server type\'s files', async () => {
+    const ch = chains.RSA!;
+    const id = (await t.client.UploadCertificate({ CertificatePublicKey: ch.leafPem + ch.intermediatePem, CertificatePrivateKey: ch.keyPem })).CertificateId!;
+    const r = await t.client.DescribeDownloadCertificateUrl({ CertificateId: id, ServiceType: 'apache' });
+    assert.equal(r.DownloadFilename, 'shop.download.test_apache.zip');
+    const url = new URL(r.DownloadCertificateUrl!);
+    assert.equal(url.pathname, `/download/${id}`);
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/zip');
+    await withTempDir(async (dir) => {
+      const zip = path.join(dir, 'a.zip');
+      writeFileSync(zip, Buffer.from(await res.arrayBuffer()));
+      const names = run('unzip', ['-Z1', zip]).trim().split('\n').sort();
+      assert.deepEqual(names, ['Apache/1_root_bundle.crt', 'Apache/2_shop.download.test.crt', 'Apache/3_shop.download.test.key',
+        'shop.download.test_apache/root_bundle.crt', 'shop.download.test_apache/shop.download.test.crt', 'shop.download.test_apache/shop.download.test.key']);
+    });
+    // Altered, forged or unsigned links are refused; so is an unknown ServiceType.
+    const tampered = new URL(url);
+    tampered.searchParams.set('type', 'nginx');
+    assert.equal((await fetch(tampered)).status, 403);
+    const otherAccount = new URL(url);
+    otherAccount.searchParams.set('a', '100000000001');
+    assert.equal((await fetch(otherAccount)).status, 403);
+    const late = new URL(url);
+    late.searchParams.set('expires', String(Math.floor(Date.now() / 1000) - 10));
+    assert.equal((await fetch(late)).status, 403);
+    await expectCode(t.client.DescribeDownloadCertificateUrl({ CertificateId: id, ServiceType: 'exe' }), 'InvalidParameterValue');
+    const nginx = await t.client.DescribeDownloadCertificateUrl({ CertificateId: id });
+    assert.match(nginx.DownloadFilename!, /_nginx\.zip$/);
+  });
 
   test('a KeyPassword given at upload is the PFX and JKS password', async () => {
     const ch = chains.EC!;

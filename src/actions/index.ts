@@ -6,8 +6,9 @@ import {
   SubmitCertificateInformation, UploadConfirmLetter,
 } from './paid-certificates.js';
 import { deployActions } from './deploy.js';
+import { deployUploadActions } from './deploy-upload.js';
 import { DeleteManager, DescribeCompanies, DescribeManagerDetail, DescribeManagers, SubmitAuditManager, VerifyManager } from './organizations.js';
-import { DownloadCertificate } from './download-certificate.js';
+import { DescribeDownloadCertificateUrl, DownloadCertificate } from './download-certificate.js';
 import { DescribeCertificate, DescribeCertificateDetail } from './describe-certificate.js';
 import { DescribeCertificateOperateLogs } from './describe-certificate-operate-logs.js';
 import { DescribeCertificates } from './describe-certificates.js';
@@ -25,6 +26,7 @@ export const actions: Record<string, ActionHandler> = {
   DeleteCertificate,
   DescribeCertificateOperateLogs,
   DownloadCertificate,
+  DescribeDownloadCertificateUrl,
   ApplyCertificate,
   CancelCertificateOrder,
   ReplaceCertificate,
@@ -49,6 +51,7 @@ export const actions: Record<string, ActionHandler> = {
   ModifyCSR,
   BatchDeleteCSR,
   ...deployActions,
+  ...deployUploadActions,
 };
 
 export type { ActionContext, ActionHandler, Services } from './types.js';

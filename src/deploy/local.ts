@@ -1,7 +1,9 @@
 // `local`: writes the certificate files on the certport host (atomically, with owner and mode)
 // and runs a reload command with a timeout; a failing command's stderr is the error.
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { formatNeedsKey, parseFiles, renderFile, writeFilesAtomically, type FileSpec } from './files.js';
@@ -19,16 +21,37 @@ const MAX_OUTPUT = 4096;
 
 export interface CommandResult { code: number | null; signal: string | null; stdout: string; stderr: string; timedOut: boolean }
 
-/** Runs a command in its own process group; on timeout the whole group is killed. */
+/**
+ * Runs a command in its own process group; on timeout the whole group is killed. Its output
+ * goes to temporary files, not pipes: if certport dies mid-command, the command still runs to
+ * its end (a pipe would kill it with SIGPIPE at its first message, e.g. nginx's "signal
+ * process started", before it did its work).
+ */
 export function runCommand(cmd: string | string[], timeoutMs: number, env?: Record<string, string>): Promise<CommandResult> {
   const [file, args] = typeof cmd === 'string' ? ['/bin/sh', ['-c', cmd]] : [cmd[0]!, cmd.slice(1)];
+  const base = path.join(tmpdir(), `certport-cmd-${randomBytes(6).toString('hex')}`);
+  const outFd = openSync(base + '.out', 'w+', 0o600);
+  const errFd = openSync(base + '.err', 'w+', 0o600);
+  // Unlinked at once: the open descriptors (ours and the child's) keep the files alive, and
+  // nothing is left behind whoever exits first.
+  for (const f of [base + '.out', base + '.err']) rmSync(f, { force: true });
+  const read = (fd: number) => {
+    const buf = Buffer.alloc(MAX_OUTPUT);
+    const n = readSync(fd, buf, 0, MAX_OUTPUT, 0);
+    return buf.subarray(0, n).toString();
+  };
+  const cleanup = () => {
+    for (const fd of [outFd, errFd]) closeSync(fd);
+  };
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
+    let child;
+    try {
+      child = spawn(file, args, { detached: true, stdio: ['ignore', outFd, errFd], env: { ...process.env, ...env } });
+    } catch (e) {
+      cleanup();
+      return reject(new DeployError(`cannot run the reload command: ${(e as Error).message}`));
+    }
     let timedOut = false;
-    child.stdout!.on('data', (d: Buffer) => { if (stdout.length < MAX_OUTPUT) stdout += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { if (stderr.length < MAX_OUTPUT) stderr += d.toString(); });
     const killGroup = (sig: NodeJS.Signals) => {
       try {
         process.kill(-child.pid!, sig);
@@ -41,13 +64,22 @@ export function runCommand(cmd: string | string[], timeoutMs: number, env?: Reco
       killGroup('SIGTERM');
       setTimeout(() => killGroup('SIGKILL'), 2000).unref();
     }, timeoutMs);
+    let settled = false;
     child.once('error', (e) => {
       clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      cleanup();
       reject(new DeployError(`cannot run the reload command: ${e.message}`));
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: stdout.slice(0, MAX_OUTPUT), stderr: stderr.slice(0, MAX_OUTPUT), timedOut });
+      if (settled) return;
+      settled = true;
+      const stdout = read(outFd);
+      const stderr = read(errFd);
+      cleanup();
+      resolve({ code, signal, stdout, stderr, timedOut });
     });
   });
 }

@@ -14,7 +14,12 @@ export interface DownloadBundleInput {
   keyPem?: string | null;
   csrPem?: string | null;
   password?: string | null;
+  /** Only one server type's folders (DescribeDownloadCertificateUrl's ServiceType), both layouts. */
+  only?: DownloadServiceType;
 }
+
+export type DownloadServiceType = 'nginx' | 'apache' | 'tomcat' | 'iis' | 'jks' | 'other' | 'root';
+export const DOWNLOAD_SERVICE_TYPES: readonly DownloadServiceType[] = ['nginx', 'apache', 'tomcat', 'iis', 'jks', 'other', 'root'];
 
 export interface DownloadBundle {
   zip: Buffer;
@@ -162,6 +167,14 @@ export async function buildDownloadZip(input: DownloadBundleInput): Promise<Down
 
   const zip = new yazl.ZipFile();
   const mtime = new Date();
+  const keep = (name: string) => {
+    if (!input.only) return true;
+    const top = name.includes('/') ? name.slice(0, name.indexOf('/')) : '';
+    return top.toLowerCase() === input.only || top === `${d}_${input.only}`;
+  };
+  const kept = entries.filter(([name]) => keep(name));
+  entries.length = 0;
+  entries.push(...kept);
   for (const [name, content] of entries) {
     const isKeyMaterial = /\.(key|pfx|jks)$|keystorePass\.txt$/.test(name);
     zip.addBuffer(typeof content === 'string' ? Buffer.from(content, 'utf8') : content, name, { mtime, mode: isKeyMaterial ? 0o100600 : 0o100644 });

@@ -1,6 +1,6 @@
 // AES-256-GCM sealing of secrets at rest (private keys, API SecretKeys). The stored form is
 // `v1:<base64(iv | tag | ciphertext)>`; the version prefix leaves room for key rotation.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseMasterKey } from '../config/config.js';
@@ -32,6 +32,18 @@ export class Sealer {
 
   openString(sealed: string, aad = ''): string {
     return this.open(sealed, aad).toString('utf8');
+  }
+
+  /** A MAC for signed URLs, under a key derived from the master key (never the key itself). */
+  mac(data: string): string {
+    const key = Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), 'certport signed urls v1', 32));
+    return createHmac('sha256', key).update(data).digest('base64url');
+  }
+
+  verifyMac(data: string, mac: string): boolean {
+    const want = Buffer.from(this.mac(data));
+    const got = Buffer.from(mac ?? '');
+    return got.length === want.length && timingSafeEqual(got, want);
   }
 }
 

@@ -2,7 +2,7 @@
 // operation-log entry in the same transaction.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ServiceError, certificateNotFound } from '../errors.js';
-import { buildDownloadZip, type DownloadBundle } from '../pki/download-zip.js';
+import { buildDownloadZip, DOWNLOAD_SERVICE_TYPES, fileDomain, type DownloadBundle, type DownloadServiceType } from '../pki/download-zip.js';
 import { keyMatches, parseCertificateChain, parsePrivateKey, privateKeyToPem, type ParsedCertificate } from '../pki/certificate.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { CertificateStore, NewJob, OperationLogStore, ProjectStore } from '../store/store.js';
@@ -63,6 +63,8 @@ const months = (from: number, to: number) => String(Math.max(1, Math.round((to -
 export class CertificateService {
   /** The root of the CA that issued a certificate here (null for uploads); set at composition. */
   rootOf: (c: CertificateRecord) => string | null = () => null;
+  /** Base URL certport is reached at (CERTPORT_PUBLIC_URL), for signed download links. */
+  publicUrl = '';
   /** Work to schedule when a certificate is deleted (e.g. removing a DNS_AUTO record). */
   onDelete: (c: CertificateRecord) => Promise<NewJob[]> = async () => [];
 
@@ -232,8 +234,36 @@ export class CertificateService {
     }
   }
 
+  /**
+   * DescribeDownloadCertificateUrl: a link anyone holding it can use for an hour, signed with
+   * a key derived from the master key, to one server type's files.
+   */
+  async downloadUrl(caller: Caller, id: string, type: DownloadServiceType, ttlMs = 3_600_000): Promise<{ url: string; filename: string }> {
+    const c = await this.get(caller, id);
+    const status = effectiveStatus(c, this.clock());
+    if (status !== 1 && status !== 3) {
+      throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${id} cannot be downloaded in status ${status}; only issued certificates can.`);
+    }
+    const expires = Math.floor((Date.now() + ttlMs) / 1000);
+    const sig = this.sealer.mac(`${caller.accountUin}|${id}|${type}|${expires}`);
+    const q = new URLSearchParams({ a: caller.accountUin, type, expires: String(expires), sig });
+    return { url: `${this.publicUrl}/download/${encodeURIComponent(id)}?${q}`, filename: `${fileDomain(c.domain || id)}_${type}.zip` };
+  }
+
+  /** A signed link's ZIP, or null when the link is forged, altered or expired. */
+  async downloadBySignedUrl(id: string, q: { a?: string; type?: string; expires?: string; sig?: string }): Promise<{ zip: Buffer; filename: string } | null> {
+    const type = q.type as DownloadServiceType;
+    if (!q.a || !q.sig || !q.expires || !DOWNLOAD_SERVICE_TYPES.includes(type) || !/^\d+$/.test(q.expires)) return null;
+    if (Number(q.expires) * 1000 < Date.now()) return null;
+    if (!this.sealer.verifyMac(`${q.a}|${id}|${type}|${q.expires}`, q.sig)) return null;
+    const caller = { accountUin: q.a, userUin: '--' };
+    const bundle = await this.download(caller, id, type);
+    const c = await this.get(caller, id);
+    return { zip: bundle.zip, filename: `${fileDomain(c.domain || id)}_${type}.zip` };
+  }
+
   /** The download ZIP (both Tencent layouts) for an issued certificate; logged. */
-  async download(caller: Caller, id: string): Promise<DownloadBundle> {
+  async download(caller: Caller, id: string, only?: DownloadServiceType): Promise<DownloadBundle> {
     const c = await this.get(caller, id);
     const now = this.clock();
     const status = effectiveStatus(c, now);
@@ -251,6 +281,7 @@ export class CertificateService {
       keyPem: c.certificateType === 'SVR' ? this.privateKeyPem(c) : null,
       csrPem: null,
       password: c.keyPasswordSealed ? this.sealer.openString(c.keyPasswordSealed, 'keypass:' + c.id) : null,
+      ...(only ? { only } : {}),
     });
     await this.store.appendLog(logEntry(caller, 'download', id, now));
     return bundle;

@@ -17,12 +17,14 @@ import type { Sealer } from '../secrets/sealer.js';
 import type {
   BindTask, BoundResource, DeployDetail, DeployRecord, DeployStore, NewDetail, RecordFamily, ResourceRecord,
 } from '../store/deploy-store.js';
+import type { DeleteTask } from '../store/deploy-store.js';
 import type { CertificateRecord, OperationLogRecord } from '../store/types.js';
 import { effectiveStatus, type CertificateService, type UploadInput } from './certificates.js';
 import type { Caller, Clock } from './context.js';
 
 export const DEPLOY_RECORD = 'deploy-record';
 export const BIND_SYNC = 'deploy-bind-sync';
+export const CERT_DELETE = 'cert-delete';
 
 /** Resource types: the spec's twelve and the ones the SDK adds. */
 export const RESOURCE_TYPES = [
@@ -216,6 +218,20 @@ export class DeploymentService {
     return res;
   }
 
+  /**
+   * Resources of these types that certport knows nothing about yet (never deployed to, never
+   * probed, or probed over bindCacheMs ago) but can probe: probed now, so that binding sees them.
+   */
+  async #probeUnknown(accountUin: string, types: string[], regions: Map<string, string[]>): Promise<void> {
+    const now = this.clock();
+    const unknown = (await this.store.listResources({ accountUin, types }))
+      .filter((r) => r.probe && inRegions(r, regions) && r.certSha256 === null && (r.probeAt === null || now - r.probeAt > this.#o.bindCacheMs));
+    let i = 0;
+    await Promise.all(Array.from({ length: Math.min(16, unknown.length) }, async () => {
+      while (i < unknown.length) await this.#probe(unknown[i++]!);
+    }));
+  }
+
   /** The fingerprint the resource serves by the newest evidence (deployment or probe). */
   static serving(r: ResourceRecord): string | null {
     if (r.probeAt !== null && r.probeSha256 && (r.deployedAt === null || r.probeAt >= r.deployedAt)) return r.probeSha256;
@@ -265,7 +281,7 @@ export class DeploymentService {
   async updateInstance(caller: Caller, input: UpdateInput, family: RecordFamily = 'update'): Promise<UpdateOutcome> {
     const types = this.checkTypes(input.types);
     const old = await this.certificates.get(caller, input.oldCertId);
-    const active = await this.store.activeRecord(caller.accountUin, family, old.id);
+    const active = await this.store.activeRecord(caller.accountUin, family, { oldCertId: old.id });
     if (active) return { recordId: active.id, created: false, progress: await this.#progress(active) };
     let next: CertificateRecord;
     if (input.certId) {
@@ -284,6 +300,7 @@ export class DeploymentService {
       throw new ServiceError('FailedOperation.CertificateNotAvailable',
         `The certificate ${next.id} cannot be deployed: only issued, unexpired server certificates with their private key can.`);
     }
+    await this.#probeUnknown(caller.accountUin, types, input.regions);
     const bound = (await this.boundTo(old)).filter((r) => types.includes(r.type) && inRegions(r, input.regions));
     const now = this.clock();
     const details = bound.map((r) => this.#detail(r, next.id, old.id, now));
@@ -320,24 +337,39 @@ export class DeploymentService {
 
   // ---- DeployCertificateInstance: one certificate to named resources ----
 
-  async deployInstance(caller: Caller, certId: string, type: string, instanceIds: string[]): Promise<number> {
+  /**
+   * Each InstanceIdList entry (`id|…`, `domain|on`, `region|bucket|domain`…) names the
+   * resources of the type whose id, or else one of whose domains, is one of its segments.
+   */
+  async deployInstance(caller: Caller, certId: string, type: string, instanceIds: string[]): Promise<{ recordId: number; created: boolean }> {
     const [t] = this.checkTypes([type]);
     const c = await this.certificates.get(caller, certId);
     if (!this.#deployable(c)) {
       throw new ServiceError('FailedOperation.CertificateNotAvailable',
         `The certificate ${c.id} cannot be deployed: only issued, unexpired server certificates with their private key can.`);
     }
-    const ids = [...new Set(instanceIds.map((i) => i.split('|')[0]!.trim()).filter(Boolean))];
-    if (ids.length === 0) throw new ServiceError('FailedOperation.CertificateDeployInstanceEmpty', 'InstanceIdList names no instance.');
-    const found = (await this.store.getResources(caller.accountUin, ids)).filter((r) => r.type === t);
-    const missing = ids.filter((id) => !found.some((r) => r.id === id));
+    const entries = [...new Set(instanceIds.map((i) => i.trim()).filter(Boolean))];
+    if (entries.length === 0) throw new ServiceError('FailedOperation.CertificateDeployInstanceEmpty', 'InstanceIdList names no instance.');
+    const active = await this.store.activeRecord(caller.accountUin, 'deploy', { certId: c.id });
+    if (active) return { recordId: active.id, created: false };
+    const all = await this.store.listResources({ accountUin: caller.accountUin, types: [t!] });
+    const chosen = new Map<string, ResourceRecord>();
+    const missing: string[] = [];
+    for (const entry of entries) {
+      const segs = entry.split('|').map((s) => s.trim().toLowerCase()).filter(Boolean);
+      let hit = all.filter((r) => segs.includes(r.id));
+      if (hit.length === 0) hit = all.filter((r) => r.domains.some((d) => segs.includes(d)));
+      if (hit.length === 0) missing.push(entry);
+      for (const r of hit) chosen.set(r.id, r);
+    }
     if (missing.length) {
       throw new ServiceError('FailedOperation.CertificateNotDeployInstance',
         `No ${t} resource ${missing.map((m) => JSON.stringify(m)).join(', ')} in this account.`);
     }
+    const found = [...chosen.values()];
+    const ids = found.map((r) => r.id);
     const now = this.clock();
-    const byId = new Map(found.map((r) => [r.id, r]));
-    const details = ids.map((id) => byId.get(id)!).map((r) => this.#detail(r, c.id, r.certId, now));
+    const details = found.map((r) => this.#detail(r, c.id, r.certId, now));
     const rec: Omit<DeployRecord, 'id'> = {
       accountUin: caller.accountUin, userUin: caller.userUin, family: 'deploy', kind: 'update', certId: c.id, oldCertId: null,
       resourceTypes: [t!], regions: [...new Set(found.map((r) => r.region).filter(Boolean))], status: RECORD.pending,
@@ -346,7 +378,7 @@ export class DeploymentService {
     const log = userLog(caller, 'deploy', c.id, now, `deploys certificate [id: ${c.id}] to ${t} ${ids.join(', ')} (record #RECORD#)`);
     const id = await this.store.createRecord(rec, details, [log], (rid) => this.#job(rid, now));
     this.kick();
-    return id;
+    return { recordId: id, created: true };
   }
 
   // ---- Records ----
@@ -357,7 +389,13 @@ export class DeploymentService {
     return r;
   }
 
-  listRecords(caller: Caller, family: RecordFamily, q: { certId?: string; oldCertId?: string; offset: number; limit: number }) {
+  /** The rollback records made from a record (UploadUpdateCertificateRecordRollback lists them under it). */
+  async rollbacksOf(caller: Caller, id: number, family: RecordFamily): Promise<DeployRecord[]> {
+    const rec = await this.record(caller, id, family);
+    return this.store.rollbacksOf(rec.id);
+  }
+
+  listRecords(caller: Caller, family: RecordFamily, q: { certId?: string; oldCertId?: string; resourceType?: string; kind?: 'update' | 'rollback'; offset: number; limit: number }) {
     return this.store.listRecords({ accountUin: caller.accountUin, family, ...q });
   }
 
@@ -473,7 +511,14 @@ export class DeploymentService {
       if (!r) throw new DeployError('the resource was removed');
       const deployer = this.#deployer(r);
       const m = await this.material(rec.accountUin, d.certId, deployer.needsKey);
-      const out = await deployer.deploy(m, this.#ctx(r, `cp-${rec.id}-${d.id}`));
+      let out: { note?: string } | null = null;
+      // Running when a node died: the deployment may have completed. Where a probe can tell,
+      // do not deploy twice.
+      if (d.status === DETAIL.running && r.probe) {
+        const seen = await this.#probe(r);
+        if (seen.ok && seen.sha256 === m.sha256) out = { note: 'already served (checked by the probe after an interruption)' };
+      }
+      out ??= await deployer.deploy(m, this.#ctx(r, `cp-${rec.id}-${d.id}`));
       const now = this.clock();
       await this.store.finishDetail(d, rollback ? DETAIL.rolledBack : DETAIL.ok, null, now, { sha256: m.sha256 },
         systemLog(rec.accountUin, rollback ? 'deployRollback' : 'deploy', d.certId, now,
@@ -552,12 +597,23 @@ export class DeploymentService {
     return null;
   }
 
-  /** The latest finished bind result per certificate (for BoundResource), or null. */
-  async boundTypes(accountUin: string, certIds: string[]): Promise<Map<string, string[]>> {
+  /**
+   * For BoundResource: the resource types each certificate is on now (by what certport
+   * deployed and the latest probes), in one query for a page of certificates.
+   */
+  async boundTypes(certs: Pick<CertificateRecord, 'id' | 'accountUin' | 'fingerprintSha256'>[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
-    for (const id of certIds) {
-      const t = await this.store.latestFinishedBindTask(accountUin, id);
-      if (t?.result) out.set(id, [...new Set(t.result.map((r) => r.type))]);
+    if (certs.length === 0) return out;
+    const bySha = new Map<string, string[]>();
+    for (const c of certs) bySha.set(c.fingerprintSha256, [...(bySha.get(c.fingerprintSha256) ?? []), c.id]);
+    const resources = await this.store.resourcesServing(certs[0]!.accountUin, certs.map((c) => c.id), [...bySha.keys()]);
+    for (const r of resources) {
+      const sha = DeploymentService.serving(r);
+      for (const id of (sha && bySha.get(sha)) || []) {
+        const types = out.get(id) ?? [];
+        if (!types.includes(r.type)) types.push(r.type);
+        out.set(id, types);
+      }
     }
     return out;
   }
@@ -583,9 +639,86 @@ export class DeploymentService {
     return this.store.ignoredExpiry(accountUin, certIds);
   }
 
-  /** Certificates still in use somewhere (DeleteCertificates refuses those). */
-  async inUse(c: CertificateRecord): Promise<ResourceRecord[]> {
-    return this.boundTo(c);
+  listResourcesOf(accountUin: string, type: string): Promise<ResourceRecord[]> {
+    return this.store.listResources({ accountUin, types: [type] });
+  }
+
+  resourcesById(accountUin: string, ids: string[]): Promise<ResourceRecord[]> {
+    return this.store.getResources(accountUin, [...new Set(ids)]);
+  }
+
+  covers(c: CertificateRecord, domain: string): boolean {
+    return certificateCovers(c, domain);
+  }
+
+  // ---- DeleteCertificates ----
+
+  /**
+   * Deletes certificates that no resource serves. `asTask`: one task per certificate, worked by
+   * a job (DescribeDeleteCertificatesTaskResult: 1 deleted, 2 failed, 4 still bound); else at once.
+   */
+  async deleteCertificates(caller: Caller, ids: string[], asTask: boolean): Promise<{ success: string[]; fail: { certId: string; msg: string }[]; tasks: { certId: string; taskId: string }[] }> {
+    const unique = [...new Set(ids)];
+    const out = { success: [] as string[], fail: [] as { certId: string; msg: string }[], tasks: [] as { certId: string; taskId: string }[] };
+    if (asTask) {
+      const now = this.clock();
+      const tasks: DeleteTask[] = [];
+      for (const certId of unique) {
+        let domains: string[] = [];
+        try {
+          const c = await this.certificates.get(caller, certId);
+          domains = c.sans.length ? c.sans : [c.domain];
+        } catch (e) {
+          out.fail.push({ certId, msg: (e as Error).message });
+          continue;
+        }
+        tasks.push({ id: 'del-' + randomBytes(8).toString('hex'), accountUin: caller.accountUin, certId, domains, status: 0, error: null, createdAt: now, updatedAt: now });
+      }
+      await this.store.insertDeleteTasks(tasks, tasks.map((t) => ({ kind: CERT_DELETE, subject: t.id, runAt: now, payload: JSON.stringify({ userUin: caller.userUin }) })));
+      out.tasks = tasks.map((t) => ({ certId: t.certId, taskId: t.id }));
+      if (tasks.length) this.kick();
+      return out;
+    }
+    for (const certId of unique) {
+      try {
+        await this.#deleteUnbound(caller, certId);
+        out.success.push(certId);
+      } catch (e) {
+        out.fail.push({ certId, msg: (e as Error).message });
+      }
+    }
+    return out;
+  }
+
+  async #deleteUnbound(caller: Caller, certId: string): Promise<void> {
+    const c = await this.certificates.get(caller, certId);
+    const bound = await this.boundTo(c);
+    if (bound.length) {
+      throw new ServiceError('FailedOperation.DeleteResourceFailed',
+        `The certificate ${certId} is still deployed on ${bound.map((r) => `${r.type} ${r.id}`).join(', ')}; update or unbind those first.`);
+    }
+    await this.certificates.delete(caller, certId);
+  }
+
+  /** The job of one delete task. */
+  async runDeleteTask(taskId: string, payload: string | null): Promise<null> {
+    const t = await this.store.getDeleteTask(taskId);
+    if (!t || t.status !== 0) return null;
+    const userUin = payload ? (JSON.parse(payload) as { userUin?: string }).userUin ?? t.accountUin : t.accountUin;
+    let status = 1;
+    let error: string | null = null;
+    try {
+      await this.#deleteUnbound({ accountUin: t.accountUin, userUin }, t.certId);
+    } catch (e) {
+      error = (e as Error).message;
+      status = e instanceof ServiceError && e.code === 'FailedOperation.DeleteResourceFailed' ? 4 : 2;
+    }
+    await this.store.finishDeleteTask(t.id, status, error, this.clock());
+    return null;
+  }
+
+  deleteTasks(caller: Caller, ids: string[]): Promise<DeleteTask[]> {
+    return this.store.getDeleteTasks(caller.accountUin, ids);
   }
 
 }

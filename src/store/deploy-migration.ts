@@ -103,6 +103,7 @@ export function deployMigration(dialect: Dialect): Migration {
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('account_uin', 'text', (c) => c.notNull())
         .addColumn('cert_id', 'text', (c) => c.notNull())
+        .addColumn('domains', 'text', (c) => c.notNull())
         .addColumn('status', 'integer', (c) => c.notNull())
         .addColumn('error', 'text')
         .addColumn('created_at', big, (c) => c.notNull())

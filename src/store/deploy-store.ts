@@ -88,7 +88,7 @@ export interface BindTask {
 }
 export interface BoundResource { resourceId: string; type: string; region: string; name: string; domains: string[]; how: ('probe' | 'deployed')[] }
 
-export interface DeleteTask { id: string; accountUin: string; certId: string; status: number; error: string | null; createdAt: number; updatedAt: number }
+export interface DeleteTask { id: string; accountUin: string; certId: string; domains: string[]; status: number; error: string | null; createdAt: number; updatedAt: number }
 
 const json = <T>(s: string | null, d: T): T => (s ? (JSON.parse(s) as T) : d);
 const num = (v: number | null): number | null => (v === null ? null : Number(v));
@@ -172,6 +172,8 @@ export interface RecordQuery {
   family: RecordFamily;
   certId?: string;
   oldCertId?: string;
+  resourceType?: string;
+  kind?: 'update' | 'rollback';
   offset: number;
   limit: number;
 }
@@ -274,17 +276,26 @@ export class DeployStore {
   }
 
   /** A pending or running record of this family for the old certificate, if any. */
-  async activeRecord(accountUin: string, family: RecordFamily, oldCertId: string): Promise<DeployRecord | null> {
-    const r = await this.db.selectFrom('deploy_records').selectAll().where('account_uin', '=', accountUin)
-      .where('family', '=', family).where('old_cert_id', '=', oldCertId).where('status', 'in', [0, 3])
-      .orderBy('id', 'desc').executeTakeFirst();
+  async activeRecord(accountUin: string, family: RecordFamily, by: { oldCertId: string } | { certId: string }): Promise<DeployRecord | null> {
+    let q = this.db.selectFrom('deploy_records').selectAll().where('account_uin', '=', accountUin)
+      .where('family', '=', family).where('status', 'in', [0, 3]).where('kind', '=', 'update');
+    q = 'oldCertId' in by ? q.where('old_cert_id', '=', by.oldCertId) : q.where('cert_id', '=', by.certId);
+    const r = await q.orderBy('id', 'desc').executeTakeFirst();
     return r ? toRecord(r as RecordRow) : null;
+  }
+
+  /** Rollback records made from this record, oldest first. */
+  async rollbacksOf(recordId: number): Promise<DeployRecord[]> {
+    const rows = await this.db.selectFrom('deploy_records').selectAll().where('rollback_of', '=', recordId).orderBy('id').execute();
+    return rows.map((r) => toRecord(r as RecordRow));
   }
 
   async listRecords(q: RecordQuery): Promise<{ total: number; items: DeployRecord[] }> {
     let base = this.db.selectFrom('deploy_records').where('account_uin', '=', q.accountUin).where('family', '=', q.family);
+    if (q.kind) base = base.where('kind', '=', q.kind);
     if (q.certId) base = base.where('cert_id', '=', q.certId);
     if (q.oldCertId) base = base.where('old_cert_id', '=', q.oldCertId);
+    if (q.resourceType) base = base.where('resource_types', 'like', `%${JSON.stringify(q.resourceType)}%`);
     const n = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
     const rows = await base.selectAll().orderBy('id', 'desc').limit(q.limit).offset(q.offset).execute();
     return { total: Number(n.n), items: rows.map((r) => toRecord(r as RecordRow)) };
@@ -444,20 +455,31 @@ export class DeployStore {
   }
 
   // Bulk-delete tasks.
-  async insertDeleteTasks(tasks: DeleteTask[]): Promise<void> {
+  async insertDeleteTasks(tasks: DeleteTask[], jobs: NewJob[]): Promise<void> {
     if (tasks.length === 0) return;
-    await this.db.insertInto('cert_delete_tasks').values(tasks.map((t) => ({
-      id: t.id, account_uin: t.accountUin, cert_id: t.certId, status: t.status, error: t.error, created_at: t.createdAt, updated_at: t.updatedAt,
-    }))).execute();
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('cert_delete_tasks').values(tasks.map((t) => ({
+        id: t.id, account_uin: t.accountUin, cert_id: t.certId, domains: JSON.stringify(t.domains), status: t.status, error: t.error,
+        created_at: t.createdAt, updated_at: t.updatedAt,
+      }))).execute();
+      for (const j of jobs) await upsertJob(tx, j, tasks[0]!.createdAt);
+    });
+  }
+
+  async getDeleteTask(id: string): Promise<DeleteTask | null> {
+    return (await this.#deleteTasks(this.db.selectFrom('cert_delete_tasks').selectAll().where('id', '=', id).execute()))[0] ?? null;
+  }
+
+  async #deleteTasks(rows: Promise<Database['cert_delete_tasks'][]>): Promise<DeleteTask[]> {
+    return (await rows).map((r) => ({
+      id: r.id, accountUin: r.account_uin, certId: r.cert_id, domains: json(r.domains, [] as string[]), status: Number(r.status), error: r.error,
+      createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+    }));
   }
 
   async getDeleteTasks(accountUin: string, ids: string[]): Promise<DeleteTask[]> {
     if (ids.length === 0) return [];
-    const rows = await this.db.selectFrom('cert_delete_tasks').selectAll().where('account_uin', '=', accountUin).where('id', 'in', ids).execute();
-    return rows.map((r) => ({
-      id: r.id, accountUin: r.account_uin, certId: r.cert_id, status: Number(r.status), error: r.error,
-      createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
-    }));
+    return this.#deleteTasks(this.db.selectFrom('cert_delete_tasks').selectAll().where('account_uin', '=', accountUin).where('id', 'in', ids).execute());
   }
 
   async finishDeleteTask(id: string, status: number, error: string | null, now: number): Promise<void> {

@@ -330,16 +330,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
               if (trgm) break;
             }
           }
-          if (trgm) {
-            await sql`create index certs_search_trgm on certificates using gin (search_text ${sql.id(trgm)}.gin_trgm_ops)`.execute(db);
-            // Most-common-element statistics of each row's trigrams (PostgreSQL 14+): which
-            // trigrams nearly every row has, and so which parts of a search key to look up.
-            const version = Number((await sql<{ v: string }>`select current_setting('server_version_num') as v`.execute(db)).rows[0]?.v ?? 0);
-            if (version >= 140000) {
-              await sql`create statistics certs_search_trgm_stats on (${sql.id(trgm)}.show_trgm(search_text)) from certificates`.execute(db);
-              await sql`analyze certificates`.execute(db);
-            }
+          if (trgm) await sql`create index certs_search_trgm on certificates using gin (search_text ${sql.id(trgm)}.gin_trgm_ops)`.execute(db);
+          // Most-common-element statistics of each row's trigrams (PostgreSQL 14+): which
+          // trigrams nearly every row has, and so which parts of a search key to look up.
+          // certificate_trigram_freqs(trigrams) reads them: {"min": the least frequency listed,
+          // "found": {trigram: frequency}}, or null. A function, because PL/pgSQL keeps its plan
+          // for the session (planning the pg_stats_ext_exprs view takes ~10 ms).
+          const version = Number((await sql<{ v: string }>`select current_setting('server_version_num') as v`.execute(db)).rows[0]?.v ?? 0);
+          const statistics = trgm !== undefined && version >= 140000;
+          if (statistics) {
+            await sql`create statistics certs_search_trgm_stats on (${sql.id(trgm!)}.show_trgm(search_text)) from certificates`.execute(db);
+            await sql`analyze certificates`.execute(db);
           }
+          await sql`create function certificate_trigram_freqs(trigrams text[]) returns json language plpgsql stable
+            set plan_cache_mode = force_generic_plan as $$
+            declare r json;
+            begin
+              ${sql.raw(statistics ? `select json_build_object('min', s.most_common_elem_freqs[cardinality(s.most_common_elem_freqs) - 2],
+                'found', (select json_object_agg(u.e, u.f) from unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as u(e, f)
+                  where u.e = any(trigrams)))
+              into r from pg_stats_ext_exprs s
+              where s.statistics_name = 'certs_search_trgm_stats' and s.statistics_schemaname = current_schema();` : 'r := null;')}
+              return r;
+            end $$`.execute(db);
         } else {
           await sql`create trigger certificates_count_insert after insert on certificates begin
             insert into certificate_counts (account_uin, n) values (new.account_uin, 1)

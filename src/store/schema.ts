@@ -247,6 +247,8 @@ export interface CertDeleteTaskRow {
   id: string;
   account_uin: string;
   cert_id: string;
+  /** JSON: string[] */
+  domains: string;
   status: number;
   error: string | null;
   created_at: number;

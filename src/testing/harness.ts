@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../config/config.js';
 import { startService, type RunningService } from '../main.js';
 import type { Clock } from '../services/context.js';
 import { dropPgSchema } from '../store/db.js';
+import { freePort } from './net.js';
 
 export const PG_URL = process.env.CERTPORT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export type Backend = 'sqlite' | 'postgres';
@@ -50,7 +51,8 @@ export async function startTestService(backend: Backend, opts: { env?: Record<st
   const secretKey = randomBytes(16).toString('hex');
   const env: Record<string, string> = {
     CERTPORT_DATA_DIR: dataDir,
-    CERTPORT_PORT: '0',
+    // A known port, so CERTPORT_PUBLIC_URL's default (AIA, signed download links) is right.
+    CERTPORT_PORT: String(await freePort()),
     CERTPORT_LOG_LEVEL: 'silent',
     CERTPORT_RATE_LIMIT: '0',
     CERTPORT_BOOTSTRAP_SECRET_ID: secretId,

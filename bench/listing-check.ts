@@ -1,0 +1,148 @@
+// Checks DescribeCertificates' store query (SqlStore.listCertificates: counts kept by
+// triggers, trigram search, pages read from the nearer end) against a plain evaluation of
+// the same filters over every row in memory: random certificates (shared name parts, ties in
+// creation and expiry times, Unicode, quotes and LIKE wildcards in aliases), random updates
+// and deletes, then random queries on both backends. Prints the first difference and exits 1.
+//
+//   node dist/bench/listing-check.js        (CERTPORT_CHECK_ROWS, CERTPORT_CHECK_QUERIES)
+import { randomInt } from 'node:crypto';
+import { sql } from 'kysely';
+import { makeChain } from '../src/pki/test-fixtures.js';
+import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../src/store/types.js';
+import { BACKENDS, startTestService } from '../src/testing/harness.js';
+
+const ROWS = Number(process.env.CERTPORT_CHECK_ROWS ?? 3000);
+const QUERIES = Number(process.env.CERTPORT_CHECK_QUERIES ?? 1500);
+const DAY = 86_400_000;
+const pick = <T>(a: readonly T[]): T => a[randomInt(a.length)]!;
+const LABELS = ['www', 'api', 'shop', 'mail', 'a1', 'b-2', 'xn--fiqs8s', 'cdn', 'img', 'static', 'eu', 'us', 'dev'];
+const ZONES = ['example.com', 'example.net', 'bench.test', 'corp.example.com', 'shop.example.org'];
+const ALIASES = ['', 'prod', 'Prod Cert', 'staging "quoted"', '100% off', 'under_score', 'back\\slash', '证书 生产', 'Größe', 'ÉTÉ', 'cert 42', 'cert 420'];
+const KEYS = ['www', 'example', 'example.com', 'api.example', 'shop.', 'b-2', '%', '_', '100%', 'under_score', '\\', '"quoted"', '证书', 'größe',
+  'été', 'ÉTÉ', 'cert 42', 'ert 4', 'zz', 'e', '.co', 'xn--', 'PROD', 'a1.eu.', 'no-such-thing', 'static.corp', 'm\n'];
+
+const lowerId = () => Array.from({ length: 8 }, () => pick([...'0123456789abcdefghijklmnopqrstuvwxyz'])).join('');
+
+let failures = 0;
+const chain = await makeChain('EC', 'check.example.com');
+for (const backend of BACKENDS) {
+  const t = await startTestService(backend);
+  try {
+    const up = await t.client.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem });
+    const store = t.svc.core.store;
+    const account = t.cred.accountUin;
+    const template = await t.svc.core.services.certificates.get({ accountUin: account, userUin: account }, up.CertificateId!);
+    const other = await t.newAccount();
+    const now = Date.now();
+    const all = new Map<string, CertificateRecord>([[template.id, template]]);
+    const make = (accountUin: string): CertificateRecord => {
+      const names = Array.from({ length: 1 + randomInt(3) }, () => `${pick(LABELS)}.${randomInt(2) ? pick(LABELS) + '.' : ''}${pick(ZONES)}`);
+      const status = pick([0, 1, 1, 1, 2, 3, 4, 7]);
+      return {
+        ...template, id: lowerId(), accountUin, domain: names[0]!, sans: names, alias: pick(ALIASES) + (randomInt(3) ? '' : ` ${randomInt(1000)}`),
+        projectId: randomInt(4), certificateType: randomInt(10) ? 'SVR' : 'CA', source: randomInt(3) ? 'upload' : 'embedded',
+        status, isSm: randomInt(10) === 0, privateKeySealed: randomInt(5) ? template.privateKeySealed : null,
+        // Few distinct instants: many ties in both sort keys.
+        createdAt: now - randomInt(200) * 1000, notAfter: now + (randomInt(60) - 20) * DAY,
+        tags: randomInt(4) ? [] : randomInt(3) ? [{ key: pick(['team', 'env']), value: pick(['a', 'b', '']) }]
+          : [{ key: 'team', value: pick(['a', 'b']) }, { key: 'env', value: pick(['a', '', 'x"y']) }],
+      };
+    };
+    const batch: CertificateRecord[] = [];
+    for (let i = 0; i < ROWS; i++) batch.push(make(i % 10 === 0 ? other.accountUin : account));
+    for (let i = 0; i < batch.length; i += 700) await store.bulkInsertCertificates(batch.slice(i, i + 700));
+    for (const c of batch) all.set(c.id, c);
+    // Changes after the insert: aliases (the search text) and deletions (the counts).
+    const log = (c: CertificateRecord, action: string): OperationLogRecord => ({ accountUin: c.accountUin, userUin: c.accountUin, certId: c.id, type: action, action, createdAt: now });
+    const mine = () => [...all.values()];
+    for (let i = 0; i < ROWS / 20; i++) {
+      const c = pick(mine());
+      const alias = pick(ALIASES) + ' renamed';
+      await store.updateAlias(c.accountUin, c.id, alias, now, log(c, 'modify'));
+      all.set(c.id, { ...c, alias });
+    }
+    for (let i = 0; i < ROWS / 20; i++) {
+      const c = pick(mine().filter((x) => x.id !== template.id));
+      await store.deleteCertificate(c.accountUin, c.id, log(c, 'delete'));
+      all.delete(c.id);
+    }
+
+    const reference = (q: CertificateQuery) => {
+      const at = q.now!;
+      let rows = mine().filter((c) => c.accountUin === q.accountUin);
+      if (q.searchKey) {
+        const k = q.searchKey.toLowerCase();
+        rows = rows.filter((c) => [c.id, c.alias, c.domain, ...c.sans].join('\n').toLowerCase().includes(k));
+      }
+      if (q.certificateType) rows = rows.filter((c) => c.certificateType === q.certificateType);
+      if (q.projectId !== undefined) rows = rows.filter((c) => c.projectId === q.projectId);
+      if (q.statuses) {
+        rows = rows.filter((c) => q.statuses!.some((s) => s === 1 ? c.status === 1 && c.notAfter >= at
+          : s === 3 ? c.status === 3 || (c.status === 1 && c.notAfter < at) : c.status === s));
+      }
+      if (q.source === 'upload') rows = rows.filter((c) => c.source === 'upload');
+      if (q.source === 'buy') rows = rows.filter((c) => c.source !== 'upload');
+      if (q.isSm !== undefined) rows = rows.filter((c) => c.isSm === q.isSm);
+      if (q.certIds) rows = rows.filter((c) => q.certIds!.includes(c.id));
+      if (q.pendingIssue) rows = rows.filter((c) => c.status === 0 || c.status === 4);
+      if (q.deployable !== undefined) {
+        rows = rows.filter((c) => (c.certificateType === 'SVR' && c.status === 1 && !!c.privateKeySealed && c.notAfter >= at) === q.deployable);
+      }
+      if (q.expiring) rows = rows.filter((c) => c.status === 1 && c.notAfter >= q.expiring!.now && c.notAfter <= q.expiring!.until);
+      for (const tag of q.tags ?? []) rows = rows.filter((c) => c.tags.some((x) => x.key === tag.key && (tag.value === '' || x.value === tag.value)));
+      const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      rows.sort(q.expirationSort
+        ? (a, b) => (q.expirationSort === 'ASC' ? a.notAfter - b.notAfter : b.notAfter - a.notAfter) || cmp(a.id, b.id)
+        : (a, b) => b.createdAt - a.createdAt || cmp(b.id, a.id));
+      return { total: rows.length, ids: rows.slice(q.offset, q.offset + q.limit).map((c) => c.id) };
+    };
+
+    let checked = 0;
+    for (let i = 0; i < QUERIES && failures < 5; i++) {
+      // The second half with planner and trigram statistics (PostgreSQL then picks search-key parts).
+      if (i === Math.floor(QUERIES / 2)) await sql`analyze`.execute(store.kysely);
+      const q: CertificateQuery = { accountUin: pick([account, account, account, other.accountUin]), offset: 0, limit: 1 + randomInt(40), now };
+      const n = randomInt(4);
+      for (let f = 0; f < n; f++) {
+        switch (randomInt(12)) {
+          case 0: case 1: case 2: q.searchKey = randomInt(3) ? pick(KEYS) : pick(mine()).id.slice(randomInt(4), 6); break;
+          case 3: q.certificateType = pick(['SVR', 'CA']); break;
+          case 4: q.projectId = randomInt(4); break;
+          case 5: q.statuses = [...new Set([pick([0, 1, 2, 3, 4, 7]), pick([1, 3])])]; break;
+          case 6: q.source = pick(['upload', 'buy'] as const); break;
+          case 7: q.expiring = { now, until: now + 30 * DAY }; break;
+          case 8: q.tags = [{ key: pick(['team', 'env']), value: pick(['a', 'b', '']) }]; break;
+          case 9: q.deployable = randomInt(2) === 0; break;
+          case 10: q.pendingIssue = true; break;
+          case 11: q.certIds = Array.from({ length: 3 }, () => pick(mine()).id); break;
+        }
+      }
+      if (randomInt(2)) q.expirationSort = pick(['ASC', 'DESC'] as const);
+      const expected = reference({ ...q, offset: 0, limit: 1e9 });
+      // First pages, the middle, the last pages and past the end: both reading directions.
+      q.offset = pick([0, 0, randomInt(Math.max(1, expected.total)), Math.max(0, expected.total - randomInt(20)), expected.total + randomInt(3)]);
+      const want = reference(q);
+      const got = await store.listCertificates(q);
+      const gotIds = got.items.map((c) => c.id);
+      checked++;
+      // The rows themselves: what was stored, tags (in key order) and PEM included.
+      const shape = (c: CertificateRecord) => JSON.stringify([c.id, c.alias, c.domain, c.sans, c.projectId, c.status, c.notAfter, c.createdAt,
+        c.certPem, c.privateKeySealed, [...c.tags].sort((a, b) => (a.key < b.key ? -1 : 1)).map((x) => [x.key, x.value])]);
+      const rowsDiffer = got.items.some((c) => shape(c) !== shape(all.get(c.id)!));
+      if (got.total !== want.total || JSON.stringify(gotIds) !== JSON.stringify(want.ids) || rowsDiffer) {
+        failures++;
+        console.log(`${backend}: MISMATCH for ${JSON.stringify(q)}\n  total ${got.total} (want ${want.total})\n  got  ${gotIds.join(',')}\n  want ${want.ids.join(',')}`);
+      }
+    }
+    const countRow = await store.listCertificates({ accountUin: account, offset: 0, limit: 1 });
+    const plain = mine().filter((c) => c.accountUin === account).length;
+    if (countRow.total !== plain) {
+      failures++;
+      console.log(`${backend}: the kept count says ${countRow.total}, the rows ${plain}`);
+    }
+    console.log(`${backend}: ${checked} random queries over ${all.size} certificates (2 accounts), after ${ROWS / 20} alias changes and ${ROWS / 20} deletions: ${failures ? 'DIFFERENCES' : 'all equal to the plain evaluation'}`);
+  } finally {
+    await t.close();
+  }
+}
+process.exit(failures ? 1 : 0);

@@ -1,0 +1,112 @@
+// Benchmark support: a certport node as its own process, as in production (`certport serve`,
+// the compiled CLI when this file is compiled, src/cli.ts through tsx otherwise), on a
+// throw-away data dir (SQLite) or PostgreSQL schema holding `stored` certificates seeded in
+// bulk beforehand; and other servers as child processes. Every process is stopped by its PID.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import { loadConfig } from '../src/config/config.js';
+import { bootstrap, openCore } from '../src/main.js';
+import { makeChain } from '../src/pki/test-fixtures.js';
+import { dropPgSchema } from '../src/store/db.js';
+import { PG_URL, type Backend } from '../src/testing/harness.js';
+import { freePort } from '../src/testing/net.js';
+import { seed, type Cred } from './lib.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const COMPILED = !fileURLToPath(import.meta.url).endsWith('.ts');
+export const CLI = COMPILED ? path.join(HERE, '..', 'src', 'cli.js') : path.join(HERE, '..', 'src', 'cli.ts');
+/** How to run a module of this folder (or the CLI) with the same loader as this process. */
+export const nodeArgs = (file: string) => (file.endsWith('.ts') ? ['--import', 'tsx', file] : [file]);
+export const benchFile = (name: string) => path.join(HERE, COMPILED ? `${name}.js` : `${name}.ts`);
+
+export interface PreparedData {
+  backend: Backend;
+  env: Record<string, string>;
+  cred: Cred & { accountUin: string };
+  cleanup(): Promise<void>;
+}
+
+/** A data dir (and schema) with the first account and `stored` certificates in it. */
+export async function prepareData(backend: Backend, stored: number, extraEnv: Record<string, string> = {}): Promise<PreparedData> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'certport-bench-'));
+  const schema = backend === 'postgres' ? 'bench_' + randomBytes(5).toString('hex') : null;
+  const cred = { secretId: 'AKIDbench' + randomBytes(12).toString('hex'), secretKey: randomBytes(16).toString('hex') };
+  const env: Record<string, string> = {
+    CERTPORT_DATA_DIR: dataDir,
+    CERTPORT_LOG_LEVEL: 'silent',
+    CERTPORT_RATE_LIMIT: '0',
+    CERTPORT_MASTER_KEY: randomBytes(32).toString('hex'),
+    CERTPORT_BOOTSTRAP_SECRET_ID: cred.secretId,
+    CERTPORT_BOOTSTRAP_SECRET_KEY: cred.secretKey,
+    ...(schema ? { CERTPORT_DATABASE_URL: PG_URL, CERTPORT_DATABASE_SCHEMA: schema } : {}),
+    ...extraEnv,
+  };
+  const core = await openCore(loadConfig(env));
+  let accountUin: string;
+  try {
+    await bootstrap(core, () => {});
+    accountUin = (await core.store.listAccounts())[0]!.uin;
+    const caller = { accountUin, userUin: accountUin };
+    const chain = await makeChain('EC', 'bench.example.com');
+    const { certificateId } = await core.services.certificates.upload(caller, { publicKey: chain.leafPem, privateKey: chain.keyPem });
+    const template = await core.services.certificates.get(caller, certificateId);
+    if (stored > 1) await seed(core.store, template, stored - 1);
+    await sql`${sql.raw(backend === 'postgres' ? 'vacuum analyze' : 'analyze')}`.execute(core.store.kysely);
+  } finally {
+    await core.close();
+  }
+  return {
+    backend, env, cred: { ...cred, accountUin },
+    async cleanup() {
+      if (schema) await dropPgSchema(PG_URL, schema);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Child {
+  pid: number;
+  port: number;
+  process: ChildProcess;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts a child process and waits until GET http://127.0.0.1:<port>/<ready> answers 200. */
+export async function startChild(args: string[], env: Record<string, string>, port: number, ready = '/healthz', nodeFlags: string[] = []): Promise<Child> {
+  const child = spawn(process.execPath, [...nodeFlags, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const keep = (b: Buffer) => { log = (log + b.toString()).slice(-8000); };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+    process.kill(child.pid, signal);
+    const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && child.pid && process.kill(child.pid, 'SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}: ${log}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}${ready}`)).status === 200) {
+        return { pid: child.pid!, port, process: child, output: () => log, stop };
+      }
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop('SIGKILL');
+  throw new Error(`${args.join(' ')} did not become ready: ${log}`);
+}
+
+/** `certport serve` on the prepared data, on a free port. */
+export async function startNode(data: PreparedData, env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<Child> {
+  const port = await freePort();
+  return startChild([...nodeArgs(CLI), 'serve'], { ...data.env, CERTPORT_PORT: String(port), ...env }, port, '/healthz', nodeFlags);
+}
