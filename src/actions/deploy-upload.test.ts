@@ -198,6 +198,10 @@ describe('BoundResource source (sqlite)', () => {
       const m = await d.boundTypes(certs);
       assert.deepEqual(m.get(id)?.sort(), ['cdn', 'clb']);
       assert.equal(m.get(other), undefined);
+      // …and DescribeCertificates shows them.
+      const listed = await c.DescribeCertificates({ CertIds: [id, other] });
+      assert.deepEqual(listed.Certificates!.find((x) => x.CertificateId === id)!.BoundResource!.sort(), ['cdn', 'clb']);
+      assert.deepEqual(listed.Certificates!.find((x) => x.CertificateId === other)!.BoundResource, []);
     } finally {
       await t.close();
       await rm(dir, { recursive: true, force: true });

@@ -60,12 +60,19 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   if (p.CertIds?.length) q.certIds = p.CertIds;
   const { total, items } = await ctx.services.certificates.list(q, ctx.caller);
   const orders = await ctx.services.orders.getOrders(items.filter((c) => c.isDv && (c.status === 0 || c.status === 4)).map((c) => c.id));
+  // One query each for the page: where the certificates are deployed, and muted expiry notices.
+  const bound = await ctx.services.deployments.boundTypes(items);
+  const ignored = await ctx.services.deployments.ignoredExpiry(ctx.caller.accountUin, items.map((c) => c.id));
   const projects = new Map<number, ProjectRecord | null>();
   for (const id of new Set(items.map((c) => c.projectId))) {
     projects.set(id, await ctx.services.certificates.findProject(ctx.caller.accountUin, id));
   }
   return {
     TotalCount: total,
-    Certificates: items.map((c) => presentListItem(c, projects.get(c.projectId) ?? null, now, orders.get(c.id) ?? null)),
+    Certificates: items.map((c) => ({
+      ...presentListItem(c, projects.get(c.projectId) ?? null, now, orders.get(c.id) ?? null),
+      BoundResource: bound.get(c.id) ?? [],
+      IsIgnore: ignored.has(c.id),
+    })),
   };
 };
