@@ -9,7 +9,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../pki/test-fixtures.js';
-import { freePort } from '../testing/net.js';
+import { freePort, stopChild } from '../testing/net.js';
 
 const PEBBLE = '/usr/bin/pebble';
 
@@ -34,14 +34,6 @@ export interface PebbleOptions {
   domainBlocklist?: string[];
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => child.exitCode === null && child.pid && process.kill(child.pid, 'SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
-}
 
 export async function startPebble(opts: PebbleOptions): Promise<Pebble> {
   if (!existsSync(PEBBLE)) throw new Error(`${PEBBLE} is missing: apt-get install -y pebble`);

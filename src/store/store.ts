@@ -284,6 +284,16 @@ const jobRecord = (r: JobRow): JobRecord => ({
   payload: r.payload,
 });
 
+/** A certificate's row, its material and its tags. */
+async function insertCertificateRows(q: Q, c: CertificateRecord): Promise<void> {
+  await q.insertInto('certificates').values(toRow(c)).execute();
+  await q.insertInto('certificate_material').values(materialRow(c)).execute();
+  if (c.tags.length) {
+    await q.insertInto('certificate_tags')
+      .values(c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value }))).execute();
+  }
+}
+
 async function upsertJob(q: Q, j: NewJob, now: number): Promise<void> {
   await q.insertInto('jobs').values({
     kind: j.kind, subject: j.subject, state: 'pending', run_at: j.runAt, attempts: 0, lease_owner: null, lease_until: 0,
@@ -422,12 +432,7 @@ export class SqlStore implements Store {
 
   async insertCertificate(c: CertificateRecord, log: OperationLogRecord) {
     await this.db.kysely.transaction().execute(async (tx) => {
-      await tx.insertInto('certificates').values(toRow(c)).execute();
-      await tx.insertInto('certificate_material').values(materialRow(c)).execute();
-      if (c.tags.length) {
-        await tx.insertInto('certificate_tags')
-          .values(c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value }))).execute();
-      }
+      await insertCertificateRows(tx, c);
       await tx.insertInto('operation_logs').values(logRow(log)).execute();
     });
   }
@@ -713,12 +718,7 @@ export class SqlStore implements Store {
   // DV orders.
   async insertDvOrder(c: CertificateRecord, order: DvOrderRecord, log: OperationLogRecord, job: NewJob, renewing?: string, replacing?: string) {
     await this.db.kysely.transaction().execute(async (tx) => {
-      await tx.insertInto('certificates').values(toRow(c)).execute();
-      await tx.insertInto('certificate_material').values(materialRow(c)).execute();
-      if (c.tags.length) {
-        await tx.insertInto('certificate_tags')
-          .values(c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value }))).execute();
-      }
+      await insertCertificateRows(tx, c);
       await tx.insertInto('dv_orders').values(dvOrderRow(order)).execute();
       if (renewing) {
         // Only one renewal at a time: the link is set only where none is.
@@ -859,12 +859,7 @@ export class SqlStore implements Store {
   async insertPaidOrders(items: { cert: CertificateRecord; order: PaidOrderRecord; log: OperationLogRecord }[]) {
     await this.db.kysely.transaction().execute(async (tx) => {
       for (const { cert: c, order: o, log } of items) {
-        await tx.insertInto('certificates').values(toRow(c)).execute();
-        await tx.insertInto('certificate_material').values(materialRow(c)).execute();
-        if (c.tags.length) {
-          await tx.insertInto('certificate_tags')
-            .values(c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value }))).execute();
-        }
+        await insertCertificateRows(tx, c);
         await tx.insertInto('paid_orders').values({
           cert_id: o.certId, account_uin: o.accountUin, product_id: o.productId, domain_num: o.domainNum, time_span: o.timeSpan,
           validity_days: o.validityDays, deal_id: o.dealId, submitted: null, csr_pem: null, letter_sealed: null, letter_type: null,

@@ -1,6 +1,7 @@
-// Test support: loopback ports for servers the tests start.
+// Test support: loopback ports for servers the tests start, and stopping them by PID.
 import { createSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 
 /** A port free for both TCP and UDP on 127.0.0.1 (DNS listens on both). */
 export async function freePort(): Promise<number> {
@@ -31,4 +32,14 @@ export async function waitPort(port: number, tries = 100): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`nothing listens on ${port}`);
+}
+
+/** SIGTERM, then SIGKILL after 3 s; resolves when the process has exited. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  process.kill(child.pid, 'SIGTERM');
+  const timer = setTimeout(() => child.exitCode === null && child.pid && process.kill(child.pid, 'SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
 }

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../testing/net.js';
+import { freePort, stopChild } from '../testing/net.js';
 import type { TsigKey } from './rfc2136.js';
 
 export { freePort };
@@ -44,14 +44,6 @@ function spawnLogged(cmd: string, args: string[]) {
   return { child, output: () => log };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => child.exitCode === null && child.pid && process.kill(child.pid, 'SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
-}
 
 export interface ChallTestSrv {
   /** '127.0.0.1:port' for DnsOptions.resolvers */
