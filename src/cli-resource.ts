@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { DeploymentService, ResourceView } from './services/deployments.js';
 
 export const RESOURCE_USAGE = `
-  resource add --account UIN --name N --type clb|cdn|… --deployer local|webhook --config JSON|@FILE
+  resource add --account UIN --name N --type clb|cdn|… --deployer local|ssh|webhook --config JSON|@FILE
                [--secrets JSON|@FILE] [--region R] [--domains a.com,b.com] [--probe HOST:PORT] [--sni NAME]
                [--cert CERT_ID] [--json]          register a resource (--cert: the certificate it serves today)
   resource list [--account UIN] [--json]          list resources (secrets are never shown)
