@@ -1,17 +1,17 @@
 // Benchmark: DescribeCertificates at scale. Seeds 100,000 certificates on SQLite and
-// 1,000,000 on PostgreSQL in one account (bulk, through the store, not the API), then sends
-// TC3-signed requests one at a time over a keep-alive connection and prints p50/p99 per query
-// shape against the 20 ms target, beside the floor of the same stack measured in the same run
-// (a signed DescribeCertificates for one CertId). Rate limit off (CERTPORT_RATE_LIMIT=0).
+// 1,000,000 on PostgreSQL in one account (bulk, through the store, not the API), starts
+// `certport serve` on them, sends TC3-signed requests one at a time over a keep-alive
+// connection and prints p50/p99 per query shape against the 20 ms target, beside the floor of
+// the same stack measured in the same run (a signed DescribeCertificates for one CertId).
+// Rate limit off (CERTPORT_RATE_LIMIT=0).
 //
 //   node dist/bench/listing.js                 both backends
 //   CERTPORT_TEST_BACKENDS=sqlite node dist/bench/listing.js
 //   CERTPORT_BENCH_SQLITE_ROWS=… CERTPORT_BENCH_PG_ROWS=… CERTPORT_BENCH_REQUESTS=… to resize
 import { performance } from 'node:perf_hooks';
-import { sql } from 'kysely';
-import { makeChain } from '../src/pki/test-fixtures.js';
-import { BACKENDS, startTestService } from '../src/testing/harness.js';
-import { Connection, benchId, machine, ms, percentiles, seed, signedRequest } from './lib.js';
+import { BACKENDS } from '../src/testing/harness.js';
+import { Connection, benchId, machine, ms, percentiles, signedRequest } from './lib.js';
+import { prepareData, startNode } from './node.js';
 
 const ROWS = { sqlite: Number(process.env.CERTPORT_BENCH_SQLITE_ROWS ?? 100_000), postgres: Number(process.env.CERTPORT_BENCH_PG_ROWS ?? 1_000_000) };
 const N = Number(process.env.CERTPORT_BENCH_REQUESTS ?? 200);
@@ -19,27 +19,20 @@ const TARGET_MS = 20;
 
 console.log(`DescribeCertificates at scale — ${machine()}`);
 console.log(`lines marked ok/MISS are the issue's shapes; the others are shown for context. one account; ${N} signed requests per line, one at a time over a keep-alive connection, after 20 warm-up; CERTPORT_RATE_LIMIT=0; target p99 < ${TARGET_MS} ms`);
-const chain = await makeChain('EC', 'bench.example.com');
 let failed = 0;
 for (const backend of BACKENDS) {
   const rows = ROWS[backend];
-  const t = await startTestService(backend, { env: { CERTPORT_RATE_LIMIT: '0' } });
+  // Seeded in bulk through the store in this process (then `VACUUM ANALYZE` / `ANALYZE`, as
+  // autovacuum or a periodic ANALYZE keep statistics), served by `certport serve` in its own.
+  const s0 = performance.now();
+  const data = await prepareData(backend, rows + 1, {}, (n) => process.stdout.write(`\r${backend}: seeding ${n}/${rows}`));
+  console.log(`\r${backend}: seeded ${rows + 1} certificates in ${((performance.now() - s0) / 1000).toFixed(1)} s`);
+  const node = await startNode(data);
   try {
-    const up = await t.client.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem });
-    const template = await t.svc.core.services.certificates.get({ accountUin: t.cred.accountUin, userUin: t.cred.accountUin }, up.CertificateId!);
-    const s0 = performance.now();
-    const store = t.svc.core.store;
-    await seed(store, template, rows, Date.now(), (n) => process.stdout.write(`\r${backend}: seeding ${n}/${rows}`));
-    const seeded = (performance.now() - s0) / 1000;
-    // Planner statistics and the visibility map, as autovacuum / a periodic ANALYZE keep them.
-    const s1 = performance.now();
-    await sql`${sql.raw(backend === 'postgres' ? 'vacuum analyze' : 'analyze')}`.execute(store.kysely);
-    console.log(`\r${backend}: seeded ${rows + 1} certificates in ${seeded.toFixed(1)} s (${(rows / seeded).toFixed(0)}/s); ${backend === 'postgres' ? 'VACUUM ANALYZE' : 'ANALYZE'} ${((performance.now() - s1) / 1000).toFixed(1)} s`);
-
-    const conn = new Connection(t.port);
+    const conn = new Connection(node.port);
     await conn.ready;
     const call = async (params: object) => {
-      const r = await conn.send(signedRequest(t.port, t.cred, 'DescribeCertificates', params));
+      const r = await conn.send(signedRequest(node.port, data.cred, 'DescribeCertificates', params));
       const json = JSON.parse(r.body.toString()) as { Response: { Error?: { Code: string; Message: string }; TotalCount?: number; Certificates?: unknown[] } };
       if (json.Response.Error) throw new Error(`${json.Response.Error.Code}: ${json.Response.Error.Message}`);
       return json.Response;
@@ -79,7 +72,8 @@ for (const backend of BACKENDS) {
     await shape('CertificateStatus [1]', () => ({ CertificateStatus: [1] }), false);
     conn.close();
   } finally {
-    await t.close();
+    await node.stop();
+    await data.cleanup();
   }
 }
 console.log(failed ? `${failed} targeted line(s) missed the ${TARGET_MS} ms target` : `every line met the ${TARGET_MS} ms target`);

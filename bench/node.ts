@@ -32,7 +32,8 @@ export interface PreparedData {
 }
 
 /** A data dir (and schema) with the first account and `stored` certificates in it. */
-export async function prepareData(backend: Backend, stored: number, extraEnv: Record<string, string> = {}): Promise<PreparedData> {
+export async function prepareData(backend: Backend, stored: number, extraEnv: Record<string, string> = {},
+  progress?: (done: number) => void): Promise<PreparedData> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'certport-bench-'));
   const schema = backend === 'postgres' ? 'bench_' + randomBytes(5).toString('hex') : null;
   const cred = { secretId: 'AKIDbench' + randomBytes(12).toString('hex'), secretKey: randomBytes(16).toString('hex') };
@@ -55,7 +56,7 @@ export async function prepareData(backend: Backend, stored: number, extraEnv: Re
     const chain = await makeChain('EC', 'bench.example.com');
     const { certificateId } = await core.services.certificates.upload(caller, { publicKey: chain.leafPem, privateKey: chain.keyPem });
     const template = await core.services.certificates.get(caller, certificateId);
-    if (stored > 1) await seed(core.store, template, stored - 1);
+    if (stored > 1) await seed(core.store, template, stored - 1, Date.now(), progress);
     await sql`${sql.raw(backend === 'postgres' ? 'vacuum analyze' : 'analyze')}`.execute(core.store.kysely);
   } finally {
     await core.close();
