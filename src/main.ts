@@ -31,6 +31,11 @@ import { adminRoutes } from './api/admin-routes.js';
 import { defaultDeployers } from './deploy/registry.js';
 import { BIND_SYNC, CERT_DELETE, DEPLOY_RECORD, DeploymentService } from './services/deployments.js';
 import { DeployStore } from './store/deploy-store.js';
+import { notifyRoutes } from './api/notify-routes.js';
+import { EmailSender } from './notify/email.js';
+import { NoticeService } from './notify/notices.js';
+import type { Notifier } from './notify/types.js';
+import { NoticeStore } from './store/notice-store.js';
 
 export interface Core {
   config: Readonly<Config>;
@@ -38,6 +43,10 @@ export interface Core {
   services: Services;
   ca: EmbeddedCa;
   runner: JobRunner;
+  /** Notices to certificate owners: `raise` once per event, delivered by email and webhook. */
+  notifier: Notifier;
+  /** The same service for operators: channels, test sends, the expiry sweep. */
+  notices: NoticeService;
   redis: Redis | null;
   close(): Promise<void>;
 }
@@ -69,6 +78,9 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
     providers: config.dnsProviders,
   });
   let runner: JobRunner | null = null;
+  const email = config.smtp ? new EmailSender(config.smtp) : null;
+  const notices = new NoticeService(new NoticeStore(store.kysely, store.dialect), store, sealer, clock, email,
+    { expiryDays: config.expiryNoticeDays, sweepMs: config.noticeSweepMs }, () => runner?.kick());
   const acme = config.acme
     ? new AcmeIssuer({ directoryUrl: config.acme.directoryUrl, email: config.acme.email, eab: config.acme.eab, caPem: config.acme.caPem }, store, sealer)
     : null;
@@ -93,6 +105,7 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
     store,
     clock,
     handlers: {
+      ...notices.handlers(),
       [DEPLOY_RECORD]: (job) => deployments.runRecord(Number(job.subject)),
       [BIND_SYNC]: (job) => deployments.runBindSync(job.subject),
       [CERT_DELETE]: (job) => deployments.runDeleteTask(job.subject, job.payload),
@@ -106,9 +119,10 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
   const csrs = new CsrService(new SqlCsrStore(store.kysely, store.dialect), sealer, clock);
   const services: Services = { accounts: new AccountService(store, sealer, clock), certificates, orders, paid, orgs, csrs, deployments, clock };
   return {
-    config, store, services, ca, runner, redis,
+    config, store, services, ca, runner, redis, notifier: notices, notices,
     async close() {
       await runner.stop();
+      email?.close();
       redis?.disconnect();
       await store.close();
     },
@@ -152,11 +166,13 @@ export async function startService(config: Readonly<Config>, opts: { clock?: Clo
       replay,
       ready: () => core.store.ping(),
       logLevel: config.logLevel,
-      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), adminApi({ token: config.adminToken, paid: core.services.paid }), adminRoutes(core.services.deployments, config.adminToken)],
+      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), adminApi({ token: config.adminToken, paid: core.services.paid }), adminRoutes(core.services.deployments, config.adminToken), notifyRoutes(core.notices, config.adminToken)],
     });
     await bootstrap(core, (m) => app.log.info(m));
     if (config.workers) {
       core.runner.setLog(app.log);
+      core.notices.setLog(app.log);
+      await core.notices.ensureSweep();
       core.runner.start();
     }
     const address = await app.listen({ host: config.host, port: config.port });

@@ -48,6 +48,26 @@ export interface Config {
   paidOrderLimit: number;
   /** Bearer token for the operators' /admin endpoint; null disables it. */
   adminToken: string | null;
+  /** The SMTP server email notices go through; null = no email channel. */
+  smtp: SmtpConfig | null;
+  /** Days before notAfter when expiry notices go out (30, 7, 1), largest first. */
+  expiryNoticeDays: number[];
+  /** How often the expiry sweep looks for certificates nearing expiry. */
+  noticeSweepMs: number;
+}
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  /** smtps://: TLS from the first byte; smtp://: STARTTLS whenever the server offers it. */
+  secure: boolean;
+  user: string | null;
+  pass: string | null;
+  from: string;
+  /** PEM of CAs to trust for the server's TLS certificate (CERTPORT_SMTP_CA_FILE). */
+  caPem: string | null;
+  /** Refuse to send unless STARTTLS succeeds (CERTPORT_SMTP_REQUIRE_TLS=1). */
+  requireTls: boolean;
 }
 
 export interface AcmeConfig {
@@ -101,7 +121,15 @@ const KEYS: Record<keyof Config, string> = {
   paidMaxDomains: 'CERTPORT_PAID_MAX_DOMAINS',
   paidOrderLimit: 'CERTPORT_PAID_ORDER_LIMIT',
   adminToken: 'CERTPORT_ADMIN_TOKEN',
+  smtp: 'CERTPORT_SMTP_URL',
+  expiryNoticeDays: 'CERTPORT_EXPIRY_NOTICE_DAYS',
+  noticeSweepMs: 'CERTPORT_NOTICE_SWEEP_MS',
 };
+const SMTP_KEYS = {
+  from: 'CERTPORT_SMTP_FROM',
+  caFile: 'CERTPORT_SMTP_CA_FILE',
+  requireTls: 'CERTPORT_SMTP_REQUIRE_TLS',
+} as const;
 const ACME_KEYS = {
   email: 'CERTPORT_ACME_EMAIL',
   eabKid: 'CERTPORT_ACME_EAB_KID',
@@ -202,7 +230,63 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     paidMaxDomains: int(KEYS.paidMaxDomains, get('paidMaxDomains') ?? '100', 1, 1000),
     paidOrderLimit: int(KEYS.paidOrderLimit, get('paidOrderLimit') ?? '100', 0, 10_000_000),
     adminToken: adminToken(get('adminToken')),
+    smtp: smtpConfig(get('smtp'), (k) => merged[SMTP_KEYS[k]]),
+    expiryNoticeDays: expiryNoticeDays(get('expiryNoticeDays')),
+    noticeSweepMs: int(KEYS.noticeSweepMs, get('noticeSweepMs') ?? '600000', 1000, 86_400_000),
   });
+}
+
+/** CERTPORT_SMTP_URL: smtp://[user:pass@]host[:port] (STARTTLS when offered, port 587) or smtps:// (TLS, port 465). */
+function smtpConfig(raw: string | undefined, get: (k: keyof typeof SMTP_KEYS) => string | undefined): SmtpConfig | null {
+  if (!raw) {
+    for (const k of Object.keys(SMTP_KEYS) as (keyof typeof SMTP_KEYS)[]) {
+      if (get(k)) throw new ConfigError(`${SMTP_KEYS[k]} needs ${KEYS.smtp}`);
+    }
+    return null;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${KEYS.smtp} must be smtp://[user:password@]host[:port] or smtps://…`);
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new ConfigError(`${KEYS.smtp} must start with smtp:// or smtps://`);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host) throw new ConfigError(`${KEYS.smtp} names no host`);
+  const secure = url.protocol === 'smtps:';
+  const port = url.port ? int(KEYS.smtp + ' port', url.port, 1, 65535) : secure ? 465 : 587;
+  let user: string | null = null;
+  let pass: string | null = null;
+  try {
+    user = url.username ? decodeURIComponent(url.username) : null;
+    pass = url.password ? decodeURIComponent(url.password) : null;
+  } catch {
+    throw new ConfigError(`${KEYS.smtp}: the user or password is not valid percent-encoding`);
+  }
+  const from = get('from');
+  if (!from) throw new ConfigError(`${SMTP_KEYS.from} is required with ${KEYS.smtp} (the notices' From address)`);
+  if (!/^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(from.trim())) {
+    throw new ConfigError(`${SMTP_KEYS.from} must be an address (ops@example.com or "certport <ops@example.com>"), got ${JSON.stringify(from)}`);
+  }
+  const caFile = get('caFile');
+  let caPem: string | null = null;
+  if (caFile) {
+    try {
+      caPem = readFileSync(caFile, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`${SMTP_KEYS.caFile}: cannot read ${caFile}: ${(e as Error).message}`);
+    }
+    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`${SMTP_KEYS.caFile}: ${caFile} holds no PEM certificate`);
+  }
+  return { host, port, secure, user, pass, from: from.trim(), caPem, requireTls: bool(SMTP_KEYS.requireTls, get('requireTls') ?? '0') };
+}
+
+/** CERTPORT_EXPIRY_NOTICE_DAYS: comma-separated whole days, e.g. 30,7,1. */
+function expiryNoticeDays(raw: string | undefined): number[] {
+  const list = (raw ?? '30,7,1').split(',').map((x) => x.trim()).filter(Boolean);
+  if (list.length === 0) throw new ConfigError(`${KEYS.expiryNoticeDays} must list at least one number of days, e.g. 30,7,1`);
+  const days = list.map((x) => int(KEYS.expiryNoticeDays, x, 1, 3650));
+  return [...new Set(days)].sort((a, b) => b - a);
 }
 
 function acmeConfig(directoryUrl: string | undefined, get: (k: keyof typeof ACME_KEYS) => string | undefined): AcmeConfig | null {

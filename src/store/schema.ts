@@ -255,6 +255,36 @@ export interface CertDeleteTaskRow {
   updated_at: number;
 }
 
+/** A notice to a certificate's owner (0011_notices); one per event key. */
+export interface NoticeRow {
+  id: string;
+  account_uin: string;
+  cert_id: string;
+  kind: string;
+  event_key: string;
+  subject: string;
+  text: string;
+  /** JSON: the webhook body's `data` */
+  data: string;
+  state: string;
+  email_state: string;
+  webhook_state: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+}
+export interface NotificationChannelRow {
+  account_uin: string;
+  /** JSON: string[] */
+  emails: string;
+  webhook_url: string | null;
+  webhook_secret_sealed: string | null;
+  active: number;
+  updated_at: number;
+}
+
 export interface Database {
   accounts: AccountRow;
   users: UserRow;
@@ -278,4 +308,6 @@ export interface Database {
   deploy_bind_tasks: DeployBindTaskRow;
   cert_notification_switch: CertNotificationSwitchRow;
   cert_delete_tasks: CertDeleteTaskRow;
+  notices: NoticeRow;
+  notification_channels: NotificationChannelRow;
 }
