@@ -4,6 +4,7 @@ import { isServiceError } from './errors.js';
 import { openCore, startService } from './main.js';
 import { RESOURCE_USAGE, resourceCommand } from './cli-resource.js';
 import { NOTIFY_USAGE, notifyCommand } from './cli-notify.js';
+import { HOSTING_USAGE, hostingCommand } from './cli-hosting.js';
 
 const USAGE = `usage: certport <command>
   serve                                   start the API server (CERTPORT_* environment)
@@ -17,7 +18,7 @@ const USAGE = `usage: certport <command>
   orders list [--account UIN] [--status N] [--json]   paid (OV/EV) orders, newest first
   orders show ID [--letter FILE] [--json]  an order with everything submitted (--letter saves the confirmation letter)
   orders approve ID [--reviewer NAME]     approve: domain validation starts, issuance follows
-  orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)${RESOURCE_USAGE}${NOTIFY_USAGE}`;
+  orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}`;
 
 function flags(args: string[]) {
   const out: Record<string, string | true> = {};
@@ -121,6 +122,8 @@ async function main(argv: string[]): Promise<number> {
       return await notifyCommand(core.notices, sub, more);
     } else if (cmd === 'resource') {
       return await resourceCommand(core.services.deployments, sub, f, rest, json);
+    } else if (cmd === 'hosting') {
+      return await hostingCommand(core.services.hosting, sub, f, rest, json);
     } else if (cmd === 'ca' && sub === 'show') {
       process.stdout.write(core.ca.rootPem.trim() + '\n');
       if (f.chain === true) {

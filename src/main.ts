@@ -31,6 +31,9 @@ import { adminRoutes } from './api/admin-routes.js';
 import { defaultDeployers } from './deploy/registry.js';
 import { BIND_SYNC, CERT_DELETE, DEPLOY_RECORD, DeploymentService } from './services/deployments.js';
 import { DeployStore } from './store/deploy-store.js';
+import { HOSTING_STEP, HostingService } from './services/hosting.js';
+import { HostingStore } from './store/hosting-store.js';
+import { hostingRoutes } from './api/hosting-routes.js';
 import { notifyRoutes } from './api/notify-routes.js';
 import { EmailSender } from './notify/email.js';
 import { NoticeService } from './notify/notices.js';
@@ -110,14 +113,18 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
       [BIND_SYNC]: (job) => deployments.runBindSync(job.subject),
       [CERT_DELETE]: (job) => deployments.runDeleteTask(job.subject, job.payload),
       [DV_VALIDATE]: (job) => orders.validateStep(job.subject, job.attempts),
+      [HOSTING_STEP]: (job) => hosting.step(job.subject),
       [DNS_CLEANUP]: async (job) => {
         await orders.cleanupStep(job.payload);
         return null;
       },
     },
   });
+  const hosting = new HostingService(new HostingStore(store.kysely), store, certificates, orders, paid, deployments, notices, clock,
+    { renewBeforeDays: config.renewBeforeDays }, () => runner?.kick());
+  orders.onSettled = (c) => hosting.renewalSettled(c);
   const csrs = new CsrService(new SqlCsrStore(store.kysely, store.dialect), sealer, clock);
-  const services: Services = { accounts: new AccountService(store, sealer, clock), certificates, orders, paid, orgs, csrs, deployments, clock };
+  const services: Services = { accounts: new AccountService(store, sealer, clock), certificates, orders, paid, orgs, csrs, deployments, hosting, clock };
   return {
     config, store, services, ca, runner, redis, notifier: notices, notices,
     async close() {
@@ -166,7 +173,7 @@ export async function startService(config: Readonly<Config>, opts: { clock?: Clo
       replay,
       ready: () => core.store.ping(),
       logLevel: config.logLevel,
-      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), adminApi({ token: config.adminToken, paid: core.services.paid }), adminRoutes(core.services.deployments, config.adminToken), notifyRoutes(core.notices, config.adminToken)],
+      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), adminApi({ token: config.adminToken, paid: core.services.paid }), adminRoutes(core.services.deployments, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken)],
     });
     await bootstrap(core, (m) => app.log.info(m));
     if (config.workers) {

@@ -14,6 +14,10 @@ export const DescribeCertificateDetail: ActionHandler<M.DescribeCertificateDetai
   const c = await certificates.get(ctx.caller, p.CertificateId);
   const order = c.source !== 'upload' ? await orders.getOrder(c.id) : null;
   const paid = c.source !== 'upload' ? await ctx.services.paid.getOrder(c.id) : null;
-  return presentDetail(c, certificates.privateKeyPem(c), ctx.services.clock(), order, certificates.issuerRoot(c), certificates.encryptKeyPem(c),
-    ctx.services.paid.submittedData(paid, c, true));
+  const hosting = (await ctx.services.hosting.views(ctx.caller.accountUin, [c.id])).get(c.id);
+  return {
+    ...presentDetail(c, certificates.privateKeyPem(c), ctx.services.clock(), order, certificates.issuerRoot(c), certificates.encryptKeyPem(c),
+      ctx.services.paid.submittedData(paid, c, true)),
+    ...(hosting ? { HostingStatus: hosting.HostingStatus } : {}),
+  };
 };

@@ -2,7 +2,8 @@ import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v2019
 import { ServiceError } from '../errors.js';
 import { EXPIRING_WINDOW } from '../services/certificates.js';
 import type { CertificateQuery, ProjectRecord } from '../store/types.js';
-import { presentListItem } from './present.js';
+import { hostingFields, presentListItem } from './present.js';
+import { HostingService } from '../services/hosting.js';
 import type { ActionHandler } from './types.js';
 
 export const MAX_LIMIT = 1000;
@@ -63,6 +64,7 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   // One query each for the page: where the certificates are deployed, and muted expiry notices.
   const bound = await ctx.services.deployments.boundTypes(items);
   const ignored = await ctx.services.deployments.ignoredExpiry(ctx.caller.accountUin, items.map((c) => c.id));
+  const hosting = await ctx.services.hosting.views(ctx.caller.accountUin, items.map((c) => c.id));
   const projects = new Map<number, ProjectRecord | null>();
   for (const id of new Set(items.map((c) => c.projectId))) {
     projects.set(id, await ctx.services.certificates.findProject(ctx.caller.accountUin, id));
@@ -73,6 +75,7 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
       ...presentListItem(c, projects.get(c.projectId) ?? null, now, orders.get(c.id) ?? null),
       BoundResource: bound.get(c.id) ?? [],
       IsIgnore: ignored.has(c.id),
+      ...hostingFields(hosting.get(c.id) ?? HostingService.view(null)),
     })),
   };
 };

@@ -6,6 +6,7 @@ import { parseCertificateChain } from '../pki/certificate.js';
 import { downloadFormats } from '../pki/download-zip.js';
 import { EXPIRING_WINDOW, effectiveStatus } from '../services/certificates.js';
 import { DvOrderService } from '../services/dv-orders.js';
+import type { HostingView } from '../services/hosting.js';
 import type { CertificateRecord, DvOrderRecord, ProjectRecord } from '../store/types.js';
 
 /** `YYYY-MM-DD HH:mm:ss` (UTC), the spec's time format. */
@@ -147,7 +148,7 @@ export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, n
     IsSM: c.isSm,
     EncryptAlgorithm: c.encryptAlgorithm,
     AutoRenewFlag: 0,
-    HostingStatus: null as unknown as number,
+    HostingStatus: -1,
     HasRenewOrder: c.renewOrderId ?? '',
     ReplaceOriCertIsDelete: false,
     IsExpiring: status === 1 && c.notAfter - now <= EXPIRING_WINDOW,
@@ -161,6 +162,18 @@ export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, n
     KeyPasswordCustomFlag: c.keyPasswordSealed !== null,
     SupportDownloadType: supportDownloadType(c, now),
   } as M.Certificates;
+}
+
+/** The list item's hosting fields (HostingService.view), in the SDK's types. */
+export function hostingFields(v: HostingView): Pick<M.Certificates, 'AutoRenewFlag' | 'HostingStatus' | 'HostingCompleteTime' | 'HostingRenewCertId' | 'HostingResourceTypes' | 'HostingConfig'> {
+  return {
+    AutoRenewFlag: v.AutoRenewFlag,
+    HostingStatus: v.HostingStatus,
+    HostingCompleteTime: formatTime(v.HostingCompleteTime) as string,
+    HostingRenewCertId: v.HostingRenewCertId as string,
+    HostingResourceTypes: v.HostingResourceTypes,
+    HostingConfig: v.HostingConfig as M.HostingConfig,
+  };
 }
 
 export function presentCertificate(c: CertificateRecord, now: number, order: DvOrderRecord | null = null,
@@ -224,6 +237,6 @@ export function presentDetail(c: CertificateRecord, privateKey: string | null, n
     DomainType: c.isWildcard ? 2 : c.sans.length > 1 ? 1 : 0,
     CertType: c.certificateType,
     UseCrossSignRoot: false,
-    HostingStatus: null as unknown as number,
+    HostingStatus: -1,
   } as Omit<M.DescribeCertificateDetailResponse, 'RequestId'>;
 }

@@ -1,5 +1,6 @@
 // What every action handler gets: the authenticated caller and the services. Handlers check
 // their parameters, call services, and shape the response exactly as the spec's data types.
+import type { HostingService } from '../services/hosting.js';
 import type { AccountService } from '../services/accounts.js';
 import type { CertificateService } from '../services/certificates.js';
 import type { CsrService } from '../services/csrs.js';
@@ -17,6 +18,7 @@ export interface Services {
   orgs: OrganizationService;
   csrs: CsrService;
   deployments: DeploymentService;
+  hosting: HostingService;
   clock: Clock;
 }
 

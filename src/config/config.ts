@@ -48,6 +48,8 @@ export interface Config {
   paidOrderLimit: number;
   /** Bearer token for the operators' /admin endpoint; null disables it. */
   adminToken: string | null;
+  /** Hosting renews this many days before expiry (or at a third of the lifetime if sooner). */
+  renewBeforeDays: number;
   /** The SMTP server email notices go through; null = no email channel. */
   smtp: SmtpConfig | null;
   /** Days before notAfter when expiry notices go out (30, 7, 1), largest first. */
@@ -121,6 +123,7 @@ const KEYS: Record<keyof Config, string> = {
   paidMaxDomains: 'CERTPORT_PAID_MAX_DOMAINS',
   paidOrderLimit: 'CERTPORT_PAID_ORDER_LIMIT',
   adminToken: 'CERTPORT_ADMIN_TOKEN',
+  renewBeforeDays: 'CERTPORT_RENEW_BEFORE_DAYS',
   smtp: 'CERTPORT_SMTP_URL',
   expiryNoticeDays: 'CERTPORT_EXPIRY_NOTICE_DAYS',
   noticeSweepMs: 'CERTPORT_NOTICE_SWEEP_MS',
@@ -230,6 +233,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     paidMaxDomains: int(KEYS.paidMaxDomains, get('paidMaxDomains') ?? '100', 1, 1000),
     paidOrderLimit: int(KEYS.paidOrderLimit, get('paidOrderLimit') ?? '100', 0, 10_000_000),
     adminToken: adminToken(get('adminToken')),
+    renewBeforeDays: int(KEYS.renewBeforeDays, get('renewBeforeDays') ?? '30', 1, 365),
     smtp: smtpConfig(get('smtp'), (k) => merged[SMTP_KEYS[k]]),
     expiryNoticeDays: expiryNoticeDays(get('expiryNoticeDays')),
     noticeSweepMs: int(KEYS.noticeSweepMs, get('noticeSweepMs') ?? '600000', 1000, 86_400_000),

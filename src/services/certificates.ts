@@ -185,6 +185,11 @@ export class CertificateService {
     return c;
   }
 
+  /** Any account's certificate by id: for operators (CLI, /admin) and background work only. */
+  findAnywhere(id: string): Promise<CertificateRecord | null> {
+    return this.store.getCertificateById(id);
+  }
+
   list(q: Omit<CertificateQuery, 'accountUin'>, caller: Caller) {
     return this.store.listCertificates({ ...q, accountUin: caller.accountUin });
   }

@@ -88,6 +88,8 @@ interface NewOrder {
   deleteDnsAutoRecord: boolean;
   renewing: CertificateRecord | null;
   replacing: CertificateRecord | null;
+  /** Embedded CA renewals: the values the owner already published, so they validate again. */
+  reuseAuths?: DvAuth[];
   logType: string;
   logExtra: string;
 }
@@ -176,6 +178,9 @@ export class DvOrderService {
     private readonly acme: AcmeIssuer | null = null,
     private readonly sm2Issuer: Sm2Issuer | null = null,
   ) {}
+
+  /** Called when an order settles (issued, failed or cancelled), e.g. to wake its hosting. */
+  onSettled: (c: CertificateRecord) => Promise<void> = async () => {};
 
   /** Paid orders: the vetted subject and the validity bought (set at composition). */
   issueProfile: (certId: string) => Promise<{ profile: IssueProfile; validityDays: number } | null> = async () => null;
@@ -289,7 +294,7 @@ export class DvOrderService {
         throw new ServiceError('FailedOperation.InvalidCertificateStatusCode',
           `OldCertificateId ${old.id} cannot be renewed yet: renewal opens 30 days before it expires (${new Date(old.notAfter - EXPIRING_WINDOW).toISOString().slice(0, 10)}).`);
       }
-      if (old.renewOrderId) {
+      if (old.renewOrderId && !(await this.releaseEndedRenewal(old))) {
         throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `OldCertificateId ${old.id} already has the renewal order ${old.renewOrderId}.`);
       }
       const oldNames = new Set([old.domain, ...old.sans]);
@@ -338,6 +343,8 @@ export class DvOrderService {
         refused = e.message;
         auths = [];
       }
+    } else if (o.reuseAuths?.length) {
+      auths = o.reuseAuths.map((a) => ({ ...a }));
     } else {
       auths = [method === 'FILE'
         ? { domain, verifyType: 'FILE', key: FILE_AUTH_NAME, value: token(now), zone: base, subDomain: null, path: FILE_AUTH_PATH }
@@ -528,7 +535,65 @@ export class DvOrderService {
       logEntry(caller, 'cancel', id, now), cleanup);
     if (!ok) throw new ServiceError('FailedOperation.CancelOrderFailed', `The order ${id} changed while it was being cancelled; it is no longer awaiting validation.`);
     if (c.replacedFor) await this.store.settleReplacement(c.replacedFor, false, now);
+    await this.onSettled(c);
     if (cleanup.length) this.kick();
+  }
+
+  /**
+   * A renewal order that failed, was cancelled or is gone no longer holds the certificate it
+   * renews: the link is released so it can be renewed again. True if it was released.
+   */
+  async releaseEndedRenewal(old: CertificateRecord): Promise<boolean> {
+    if (!old.renewOrderId) return true;
+    const r = await this.store.getCertificate(old.accountUin, old.renewOrderId);
+    if (r && ![2, 3, 7].includes(effectiveStatus(r, this.clock()))) return false;
+    await this.store.releaseRenewal(old.id, old.renewOrderId, this.clock());
+    return true;
+  }
+
+  /**
+   * Hosting: renews `old` now, with its validation method and key type. Embedded CA renewals
+   * keep the DV values already published, so a record or file still in place validates again;
+   * an ACME CA asks for new ones. The scheduler decides when, so the 30-day window of
+   * ApplyCertificate does not apply; the free-certificate quotas do.
+   */
+  async renewHosted(old: CertificateRecord): Promise<string> {
+    const order = await this.store.getDvOrder(old.id);
+    if (!order) throw badParam(`The certificate ${old.id} has no DV order here to renew from.`);
+    if (old.renewOrderId && !(await this.releaseEndedRenewal(old))) {
+      throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${old.id} already has the renewal order ${old.renewOrderId}.`);
+    }
+    const now = this.clock();
+    const domain = old.domain;
+    const base = domain.replace(/^\*\./, '');
+    let zone = order.mainDomain || parentZoneGuess(base);
+    if (order.method === 'DNS_AUTO') {
+      const provider = this.validator.providerFor(base);
+      if (!provider) throw badParam(`DNS_AUTO needs a DNS provider for ${domain}, and none is configured any more (CERTPORT_DNS_PROVIDERS).`);
+      zone = provider.zone;
+    }
+    const limits = this.settings;
+    if (limits.freeCertLimit > 0 && (await this.store.countFreeCertificates(old.accountUin, now)) >= limits.freeCertLimit) {
+      throw new ServiceError('FailedOperation.ExceedsFreeLimit', `The account holds ${limits.freeCertLimit} free certificates, the limit; delete unused ones so the renewal can be ordered.`);
+    }
+    const keyAlgo = order.keyAlgo;
+    let privateKeyPem: string;
+    let encryptKeyPem: string | null = null;
+    if (keyAlgo === 'SM2') {
+      privateKeyPem = generateSm2KeyPair().privateKeyPem;
+      if (old.encryptKeySealed) encryptKeyPem = generateSm2KeyPair().privateKeyPem;
+    } else {
+      privateKeyPem = (await generateKeyPairAsync(keyAlgo, order.keyParam)).privateKeyPem;
+    }
+    const issuerName = this.issuerFor(old.accountUin, old);
+    const reuse = issuerName !== 'acme' && order.method !== 'DNS_AUTO' && !order.auths.some((a) => a.authzUrl);
+    return this.placeOrder({ accountUin: old.accountUin, userUin: old.accountUin }, {
+      domain, zone, method: order.method, issuerName, privateKeyPem, encryptKeyPem, csrPem: null, keyAlgo, keyParam: order.keyParam,
+      keyPassword: null, projectId: old.projectId, alias: old.alias, tags: old.tags,
+      contactEmail: order.contactEmail, contactPhone: order.contactPhone, deleteDnsAutoRecord: order.deleteDnsAutoRecord,
+      renewing: old, replacing: null, ...(reuse ? { reuseAuths: order.auths } : {}),
+      logType: 'apply', logExtra: ` for [${domain}], renewing [id: ${old.id}] (hosting)`,
+    });
   }
 
   /** Jobs to run when the certificate is deleted (the DNS_AUTO record, if certport wrote one). */
@@ -608,6 +673,7 @@ export class DvOrderService {
       systemLogEntry(c.accountUin, 'failed', c.id, now, `: ${reason}`), this.cleanupJobs(order, now));
     // A failed reissue gives the original back, reissuable again.
     if (failed && c.replacedFor) await this.store.settleReplacement(c.replacedFor, false, now);
+    if (failed) await this.onSettled(c);
     return null;
   }
 
@@ -704,6 +770,7 @@ export class DvOrderService {
       },
     }, systemLogEntry(c.accountUin, 'issued', c.id, done, ` by ${c.source === 'acme' ? this.acme?.directoryUrl ?? 'the ACME CA' : 'the embedded CA'} (serial ${leaf.serialHex})`), cleanup);
     if (c.replacedFor) await this.store.settleReplacement(c.replacedFor, true, done);
+    await this.onSettled(c);
   }
 
   /** The `dns-cleanup` job: removes a TXT record certport wrote. */

@@ -15,6 +15,7 @@ import { generateSm2KeyPair } from '../ca/sm2.js';
 import { parseCsr } from '../pki/csr.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { CertificateStore, DvOrderStore, PaidOrderStore } from '../store/store.js';
+import { RenewalConflict } from '../store/store.js';
 import type { CertificateRecord, PaidOrderRecord, Tag } from '../store/types.js';
 import { NameError, normalizeDomain } from '../validation/names.js';
 import { logEntry, type CertificateService } from './certificates.js';
@@ -314,6 +315,39 @@ export class PaidOrderService {
   }
 
   /** Approval starts domain validation for every name; issuance follows when it passes. */
+  /**
+   * Hosting: orders the renewal of an issued paid certificate with what was submitted for it
+   * (the same product, names and organization, a new key of the same type) and commits it. An
+   * organization verified within the reuse period is approved without a reviewer; otherwise
+   * the order waits for one like any other. A renewal that cannot be committed is cancelled.
+   */
+  async renewHosted(old: CertificateRecord): Promise<string> {
+    const order = await this.store.getPaidOrder(old.id);
+    if (!order?.submitted) throw badParam(`The certificate ${old.id} has no paid order here to renew from.`);
+    const caller = { accountUin: old.accountUin, userUin: old.accountUin };
+    const id = (await this.create(caller, { productId: order.productId, domainNum: order.domainNum, timeSpan: order.timeSpan, tags: old.tags })).certificateIds[0]!;
+    const now = this.clock();
+    try {
+      await this.store.linkRenewal(old.id, id, now);
+    } catch (e) {
+      await this.store.transitionCertificate(id, { fromStatuses: [5], set: { status: 7, statusMsg: 'superseded: the certificate already has a renewal' } });
+      if (e instanceof RenewalConflict) throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${old.id} already has a renewal order.`);
+      throw e;
+    }
+    try {
+      const submitted = Object.fromEntries(Object.entries(order.submitted).filter(([k]) => !k.startsWith('_'))) as SubmitInput;
+      const [algo, size] = old.encryptAlgorithm.split(' ');
+      const key = algo === 'ECC' ? { algo, param: size === '384' ? 'secp384r1' : 'prime256v1' } : algo === 'RSA' ? { algo, param: size ?? '2048' } : {};
+      await this.submit(caller, id, { ...submitted, CsrType: 'online', CsrContent: undefined } as SubmitInput, key);
+      await this.commit(caller, id);
+    } catch (e) {
+      const reason = `the renewal could not be submitted: ${(e as Error).message}`;
+      await this.store.transitionCertificate(id, { fromStatuses: [5], set: { status: 7, statusMsg: reason.slice(0, 500) } });
+      throw e;
+    }
+    return id;
+  }
+
   async approve(reviewer: string, id: string): Promise<void> {
     const { cert, order } = await this.find(id);
     if (cert.status !== 0 || cert.dvDeadline !== null) throw badStatus(id, cert.status, 'only an order awaiting review (0) can be approved');

@@ -4,6 +4,7 @@ import { Kysely, Migrator, sql, type Migration, type MigrationProvider } from 'k
 import type { Dialect } from './db.js';
 import { deployMigration } from './deploy-migration.js';
 import { noticeMigration } from './notice-migration.js';
+import { hostingMigration } from './hosting-migration.js';
 
 function migrations(dialect: Dialect): Record<string, Migration> {
   const big = dialect === 'postgres' ? 'bigint' : 'integer';
@@ -266,6 +267,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     },
     '0007_deploy': deployMigration(dialect),
     '0011_notices': noticeMigration(dialect),
+    '0010_hosting': hostingMigration(dialect),
     '0006_listing': {
       // DescribeCertificates with a million certificates in one account (bench/listing.ts):
       //  - certificate_counts: each account's number of certificates, kept by triggers, so an
@@ -386,6 +388,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+
   };
 }
 

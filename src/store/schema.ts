@@ -255,6 +255,27 @@ export interface CertDeleteTaskRow {
   updated_at: number;
 }
 
+export interface CertHostingRow {
+  cert_id: string;
+  account_uin: string;
+  /** JSON: string[] */
+  resource_types: string;
+  replace_days: number | null;
+  /** JSON: number[] */
+  message_types: string;
+  window_start: string | null;
+  window_end: string | null;
+  status: number;
+  renew_cert_id: string | null;
+  record_id: number | null;
+  complete_at: number | null;
+  failures: number;
+  next_at: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 /** A notice to a certificate's owner (0011_notices); one per event key. */
 export interface NoticeRow {
   id: string;
@@ -310,4 +331,5 @@ export interface Database {
   cert_delete_tasks: CertDeleteTaskRow;
   notices: NoticeRow;
   notification_channels: NotificationChannelRow;
+  cert_hosting: CertHostingRow;
 }

@@ -47,6 +47,12 @@ export interface ProjectStore {
 export interface CertificateStore {
   insertCertificate(c: CertificateRecord, log: OperationLogRecord): Promise<void>;
   getCertificate(accountUin: string, id: string): Promise<CertificateRecord | null>;
+  /** By id alone, for operators and background work that start from an id (hosting). */
+  getCertificateById(id: string): Promise<CertificateRecord | null>;
+  /** Links a renewal made apart from ApplyCertificate (a hosted paid order); RenewalConflict if one is linked already. */
+  linkRenewal(certId: string, renewCertId: string, now: number): Promise<void>;
+  /** Clears `certId`'s renewal link, only if it still names `renewCertId`. */
+  releaseRenewal(certId: string, renewCertId: string, now: number): Promise<void>;
   findByFingerprint(accountUin: string, sha1: string, type: string): Promise<CertificateRecord | null>;
   listCertificates(q: CertificateQuery): Promise<{ total: number; items: CertificateRecord[] }>;
   updateAlias(accountUin: string, id: string, alias: string, now: number, log: OperationLogRecord): Promise<boolean>;
@@ -77,6 +83,11 @@ export interface DvOrderStore {
 export interface JobStore {
   /** Creates the job, or makes an existing one (kind, subject) pending again at runAt. */
   enqueueJob(j: NewJob, now: number): Promise<void>;
+  /**
+   * A periodic job (one per kind and subject for the whole cluster): created if missing, made
+   * pending again if it ended; left alone while it is pending, so nodes starting do not reset it.
+   */
+  ensureJob(j: NewJob, now: number): Promise<void>;
   /** Pending jobs due at `now` whose lease is free. */
   dueJobs(now: number, limit: number): Promise<JobRecord[]>;
   /** Takes the lease; false if another node holds it. */
@@ -452,6 +463,26 @@ export class SqlStore implements Store {
 
   async getCertificate(accountUin: string, id: string) {
     const r = await this.full().where('c.account_uin', '=', accountUin).where('c.id', '=', id).executeTakeFirst();
+    if (!r) return null;
+    return toRecord(r, (await this.tagsFor(this.db.kysely, [r.id])).get(r.id) ?? []);
+  }
+
+  async linkRenewal(certId: string, renewCertId: string, now: number) {
+    await this.db.kysely.transaction().execute(async (tx) => {
+      const r = await tx.updateTable('certificates').set({ renew_order_id: renewCertId, updated_at: now })
+        .where('id', '=', certId).where('renew_order_id', 'is', null).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) throw new RenewalConflict(certId);
+      await tx.updateTable('certificates').set({ origin_cert_id: certId, updated_at: now }).where('id', '=', renewCertId).execute();
+    });
+  }
+
+  async releaseRenewal(certId: string, renewCertId: string, now: number) {
+    await this.db.kysely.updateTable('certificates').set({ renew_order_id: null, updated_at: now })
+      .where('id', '=', certId).where('renew_order_id', '=', renewCertId).execute();
+  }
+
+  async getCertificateById(id: string) {
+    const r = await this.full().where('c.id', '=', id).executeTakeFirst();
     if (!r) return null;
     return toRecord(r, (await this.tagsFor(this.db.kysely, [r.id])).get(r.id) ?? []);
   }
@@ -835,6 +866,14 @@ export class SqlStore implements Store {
   // Jobs.
   async enqueueJob(j: NewJob, now: number) {
     await upsertJob(this.db.kysely, j, now);
+  }
+
+  async ensureJob(j: NewJob, now: number) {
+    await this.db.kysely.insertInto('jobs').values({
+      kind: j.kind, subject: j.subject, state: 'pending', run_at: j.runAt, attempts: 0, lease_owner: null, lease_until: 0,
+      last_error: null, payload: j.payload ?? null, created_at: now, updated_at: now,
+    }).onConflict((oc) => oc.columns(['kind', 'subject']).doUpdateSet({ state: 'pending', run_at: j.runAt, updated_at: now })
+      .where('jobs.state', '<>', 'pending')).execute();
   }
 
   async dueJobs(now: number, limit: number) {

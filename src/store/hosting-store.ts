@@ -1,0 +1,103 @@
+// Hosting: the only code that reads and writes `cert_hosting` (and the renewal link it frees).
+import type { Kysely } from 'kysely';
+import type { CertHostingRow, Database } from './schema.js';
+
+/** HostingStatus as the SDK has it: 0 hosting, 5 replacing the resources, 10 done. */
+export const HOSTING = { none: -1, hosting: 0, replacing: 5, done: 10 } as const;
+
+export interface HostingRecord {
+  certId: string;
+  accountUin: string;
+  resourceTypes: string[];
+  /** HostingConfig.ReplaceTime: days before expiry to replace; null = as soon as renewed. */
+  replaceDays: number | null;
+  /** HostingConfig.MessageTypes: 0 reminder, 1 started, 2 replacement failed, 3 replaced. */
+  messageTypes: number[];
+  /** Daily window replacement may start in (HH:MM, GMT+8), or null for any time. */
+  windowStart: string | null;
+  windowEnd: string | null;
+  status: number;
+  renewCertId: string | null;
+  recordId: number | null;
+  completeAt: number | null;
+  /** Failures in a row (renewal or replacement), for the backoff. */
+  failures: number;
+  /** When the scheduler looks at it next. */
+  nextAt: number;
+  /** The last failure, kept until the next attempt starts (for operators). */
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+const record = (r: CertHostingRow): HostingRecord => ({
+  certId: r.cert_id, accountUin: r.account_uin, resourceTypes: JSON.parse(r.resource_types), replaceDays: r.replace_days,
+  messageTypes: JSON.parse(r.message_types), windowStart: r.window_start, windowEnd: r.window_end, status: Number(r.status),
+  renewCertId: r.renew_cert_id, recordId: r.record_id === null ? null : Number(r.record_id),
+  completeAt: r.complete_at === null ? null : Number(r.complete_at), failures: Number(r.failures), nextAt: Number(r.next_at),
+  lastError: r.last_error, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+});
+
+export type HostingConfigInput = Pick<HostingRecord, 'resourceTypes' | 'replaceDays' | 'messageTypes' | 'windowStart' | 'windowEnd'>;
+export type HostingState = Partial<Pick<HostingRecord, 'status' | 'renewCertId' | 'recordId' | 'completeAt' | 'failures' | 'nextAt' | 'lastError'>>;
+
+export class HostingStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async get(certId: string): Promise<HostingRecord | null> {
+    const r = await this.db.selectFrom('cert_hosting').selectAll().where('cert_id', '=', certId).executeTakeFirst();
+    return r ? record(r) : null;
+  }
+
+  async getMany(accountUin: string, certIds: string[]): Promise<Map<string, HostingRecord>> {
+    const out = new Map<string, HostingRecord>();
+    for (let i = 0; i < certIds.length; i += 500) {
+      const rows = await this.db.selectFrom('cert_hosting').selectAll()
+        .where('account_uin', '=', accountUin).where('cert_id', 'in', certIds.slice(i, i + 500)).execute();
+      for (const r of rows) out.set(r.cert_id, record(r));
+    }
+    return out;
+  }
+
+  async list(accountUin?: string): Promise<HostingRecord[]> {
+    let q = this.db.selectFrom('cert_hosting').selectAll().orderBy('created_at');
+    if (accountUin) q = q.where('account_uin', '=', accountUin);
+    return (await q.execute()).map(record);
+  }
+
+  /** Hosting on (or its settings changed): the state of a hosting under way is kept. */
+  async put(certId: string, accountUin: string, cfg: HostingConfigInput, now: number): Promise<void> {
+    const settings = {
+      resource_types: JSON.stringify(cfg.resourceTypes), replace_days: cfg.replaceDays, message_types: JSON.stringify(cfg.messageTypes),
+      window_start: cfg.windowStart, window_end: cfg.windowEnd,
+    };
+    await this.db.insertInto('cert_hosting').values({
+      cert_id: certId, account_uin: accountUin, ...settings, status: HOSTING.hosting, renew_cert_id: null, record_id: null,
+      complete_at: null, failures: 0, next_at: now, last_error: null, created_at: now, updated_at: now,
+    }).onConflict((oc) => oc.column('cert_id').doUpdateSet({ ...settings, next_at: now, updated_at: now })).execute();
+  }
+
+  async update(certId: string, set: HostingState, now: number): Promise<void> {
+    await this.db.updateTable('cert_hosting').set({
+      ...(set.status !== undefined ? { status: set.status } : {}),
+      ...(set.renewCertId !== undefined ? { renew_cert_id: set.renewCertId } : {}),
+      ...(set.recordId !== undefined ? { record_id: set.recordId } : {}),
+      ...(set.completeAt !== undefined ? { complete_at: set.completeAt } : {}),
+      ...(set.failures !== undefined ? { failures: set.failures } : {}),
+      ...(set.nextAt !== undefined ? { next_at: set.nextAt } : {}),
+      ...(set.lastError !== undefined ? { last_error: set.lastError } : {}),
+      updated_at: now,
+    }).where('cert_id', '=', certId).execute();
+  }
+
+  async remove(certId: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('cert_hosting').where('cert_id', '=', certId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  /** The hosting whose renewal is `renewCertId` (to wake it when the renewal settles). */
+  async byRenewal(renewCertId: string): Promise<HostingRecord | null> {
+    const r = await this.db.selectFrom('cert_hosting').selectAll().where('renew_cert_id', '=', renewCertId).executeTakeFirst();
+    return r ? record(r) : null;
+  }
+}
