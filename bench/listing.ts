@@ -8,6 +8,7 @@
 //   node dist/bench/listing.js                 both backends
 //   CERTPORT_TEST_BACKENDS=sqlite node dist/bench/listing.js
 //   CERTPORT_BENCH_SQLITE_ROWS=… CERTPORT_BENCH_PG_ROWS=… CERTPORT_BENCH_REQUESTS=… to resize
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BACKENDS } from '../src/testing/harness.js';
 import { Connection, benchId, machine, ms, percentiles, signedRequest } from './lib.js';
@@ -26,7 +27,7 @@ for (const backend of BACKENDS) {
   // autovacuum or a periodic ANALYZE keep statistics), served by `certport serve` in its own.
   const s0 = performance.now();
   const data = await prepareData(backend, rows + 1, {}, (n) => process.stdout.write(`\r${backend}: seeding ${n}/${rows}`));
-  console.log(`\r${backend}: seeded ${rows + 1} certificates in ${((performance.now() - s0) / 1000).toFixed(1)} s`);
+  console.log(`\r${backend}: seeded ${rows + 1} certificates in ${((performance.now() - s0) / 1000).toFixed(1)} s; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const node = await startNode(data);
   try {
     const conn = new Connection(node.port);
@@ -76,4 +77,5 @@ for (const backend of BACKENDS) {
     await data.cleanup();
   }
 }
+console.log(`load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(failed ? `${failed} targeted line(s) missed the ${TARGET_MS} ms target` : `every line met the ${TARGET_MS} ms target`);

@@ -27,7 +27,7 @@ export function openDb(url: string, opts: { schema?: string; poolSize?: number }
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
   }
   const pool = new pg.Pool({
@@ -37,6 +37,33 @@ export function openDb(url: string, opts: { schema?: string; poolSize?: number }
   });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+}
+
+/**
+ * Kysely prepares every query anew; SQLite then parses and plans the same few hundred
+ * statements over and over. Reusing prepared statements (better-sqlite3 statements are
+ * reusable, and SQLite re-prepares them itself after a schema change) saves that per query.
+ */
+function withStatementCache(db: SQLite.Database): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'prepare') {
+        return (source: string) => {
+          let stmt = cache.get(source);
+          if (!stmt) {
+            // Generated SQL is bounded (parameters are bound, not inlined); the cap guards the rest.
+            if (cache.size >= 2000) cache.clear();
+            stmt = target.prepare(source);
+            cache.set(source, stmt);
+          }
+          return stmt;
+        };
+      }
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
 
 export async function createPgSchema(url: string, schema: string): Promise<void> {
