@@ -28,6 +28,9 @@ import { caRoutes } from './api/ca-routes.js';
 import { adminApi } from './api/admin.js';
 import { downloadRoutes } from './api/download-routes.js';
 import { adminRoutes } from './api/admin-routes.js';
+import { metricsRoutes } from './api/metrics-routes.js';
+import { Metrics } from './services/metrics.js';
+import { MetricsStore } from './store/metrics-store.js';
 import { defaultDeployers } from './deploy/registry.js';
 import { BIND_SYNC, CERT_DELETE, DEPLOY_RECORD, DeploymentService } from './services/deployments.js';
 import { DeployStore } from './store/deploy-store.js';
@@ -173,7 +176,8 @@ export async function startService(config: Readonly<Config>, opts: { clock?: Clo
       replay,
       ready: () => core.store.ping(),
       logLevel: config.logLevel,
-      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), adminApi({ token: config.adminToken, paid: core.services.paid }), adminRoutes(core.services.deployments, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken)],
+      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), adminApi({ token: config.adminToken, paid: core.services.paid }), adminRoutes(core.services.deployments, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
+        metricsRoutes({ metrics: config.metrics ? new Metrics(new MetricsStore(core.store.kysely, core.store.dialect), core.services.clock) : null, token: config.metricsToken })],
     });
     await bootstrap(core, (m) => app.log.info(m));
     if (config.workers) {

@@ -46,6 +46,10 @@ export interface Config {
   paidMaxDays: number;
   paidMaxDomains: number;
   paidOrderLimit: number;
+  /** Serve GET /metrics (Prometheus) on the API port (CERTPORT_METRICS=0 turns it off). */
+  metrics: boolean;
+  /** Bearer token /metrics requires; null = open. */
+  metricsToken: string | null;
   /** Bearer token for the operators' /admin endpoint; null disables it. */
   adminToken: string | null;
   /** Hosting renews this many days before expiry (or at a third of the lifetime if sooner). */
@@ -122,6 +126,8 @@ const KEYS: Record<keyof Config, string> = {
   paidMaxDays: 'CERTPORT_PAID_MAX_DAYS',
   paidMaxDomains: 'CERTPORT_PAID_MAX_DOMAINS',
   paidOrderLimit: 'CERTPORT_PAID_ORDER_LIMIT',
+  metrics: 'CERTPORT_METRICS',
+  metricsToken: 'CERTPORT_METRICS_TOKEN',
   adminToken: 'CERTPORT_ADMIN_TOKEN',
   renewBeforeDays: 'CERTPORT_RENEW_BEFORE_DAYS',
   smtp: 'CERTPORT_SMTP_URL',
@@ -232,6 +238,8 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     paidMaxDays: int(KEYS.paidMaxDays, get('paidMaxDays') ?? '398', 1, 3650),
     paidMaxDomains: int(KEYS.paidMaxDomains, get('paidMaxDomains') ?? '100', 1, 1000),
     paidOrderLimit: int(KEYS.paidOrderLimit, get('paidOrderLimit') ?? '100', 0, 10_000_000),
+    metrics: bool(KEYS.metrics, get('metrics') ?? '1'),
+    metricsToken: metricsToken(get('metricsToken')),
     adminToken: adminToken(get('adminToken')),
     renewBeforeDays: int(KEYS.renewBeforeDays, get('renewBeforeDays') ?? '30', 1, 365),
     smtp: smtpConfig(get('smtp'), (k) => merged[SMTP_KEYS[k]]),
@@ -330,6 +338,13 @@ function acmeConfig(directoryUrl: string | undefined, get: (k: keyof typeof ACME
     caPem,
     accounts: list.length === 0 || list.includes('*') ? '*' : list,
   };
+}
+
+function metricsToken(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  const t = raw.trim();
+  if (t.length < 16 || /\s/.test(t)) throw new ConfigError(`${KEYS.metricsToken} must be at least 16 characters without spaces (it is sent as "Authorization: Bearer <token>")`);
+  return t;
 }
 
 function adminToken(raw: string | undefined): string | null {

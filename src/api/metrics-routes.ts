@@ -1,0 +1,130 @@
+// GET /metrics: Prometheus text format, from the service instance's registry (services/metrics.ts),
+// plus the HTTP metrics measured here for every route of the server:
+//
+//   certport_http_request_duration_seconds{method, route, status_code, action}   histogram
+//   certport_api_requests_total{action, code}                                    counter
+//
+// `route` is the route's pattern (`/ca/:file`), never the raw URL; every API call is `/`, so
+// API calls also carry their `action` (known action names only, else "other"; "" off the API).
+// The API answers HTTP 200 even for errors, so certport_api_requests_total counts the
+// envelope's outcome: `Success` or the spec's error code (a closed set).
+//
+// Open by default on the API port; with CERTPORT_METRICS_TOKEN it wants
+// `Authorization: Bearer <token>` (401 otherwise); CERTPORT_METRICS=0 leaves it out (404).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, Histogram } from 'prom-client';
+import { actions } from '../actions/index.js';
+import type { Metrics } from '../services/metrics.js';
+import { LEGACY_PATH } from './legacy.js';
+import { header } from './signature.js';
+
+export const METRICS_PATH = '/metrics';
+/** The legacy (2019) API's actions (api/legacy.ts). */
+const LEGACY_ACTIONS = new Set(['CertGetList', 'CertUpload', 'CertDelete']);
+/** Longest v1 form body searched for `Action` (the v1 POST limit). */
+const V1_BODY_LIMIT = 1024 * 1024;
+
+export interface MetricsRoutesOptions {
+  /** null: no endpoint and no HTTP metrics (CERTPORT_METRICS=0). */
+  metrics: Metrics | null;
+  /** Bearer token required to read /metrics; null = open. */
+  token: string | null;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** The action a request to the API named, if it is one certport knows; else "other". */
+function actionOf(req: FastifyRequest, known: (name: string) => boolean): string {
+  const name = header(req.headers, 'x-tc-action') ?? v1Action(req);
+  return name !== undefined && known(name) ? name : 'other';
+}
+
+/** v1: `Action` in the query (GET) or in the form body (POST). */
+function v1Action(req: FastifyRequest): string | undefined {
+  const q = req.url.indexOf('?');
+  if (q >= 0) {
+    const a = new URLSearchParams(req.url.slice(q + 1)).get('Action');
+    if (a) return a;
+  }
+  const body = req.body;
+  if (req.method !== 'POST' || !Buffer.isBuffer(body) || body.length > V1_BODY_LIMIT) return undefined;
+  const m = /(?:^|&)Action=([^&]*)/.exec(body.toString('latin1'));
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]!.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+const TC3_ERROR = Buffer.from('{"Response":{"Error":{"Code":"');
+const LEGACY_DESC = Buffer.from('"codeDesc":"');
+const QUOTE = 0x22;
+
+/** The envelope's outcome: `Success`, or the error code (TC3/v1 `Error.Code`, legacy `codeDesc`). */
+function outcomeOf(payload: unknown, legacy: boolean): string {
+  if (!Buffer.isBuffer(payload)) return 'Success';
+  let start = -1;
+  if (legacy) {
+    const i = payload.indexOf(LEGACY_DESC);
+    if (i >= 0) start = i + LEGACY_DESC.length;
+  } else if (payload.subarray(0, TC3_ERROR.length).equals(TC3_ERROR)) {
+    start = TC3_ERROR.length;
+  }
+  if (start < 0) return 'Success';
+  const end = payload.indexOf(QUOTE, start);
+  const code = end > start ? payload.toString('latin1', start, end) : '';
+  return /^[A-Za-z][A-Za-z0-9.]{0,99}$/.test(code) ? code : 'other';
+}
+
+export function metricsRoutes(opts: MetricsRoutesOptions) {
+  return (app: FastifyInstance) => {
+    const metrics = opts.metrics;
+    if (!metrics) return;
+    metrics.onError = (err) => app.log.warn({ err }, 'metrics: reading the database figures failed');
+    const registers = [metrics.registry];
+    const duration = new Histogram({
+      name: 'certport_http_request_duration_seconds',
+      help: 'HTTP requests to this node by method, route pattern, status code and API action (the API answers 200 even for errors).',
+      labelNames: ['method', 'route', 'status_code', 'action'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    const apiRequests = new Counter({
+      name: 'certport_api_requests_total',
+      help: 'API calls answered by this node, by action and outcome: Success or the error code of the response.',
+      labelNames: ['action', 'code'] as const,
+      registers,
+    });
+    const outcomes = new WeakMap<FastifyRequest, string>();
+
+    app.addHook('onSend', async (req, _reply, payload) => {
+      const route = req.routeOptions.url;
+      if (route === '/' || route === LEGACY_PATH) outcomes.set(req, outcomeOf(payload, route === LEGACY_PATH));
+      return payload;
+    });
+    app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
+      const route = req.routeOptions.url;
+      let action = '';
+      if (route === '/') action = actionOf(req, (n) => Object.hasOwn(actions, n));
+      else if (route === LEGACY_PATH) action = actionOf(req, (n) => LEGACY_ACTIONS.has(n));
+      duration.observe({ method: req.method, route: route ?? 'unmatched', status_code: String(reply.statusCode), action }, reply.elapsedTime / 1000);
+      const code = outcomes.get(req);
+      if (code !== undefined) apiRequests.inc({ action, code });
+    });
+
+    const want = opts.token === null ? null : digest(opts.token);
+    app.get(METRICS_PATH, async (req, reply) => {
+      if (want) {
+        const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+        if (!m || !timingSafeEqual(digest(m[1]!.trim()), want)) {
+          return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').type('text/plain')
+            .send('A valid bearer token (CERTPORT_METRICS_TOKEN) is required.\n');
+        }
+      }
+      const { contentType, body } = await metrics.scrape();
+      return reply.code(200).header('content-type', contentType).header('cache-control', 'no-store').send(body);
+    });
+  };
+}
