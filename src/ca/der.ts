@@ -18,17 +18,32 @@ export const Tag = {
   SET: 0x31,
 } as const;
 
-function lengthBytes(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+/** Size of the identifier and length octets of a TLV whose content is `len` bytes (short or long form). */
+export function headerSize(len: number): number {
+  return len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : len < 0x1000000 ? 5 : 6;
 }
 
-/** One TLV; `tag` is the full identifier octet (e.g. 0x30, 0xa0 for [0] constructed). */
+/** Writes the identifier and length octets at `offset`; returns the offset of the content. */
+export function writeHeader(buf: Buffer, offset: number, tag: number, len: number): number {
+  buf[offset++] = tag;
+  if (len < 0x80) {
+    buf[offset++] = len;
+    return offset;
+  }
+  const n = headerSize(len) - 2;
+  buf[offset++] = 0x80 | n;
+  for (let i = n - 1; i >= 0; i--) buf[offset++] = Math.floor(len / 2 ** (8 * i)) & 0xff;
+  return offset;
+}
+
+/** One TLV; `tag` is the full identifier octet (e.g. 0x30, 0xa0 for [0] constructed). One allocation, one copy per part. */
 export function tlv(tag: number, ...content: Buffer[]): Buffer {
-  const body = content.length === 1 ? content[0] : Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body]);
+  let len = 0;
+  for (const c of content) len += c.length;
+  const out = Buffer.allocUnsafe(headerSize(len) + len);
+  let p = writeHeader(out, 0, tag, len);
+  for (const c of content) p += c.copy(out, p);
+  return out;
 }
 
 export const seq = (...items: Buffer[]) => tlv(Tag.SEQUENCE, ...items);
@@ -77,13 +92,15 @@ export function oid(dotted: string): Buffer {
   return enc;
 }
 
+const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
+
 /** RFC 5280 section 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; whole seconds, Zulu. */
 export function time(d: Date): Buffer {
-  const iso = d.toISOString(); // 2026-01-02T03:04:05.678Z
-  const digits = iso.slice(0, 19).replace(/[-T:]/g, ''); // 20260102030405
   const year = d.getUTCFullYear();
-  if (year >= 1950 && year < 2050) return tlv(Tag.UTC_TIME, Buffer.from(digits.slice(2) + 'Z', 'latin1'));
-  return tlv(Tag.GENERALIZED_TIME, Buffer.from(digits + 'Z', 'latin1'));
+  if (year < 0 || year > 9999) throw new Error(`DER: year ${year} cannot be encoded`);
+  const rest = pad2(d.getUTCMonth() + 1) + pad2(d.getUTCDate()) + pad2(d.getUTCHours()) + pad2(d.getUTCMinutes()) + pad2(d.getUTCSeconds()) + 'Z';
+  if (year >= 1950 && year < 2050) return tlv(Tag.UTC_TIME, Buffer.from(pad2(year % 100) + rest, 'latin1'));
+  return tlv(Tag.GENERALIZED_TIME, Buffer.from(String(year).padStart(4, '0') + rest, 'latin1'));
 }
 
 // ---- reading -------------------------------------------------------------------------
@@ -113,6 +130,17 @@ export function readNode(buf: Buffer, offset = 0): Node {
   }
   if (p + len > buf.length) throw new Error('DER: length exceeds input');
   return { tag, start: offset, contentStart: p, end: p + len };
+}
+
+/**
+ * readNode for input that must be DER, not merely BER: lengths in the shortest form. Used where
+ * bytes are copied into a certificate as they are (a SubjectPublicKeyInfo from a CSR).
+ */
+export function readNodeStrict(buf: Buffer, offset = 0): Node {
+  const n = readNode(buf, offset);
+  const len = n.end - n.contentStart;
+  if (n.contentStart - n.start !== headerSize(len)) throw new Error('DER: length not in its shortest form');
+  return n;
 }
 
 export function children(buf: Buffer, node: Node): Node[] {

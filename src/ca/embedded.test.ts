@@ -1,7 +1,7 @@
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pemBlocks, parseCertificateDer, toPem } from '../pki/certificate.js';
@@ -10,11 +10,13 @@ import {
   buildCsr,
   caPublicFiles,
   createCaMaterial,
+  csrPublicKey,
   EmbeddedIssuer,
   generateKeyPair,
   intermediateFileName,
   type CaMaterial,
 } from './embedded.js';
+import * as der from './der.js';
 import type { IssuedCertificate } from './issuer.js';
 
 const DAY = 86_400_000;
@@ -215,4 +217,104 @@ test('signs 200 RSA and 200 EC leaves with unique serials (prints the rate)', as
     t.diagnostic(`${algo}: 200 leaves in ${(seconds * 1000).toFixed(0)} ms = ${Math.round(200 / seconds)}/s`);
     assert.equal(serials.size, 200);
   }
+});
+
+/** The SubjectPublicKeyInfo a certificate carries, and its subject key identifier extension value. */
+function leafKeyOf(certPem: string): { spki: Buffer; ski: string } {
+  const cert = new X509Certificate(certPem);
+  const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
+  const m = /Subject Key Identifier:\s*\n\s*([0-9A-F:]+)/.exec(text(certPem));
+  return { spki, ski: (m?.[1] ?? '').replace(/:/g, '').toLowerCase() };
+}
+const keyBitsSha1 = (spki: Buffer) => {
+  const [, bits] = der.children(spki, der.readNode(spki));
+  return createHash('sha1').update(spki.subarray(bits.contentStart + 1, bits.end)).digest('hex');
+};
+
+test('carries the key as given, with the SHA-1 key identifier, for every supported key shape', async () => {
+  const issuer = new EmbeddedIssuer(material, { publicBaseUrl: 'https://certs.example.net' });
+  const shapes = [
+    generateKeyPairSync('ec', { namedCurve: 'prime256v1' }), generateKeyPairSync('ec', { namedCurve: 'secp384r1' }),
+    generateKeyPairSync('rsa', { modulusLength: 2048 }), generateKeyPairSync('rsa', { modulusLength: 3072 }),
+    generateKeyPairSync('rsa', { modulusLength: 2056, publicExponent: 3 }),
+  ];
+  for (const k of shapes) {
+    const spki = k.publicKey.export({ type: 'spki', format: 'der' });
+    const privateKeyPem = k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    for (const req of [{ publicKeyPem: toPem('PUBLIC KEY', spki) }, { csrPem: await buildCsr(privateKeyPem, ['k.example.com']) }]) {
+      const c = issuer.issueSync({ ...req, domains: ['k.example.com'], validityDays: 90 });
+      assert.match(await opensslVerify(c), /leaf.pem: OK/);
+      const got = leafKeyOf(c.certPem);
+      assert.deepEqual(got.spki, spki);
+      assert.equal(got.ski, keyBitsSha1(spki));
+    }
+  }
+});
+
+test('writes a compressed EC point uncompressed, and refuses points off the curve', async () => {
+  const issuer = new EmbeddedIssuer(material);
+  for (const curve of ['prime256v1', 'secp384r1']) {
+    const k = generateKeyPairSync('ec', { namedCurve: curve });
+    const spki = k.publicKey.export({ type: 'spki', format: 'der' });
+    const [alg, bits] = der.children(spki, der.readNode(spki));
+    const point = spki.subarray(bits.contentStart + 1, bits.end);
+    const size = (point.length - 1) / 2;
+    const compressed = der.seq(der.raw(spki, alg), der.bitString(Buffer.concat([Buffer.from([2 + (point[point.length - 1] & 1)]), point.subarray(1, 1 + size)])));
+    const c = issuer.issueSync({ publicKeyPem: toPem('PUBLIC KEY', compressed), domains: ['c.example.com'], validityDays: 30 });
+    assert.deepEqual(leafKeyOf(c.certPem).spki, spki);
+
+    const off = Buffer.from(spki);
+    off[off.length - 1] ^= 1; // y no longer fits x
+    assert.throws(() => issuer.issueSync({ publicKeyPem: toPem('PUBLIC KEY', off), domains: ['c.example.com'], validityDays: 30 }), /cannot be parsed: the point is not on P-/);
+    assert.throws(() => createPublicKey({ key: off, format: 'der', type: 'spki' }), 'OpenSSL refuses it too');
+  }
+});
+
+test('checks the CSR signature with the algorithm its key implies', async () => {
+  const k = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const csr = pemBlocks(await buildCsr(k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), ['m.example.com']))[0].der;
+  const cri = der.raw(csr, der.children(csr, der.readNode(csr))[0]);
+  const relabel = (algOid: string, ...params: Buffer[]) =>
+    toPem('CERTIFICATE REQUEST', der.seq(cri, der.seq(der.oid(algOid), ...params), der.bitString(sign('sha256', cri, k.privateKey))));
+  // An ECDSA signature under an RSA label: OpenSSL would check it as ECDSA all the same.
+  assert.throws(() => csrPublicKey(relabel('1.2.840.113549.1.1.11', der.nullValue())), /does not fit its ec key/);
+  assert.throws(() => csrPublicKey(relabel('1.2.840.10045.4.1')), /unsupported algorithm \(1.2.840.10045.4.1\)/, 'ecdsa-with-SHA1');
+  assert.equal(csrPublicKey(relabel('1.2.840.10045.4.3.2')).shape.namedCurve, 'prime256v1');
+  // A signature by another key does not verify.
+  const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const forged = toPem('CERTIFICATE REQUEST', der.seq(cri, der.seq(der.oid('1.2.840.10045.4.3.2')), der.bitString(sign('sha256', cri, other.privateKey))));
+  assert.throws(() => csrPublicKey(forged), /signature does not verify/);
+});
+
+test('reads CSRs with CRLF and indentation, behind other PEM blocks', async () => {
+  const keys = generateKeyPair('ECC');
+  const csr = await buildCsr(keys.privateKeyPem, ['p.example.com']);
+  const issuer = new EmbeddedIssuer(material);
+  for (const pem of [csr.replace(/\n/g, '\r\n    '), material.rootCertPem + 'comment\n' + csr, csr.replace(/CERTIFICATE REQUEST/g, 'NEW CERTIFICATE REQUEST')]) {
+    const c = issuer.issueSync({ csrPem: pem, domains: ['p.example.com'], validityDays: 30 });
+    assert.equal(run('openssl', ['x509', '-noout', '-pubkey'], c.certPem), keys.publicKeyPem);
+  }
+  assert.throws(() => issuer.issueSync({ csrPem: csr.replace('MI', 'M*'), domains: ['p.example.com'], validityDays: 30 }), /must be PEM/);
+});
+
+test('issues a leaf with 100 long names (lengths in three octets), which openssl verifies', async () => {
+  const names = Array.from({ length: 100 }, (_, i) => `${String(i).padStart(3, '0')}${'x'.repeat(56)}.${'y'.repeat(60)}.${'z'.repeat(60)}.example.com`);
+  for (const algo of ['ECC', 'RSA'] as const) {
+    const c = new EmbeddedIssuer(material).issueSync({ publicKeyPem: generateKeyPair(algo).publicKeyPem, domains: names, validityDays: 90 });
+    assert.ok(pemBlocks(c.certPem)[0].der.length > 20_000);
+    assert.match(await opensslVerify(c), /leaf.pem: OK/);
+    assert.equal(new X509Certificate(c.certPem).subjectAltName?.split(', ').length, 100);
+  }
+});
+
+test('serials from the default source are distinct, positive and 128 bits long across pool refills', () => {
+  const issuer = new EmbeddedIssuer(material);
+  const publicKeyPem = generateKeyPair('ECC').publicKeyPem;
+  const serials = new Set<string>();
+  for (let i = 0; i < 600; i++) { // 600 × 16 bytes: more than two 4 KiB pools
+    const { serialHex } = issuer.issueSync({ publicKeyPem, domains: ['s.example.com'], validityDays: 1 });
+    assert.match(serialHex, /^[89a-f][0-9a-f]{31}$/);
+    serials.add(serialHex);
+  }
+  assert.equal(serials.size, 600);
 });

@@ -10,10 +10,13 @@ import {
   generateKeyPair as generateKeyPairCb,
   generateKeyPairSync,
   randomBytes,
+  randomFillSync,
   sign,
   verify,
-  type KeyObject,
+  KeyObject,
+  type JsonWebKey,
 } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { promisify } from 'node:util';
 import { ServiceError } from '../errors.js';
 import { pemBlocks, toPem } from '../pki/certificate.js';
@@ -59,15 +62,18 @@ const OID = {
   ecdsaWithSHA512: '1.2.840.10045.4.3.4',
 } as const;
 
-/** Hash used to verify a CSR, by signature algorithm. SHA-1 and RSA-PSS are refused. */
-const CSR_SIGNATURE_HASH: Record<string, string> = {
-  [OID.sha256WithRSA]: 'sha256',
-  [OID.sha384WithRSA]: 'sha384',
-  [OID.sha512WithRSA]: 'sha512',
-  [OID.ecdsaWithSHA256]: 'sha256',
-  [OID.ecdsaWithSHA384]: 'sha384',
-  [OID.ecdsaWithSHA512]: 'sha512',
+/** Hash and key type a CSR's signature algorithm implies. SHA-1 and RSA-PSS are refused. */
+const CSR_SIGNATURE: Record<string, { hash: string; keyType: 'rsa' | 'ec' }> = {
+  [OID.sha256WithRSA]: { hash: 'sha256', keyType: 'rsa' },
+  [OID.sha384WithRSA]: { hash: 'sha384', keyType: 'rsa' },
+  [OID.sha512WithRSA]: { hash: 'sha512', keyType: 'rsa' },
+  [OID.ecdsaWithSHA256]: { hash: 'sha256', keyType: 'ec' },
+  [OID.ecdsaWithSHA384]: { hash: 'sha384', keyType: 'ec' },
+  [OID.ecdsaWithSHA512]: { hash: 'sha512', keyType: 'ec' },
 };
+
+/** CSR_SIGNATURE by the OID's content octets, as they appear in a CSR. */
+const CSR_SIGNATURE_BY_DER = new Map(Object.entries(CSR_SIGNATURE).map(([oid, v]) => [der.oid(oid).subarray(2).toString('latin1'), { oid, ...v }]));
 
 // KeyUsage BIT STRINGs (RFC 5280 4.2.1.3), trailing zero bits removed as DER requires.
 const KU_DIGITAL_SIGNATURE = Buffer.from('03020780', 'hex');
@@ -146,13 +152,24 @@ export function keyIdentifier(spki: Buffer): Buffer {
   return createHash('sha1').update(spki.subarray(bits.contentStart + 1, bits.end)).digest();
 }
 
-/** The AlgorithmIdentifier and hash a CA key signs with. */
-function signatureAlgorithm(key: KeyObject): { alg: Buffer; hash: string } {
-  if (key.asymmetricKeyType === 'rsa') return { alg: der.seq(der.oid(OID.sha256WithRSA), der.nullValue()), hash: 'sha256' };
+/** A CA key with the AlgorithmIdentifier and hash it signs with, and how long its signatures can be. */
+interface Signer {
+  key: KeyObject;
+  alg: Buffer;
+  hash: string;
+  /** Bytes: the modulus for RSA; for ECDSA a DER Ecdsa-Sig-Value with both integers at full length plus a sign octet. */
+  maxSignature: number;
+}
+
+function signerFor(key: KeyObject): Signer {
+  if (key.asymmetricKeyType === 'rsa') {
+    const bytes = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+    return { key, alg: der.seq(der.oid(OID.sha256WithRSA), der.nullValue()), hash: 'sha256', maxSignature: bytes };
+  }
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (curve === 'prime256v1') return { alg: der.seq(der.oid(OID.ecdsaWithSHA256)), hash: 'sha256' };
-    if (curve === 'secp384r1') return { alg: der.seq(der.oid(OID.ecdsaWithSHA384)), hash: 'sha384' };
+    if (curve === 'prime256v1') return { key, alg: der.seq(der.oid(OID.ecdsaWithSHA256)), hash: 'sha256', maxSignature: 8 + 2 * 33 };
+    if (curve === 'secp384r1') return { key, alg: der.seq(der.oid(OID.ecdsaWithSHA384)), hash: 'sha384', maxSignature: 8 + 2 * 49 };
   }
   throw new ServiceError('InvalidParameter', `Unsupported signing key ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trim());
 }
@@ -166,22 +183,37 @@ export function newSerial(random: (n: number) => Buffer): { der: Buffer; hex: st
 
 const spkiOf = (key: KeyObject) => (key.type === 'public' ? key : createPublicKey(key)).export({ type: 'spki', format: 'der' }) as Buffer;
 
-/** Which intermediate signs this leaf key; throws for keys a public CA would refuse. */
-export function leafKeyKind(pub: KeyObject): KeyKind {
-  const details = pub.asymmetricKeyDetails;
-  if (pub.asymmetricKeyType === 'rsa') {
-    const bits = details?.modulusLength ?? 0;
+/** What leafKeyKind needs to know about a key: KeyObject's asymmetricKeyType and details. */
+export interface KeyShape {
+  type: string | undefined;
+  modulusLength?: number;
+  namedCurve?: string;
+}
+
+function kindOf(k: KeyShape): KeyKind {
+  if (k.type === 'rsa') {
+    const bits = k.modulusLength ?? 0;
     if (bits < 2048 || bits > 8192 || bits % 8 !== 0) {
       throw new ServiceError('InvalidParameter', `RSA keys must be 2048 to 8192 bits (a multiple of 8); this one has ${bits}.`);
     }
     return 'RSA';
   }
-  if (pub.asymmetricKeyType === 'ec') {
-    const curve = details?.namedCurve;
-    if (curve === 'prime256v1' || curve === 'secp384r1') return 'ECC';
-    throw new ServiceError('InvalidParameter', `EC keys must be on P-256 or P-384; this one is on ${curve ?? 'an unknown curve'}.`);
+  if (k.type === 'ec') {
+    if (k.namedCurve === 'prime256v1' || k.namedCurve === 'secp384r1') return 'ECC';
+    throw new ServiceError('InvalidParameter', `EC keys must be on P-256 or P-384; this one is on ${k.namedCurve ?? 'an unknown curve'}.`);
   }
-  throw new ServiceError('InvalidParameter', `Key type ${pub.asymmetricKeyType ?? 'unknown'} is not supported; use RSA or ECC.`);
+  throw new ServiceError('InvalidParameter', `Key type ${k.type ?? 'unknown'} is not supported; use RSA or ECC.`);
+}
+
+const shapeOf = (pub: KeyObject): KeyShape => ({
+  type: pub.asymmetricKeyType,
+  modulusLength: pub.asymmetricKeyDetails?.modulusLength,
+  namedCurve: pub.asymmetricKeyDetails?.namedCurve,
+});
+
+/** Which intermediate signs this leaf key; throws for keys a public CA would refuse. */
+export function leafKeyKind(pub: KeyObject): KeyKind {
+  return kindOf(shapeOf(pub));
 }
 
 interface CertParams {
@@ -192,12 +224,12 @@ interface CertParams {
   notAfter: Date;
   spki: Buffer;
   extensions: Buffer[];
-  signer: { key: KeyObject; alg: Buffer; hash: string };
+  signer: Signer;
 }
 
 function buildCertificate(p: CertParams): Buffer {
-  const tbs = der.seq(
-    der.explicit(0, der.uint(2)), // v3
+  return assembleCertificate([
+    V3,
     p.serial,
     p.signer.alg,
     p.issuerName,
@@ -205,9 +237,37 @@ function buildCertificate(p: CertParams): Buffer {
     p.subjectName,
     p.spki,
     der.explicit(3, der.seq(...p.extensions)),
-  );
-  const signature = sign(p.signer.hash, tbs, p.signer.key);
-  return der.seq(tbs, p.signer.alg, der.bitString(signature));
+  ], p.signer);
+}
+
+/** [0] EXPLICIT INTEGER 2: X.509 v3. */
+const V3 = Buffer.from('a003020102', 'hex');
+/** Room for a SEQUENCE or BIT STRING header of up to 64 KiB of content. */
+const HEADER_ROOM = 4;
+
+/**
+ * A Certificate from the TBSCertificate's content octets, in one buffer: the TBSCertificate is
+ * written once, signed where it lies, and the signature appended behind it; nothing is concatenated.
+ */
+function assembleCertificate(tbsParts: Buffer[], signer: Signer): Buffer {
+  let tbsLen = 0;
+  for (const b of tbsParts) tbsLen += b.length;
+  const tbsSize = der.headerSize(tbsLen) + tbsLen;
+  const buf = Buffer.allocUnsafe(HEADER_ROOM + tbsSize + signer.alg.length + HEADER_ROOM + 1 + signer.maxSignature);
+  let p = der.writeHeader(buf, HEADER_ROOM, der.Tag.SEQUENCE, tbsLen);
+  for (const b of tbsParts) p += b.copy(buf, p);
+  const signature = sign(signer.hash, buf.subarray(HEADER_ROOM, p), signer.key);
+  p += signer.alg.copy(buf, p);
+  const contentLen = tbsSize + signer.alg.length + der.headerSize(signature.length + 1) + signature.length + 1;
+  if (signature.length > signer.maxSignature || der.headerSize(contentLen) > HEADER_ROOM) {
+    return der.seq(buf.subarray(HEADER_ROOM, p), der.bitString(signature));
+  }
+  p = der.writeHeader(buf, p, der.Tag.BIT_STRING, signature.length + 1);
+  buf[p++] = 0;
+  p += signature.copy(buf, p);
+  const start = HEADER_ROOM - der.headerSize(contentLen);
+  der.writeHeader(buf, start, der.Tag.SEQUENCE, contentLen);
+  return buf.subarray(start, p);
 }
 
 /** DER Time drops milliseconds; keep the Date we report identical to what is encoded. */
@@ -240,7 +300,7 @@ export async function createCaMaterial(opts: { name?: string; now?: Date } = {})
   const rootName = name([[OID.organizationName, org], [OID.commonName, `${org} Root CA`]]);
   const rootSpki = spkiOf(root.publicKey);
   const rootSki = keyIdentifier(rootSpki);
-  const rootSigner = { key: root.privateKey, ...signatureAlgorithm(root.privateKey) };
+  const rootSigner = signerFor(root.privateKey);
 
   const rootDer = buildCertificate({
     serial: newSerial(randomBytes).der,
@@ -298,15 +358,18 @@ export function decodeTime(buf: Buffer, n: der.Node): Date {
   return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
 }
 
+/** An issuing intermediate, with every DER piece a leaf takes from it encoded once. */
 interface IssuingCa {
   kind: KeyKind;
   certPem: string;
-  subjectName: Buffer;
-  ski: Buffer;
   notAfter: Date;
-  signer: { key: KeyObject; alg: Buffer; hash: string };
-  /** Pre-encoded AIA extension, when a public base URL is configured. */
-  aia: Buffer | null;
+  signer: Signer;
+  /** The TBSCertificate's signature AlgorithmIdentifier and issuer Name, which follow the serial. */
+  algAndIssuer: Buffer;
+  /** The extensions before the subject key identifier: key usage, extended key usage, basic constraints. */
+  extsBeforeSki: Buffer;
+  /** The extensions between the subject key identifier and the SAN: authority key identifier and, with a public base URL, AIA. */
+  extsAfterSki: Buffer;
 }
 
 function loadIssuingCa(kind: KeyKind, certPem: string, keyPem: string, publicBaseUrl: string | null): IssuingCa {
@@ -331,80 +394,232 @@ function loadIssuingCa(kind: KeyKind, certPem: string, keyPem: string, publicBas
   if ((kind === 'RSA') !== (key.asymmetricKeyType === 'rsa')) throw new ServiceError('InvalidParameter', `The ${kind} intermediate has a ${key.asymmetricKeyType} key.`);
   // new URL() turns an IDN host into A-labels, so the IA5String stays ASCII.
   const base = publicBaseUrl ? new URL(publicBaseUrl).href.replace(/\/+$/, '') : null;
+  const aia = base
+    ? extension(OID.authorityInfoAccess, false,
+        der.seq(der.seq(der.oid(OID.caIssuers), der.tlv(0x86, Buffer.from(`${base}/ca/${intermediateFileName(kind)}`, 'latin1')))))
+    : null;
+  const signer = signerFor(key);
   return {
     kind,
     certPem,
-    subjectName: Buffer.from(der.raw(cert, f[4])),
-    ski: Buffer.from(ski ?? keyIdentifier(spki)),
     notAfter: decodeTime(cert, notAfterNode),
-    signer: { key, ...signatureAlgorithm(key) },
-    aia: base
-      ? extension(OID.authorityInfoAccess, false,
-          der.seq(der.seq(der.oid(OID.caIssuers), der.tlv(0x86, Buffer.from(`${base}/ca/${intermediateFileName(kind)}`, 'latin1')))))
-      : null,
+    signer,
+    algAndIssuer: Buffer.concat([signer.alg, der.raw(cert, f[4])]),
+    extsBeforeSki: Buffer.concat([
+      extension(OID.keyUsage, true, kind === 'RSA' ? KU_DIGITAL_SIGNATURE_KEY_ENCIPHERMENT : KU_DIGITAL_SIGNATURE),
+      extension(OID.extKeyUsage, false, der.seq(der.oid(OID.serverAuth), der.oid(OID.clientAuth))),
+      extension(OID.basicConstraints, true, der.seq()),
+    ]),
+    extsAfterSki: Buffer.concat([
+      extension(OID.authorityKeyIdentifier, false, der.seq(der.tlv(0x80, ski ?? keyIdentifier(spki)))),
+      ...(aia ? [aia] : []),
+    ]),
   };
 }
 
+// ---- reading leaf keys -------------------------------------------------------------------
+
 /**
- * Parses a SubjectPublicKeyInfo once (parsing is the slowest step of issuing: OpenSSL 3's
- * decoder takes ~0.1 ms) and keeps the DER as given unless an EC point is compressed.
+ * A leaf's public key as the certificate will carry it. Reading it with createPublicKey costs
+ * more than signing the certificate (OpenSSL 3's decoder framework: ~0.15 ms a key), so the
+ * usual shapes (RSA, uncompressed P-256/P-384 points, in DER) are read here and checked in
+ * JavaScript; anything else goes through OpenSSL as before.
  */
-function parsedSpki(spki: Buffer): { spki: Buffer; key: KeyObject } {
+export interface LeafKey {
+  /** SubjectPublicKeyInfo, DER. */
+  spki: Buffer;
+  /** The subjectPublicKey BIT STRING's value, which the key identifier hashes. */
+  keyBits: Buffer;
+  shape: KeyShape;
+  /** The JWK to verify a CSR's signature with (createPublicKey reads a JWK without the decoder), or the KeyObject OpenSSL read. */
+  verifier: JsonWebKey | KeyObject;
+}
+
+interface Curve { name: string; jwk: string; size: number; p: bigint; b: bigint; spkiPrefix: Buffer }
+/** SEC 2 / FIPS 186-4 short Weierstrass curves y² = x³ - 3x + b over GF(p). */
+const CURVES: Curve[] = [
+  {
+    name: 'prime256v1',
+    jwk: 'P-256',
+    size: 32,
+    p: 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n,
+    b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
+    // SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (66 bytes) { 00 ...
+    spkiPrefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'),
+  },
+  {
+    name: 'secp384r1',
+    jwk: 'P-384',
+    size: 48,
+    p: 2n ** 384n - 2n ** 128n - 2n ** 96n + 2n ** 32n - 1n,
+    b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
+    spkiPrefix: Buffer.from('3076301006072a8648ce3d020106052b81040022036200', 'hex'),
+  },
+];
+/** SEQUENCE { rsaEncryption, NULL }. */
+const RSA_ALGORITHM = Buffer.from('300d06092a864886f70d0101010500', 'hex');
+
+const bigint = (b: Buffer) => BigInt('0x' + b.toString('hex'));
+
+/** RFC 5480 / SEC 1 3.2.2.1 for a prime-order curve: both coordinates in [0, p) and y² = x³ - 3x + b. */
+function onCurve(curve: { p: bigint; b: bigint }, x: bigint, y: bigint): boolean {
+  const { p } = curve;
+  if (x < 0n || y < 0n || x >= p || y >= p) return false;
+  return (y * y - ((x * x % p) * x - 3n * x + curve.b)) % p === 0n;
+}
+
+/** A DER INTEGER's content as an unsigned magnitude, or null unless it is positive and minimally encoded. */
+function positiveInteger(content: Buffer): Buffer | null {
+  if (content.length === 0 || content[0] & 0x80) return null;
+  if (content[0] === 0) return content.length > 1 && content[1] & 0x80 ? content.subarray(1) : null;
+  return content;
+}
+
+/** An RSA SubjectPublicKeyInfo in DER, or null when it is anything else or anything unusual. */
+function readRsaSpki(spki: Buffer): LeafKey | null {
+  try {
+    const top = der.readNodeStrict(spki);
+    if (top.tag !== der.Tag.SEQUENCE || top.end !== spki.length) return null;
+    const alg = der.readNodeStrict(spki, top.contentStart);
+    if (!der.raw(spki, alg).equals(RSA_ALGORITHM)) return null;
+    const bits = der.readNodeStrict(spki, alg.end);
+    if (bits.tag !== der.Tag.BIT_STRING || bits.end !== top.end || spki[bits.contentStart] !== 0) return null;
+    const inner = der.readNodeStrict(spki, bits.contentStart + 1);
+    if (inner.tag !== der.Tag.SEQUENCE || inner.end !== bits.end) return null;
+    const nNode = der.readNodeStrict(spki, inner.contentStart);
+    const eNode = nNode.tag === der.Tag.INTEGER ? der.readNodeStrict(spki, nNode.end) : null;
+    if (!eNode || eNode.tag !== der.Tag.INTEGER || eNode.end !== inner.end) return null;
+    const n = positiveInteger(der.content(spki, nNode));
+    const e = positiveInteger(der.content(spki, eNode));
+    if (!n || !e) return null;
+    const modulusLength = (n.length - 1) * 8 + (32 - Math.clz32(n[0]));
+    return {
+      spki,
+      keyBits: spki.subarray(bits.contentStart + 1, bits.end),
+      shape: { type: 'rsa', modulusLength },
+      verifier: { kty: 'RSA', n: n.toString('base64url'), e: e.toString('base64url') },
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** A P-256 or P-384 SubjectPublicKeyInfo with an uncompressed point, or null; throws when the point is off the curve. */
+function readEcSpki(spki: Buffer): LeafKey | null {
+  for (const c of CURVES) {
+    const at = c.spkiPrefix.length;
+    if (spki.length !== at + 1 + 2 * c.size || spki[at] !== 0x04 || spki.compare(c.spkiPrefix, 0, at, 0, at) !== 0) continue;
+    const x = spki.subarray(at + 1, at + 1 + c.size);
+    const y = spki.subarray(at + 1 + c.size);
+    if (!onCurve(c, bigint(x), bigint(y))) throw new Error(`the point is not on ${c.jwk}`);
+    return {
+      spki,
+      keyBits: spki.subarray(at),
+      shape: { type: 'ec', namedCurve: c.name },
+      verifier: { kty: 'EC', crv: c.jwk, x: x.toString('base64url'), y: y.toString('base64url') },
+    };
+  }
+  return null;
+}
+
+/**
+ * Any SubjectPublicKeyInfo, through OpenSSL; keeps the DER as given unless a P-256/P-384 point
+ * is compressed, which is written uncompressed (RFC 5480 2.2: uncompressed MUST be supported,
+ * compressed MAY; OpenSSL's own export would keep it compressed).
+ */
+function readSpkiWithOpenssl(spki: Buffer): LeafKey {
   if (der.readNode(spki).end !== spki.length) throw new Error('trailing data after the SubjectPublicKeyInfo');
   const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   if (key.asymmetricKeyType === 'ec') {
     const [, bits] = der.children(spki, der.readNode(spki));
-    if (spki[bits.contentStart + 1] !== 0x04) return { spki: spkiOf(key), key }; // RFC 5480: uncompressed points
+    const curve = CURVES.find((c) => c.name === key.asymmetricKeyDetails?.namedCurve);
+    if (spki[bits.contentStart + 1] !== 0x04 && curve) {
+      const jwk = key.export({ format: 'jwk' });
+      const uncompressed = readEcSpki(Buffer.concat([curve.spkiPrefix, Buffer.from([0x04]), Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]));
+      if (uncompressed) return uncompressed;
+    }
   }
-  return { spki, key };
+  const [, bits] = der.children(spki, der.readNode(spki));
+  return { spki, keyBits: spki.subarray(bits.contentStart + 1, bits.end), shape: shapeOf(key), verifier: key };
+}
+
+function readSpki(spki: Buffer): LeafKey {
+  return readEcSpki(spki) ?? readRsaSpki(spki) ?? readSpkiWithOpenssl(spki);
+}
+
+const PEM_BODY = /^[A-Za-z0-9+/ \t\r\n]*(?:=[ \t\r\n]*){0,2}$/;
+
+/**
+ * The DER of the first PEM block with one of these labels: pemBlocks' answer, without its
+ * regular expressions and splitting in the usual case of a lone block without headers.
+ */
+function firstPemDer(text: string, labels: readonly string[]): { label: string; der: Buffer } | undefined {
+  if (typeof text !== 'string') return undefined;
+  const at = text.indexOf('-----');
+  for (const label of at === -1 ? [] : labels) {
+    const begin = `-----BEGIN ${label}-----`;
+    if (!text.startsWith(begin, at)) continue;
+    const end = text.indexOf(`-----END ${label}-----`, at + begin.length);
+    if (end === -1) break;
+    const body = text.slice(at + begin.length, end);
+    // Base64 with line breaks, padding only at the end. Buffer.from skips the whitespace itself.
+    if (!PEM_BODY.test(body)) break;
+    return { label, der: Buffer.from(body, 'base64') };
+  }
+  return pemBlocks(text).find((b) => labels.includes(b.label));
 }
 
 /** An SPKI ('PUBLIC KEY') or PKCS#1 ('RSA PUBLIC KEY') PEM. Private keys are refused. */
-export function publicKeyFromPem(pem: string | undefined): { spki: Buffer; key: KeyObject } {
+export function publicKeyFromPem(pem: string | undefined): LeafKey {
   if (!pem) throw new ServiceError('InvalidParameter', 'Either a CSR or a public key is required.');
-  const block = pemBlocks(pem).find((b) => b.label === 'PUBLIC KEY' || b.label === 'RSA PUBLIC KEY');
+  const block = firstPemDer(pem, ['PUBLIC KEY', 'RSA PUBLIC KEY']);
   if (!block) throw new ServiceError('InvalidParameter', 'publicKeyPem must hold a PEM PUBLIC KEY block.');
   try {
-    if (block.label === 'PUBLIC KEY') return parsedSpki(block.der);
+    if (block.label === 'PUBLIC KEY') return readSpki(block.der);
     const key = createPublicKey({ key: block.der, format: 'der', type: 'pkcs1' });
-    return { spki: spkiOf(key), key };
+    return readSpkiWithOpenssl(spkiOf(key));
   } catch (e) {
     throw new ServiceError('InvalidParameter', `The public key cannot be parsed: ${(e as Error).message}`);
   }
 }
 
 /** Reads a PKCS#10 CSR, checks its self-signature, and returns its public key. */
-export function csrPublicKey(csrPem: string): { spki: Buffer; key: KeyObject } {
-  const csr = pemBlocks(csrPem ?? '').find((b) => b.label === 'CERTIFICATE REQUEST' || b.label === 'NEW CERTIFICATE REQUEST')?.der;
+export function csrPublicKey(csrPem: string): LeafKey {
+  const csr = firstPemDer(csrPem ?? '', ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'])?.der;
   if (!csr) throw new ServiceError('InvalidParameter', 'The CSR must be PEM (-----BEGIN CERTIFICATE REQUEST-----).');
-  let cri: Buffer, spki: Buffer, algOid: string, signature: Buffer;
+  let cri: Buffer, spki: Buffer, algOidDer: Buffer, signature: Buffer;
   try {
     const top = der.readNode(csr);
     if (top.end !== csr.length) throw new Error('trailing data');
     const [criNode, algNode, sigNode] = der.children(csr, top);
     cri = der.raw(csr, criNode);
-    spki = Buffer.from(der.raw(csr, der.children(csr, criNode)[2]));
-    algOid = der.decodeOid(der.content(csr, der.children(csr, algNode)[0]));
+    spki = der.raw(csr, der.children(csr, criNode)[2]);
+    algOidDer = der.content(csr, der.children(csr, algNode)[0]);
     signature = der.content(csr, sigNode).subarray(1);
   } catch (e) {
     throw new ServiceError('InvalidParameter', `The CSR cannot be parsed: ${(e as Error).message}`);
   }
-  const hash = CSR_SIGNATURE_HASH[algOid];
-  if (!hash) throw new ServiceError('InvalidParameter', `The CSR is signed with an unsupported algorithm (${algOid}).`);
-  let parsed: { spki: Buffer; key: KeyObject };
+  const alg = CSR_SIGNATURE_BY_DER.get(algOidDer.toString('latin1'));
+  const algOid = alg?.oid ?? der.decodeOid(algOidDer);
+  if (!alg) throw new ServiceError('InvalidParameter', `The CSR is signed with an unsupported algorithm (${algOid}).`);
+  let leaf: LeafKey;
   try {
-    parsed = parsedSpki(spki);
+    leaf = readSpki(spki);
   } catch (e) {
     throw new ServiceError('InvalidParameter', `The CSR's public key cannot be parsed: ${(e as Error).message}`);
   }
+  if (leaf.shape.type !== alg.keyType) {
+    throw new ServiceError('InvalidParameter', `The CSR's signature algorithm (${algOid}) does not fit its ${leaf.shape.type ?? 'unknown'} key.`);
+  }
   let ok = false;
   try {
-    ok = verify(hash, cri, parsed.key, signature);
+    const key = leaf.verifier instanceof KeyObject ? leaf.verifier : createPublicKey({ key: leaf.verifier, format: 'jwk' });
+    ok = verify(alg.hash, cri, key, signature);
   } catch {
     ok = false;
   }
   if (!ok) throw new ServiceError('InvalidParameter', 'The CSR signature does not verify: it was altered or not signed by its own key.');
-  return parsed;
+  return leaf;
 }
 
 // ---- issuing ------------------------------------------------------------------------
@@ -434,6 +649,41 @@ export interface EmbeddedIssuerOptions {
   random?: (bytes: number) => Buffer;
 }
 
+/** randomBytes(16) for serials, drawn from a pool refilled 4 KiB at a time. */
+function pooledRandom(): (n: number) => Buffer {
+  const pool = Buffer.alloc(4096);
+  let used = pool.length;
+  return (n) => {
+    if (n > pool.length) return randomBytes(n);
+    if (used + n > pool.length) {
+      randomFillSync(pool);
+      used = 0;
+    }
+    const out = Buffer.from(pool.subarray(used, used + n));
+    pool.fill(0, used, used + n);
+    used += n;
+    return out;
+  };
+}
+
+/** SHA-1 in one call where node:crypto has hash() (Node 20.12+). */
+const sha1: (data: Buffer) => Buffer = typeof nodeCrypto.hash === 'function'
+  ? (data) => nodeCrypto.hash('sha1', data, 'buffer')
+  : (data) => createHash('sha1').update(data).digest();
+
+/** SEQUENCE { subjectKeyIdentifier, OCTET STRING { OCTET STRING (20 bytes) } }, before the SHA-1. */
+const SKI_EXTENSION_HEAD = Buffer.from('301d0603551d0e04160414', 'hex');
+/** INTEGER (17 bytes): a 00 sign octet and 16 random octets, the first with its top bit set. */
+const SERIAL_HEAD = Buffer.from('021100', 'hex');
+
+/** A certificate's DER as PEM: 64-column base64, as toPem writes it. */
+function certificatePem(certDer: Buffer): string {
+  const b64 = certDer.toString('base64');
+  let out = '-----BEGIN CERTIFICATE-----\n';
+  for (let i = 0; i < b64.length; i += 64) out += b64.slice(i, i + 64) + '\n';
+  return out + '-----END CERTIFICATE-----\n';
+}
+
 export class EmbeddedIssuer implements Issuer {
   readonly name = 'embedded';
   readonly #rootPem: string;
@@ -445,8 +695,8 @@ export class EmbeddedIssuer implements Issuer {
     OV: extension(OID.certificatePolicies, false, der.seq(der.seq(der.oid(OID.organizationValidated)))),
     EV: extension(OID.certificatePolicies, false, der.seq(der.seq(der.oid(OID.extendedValidation)))),
   };
-  readonly #eku = extension(OID.extKeyUsage, false, der.seq(der.oid(OID.serverAuth), der.oid(OID.clientAuth)));
-  readonly #leafBasicConstraints = extension(OID.basicConstraints, true, der.seq());
+  /** The last Validity encoded: leaves issued within the same second for the same term share it. */
+  #validity: { notBefore: number; days: number; der: Buffer } = { notBefore: NaN, days: 0, der: Buffer.alloc(0) };
 
   constructor(material: CaMaterial, opts: EmbeddedIssuerOptions = {}) {
     const base = opts.publicBaseUrl ?? null;
@@ -456,7 +706,7 @@ export class EmbeddedIssuer implements Issuer {
       ECC: loadIssuingCa('ECC', material.ecIntermediateCertPem, material.ecIntermediateKeyPem, base),
     };
     this.#clock = opts.clock ?? Date.now;
-    this.#random = opts.random ?? randomBytes;
+    this.#random = opts.random ?? pooledRandom();
   }
 
   async issue(req: IssueRequest): Promise<IssuedCertificate> {
@@ -469,8 +719,8 @@ export class EmbeddedIssuer implements Issuer {
     if (!Number.isInteger(req.validityDays) || req.validityDays < 1 || req.validityDays > MAX_VALIDITY_DAYS) {
       throw new ServiceError('InvalidParameterValue', `validityDays must be a whole number from 1 to ${MAX_VALIDITY_DAYS}.`);
     }
-    const { spki, key } = req.csrPem ? csrPublicKey(req.csrPem) : publicKeyFromPem(req.publicKeyPem);
-    const ca = this.#cas[leafKeyKind(key)];
+    const leaf = req.csrPem ? csrPublicKey(req.csrPem) : publicKeyFromPem(req.publicKeyPem);
+    const ca = this.#cas[kindOf(leaf.shape)];
 
     const notBefore = wholeSeconds(this.#clock() - MINUTE_MS);
     // BR 1.6.1: the validity period includes both ends, so stop one second short of N days.
@@ -478,37 +728,44 @@ export class EmbeddedIssuer implements Issuer {
     if (notAfter > ca.notAfter) {
       throw new ServiceError('FailedOperation.CertificateCaError', `The ${ca.kind} intermediate expires ${ca.notAfter.toISOString()}, before the certificate would; rotate the CA.`);
     }
-    const serial = newSerial(this.#random);
+    if (this.#validity.notBefore !== notBefore.getTime() || this.#validity.days !== req.validityDays) {
+      this.#validity = { notBefore: notBefore.getTime(), days: req.validityDays, der: der.seq(der.time(notBefore), der.time(notAfter)) };
+    }
+    const random = this.#random(16);
+    if (random.length !== 16) throw new Error('the serial number source must return 16 bytes');
+    const serial = Buffer.concat([SERIAL_HEAD, random]);
+    serial[3] |= 0x80;
     // ub-common-name is 64 (RFC 5280): a longer first name goes only into the SAN, and an
     // empty subject makes the SAN critical (RFC 5280 4.2.1.6).
     const cn = domains[0].length <= 64 ? domains[0] : null;
-    const extensions = [
-      extension(OID.keyUsage, true, ca.kind === 'RSA' ? KU_DIGITAL_SIGNATURE_KEY_ENCIPHERMENT : KU_DIGITAL_SIGNATURE),
-      this.#eku,
-      this.#leafBasicConstraints,
-      extension(OID.subjectKeyIdentifier, false, der.octets(keyIdentifier(spki))),
-      extension(OID.authorityKeyIdentifier, false, der.seq(der.tlv(0x80, ca.ski))),
-      ...(ca.aia ? [ca.aia] : []),
-      extension(OID.subjectAltName, cn === null, der.seq(...domains.map((d) => der.tlv(0x82, Buffer.from(d, 'latin1'))))),
-      this.#policies[req.profile?.level ?? 'DV'],
-    ];
-    const certDer = buildCertificate({
-      serial: serial.der,
-      issuerName: ca.subjectName,
-      subjectName: req.profile && req.profile.level !== 'DV'
+    const ski = Buffer.concat([SKI_EXTENSION_HEAD, sha1(leaf.keyBits)]);
+    const san = extension(OID.subjectAltName, cn === null, der.seq(...domains.map((d) => der.tlv(0x82, Buffer.from(d, 'latin1')))));
+    const policies = this.#policies[req.profile?.level ?? 'DV'];
+    const extsLen = ca.extsBeforeSki.length + ski.length + ca.extsAfterSki.length + san.length + policies.length;
+    // [3] EXPLICIT SEQUENCE OF Extension: the two headers, then the extensions themselves.
+    const extsHead = Buffer.allocUnsafe(der.headerSize(der.headerSize(extsLen) + extsLen) + der.headerSize(extsLen));
+    der.writeHeader(extsHead, der.writeHeader(extsHead, 0, 0xa3, der.headerSize(extsLen) + extsLen), der.Tag.SEQUENCE, extsLen);
+    const certDer = assembleCertificate([
+      V3,
+      serial,
+      ca.algAndIssuer,
+      this.#validity.der,
+      req.profile && req.profile.level !== 'DV'
         ? name(profileSubject(req.profile, cn))
         : cn === null ? der.seq() : name([[OID.commonName, cn]]),
-      notBefore,
-      notAfter,
-      spki,
-      extensions,
-      signer: ca.signer,
-    });
+      leaf.spki,
+      extsHead,
+      ca.extsBeforeSki,
+      ski,
+      ca.extsAfterSki,
+      san,
+      policies,
+    ], ca.signer);
     return {
-      certPem: toPem('CERTIFICATE', certDer),
+      certPem: certificatePem(certDer),
       chainPems: [ca.certPem],
       rootPem: this.#rootPem,
-      serialHex: serial.hex,
+      serialHex: serial.toString('hex', 3),
       notBefore,
       notAfter,
     };
@@ -556,7 +813,7 @@ export async function buildCsr(privateKeyPem: string, domains: string[]): Promis
   const names = checkedDomains(domains);
   const key = createPrivateKey(privateKeyPem);
   leafKeyKind(createPublicKey(key));
-  const signer = signatureAlgorithm(key);
+  const signer = signerFor(key);
   const san = extension(OID.subjectAltName, false, der.seq(...names.map((d) => der.tlv(0x82, Buffer.from(d, 'latin1')))));
   const cri = der.seq(
     der.uint(0),
