@@ -12,7 +12,6 @@ const ALL = [
   ['listing', 'DescribeCertificates with 100k (SQLite) / 1M (PostgreSQL) certificates'],
   ['issuance', 'embedded CA issuance vs openssl speed and node:crypto.sign'],
   ['memory', 'resident memory idle and under load, 100k certificates'],
-  ['describe-certificates', 'DescribeCertificates and DescribeCertificateDetail through the SDK, 100k certificates'],
   ['download', 'DownloadCertificate'],
 ] as const;
 
