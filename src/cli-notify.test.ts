@@ -1,21 +1,16 @@
 // `certport notify set|show|test` as a child process on a throw-away data dir, with a real
 // SMTP receiver (STARTTLS) and a webhook receiver checking the signature.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { startReceiver, type Receiver } from './deploy/test-webhook.js';
 import { startSmtp, type SmtpReceiver } from './notify/test-smtp.js';
+import { runCli } from './testing/cli.js';
 import { freePort } from './testing/net.js';
 
-const here = fileURLToPath(import.meta.url);
-const CLI = path.join(path.dirname(here), here.endsWith('.ts') ? 'cli.ts' : 'cli.js');
-const NODE_ARGS = CLI.endsWith('.ts') ? ['--import', 'tsx', CLI] : [CLI];
 const SECRET = 'cli-notice-webhook-secret-0123';
 
 describe('certport notify', () => {
@@ -23,15 +18,8 @@ describe('certport notify', () => {
   let env: Record<string, string>;
   let smtp: SmtpReceiver;
   let hook: Receiver;
-  const cli = async (...args: string[]) => {
-    try {
-      const r = await promisify(execFile)(process.execPath, [...NODE_ARGS, ...args], { env: { ...process.env, ...env } });
-      return { ...r, code: 0 };
-    } catch (e) {
-      const err = e as { stdout: string; stderr: string; code: number };
-      return { stdout: err.stdout, stderr: err.stderr, code: err.code };
-    }
-  };
+  const cli = (...args: string[]) => runCli(env, ...args);
+
 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'certport-cli-notify-'));

@@ -1,35 +1,23 @@
 // `certport resource add|list|test|remove` as a child process on a throw-away data dir.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { makeChain } from './pki/test-fixtures.js';
 import { startNginx, type Nginx } from './deploy/test-nginx.js';
+import { runCli } from './testing/cli.js';
 import { freePort } from './testing/net.js';
 import { writeFileSync } from 'node:fs';
 
-const here = fileURLToPath(import.meta.url);
-const CLI = path.join(path.dirname(here), here.endsWith('.ts') ? 'cli.ts' : 'cli.js');
-const NODE_ARGS = CLI.endsWith('.ts') ? ['--import', 'tsx', CLI] : [CLI];
 
 describe('certport resource', () => {
   let dataDir: string;
   let env: Record<string, string>;
   let nginx: Nginx;
   let port: number;
-  const cli = async (...args: string[]) => {
-    try {
-      const r = await promisify(execFile)(process.execPath, [...NODE_ARGS, ...args], { env: { ...process.env, ...env } });
-      return { ...r, code: 0 };
-    } catch (e) {
-      const err = e as { stdout: string; stderr: string; code: number };
-      return { stdout: err.stdout, stderr: err.stderr, code: err.code };
-    }
-  };
+  const cli = (...args: string[]) => runCli(env, ...args);
+
 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'certport-cli-res-'));

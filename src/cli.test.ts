@@ -1,28 +1,17 @@
 // The real `certport` CLI as a child process: first-start bootstrap, serve, account and key
 // administration. Every process started here is stopped by its PID.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { CLI_ARGS, runCli } from './testing/cli.js';
 import { expectCode, sdkClient } from './testing/harness.js';
 import { freePort } from './testing/net.js';
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).endsWith('.ts') ? 'cli.ts' : 'cli.js');
-const NODE_ARGS = CLI.endsWith('.ts') ? ['--import', 'tsx', CLI] : [CLI];
 
-async function cli(env: Record<string, string>, ...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const r = await promisify(execFile)(process.execPath, [...NODE_ARGS, ...args], { env: { ...process.env, ...env } });
-    return { ...r, code: 0 };
-  } catch (e) {
-    const err = e as { stdout: string; stderr: string; code: number };
-    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
-  }
-}
+const cli = runCli;
 
 async function waitHealthy(port: number, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -47,7 +36,7 @@ describe('certport CLI', () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'certport-cli-'));
     port = await freePort();
     env = { CERTPORT_DATA_DIR: dataDir, CERTPORT_PORT: String(port), CERTPORT_RATE_LIMIT: '0' };
-    child = spawn(process.execPath, [...NODE_ARGS, 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [...CLI_ARGS, 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
     child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
     await waitHealthy(port, child);

@@ -7,49 +7,37 @@
 //   POST   /admin/resources                  add: {accountUin, name, type, deployer, config, secrets?, region?, domains?, probe?, sni?, certId?}
 //   POST   /admin/resources/:id/test         dry run + TLS probe: {ok, lines}
 //   DELETE /admin/resources/:id              remove
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { DeployConfigError } from '../deploy/types.js';
 import { isServiceError } from '../errors.js';
 import type { DeploymentService, ResourceInput } from '../services/deployments.js';
-import { adminGuard } from './admin.js';
-
-function json(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
-}
+import { adminBody, adminJson as json, adminScope } from './admin.js';
 
 export function adminRoutes(deployments: DeploymentService, token: string | null) {
-  return (app: FastifyInstance) => {
-    if (!token) return;
-    app.register(async (admin) => {
-      admin.addHook('preHandler', adminGuard(token));
-      admin.setErrorHandler((err: Error, _req, reply) => {
-        if (err instanceof DeployConfigError || isServiceError(err) || err instanceof SyntaxError) return json(reply, 400, { error: err.message });
-        return json(reply, 500, { error: 'internal error' });
-      });
-      const body = (req: FastifyRequest): Record<string, unknown> => {
-        const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-        const v = JSON.parse(raw || '{}') as unknown;
-        if (!v || typeof v !== 'object' || Array.isArray(v)) throw new DeployConfigError('the body must be a JSON object');
-        return v as Record<string, unknown>;
-      };
-      admin.get<{ Querystring: { account?: string } }>('/resources', async (req, reply) => json(reply, 200, await deployments.listResources(req.query.account)));
-      admin.post('/resources', async (req, reply) => {
-        const b = body(req);
-        const s = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
-        for (const k of ['accountUin', 'name', 'type', 'deployer']) if (!s(k)) throw new DeployConfigError(`${k} is required`);
-        const input: ResourceInput = {
-          accountUin: s('accountUin')!, name: s('name')!, type: s('type')!, deployer: s('deployer')!, config: b.config ?? {}, secrets: b.secrets ?? {},
-          domains: Array.isArray(b.domains) ? b.domains.filter((d): d is string => typeof d === 'string') : [],
-          ...(s('region') ? { region: s('region')! } : {}), ...(s('probe') ? { probe: s('probe')! } : {}),
-          ...(s('sni') ? { sni: s('sni')! } : {}), ...(s('certId') ? { certId: s('certId')! } : {}),
-        };
-        return json(reply, 201, await deployments.addResource(input));
-      });
-      admin.post<{ Params: { id: string } }>('/resources/:id/test', async (req, reply) => json(reply, 200, await deployments.testResource(req.params.id)));
-      admin.delete<{ Params: { id: string } }>('/resources/:id', async (req, reply) => {
-        if (!(await deployments.removeResource(req.params.id))) return json(reply, 404, { error: `no resource ${req.params.id}` });
-        return reply.code(204).send();
-      });
-    }, { prefix: '/admin' });
+  const status = (err: Error) => (err instanceof DeployConfigError || isServiceError(err) ? 400 : null);
+  const body = (req: FastifyRequest): Record<string, unknown> => {
+    const v = adminBody(req);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new DeployConfigError('the body must be a JSON object');
+    return v as Record<string, unknown>;
   };
+  return adminScope(token, status, (admin) => {
+    admin.get<{ Querystring: { account?: string } }>('/resources', async (req, reply) => json(reply, 200, await deployments.listResources(req.query.account)));
+    admin.post('/resources', async (req, reply) => {
+      const b = body(req);
+      const s = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
+      for (const k of ['accountUin', 'name', 'type', 'deployer']) if (!s(k)) throw new DeployConfigError(`${k} is required`);
+      const input: ResourceInput = {
+        accountUin: s('accountUin')!, name: s('name')!, type: s('type')!, deployer: s('deployer')!, config: b.config ?? {}, secrets: b.secrets ?? {},
+        domains: Array.isArray(b.domains) ? b.domains.filter((d): d is string => typeof d === 'string') : [],
+        ...(s('region') ? { region: s('region')! } : {}), ...(s('probe') ? { probe: s('probe')! } : {}),
+        ...(s('sni') ? { sni: s('sni')! } : {}), ...(s('certId') ? { certId: s('certId')! } : {}),
+      };
+      return json(reply, 201, await deployments.addResource(input));
+    });
+    admin.post<{ Params: { id: string } }>('/resources/:id/test', async (req, reply) => json(reply, 200, await deployments.testResource(req.params.id)));
+    admin.delete<{ Params: { id: string } }>('/resources/:id', async (req, reply) => {
+      if (!(await deployments.removeResource(req.params.id))) return json(reply, 404, { error: `no resource ${req.params.id}` });
+      return reply.code(204).send();
+    });
+  });
 }

@@ -19,6 +19,37 @@ export function adminGuard(token: string) {
   };
 }
 
+/** A JSON answer with its status (the /admin routes speak plain JSON, not the Tencent envelope). */
+export function adminJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
+}
+
+/** The request's JSON body ({} when empty); a SyntaxError when it is not JSON. */
+export function adminBody(req: FastifyRequest): unknown {
+  const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : typeof req.body === 'string' ? req.body : '';
+  return JSON.parse(raw || '{}') as unknown;
+}
+
+/**
+ * Registers `routes` under /admin behind the bearer token (nothing when no token is set).
+ * `status` maps an error to its 4xx answer; anything it does not know is a 500 that says no more.
+ */
+export function adminScope(token: string | null, status: (err: Error) => number | null, routes: (admin: FastifyInstance) => void) {
+  return (app: FastifyInstance) => {
+    if (!token) return;
+    app.register(async (admin) => {
+      admin.addHook('preHandler', adminGuard(token));
+      admin.setErrorHandler((err: Error, _req, reply) => {
+        const code = err instanceof SyntaxError ? 400 : status(err);
+        if (code === null) return adminJson(reply, 500, { error: 'internal error' });
+        return adminJson(reply, code, { error: err instanceof SyntaxError ? `the body is not JSON: ${err.message}` : err.message,
+          ...(isServiceError(err) ? { code: err.code } : {}) });
+      });
+      routes(admin);
+    }, { prefix: '/admin' });
+  };
+}
+
 function body(req: FastifyRequest): Record<string, unknown> {
   const raw = req.body;
   if (!raw || (Buffer.isBuffer(raw) && raw.length === 0)) return {};

@@ -6,15 +6,11 @@
 //   GET    /admin/hosting/:certId            one certificate's hosting
 //   PUT    /admin/hosting/:certId            on or changed: {ResourceTypes: [..], HostingConfig?: {ReplaceTime, MessageTypes, ReplaceStartTime, ReplaceEndTime}}
 //   DELETE /admin/hosting/:certId            off
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { isServiceError } from '../errors.js';
 import type { HostingService } from '../services/hosting.js';
 import type { HostingRecord } from '../store/hosting-store.js';
-import { adminGuard } from './admin.js';
-
-function json(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
-}
+import { adminBody, adminJson as json, adminScope } from './admin.js';
 
 /** What operators see of a hosting: its settings and where it stands. */
 export function hostingJson(h: HostingRecord) {
@@ -28,34 +24,22 @@ export function hostingJson(h: HostingRecord) {
 }
 
 export function hostingRoutes(hosting: HostingService, token: string | null) {
-  return (app: FastifyInstance) => {
-    if (!token) return;
-    app.register(async (admin) => {
-      admin.addHook('preHandler', adminGuard(token));
-      admin.setErrorHandler((err: Error, _req, reply) => {
-        if (isServiceError(err)) return json(reply, err.code === 'FailedOperation.CertificateNotFound' ? 404 : 400, { error: err.message, code: err.code });
-        if (err instanceof SyntaxError) return json(reply, 400, { error: err.message });
-        return json(reply, 500, { error: 'internal error' });
-      });
-      const body = (req: FastifyRequest): Record<string, unknown> => {
-        const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-        const v = JSON.parse(raw || '{}') as unknown;
-        if (!v || typeof v !== 'object' || Array.isArray(v)) throw new SyntaxError('the body must be a JSON object');
-        return v as Record<string, unknown>;
-      };
-      admin.get<{ Querystring: { account?: string } }>('/hosting', async (req, reply) => json(reply, 200, (await hosting.list(req.query.account)).map(hostingJson)));
-      admin.get<{ Params: { id: string } }>('/hosting/:id', async (req, reply) => {
-        const h = await hosting.get(req.params.id);
-        return h ? json(reply, 200, hostingJson(h)) : json(reply, 404, { error: `the certificate ${req.params.id} is not hosted` });
-      });
-      admin.put<{ Params: { id: string } }>('/hosting/:id', async (req, reply) => {
-        const b = body(req);
-        return json(reply, 200, hostingJson(await hosting.enable(req.params.id, b as never)));
-      });
-      admin.delete<{ Params: { id: string } }>('/hosting/:id', async (req, reply) => {
-        if (!(await hosting.disable(req.params.id))) return json(reply, 404, { error: `the certificate ${req.params.id} is not hosted` });
-        return reply.code(204).send();
-      });
-    }, { prefix: '/admin' });
+  const status = (err: Error) => (isServiceError(err) ? (err.code === 'FailedOperation.CertificateNotFound' ? 404 : 400) : null);
+  const body = (req: FastifyRequest): Record<string, unknown> => {
+    const v = adminBody(req);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new SyntaxError('the body must be a JSON object');
+    return v as Record<string, unknown>;
   };
+  return adminScope(token, status, (admin) => {
+    admin.get<{ Querystring: { account?: string } }>('/hosting', async (req, reply) => json(reply, 200, (await hosting.list(req.query.account)).map(hostingJson)));
+    admin.get<{ Params: { id: string } }>('/hosting/:id', async (req, reply) => {
+      const h = await hosting.get(req.params.id);
+      return h ? json(reply, 200, hostingJson(h)) : json(reply, 404, { error: `the certificate ${req.params.id} is not hosted` });
+    });
+    admin.put<{ Params: { id: string } }>('/hosting/:id', async (req, reply) => json(reply, 200, hostingJson(await hosting.enable(req.params.id, body(req)))));
+    admin.delete<{ Params: { id: string } }>('/hosting/:id', async (req, reply) => {
+      if (!(await hosting.disable(req.params.id))) return json(reply, 404, { error: `the certificate ${req.params.id} is not hosted` });
+      return reply.code(204).send();
+    });
+  });
 }

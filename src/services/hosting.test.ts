@@ -10,11 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { X509Certificate } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { servedFingerprint, startNginx, waitServed, type Nginx } from '../deploy/test-nginx.js';
 import { startReceiver, type Receiver } from '../deploy/test-webhook.js';
+import { runCli } from '../testing/cli.js';
 import { BACKENDS, startTestService, type TestService } from '../testing/harness.js';
 import { waitFor } from '../testing/dv.js';
 import { freePort } from '../testing/net.js';
@@ -26,18 +24,7 @@ const HOUR = 3_600_000;
 const ADMIN = 'admin-' + randomBytes(12).toString('hex');
 const HOOK_SECRET = randomBytes(16).toString('hex');
 
-const here = fileURLToPath(import.meta.url);
-const CLI = path.join(path.dirname(here), '..', here.endsWith('.ts') ? 'cli.ts' : 'cli.js');
-
-async function cli(env: Record<string, string>, ...args: string[]) {
-  try {
-    const r = await promisify(execFile)(process.execPath, [...(CLI.endsWith('.ts') ? ['--import', 'tsx'] : []), CLI, ...args], { env: { ...process.env, ...env } });
-    return { ...r, code: 0 };
-  } catch (e) {
-    const err = e as { stdout: string; stderr: string; code: number };
-    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
-  }
-}
+const cli = runCli;
 
 const fp = (pem: string) => new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
 

@@ -3,7 +3,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Dialect } from './db.js';
 import type { Database, NoticeRow } from './schema.js';
-import type { NewJob } from './store.js';
+import { ensureJobRow, upsertJob, type NewJob } from './store.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
@@ -62,16 +62,6 @@ const notice = (r: NoticeRow): NoticeRecord => ({
   sentAt: r.sent_at === null ? null : Number(r.sent_at),
 });
 
-/** The same upsert as SqlStore.enqueueJob, inside our own transaction (notice and job at once). */
-async function upsertJob(q: Q, j: NewJob, now: number): Promise<void> {
-  await q.insertInto('jobs').values({
-    kind: j.kind, subject: j.subject, state: 'pending', run_at: j.runAt, attempts: 0, lease_owner: null, lease_until: 0,
-    last_error: null, payload: j.payload ?? null, created_at: now, updated_at: now,
-  }).onConflict((oc) => oc.columns(['kind', 'subject']).doUpdateSet({
-    state: 'pending', run_at: j.runAt, attempts: 0, payload: j.payload ?? null, last_error: null, updated_at: now,
-  })).execute();
-}
-
 export class NoticeStore {
   constructor(private readonly db: Kysely<Database>, readonly dialect: Dialect) {}
 
@@ -97,11 +87,7 @@ export class NoticeStore {
    * again if it ended, left alone while pending so that nodes starting do not reschedule it.
    */
   async ensureJob(j: NewJob, now: number): Promise<void> {
-    await this.db.insertInto('jobs').values({
-      kind: j.kind, subject: j.subject, state: 'pending', run_at: j.runAt, attempts: 0, lease_owner: null, lease_until: 0,
-      last_error: null, payload: j.payload ?? null, created_at: now, updated_at: now,
-    }).onConflict((oc) => oc.columns(['kind', 'subject']).doUpdateSet({ state: 'pending', run_at: j.runAt, updated_at: now })
-      .where('jobs.state', '<>', 'pending')).execute();
+    await ensureJobRow(this.db, j, now);
   }
 
   async getNotice(id: string): Promise<NoticeRecord | null> {

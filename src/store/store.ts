@@ -305,7 +305,17 @@ async function insertCertificateRows(q: Q, c: CertificateRecord): Promise<void> 
   }
 }
 
-async function upsertJob(q: Q, j: NewJob, now: number): Promise<void> {
+/** JobStore.ensureJob's statement, for the stores that keep their own tables (notices). */
+export async function ensureJobRow(q: Q, j: NewJob, now: number): Promise<void> {
+  await q.insertInto('jobs').values({
+    kind: j.kind, subject: j.subject, state: 'pending', run_at: j.runAt, attempts: 0, lease_owner: null, lease_until: 0,
+    last_error: null, payload: j.payload ?? null, created_at: now, updated_at: now,
+  }).onConflict((oc) => oc.columns(['kind', 'subject']).doUpdateSet({ state: 'pending', run_at: j.runAt, updated_at: now })
+    .where('jobs.state', '<>', 'pending')).execute();
+}
+
+/** Creates the job, or makes an existing one (kind, subject) pending again at runAt (inside the caller's transaction). */
+export async function upsertJob(q: Q, j: NewJob, now: number): Promise<void> {
   await q.insertInto('jobs').values({
     kind: j.kind, subject: j.subject, state: 'pending', run_at: j.runAt, attempts: 0, lease_owner: null, lease_until: 0,
     last_error: null, payload: j.payload ?? null, created_at: now, updated_at: now,
@@ -869,11 +879,7 @@ export class SqlStore implements Store {
   }
 
   async ensureJob(j: NewJob, now: number) {
-    await this.db.kysely.insertInto('jobs').values({
-      kind: j.kind, subject: j.subject, state: 'pending', run_at: j.runAt, attempts: 0, lease_owner: null, lease_until: 0,
-      last_error: null, payload: j.payload ?? null, created_at: now, updated_at: now,
-    }).onConflict((oc) => oc.columns(['kind', 'subject']).doUpdateSet({ state: 'pending', run_at: j.runAt, updated_at: now })
-      .where('jobs.state', '<>', 'pending')).execute();
+    await ensureJobRow(this.db.kysely, j, now);
   }
 
   async dueJobs(now: number, limit: number) {
