@@ -60,15 +60,19 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   if (p.Tags?.length) q.tags = p.Tags.map((t) => ({ key: t.TagKey, value: t.TagValue }));
   if (p.CertIds?.length) q.certIds = p.CertIds;
   const { total, items } = await ctx.services.certificates.list(q, ctx.caller);
-  const orders = await ctx.services.orders.getOrders(items.filter((c) => c.isDv && (c.status === 0 || c.status === 4)).map((c) => c.id));
-  // One query each for the page: where the certificates are deployed, and muted expiry notices.
-  const bound = await ctx.services.deployments.boundTypes(items);
-  const ignored = await ctx.services.deployments.ignoredExpiry(ctx.caller.accountUin, items.map((c) => c.id));
-  const hosting = await ctx.services.hosting.views(ctx.caller.accountUin, items.map((c) => c.id));
-  const projects = new Map<number, ProjectRecord | null>();
-  for (const id of new Set(items.map((c) => c.projectId))) {
-    projects.set(id, await ctx.services.certificates.findProject(ctx.caller.accountUin, id));
-  }
+  const ids = items.map((c) => c.id);
+  const account = ctx.caller.accountUin;
+  // What the page needs besides the rows, one query each, at once (on PostgreSQL each is a
+  // round trip): pending DV orders, where the certificates are deployed, muted expiry notices,
+  // hosting, and the projects.
+  const [orders, bound, ignored, hosting, projectList] = await Promise.all([
+    ctx.services.orders.getOrders(items.filter((c) => c.isDv && (c.status === 0 || c.status === 4)).map((c) => c.id)),
+    ctx.services.deployments.boundTypes(items),
+    ctx.services.deployments.ignoredExpiry(account, ids),
+    ctx.services.hosting.views(account, ids),
+    Promise.all([...new Set(items.map((c) => c.projectId))].map(async (id) => [id, await ctx.services.certificates.findProject(account, id)] as const)),
+  ]);
+  const projects = new Map<number, ProjectRecord | null>(projectList);
   return {
     TotalCount: total,
     Certificates: items.map((c) => ({
