@@ -142,6 +142,32 @@ for (const backend of BACKENDS) {
       assert.deepEqual(now.CertTaskIds, []);
     });
 
+    test('DeleteCertificate with IsCheckResource: a task; a bound certificate stays, an unbound one goes', async () => {
+      const [resource] = await t.svc.core.services.deployments.listResources(t.cred.accountUin);
+      const boundId = resource!.certId!;
+      const spare = await makeChain('EC', 'spare3.deploy.test');
+      const spareId = (await c.UploadCertificate({ CertificatePublicKey: spare.leafPem, CertificatePrivateKey: spare.keyPem })).CertificateId!;
+      const settle = async (taskId: string) => {
+        for (let i = 0; i < 100; i++) {
+          const x = (await c.DescribeDeleteCertificatesTaskResult({ TaskIds: [taskId] })).DeleteTaskResult![0]!;
+          if (x.Status !== 0) return x;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`task ${taskId} did not finish`);
+      };
+      const bound = await c.DeleteCertificate({ CertificateId: boundId, IsCheckResource: true });
+      assert.equal(bound.DeleteResult, true);
+      assert.match(bound.TaskId!, /^del-/);
+      const b = await settle(bound.TaskId!);
+      assert.equal(b.Status, 4);
+      assert.match(b.Error!, /still deployed/);
+      assert.equal((await c.DescribeCertificate({ CertificateId: boundId })).CertificateId, boundId, 'a bound certificate is kept');
+      const free = await settle((await c.DeleteCertificate({ CertificateId: spareId, IsCheckResource: true })).TaskId!);
+      assert.equal(free.Status, 1);
+      await expectCode(c.DescribeCertificate({ CertificateId: spareId }), 'FailedOperation.CertificateNotFound');
+      await expectCode(c.DeleteCertificate({ CertificateId: 'NoSuch01', IsCheckResource: true }), 'FailedOperation.CertificateNotFound');
+    });
+
     test('ModifyCertificatesExpiringNotificationSwitch records the switch per certificate', async () => {
       const r = await c.ModifyCertificatesExpiringNotificationSwitch({ CertificateIds: [aId], SwitchStatus: 1 });
       assert.deepEqual(r.CertificateIds, [aId]);

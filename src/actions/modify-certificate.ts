@@ -21,6 +21,17 @@ export const ModifyCertificateProject: ActionHandler<M.ModifyCertificateProjectR
 };
 
 export const DeleteCertificate: ActionHandler<M.DeleteCertificateRequest, M.DeleteCertificateResponse> = async (ctx, p) => {
+  if (p.IsCheckResource !== undefined && typeof p.IsCheckResource !== 'boolean') {
+    throw new ServiceError('InvalidParameterValue', 'IsCheckResource must be true or false.');
+  }
+  if (p.IsCheckResource) {
+    // The spec: with the check, deletion is asynchronous; DescribeDeleteCertificatesTaskResult
+    // tells whether it happened, or which resources still use the certificate.
+    await ctx.services.certificates.get(ctx.caller, p.CertificateId);
+    const r = await ctx.services.deployments.deleteCertificates(ctx.caller, [p.CertificateId], true);
+    if (r.fail.length) throw new ServiceError('FailedOperation', r.fail[0]!.msg);
+    return { DeleteResult: true, TaskId: r.tasks[0]!.taskId };
+  }
   await ctx.services.certificates.delete(ctx.caller, p.CertificateId);
   return { DeleteResult: true };
 };
