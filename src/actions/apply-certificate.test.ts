@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../config/config.js';
@@ -305,6 +305,17 @@ for (const backend of BACKENDS) {
       const sm2Root = await (await fetch(`http://127.0.0.1:${t.port}/ca/sm2-root.pem`)).text();
       assert.equal(d.RootCert!.Sign!.trim(), sm2Root.trim());
       assert.equal(d.RootCert!.Encrypt!.trim(), sm2Root.trim());
+      // The download holds the encryption pair beside the signing pair (no PFX/JKS for SM2).
+      const zip = await c.DownloadCertificate({ CertificateId: b! });
+      await withTempDir(async (zdir) => {
+        writeFileSync(path.join(zdir, 'c.zip'), Buffer.from(zip.Content!, 'base64'));
+        run('unzip', ['-q', path.join(zdir, 'c.zip'), '-d', zdir]);
+        const encCrt = readFileSync(path.join(zdir, `${domain}_nginx`, `${domain}_enc_bundle.crt`), 'utf8');
+        assert.equal(encCrt.trim(), d.EncryptCert!.trim());
+        assert.equal(readFileSync(path.join(zdir, `${domain}_other`, `${domain}_enc.key`), 'utf8').trim(), d.EncryptPrivateKey!.trim());
+        assert.equal(readFileSync(path.join(zdir, `${domain}_nginx`, `${domain}.key`), 'utf8').trim(), d.CertificatePrivateKey!.trim());
+        assert.ok(!existsSync(path.join(zdir, `${domain}_iis`)), 'no PFX for SM2');
+      });
       const listed = await c.DescribeCertificates({ CertIds: [b!], IsSM: 1 });
       assert.equal(listed.TotalCount, 1);
       assert.equal((await c.DescribeCertificates({ CertIds: [b!], IsSM: 0 })).TotalCount, 0);

@@ -14,6 +14,9 @@ export interface DownloadBundleInput {
   keyPem?: string | null;
   csrPem?: string | null;
   password?: string | null;
+  /** SM2 (GM/T) double certificates: the encryption certificate (PEM, with its chain) and its key. */
+  encryptCertPem?: string | null;
+  encryptKeyPem?: string | null;
   /** Only one server type's folders (DescribeDownloadCertificateUrl's ServiceType), both layouts. */
   only?: DownloadServiceType;
 }
@@ -164,6 +167,14 @@ export async function buildDownloadZip(input: DownloadBundleInput): Promise<Down
   add(`${d}_other/${d}_chain.crt`, concatPems(chain));
   add(`${d}_other/${d}_fullchain.pem`, bundle);
   add(`${d}_other/${d}.key`, key);
+  // SM2 double certificates: the encryption pair beside the signing pair, named the way
+  // Tongsuo/GmSSL servers take them (sign + enc), in the nginx and other folders.
+  const enc = input.encryptCertPem && input.encryptCertPem.trim() ? pemText(input.encryptCertPem) : null;
+  const encKey = enc && input.encryptKeyPem && input.encryptKeyPem.trim() ? pemText(input.encryptKeyPem) : null;
+  add(`${d}_nginx/${d}_enc_bundle.crt`, enc);
+  add(`${d}_nginx/${d}_enc.key`, encKey);
+  add(`${d}_other/${d}_enc.crt`, enc);
+  add(`${d}_other/${d}_enc.key`, encKey);
 
   const zip = new yazl.ZipFile();
   const mtime = new Date();

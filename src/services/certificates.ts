@@ -286,6 +286,8 @@ export class CertificateService {
       keyPem: c.certificateType === 'SVR' ? this.privateKeyPem(c) : null,
       csrPem: null,
       password: c.keyPasswordSealed ? this.sealer.openString(c.keyPasswordSealed, 'keypass:' + c.id) : null,
+      encryptCertPem: c.encryptCertPem,
+      encryptKeyPem: c.certificateType === 'SVR' ? this.encryptKeyPem(c) : null,
       ...(only ? { only } : {}),
     });
     await this.store.appendLog(logEntry(caller, 'download', id, now));
