@@ -159,9 +159,12 @@ export class NoticeStore {
       .innerJoin('notification_channels as nc', (j) => j.onRef('nc.account_uin', '=', 'c.account_uin').on('nc.active', '=', 1))
       .leftJoin('cert_notification_switch as s', (j) => j.onRef('s.cert_id', '=', 'c.id').on('s.ignore_expiry', '=', 1))
       .leftJoin('certificates as r', (j) => j.onRef('r.id', '=', 'c.renew_order_id').on('r.status', '=', 1))
+      // Hosted certificates are renewed and replaced, and their owners hear from hosting; they
+      // get expiry notices again only once hosting has failed.
+      .leftJoin('cert_hosting as h', (j) => j.onRef('h.cert_id', '=', 'c.id').on('h.status', 'in', [0, 5]).on('h.failures', '=', 0))
       .select(['c.id', 'c.account_uin', 'c.domain', 'c.alias', 'c.not_after', crossed.as('days')])
       .where('c.status', '=', 1).where('c.not_after', '>', now).where('c.not_after', '<=', now + asc[asc.length - 1]! * DAY)
-      .where('s.cert_id', 'is', null).where('r.id', 'is', null)
+      .where('s.cert_id', 'is', null).where('r.id', 'is', null).where('h.cert_id', 'is', null)
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('notices as n').select(sql.lit(1).as('one'))
         .where('n.event_key', '=', sql<string>`'expiry:' || c.id || ':' || c.not_after || ':' || ${crossed}`))))
       .orderBy('c.not_after').orderBy('c.id').limit(limit).execute();
