@@ -52,6 +52,20 @@ describe('certport resource', () => {
     assert.match(tested.stdout, /^ok: .* is writable/m);
     assert.match(tested.stdout, new RegExp(`^ok: 127\\.0\\.0\\.1:${port} presents cli\\.deploy\\.test sha256 [0-9a-f]{64}`, 'm'));
 
+    // update: what is given changes, checked as on add; the rest stays.
+    const renamed = await cli('resource', 'update', r.id, '--name', 'web-renamed', '--domains', 'a.deploy.test,B.deploy.test', '--json');
+    assert.equal(renamed.code, 0, renamed.stderr);
+    const after = JSON.parse(renamed.stdout) as { name: string; domains: string[]; deployer: string; probe: { address: string } | null };
+    assert.equal(after.name, 'web-renamed');
+    assert.deepEqual(after.domains, ['a.deploy.test', 'b.deploy.test']);
+    assert.equal(after.deployer, 'local');
+    assert.equal(after.probe?.address, `127.0.0.1:${port}`, 'the probe stays');
+    const badUpdate = await cli('resource', 'update', r.id, '--config', '{"files":[]}');
+    assert.equal(badUpdate.code, 1);
+    assert.match(badUpdate.stderr, /^certport: /);
+    assert.match((await cli('resource', 'update', 'clb-nosuch000', '--name', 'x')).stderr, /no resource clb-nosuch000/);
+    assert.equal((JSON.parse((await cli('resource', 'list', '--json')).stdout) as { name: string }[]).find((x) => x.name === 'web-renamed') !== undefined, true);
+
     const bad = await cli('resource', 'add', '--account', acc.Uin, '--name', 'x', '--type', 'clb', '--deployer', 'webhook', '--config', '{"url":"ftp://x"}');
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /certport: webhook\.url must be an http\(s\) URL\./);

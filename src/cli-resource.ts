@@ -7,6 +7,8 @@ export const RESOURCE_USAGE = `
   resource add --account UIN --name N --type clb|cdn|… --deployer local|ssh|webhook --config JSON|@FILE
                [--secrets JSON|@FILE] [--region R] [--domains a.com,b.com] [--probe HOST:PORT] [--sni NAME]
                [--cert CERT_ID] [--json]          register a resource (--cert: the certificate it serves today)
+  resource update ID [--name N] [--region R] [--domains a.com,b.com] [--probe HOST:PORT|none] [--sni NAME]
+               [--config JSON|@FILE] [--secrets JSON|@FILE] [--json]   change what is given, checked as on add
   resource list [--account UIN] [--json]          list resources (secrets are never shown)
   resource test ID                                dry run of the deployer and a TLS probe
   resource remove ID                              forget a resource`;
@@ -45,6 +47,19 @@ export async function resourceCommand(d: DeploymentService, sub: string | undefi
       ...(opt('sni') ? { sni: opt('sni')! } : {}), ...(opt('cert') ? { certId: opt('cert')! } : {}),
     });
     console.log(json ? JSON.stringify(r) : r.id);
+    return 0;
+  }
+  if (sub === 'update') {
+    const id = rest[0];
+    if (!id) throw new Error('a resource id is required');
+    const probe = opt('probe');
+    const r = await d.updateResource(id, {
+      ...(opt('name') !== undefined ? { name: opt('name')! } : {}), ...(opt('region') !== undefined ? { region: opt('region')! } : {}),
+      ...(opt('domains') !== undefined ? { domains: opt('domains')!.split(',').filter(Boolean) } : {}),
+      ...(probe !== undefined ? { probe: probe === 'none' ? null : probe } : {}), ...(opt('sni') !== undefined ? { sni: opt('sni')! } : {}),
+      ...(f.config !== undefined ? { config: jsonArg(f.config, 'config') } : {}), ...(f.secrets !== undefined ? { secrets: jsonArg(f.secrets, 'secrets') } : {}),
+    });
+    console.log(json ? JSON.stringify(r) : line(r));
     return 0;
   }
   if (sub === 'list') {

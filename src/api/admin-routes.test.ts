@@ -43,6 +43,16 @@ describe('admin resources endpoint', () => {
     const bad = await call('POST', '/resources', { accountUin: t.cred.accountUin, name: 'x', type: 'clb', deployer: 'local', config: { files: [{ path: 'rel.pem' }] } });
     assert.equal(bad.status, 400);
     assert.match((await bad.json() as { error: string }).error, /absolute path/);
+    // PATCH: the new URL takes effect; the stored secret is kept when none is sent.
+    const patched = await call('PATCH', `/resources/${r.id}`, { config: { url: 'https://hooks.example/v2' }, probe: null, name: 'web-2' });
+    assert.equal(patched.status, 200);
+    const p2 = await patched.json() as { name: string; hasSecrets: boolean; config: { url: string } };
+    assert.equal(p2.name, 'web-2');
+    assert.equal(p2.config.url, 'https://hooks.example/v2');
+    assert.equal(p2.hasSecrets, true);
+    const badPatch = await call('PATCH', `/resources/${r.id}`, { secrets: { hmacSecret: 'short' } });
+    assert.equal(badPatch.status, 400);
+    assert.match((await badPatch.json() as { error: string }).error, /hmacSecret must be at least 16/);
     assert.equal((await call('DELETE', `/resources/${r.id}`)).status, 204);
     assert.equal((await call('DELETE', `/resources/${r.id}`)).status, 404);
   });

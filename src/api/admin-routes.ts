@@ -5,12 +5,13 @@
 //
 //   GET    /admin/resources[?account=UIN]    list (never the secrets)
 //   POST   /admin/resources                  add: {accountUin, name, type, deployer, config, secrets?, region?, domains?, probe?, sni?, certId?}
+//   PATCH  /admin/resources/:id             change settings: {name?, region?, domains?, probe? (null: none), sni?, config?, secrets?}
 //   POST   /admin/resources/:id/test         dry run + TLS probe: {ok, lines}
 //   DELETE /admin/resources/:id              remove
 import type { FastifyRequest } from 'fastify';
 import { DeployConfigError } from '../deploy/types.js';
 import { isServiceError } from '../errors.js';
-import type { DeploymentService, ResourceInput } from '../services/deployments.js';
+import type { DeploymentService, ResourceInput, ResourceUpdate } from '../services/deployments.js';
 import { adminBody, adminJson as json, adminScope } from './admin.js';
 
 export function adminRoutes(deployments: DeploymentService, token: string | null) {
@@ -33,6 +34,18 @@ export function adminRoutes(deployments: DeploymentService, token: string | null
         ...(s('sni') ? { sni: s('sni')! } : {}), ...(s('certId') ? { certId: s('certId')! } : {}),
       };
       return json(reply, 201, await deployments.addResource(input));
+    });
+    admin.patch<{ Params: { id: string } }>('/resources/:id', async (req, reply) => {
+      const b = body(req);
+      const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
+      const patch: ResourceUpdate = {
+        ...(str('name') !== undefined ? { name: str('name')! } : {}), ...(str('region') !== undefined ? { region: str('region')! } : {}),
+        ...(Array.isArray(b.domains) ? { domains: b.domains.filter((d): d is string => typeof d === 'string') } : {}),
+        ...(b.probe === null ? { probe: null } : str('probe') !== undefined ? { probe: str('probe')! } : {}),
+        ...(str('sni') !== undefined ? { sni: str('sni')! } : {}),
+        ...(b.config !== undefined ? { config: b.config } : {}), ...(b.secrets !== undefined ? { secrets: b.secrets } : {}),
+      };
+      return json(reply, 200, await deployments.updateResource(req.params.id, patch));
     });
     admin.post<{ Params: { id: string } }>('/resources/:id/test', async (req, reply) => json(reply, 200, await deployments.testResource(req.params.id)));
     admin.delete<{ Params: { id: string } }>('/resources/:id', async (req, reply) => {

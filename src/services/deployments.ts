@@ -70,6 +70,17 @@ export interface ResourceInput {
   certId?: string;
 }
 
+/** `resource update`: the settings to change (absent = unchanged; probe null = none). */
+export interface ResourceUpdate {
+  name?: string;
+  region?: string;
+  domains?: string[];
+  probe?: string | null;
+  sni?: string;
+  config?: unknown;
+  secrets?: unknown;
+}
+
 /** A resource as operators see it: never the secrets. */
 export interface ResourceView {
   id: string; accountUin: string; name: string; type: string; region: string; domains: string[];
@@ -172,6 +183,37 @@ export class DeploymentService {
     };
     await this.store.insertResource(r);
     return view(r);
+  }
+
+  /**
+   * Changes a resource's settings: what is given replaces what is stored, checked as on add
+   * (the config against the stored secrets unless new ones come too). The deployer kind and the
+   * account stay: a resource of another kind is a new resource.
+   */
+  async updateResource(id: string, patch: ResourceUpdate): Promise<ResourceView> {
+    const r = await this.store.getResource(id);
+    if (!r) throw new DeployConfigError(`no resource ${id}.`);
+    const kind = kindOf(this.registry, r.deployerType);
+    const oldSecrets = r.deployerSecretSealed ? JSON.parse(this.sealer.openString(r.deployerSecretSealed, this.#secretAad(r))) : {};
+    const { config, secrets } = kind.parse(patch.config ?? r.deployerConfig, patch.secrets ?? oldSecrets);
+    if (patch.name !== undefined && !patch.name.trim()) throw new DeployConfigError('a resource needs a name.');
+    if (patch.probe !== undefined && patch.probe !== null && !parseAddress(patch.probe)) {
+      throw new DeployConfigError(`the probe address ${JSON.stringify(patch.probe)} is not host:port.`);
+    }
+    const hasSecrets = Object.keys(secrets as object).length > 0;
+    const probeAddress = patch.probe === undefined ? r.probe?.address ?? null : patch.probe;
+    const next: ResourceRecord = {
+      ...r,
+      name: patch.name?.trim() ?? r.name,
+      region: patch.region ?? r.region,
+      domains: patch.domains ? [...new Set(patch.domains.map((d) => d.trim().toLowerCase()).filter(Boolean))] : r.domains,
+      probe: probeAddress ? { address: probeAddress, sni: patch.sni ?? r.probe?.sni ?? null } : null,
+      deployerConfig: config,
+      deployerSecretSealed: hasSecrets ? this.sealer.seal(JSON.stringify(secrets), this.#secretAad(r)) : null,
+      updatedAt: this.clock(),
+    };
+    await this.store.updateResourceSettings(next);
+    return view(next);
   }
 
   async listResources(accountUin?: string): Promise<ResourceView[]> {

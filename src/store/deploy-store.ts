@@ -200,6 +200,13 @@ export class DeployStore {
     }).execute();
   }
 
+  async updateResourceSettings(r: ResourceRecord): Promise<void> {
+    await this.db.updateTable('deploy_resources').set({
+      name: r.name, region: r.region, domains: JSON.stringify(r.domains), probe_address: r.probe?.address ?? null, probe_sni: r.probe?.sni ?? null,
+      deployer_config: JSON.stringify(r.deployerConfig), deployer_secret_sealed: r.deployerSecretSealed, updated_at: r.updatedAt,
+    }).where('id', '=', r.id).execute();
+  }
+
   async getResource(id: string, accountUin?: string): Promise<ResourceRecord | null> {
     let q = this.db.selectFrom('deploy_resources').selectAll().where('id', '=', id);
     if (accountUin !== undefined) q = q.where('account_uin', '=', accountUin);
