@@ -6,6 +6,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.js';
+import { SCHEMA_DDL_LOCK } from './migrations.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
@@ -80,6 +81,8 @@ export async function dropPgSchema(url: string, schema: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
+    // Never while another database migrates: its migrator reads every schema's catalog.
+    await c.query('SELECT pg_advisory_lock($1)', [SCHEMA_DDL_LOCK]);
     await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   } finally {
     await c.end();

@@ -402,13 +402,31 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   };
 }
 
+/**
+ * Held shared while a PostgreSQL database migrates and exclusively while a schema is dropped
+ * (dropPgSchema): Kysely's migrator reads the catalog of every schema, and a schema dropped
+ * in the middle of that read fails it with "schema … does not exist".
+ */
+export const SCHEMA_DDL_LOCK = 0x63657274; // 'cert'
+
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  if (dialect !== 'postgres') return runMigrator(db, dialect, undefined);
+  // One connection for the lock and the migration, so the lock covers the migrator's reads.
+  await db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock_shared(${SCHEMA_DDL_LOCK})`.execute(conn);
+    try {
+      // Kysely looks for its migration tables across every schema it can see; pin it to ours so
+      // that several certport databases in one PostgreSQL (one schema each) never mix.
+      const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(conn)).rows[0]?.s;
+      await runMigrator(conn, dialect, schema);
+    } finally {
+      await sql`select pg_advisory_unlock_shared(${SCHEMA_DDL_LOCK})`.execute(conn);
+    }
+  });
+}
+
+async function runMigrator(db: Kysely<any>, dialect: Dialect, schema: string | undefined): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  // Kysely looks for its migration tables across every schema it can see; pin it to ours so
-  // that several certport databases in one PostgreSQL (one schema each) never mix.
-  const schema = dialect === 'postgres'
-    ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s
-    : undefined;
   const { error, results } = await new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
