@@ -12,7 +12,7 @@ import { loadConfig } from '../config/config.js';
 import { startService, type RunningService } from '../main.js';
 import { run, withTempDir } from '../pki/test-fixtures.js';
 import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
-import { startFileServer, waitFor, type FileServer } from '../testing/dv.js';
+import { startFileServer, validationEnv as localValidation, waitFor, type FileServer } from '../testing/dv.js';
 import { freePort } from '../testing/net.js';
 import { startBind, startChallTestSrv, type Bind, type ChallTestSrv } from '../validation/test-dns-servers.js';
 
@@ -45,13 +45,7 @@ after(async () => {
   await Promise.all([dns?.stop(), web?.stop()]);
 });
 
-const validationEnv = () => ({
-  CERTPORT_DNS_RESOLVERS: dns.dns,
-  CERTPORT_VALIDATION_ALLOW_PRIVATE: '1',
-  CERTPORT_VALIDATION_HTTP_PORT: String(web.port),
-  CERTPORT_VALIDATION_HTTPS_PORT: String(web.port),
-  CERTPORT_VALIDATION_INTERVAL_MS: '500',
-});
+const validationEnv = () => localValidation(dns.dns, web);
 
 for (const backend of BACKENDS) {
   describe(`ApplyCertificate and validation (${backend})`, () => {

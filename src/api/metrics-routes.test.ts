@@ -13,7 +13,7 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { waitRecord } from '../deploy/test-sdk.js';
 import { makeChain, type TestChain } from '../pki/test-fixtures.js';
 import { MetricsStore } from '../store/metrics-store.js';
-import { startFileServer, waitFor, type FileServer } from '../testing/dv.js';
+import { type FileServer, startFileServer, validationEnv, waitFor } from '../testing/dv.js';
 import { BACKENDS, expectCode, sdkClient, startTestService, type Cred, type SslClient, type TestService } from '../testing/harness.js';
 import { parsePrometheusText, samples, value, type Family } from '../testing/prometheus.js';
 import { rawRequest, sendV1, signV1 } from '../testing/raw-client.js';
@@ -61,11 +61,7 @@ for (const backend of BACKENDS) {
       t = await startTestService(backend, {
         clock,
         env: {
-          CERTPORT_DNS_RESOLVERS: dns.dns,
-          CERTPORT_VALIDATION_ALLOW_PRIVATE: '1',
-          CERTPORT_VALIDATION_HTTP_PORT: String(web.port),
-          CERTPORT_VALIDATION_HTTPS_PORT: String(web.port),
-          CERTPORT_VALIDATION_INTERVAL_MS: '500',
+          ...validationEnv(dns.dns, web),
         },
       });
       c = t.client;

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { run, withTempDir } from '../pki/test-fixtures.js';
-import { startFileServer, waitFor, type FileServer } from '../testing/dv.js';
+import { type FileServer, startFileServer, validationEnv, waitFor } from '../testing/dv.js';
 import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
 import { startChallTestSrv, type ChallTestSrv } from '../validation/test-dns-servers.js';
 import { startPebble, type Pebble } from './test-pebble.js';
@@ -50,11 +50,7 @@ for (const backend of BACKENDS) {
           CERTPORT_ACME_DIRECTORY_URL: pebble.directoryUrl,
           CERTPORT_ACME_CA_FILE: pebble.tlsCaFile,
           CERTPORT_ACME_EMAIL: 'ops@example.test',
-          CERTPORT_DNS_RESOLVERS: dns.dns,
-          CERTPORT_VALIDATION_ALLOW_PRIVATE: '1',
-          CERTPORT_VALIDATION_HTTP_PORT: String(web.port),
-          CERTPORT_VALIDATION_HTTPS_PORT: String(web.port),
-          CERTPORT_VALIDATION_INTERVAL_MS: '500',
+          ...validationEnv(dns.dns, web),
         },
       });
       c = t.client;

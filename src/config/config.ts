@@ -248,12 +248,30 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   });
 }
 
+/** Settings that only mean something with their main variable: refuse them without it. */
+function requireMain<K extends string>(keys: Record<K, string>, get: (k: K) => string | undefined, main: string): void {
+  for (const k of Object.keys(keys) as K[]) {
+    if (get(k)) throw new ConfigError(`${keys[k]} needs ${main}`);
+  }
+}
+
+/** A PEM file of CA certificates to trust (…_CA_FILE), read and checked at start. */
+function readCaFile(name: string, file: string | undefined): string | null {
+  if (!file) return null;
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${name}: cannot read ${file}: ${(e as Error).message}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`${name}: ${file} holds no PEM certificate`);
+  return pem;
+}
+
 /** CERTPORT_SMTP_URL: smtp://[user:pass@]host[:port] (STARTTLS when offered, port 587) or smtps:// (TLS, port 465). */
 function smtpConfig(raw: string | undefined, get: (k: keyof typeof SMTP_KEYS) => string | undefined): SmtpConfig | null {
   if (!raw) {
-    for (const k of Object.keys(SMTP_KEYS) as (keyof typeof SMTP_KEYS)[]) {
-      if (get(k)) throw new ConfigError(`${SMTP_KEYS[k]} needs ${KEYS.smtp}`);
-    }
+    requireMain(SMTP_KEYS, get, KEYS.smtp);
     return null;
   }
   let url: URL;
@@ -280,16 +298,7 @@ function smtpConfig(raw: string | undefined, get: (k: keyof typeof SMTP_KEYS) =>
   if (!/^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(from.trim())) {
     throw new ConfigError(`${SMTP_KEYS.from} must be an address (ops@example.com or "certport <ops@example.com>"), got ${JSON.stringify(from)}`);
   }
-  const caFile = get('caFile');
-  let caPem: string | null = null;
-  if (caFile) {
-    try {
-      caPem = readFileSync(caFile, 'utf8');
-    } catch (e) {
-      throw new ConfigError(`${SMTP_KEYS.caFile}: cannot read ${caFile}: ${(e as Error).message}`);
-    }
-    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`${SMTP_KEYS.caFile}: ${caFile} holds no PEM certificate`);
-  }
+  const caPem = readCaFile(SMTP_KEYS.caFile, get('caFile'));
   return { host, port, secure, user, pass, from: from.trim(), caPem, requireTls: bool(SMTP_KEYS.requireTls, get('requireTls') ?? '0') };
 }
 
@@ -303,9 +312,7 @@ function expiryNoticeDays(raw: string | undefined): number[] {
 
 function acmeConfig(directoryUrl: string | undefined, get: (k: keyof typeof ACME_KEYS) => string | undefined): AcmeConfig | null {
   if (!directoryUrl) {
-    for (const k of Object.keys(ACME_KEYS) as (keyof typeof ACME_KEYS)[]) {
-      if (get(k)) throw new ConfigError(`${ACME_KEYS[k]} needs ${KEYS.acme}`);
-    }
+    requireMain(ACME_KEYS, get, KEYS.acme);
     return null;
   }
   let url: URL;
@@ -318,16 +325,7 @@ function acmeConfig(directoryUrl: string | undefined, get: (k: keyof typeof ACME
   const kid = get('eabKid') ?? null;
   const hmacKey = get('eabHmacKey') ?? null;
   if ((kid === null) !== (hmacKey === null)) throw new ConfigError(`${ACME_KEYS.eabKid} and ${ACME_KEYS.eabHmacKey} must be set together`);
-  const caFile = get('caFile');
-  let caPem: string | null = null;
-  if (caFile) {
-    try {
-      caPem = readFileSync(caFile, 'utf8');
-    } catch (e) {
-      throw new ConfigError(`${ACME_KEYS.caFile}: cannot read ${caFile}: ${(e as Error).message}`);
-    }
-    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`${ACME_KEYS.caFile}: ${caFile} holds no PEM certificate`);
-  }
+  const caPem = readCaFile(ACME_KEYS.caFile, get('caFile'));
   const email = get('email') ?? null;
   if (email !== null && !/^[^\s@]+@[^\s@]+$/.test(email)) throw new ConfigError(`${ACME_KEYS.email} must be an email address`);
   const list = (get('accounts') ?? '*').split(',').map((s) => s.trim()).filter(Boolean);

@@ -196,12 +196,7 @@ export class DvOrderService {
     let mainDomain = '';
     for (const domain of c.sans) {
       const base = domain.replace(/^\*\./, '');
-      let zone = parentZoneGuess(base);
-      if (method === 'DNS_AUTO') {
-        const provider = this.validator.providerFor(base);
-        if (!provider) throw badParam(`DNS_AUTO needs a DNS provider for ${domain}, and none is configured (CERTPORT_DNS_PROVIDERS).`);
-        zone = provider.zone;
-      }
+      const zone = this.zoneFor(domain, method);
       mainDomain ||= zone;
       auths.push(method === 'FILE'
         ? { domain, verifyType: 'FILE', key: FILE_AUTH_NAME, value: token(now), zone: base, subDomain: null, path: FILE_AUTH_PATH }
@@ -219,6 +214,30 @@ export class DvOrderService {
       { kind: DV_VALIDATE, subject: c.id, runAt: now });
     if (!ok) throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${c.id} is no longer awaiting review.`);
     this.kick();
+  }
+
+  /** The zone of a name: DNS_AUTO's configured zone for it (which must exist), else the registrable domain. */
+  private zoneFor(domain: string, method: DvMethod): string {
+    const base = domain.replace(/^\*\./, '');
+    if (method !== 'DNS_AUTO') return parentZoneGuess(base);
+    const provider = this.validator.providerFor(base);
+    if (!provider) {
+      throw badParam(`DNS_AUTO needs a DNS provider for ${domain}, and none is configured for any zone containing it (CERTPORT_DNS_PROVIDERS); publish the record yourself and validate by DNS instead.`);
+    }
+    return provider.zone;
+  }
+
+  /** The free-certificate quotas: per account, and per main domain when `zone` is given. */
+  private async checkQuota(accountUin: string, now: number, zone: string | null): Promise<void> {
+    const limits = this.settings;
+    if (limits.freeCertLimit > 0 && (await this.store.countFreeCertificates(accountUin, now)) >= limits.freeCertLimit) {
+      throw new ServiceError('FailedOperation.ExceedsFreeLimit',
+        `The number of free certificates exceeds the maximum value: this account holds ${limits.freeCertLimit}, the limit. Delete or cancel unused ones first.`);
+    }
+    if (zone !== null && limits.mainDomainCertLimit > 0 && (await this.store.countFreeCertificates(accountUin, now, zone)) >= limits.mainDomainCertLimit) {
+      throw new ServiceError('FailedOperation.MainDomainCertificateCountLimit',
+        `The number of free certificates applied for under the primary domain name (${zone}) has reached the upper limit of ${limits.mainDomainCertLimit}. Please purchase a paid certificate.`);
+    }
   }
 
   /** Which CA serves an account's new orders; a renewal stays with the original's CA. */
@@ -269,17 +288,8 @@ export class DvOrderService {
       }
       throw e;
     }
-    const base = domain.replace(/^\*\./, '');
     const now = this.clock();
-
-    let zone = parentZoneGuess(base);
-    if (method === 'DNS_AUTO') {
-      const provider = this.validator.providerFor(base);
-      if (!provider) {
-        throw badParam(`DNS_AUTO needs a DNS provider for ${domain}, and none is configured for any zone containing it (CERTPORT_DNS_PROVIDERS); publish the record yourself with DvAuthMethod DNS.`);
-      }
-      zone = provider.zone;
-    }
+    const zone = this.zoneFor(domain, method);
 
     let old: CertificateRecord | null = null;
     if (p.oldCertificateId) {
@@ -301,15 +311,7 @@ export class DvOrderService {
       if (!oldNames.has(domain)) throw badParam(`DomainName ${domain} is not a name of the certificate being renewed (${old.id}: ${old.domain}).`);
     }
 
-    const limits = this.settings;
-    if (limits.freeCertLimit > 0 && (await this.store.countFreeCertificates(caller.accountUin, now)) >= limits.freeCertLimit) {
-      throw new ServiceError('FailedOperation.ExceedsFreeLimit',
-        `The number of free certificates exceeds the maximum value: this account holds ${limits.freeCertLimit}, the limit. Delete or cancel unused ones first.`);
-    }
-    if (limits.mainDomainCertLimit > 0 && (await this.store.countFreeCertificates(caller.accountUin, now, zone)) >= limits.mainDomainCertLimit) {
-      throw new ServiceError('FailedOperation.MainDomainCertificateCountLimit',
-        `The number of free certificates applied for under the primary domain name (${zone}) has reached the upper limit of ${limits.mainDomainCertLimit}. Please purchase a paid certificate.`);
-    }
+    await this.checkQuota(caller.accountUin, now, zone);
 
     const keys = await generateKeyPairAsync(algo, keyParam);
     return this.placeOrder(caller, {
@@ -451,13 +453,7 @@ export class DvOrderService {
       throw bad('CertCSREncryptAlgo and CertCSRKeyParameter can only be given with CsrType Online.');
     }
     if (csrType !== 'Upload' && p.csrContent) throw bad('CsrContent can only be given with CsrType Upload.');
-    const base = domain.replace(/^\*\./, '');
-    let zone = parentZoneGuess(base);
-    if (method === 'DNS_AUTO') {
-      const provider = this.validator.providerFor(base);
-      if (!provider) throw badParam(`DNS_AUTO needs a DNS provider for ${domain}, and none is configured for any zone containing it (CERTPORT_DNS_PROVIDERS).`);
-      zone = provider.zone;
-    }
+    const zone = this.zoneFor(domain, method);
     const issuerName = original.source === 'acme' && this.acme ? 'acme' : this.issuer.name;
 
     let privateKeyPem: string | null = null;
@@ -565,17 +561,9 @@ export class DvOrderService {
     }
     const now = this.clock();
     const domain = old.domain;
-    const base = domain.replace(/^\*\./, '');
-    let zone = order.mainDomain || parentZoneGuess(base);
-    if (order.method === 'DNS_AUTO') {
-      const provider = this.validator.providerFor(base);
-      if (!provider) throw badParam(`DNS_AUTO needs a DNS provider for ${domain}, and none is configured any more (CERTPORT_DNS_PROVIDERS).`);
-      zone = provider.zone;
-    }
-    const limits = this.settings;
-    if (limits.freeCertLimit > 0 && (await this.store.countFreeCertificates(old.accountUin, now)) >= limits.freeCertLimit) {
-      throw new ServiceError('FailedOperation.ExceedsFreeLimit', `The account holds ${limits.freeCertLimit} free certificates, the limit; delete unused ones so the renewal can be ordered.`);
-    }
+    const zone = order.method === 'DNS_AUTO' ? this.zoneFor(domain, 'DNS_AUTO') : order.mainDomain || this.zoneFor(domain, order.method);
+    // A renewal replaces a certificate of the same main domain: only the account's quota applies.
+    await this.checkQuota(old.accountUin, now, null);
     const keyAlgo = order.keyAlgo;
     let privateKeyPem: string;
     let encryptKeyPem: string | null = null;

@@ -27,6 +27,17 @@ export async function startFileServer(port?: number): Promise<FileServer> {
   };
 }
 
+/** Service settings that validate against a test DNS server (`ip:port`) and this file server. */
+export function validationEnv(dns: string, web: FileServer): Record<string, string> {
+  return {
+    CERTPORT_DNS_RESOLVERS: dns,
+    CERTPORT_VALIDATION_ALLOW_PRIVATE: '1',
+    CERTPORT_VALIDATION_HTTP_PORT: String(web.port),
+    CERTPORT_VALIDATION_HTTPS_PORT: String(web.port),
+    CERTPORT_VALIDATION_INTERVAL_MS: '500',
+  };
+}
+
 export type Described = Awaited<ReturnType<SslClient['DescribeCertificate']>>;
 
 /** Polls DescribeCertificate until `until` holds. */
