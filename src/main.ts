@@ -35,6 +35,7 @@ import { defaultDeployers } from './deploy/registry.js';
 import { BIND_SYNC, CERT_DELETE, DEPLOY_RECORD, DeploymentService } from './services/deployments.js';
 import { DeployStore } from './store/deploy-store.js';
 import { HOSTING_STEP, HostingService } from './services/hosting.js';
+import { PageCache } from './services/page-cache.js';
 import { HostingStore } from './store/hosting-store.js';
 import { hostingRoutes } from './api/hosting-routes.js';
 import { notifyRoutes } from './api/notify-routes.js';
@@ -127,7 +128,7 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
     { renewBeforeDays: config.renewBeforeDays }, () => runner?.kick());
   orders.onSettled = (c) => hosting.renewalSettled(c);
   const csrs = new CsrService(new SqlCsrStore(store.kysely, store.dialect), sealer, clock);
-  const services: Services = { accounts: new AccountService(store, sealer, clock), certificates, orders, paid, orgs, csrs, deployments, hosting, clock };
+  const services: Services = { accounts: new AccountService(store, sealer, clock), certificates, orders, paid, orgs, csrs, deployments, hosting, pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock };
   return {
     config, store, services, ca, runner, redis, notifier: notices, notices,
     async close() {

@@ -1,6 +1,6 @@
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
 import { ServiceError } from '../errors.js';
-import { EXPIRING_WINDOW } from '../services/certificates.js';
+import { EXPIRING_WINDOW, nextTimeChange } from '../services/certificates.js';
 import type { CertificateQuery, ProjectRecord } from '../store/types.js';
 import { hostingFields, presentListItem } from './present.js';
 import { HostingService } from '../services/hosting.js';
@@ -59,9 +59,20 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   flag('Hostable', p.Hostable);
   if (p.Tags?.length) q.tags = p.Tags.map((t) => ({ key: t.TagKey, value: t.TagValue }));
   if (p.CertIds?.length) q.certIds = p.CertIds;
+  const account = ctx.caller.accountUin;
+  // The same page again, unless anything was committed since or the clock crossed one of its
+  // certificates' expiry instants. Filters that compare with the clock (issued/expired,
+  // expiring, deployable) move with it across the whole account: those pages are not kept.
+  const pages = ctx.services.pages;
+  const timeFiltered = q.expiring !== undefined || q.deployable !== undefined || (q.statuses ?? []).some((s) => s === 1 || s === 3);
+  const key = pages.enabled && !timeFiltered ? `${account}\n${JSON.stringify(p)}` : null;
+  const token = key === null ? null : await ctx.services.certificates.changeToken();
+  if (key !== null && token !== null) {
+    const hit = pages.get(key, token, now);
+    if (hit) return hit;
+  }
   const { total, items } = await ctx.services.certificates.list(q, ctx.caller);
   const ids = items.map((c) => c.id);
-  const account = ctx.caller.accountUin;
   // What the page needs besides the rows, one query each, at once (on PostgreSQL each is a
   // round trip): pending DV orders, where the certificates are deployed, muted expiry notices,
   // hosting, and the projects.
@@ -73,7 +84,7 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
     Promise.all([...new Set(items.map((c) => c.projectId))].map(async (id) => [id, await ctx.services.certificates.findProject(account, id)] as const)),
   ]);
   const projects = new Map<number, ProjectRecord | null>(projectList);
-  return {
+  const result = {
     TotalCount: total,
     Certificates: items.map((c) => ({
       ...presentListItem(c, projects.get(c.projectId) ?? null, now, orders.get(c.id) ?? null),
@@ -82,4 +93,6 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
       ...hostingFields(hosting.get(c.id) ?? HostingService.view(null)),
     })),
   };
+  if (key === null || token === null) return result;
+  return pages.put(key, token, now, Math.min(...items.map((c) => nextTimeChange(c, now))), result);
 };

@@ -9,6 +9,7 @@ import type { DvOrderService } from '../services/dv-orders.js';
 import type { PaidOrderService } from '../services/paid-orders.js';
 import type { OrganizationService } from '../services/organizations.js';
 import type { Caller, Clock } from '../services/context.js';
+import type { PageCache, SerializedResult } from '../services/page-cache.js';
 
 export interface Services {
   accounts: AccountService;
@@ -19,6 +20,8 @@ export interface Services {
   csrs: CsrService;
   deployments: DeploymentService;
   hosting: HostingService;
+  /** DescribeCertificates pages, reused while current. */
+  pages: PageCache;
   clock: Clock;
 }
 
@@ -29,4 +32,6 @@ export interface ActionContext {
 }
 
 /** Params arrive already checked against the SDK's `<Action>Request` model. */
-export type ActionHandler<Req = any, Res = object> = (ctx: ActionContext, params: Req) => Promise<Omit<Res, 'RequestId'>>;
+/** Params arrive already checked against the SDK's `<Action>Request` model. A handler may answer
+ * with its result already serialized (a reused page). */
+export type ActionHandler<Req = any, Res = object> = (ctx: ActionContext, params: Req) => Promise<Omit<Res, 'RequestId'> | SerializedResult>;

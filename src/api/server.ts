@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { actions, type Services } from '../actions/index.js';
 import { ServiceError, isServiceError } from '../errors.js';
 import type { Caller } from '../services/context.js';
+import { SerializedResult } from '../services/page-cache.js';
 import type { RateLimit, ReplayGuard } from './guards.js';
 import { checkParams, unflatten } from './params.js';
 import {
@@ -40,13 +41,19 @@ interface Incoming {
   replayKey?: string;
 }
 
-export function send(reply: FastifyReply, requestId: string, body: Record<string, unknown>): FastifyReply {
+export function send(reply: FastifyReply, requestId: string, body: Record<string, unknown> | SerializedResult): FastifyReply {
   // A Buffer keeps Content-Type exactly `application/json`: with a charset the Python SDK and
   // tccli read an error as a success (FACTS.md).
   return reply
     .code(200)
     .header('content-type', 'application/json')
-    .send(Buffer.from(JSON.stringify({ Response: { ...body, RequestId: requestId } })));
+    .send(Buffer.from(body instanceof SerializedResult ? withRequestId(body.json, requestId) : JSON.stringify({ Response: { ...body, RequestId: requestId } })));
+}
+
+/** `{"Response":{…,"RequestId":id}}` around an already serialized result object. */
+function withRequestId(json: string, requestId: string): string {
+  const inner = json.slice(1, -1);
+  return `{"Response":{${inner}${inner === '' ? '' : ','}"RequestId":${JSON.stringify(requestId)}}}`;
 }
 
 export function errorBody(code: string, message: string) {
@@ -141,7 +148,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       executed = true;
       const result = await handler({ caller: incoming.caller, services: opts.services, requestId: req.id }, params);
       req.log.info({ action, account: incoming.caller.accountUin }, 'ok');
-      return send(reply, req.id, result as Record<string, unknown>);
+      return send(reply, req.id, result instanceof SerializedResult ? result : result as Record<string, unknown>);
     } catch (e) {
       if (incoming?.replayKey && !executed) await opts.replay.release(incoming.replayKey).catch(() => {});
       if (isServiceError(e)) {

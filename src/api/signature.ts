@@ -80,10 +80,20 @@ export function tc3CanonicalRequest(
 export function tc3Signature(secretKey: string, date: string, service: string, timestamp: string, canonicalRequest: string): string {
   const scope = `${date}/${service}/tc3_request`;
   const stringToSign = `TC3-HMAC-SHA256\n${timestamp}\n${scope}\n${sha256hex(canonicalRequest)}`;
-  const kDate = hmac('TC3' + secretKey, date);
-  const kService = hmac(kDate, service);
-  const kSigning = hmac(kService, 'tc3_request');
-  return createHmac('sha256', kSigning).update(stringToSign, 'utf8').digest('hex');
+  return createHmac('sha256', signingKey(secretKey, date, service)).update(stringToSign, 'utf8').digest('hex');
+}
+
+// The derived key changes once a day per credential and service: three HMACs saved per request.
+const signingKeys = new Map<string, Buffer>();
+function signingKey(secretKey: string, date: string, service: string): Buffer {
+  const id = `${date}\n${service}\n${secretKey}`;
+  let k = signingKeys.get(id);
+  if (!k) {
+    k = hmac(hmac(hmac('TC3' + secretKey, date), service), 'tc3_request');
+    if (signingKeys.size >= 10_000) signingKeys.clear();
+    signingKeys.set(id, k);
+  }
+  return k;
 }
 
 export function payloadHash(req: Tc3Request): string {

@@ -50,6 +50,8 @@ export interface Config {
   metrics: boolean;
   /** Bearer token /metrics requires; null = open. */
   metricsToken: string | null;
+  /** MiB of DescribeCertificates pages kept for reuse while provably current; 0 turns it off. */
+  pageCacheMb: number;
   /** Bearer token for the operators' /admin endpoint; null disables it. */
   adminToken: string | null;
   /** Hosting renews this many days before expiry (or at a third of the lifetime if sooner). */
@@ -128,6 +130,7 @@ const KEYS: Record<keyof Config, string> = {
   paidOrderLimit: 'CERTPORT_PAID_ORDER_LIMIT',
   metrics: 'CERTPORT_METRICS',
   metricsToken: 'CERTPORT_METRICS_TOKEN',
+  pageCacheMb: 'CERTPORT_PAGE_CACHE_MB',
   adminToken: 'CERTPORT_ADMIN_TOKEN',
   renewBeforeDays: 'CERTPORT_RENEW_BEFORE_DAYS',
   smtp: 'CERTPORT_SMTP_URL',
@@ -240,6 +243,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     paidOrderLimit: int(KEYS.paidOrderLimit, get('paidOrderLimit') ?? '100', 0, 10_000_000),
     metrics: bool(KEYS.metrics, get('metrics') ?? '1'),
     metricsToken: metricsToken(get('metricsToken')),
+    pageCacheMb: int(KEYS.pageCacheMb, get('pageCacheMb') ?? '32', 0, 65_536),
     adminToken: adminToken(get('adminToken')),
     renewBeforeDays: int(KEYS.renewBeforeDays, get('renewBeforeDays') ?? '30', 1, 365),
     smtp: smtpConfig(get('smtp'), (k) => merged[SMTP_KEYS[k]]),

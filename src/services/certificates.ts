@@ -20,6 +20,18 @@ export function effectiveStatus(c: Pick<CertificateRecord, 'status' | 'notAfter'
   return c.status === 1 && c.notAfter < now ? 3 : c.status;
 }
 
+/**
+ * The first instant after `now` at which something derived from the clock for `c` changes:
+ * effectiveStatus (issued → expired after notAfter) and the expiring window (IsExpiring,
+ * RenewAble) that opens EXPIRING_WINDOW before notAfter. Infinity when nothing will.
+ */
+export function nextTimeChange(c: Pick<CertificateRecord, 'status' | 'notAfter'>, now: number): number {
+  if (c.status !== 1) return Infinity;
+  let next = Infinity;
+  for (const t of [c.notAfter - EXPIRING_WINDOW, c.notAfter + 1]) if (t > now && t < next) next = t;
+  return next;
+}
+
 export interface UploadInput {
   publicKey: string;
   privateKey?: string;
@@ -192,6 +204,11 @@ export class CertificateService {
 
   list(q: Omit<CertificateQuery, 'accountUin'>, caller: Caller) {
     return this.store.listCertificates({ ...q, accountUin: caller.accountUin });
+  }
+
+  /** Equal tokens at two moments mean nothing was committed in between (store.changeToken). */
+  changeToken(): Promise<string> {
+    return this.store.changeToken();
   }
 
   /** The stored private key in PEM, for its owner only. */

@@ -12,6 +12,11 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /**
+   * A value that changes whenever anything in the database may have changed since it was
+   * last read: equal tokens mean nothing was committed in between (see SqlStore.changeToken).
+   */
+  changeToken(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -29,7 +34,14 @@ export function openDb(url: string, opts: { schema?: string; poolSize?: number }
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-    return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+    // This connection's row changes (its own writes, whatever transaction they are in) and
+    // data_version (commits by any other connection, e.g. a CLI command on the same file).
+    const token = database.prepare('select total_changes(), (select data_version from pragma_data_version)').raw(true);
+    return {
+      kysely, dialect: 'sqlite',
+      changeToken: async () => (token.get() as number[]).join(':'),
+      close: () => kysely.destroy(),
+    };
   }
   const pool = new pg.Pool({
     connectionString: url,
@@ -37,7 +49,14 @@ export function openDb(url: string, opts: { schema?: string; poolSize?: number }
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+  // The cluster's current snapshot (xmin:xmax:in-progress xids): any commit anywhere, by any
+  // node, changes it. Named, so each connection parses it once.
+  const snapshot = { name: 'certport_change_token', text: 'select pg_current_snapshot()::text', rowMode: 'array' as const };
+  return {
+    kysely, dialect: 'postgres',
+    changeToken: sharedAfterCall(async () => String((await pool.query<[string]>(snapshot)).rows[0]![0])),
+    close: () => kysely.destroy(),
+  };
 }
 
 /**
@@ -65,6 +84,36 @@ function withStatementCache(db: SQLite.Database): SQLite.Database {
       return typeof v === 'function' ? v.bind(target) : v;
     },
   });
+}
+
+/**
+ * Callers of `read` share one call of `f`, but only one that starts after they call: a read
+ * already under way may have begun before a commit the caller has seen, so latecomers wait for
+ * the next one, which starts when it ends. Under load this is one round trip per round trip
+ * time instead of one per request.
+ */
+export function sharedAfterCall<T>(f: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | null = null;
+  let next: Promise<T> | null = null;
+  const start = (): Promise<T> => {
+    const p = f();
+    running = p;
+    const clear = () => {
+      if (running === p) running = null;
+    };
+    p.then(clear, clear);
+    return p;
+  };
+  return () => {
+    if (next) return next;
+    if (!running) return start();
+    const after = running.then(() => undefined, () => undefined).then(() => {
+      next = null;
+      return start();
+    });
+    next = after;
+    return after;
+  };
 }
 
 export async function createPgSchema(url: string, schema: string): Promise<void> {

@@ -55,6 +55,8 @@ export interface CertificateStore {
   releaseRenewal(certId: string, renewCertId: string, now: number): Promise<void>;
   findByFingerprint(accountUin: string, sha1: string, type: string): Promise<CertificateRecord | null>;
   listCertificates(q: CertificateQuery): Promise<{ total: number; items: CertificateRecord[] }>;
+  /** Equal tokens, read at two moments, mean nothing was committed in between (SqlStore.changeToken). */
+  changeToken(): Promise<string>;
   updateAlias(accountUin: string, id: string, alias: string, now: number, log: OperationLogRecord): Promise<boolean>;
   /** Moves the certificates that exist; returns the ids that moved. */
   updateProject(accountUin: string, ids: string[], projectId: number, now: number, log: (id: string) => OperationLogRecord): Promise<string[]>;
@@ -362,6 +364,16 @@ export class SqlStore implements Store {
   /** For benchmarks that seed rows in bulk. */
   get kysely(): Kysely<Database> {
     return this.db.kysely;
+  }
+
+  /**
+   * Changes whenever a commit may have changed anything: on SQLite this connection's change
+   * count and the file's data_version, on PostgreSQL the cluster's snapshot. Read before a
+   * result is computed, an unchanged token later proves the result still holds (nothing was
+   * committed in between), so results can be reused across nodes sharing the database.
+   */
+  changeToken(): Promise<string> {
+    return this.db.changeToken();
   }
 
   async ping() {
