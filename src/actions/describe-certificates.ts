@@ -1,7 +1,7 @@
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
 import { ServiceError } from '../errors.js';
 import { EXPIRING_WINDOW, nextTimeChange } from '../services/certificates.js';
-import type { CertificateQuery, ProjectRecord } from '../store/types.js';
+import type { CertificateQuery } from '../store/types.js';
 import { hostingFields, presentListItem } from './present.js';
 import { HostingService } from '../services/hosting.js';
 import type { ActionHandler } from './types.js';
@@ -76,22 +76,19 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   // What the page needs besides the rows, one query each, at once (on PostgreSQL each is a
   // round trip): pending DV orders, where the certificates are deployed, muted expiry notices,
   // hosting, and the projects.
-  const [orders, bound, ignored, hosting, projectList] = await Promise.all([
+  const [orders, bound, ignored, hosting, projects] = await Promise.all([
     ctx.services.orders.getOrders(items.filter((c) => c.isDv && (c.status === 0 || c.status === 4)).map((c) => c.id)),
     ctx.services.deployments.boundTypes(items),
     ctx.services.deployments.ignoredExpiry(account, ids),
     ctx.services.hosting.views(account, ids),
-    Promise.all([...new Set(items.map((c) => c.projectId))].map(async (id) => [id, await ctx.services.certificates.findProject(account, id)] as const)),
+    ctx.services.certificates.findProjects(account, items.map((c) => c.projectId)),
   ]);
-  const projects = new Map<number, ProjectRecord | null>(projectList);
   const result = {
     TotalCount: total,
-    Certificates: items.map((c) => ({
-      ...presentListItem(c, projects.get(c.projectId) ?? null, now, orders.get(c.id) ?? null),
+    Certificates: items.map((c) => Object.assign(presentListItem(c, projects.get(c.projectId) ?? null, now, orders.get(c.id) ?? null), {
       BoundResource: bound.get(c.id) ?? [],
       IsIgnore: ignored.has(c.id),
-      ...hostingFields(hosting.get(c.id) ?? HostingService.view(null)),
-    })),
+    }, hostingFields(hosting.get(c.id) ?? HostingService.view(null)))),
   };
   if (key === null || token === null) return result;
   return pages.put(key, token, now, Math.min(...items.map((c) => nextTimeChange(c, now))), result);

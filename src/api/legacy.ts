@@ -108,8 +108,8 @@ const handlers: Record<string, Handler> = {
       total = r.total;
       items = r.items;
     }
-    const list = [];
-    for (const c of items) list.push(listEntry(c, await services.certificates.findProject(caller.accountUin, c.projectId), now, withCert));
+    const projects = await services.certificates.findProjects(caller.accountUin, items.map((c) => c.projectId));
+    const list = items.map((c) => listEntry(c, projects.get(c.projectId) ?? null, now, withCert));
     return { totalNum: total, list };
   },
 

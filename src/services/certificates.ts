@@ -93,9 +93,11 @@ export class CertificateService {
       ?? this.store.ensureProject({ accountUin, projectId, name, createdAt: this.clock() });
   }
 
-  /** The project if it exists; reads never create one. */
-  findProject(accountUin: string, projectId: number): Promise<ProjectRecord | null> {
-    return this.store.getProject(accountUin, projectId);
+  /** The projects of a page of certificates, in one read (absent ids map to null); reads never create one. */
+  async findProjects(accountUin: string, projectIds: number[]): Promise<Map<number, ProjectRecord | null>> {
+    const ids = [...new Set(projectIds)];
+    const found = new Map((await this.store.getProjects(accountUin, ids)).map((p) => [p.projectId, p] as const));
+    return new Map(ids.map((id) => [id, found.get(id) ?? null]));
   }
 
   async upload(caller: Caller, input: UploadInput): Promise<{ certificateId: string; repeatCertId: string }> {

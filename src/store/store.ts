@@ -40,6 +40,7 @@ export interface AccountStore {
 
 export interface ProjectStore {
   getProject(accountUin: string, projectId: number): Promise<ProjectRecord | null>;
+  getProjects(accountUin: string, projectIds: number[]): Promise<ProjectRecord[]>;
   ensureProject(p: ProjectRecord): Promise<ProjectRecord>;
   listProjects(accountUin: string): Promise<ProjectRecord[]>;
 }
@@ -438,6 +439,12 @@ export class SqlStore implements Store {
       .where('account_uin', '=', accountUin).where('project_id', '=', projectId).executeTakeFirst();
     return r ? { accountUin: r.account_uin, projectId: Number(r.project_id), name: r.name, createdAt: Number(r.created_at) } : null;
   }
+  async getProjects(accountUin: string, projectIds: number[]) {
+    if (projectIds.length === 0) return [];
+    const rows = await this.db.kysely.selectFrom('projects').selectAll()
+      .where('account_uin', '=', accountUin).where('project_id', 'in', projectIds).execute();
+    return rows.map((r) => ({ accountUin: r.account_uin, projectId: Number(r.project_id), name: r.name, createdAt: Number(r.created_at) }));
+  }
   async ensureProject(p: ProjectRecord) {
     await this.db.kysely.insertInto('projects')
       .values({ account_uin: p.accountUin, project_id: p.projectId, name: p.name, created_at: p.createdAt })
@@ -689,8 +696,9 @@ export class SqlStore implements Store {
       type Row = Awaited<ReturnType<ReturnType<typeof page>['execute']>>[number];
       const record = (r: Row) => {
         const list = (typeof r.tags_json === 'string' ? JSON.parse(r.tags_json) : r.tags_json ?? []) as [string, string][];
-        const { tags_json: _, ...row } = r;
-        return toRecord({ ...row, cert_pem: row.cert_pem ?? '' }, list.map(([k, v]) => ({ key: k, value: v })));
+        // The row as it is (copying a 40-column row with spreads costs V8 µs per column).
+        if (r.cert_pem === null) r.cert_pem = '';
+        return toRecord(r as FullRow, list.map(([k, v]) => ({ key: k, value: v })));
       };
       // TotalCount: a search counts its matches (below); with no filter, the kept count; for one
       // tag alone, its rows in the tag index (or the ids already read); else COUNT(*).
