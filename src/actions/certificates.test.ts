@@ -167,6 +167,14 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await ids_({ FilterExpiring: 1 }), [ids[0]]);
       assert.deepEqual(await ids_({ Deployable: 1 }), [...ids].sort());
       assert.deepEqual(await ids_({ Tags: [{ TagKey: 'team', TagValue: 'a' }] }), [ids[0], ids[1]].sort());
+      // One tag alone is read from the tag's index in creation order: newest first, counted, paged.
+      const tagged = await acct.DescribeCertificates({ Tags: [{ TagKey: 'team', TagValue: 'a' }], Limit: 1 });
+      assert.deepEqual([tagged.TotalCount, tagged.Certificates!.map((x) => x.CertificateId)], [2, [ids[1]]]);
+      const next = await acct.DescribeCertificates({ Tags: [{ TagKey: 'team', TagValue: 'a' }], Offset: 1, Limit: 1 });
+      assert.deepEqual([next.TotalCount, next.Certificates!.map((x) => x.CertificateId)], [2, [ids[0]]]);
+      const past = await acct.DescribeCertificates({ Tags: [{ TagKey: 'team', TagValue: 'a' }], Offset: 2 });
+      assert.deepEqual([past.TotalCount, past.Certificates!.length], [2, 0]);
+      assert.deepEqual((await acct.DescribeCertificates({ Tags: [{ TagKey: 'team', TagValue: 'a' }], ExpirationSort: 'DESC' })).Certificates!.map((x) => x.CertificateId), [ids[1], ids[0]]);
       assert.deepEqual(await ids_({ CertIds: [ids[2]!, 'unknown1'] }), [ids[2]]);
       assert.deepEqual(await ids_({ FilterSource: 'buy' }), []);
       assert.equal((await ids_({ FilterSource: 'upload' })).length, 4);

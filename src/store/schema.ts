@@ -60,7 +60,11 @@ export interface CertificateMaterialRow {
   encrypt_cert_pem: string | null;
   encrypt_key_sealed: string | null;
 }
-export interface CertificateTagRow { cert_id: string; account_uin: string; tag_key: string; tag_value: string }
+export interface CertificateTagRow {
+  cert_id: string; account_uin: string; tag_key: string; tag_value: string;
+  /** The certificate's created_at (never changes), so one tag's newest certificates are read from an index. */
+  cert_created_at: number;
+}
 export interface OperationLogRow {
   id: Generated<number>;
   account_uin: string;

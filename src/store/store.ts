@@ -304,7 +304,7 @@ async function insertCertificateRows(q: Q, c: CertificateRecord): Promise<void> 
   await q.insertInto('certificate_material').values(materialRow(c)).execute();
   if (c.tags.length) {
     await q.insertInto('certificate_tags')
-      .values(c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value }))).execute();
+      .values(c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value, cert_created_at: c.createdAt }))).execute();
   }
 }
 
@@ -484,7 +484,7 @@ export class SqlStore implements Store {
         const chunk = list.slice(i, i + 200);
         await tx.insertInto('certificates').values(chunk.map(toRow)).execute();
         await tx.insertInto('certificate_material').values(chunk.map(materialRow)).execute();
-        const tags = chunk.flatMap((c) => c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value })));
+        const tags = chunk.flatMap((c) => c.tags.map((t) => ({ cert_id: c.id, account_uin: c.accountUin, tag_key: t.key, tag_value: t.value, cert_created_at: c.createdAt })));
         if (tags.length) await tx.insertInto('certificate_tags').values(tags).execute();
       }
     });
@@ -649,11 +649,14 @@ export class SqlStore implements Store {
       // Tags, through the account's tag index (tags are stored with their certificate's account,
       // one per certificate and key, deleted with it).
       const tagCounts: number[] = [];
+      // One tag key=value and nothing else, newest first: the page comes straight from the
+      // tag's index in creation order (tagPage below).
+      const soleTag = filters === 0 && !key && !q.expirationSort && q.tags?.length === 1 && q.tags[0]!.value !== '' ? q.tags[0]! : null;
       for (const t of q.tags ?? []) {
         const tagged = db.selectFrom('certificate_tags as t').select('t.cert_id')
           .where('t.account_uin', '=', q.accountUin).where('t.tag_key', '=', t.key)
           .$if(t.value !== '', (qb) => qb.where('t.tag_value', '=', t.value));
-        if (dialect === 'postgres') {
+        if (dialect === 'postgres' && !soleTag) {
           // PostgreSQL would probe the tag index once for every certificate it walks in sort
           // order (it never keeps a hash join's order): ~17 ms for a tag on 0.3% of a million.
           // Up to 20,000 ids as a constant array are hashed instead (~2 ms).
@@ -684,13 +687,16 @@ export class SqlStore implements Store {
        */
       const page = (limit: number, offset: number, backwards: boolean) => {
         let rows = db.with('p', () => {
-          let ids = base.select(['c.id', 'c.created_at', 'c.not_after']);
+          // Only the order's own columns: its index then holds all that OFFSET skips, and
+          // PostgreSQL skips it in an index-only scan (a heap read per skipped row made
+          // Offset 900,000 of 1,000,000 cost ~60 ms when the rows were not cached).
+          let ids = base.select(q.expirationSort ? ['c.id', 'c.not_after'] : ['c.id', 'c.created_at']);
           for (const [col, d] of ordering(backwards)) ids = ids.orderBy(`c.${col}`, d);
           return ids.limit(limit).offset(offset);
         }).selectFrom('p').innerJoin('certificates as c', 'c.id', 'p.id').leftJoin('certificate_material as m', 'm.cert_id', 'c.id')
           .selectAll('c').select(['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed', 'm.encrypt_cert_pem', 'm.encrypt_key_sealed'])
           .select(tagsJson.as('tags_json'));
-        for (const [col, d] of ordering(backwards)) rows = rows.orderBy(`p.${col}`, d);
+        for (const [col, d] of ordering(backwards)) rows = rows.orderBy(`c.${col}`, d);
         return rows;
       };
       type Row = Awaited<ReturnType<ReturnType<typeof page>['execute']>>[number];
@@ -712,6 +718,23 @@ export class SqlStore implements Store {
             .$if(tags[0]!.value !== '', (qb) => qb.where('t.tag_value', '=', tags[0]!.value))
           : base.select((eb) => eb.fn.countAll<number>().as('n'));
       const count = async () => known ?? Number((await counted.executeTakeFirst())?.n ?? 0);
+
+      if (soleTag) {
+        const tagPage = (limit: number, offset: number) => db.with('p', () => db.selectFrom('certificate_tags as t')
+          .select(['t.cert_id', 't.cert_created_at'])
+          .where('t.account_uin', '=', q.accountUin).where('t.tag_key', '=', soleTag.key).where('t.tag_value', '=', soleTag.value)
+          .orderBy('t.cert_created_at', 'desc').orderBy('t.cert_id', 'desc').limit(limit).offset(offset))
+          .selectFrom('p').innerJoin('certificates as c', 'c.id', 'p.cert_id').leftJoin('certificate_material as m', 'm.cert_id', 'c.id')
+          .selectAll('c').select(['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed', 'm.encrypt_cert_pem', 'm.encrypt_key_sealed'])
+          .select(tagsJson.as('tags_json'))
+          .orderBy('c.created_at', 'desc').orderBy('c.id', 'desc');
+        if (q.offset === 0) {
+          const rows = await tagPage(q.limit, 0).select(counted.as('total')).execute();
+          return { total: rows.length ? Number(rows[0]!.total) : await count(), items: rows.map(record) };
+        }
+        const total = await count();
+        return { total, items: q.offset >= total ? [] : (await tagPage(q.limit, q.offset).execute()).map(record) };
+      }
 
       if (key) {
         // A search: its matches once through the trigram index, counted and sorted in one
