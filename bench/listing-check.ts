@@ -66,6 +66,13 @@ for (const backend of BACKENDS) {
       await store.deleteCertificate(c.accountUin, c.id, log(c, 'delete'));
       all.delete(c.id);
     }
+    // Status and expiry changes (issuance, revocation): the per-day expiry counts follow them.
+    for (let i = 0; i < ROWS / 20; i++) {
+      const c = pick(mine());
+      const set = { status: pick([0, 1, 1, 2, 3, 10]), notAfter: randomInt(2) ? c.notAfter : now + (randomInt(80) - 20) * DAY + randomInt(DAY) };
+      if (!await store.transitionCertificate(c.id, { fromStatuses: [c.status], set }, log(c, 'transition'))) throw new Error('transition refused');
+      all.set(c.id, { ...c, ...set });
+    }
 
     const reference = (q: CertificateQuery) => {
       const at = q.now!;
@@ -110,7 +117,13 @@ for (const backend of BACKENDS) {
           case 4: q.projectId = randomInt(4); break;
           case 5: q.statuses = [...new Set([pick([0, 1, 2, 3, 4, 7]), pick([1, 3])])]; break;
           case 6: q.source = pick(['upload', 'buy'] as const); break;
-          case 7: q.expiring = { now, until: now + 30 * DAY }; break;
+          case 7: {
+            // Windows that start anywhere in a day, and end on a day edge or one ms either side.
+            const from = now + (randomInt(60) - 30) * DAY + pick([0, 1, DAY - 1, randomInt(DAY)]);
+            q.now = from;
+            q.expiring = { now: from, until: pick([from + 30 * DAY, (Math.floor(from / DAY) + 30) * DAY - pick([0, 1]), from + randomInt(3) * DAY]) };
+            break;
+          }
           case 8: q.tags = [{ key: pick(['team', 'env']), value: pick(['a', 'b', '']) }]; break;
           case 9: q.deployable = randomInt(2) === 0; break;
           case 10: q.pendingIssue = true; break;
@@ -140,7 +153,7 @@ for (const backend of BACKENDS) {
       failures++;
       console.log(`${backend}: the kept count says ${countRow.total}, the rows ${plain}`);
     }
-    console.log(`${backend}: ${checked} random queries over ${all.size} certificates (2 accounts), after ${ROWS / 20} alias changes and ${ROWS / 20} deletions: ${failures ? 'DIFFERENCES' : 'all equal to the plain evaluation'}`);
+    console.log(`${backend}: ${checked} random queries over ${all.size} certificates (2 accounts), after ${ROWS / 20} alias changes, ${ROWS / 20} deletions and ${ROWS / 20} status/expiry changes: ${failures ? 'DIFFERENCES' : 'all equal to the plain evaluation'}`);
   } finally {
     await t.close();
   }

@@ -139,6 +139,23 @@ export type Store = AccountStore & ProjectStore & CertificateStore & OperationLo
   close(): Promise<void>;
 };
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Issued certificates of an account with now <= notAfter <= until, as one scalar query: whole
+ * days between from certificate_expiry_days, the first and last day counted row by row.
+ */
+function expiringCount(db: Q, accountUin: string, now: number, until: number) {
+  const first = Math.floor(now / DAY_MS);
+  const last = Math.floor(until / DAY_MS);
+  const rows = (from: number, to: number) => sql<number>`(select count(*) from certificates c
+    where c.account_uin = ${accountUin} and c.status = 1 and c.not_after >= ${from} and c.not_after <= ${to})`;
+  if (last - first < 2) return db.selectNoFrom(rows(now, until).as('n'));
+  return db.selectNoFrom(sql<number>`(select coalesce(sum(d.n), 0) from certificate_expiry_days d
+    where d.account_uin = ${accountUin} and d.day > ${first} and d.day < ${last})
+    + ${rows(now, (first + 1) * DAY_MS - 1)} + ${rows(last * DAY_MS, until)}`.as('n'));
+}
+
 const like = (s: string) => '%' + s.toLowerCase().replace(/[\\%_]/g, (m) => '\\' + m) + '%';
 
 type FullRow = CertificateRow & Pick<CertificateMaterialRow, 'cert_pem' | 'private_key_sealed' | 'key_password_sealed'>
@@ -710,7 +727,11 @@ export class SqlStore implements Store {
       // tag alone, its rows in the tag index (or the ids already read); else COUNT(*).
       const tags = q.tags ?? [];
       const known = filters === 1 && tagCounts.length === 1 ? tagCounts[0]! : null;
-      const counted = !filtered
+      // FilterExpiring alone (or with CertificateStatus [1], which it implies): the whole days
+      // of the window from the kept per-day counts (migration 0014), the two partial days row by row.
+      const onlyExpiring = q.expiring && !key && tags.length === 0 && (q.statuses === undefined || (q.statuses.length === 1 && q.statuses[0] === 1))
+        && filters === (q.statuses ? 2 : 1) ? q.expiring : null;
+      const counted = onlyExpiring ? expiringCount(db, q.accountUin, onlyExpiring.now, onlyExpiring.until) : !filtered
         ? db.selectFrom(sql<{ n: number }>`certificate_counts`.as('k')).select('k.n').where(sql.ref('k.account_uin'), '=', q.accountUin)
         : filters === 1 && tags.length === 1
           ? db.selectFrom('certificate_tags as t').select((eb) => eb.fn.countAll<number>().as('n'))
