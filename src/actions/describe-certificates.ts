@@ -65,12 +65,9 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   // expiring, deployable) move with it across the whole account: those pages are not kept.
   const pages = ctx.services.pages;
   const timeFiltered = q.expiring !== undefined || q.deployable !== undefined || (q.statuses ?? []).some((s) => s === 1 || s === 3);
-  const key = pages.enabled && !timeFiltered ? `${account}\n${JSON.stringify(p)}` : null;
-  const token = key === null ? null : await ctx.services.certificates.changeToken();
-  if (key !== null && token !== null) {
-    const hit = pages.get(key, token, now);
-    if (hit) return hit;
-  }
+  const cached = pages.enabled && !timeFiltered ? { key: `${account}\n${JSON.stringify(p)}`, token: await ctx.services.certificates.changeToken() } : null;
+  const hit = cached && pages.get(cached.key, cached.token, now);
+  if (hit) return hit;
   const { total, items } = await ctx.services.certificates.list(q, ctx.caller);
   const ids = items.map((c) => c.id);
   // What the page needs besides the rows, one query each, at once (on PostgreSQL each is a
@@ -90,6 +87,6 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
       IsIgnore: ignored.has(c.id),
     }, hostingFields(hosting.get(c.id) ?? HostingService.view(null)))),
   };
-  if (key === null || token === null) return result;
-  return pages.put(key, token, now, Math.min(...items.map((c) => nextTimeChange(c, now))), result);
+  if (!cached) return result;
+  return pages.put(cached.key, cached.token, now, Math.min(...items.map((c) => nextTimeChange(c, now))), result);
 };

@@ -31,7 +31,6 @@ export interface ActionContext {
   requestId: string;
 }
 
-/** Params arrive already checked against the SDK's `<Action>Request` model. */
 /** Params arrive already checked against the SDK's `<Action>Request` model. A handler may answer
  * with its result already serialized (a reused page). */
 export type ActionHandler<Req = any, Res = object> = (ctx: ActionContext, params: Req) => Promise<Omit<Res, 'RequestId'> | SerializedResult>;

@@ -148,7 +148,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       executed = true;
       const result = await handler({ caller: incoming.caller, services: opts.services, requestId: req.id }, params);
       req.log.info({ action, account: incoming.caller.accountUin }, 'ok');
-      return send(reply, req.id, result instanceof SerializedResult ? result : result as Record<string, unknown>);
+      return send(reply, req.id, result as Record<string, unknown> | SerializedResult);
     } catch (e) {
       if (incoming?.replayKey && !executed) await opts.replay.release(incoming.replayKey).catch(() => {});
       if (isServiceError(e)) {

@@ -1,5 +1,5 @@
 // The only code that reads and writes the database. Services get these narrow interfaces.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Database, CertificateMaterialRow, CertificateRow, DvOrderRow, JobRow, PaidOrderRow } from './schema.js';
 import type {
   AccountRecord, ApiKeyRecord, CertificateQuery, CertificateRecord, CertificateTransition, DvOrderRecord, JobRecord,
@@ -140,6 +140,8 @@ export type Store = AccountStore & ProjectStore & CertificateStore & OperationLo
 };
 
 const DAY_MS = 86_400_000;
+/** What a CertificateRecord needs of certificate_material (joined as `m`). */
+const MATERIAL = ['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed', 'm.encrypt_cert_pem', 'm.encrypt_key_sealed'] as const;
 
 /**
  * Issued certificates of an account with now <= notAfter <= until, as one scalar query: whole
@@ -545,7 +547,7 @@ export class SqlStore implements Store {
   private full() {
     return this.db.kysely.selectFrom('certificates as c')
       .innerJoin('certificate_material as m', 'm.cert_id', 'c.id')
-      .selectAll('c').select(['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed', 'm.encrypt_cert_pem', 'm.encrypt_key_sealed']);
+      .selectAll('c').select(MATERIAL);
   }
 
   async listCertificates(q: CertificateQuery) {
@@ -702,19 +704,21 @@ export class SqlStore implements Store {
        * One page in one statement: `p` picks the page's ids through the indexes (sorting only
        * ids), then only those rows are read with their PEM, sealed keys and tags.
        */
-      const page = (limit: number, offset: number, backwards: boolean) => {
-        let rows = db.with('p', () => {
-          // Only the order's own columns: its index then holds all that OFFSET skips, and
-          // PostgreSQL skips it in an index-only scan (a heap read per skipped row made
-          // Offset 900,000 of 1,000,000 cost ~60 ms when the rows were not cached).
-          let ids = base.select(q.expirationSort ? ['c.id', 'c.not_after'] : ['c.id', 'c.created_at']);
-          for (const [col, d] of ordering(backwards)) ids = ids.orderBy(`c.${col}`, d);
-          return ids.limit(limit).offset(offset);
-        }).selectFrom('p').innerJoin('certificates as c', 'c.id', 'p.id').leftJoin('certificate_material as m', 'm.cert_id', 'c.id')
-          .selectAll('c').select(['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed', 'm.encrypt_cert_pem', 'm.encrypt_key_sealed'])
-          .select(tagsJson.as('tags_json'));
+      /** The rows of the ids `p` picks, with PEM, sealed keys and tags, in the page's order. */
+      const rowsOf = (p: SelectQueryBuilder<any, any, { id: string }>, backwards: boolean) => {
+        let rows = db.with('p', () => p).selectFrom('p').innerJoin('certificates as c', 'c.id', 'p.id')
+          .leftJoin('certificate_material as m', 'm.cert_id', 'c.id')
+          .selectAll('c').select(MATERIAL).select(tagsJson.as('tags_json'));
         for (const [col, d] of ordering(backwards)) rows = rows.orderBy(`c.${col}`, d);
         return rows;
+      };
+      const page = (limit: number, offset: number, backwards: boolean) => {
+        // Only the order's own columns: its index then holds all that OFFSET skips, and
+        // PostgreSQL skips it in an index-only scan (a heap read per skipped row made
+        // Offset 900,000 of 1,000,000 cost ~60 ms when the rows were not cached).
+        let ids = base.select(q.expirationSort ? ['c.id', 'c.not_after'] : ['c.id', 'c.created_at']);
+        for (const [col, d] of ordering(backwards)) ids = ids.orderBy(`c.${col}`, d);
+        return rowsOf(ids.limit(limit).offset(offset), backwards);
       };
       type Row = Awaited<ReturnType<ReturnType<typeof page>['execute']>>[number];
       const record = (r: Row) => {
@@ -741,14 +745,10 @@ export class SqlStore implements Store {
       const count = async () => known ?? Number((await counted.executeTakeFirst())?.n ?? 0);
 
       if (soleTag) {
-        const tagPage = (limit: number, offset: number) => db.with('p', () => db.selectFrom('certificate_tags as t')
-          .select(['t.cert_id', 't.cert_created_at'])
+        const tagPage = (limit: number, offset: number) => rowsOf(db.selectFrom('certificate_tags as t')
+          .select(['t.cert_id as id', 't.cert_created_at'])
           .where('t.account_uin', '=', q.accountUin).where('t.tag_key', '=', soleTag.key).where('t.tag_value', '=', soleTag.value)
-          .orderBy('t.cert_created_at', 'desc').orderBy('t.cert_id', 'desc').limit(limit).offset(offset))
-          .selectFrom('p').innerJoin('certificates as c', 'c.id', 'p.cert_id').leftJoin('certificate_material as m', 'm.cert_id', 'c.id')
-          .selectAll('c').select(['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed', 'm.encrypt_cert_pem', 'm.encrypt_key_sealed'])
-          .select(tagsJson.as('tags_json'))
-          .orderBy('c.created_at', 'desc').orderBy('c.id', 'desc');
+          .orderBy('t.cert_created_at', 'desc').orderBy('t.cert_id', 'desc').limit(limit).offset(offset), false);
         if (q.offset === 0) {
           const rows = await tagPage(q.limit, 0).select(counted.as('total')).execute();
           return { total: rows.length ? Number(rows[0]!.total) : await count(), items: rows.map(record) };
@@ -775,7 +775,7 @@ export class SqlStore implements Store {
         const byId = new Map<string, CertificateRecord>();
         for (let i = 0; i < ids.length; i += 500) {
           const rows = await db.selectFrom('certificates as c').leftJoin('certificate_material as m', 'm.cert_id', 'c.id')
-            .selectAll('c').select(['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed', 'm.encrypt_cert_pem', 'm.encrypt_key_sealed'])
+            .selectAll('c').select(MATERIAL)
             .select(tagsJson.as('tags_json')).where('c.id', 'in', ids.slice(i, i + 500)).execute();
           for (const r of rows) byId.set(r.id, record(r));
         }
