@@ -6,7 +6,7 @@ import type {
   OperationLogRecord, PaidOrderRecord, ProjectRecord, Tag, UserRecord,
 } from './types.js';
 import { openDb, type Db } from './db.js';
-import { migrate } from './migrations.js';
+import { ORDER_BUCKET, migrate } from './migrations.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
@@ -559,7 +559,8 @@ export class SqlStore implements Store {
     //  - a page is one statement: its ids picked through the indexes, then only those rows
     //    read with PEM, keys and tags; the first page carries the count too; a deeper page is
     //    read from whichever end of the order is nearer (Offset 999,990 of 1,000,000 is the
-    //    first page read backwards).
+    //    first page read backwards); on PostgreSQL, deeper than two buckets from either end of
+    //    the default order, from the bucket counts of migration 0015.
     // A count and the page it goes with agree (one statement, or one snapshot).
     const dialect = this.db.dialect;
     const key = q.searchKey ? q.searchKey.toLowerCase() : '';
@@ -712,11 +713,13 @@ export class SqlStore implements Store {
         for (const [col, d] of ordering(backwards)) rows = rows.orderBy(`c.${col}`, d);
         return rows;
       };
-      const page = (limit: number, offset: number, backwards: boolean) => {
+      /** `below`: only rows before this (created_at, id) key in the default order. */
+      const page = (limit: number, offset: number, backwards: boolean, below?: { createdAt: number; id: string }) => {
         // Only the order's own columns: its index then holds all that OFFSET skips, and
         // PostgreSQL skips it in an index-only scan (a heap read per skipped row made
         // Offset 900,000 of 1,000,000 cost ~60 ms when the rows were not cached).
-        let ids = base.select(q.expirationSort ? ['c.id', 'c.not_after'] : ['c.id', 'c.created_at']);
+        let ids = (below ? base.where(sql<boolean>`(c.created_at, c.id) < (${below.createdAt}, ${below.id})`) : base)
+          .select(q.expirationSort ? ['c.id', 'c.not_after'] : ['c.id', 'c.created_at']);
         for (const [col, d] of ordering(backwards)) ids = ids.orderBy(`c.${col}`, d);
         return rowsOf(ids.limit(limit).offset(offset), backwards);
       };
@@ -792,6 +795,20 @@ export class SqlStore implements Store {
       const take = Math.max(0, Math.min(q.limit, total - q.offset));
       if (take === 0) return { total, items: [] };
       const fromEnd = total - q.offset - take;
+      if (dialect === 'postgres' && !filtered && !q.expirationSort && Math.min(q.offset, fromEnd) > 2 * ORDER_BUCKET) {
+        // Deep in the default order: the bucket holding the page's first row, from the kept
+        // bucket counts (migration 0015), then at most one bucket's rows skipped.
+        const at = (await sql<{ hc: number | null; hi: string | null; before: number }>`
+          select hc, hi, (cum - n)::bigint as before from (
+            select lo_created_at, lo_id, n, sum(n) over w as cum, lag(lo_created_at) over w as hc, lag(lo_id) over w as hi
+            from certificate_order_buckets where account_uin = ${q.accountUin}
+            window w as (order by lo_created_at desc, lo_id desc)) b
+          where cum > ${q.offset} order by lo_created_at desc, lo_id desc limit 1`.execute(db)).rows[0];
+        if (at) {
+          const below = at.hc === null || at.hi === null ? undefined : { createdAt: at.hc, id: at.hi };
+          return { total, items: (await page(take, q.offset - at.before, false, below).execute()).map(record) };
+        }
+      }
       const backwards = fromEnd < q.offset;
       const items = (await page(take, backwards ? fromEnd : q.offset, backwards).execute()).map(record);
       return { total, items: backwards ? items.reverse() : items };
