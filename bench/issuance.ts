@@ -3,8 +3,9 @@
 // intermediates, on one thread and on worker threads across every core, beside the machine's
 // limits measured in the same run: `openssl speed` ECDSA P-256 / RSA-2048 sign and verify rates
 // (one process, and -multi <cores>) and plain node:crypto.sign with the same keys.
-// Ratios are like for like: one certport thread against one openssl process, <cores> worker
-// threads against `openssl speed -multi <cores>`.
+// Ratios in the table are like for like: one certport thread against one openssl process, <cores>
+// worker threads against `openssl speed -multi <cores>`. The target is judged like for like and
+// also as the issue words it: <cores> worker threads against one openssl process.
 //   node dist/bench/issuance.js     (CERTPORT_BENCH_SECONDS per figure, default 3)
 import { execFile } from 'node:child_process';
 import { X509Certificate, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto';
@@ -141,10 +142,14 @@ if (!isMainThread) {
   const ec = ecFromCsr!;
   const verdict = (got: number, ref: number, what: string) => {
     const ok = got >= TARGET * ref;
-    return `  ${what.padEnd(36)} ${got.toFixed(0)}/s vs ${ref.toFixed(0)}/s = ${(100 * got / ref).toFixed(0)}% — ${ok ? 'met' : `MISSED (needs ${(TARGET * ref).toFixed(0)}/s, ${(TARGET * ref / got).toFixed(2)}× this)`}`;
+    return `  ${what.padEnd(64)} ${got.toFixed(0)}/s vs ${ref.toFixed(0)}/s = ${(100 * got / ref).toFixed(0)}% — ${ok ? 'met' : `MISSED (needs ${(TARGET * ref).toFixed(0)}/s, ${(TARGET * ref / got).toFixed(2)}× this)`}`;
   };
   console.log(`target: leaves from ready CSRs through the EC intermediate ≥ ${TARGET * 100}% of OpenSSL's ECDSA P-256 sign rate, like for like:`);
   console.log(verdict(ec.one, ossl1.ecSign, '1 thread  vs openssl speed:'));
   console.log(verdict(ec.many, osslN.ecSign, `${threads} threads vs openssl speed -multi ${threads}:`));
+  // The issue's own words: "≥ 25% of the OpenSSL ECDSA rate … Use both cores (worker threads) if
+  // it helps": certport on every core against the plain, one-process `openssl speed` rate.
+  console.log(`target as the issue states it (its reference is plain \`openssl speed\`, one process):`);
+  console.log(verdict(ec.many, ossl1.ecSign, `${threads} threads vs openssl speed (1 process), as the issue states it:`));
   console.log(`load average at the end: ${load()}`);
 }

@@ -286,6 +286,58 @@ test('checks the CSR signature with the algorithm its key implies', async () => 
   assert.throws(() => csrPublicKey(forged), /signature does not verify/);
 });
 
+test('issue() and issueSync() refuse CSRs whose signature was forged, altered or mislabelled, for every key type', async () => {
+  const issuer = new EmbeddedIssuer(material);
+  const keys = [
+    generateKeyPairSync('ec', { namedCurve: 'prime256v1' }), generateKeyPairSync('ec', { namedCurve: 'secp384r1' }),
+    generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  ];
+  for (const k of keys) {
+    const spki = k.publicKey.export({ type: 'spki', format: 'der' });
+    const good = await buildCsr(k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), ['q.example.com']);
+    const csr = pemBlocks(good)[0].der;
+    const [criNode, algNode, sigNode] = der.children(csr, der.readNode(csr));
+    const cri = der.raw(csr, criNode);
+    const alg = der.raw(csr, algNode);
+    const signature = der.content(csr, sigNode).subarray(1);
+    const csrOf = (info: Buffer, sig: Buffer, algorithm = alg) => toPem('CERTIFICATE REQUEST', der.seq(info, algorithm, der.bitString(sig)));
+    assert.deepEqual(csrPublicKey(good).spki, spki);
+    const c = await issuer.issue({ csrPem: good, domains: ['q.example.com'], validityDays: 30 });
+    assert.deepEqual(leafKeyOf(c.certPem).spki, spki);
+    assert.match(await opensslVerify(c), /leaf.pem: OK/);
+
+    const refused = async (pem: string, why: RegExp) => {
+      assert.throws(() => csrPublicKey(pem), why);
+      assert.throws(() => issuer.issueSync({ csrPem: pem, domains: ['q.example.com'], validityDays: 30 }), why);
+      await assert.rejects(issuer.issue({ csrPem: pem, domains: ['q.example.com'], validityDays: 30 }), why);
+    };
+    const notSigned = /The CSR signature does not verify: it was altered or not signed by its own key\./;
+    // Signed by another key of the same type: no proof of possession.
+    const other = k.publicKey.asymmetricKeyType === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: k.publicKey.asymmetricKeyDetails!.namedCurve! });
+    await refused(csrOf(cri, sign('sha256', cri, other.privateKey)), notSigned);
+    // The request altered after signing (a name changed), the signature kept.
+    const altered = Buffer.from(cri);
+    altered[altered.indexOf('q.example.com')] = 0x78;
+    await refused(csrOf(altered, signature), notSigned);
+    // The signature itself altered, and one that is not even DER.
+    const sig = Buffer.from(signature);
+    sig[sig.length - 3] ^= 0x40;
+    await refused(csrOf(cri, sig), notSigned);
+    await refused(csrOf(cri, Buffer.from('not a signature')), notSigned);
+    if (k.publicKey.asymmetricKeyType === 'ec') {
+      // Signed with SHA-384 and labelled so: verified with the hash the label names.
+      const sha384 = der.seq(der.oid('1.2.840.10045.4.3.3'));
+      assert.deepEqual(csrPublicKey(csrOf(cri, sign('sha384', cri, k.privateKey), sha384)).spki, spki);
+      await refused(csrOf(cri, sign('sha256', cri, k.privateKey), sha384), notSigned);
+      // A point off the curve is refused before any signature check.
+      const off = Buffer.from(cri);
+      const at = off.indexOf(spki) + spki.length - 1;
+      off[at] ^= 1;
+      await refused(csrOf(off, sign('sha256', off, k.privateKey)), /The CSR's public key cannot be parsed: the point is not on P-/);
+    }
+  }
+});
+
 test('reads CSRs with CRLF and indentation, behind other PEM blocks', async () => {
   const keys = generateKeyPair('ECC');
   const csr = await buildCsr(keys.privateKeyPem, ['p.example.com']);
