@@ -68,7 +68,8 @@ describe('order buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
     }
   }
 
-  const deepOffsets = (total: number) => [2 * ORDER_BUCKET + 1, 3000, 4095, Math.floor(total / 2), total - 2 * ORDER_BUCKET - 8, total - 3000];
+  // The last ones: a part page, the last row alone, and past the end (no bucket holds them).
+  const deepOffsets = (total: number) => [2 * ORDER_BUCKET + 1, 3000, 4095, Math.floor(total / 2), total - 2 * ORDER_BUCKET - 8, total - 3000, total - 3, total - 1, total, total + 10];
 
   test('bulk inserts with tied created_at, out of order, split into counted buckets', async () => {
     const base = Date.UTC(2027, 0, 1);

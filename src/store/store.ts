@@ -1,5 +1,5 @@
 // The only code that reads and writes the database. Services get these narrow interfaces.
-import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Database, CertificateMaterialRow, CertificateRow, DvOrderRow, JobRow, PaidOrderRow } from './schema.js';
 import type {
   AccountRecord, ApiKeyRecord, CertificateQuery, CertificateRecord, CertificateTransition, DvOrderRecord, JobRecord,
@@ -560,11 +560,15 @@ export class SqlStore implements Store {
     //    read with PEM, keys and tags; the first page carries the count too; a deeper page is
     //    read from whichever end of the order is nearer (Offset 999,990 of 1,000,000 is the
     //    first page read backwards); on PostgreSQL, deeper than two buckets from either end of
-    //    the default order, from the bucket counts of migration 0015.
+    //    the default order, from the bucket counts of migration 0015, in one statement.
     // A count and the page it goes with agree (one statement, or one snapshot).
     const dialect = this.db.dialect;
     const key = q.searchKey ? q.searchKey.toLowerCase() : '';
-    const list = async (db: Q) => {
+    /**
+     * `oneStatement`: only a page that one statement reads with its count (a deep page of the
+     * default order on PostgreSQL); null, before any query, for anything else.
+     */
+    const list = async (db: Q, oneStatement = false): Promise<{ total: number; items: CertificateRecord[] } | null> => {
       let base = db.selectFrom('certificates as c').where('c.account_uin', '=', q.accountUin);
       let filters = 0;
       const filter = (f: (b: typeof base) => typeof base) => {
@@ -669,6 +673,7 @@ export class SqlStore implements Store {
       // Tags, through the account's tag index (tags are stored with their certificate's account,
       // one per certificate and key, deleted with it).
       const tagCounts: number[] = [];
+      if (oneStatement && q.tags?.length) return null; // filtered, and read ahead below
       // One tag key=value and nothing else, newest first: the page comes straight from the
       // tag's index in creation order (tagPage below).
       const soleTag = filters === 0 && !key && !q.expirationSort && q.tags?.length === 1 && q.tags[0]!.value !== '' ? q.tags[0]! : null;
@@ -713,12 +718,12 @@ export class SqlStore implements Store {
         for (const [col, d] of ordering(backwards)) rows = rows.orderBy(`c.${col}`, d);
         return rows;
       };
-      /** `below`: only rows before this (created_at, id) key in the default order. */
-      const page = (limit: number, offset: number, backwards: boolean, below?: { createdAt: number; id: string }) => {
+      /** `below`: only rows before a (created_at, id) key in the default order. */
+      const page = (limit: number, offset: number | RawBuilder<number>, backwards: boolean, below?: RawBuilder<boolean>) => {
         // Only the order's own columns: its index then holds all that OFFSET skips, and
         // PostgreSQL skips it in an index-only scan (a heap read per skipped row made
         // Offset 900,000 of 1,000,000 cost ~60 ms when the rows were not cached).
-        let ids = (below ? base.where(sql<boolean>`(c.created_at, c.id) < (${below.createdAt}, ${below.id})`) : base)
+        let ids = (below ? base.where(below) : base)
           .select(q.expirationSort ? ['c.id', 'c.not_after'] : ['c.id', 'c.created_at']);
         for (const [col, d] of ordering(backwards)) ids = ids.orderBy(`c.${col}`, d);
         return rowsOf(ids.limit(limit).offset(offset), backwards);
@@ -761,29 +766,43 @@ export class SqlStore implements Store {
       }
 
       if (key) {
-        // A search: its matches once through the trigram index, counted and sorted in one
-        // statement (the planner cannot know how few they are, and might otherwise walk the
-        // whole sort index hoping to meet them early); then the page's rows.
-        let found = db.with((cte) => cte('m').materialized(), () => base.select(['c.id', 'c.created_at', 'c.not_after']))
-          .with('n', (w) => w.selectFrom('m').select((eb) => eb.fn.countAll().as('n')))
+        // A search: its matches once through the trigram index, counted and sorted, then the
+        // page's rows, in one statement (the planner cannot know how few the matches are, and
+        // might otherwise walk the whole sort index hoping to meet them early). The count
+        // comes on every row, and alone on one row when the page is empty.
+        let found = db.with((cte) => cte('hits').materialized(), () => base.select(['c.id', 'c.created_at', 'c.not_after']))
+          .with('n', (w) => w.selectFrom('hits').select((eb) => eb.fn.countAll().as('n')))
           .with('p', (w) => {
-            let ids = w.selectFrom('m').select(['m.id', 'm.created_at', 'm.not_after']);
-            for (const [col, d] of ordering(false)) ids = ids.orderBy(`m.${col}`, d);
+            let ids = w.selectFrom('hits').select(['hits.id', 'hits.created_at', 'hits.not_after']);
+            for (const [col, d] of ordering(false)) ids = ids.orderBy(`hits.${col}`, d);
             return ids.limit(q.limit).offset(q.offset);
           })
-          .selectFrom('n').leftJoin('p', (join) => join.onTrue()).select(['n.n', 'p.id']);
+          .selectFrom('n').leftJoin('p', (join) => join.onTrue())
+          .leftJoin('certificates as c', 'c.id', 'p.id').leftJoin('certificate_material as m', 'm.cert_id', 'c.id')
+          .select('n.n').selectAll('c').select(MATERIAL).select(tagsJson.as('tags_json'));
         for (const [col, d] of ordering(false)) found = found.orderBy(`p.${col}`, d);
-        const matches = await found.execute();
-        const ids = matches.flatMap((r) => (r.id === null ? [] : [r.id]));
-        const byId = new Map<string, CertificateRecord>();
-        for (let i = 0; i < ids.length; i += 500) {
-          const rows = await db.selectFrom('certificates as c').leftJoin('certificate_material as m', 'm.cert_id', 'c.id')
-            .selectAll('c').select(MATERIAL)
-            .select(tagsJson.as('tags_json')).where('c.id', 'in', ids.slice(i, i + 500)).execute();
-          for (const r of rows) byId.set(r.id, record(r));
-        }
-        return { total: Number(matches[0]?.n ?? 0), items: ids.flatMap((id) => byId.get(id) ?? []) };
+        const rows = await found.execute();
+        return {
+          total: Number(rows[0]?.n ?? 0),
+          items: rows.flatMap((r) => (r.id === null ? [] : [record(r as unknown as Row)])),
+        };
       }
+      if (dialect === 'postgres' && !filtered && !q.expirationSort && q.offset > 2 * ORDER_BUCKET) {
+        // Deep in the default order: the bucket holding the page's first row from the kept
+        // bucket counts (migration 0015), at most one bucket's rows skipped, and the count, in
+        // one statement (a round trip each cost more than the statement). The newest bucket
+        // (no key above it) holds at most 2 * ORDER_BUCKET rows, so it never holds the page.
+        const at = sql`(select hc, hi, (cum - n)::bigint as before from (
+            select lo_created_at, lo_id, n, sum(n) over w as cum, lag(lo_created_at) over w as hc, lag(lo_id) over w as hi
+            from certificate_order_buckets where account_uin = ${q.accountUin}
+            window w as (order by lo_created_at desc, lo_id desc)) b
+          where cum > ${q.offset} order by lo_created_at desc, lo_id desc limit 1)`;
+        const rows = await page(q.limit, sql<number>`(select ${q.offset} - a.before from ${at} a)`, false,
+          sql<boolean>`(c.created_at, c.id) < (select a.hc, a.hi from ${at} a)`).select(counted.as('total')).execute();
+        // Past the end (or no bucket): read as below.
+        if (rows.length) return { total: Number(rows[0]!.total), items: rows.map(record) };
+      }
+      if (oneStatement) return null;
       if (q.offset === 0 && known === null) {
         // The first page (nearly every call), and the count with it.
         const rows = await page(q.limit, 0, false).select(counted.as('total')).execute();
@@ -795,20 +814,6 @@ export class SqlStore implements Store {
       const take = Math.max(0, Math.min(q.limit, total - q.offset));
       if (take === 0) return { total, items: [] };
       const fromEnd = total - q.offset - take;
-      if (dialect === 'postgres' && !filtered && !q.expirationSort && Math.min(q.offset, fromEnd) > 2 * ORDER_BUCKET) {
-        // Deep in the default order: the bucket holding the page's first row, from the kept
-        // bucket counts (migration 0015), then at most one bucket's rows skipped.
-        const at = (await sql<{ hc: number | null; hi: string | null; before: number }>`
-          select hc, hi, (cum - n)::bigint as before from (
-            select lo_created_at, lo_id, n, sum(n) over w as cum, lag(lo_created_at) over w as hc, lag(lo_id) over w as hi
-            from certificate_order_buckets where account_uin = ${q.accountUin}
-            window w as (order by lo_created_at desc, lo_id desc)) b
-          where cum > ${q.offset} order by lo_created_at desc, lo_id desc limit 1`.execute(db)).rows[0];
-        if (at) {
-          const below = at.hc === null || at.hi === null ? undefined : { createdAt: at.hc, id: at.hi };
-          return { total, items: (await page(take, q.offset - at.before, false, below).execute()).map(record) };
-        }
-      }
       const backwards = fromEnd < q.offset;
       const items = (await page(take, backwards ? fromEnd : q.offset, backwards).execute()).map(record);
       return { total, items: backwards ? items.reverse() : items };
@@ -816,10 +821,15 @@ export class SqlStore implements Store {
     // A deeper page reads the count, then the page from the nearer end: one snapshot keeps the
     // two in agreement. Everything else is a single statement (or needs no agreement).
     if (q.offset > 0 && !key) {
+      if (dialect === 'postgres') {
+        const one = await list(this.db.kysely, true);
+        if (one) return one;
+      }
       const begin = this.db.kysely.transaction();
-      return (dialect === 'postgres' ? begin.setIsolationLevel('repeatable read').setAccessMode('read only') : begin).execute(list);
+      return (dialect === 'postgres' ? begin.setIsolationLevel('repeatable read').setAccessMode('read only') : begin)
+        .execute(async (tx) => (await list(tx))!); // only oneStatement reads return null
     }
-    return list(this.db.kysely);
+    return (await list(this.db.kysely))!;
   }
 
   async updateAlias(accountUin: string, id: string, alias: string, now: number, log: OperationLogRecord) {
