@@ -1,6 +1,6 @@
 // Runs every benchmark in sequence, each in its own process (so one's heap and connections
 // never weigh on the next), with the machine's load before each. Arguments narrow the list:
-//   node dist/bench/run-all.js                  all of them (about 15 minutes on 2 cores)
+//   node dist/bench/run-all.js                  all of them (about 17 minutes on 2 cores)
 //   node dist/bench/run-all.js listing memory   only those
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';

@@ -1,5 +1,5 @@
 // The only code that reads and writes the database. Services get these narrow interfaces.
-import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type RawBuilder, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Database, CertificateMaterialRow, CertificateRow, DvOrderRow, JobRow, PaidOrderRow } from './schema.js';
 import type {
   AccountRecord, ApiKeyRecord, CertificateQuery, CertificateRecord, CertificateTransition, DvOrderRecord, JobRecord,
@@ -711,22 +711,24 @@ export class SqlStore implements Store {
        * ids), then only those rows are read with their PEM, sealed keys and tags.
        */
       /** The rows of the ids `p` picks, with PEM, sealed keys and tags, in the page's order. */
-      const rowsOf = (p: SelectQueryBuilder<any, any, { id: string }>, backwards: boolean) => {
-        let rows = db.with('p', () => p).selectFrom('p').innerJoin('certificates as c', 'c.id', 'p.id')
+      /** `at`: a statement the page's id query reads as `at` (a CTE: evaluated once). */
+      const rowsOf = (p: SelectQueryBuilder<any, any, { id: string }>, backwards: boolean, at?: RawBuilder<unknown>) => {
+        const start = (at ? db.with('at', (w) => w.selectFrom(at.as('a')).selectAll()) : db) as QueryCreator<Database>;
+        let rows = start.with('p', () => p).selectFrom('p').innerJoin('certificates as c', 'c.id', 'p.id')
           .leftJoin('certificate_material as m', 'm.cert_id', 'c.id')
           .selectAll('c').select(MATERIAL).select(tagsJson.as('tags_json'));
         for (const [col, d] of ordering(backwards)) rows = rows.orderBy(`c.${col}`, d);
         return rows;
       };
       /** `below`: only rows before a (created_at, id) key in the default order. */
-      const page = (limit: number, offset: number | RawBuilder<number>, backwards: boolean, below?: RawBuilder<boolean>) => {
+      const page = (limit: number, offset: number | RawBuilder<number>, backwards: boolean, below?: RawBuilder<boolean>, at?: RawBuilder<unknown>) => {
         // Only the order's own columns: its index then holds all that OFFSET skips, and
         // PostgreSQL skips it in an index-only scan (a heap read per skipped row made
         // Offset 900,000 of 1,000,000 cost ~60 ms when the rows were not cached).
         let ids = (below ? base.where(below) : base)
           .select(q.expirationSort ? ['c.id', 'c.not_after'] : ['c.id', 'c.created_at']);
         for (const [col, d] of ordering(backwards)) ids = ids.orderBy(`c.${col}`, d);
-        return rowsOf(ids.limit(limit).offset(offset), backwards);
+        return rowsOf(ids.limit(limit).offset(offset), backwards, at);
       };
       type Row = Awaited<ReturnType<ReturnType<typeof page>['execute']>>[number];
       const record = (r: Row) => {
@@ -797,8 +799,8 @@ export class SqlStore implements Store {
             from certificate_order_buckets where account_uin = ${q.accountUin}
             window w as (order by lo_created_at desc, lo_id desc)) b
           where cum > ${q.offset} order by lo_created_at desc, lo_id desc limit 1)`;
-        const rows = await page(q.limit, sql<number>`(select ${q.offset} - a.before from ${at} a)`, false,
-          sql<boolean>`(c.created_at, c.id) < (select a.hc, a.hi from ${at} a)`).select(counted.as('total')).execute();
+        const rows = await page(q.limit, sql<number>`(select ${q.offset} - at.before from at)`, false,
+          sql<boolean>`(c.created_at, c.id) < (select at.hc, at.hi from at)`, at).select(counted.as('total')).execute();
         // Past the end (or no bucket): read as below.
         if (rows.length) return { total: Number(rows[0]!.total), items: rows.map(record) };
       }
