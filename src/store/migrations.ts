@@ -306,10 +306,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
               end if;
               return null;
             end $$`.execute(db);
-          await sql`create trigger certificates_count_insert after insert on certificates
-            referencing new table as new_rows for each statement execute function certificate_counts_apply()`.execute(db);
-          await sql`create trigger certificates_count_delete after delete on certificates
-            referencing old table as old_rows for each statement execute function certificate_counts_apply()`.execute(db);
+          await statementTrigger(db, 'certificates_count_insert', 'insert', 'certificate_counts_apply');
+          await statementTrigger(db, 'certificates_count_delete', 'delete', 'certificate_counts_apply');
           // After the triggers: creating them locked out writers, so nothing is counted twice or missed.
           await sql`insert into certificate_counts (account_uin, n) select account_uin, count(*) from certificates group by account_uin`.execute(db);
 
@@ -440,12 +438,9 @@ function migrations(dialect: Dialect): Record<string, Migration> {
               end if;
               return null;
             end $$`.execute(db);
-          await sql`create trigger certificates_days_insert after insert on certificates
-            referencing new table as new_rows for each statement execute function certificate_expiry_days_apply()`.execute(db);
-          await sql`create trigger certificates_days_update after update on certificates
-            referencing old table as old_rows new table as new_rows for each statement execute function certificate_expiry_days_apply()`.execute(db);
-          await sql`create trigger certificates_days_delete after delete on certificates
-            referencing old table as old_rows for each statement execute function certificate_expiry_days_apply()`.execute(db);
+          await statementTrigger(db, 'certificates_days_insert', 'insert', 'certificate_expiry_days_apply');
+          await statementTrigger(db, 'certificates_days_update', 'update', 'certificate_expiry_days_apply');
+          await statementTrigger(db, 'certificates_days_delete', 'delete', 'certificate_expiry_days_apply');
         } else {
           await sql`create trigger certificates_days_insert after insert on certificates when new.status = 1 begin
             insert into certificate_expiry_days (account_uin, day, n) values (new.account_uin, new.not_after / 86400000, 1)
@@ -557,10 +552,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
             end if;
             return null;
           end $$`.execute(db);
-        await sql`create trigger certificates_order_insert after insert on certificates
-          referencing new table as new_rows for each statement execute function certificate_order_buckets_apply()`.execute(db);
-        await sql`create trigger certificates_order_delete after delete on certificates
-          referencing old table as old_rows for each statement execute function certificate_order_buckets_apply()`.execute(db);
+        await statementTrigger(db, 'certificates_order_insert', 'insert', 'certificate_order_buckets_apply');
+        await statementTrigger(db, 'certificates_order_delete', 'delete', 'certificate_order_buckets_apply');
         // After the triggers (creating them locked out writers): the existing rows in buckets of B.
         await sql`insert into certificate_order_buckets (account_uin, lo_created_at, lo_id, n)
           select account_uin, case when rn = 0 then -9223372036854775808 else created_at end, case when rn = 0 then '' else id end,
@@ -600,6 +593,16 @@ export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> 
       await sql`select pg_advisory_unlock_shared(${SCHEMA_DDL_LOCK})`.execute(conn);
     }
   });
+}
+
+/**
+ * PostgreSQL: `fn` run once per `event` statement on certificates, seeing the statement's rows
+ * as the transition tables new_rows (insert, update) and old_rows (update, delete).
+ */
+async function statementTrigger(db: Kysely<any>, name: string, event: 'insert' | 'update' | 'delete', fn: string): Promise<void> {
+  const tables = { insert: 'new table as new_rows', update: 'old table as old_rows new table as new_rows', delete: 'old table as old_rows' }[event];
+  await sql`create trigger ${sql.raw(name)} after ${sql.raw(event)} on certificates
+    referencing ${sql.raw(tables)} for each statement execute function ${sql.raw(fn)}()`.execute(db);
 }
 
 async function runMigrator(db: Kysely<any>, dialect: Dialect, schema: string | undefined): Promise<void> {
