@@ -1,6 +1,6 @@
 // Runs every benchmark in sequence, each in its own process (so one's heap and connections
 // never weigh on the next), with the machine's load before each. Arguments narrow the list:
-//   node dist/bench/run-all.js                  all of them (about 17 minutes on 2 cores)
+//   node dist/bench/run-all.js                  all of them (about 18 minutes on 2 cores)
 //   node dist/bench/run-all.js listing memory   only those
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -13,6 +13,7 @@ const ALL = [
   ['issuance', 'embedded CA issuance vs openssl speed and node:crypto.sign'],
   ['memory', 'resident memory idle and under load, 100k certificates'],
   ['download', 'DownloadCertificate'],
+  ['writes', 'one certificate inserted and deleted through the store, 100k stored'],
 ] as const;
 
 const wanted = process.argv.slice(2);

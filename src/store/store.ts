@@ -866,7 +866,8 @@ export class SqlStore implements Store {
       await tx.deleteFrom('certificate_tags').where('cert_id', '=', id).where('account_uin', '=', accountUin).execute();
       await tx.deleteFrom('dv_orders').where('cert_id', '=', id).execute();
       // A renewal that is deleted no longer blocks renewing the original.
-      await tx.updateTable('certificates').set({ renew_order_id: null }).where('renew_order_id', '=', id).execute();
+      await tx.updateTable('certificates').set({ renew_order_id: null })
+        .where('renew_order_id', '=', id).where('account_uin', '=', accountUin).execute();
       for (const j of jobs) await upsertJob(tx, j, log.createdAt);
       // The sealed key goes with the certificate, for good.
       await tx.deleteFrom('certificate_material').where('cert_id', '=', id).execute();
