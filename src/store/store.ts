@@ -708,10 +708,9 @@ export class SqlStore implements Store {
         : sql<unknown>`(select json_group_array(json_array(t.tag_key, t.tag_value) order by t.tag_key) from certificate_tags t where t.cert_id = c.id)`;
       /**
        * One page in one statement: `p` picks the page's ids through the indexes (sorting only
-       * ids), then only those rows are read with their PEM, sealed keys and tags.
+       * ids), then only those rows are read with their PEM, sealed keys and tags, in the page's
+       * order. `at`: a statement `p` reads as `at` (a CTE: evaluated once).
        */
-      /** The rows of the ids `p` picks, with PEM, sealed keys and tags, in the page's order. */
-      /** `at`: a statement the page's id query reads as `at` (a CTE: evaluated once). */
       const rowsOf = (p: SelectQueryBuilder<any, any, { id: string }>, backwards: boolean, at?: RawBuilder<unknown>) => {
         const start = (at ? db.with('at', (w) => w.selectFrom(at.as('a')).selectAll()) : db) as QueryCreator<Database>;
         let rows = start.with('p', () => p).selectFrom('p').innerJoin('certificates as c', 'c.id', 'p.id')
@@ -789,7 +788,8 @@ export class SqlStore implements Store {
           items: rows.flatMap((r) => (r.id === null ? [] : [record(r as unknown as Row)])),
         };
       }
-      if (dialect === 'postgres' && !filtered && !q.expirationSort && q.offset > 2 * ORDER_BUCKET) {
+      if (oneStatement) {
+        if (dialect !== 'postgres' || filtered || q.expirationSort || q.offset <= 2 * ORDER_BUCKET) return null;
         // Deep in the default order: the bucket holding the page's first row from the kept
         // bucket counts (migration 0015), at most one bucket's rows skipped, and the count, in
         // one statement (a round trip each cost more than the statement). The newest bucket
@@ -801,10 +801,9 @@ export class SqlStore implements Store {
           where cum > ${q.offset} order by lo_created_at desc, lo_id desc limit 1)`;
         const rows = await page(q.limit, sql<number>`(select ${q.offset} - at.before from at)`, false,
           sql<boolean>`(c.created_at, c.id) < (select at.hc, at.hi from at)`, at).select(counted.as('total')).execute();
-        // Past the end (or no bucket): read as below.
-        if (rows.length) return { total: Number(rows[0]!.total), items: rows.map(record) };
+        // Past the end (or no bucket): read as below, in a snapshot.
+        return rows.length ? { total: Number(rows[0]!.total), items: rows.map(record) } : null;
       }
-      if (oneStatement) return null;
       if (q.offset === 0 && known === null) {
         // The first page (nearly every call), and the count with it.
         const rows = await page(q.limit, 0, false).select(counted.as('total')).execute();
