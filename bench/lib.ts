@@ -8,7 +8,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { tc3CanonicalRequest, tc3Signature, utcDate } from '../src/api/signature.js';
 import type { SqlStore } from '../src/store/store.js';
-import type { CertificateRecord } from '../src/store/types.js';
+import type { CertificateRecord } from '../src/domain/certificate.js';
 
 export interface Cred { secretId: string; secretKey: string }
 

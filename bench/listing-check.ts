@@ -8,7 +8,7 @@
 import { randomInt } from 'node:crypto';
 import { sql } from 'kysely';
 import { makeChain } from '../src/pki/test-fixtures.js';
-import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../src/store/types.js';
+import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../src/domain/certificate.js';
 import { BACKENDS, startTestService } from '../src/testing/harness.js';
 
 const ROWS = Number(process.env.CERTPORT_CHECK_ROWS ?? 3000);

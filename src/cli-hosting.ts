@@ -2,7 +2,7 @@
 // replacement on the bound resources) on and off per certificate.
 import { hostingJson } from './api/hosting-routes.js';
 import type { HostingService } from './services/hosting.js';
-import type { HostingRecord } from './store/hosting-store.js';
+import type { HostingRecord } from './domain/hosting.js';
 
 export const HOSTING_USAGE = `
   hosting set CERT_ID --types clb,cdn,… [--replace-days N] [--messages 0,1,2,3] [--window HH:MM-HH:MM]

@@ -1,6 +1,6 @@
 // `certport` command line: serve, and account/key administration on the same configuration.
 import { ConfigError, loadConfig } from './config/config.js';
-import { isServiceError } from './errors.js';
+import { isServiceError } from './domain/errors.js';
 import { openCore, startService } from './main.js';
 import { RESOURCE_USAGE, resourceCommand } from './cli-resource.js';
 import { NOTIFY_USAGE, notifyCommand } from './cli-notify.js';

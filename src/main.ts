@@ -12,7 +12,7 @@ import { Sealer, loadMasterKey } from './secrets/sealer.js';
 import { AccountService } from './services/accounts.js';
 import { CertificateService } from './services/certificates.js';
 import { CsrService } from './services/csrs.js';
-import { systemClock, type Clock } from './services/context.js';
+import { systemClock, type Clock } from './domain/clock.js';
 import { AcmeIssuer } from './ca/acme.js';
 import { loadEmbeddedCa, type EmbeddedCa } from './ca/setup.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';

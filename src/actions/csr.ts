@@ -1,6 +1,6 @@
 // The CSR APIs (spec "CSR APIs"): CreateCSR, DescribeCSR, DescribeCSRSet, ModifyCSR and
 // BatchDeleteCSR. The rules live in services/csrs.ts; these shape the spec's responses.
-import type { CsrSummary } from '../store/csr-store.js';
+import type { CsrSummary } from '../domain/csr.js';
 import type * as M from './csr-models.js';
 import { formatTime } from './present.js';
 import type { ActionHandler } from './types.js';

@@ -3,9 +3,9 @@
 // take a certificate), and the bind-resource tasks (which resources serve a certificate now).
 // Each resource is shown in its type's SDK shape, its id in the type's instance-id field.
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 import type { DeploymentService } from '../services/deployments.js';
-import type { BoundResource, DeployDetail, ResourceRecord } from '../store/deploy-store.js';
+import type { BoundResource, DeployDetail, ResourceRecord } from '../domain/deployment.js';
 import { pageParams } from './describe-certificates.js';
 import { formatTime } from './present.js';
 import type { ActionContext, ActionHandler } from './types.js';

@@ -2,9 +2,9 @@
 // and rollback; DeleteCertificates as tasks that refuse bound certificates; the expiry
 // notification switch.
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 import type { DeploymentService } from '../services/deployments.js';
-import type { DeployDetail, DeployRecord } from '../store/deploy-store.js';
+import type { DeployDetail, DeployRecord } from '../domain/deployment.js';
 import { syncProgress, update } from './deploy.js';
 import { pageParams } from './describe-certificates.js';
 import { formatTime } from './present.js';

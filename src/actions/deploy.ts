@@ -2,11 +2,11 @@
 // rollback. Resources are the account's own servers, registered by the operator; the records
 // and details are shaped as the SDK's UpdateRecordInfo / UpdateRecordDetail(s).
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 import type { UploadInput } from '../services/certificates.js';
 import type { DeploymentService, SyncProgress } from '../services/deployments.js';
-import type { DeployDetail, DeployRecord, RecordFamily } from '../store/deploy-store.js';
-import type { Caller } from '../services/context.js';
+import type { DeployDetail, DeployRecord, RecordFamily } from '../domain/deployment.js';
+import type { Caller } from '../domain/caller.js';
 import { deployInstanceActions } from './deploy-instances.js';
 import { pageParams } from './describe-certificates.js';
 import { formatTime } from './present.js';

@@ -1,5 +1,5 @@
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 import { DAY } from '../services/certificates.js';
 import { pageParams } from './describe-certificates.js';
 import { formatTime, parseTime } from './present.js';

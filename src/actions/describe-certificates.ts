@@ -1,7 +1,7 @@
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 import { EXPIRING_WINDOW, nextTimeChange } from '../services/certificates.js';
-import type { CertificateQuery } from '../store/types.js';
+import type { CertificateQuery } from '../domain/certificate.js';
 import { hostingFields, presentListItem } from './present.js';
 import { HostingService } from '../services/hosting.js';
 import type { ActionHandler } from './types.js';

@@ -1,5 +1,5 @@
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 import { DOWNLOAD_SERVICE_TYPES, type DownloadServiceType } from '../pki/download-zip.js';
 import type { ActionHandler } from './types.js';
 

@@ -1,7 +1,7 @@
 // Organizations and managers recorded from OV/EV orders: DescribeCompanies, DescribeManagers,
 // DescribeManagerDetail, SubmitAuditManager, VerifyManager, DeleteManager.
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
-import type { Company, Manager } from '../store/org-store.js';
+import type { Company, Manager } from '../domain/organization.js';
 import { pageParams } from './describe-certificates.js';
 import { formatTime } from './present.js';
 import type { ActionContext, ActionHandler } from './types.js';

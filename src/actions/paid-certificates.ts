@@ -1,7 +1,7 @@
 // Paid (OV/EV) certificate orders: purchase, submit information, commit for review,
 // confirmation letters, cancel the review, reopen.
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 import type { ActionHandler } from './types.js';
 
 export const CreateCertificate: ActionHandler<M.CreateCertificateRequest, M.CreateCertificateResponse> = async (ctx, p) => {

@@ -7,7 +7,9 @@ import { downloadFormats } from '../pki/download-zip.js';
 import { EXPIRING_WINDOW, effectiveStatus } from '../services/certificates.js';
 import { DvOrderService } from '../services/dv-orders.js';
 import type { HostingView } from '../services/hosting.js';
-import type { CertificateRecord, DvOrderRecord, ProjectRecord } from '../store/types.js';
+import type { CertificateRecord } from '../domain/certificate.js';
+import type { DvOrderRecord } from '../domain/dv-order.js';
+import type { ProjectRecord } from '../domain/account.js';
 
 /** `YYYY-MM-DD HH:mm:ss` (UTC), the spec's time format. */
 export function formatTime(ms: number | null | undefined): string | null {

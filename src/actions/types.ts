@@ -8,7 +8,8 @@ import type { DeploymentService } from '../services/deployments.js';
 import type { DvOrderService } from '../services/dv-orders.js';
 import type { PaidOrderService } from '../services/paid-orders.js';
 import type { OrganizationService } from '../services/organizations.js';
-import type { Caller, Clock } from '../services/context.js';
+import type { Caller } from '../domain/caller.js';
+import type { Clock } from '../domain/clock.js';
 import type { PageCache, SerializedResult } from '../services/page-cache.js';
 
 export interface Services {

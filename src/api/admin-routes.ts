@@ -10,7 +10,7 @@
 //   DELETE /admin/resources/:id              remove
 import type { FastifyRequest } from 'fastify';
 import { DeployConfigError } from '../deploy/types.js';
-import { isServiceError } from '../errors.js';
+import { isServiceError } from '../domain/errors.js';
 import type { DeploymentService, ResourceInput, ResourceUpdate } from '../services/deployments.js';
 import { adminBody, adminJson as json, adminScope } from './admin.js';
 

@@ -3,7 +3,8 @@
 // It is not the customer API: plain JSON, HTTP status codes, no Tencent envelope.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ServiceError, isServiceError } from '../errors.js';
+import { ServiceError, isServiceError } from '../domain/errors.js';
+import { problemOf } from './problems.js';
 import type { PaidOrderService } from '../services/paid-orders.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -39,7 +40,8 @@ export function adminScope(token: string | null, status: (err: Error) => number 
     if (!token) return;
     app.register(async (admin) => {
       admin.addHook('preHandler', adminGuard(token));
-      admin.setErrorHandler((err: Error, _req, reply) => {
+      admin.setErrorHandler((thrown: Error, _req, reply) => {
+        const err = problemOf(thrown) ?? thrown;
         const code = err instanceof SyntaxError ? 400 : status(err);
         if (code === null) return adminJson(reply, 500, { error: 'internal error' });
         return adminJson(reply, code, { error: err instanceof SyntaxError ? `the body is not JSON: ${err.message}` : err.message,
@@ -65,9 +67,10 @@ async function answer(reply: FastifyReply, fn: () => Promise<unknown>) {
   try {
     return reply.code(200).send(await fn());
   } catch (e) {
-    if (isServiceError(e)) {
-      const status = e.code === 'FailedOperation.CertificateNotFound' ? 404 : e.code.startsWith('InvalidParameter') ? 400 : 409;
-      return reply.code(status).send({ error: e.code, message: e.message });
+    const p = problemOf(e);
+    if (p) {
+      const status = p.code === 'FailedOperation.CertificateNotFound' ? 404 : p.code.startsWith('InvalidParameter') ? 400 : 409;
+      return reply.code(status).send({ error: p.code, message: p.message });
     }
     throw e;
   }
@@ -103,7 +106,8 @@ export function adminApi(opts: { token: string | null; paid: PaidOrderService })
         const type = { pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg' }[letter.type] ?? 'application/octet-stream';
         return reply.code(200).header('content-type', type).send(letter.body);
       } catch (e) {
-        if (isServiceError(e)) return reply.code(404).send({ error: e.code, message: e.message });
+        const p = problemOf(e);
+        if (p) return reply.code(404).send({ error: p.code, message: p.message });
         throw e;
       }
     });

@@ -7,9 +7,9 @@
 //   PUT    /admin/hosting/:certId            on or changed: {ResourceTypes: [..], HostingConfig?: {ReplaceTime, MessageTypes, ReplaceStartTime, ReplaceEndTime}}
 //   DELETE /admin/hosting/:certId            off
 import type { FastifyRequest } from 'fastify';
-import { isServiceError } from '../errors.js';
+import { isServiceError } from '../domain/errors.js';
 import type { HostingService } from '../services/hosting.js';
-import type { HostingRecord } from '../store/hosting-store.js';
+import type { HostingRecord } from '../domain/hosting.js';
 import { adminBody, adminJson as json, adminScope } from './admin.js';
 
 /** What operators see of a hosting: its settings and where it stands. */

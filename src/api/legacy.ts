@@ -4,9 +4,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../actions/index.js';
 import { formatTime, projectInfo, STATUS_NAMES, effectiveStatus } from '../actions/present.js';
-import { ServiceError, isServiceError } from '../errors.js';
-import type { Caller } from '../services/context.js';
-import type { CertificateRecord, ProjectRecord } from '../store/types.js';
+import { ServiceError } from '../domain/errors.js';
+import { problemOf } from './problems.js';
+import type { Caller } from '../domain/caller.js';
+import type { CertificateRecord } from '../domain/certificate.js';
+import type { ProjectRecord } from '../domain/account.js';
 import type { ReplayGuard } from './guards.js';
 import { v1Pairs, verifyV1Request } from './server.js';
 
@@ -156,7 +158,8 @@ export function legacyApi(opts: { services: Services; replay: ReplayGuard; rateL
         return reply(r, { code: 0, message: '', codeDesc: 'Success', ...(data === null ? {} : { data }) });
       } catch (e) {
         if (replayKey && !executed) await opts.replay.release(replayKey).catch(() => {});
-        if (isServiceError(e)) return reply(r, { code: legacyCode(e.code), message: e.message, codeDesc: e.code });
+        const problem = problemOf(e);
+        if (problem) return reply(r, { code: legacyCode(problem.code), message: problem.message, codeDesc: problem.code });
         req.log.error({ err: e }, 'legacy action failed');
         return reply(r, { code: 5000, message: 'An internal error occurred.', codeDesc: 'InternalError' });
       }

@@ -1,7 +1,7 @@
 // Request parameters: rebuilding flattened form/query parameters (`CertIds.0`,
 // `Tags.0.TagKey`) and checking every parameter against the SDK's own models, so the
 // accepted shapes are exactly those the official SDK sends.
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 import { models as generated, type FieldType } from './models.generated.js';
 import { models as spec } from './models.spec.js';
 

@@ -5,8 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { actions, type Services } from '../actions/index.js';
-import { ServiceError, isServiceError } from '../errors.js';
-import type { Caller } from '../services/context.js';
+import { ServiceError } from '../domain/errors.js';
+import { problemOf } from './problems.js';
+import type { Caller } from '../domain/caller.js';
 import { SerializedResult } from '../services/page-cache.js';
 import type { RateLimit, ReplayGuard } from './guards.js';
 import { checkParams, unflatten } from './params.js';
@@ -151,9 +152,10 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       return send(reply, req.id, result as Record<string, unknown> | SerializedResult);
     } catch (e) {
       if (incoming?.replayKey && !executed) await opts.replay.release(incoming.replayKey).catch(() => {});
-      if (isServiceError(e)) {
-        req.log.info({ action: incoming?.action, code: e.code }, 'refused');
-        return send(reply, req.id, errorBody(e.code, e.message));
+      const problem = problemOf(e);
+      if (problem) {
+        req.log.info({ action: incoming?.action, code: problem.code }, 'refused');
+        return send(reply, req.id, errorBody(problem.code, problem.message));
       }
       req.log.error({ err: e, action: incoming?.action }, 'action failed');
       return send(reply, req.id, errorBody('InternalError', 'An internal error occurred. Quote the RequestId when reporting it.'));

@@ -2,7 +2,7 @@
 // What real clients actually send differs from the spec's ideal in small ways (FACTS.md,
 // "What real clients send"); every tolerance below is one of those measured differences.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 
 export const SIGNATURE_WINDOW_SECONDS = 300;
 
@@ -24,7 +24,8 @@ export interface Tc3Authorization {
   signature: string;
 }
 
-const authFailure = (code: string, message: string) => new ServiceError(`AuthFailure.${code}`, message);
+const authFailure = (code: 'InvalidAuthorization' | 'SecretIdNotFound' | 'SignatureExpire' | 'SignatureFailure', message: string) =>
+  new ServiceError(`AuthFailure.${code}`, message);
 
 /** Parses `TC3-HMAC-SHA256 Credential=ID/DATE/SERVICE/tc3_request, SignedHeaders=a;b, Signature=hex`. */
 export function parseTc3Authorization(value: string): Tc3Authorization {

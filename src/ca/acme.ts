@@ -11,10 +11,10 @@
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import * as acme from 'acme-client';
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 import type { Sealer } from '../secrets/sealer.js';
-import type { AcmeAccountStore } from '../store/store.js';
-import type { DvAuth } from '../store/types.js';
+import type { AcmeAccountStore } from '../domain/stores.js';
+import type { DvAuth } from '../domain/dv-order.js';
 import type { CheckResult } from '../validation/dns.js';
 import { generateKeyPair } from './embedded.js';
 

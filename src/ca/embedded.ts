@@ -18,7 +18,7 @@ import {
 } from 'node:crypto';
 import * as nodeCrypto from 'node:crypto';
 import { promisify } from 'node:util';
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 import { pemBlocks, toPem } from '../pki/certificate.js';
 import * as der from './der.js';
 import type { IssuedCertificate, Issuer, IssueProfile, IssueRequest } from './issuer.js';

@@ -3,7 +3,7 @@
 // starting together on one PostgreSQL agree on one CA: the first insert wins, and every
 // node uses what is stored.
 import type { Sealer } from '../secrets/sealer.js';
-import type { CaStore } from '../store/store.js';
+import type { CaStore } from '../domain/stores.js';
 import { caPublicFiles, createCaMaterial, EmbeddedIssuer, intermediateFileName, type CaMaterial } from './embedded.js';
 import { createSm2CaMaterial, sm2CaPublicFiles, Sm2Issuer, type Sm2CaMaterial } from './sm2.js';
 

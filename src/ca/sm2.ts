@@ -17,7 +17,7 @@ import { createECDH, createPublicKey, generateKeyPair as generateKeyPairCb, gene
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import smCrypto from 'sm-crypto';
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 import { pemBlocks, toPem } from '../pki/certificate.js';
 import * as der from './der.js';
 import {

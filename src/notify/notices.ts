@@ -6,9 +6,10 @@
 // `expiry-sweep` job raises expiry notices for issued certificates nearing their notAfter.
 import { randomBytes } from 'node:crypto';
 import type { Sealer } from '../secrets/sealer.js';
-import type { Clock } from '../services/context.js';
-import type { AccountStore } from '../store/store.js';
-import { expiryKey, type Channel, type ChannelState, type ExpiryCandidate, type NoticeRecord, type NoticeStore } from '../store/notice-store.js';
+import type { Clock } from '../domain/clock.js';
+import type { AccountStore } from '../domain/stores.js';
+import { expiryKey, type Channel, type ChannelState, type ExpiryCandidate, type NoticeRecord } from '../domain/notice.js';
+import { type NoticeStore } from '../store/notice-store.js';
 import type { JobHandler } from '../workers/runner.js';
 import { NoticeConfigError, UnknownAccountError, checkEmail, checkWebhookSecret, checkWebhookUrl, MAX_EMAILS, type ChannelsInput, type ChannelsView } from './channels.js';
 import type { EmailSender } from './email.js';

@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import { X509Certificate as NodeX509, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 

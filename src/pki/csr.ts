@@ -4,7 +4,7 @@
 // signed with node:crypto, as the embedded CA does. No I/O.
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 import * as der from '../ca/der.js';
 import { pemBlocks, toPem } from './certificate.js';
 

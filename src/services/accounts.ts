@@ -1,10 +1,11 @@
 // Accounts, sub-account users and API keys. SecretKeys are sealed at rest (they must be
 // recoverable to check HMAC signatures) and never logged.
-import { ServiceError } from '../errors.js';
+import { ServiceError } from '../domain/errors.js';
 import type { Sealer } from '../secrets/sealer.js';
-import type { AccountStore } from '../store/store.js';
-import type { ApiKeyRecord } from '../store/types.js';
-import type { Caller, Clock } from './context.js';
+import type { AccountStore } from '../domain/stores.js';
+import type { ApiKeyRecord } from '../domain/account.js';
+import type { Caller } from '../domain/caller.js';
+import type { Clock } from '../domain/clock.js';
 import { newSecretId, newSecretKey, newUin } from './ids.js';
 
 /** The spec: "Each user can have up to two pairs of keys." */

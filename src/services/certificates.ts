@@ -1,13 +1,16 @@
 // The certificate lifecycle: the only writer of certificates. Every state change writes an
 // operation-log entry in the same transaction.
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { ServiceError, certificateNotFound } from '../errors.js';
+import { ServiceError, certificateNotFound } from '../domain/errors.js';
 import { buildDownloadZip, DOWNLOAD_SERVICE_TYPES, fileDomain, type DownloadBundle, type DownloadServiceType } from '../pki/download-zip.js';
 import { keyMatches, parseCertificateChain, parsePrivateKey, privateKeyToPem, type ParsedCertificate } from '../pki/certificate.js';
 import type { Sealer } from '../secrets/sealer.js';
-import type { CertificateStore, NewJob, OperationLogStore, ProjectStore } from '../store/store.js';
-import type { CertificateQuery, CertificateRecord, OperationLogRecord, ProjectRecord, Tag } from '../store/types.js';
-import type { Caller, Clock } from './context.js';
+import type { CertificateStore, OperationLogStore, ProjectStore } from '../domain/stores.js';
+import type { NewJob } from '../domain/job.js';
+import type { CertificateQuery, CertificateRecord, OperationLogRecord, Tag } from '../domain/certificate.js';
+import type { ProjectRecord } from '../domain/account.js';
+import type { Caller } from '../domain/caller.js';
+import type { Clock } from '../domain/clock.js';
 import { newCertificateId } from './ids.js';
 
 export const DAY = 86_400_000;

@@ -5,13 +5,15 @@
 // Every change writes the CSR record and nothing else.
 import { createPrivateKey, randomInt } from 'node:crypto';
 import { generateKeyPairAsync } from '../ca/embedded.js';
-import { ServiceError } from '../errors.js';
+import { ServiceError, isForeseen } from '../domain/errors.js';
 import { CsrError, ISO3166_ALPHA2, SUBJECT_MAX_LENGTH, buildCsr, checkSubject } from '../pki/csr.js';
 import type { Sealer } from '../secrets/sealer.js';
-import type { CsrRecord, CsrStore, CsrSummary } from '../store/csr-store.js';
-import type { Tag } from '../store/types.js';
+import type { CsrRecord, CsrSummary } from '../domain/csr.js';
+import type { CsrStore } from '../domain/stores.js';
+import type { Tag } from '../domain/certificate.js';
 import { NameError, normalizeDomain } from '../validation/names.js';
-import type { Caller, Clock } from './context.js';
+import type { Caller } from '../domain/caller.js';
+import type { Clock } from '../domain/clock.js';
 
 /** The spec: "For RSA, only the 2048-bit and 4096-bit key pairs are supported. For ECC, only prime256v1 is supported." */
 export const KEY_PARAMETERS: Readonly<Record<string, readonly string[]>> = { RSA: ['2048', '4096'], ECC: ['prime256v1'] };
@@ -197,13 +199,13 @@ export class CsrService {
     }
   }
 
-  private async generate(f: Checked, failure: string): Promise<{ csrPem: string; privateKeyPem: string }> {
+  private async generate(f: Checked, failure: 'FailedOperation' | 'FailedOperation.SystemError'): Promise<{ csrPem: string; privateKeyPem: string }> {
     try {
       const { privateKeyPem } = await generateKeyPairAsync(f.encryptAlgo as 'RSA' | 'ECC', f.keyParameter);
       const csrPem = buildCsr({ subject: f.subject, dnsNames: [f.domain], privateKey: privateKeyPem });
       return { csrPem, privateKeyPem };
     } catch (e) {
-      if (e instanceof ServiceError) throw e;
+      if (isForeseen(e)) throw e;
       throw new ServiceError(failure, `The key pair or CSR could not be generated: ${(e as Error).message}`);
     }
   }

@@ -8,19 +8,20 @@
 // job runs under the runner's lease (60 s), so one run starts new details for at most
 // RUN_BUDGET_MS and then hands over to the next run.
 import { randomBytes } from 'node:crypto';
-import { ServiceError } from '../errors.js';
+import { ServiceError, isForeseen } from '../domain/errors.js';
 import { parseCertificateChain } from '../pki/certificate.js';
 import { probe, parseAddress, type ProbeResult } from '../deploy/probe.js';
 import { kindOf, type DeployerRegistry } from '../deploy/registry.js';
 import { DeployConfigError, DeployError, type CertificateMaterial, type DeployContext } from '../deploy/types.js';
 import type { Sealer } from '../secrets/sealer.js';
-import type {
-  BindTask, BoundResource, DeployDetail, DeployRecord, DeployStore, NewDetail, RecordFamily, ResourceRecord,
-} from '../store/deploy-store.js';
-import type { DeleteTask } from '../store/deploy-store.js';
-import type { CertificateRecord, OperationLogRecord } from '../store/types.js';
+import type { BindTask, BoundResource, DeployDetail, DeployRecord, NewDetail, RecordFamily, ResourceRecord } from '../domain/deployment.js';
+import type { DeployStore } from '../store/deploy-store.js';
+import type { DeleteTask } from '../domain/deployment.js';
+import type { CertificateRecord, OperationLogRecord } from '../domain/certificate.js';
 import { effectiveStatus, type CertificateService, type UploadInput } from './certificates.js';
-import type { Caller, Clock } from './context.js';
+import type { Caller } from '../domain/caller.js';
+import type { Clock } from '../domain/clock.js';
+import { DETAIL, RECORD } from '../domain/deployment.js';
 
 export const DEPLOY_RECORD = 'deploy-record';
 export const BIND_SYNC = 'deploy-bind-sync';
@@ -32,10 +33,6 @@ export const RESOURCE_TYPES = [
   'mqtt', 'scf', 'tdmq', 'gaap', 'lighthouse',
 ] as const;
 
-/** UpdateRecordDetail.Status. */
-export const DETAIL = { pending: 0, ok: 1, failed: 2, running: 3, rolledBack: 4, rollbackFailed: 5, nothing: 6 } as const;
-/** Record status: as DeployRecordInfo (0 not started, 1 succeeded, 2 failed) plus 3 running. */
-export const RECORD = { pending: 0, ok: 1, failed: 2, running: 3 } as const;
 
 const FAILED = [DETAIL.failed, DETAIL.rollbackFailed];
 const SUCCEEDED = [DETAIL.ok, DETAIL.rolledBack];
@@ -567,7 +564,7 @@ export class DeploymentService {
           ` was deployed to ${r.type} resource [${r.id}] ${r.name}${rollback ? ' (rollback)' : ''}: ${out.note ?? 'ok'} (record ${rec.id})`));
     } catch (e) {
       const now = this.clock();
-      const message = e instanceof DeployError || e instanceof DeployConfigError || e instanceof ServiceError ? e.message : `internal error: ${(e as Error)?.message ?? e}`;
+      const message = e instanceof DeployError || e instanceof DeployConfigError || isForeseen(e) ? e.message : `internal error: ${(e as Error)?.message ?? e}`;
       if (e instanceof DeployError && e.transient && attempt < this.#o.maxAttempts) {
         await this.store.deferDetail(d.id, now + this.#o.retryDelay(attempt), `try ${attempt} failed: ${message}`, now);
         return;

@@ -13,22 +13,25 @@
 // resumes it and a lease keeps two nodes from working one order at once; the final move to
 // 1 is a conditional update, so a certificate is stored as issued exactly once.
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { ServiceError, certificateNotFound } from '../errors.js';
+import { ServiceError, certificateNotFound } from '../domain/errors.js';
 import { AcmeRefused, AcmeUnreachable, caUnreachable, type AcmeIssuer } from '../ca/acme.js';
 import type { Issuer, IssueProfile } from '../ca/issuer.js';
 import { buildCsr, generateKeyPairAsync } from '../ca/embedded.js';
 import { parseCertificateChain } from '../pki/certificate.js';
 import type { Sealer } from '../secrets/sealer.js';
-import type { CertificateStore, DvOrderStore, JobStore, NewJob, PaidOrderStore } from '../store/store.js';
-import { RenewalConflict, ReplaceConflict } from '../store/store.js';
+import type { CertificateStore, DvOrderStore, JobStore, PaidOrderStore } from '../domain/stores.js';
+import type { NewJob } from '../domain/job.js';
+import { RenewalConflict, ReplaceConflict } from '../domain/stores.js';
 import { parseCsr } from '../pki/csr.js';
 import { generateSm2KeyPair, verifySm2Csr, type Sm2Issuer } from '../ca/sm2.js';
-import type { CertificateRecord, DvAuth, DvMethod, DvOrderRecord, Tag } from '../store/types.js';
+import type { CertificateRecord, Tag } from '../domain/certificate.js';
+import type { DvAuth, DvMethod, DvOrderRecord } from '../domain/dv-order.js';
 import type { CheckResult } from '../validation/dns.js';
 import { NameError, normalizeDomain, parentZoneGuess } from '../validation/names.js';
 import type { Validator } from '../validation/validator.js';
 import { EXPIRING_WINDOW, effectiveStatus, logEntry, systemLogEntry, type CertificateService } from './certificates.js';
-import type { Caller, Clock } from './context.js';
+import type { Caller } from '../domain/caller.js';
+import type { Clock } from '../domain/clock.js';
 import { newCertificateId } from './ids.js';
 
 export const DV_VALIDATE = 'dv-validate';

@@ -14,14 +14,18 @@
 // step and says when to look again, so the schedule survives restarts, a lease keeps two
 // nodes from working one certificate, and the injected clock drives every decision.
 import { createHash } from 'node:crypto';
-import { ServiceError, certificateNotFound } from '../errors.js';
+import { ServiceError, certificateNotFound, isForeseen } from '../domain/errors.js';
 import type { Notifier, NoticeEvent } from '../notify/types.js';
-import type { JobStore } from '../store/store.js';
-import { HOSTING, type HostingConfigInput, type HostingRecord, type HostingStore } from '../store/hosting-store.js';
-import type { CertificateRecord, DvOrderRecord } from '../store/types.js';
+import type { JobStore } from '../domain/stores.js';
+import { HOSTING, type HostingConfigInput, type HostingRecord } from '../domain/hosting.js';
+import { type HostingStore } from '../store/hosting-store.js';
+import type { CertificateRecord } from '../domain/certificate.js';
+import type { DvOrderRecord } from '../domain/dv-order.js';
 import { effectiveStatus, type CertificateService } from './certificates.js';
-import type { Caller, Clock } from './context.js';
-import { RECORD, type DeploymentService } from './deployments.js';
+import type { Caller } from '../domain/caller.js';
+import type { Clock } from '../domain/clock.js';
+import { RECORD } from '../domain/deployment.js';
+import { type DeploymentService } from './deployments.js';
 import type { DvOrderService } from './dv-orders.js';
 import type { PaidOrderService } from './paid-orders.js';
 
@@ -267,7 +271,7 @@ export class HostingService {
       const paid = await this.paid.getOrder(c.id);
       renewId = paid ? await this.paid.renewHosted(c) : await this.orders.renewHosted(c);
     } catch (e) {
-      return this.renewalFailed(h, c, null, e instanceof ServiceError ? e.message : `internal error: ${(e as Error)?.message ?? e}`);
+      return this.renewalFailed(h, c, null, isForeseen(e) ? e.message : `internal error: ${(e as Error)?.message ?? e}`);
     }
     await this.store.update(h.certId, { renewCertId: renewId, lastError: null, nextAt: now + 15 * MINUTE }, this.clock());
     return now + 15 * MINUTE;
@@ -326,7 +330,7 @@ export class HostingService {
       const out = await this.deployments.updateInstance(sys(c.accountUin), { oldCertId: c.id, certId: r.id, types: h.resourceTypes, regions: new Map() });
       recordId = out.recordId;
     } catch (e) {
-      const reason = e instanceof ServiceError ? e.message : `internal error: ${(e as Error)?.message ?? e}`;
+      const reason = isForeseen(e) ? e.message : `internal error: ${(e as Error)?.message ?? e}`;
       return this.replacementFailed(h, c, r, null, reason);
     }
     await this.store.update(h.certId, { status: HOSTING.replacing, recordId, lastError: null, failures: 0, nextAt: now }, this.clock());
@@ -378,7 +382,7 @@ export class HostingService {
       try {
         await this.deployments.retry(sys(c.accountUin), 'update', rec.id, undefined);
       } catch (e) {
-        if (!(e instanceof ServiceError)) throw e;
+        if (!isForeseen(e)) throw e;
       }
       await this.store.update(h.certId, { lastError: null, nextAt: now }, now);
       return now + 10_000;

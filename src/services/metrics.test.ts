@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MetricsSnapshot } from '../store/metrics-store.js';
 import { parsePrometheusText, samples, value } from '../testing/prometheus.js';
-import { DETAIL } from './deployments.js';
+import { DETAIL } from '../domain/deployment.js';
 import { Metrics, type MetricsSource } from './metrics.js';
 
 const NOW = Date.UTC(2026, 0, 1);

@@ -14,8 +14,8 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MetricsSnapshot } from '../store/metrics-store.js';
-import type { Clock } from './context.js';
-import { DETAIL } from './deployments.js';
+import type { Clock } from '../domain/clock.js';
+import { DETAIL } from '../domain/deployment.js';
 
 export interface MetricsSource {
   snapshot(now: number): Promise<MetricsSnapshot>;

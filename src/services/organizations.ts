@@ -2,9 +2,11 @@
 // administrator (the "manager"); the order's approval verifies both for a reuse period
 // (CA/B BR 4.2.1: 397 days for reusing vetted organization data), during which later orders
 // for the same manager are approved without another review.
-import { ServiceError } from '../errors.js';
-import type { Company, Manager, ManagerStatus, OrgStore } from '../store/org-store.js';
-import type { Caller, Clock } from './context.js';
+import { ServiceError } from '../domain/errors.js';
+import type { Company, Manager, ManagerStatus } from '../domain/organization.js';
+import type { OrgStore } from '../store/org-store.js';
+import type { Caller } from '../domain/caller.js';
+import type { Clock } from '../domain/clock.js';
 import { DAY } from './certificates.js';
 
 export const ORG_REUSE_DAYS = 397;

@@ -8,18 +8,20 @@
 //                                                  reject ─► 2 with the reason
 //   CancelAuditCertificate (0/4/8) and CancelCertificateOrder (not issued) ─► 7
 import { randomInt } from 'node:crypto';
-import { ServiceError, certificateNotFound } from '../errors.js';
+import { ServiceError, certificateNotFound } from '../domain/errors.js';
 import type { IssueProfile } from '../ca/issuer.js';
 import { generateKeyPairAsync } from '../ca/embedded.js';
 import { generateSm2KeyPair } from '../ca/sm2.js';
 import { parseCsr } from '../pki/csr.js';
 import type { Sealer } from '../secrets/sealer.js';
-import type { CertificateStore, DvOrderStore, PaidOrderStore } from '../store/store.js';
-import { RenewalConflict } from '../store/store.js';
-import type { CertificateRecord, PaidOrderRecord, Tag } from '../store/types.js';
+import type { CertificateStore, DvOrderStore, PaidOrderStore } from '../domain/stores.js';
+import { RenewalConflict } from '../domain/stores.js';
+import type { CertificateRecord, Tag } from '../domain/certificate.js';
+import type { PaidOrderRecord } from '../domain/paid-order.js';
 import { NameError, normalizeDomain } from '../validation/names.js';
 import { logEntry, type CertificateService } from './certificates.js';
-import type { Caller, Clock } from './context.js';
+import type { Caller } from '../domain/caller.js';
+import type { Clock } from '../domain/clock.js';
 import type { DvOrderService } from './dv-orders.js';
 import { newCertificateId } from './ids.js';
 import type { OrganizationService } from './organizations.js';

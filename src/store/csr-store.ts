@@ -3,59 +3,11 @@
 import { sql, type Kysely } from 'kysely';
 import type { Dialect } from './db.js';
 import type { CsrRow, Database } from './schema.js';
-import type { Tag } from './types.js';
+import type { Tag } from '../domain/certificate.js';
+import type { CsrQuery, CsrRecord, CsrSummary } from '../domain/csr.js';
+import type { CsrStore } from '../domain/stores.js';
 
-/** What the list shows: everything but the CSR and its key. */
-export interface CsrSummary {
-  id: number;
-  accountUin: string;
-  domain: string;
-  organization: string;
-  department: string;
-  email: string;
-  province: string;
-  city: string;
-  country: string;
-  encryptAlgo: string;
-  keyParameter: string;
-  remark: string;
-  tags: Tag[];
-  /** 0: a draft that can still be modified; 1: the key pair and CSR are generated. */
-  status: number;
-  createdAt: number;
-  updatedAt: number;
-  revision: number;
-}
 
-export interface CsrRecord extends CsrSummary {
-  csrPem: string | null;
-  privateKeySealed: string | null;
-  keyPasswordSealed: string | null;
-}
-
-export interface CsrQuery {
-  accountUin: string;
-  offset: number;
-  limit: number;
-  /** Substring of the domain, lower case. */
-  domain?: string;
-  encryptAlgo?: string;
-}
-
-export interface CsrStore {
-  /** False when the id is already taken (ids are random); nothing is written then. */
-  insertCsr(r: CsrRecord): Promise<boolean>;
-  getCsr(accountUin: string, id: number): Promise<CsrRecord | null>;
-  /** Newest first. */
-  listCsrs(q: CsrQuery): Promise<{ total: number; items: CsrSummary[] }>;
-  /**
-   * Writes `r` over the stored record only while it is still a draft at `expectedRevision`;
-   * the stored revision becomes expectedRevision + 1. False if it was not.
-   */
-  updateDraft(r: CsrRecord, expectedRevision: number): Promise<boolean>;
-  /** Deletes those of `ids` the account owns; returns them in the order given. */
-  deleteCsrs(accountUin: string, ids: number[]): Promise<number[]>;
-}
 
 const like = (s: string) => '%' + s.toLowerCase().replace(/[\\%_]/g, (m) => '\\' + m) + '%';
 

@@ -3,92 +3,12 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Dialect } from './db.js';
 import type { Database, DeployDetailRow, DeployRecordRow, DeployResourceRow } from './schema.js';
-import type { NewJob } from './store.js';
-import type { OperationLogRecord } from './types.js';
+import type { NewJob } from '../domain/job.js';
+import type { OperationLogRecord } from '../domain/certificate.js';
+import type { BindTask, BoundResource, DeleteTask, DeployDetail, DeployRecord, NewDetail, RecordFamily, RecordQuery, ResourceRecord } from '../domain/deployment.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
-export interface ResourceRecord {
-  id: string;
-  accountUin: string;
-  name: string;
-  type: string;
-  region: string;
-  domains: string[];
-  probe: { address: string; sni: string | null } | null;
-  deployerType: string;
-  deployerConfig: unknown;
-  deployerSecretSealed: string | null;
-  /** The certificate certport last deployed here (or the operator declared). */
-  certId: string | null;
-  certSha256: string | null;
-  deployedAt: number | null;
-  /** What the last TLS probe saw. */
-  probeSha256: string | null;
-  probeAt: number | null;
-  probeError: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export type RecordFamily = 'update' | 'deploy' | 'upload';
-
-export interface DeployRecord {
-  id: number;
-  accountUin: string;
-  userUin: string;
-  family: RecordFamily;
-  /** 'update' (a deployment) or 'rollback'. */
-  kind: 'update' | 'rollback';
-  certId: string;
-  oldCertId: string | null;
-  resourceTypes: string[];
-  regions: string[];
-  /** 0 pending, 1 succeeded, 2 failed, 3 running. */
-  status: number;
-  rollbackOf: number | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface DeployDetail {
-  id: number;
-  recordId: number;
-  accountUin: string;
-  resourceId: string;
-  resourceType: string;
-  region: string;
-  instanceName: string;
-  domains: string[];
-  certId: string;
-  oldCertId: string | null;
-  /** UpdateRecordDetail.Status: 0 pending, 1 ok, 2 failed, 3 running, 4 rolled back, 5 rollback failed, 6 nothing to do. */
-  status: number;
-  errorMsg: string | null;
-  attempts: number;
-  nextAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export type NewDetail = Omit<DeployDetail, 'id' | 'recordId'>;
-
-export interface BindTask {
-  id: string;
-  accountUin: string;
-  certId: string;
-  /** 0 running, 1 done, 2 failed. */
-  status: number;
-  result: BoundResource[] | null;
-  error: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
-export interface BoundResource { resourceId: string; type: string; region: string; name: string; domains: string[]; how: ('probe' | 'deployed')[] }
-
-export interface DeleteTask { id: string; accountUin: string; certId: string; domains: string[]; status: number; error: string | null; createdAt: number; updatedAt: number }
 
 const json = <T>(s: string | null, d: T): T => (s ? (JSON.parse(s) as T) : d);
 const num = (v: number | null): number | null => (v === null ? null : Number(v));
@@ -167,16 +87,6 @@ async function upsertJob(q: Q, j: NewJob, now: number): Promise<void> {
   })).execute();
 }
 
-export interface RecordQuery {
-  accountUin: string;
-  family: RecordFamily;
-  certId?: string;
-  oldCertId?: string;
-  resourceType?: string;
-  kind?: 'update' | 'rollback';
-  offset: number;
-  limit: number;
-}
 
 export class DeployStore {
   constructor(

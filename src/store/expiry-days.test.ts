@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { makeChain } from '../pki/test-fixtures.js';
 import { BACKENDS, startTestService, type TestService } from '../testing/harness.js';
-import type { CertificateRecord, OperationLogRecord } from './types.js';
+import type { CertificateRecord, OperationLogRecord } from '../domain/certificate.js';
 
 const DAY = 86_400_000;
 

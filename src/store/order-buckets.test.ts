@@ -9,7 +9,7 @@ import { makeChain } from '../pki/test-fixtures.js';
 import { BACKENDS, PG_URL, startTestService, type TestService } from '../testing/harness.js';
 import { ORDER_BUCKET } from './migrations.js';
 import { SqlStore } from './store.js';
-import type { CertificateRecord } from './types.js';
+import type { CertificateRecord } from '../domain/certificate.js';
 
 describe('order buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, () => {
   let t: TestService;

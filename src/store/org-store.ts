@@ -3,26 +3,8 @@
 import { randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { CompanyRow, Database, ManagerRow } from './schema.js';
+import type { Company, Manager, ManagerStatus } from '../domain/organization.js';
 
-export interface Company { id: number; accountUin: string; name: string; country: string; province: string; city: string; address: string; phone: string; createdAt: number }
-export type ManagerStatus = 'none' | 'audit' | 'ok' | 'invalid' | 'expiring' | 'expired';
-export interface Manager {
-  id: number;
-  accountUin: string;
-  companyId: number;
-  firstName: string;
-  lastName: string;
-  position: string;
-  phone: string;
-  mail: string;
-  department: string;
-  contact: { firstName?: string; lastName?: string; position?: string; phone?: string; mail?: string };
-  status: ManagerStatus;
-  submitAuditAt: number | null;
-  verifyAt: number | null;
-  expireAt: number | null;
-  createdAt: number;
-}
 
 const company = (r: CompanyRow): Company => ({
   id: Number(r.id), accountUin: r.account_uin, name: r.name, country: r.country, province: r.province, city: r.city, address: r.address,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as tc from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/index.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { startService, type RunningService } from '../main.js';
-import type { Clock } from '../services/context.js';
+import type { Clock } from '../domain/clock.js';
 import { dropPgSchema } from '../store/db.js';
 import { freePort } from './net.js';
 

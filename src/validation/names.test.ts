@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { NameError, normalizeDomain, parentZoneGuess, zoneCandidates } from './names.js';
-import { ServiceError } from '../errors.js';
+import { Fault } from '../domain/errors.js';
 
 const good: [input: string, expected: string, allowWildcard?: boolean][] = [
   ['example.com', 'example.com'],
@@ -61,8 +61,9 @@ test('refuses names a public CA refuses, saying why', () => {
   for (const [input, message, allowWildcard] of bad) {
     assert.throws(() => normalizeDomain(input, { allowWildcard: !!allowWildcard }), (e: unknown) => {
       assert.ok(e instanceof NameError, `${input}: NameError`);
-      assert.ok(e instanceof ServiceError);
-      assert.equal(e.code, 'InvalidParameterValue');
+      // A Fault of kind invalidValue: InvalidParameterValue at the API edge.
+      assert.ok(e instanceof Fault);
+      assert.equal(e.kind, 'invalidValue');
       assert.match(e.message, message, input);
       return true;
     }, input);

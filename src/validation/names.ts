@@ -4,12 +4,12 @@
 // one wildcard and only as the whole leftmost label.
 import { isIP } from 'node:net';
 import { domainToASCII, domainToUnicode } from 'node:url';
-import { ServiceError } from '../errors.js';
+import { Fault } from '../domain/errors.js';
 
-/** A name a CA would refuse. `code` is InvalidParameterValue so the API layer can pass it on. */
-export class NameError extends ServiceError {
+/** A name a CA would refuse: an invalid value (InvalidParameterValue at the API edge). */
+export class NameError extends Fault {
   constructor(message: string) {
-    super('InvalidParameterValue', message);
+    super('invalidValue', message);
     this.name = 'NameError';
   }
 }

@@ -2,7 +2,7 @@
 // resolvers, following CNAMEs; FILE over http then https on the name's own address), and
 // writes and removes TXT records for DNS_AUTO through the zone's DNS provider.
 import type { DnsProviderConfig } from '../config/config.js';
-import type { DvAuth } from '../store/types.js';
+import type { DvAuth } from '../domain/dv-order.js';
 import { checkDnsTxt, type CheckResult } from './dns.js';
 import { checkHttpFile } from './http.js';
 import { addTxtRecord, deleteTxtRecord } from './rfc2136.js';

@@ -3,8 +3,8 @@
 // time), runs the handler for its kind, and settles the job: done, or pending again later.
 // A node that dies mid-job leaves a lease that simply runs out; another node then takes over.
 import { randomBytes } from 'node:crypto';
-import type { JobStore } from '../store/store.js';
-import type { JobRecord } from '../store/types.js';
+import type { JobStore } from '../domain/stores.js';
+import type { JobRecord } from '../domain/job.js';
 
 /** What a handler returns: null when the job is finished, or when to run it again. */
 export type JobHandler = (job: JobRecord) => Promise<number | null>;

@@ -1,4 +1,52 @@
-// What the store hands out and takes in: plain domain records, never rows.
+// Certificates as the service knows them: the record, its status machine, the queries over them.
+/**
+ * Certificate Status as the spec numbers it (DescribeCertificates, Certificates.Status):
+ * the certificate's state machine. Compare against these names, never bare numbers.
+ */
+export const CertStatus = {
+  /** 0: under review (a DV order waiting for validation; a paid order being reviewed). */
+  reviewing: 0,
+  /** 1: approved, i.e. issued (or uploaded). */
+  issued: 1,
+  /** 2: review failed. */
+  failed: 2,
+  /** 3: expired (an issued certificate past notAfter reads as 3; it is stored as 1). */
+  expired: 3,
+  /** 4: DNS record added (DNS_AUTO), validation under way. */
+  dnsAdded: 4,
+  /** 5: enterprise (paid) certificate, pending submission of its information. */
+  pendingSubmission: 5,
+  /** 6: order cancellation in progress. */
+  cancelling: 6,
+  /** 7: cancelled. */
+  cancelled: 7,
+  /** 8: information submitted, pending upload of the confirmation letter. */
+  pendingLetter: 8,
+  /** 9: revocation in progress. */
+  revoking: 9,
+  /** 10: revoked. */
+  revoked: 10,
+  /** 11: reissue in progress. */
+  reissuing: 11,
+  /** 12: pending upload of the revocation confirmation letter. */
+  pendingRevocationLetter: 12,
+  /** 13: free certificate pending document submission. */
+  freePendingSubmission: 13,
+  /** 14: refunded. */
+  refunded: 14,
+  /** 15: migration in progress. */
+  migrating: 15,
+} as const;
+export type CertStatus = (typeof CertStatus)[keyof typeof CertStatus];
+
+/** Waiting for issuance: under review or with its DNS record added. */
+export const AWAITING_ISSUE: readonly CertStatus[] = [CertStatus.reviewing, CertStatus.dnsAdded];
+
+/** Issued, whether or not it has expired since. */
+export const isIssued = (s: number): boolean => s === CertStatus.issued || s === CertStatus.expired;
+/** Waiting for issuance (0 or 4). */
+export const isAwaitingIssue = (s: number): boolean => s === CertStatus.reviewing || s === CertStatus.dnsAdded;
+
 export interface Tag { key: string; value: string }
 
 export interface CaInfo { commonName: string; encryptAlgorithm: string; notAfter: number }
@@ -53,61 +101,6 @@ export interface CertificateRecord {
   encryptKeySealed: string | null;
 }
 
-/** What the owner must publish for one name (DvAuths), and how it is checked. */
-export interface DvAuth {
-  /** The name being validated, e.g. `shop.example.com` or `*.example.com`. */
-  domain: string;
-  verifyType: 'TXT' | 'FILE';
-  /** TXT: the full record name; FILE: the file name. */
-  key: string;
-  value: string;
-  /** DvAuthDomain: the zone (TXT) or the host (FILE). */
-  zone: string;
-  /** TXT: the record name relative to the zone. */
-  subDomain: string | null;
-  /** FILE: the directory the file goes in, e.g. `/.well-known/pki-validation/`. */
-  path: string | null;
-  /** ACME orders: the authorization and the challenge this auth answers. */
-  authzUrl?: string;
-  challengeUrl?: string;
-}
-
-export type DvMethod = 'DNS_AUTO' | 'DNS' | 'FILE';
-
-export interface DvOrderRecord {
-  certId: string;
-  accountUin: string;
-  method: DvMethod;
-  mainDomain: string;
-  auths: DvAuth[];
-  keyAlgo: 'RSA' | 'ECC' | 'SM2';
-  keyParam: string;
-  contactEmail: string | null;
-  contactPhone: string | null;
-  deleteDnsAutoRecord: boolean;
-  /** DNS_AUTO only: none → added → removed (or failed). */
-  recordState: 'none' | 'added' | 'removed' | 'failed';
-  lastCheckAt: number | null;
-  lastCheckDetail: string | null;
-  createdAt: number;
-  /** Orders at an upstream ACME CA: the order's URL there (null until it exists). */
-  acmeOrderUrl: string | null;
-  /** A reissue with an uploaded CSR (CsrType Upload): issue for this CSR's key. */
-  csrPem: string | null;
-}
-
-export interface JobRecord {
-  kind: string;
-  subject: string;
-  state: 'pending' | 'done' | 'failed';
-  runAt: number;
-  attempts: number;
-  leaseOwner: string | null;
-  leaseUntil: number;
-  lastError: string | null;
-  payload: string | null;
-}
-
 /** A change to a certificate made only if its status is still one of `fromStatuses`. */
 export interface CertificateTransition {
   fromStatuses: number[];
@@ -148,38 +141,5 @@ export interface OperationLogRecord {
   certId: string;
   type: string;
   action: string;
-  createdAt: number;
-}
-
-export interface ApiKeyRecord {
-  secretId: string;
-  accountUin: string;
-  userUin: string;
-  secretKeySealed: string;
-  status: 'active' | 'disabled';
-  createdAt: number;
-}
-
-export interface AccountRecord { uin: string; name: string; status: string; createdAt: number }
-export interface UserRecord { uin: string; accountUin: string; name: string; createdAt: number }
-export interface ProjectRecord { accountUin: string; projectId: number; name: string; createdAt: number }
-
-/** A paid (OV/EV) order: what was bought and submitted, and its review. */
-export interface PaidOrderRecord {
-  certId: string;
-  accountUin: string;
-  productId: number;
-  domainNum: number;
-  timeSpan: number;
-  validityDays: number;
-  dealId: string;
-  /** SubmittedData as submitted (without the key password). */
-  submitted: Record<string, unknown> | null;
-  csrPem: string | null;
-  letterSealed: string | null;
-  letterType: string | null;
-  reviewNote: string | null;
-  reviewedBy: string | null;
-  reviewedAt: number | null;
   createdAt: number;
 }

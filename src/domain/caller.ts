@@ -3,6 +3,3 @@ export interface Caller {
   accountUin: string;
   userUin: string;
 }
-
-export type Clock = () => number;
-export const systemClock: Clock = () => Date.now();

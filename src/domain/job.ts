@@ -1,0 +1,14 @@
+// Durable background work: one job per (kind, subject) for the whole cluster.
+export interface JobRecord {
+  kind: string;
+  subject: string;
+  state: 'pending' | 'done' | 'failed';
+  runAt: number;
+  attempts: number;
+  leaseOwner: string | null;
+  leaseUntil: number;
+  lastError: string | null;
+  payload: string | null;
+}
+
+export interface NewJob { kind: string; subject: string; runAt: number; payload?: string | null }
