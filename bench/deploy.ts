@@ -10,8 +10,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { X509Certificate } from 'node:crypto';
 import { probe } from '../src/deploy/probe.js';
-import { startNginx, type Nginx } from '../src/deploy/test-nginx.js';
-import { makeChain, type TestChain } from '../src/pki/test-fixtures.js';
+import { startNginx, type Nginx } from '../src/testing/nginx.js';
+import { makeChain, type TestChain } from '../src/testing/pki-fixtures.js';
 import { startTestService, type Backend } from '../src/testing/harness.js';
 import { freePort } from '../src/testing/net.js';
 

@@ -1,7 +1,7 @@
 // Benchmark: one DownloadCertificate (every format: PEM bundles, PFX, JKS, ZIP) through the
 // official SDK, for RSA-2048 and EC P-256 certificates with a chain. Prints ms per download.
 import { performance } from 'node:perf_hooks';
-import { makeChain } from '../src/pki/test-fixtures.js';
+import { makeChain } from '../src/testing/pki-fixtures.js';
 import { startTestService } from '../src/testing/harness.js';
 
 const N = Number(process.env.CERTPORT_BENCH_REQUESTS ?? 50);

@@ -7,7 +7,7 @@
 //   node dist/bench/listing-check.js        (CERTPORT_CHECK_ROWS, CERTPORT_CHECK_QUERIES)
 import { randomInt } from 'node:crypto';
 import { sql } from 'kysely';
-import { makeChain } from '../src/pki/test-fixtures.js';
+import { makeChain } from '../src/testing/pki-fixtures.js';
 import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../src/domain/certificate.js';
 import { BACKENDS, startTestService } from '../src/testing/harness.js';
 

@@ -1,5 +1,5 @@
 // Benchmark support: a certport node as its own process, as in production (`certport serve`,
-// the compiled CLI when this file is compiled, src/cli.ts through tsx otherwise), on a
+// the compiled CLI when this file is compiled, src/cli/index.ts through tsx otherwise), on a
 // throw-away data dir (SQLite) or PostgreSQL schema holding `stored` certificates seeded in
 // bulk beforehand; and other servers as child processes. Every process is stopped by its PID.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { loadConfig } from '../src/config/config.js';
 import { bootstrap, openCore } from '../src/main.js';
-import { makeChain } from '../src/pki/test-fixtures.js';
+import { makeChain } from '../src/testing/pki-fixtures.js';
 import { dropPgSchema } from '../src/store/db.js';
 import { PG_URL, type Backend } from '../src/testing/harness.js';
 import { freePort } from '../src/testing/net.js';
@@ -19,7 +19,7 @@ import { seed, type Cred } from './lib.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const COMPILED = !fileURLToPath(import.meta.url).endsWith('.ts');
-export const CLI = COMPILED ? path.join(HERE, '..', 'src', 'cli.js') : path.join(HERE, '..', 'src', 'cli.ts');
+export const CLI = COMPILED ? path.join(HERE, '..', 'src', 'cli', 'index.js') : path.join(HERE, '..', 'src', 'cli', 'index.ts');
 /** How to run a module of this folder (or the CLI) with the same loader as this process. */
 export const nodeArgs = (file: string) => (file.endsWith('.ts') ? ['--import', 'tsx', file] : [file]);
 export const benchFile = (name: string) => path.join(HERE, COMPILED ? `${name}.js` : `${name}.ts`);

@@ -32,7 +32,7 @@ for (const file of files(src)) {
   if (from === 'testing') continue;
   const text = readFileSync(file, 'utf8');
   for (const m of text.matchAll(/^\s*(?:import|export)\b[^'";]*?from\s+'(\.[^']+)'|^\s*import\s+'(\.[^']+)'/gm)) {
-    const target = path.resolve(path.dirname(file), m[1] ?? m[2]);
+    const target = path.resolve(path.dirname(file), m[1] ?? m[2]).replace(/\.js$/, '.ts');
     const to = unit(target);
     if (to === from) continue;
     const a = layerOf.get(from);

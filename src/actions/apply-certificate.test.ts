@@ -10,11 +10,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../config/config.js';
 import { startService, type RunningService } from '../main.js';
-import { run, withTempDir } from '../pki/test-fixtures.js';
+import { run, withTempDir } from '../testing/pki-fixtures.js';
 import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
 import { startFileServer, validationEnv as localValidation, waitFor, type FileServer } from '../testing/dv.js';
 import { freePort } from '../testing/net.js';
-import { startBind, startChallTestSrv, type Bind, type ChallTestSrv } from '../validation/test-dns-servers.js';
+import { startBind, startChallTestSrv, type Bind, type ChallTestSrv } from '../testing/dns-servers.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

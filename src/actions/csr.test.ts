@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CommonClient } from 'tencentcloud-sdk-nodejs/tencentcloud/common/common_client.js';
-import { run, withTempDir } from '../pki/test-fixtures.js';
+import { run, withTempDir } from '../testing/pki-fixtures.js';
 import { BACKENDS, expectCode, startTestService, type Cred, type TestService } from '../testing/harness.js';
 import { sendV1, signV1 } from '../testing/raw-client.js';
 import type * as M from './csr-models.js';

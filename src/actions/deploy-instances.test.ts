@@ -7,11 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeChain, type TestChain } from '../pki/test-fixtures.js';
-import { startNginx, waitServed, type Nginx } from '../deploy/test-nginx.js';
+import { makeChain, type TestChain } from '../testing/pki-fixtures.js';
+import { startNginx, waitServed, type Nginx } from '../testing/nginx.js';
 import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
 import { freePort } from '../testing/net.js';
-import { waitRecord } from '../deploy/test-sdk.js';
+import { waitRecord } from '../testing/sdk.js';
 
 const fp = (pem: string) => new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
 const NAME = 'shop.bind.test';

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeChain, type TestChain } from '../pki/test-fixtures.js';
+import { makeChain, type TestChain } from '../testing/pki-fixtures.js';
 import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
 
 const NAME = 'upload.deploy.test';

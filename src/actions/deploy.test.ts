@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { X509Certificate } from 'node:crypto';
-import { makeChain, type TestChain } from '../pki/test-fixtures.js';
-import { servedFingerprint, startNginx, waitServed, type Nginx } from '../deploy/test-nginx.js';
-import { startReceiver, type Receiver } from '../deploy/test-webhook.js';
-import { waitRecord, type RecordDetails } from '../deploy/test-sdk.js';
+import { makeChain, type TestChain } from '../testing/pki-fixtures.js';
+import { servedFingerprint, startNginx, waitServed, type Nginx } from '../testing/nginx.js';
+import { startReceiver, type Receiver } from '../testing/webhook-receiver.js';
+import { waitRecord, type RecordDetails } from '../testing/sdk.js';
 import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
 import { freePort } from '../testing/net.js';
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { keytoolList, makeChain, run, withTempDir, type TestChain } from '../pki/test-fixtures.js';
+import { keytoolList, makeChain, run, withTempDir, type TestChain } from '../testing/pki-fixtures.js';
 import { expectCode, sdkClient, startTestService, type TestService } from '../testing/harness.js';
 import { freePort, waitPort } from '../testing/net.js';
 

@@ -9,10 +9,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { run, withTempDir } from '../pki/test-fixtures.js';
+import { run, withTempDir } from '../testing/pki-fixtures.js';
 import { waitFor } from '../testing/dv.js';
 import { BACKENDS, expectCode, sdkClient, startTestService, type SslClient, type TestService } from '../testing/harness.js';
-import { startChallTestSrv, type ChallTestSrv } from '../validation/test-dns-servers.js';
+import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
 
 const here = fileURLToPath(import.meta.url);
 const CLI = path.join(path.dirname(here), '..', here.endsWith('.ts') ? 'cli.ts' : 'cli.js');

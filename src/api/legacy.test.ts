@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { makeChain, type TestChain } from '../pki/test-fixtures.js';
+import { makeChain, type TestChain } from '../testing/pki-fixtures.js';
 import { BACKENDS, expectCode, startTestService, type Cred, type TestService } from '../testing/harness.js';
 import { rawRequest } from '../testing/raw-client.js';
 

@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { waitRecord } from '../deploy/test-sdk.js';
-import { makeChain, type TestChain } from '../pki/test-fixtures.js';
+import { waitRecord } from '../testing/sdk.js';
+import { makeChain, type TestChain } from '../testing/pki-fixtures.js';
 import { MetricsStore } from '../store/metrics-store.js';
 import { type FileServer, startFileServer, validationEnv, waitFor } from '../testing/dv.js';
 import { BACKENDS, expectCode, sdkClient, startTestService, type Cred, type SslClient, type TestService } from '../testing/harness.js';
 import { parsePrometheusText, samples, value, type Family } from '../testing/prometheus.js';
 import { rawRequest, sendV1, signV1 } from '../testing/raw-client.js';
-import { startChallTestSrv, type ChallTestSrv } from '../validation/test-dns-servers.js';
+import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -5,7 +5,7 @@ import { createHash, createPublicKey, generateKeyPairSync, sign, X509Certificate
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pemBlocks, parseCertificateDer, toPem } from '../pki/certificate.js';
-import { run, withTempDir } from '../pki/test-fixtures.js';
+import { run, withTempDir } from '../testing/pki-fixtures.js';
 import {
   buildCsr,
   caPublicFiles,

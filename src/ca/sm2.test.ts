@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import smCrypto from 'sm-crypto';
 import { pemBlocks, toPem } from '../pki/certificate.js';
-import { run, withTempDir } from '../pki/test-fixtures.js';
+import { run, withTempDir } from '../testing/pki-fixtures.js';
 import * as der from './der.js';
 import { buildCsr, generateKeyPair } from './embedded.js';
 import type { IssuedCertificate } from './issuer.js';

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { X509Certificate } from 'node:crypto';
-import { keytoolList, makeChain, run, withTempDir, type TestChain } from '../pki/test-fixtures.js';
+import { keytoolList, makeChain, run, withTempDir, type TestChain } from '../testing/pki-fixtures.js';
 import { localKind } from './local.js';
 import { DeployConfigError, DeployError, type CertificateMaterial, type DeployContext } from './types.js';
 

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { makeChain, type TestChain } from '../pki/test-fixtures.js';
+import { makeChain, type TestChain } from '../testing/pki-fixtures.js';
 import { freePort } from '../testing/net.js';
-import { startReceiver, type Receiver } from './test-webhook.js';
+import { startReceiver, type Receiver } from '../testing/webhook-receiver.js';
 import { DeployError, type CertificateMaterial, type DeployContext } from './types.js';
 import { verifySignature, webhookKind } from './webhook.js';
 

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { startReceiver, type Receiver } from '../deploy/test-webhook.js';
+import { startReceiver, type Receiver } from '../testing/webhook-receiver.js';
 import { EmailSender } from './email.js';
 import { DeliveryError, type NoticeMessage } from './message.js';
-import { startSmtp, type SmtpReceiver } from './test-smtp.js';
+import { startSmtp, type SmtpReceiver } from '../testing/smtp.js';
 import { postNotice } from './webhook.js';
 
 const msg = (id: string): NoticeMessage => ({

@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { startReceiver, type Receiver } from '../deploy/test-webhook.js';
-import { makeChain } from '../pki/test-fixtures.js';
+import { startReceiver, type Receiver } from '../testing/webhook-receiver.js';
+import { makeChain } from '../testing/pki-fixtures.js';
 import { BACKENDS, sdkClient, startTestService, type Cred, type SslClient, type TestService } from '../testing/harness.js';
 import { freePort } from '../testing/net.js';
 import { EXPIRY_SWEEP, NOTICE_SEND } from './notices.js';
-import { startSmtp, type SmtpReceiver } from './test-smtp.js';
+import { startSmtp, type SmtpReceiver } from '../testing/smtp.js';
 
 const DAY = 86_400_000;
 const MIN = 60_000;

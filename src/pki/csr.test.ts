@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import * as der from '../ca/der.js';
 import { CsrError, ISO3166_ALPHA2, buildCsr, checkSubject, csrMatchesKey, parseCsr, type CsrSubject } from './csr.js';
-import { run, withTempDir } from './test-fixtures.js';
+import { run, withTempDir } from '../testing/pki-fixtures.js';
 
 /** `openssl req -verify -noout -text`: OpenSSL 3.0 exits 0 even when the signature fails, so read stderr too. */
 function opensslReqVerify(csrPem: string, dir: string): { ok: boolean; text: string; stderr: string } {

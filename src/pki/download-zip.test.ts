@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { buildDownloadZip, downloadFormats } from './download-zip.js';
-import { keytoolList, makeChain, opensslPubOfCert, opensslPubOfKey, run, withTempDir } from './test-fixtures.js';
+import { keytoolList, makeChain, opensslPubOfCert, opensslPubOfKey, run, withTempDir } from '../testing/pki-fixtures.js';
 
 /** Every file under dir, as forward-slash paths relative to it. */
 async function listFiles(dir: string): Promise<string[]> {

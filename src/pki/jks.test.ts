@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildJks, buildTrustJks } from './jks.js';
-import { keytoolList, makeChain, opensslPubOfCert, opensslPubOfKey, run, withTempDir } from './test-fixtures.js';
+import { keytoolList, makeChain, opensslPubOfCert, opensslPubOfKey, run, withTempDir } from '../testing/pki-fixtures.js';
 
 const PASSWORD = 'Tomcat-pass.2024';
 

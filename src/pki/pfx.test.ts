@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildPfx } from './pfx.js';
-import { keytoolList, makeChain, opensslPubOfCert, opensslPubOfKey, run, withTempDir } from './test-fixtures.js';
+import { keytoolList, makeChain, opensslPubOfCert, opensslPubOfKey, run, withTempDir } from '../testing/pki-fixtures.js';
 
 const PASSWORD = 'S3cret-pass_42!';
 

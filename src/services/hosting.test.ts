@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { X509Certificate } from 'node:crypto';
-import { servedFingerprint, startNginx, waitServed, type Nginx } from '../deploy/test-nginx.js';
-import { startReceiver, type Receiver } from '../deploy/test-webhook.js';
+import { servedFingerprint, startNginx, waitServed, type Nginx } from '../testing/nginx.js';
+import { startReceiver, type Receiver } from '../testing/webhook-receiver.js';
 import { runCli } from '../testing/cli.js';
 import { BACKENDS, startTestService, type TestService } from '../testing/harness.js';
 import { waitFor } from '../testing/dv.js';
 import { freePort } from '../testing/net.js';
-import { startBind, startChallTestSrv, type Bind, type ChallTestSrv } from '../validation/test-dns-servers.js';
+import { startBind, startChallTestSrv, type Bind, type ChallTestSrv } from '../testing/dns-servers.js';
 import { nextInWindow } from './hosting.js';
 
 const DAY = 86_400_000;
@@ -306,7 +306,7 @@ describe(`hosting a paid OV certificate (${BACKENDS[0]})`, () => {
 
   test('uploaded certificates cannot be hosted; the reason says what they get instead', async () => {
     offset = 0;
-    const { makeChain } = await import('../pki/test-fixtures.js');
+    const { makeChain } = await import('../testing/pki-fixtures.js');
     const chain = await makeChain('EC', 'up.example.test');
     const { CertificateId: id } = await t.client.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem });
     const r = await admin(t, 'PUT', `/admin/hosting/${id}`, { ResourceTypes: ['clb'] });

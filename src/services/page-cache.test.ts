@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../config/config.js';
 import { startService, type RunningService } from '../main.js';
-import { makeChain } from '../pki/test-fixtures.js';
+import { makeChain } from '../testing/pki-fixtures.js';
 import { sharedAfterCall } from '../store/db.js';
 import { BACKENDS, sdkClient, startTestService, type SslClient, type TestService } from '../testing/harness.js';
 import { PAGE_MAX_AGE_MS, PageCache } from './page-cache.js';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { makeChain } from '../pki/test-fixtures.js';
+import { makeChain } from '../testing/pki-fixtures.js';
 import { BACKENDS, sdkClient, startTestService, type TestService } from '../testing/harness.js';
 
 for (const backend of BACKENDS) {

@@ -3,7 +3,7 @@
 // must keep it equal to a plain count, for windows that start and end anywhere in a day.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { makeChain } from '../pki/test-fixtures.js';
+import { makeChain } from '../testing/pki-fixtures.js';
 import { BACKENDS, startTestService, type TestService } from '../testing/harness.js';
 import type { CertificateRecord, OperationLogRecord } from '../domain/certificate.js';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { makeChain } from '../pki/test-fixtures.js';
+import { makeChain } from '../testing/pki-fixtures.js';
 import { BACKENDS, PG_URL, startTestService, type TestService } from '../testing/harness.js';
 import { ORDER_BUCKET } from './migrations.js';
 import { SqlStore } from './store.js';

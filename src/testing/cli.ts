@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const here = fileURLToPath(import.meta.url);
-const CLI = path.join(path.dirname(here), '..', here.endsWith('.ts') ? 'cli.ts' : 'cli.js');
+const CLI = path.join(path.dirname(here), '..', 'cli', here.endsWith('.ts') ? 'index.ts' : 'index.js');
 export const CLI_ARGS = CLI.endsWith('.ts') ? ['--import', 'tsx', CLI] : [CLI];
 
 /** Runs `certport …args` with `env` over this process's environment; never throws on a non-zero exit. */

@@ -1,7 +1,7 @@
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkDnsCname, checkDnsTxt, lookupTxt } from './dns.js';
-import { startBind, startChallTestSrv, type Bind, type ChallTestSrv } from './test-dns-servers.js';
+import { startBind, startChallTestSrv, type Bind, type ChallTestSrv } from '../testing/dns-servers.js';
 
 let cts: ChallTestSrv;
 let bind: Bind;

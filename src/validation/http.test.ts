@@ -6,7 +6,7 @@ import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { createCaMaterial, EmbeddedIssuer, generateKeyPair } from '../ca/embedded.js';
 import { checkHttpFile, isPublicAddress } from './http.js';
-import { freePort, startChallTestSrv, type ChallTestSrv } from './test-dns-servers.js';
+import { freePort, startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
 
 const PATH = '/.well-known/pki-validation/fileauth.txt';
 const TOKEN = '202611230000001abcdefgh\ntrustasia.com\n20261123abcdef';

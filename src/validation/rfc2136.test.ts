@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { addTxtRecord, deleteTxtRecord, DnsUpdateError, type Rfc2136Target, type TsigKey } from './rfc2136.js';
-import { freePort, startBind, type Bind } from './test-dns-servers.js';
+import { freePort, startBind, type Bind } from '../testing/dns-servers.js';
 
 const newKey = (name: string, algorithm: TsigKey['algorithm']): TsigKey => ({ name, algorithm, secret: randomBytes(32).toString('base64') });
 

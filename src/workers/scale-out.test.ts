@@ -15,11 +15,11 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { makeChain } from '../pki/test-fixtures.js';
+import { makeChain } from '../testing/pki-fixtures.js';
 import { dropPgSchema } from '../store/db.js';
 import { BACKENDS, PG_URL, sdkClient, type Cred, type SslClient } from '../testing/harness.js';
 import { freePort } from '../testing/net.js';
-import { startChallTestSrv, type ChallTestSrv } from '../validation/test-dns-servers.js';
+import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.join(HERE, '..', fileURLToPath(import.meta.url).endsWith('.ts') ? 'cli.ts' : 'cli.js');

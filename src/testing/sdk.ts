@@ -1,5 +1,5 @@
 // Test support: waiting for a deployment record through the SDK.
-import type { SslClient } from '../testing/harness.js';
+import type { SslClient } from './harness.js';
 
 export type RecordDetails = Awaited<ReturnType<SslClient['DescribeHostUpdateRecordDetail']>>;
 

@@ -1,10 +1,10 @@
 // `certport` command line: serve, and account/key administration on the same configuration.
-import { ConfigError, loadConfig } from './config/config.js';
-import { isServiceError } from './domain/errors.js';
-import { openCore, startService } from './main.js';
-import { RESOURCE_USAGE, resourceCommand } from './cli-resource.js';
-import { NOTIFY_USAGE, notifyCommand } from './cli-notify.js';
-import { HOSTING_USAGE, hostingCommand } from './cli-hosting.js';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { isServiceError } from '../domain/errors.js';
+import { openCore, startService } from '../main.js';
+import { RESOURCE_USAGE, resourceCommand } from './resource.js';
+import { NOTIFY_USAGE, notifyCommand } from './notify.js';
+import { HOSTING_USAGE, hostingCommand } from './hosting.js';
 
 const USAGE = `usage: certport <command>
   serve                                   start the API server (CERTPORT_* environment)

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { waitPort } from '../testing/net.js';
+import { waitPort } from './net.js';
 
 export const NGINX = '/usr/sbin/nginx';
 

@@ -7,7 +7,7 @@ import { webcrypto } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { SMTPServer } from 'smtp-server';
 import { toPem } from '../pki/certificate.js';
-import { freePort } from '../testing/net.js';
+import { freePort } from './net.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 

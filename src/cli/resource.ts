@@ -1,7 +1,7 @@
 // `certport resource add|list|test|remove`: the operator registers the account's servers and
 // services that certificates are deployed to. Settings are JSON, inline or `@file`.
 import { readFileSync } from 'node:fs';
-import type { DeploymentService, ResourceView } from './services/deployments.js';
+import type { DeploymentService, ResourceView } from '../services/deployments.js';
 
 export const RESOURCE_USAGE = `
   resource add --account UIN --name N --type clb|cdn|… --deployer local|ssh|webhook --config JSON|@FILE

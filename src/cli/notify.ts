@@ -1,7 +1,7 @@
 // `certport notify show|set|test|list`: the operator sets where an account's notices go (email
 // addresses, a signed webhook), tries them, and reads what was sent.
 import { readFileSync } from 'node:fs';
-import type { NoticeService } from './notify/notices.js';
+import type { NoticeService } from '../notify/notices.js';
 
 export const NOTIFY_USAGE = `
   notify show --account UIN [--json]              where the account's notices go (the webhook secret is never shown)

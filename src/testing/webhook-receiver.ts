@@ -1,8 +1,8 @@
 // Test support: a webhook receiver on loopback that checks certport's HMAC signature, records
 // verified deliveries and answers with scripted statuses. Tests stop it.
 import http from 'node:http';
-import { freePort } from '../testing/net.js';
-import { SIGNATURE_HEADER, verifySignature } from './webhook.js';
+import { freePort } from './net.js';
+import { SIGNATURE_HEADER, verifySignature } from '../deploy/webhook.js';
 
 export interface Receiver {
   url: string;

@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, stopChild } from '../testing/net.js';
-import type { TsigKey } from './rfc2136.js';
+import { freePort, stopChild } from './net.js';
+import type { TsigKey } from '../validation/rfc2136.js';
 
 export { freePort };
 

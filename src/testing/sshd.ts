@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import { freePort, waitPort } from '../testing/net.js';
+import { freePort, waitPort } from './net.js';
 
 export const SSHD = '/usr/sbin/sshd';
 

@@ -1,8 +1,8 @@
 // `certport hosting set|show|list|off`: operators turn hosting (automatic renewal and
 // replacement on the bound resources) on and off per certificate.
-import { hostingJson } from './api/hosting-routes.js';
-import type { HostingService } from './services/hosting.js';
-import type { HostingRecord } from './domain/hosting.js';
+import { hostingJson } from '../api/hosting-routes.js';
+import type { HostingService } from '../services/hosting.js';
+import type { HostingRecord } from '../domain/hosting.js';
 
 export const HOSTING_USAGE = `
   hosting set CERT_ID --types clb,cdn,… [--replace-days N] [--messages 0,1,2,3] [--window HH:MM-HH:MM]

@@ -8,8 +8,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { run } from '../pki/test-fixtures.js';
-import { freePort, stopChild } from '../testing/net.js';
+import { run } from './pki-fixtures.js';
+import { freePort, stopChild } from './net.js';
 
 const PEBBLE = '/usr/bin/pebble';
 

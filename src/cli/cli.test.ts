@@ -6,9 +6,9 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI_ARGS, runCli } from './testing/cli.js';
-import { expectCode, sdkClient } from './testing/harness.js';
-import { freePort } from './testing/net.js';
+import { CLI_ARGS, runCli } from '../testing/cli.js';
+import { expectCode, sdkClient } from '../testing/harness.js';
+import { freePort } from '../testing/net.js';
 
 
 const cli = runCli;
