@@ -4,10 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeChain } from './testing/pki-fixtures.js';
-import { startNginx, type Nginx } from './testing/nginx.js';
-import { runCli } from './testing/cli.js';
-import { freePort } from './testing/net.js';
+import { makeChain } from '../testing/pki-fixtures.js';
+import { startNginx, type Nginx } from '../testing/nginx.js';
+import { runCli } from '../testing/cli.js';
+import { freePort } from '../testing/net.js';
 import { writeFileSync } from 'node:fs';
 
 

@@ -6,10 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startReceiver, type Receiver } from './testing/webhook-receiver.js';
-import { startSmtp, type SmtpReceiver } from './testing/smtp.js';
-import { runCli } from './testing/cli.js';
-import { freePort } from './testing/net.js';
+import { startReceiver, type Receiver } from '../testing/webhook-receiver.js';
+import { startSmtp, type SmtpReceiver } from '../testing/smtp.js';
+import { runCli } from '../testing/cli.js';
+import { freePort } from '../testing/net.js';
 
 const SECRET = 'cli-notice-webhook-secret-0123';
 
