@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { makeChain } from '../testing/pki-fixtures.js';
 import { BACKENDS, PG_URL, startTestService, type TestService } from '../testing/harness.js';
-import { ORDER_BUCKET } from './migrations.js';
+import { ORDER_BUCKET } from './migrations/0015_order_buckets.js';
 import { SqlStore } from './store.js';
 import type { CertificateRecord } from '../domain/certificate.js';
 

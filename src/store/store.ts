@@ -7,7 +7,8 @@ import type { DvOrderRecord } from '../domain/dv-order.js';
 import type { JobRecord } from '../domain/job.js';
 import type { PaidOrderRecord } from '../domain/paid-order.js';
 import { openDb, type Db } from './db.js';
-import { ORDER_BUCKET, migrate } from './migrations.js';
+import { migrate } from './migrations/index.js';
+import { ORDER_BUCKET } from './migrations/0015_order_buckets.js';
 import { type AccountStore, type AcmeAccountStore, type CaStore, type CertificateStore, type DvOrderStore, type JobStore, type OperationLogStore, type PaidOrderStore, type ProjectStore, RenewalConflict, ReplaceConflict } from '../domain/stores.js';
 import type { NewJob } from '../domain/job.js';
 
