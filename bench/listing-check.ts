@@ -1,4 +1,4 @@
-// Checks DescribeCertificates' store query (SqlStore.listCertificates: counts kept by
+// Checks DescribeCertificates' store query (store/listing/: counts kept by
 // triggers, trigram search, pages read from the nearer end) against a plain evaluation of
 // the same filters over every row in memory: random certificates (shared name parts, ties in
 // creation and expiry times, Unicode, quotes and LIKE wildcards in aliases), random updates
@@ -29,7 +29,7 @@ for (const backend of BACKENDS) {
   const t = await startTestService(backend);
   try {
     const up = await t.client.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem });
-    const store = t.svc.core.store;
+    const { certificates: store, dvOrders, kysely } = t.svc.core.stores;
     const account = t.cred.accountUin;
     const template = await t.svc.core.services.certificates.get({ accountUin: account, userUin: account }, up.CertificateId!);
     const other = await t.newAccount();
@@ -70,7 +70,7 @@ for (const backend of BACKENDS) {
     for (let i = 0; i < ROWS / 20; i++) {
       const c = pick(mine());
       const set = { status: pick([0, 1, 1, 2, 3, 10]), notAfter: randomInt(2) ? c.notAfter : now + (randomInt(80) - 20) * DAY + randomInt(DAY) };
-      if (!await store.transitionCertificate(c.id, { fromStatuses: [c.status], set }, log(c, 'transition'))) throw new Error('transition refused');
+      if (!await dvOrders.transitionCertificate(c.id, { fromStatuses: [c.status], set }, log(c, 'transition'))) throw new Error('transition refused');
       all.set(c.id, { ...c, ...set });
     }
 
@@ -107,7 +107,7 @@ for (const backend of BACKENDS) {
     let checked = 0;
     for (let i = 0; i < QUERIES && failures < 5; i++) {
       // The second half with planner and trigram statistics (PostgreSQL then picks search-key parts).
-      if (i === Math.floor(QUERIES / 2)) await sql`analyze`.execute(store.kysely);
+      if (i === Math.floor(QUERIES / 2)) await sql`analyze`.execute(kysely);
       const q: CertificateQuery = { accountUin: pick([account, account, account, other.accountUin]), offset: 0, limit: 1 + randomInt(40), now };
       const n = randomInt(4);
       for (let f = 0; f < n; f++) {

@@ -10,12 +10,15 @@ import type { Database } from './schema.js';
 export type Dialect = 'sqlite' | 'postgres';
 /** The database or a transaction: what the stores' shared statements run on. */
 export type Q = Kysely<Database> | Transaction<Database>;
+
+/** A LIKE pattern (with `escape '\\'`) matching text that contains `s`, lowercased. */
+export const likeContaining = (s: string) => '%' + s.toLowerCase().replace(/[\\%_]/g, (m) => '\\' + m) + '%';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
   /**
    * A value that changes whenever anything in the database may have changed since it was
-   * last read: equal tokens mean nothing was committed in between (see SqlStore.changeToken).
+   * last read: equal tokens mean nothing was committed in between (see SqlCertificateStore.changeToken).
    */
   changeToken(): Promise<string>;
   close(): Promise<void>;

@@ -3,7 +3,7 @@ import type { Kysely, Migration } from 'kysely';
 
 export function metrics(): Migration {
   return {
-    // /metrics (store/metrics-store.ts): certificates by status and source, and the expired
+    // /metrics (store/metrics.ts): certificates by status and source, and the expired
     // ones among the issued, read from an index instead of the table; pending validations
     // (status 0/4) found without a scan; issuance outcomes counted from the operation log's
     // 'issued'/'failed' entries without reading the rest of the log.
