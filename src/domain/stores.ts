@@ -1,4 +1,6 @@
 // The storage ports: what the services (and the CA's setup, the job runner, the notices) need
+// from storage, per aggregate, in the domain's terms. store/ implements them on SQLite and
+// PostgreSQL (row types never leave store/), testing/fakes/ in memory for unit tests.
 import type { AccountRecord, ApiKeyRecord, ProjectRecord, UserRecord } from './account.js';
 import type { CertificateQuery, CertificateRecord, CertificateTransition, OperationLogRecord } from './certificate.js';
 import type { CsrQuery, CsrRecord, CsrSummary } from './csr.js';
@@ -11,8 +13,6 @@ import type { Channel, ChannelState, ChannelsRecord, ExpiryCandidate, NewNotice,
 import type { Company, Manager, ManagerStatus } from './organization.js';
 import type { PaidOrderRecord } from './paid-order.js';
 
-// from storage, per aggregate, in the domain's terms. store/ implements them on SQLite and
-// PostgreSQL; row types never leave store/.
 /** The certificate being reissued was reissued already (or is no longer issued). */
 export class ReplaceConflict extends Error {
   constructor(readonly certId: string) {
