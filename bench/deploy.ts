@@ -84,7 +84,7 @@ async function scenario(n: number, concurrency: number, chains: [TestChain, Test
         await new Promise((r2) => setTimeout(r2, 20));
       }
       times.push(served[served.length - 1]!);
-      const ds = await t.svc.core.store.kysely.selectFrom('deploy_details').select(['started_at', 'finished_at'])
+      const ds = await t.svc.core.stores.kysely.selectFrom('deploy_details').select(['started_at', 'finished_at'])
         .where('record_id', '=', u.DeployRecordId!).execute();
       const per = ds.map((x) => Number(x.finished_at) - Number(x.started_at)).sort((a, b) => a - b);
       console.log(`  ${String(n).padStart(2)} resource(s), concurrency ${String(concurrency).padStart(2)}, run ${run + 1}: API answered ${answered.toFixed(0)} ms; first served ${served[0]!.toFixed(0)} ms, median ${served[Math.floor(served.length / 2)]!.toFixed(0)} ms, all served ${served[served.length - 1]!.toFixed(0)} ms; record done ${recordDone.toFixed(0)} ms; one deployment (write + reload) median ${per[Math.floor(per.length / 2)]} ms`);

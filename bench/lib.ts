@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { tc3CanonicalRequest, tc3Signature, utcDate } from '../src/api/signature.js';
-import type { SqlStore } from '../src/store/store.js';
+import type { SqlCertificateStore } from '../src/store/certificates.js';
 import type { CertificateRecord } from '../src/domain/certificate.js';
 
 export interface Cred { secretId: string; secretKey: string }
@@ -190,8 +190,8 @@ export function benchRow(template: CertificateRecord, j: number, rows: number, n
 
 export const benchId = (j: number) => 'b' + j.toString(36).padStart(7, '0');
 
-/** Seeds through SqlStore.bulkInsertCertificates, 5,000 rows per transaction. */
-export async function seed(store: SqlStore, template: CertificateRecord, rows: number, now = Date.now(), progress?: (done: number) => void): Promise<void> {
+/** Seeds through SqlCertificateStore.bulkInsertCertificates, 5,000 rows per transaction. */
+export async function seed(store: SqlCertificateStore, template: CertificateRecord, rows: number, now = Date.now(), progress?: (done: number) => void): Promise<void> {
   for (let i = 0; i < rows; i += 5000) {
     const batch: CertificateRecord[] = [];
     for (let j = i; j < Math.min(rows, i + 5000); j++) batch.push(benchRow(template, j, rows, now));

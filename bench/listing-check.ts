@@ -1,8 +1,9 @@
-// Checks DescribeCertificates' store query (SqlStore.listCertificates: counts kept by
-// triggers, trigram search, pages read from the nearer end) against a plain evaluation of
-// the same filters over every row in memory: random certificates (shared name parts, ties in
-// creation and expiry times, Unicode, quotes and LIKE wildcards in aliases), random updates
-// and deletes, then random queries on both backends. Prints the first difference and exits 1.
+// Checks DescribeCertificates' store query (store/listing/: counts kept by triggers, trigram
+// search, pages read from the nearer end) against a plain evaluation of the same filters over
+// every row in memory (the fake store's, src/testing/fakes/listing.ts): random certificates
+// (shared name parts, ties in creation and expiry times, Unicode, quotes and LIKE wildcards in
+// aliases), random updates and deletes, then random queries on both backends. Prints the
+// first difference and exits 1.
 //
 //   node dist/bench/listing-check.js        (CERTPORT_CHECK_ROWS, CERTPORT_CHECK_QUERIES)
 import { randomInt } from 'node:crypto';
@@ -10,6 +11,7 @@ import { sql } from 'kysely';
 import { makeChain } from '../src/testing/pki-fixtures.js';
 import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../src/domain/certificate.js';
 import { BACKENDS, startTestService } from '../src/testing/harness.js';
+import { listInMemory } from '../src/testing/fakes/listing.js';
 
 const ROWS = Number(process.env.CERTPORT_CHECK_ROWS ?? 3000);
 const QUERIES = Number(process.env.CERTPORT_CHECK_QUERIES ?? 1500);
@@ -29,7 +31,7 @@ for (const backend of BACKENDS) {
   const t = await startTestService(backend);
   try {
     const up = await t.client.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem });
-    const store = t.svc.core.store;
+    const { certificates: store, dvOrders, kysely } = t.svc.core.stores;
     const account = t.cred.accountUin;
     const template = await t.svc.core.services.certificates.get({ accountUin: account, userUin: account }, up.CertificateId!);
     const other = await t.newAccount();
@@ -70,44 +72,19 @@ for (const backend of BACKENDS) {
     for (let i = 0; i < ROWS / 20; i++) {
       const c = pick(mine());
       const set = { status: pick([0, 1, 1, 2, 3, 10]), notAfter: randomInt(2) ? c.notAfter : now + (randomInt(80) - 20) * DAY + randomInt(DAY) };
-      if (!await store.transitionCertificate(c.id, { fromStatuses: [c.status], set }, log(c, 'transition'))) throw new Error('transition refused');
+      if (!await dvOrders.transitionCertificate(c.id, { fromStatuses: [c.status], set }, log(c, 'transition'))) throw new Error('transition refused');
       all.set(c.id, { ...c, ...set });
     }
 
     const reference = (q: CertificateQuery) => {
-      const at = q.now!;
-      let rows = mine().filter((c) => c.accountUin === q.accountUin);
-      if (q.searchKey) {
-        const k = q.searchKey.toLowerCase();
-        rows = rows.filter((c) => [c.id, c.alias, c.domain, ...c.sans].join('\n').toLowerCase().includes(k));
-      }
-      if (q.certificateType) rows = rows.filter((c) => c.certificateType === q.certificateType);
-      if (q.projectId !== undefined) rows = rows.filter((c) => c.projectId === q.projectId);
-      if (q.statuses) {
-        rows = rows.filter((c) => q.statuses!.some((s) => s === 1 ? c.status === 1 && c.notAfter >= at
-          : s === 3 ? c.status === 3 || (c.status === 1 && c.notAfter < at) : c.status === s));
-      }
-      if (q.source === 'upload') rows = rows.filter((c) => c.source === 'upload');
-      if (q.source === 'buy') rows = rows.filter((c) => c.source !== 'upload');
-      if (q.isSm !== undefined) rows = rows.filter((c) => c.isSm === q.isSm);
-      if (q.certIds) rows = rows.filter((c) => q.certIds!.includes(c.id));
-      if (q.pendingIssue) rows = rows.filter((c) => c.status === 0 || c.status === 4);
-      if (q.deployable !== undefined) {
-        rows = rows.filter((c) => (c.certificateType === 'SVR' && c.status === 1 && !!c.privateKeySealed && c.notAfter >= at) === q.deployable);
-      }
-      if (q.expiring) rows = rows.filter((c) => c.status === 1 && c.notAfter >= q.expiring!.now && c.notAfter <= q.expiring!.until);
-      for (const tag of q.tags ?? []) rows = rows.filter((c) => c.tags.some((x) => x.key === tag.key && (tag.value === '' || x.value === tag.value)));
-      const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-      rows.sort(q.expirationSort
-        ? (a, b) => (q.expirationSort === 'ASC' ? a.notAfter - b.notAfter : b.notAfter - a.notAfter) || cmp(a.id, b.id)
-        : (a, b) => b.createdAt - a.createdAt || cmp(b.id, a.id));
-      return { total: rows.length, ids: rows.slice(q.offset, q.offset + q.limit).map((c) => c.id) };
+      const r = listInMemory(mine(), q);
+      return { total: r.total, ids: r.items.map((c) => c.id) };
     };
 
     let checked = 0;
     for (let i = 0; i < QUERIES && failures < 5; i++) {
       // The second half with planner and trigram statistics (PostgreSQL then picks search-key parts).
-      if (i === Math.floor(QUERIES / 2)) await sql`analyze`.execute(store.kysely);
+      if (i === Math.floor(QUERIES / 2)) await sql`analyze`.execute(kysely);
       const q: CertificateQuery = { accountUin: pick([account, account, account, other.accountUin]), offset: 0, limit: 1 + randomInt(40), now };
       const n = randomInt(4);
       for (let f = 0; f < n; f++) {

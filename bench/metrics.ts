@@ -1,13 +1,12 @@
 // Benchmark: GET /metrics with 100k certificates stored (CERTPORT_BENCH_ROWS to change),
 // spread over 1,000 accounts, sources and statuses, with a DV order per CA certificate and
 // three operation-log entries per certificate. Prints what one database read of the figures
-// costs (MetricsStore.snapshot, what a scrape pays once per cache window) and the latency of
+// costs (SqlMetricsStore.snapshot, what a scrape pays once per cache window) and the latency of
 // scrapes through a `certport serve` process: the first (reads the database) and the cached.
 // Run: npm run build && node dist/bench/metrics.js
 import { performance } from 'node:perf_hooks';
 import { sql, type Kysely } from 'kysely';
-import { SqlStore } from '../src/store/store.js';
-import { MetricsStore } from '../src/store/metrics-store.js';
+import { openStores } from '../src/store/open.js';
 import { BACKENDS, PG_URL } from '../src/testing/harness.js';
 import type { Database } from '../src/store/schema.js';
 import { machine, percentiles } from './lib.js';
@@ -47,12 +46,12 @@ for (const backend of BACKENDS) {
   const t0 = performance.now();
   const data = await prepareData(backend, ROWS);
   try {
-    const store = await SqlStore.open(backend === 'postgres' ? PG_URL : `sqlite:${data.env.CERTPORT_DATA_DIR}/certport.db`,
+    const store = await openStores(backend === 'postgres' ? PG_URL : `sqlite:${data.env.CERTPORT_DATA_DIR}/certport.db`,
       backend === 'postgres' ? { schema: data.env.CERTPORT_DATABASE_SCHEMA! } : {});
     try {
       await spread(store.kysely, backend === 'postgres');
       console.log(`${backend}: seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      const m = new MetricsStore(store.kysely, store.dialect);
+      const m = store.metrics;
       const now = Date.now();
       const parts: [string, () => Promise<unknown>][] = [
         ['certificates by status and source', () => m.certificatesByStatus(now)],

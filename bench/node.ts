@@ -51,16 +51,16 @@ export async function prepareData(backend: Backend, stored: number, extraEnv: Re
   let accountUin: string;
   try {
     await bootstrap(core, () => {});
-    accountUin = (await core.store.listAccounts())[0]!.uin;
+    accountUin = (await core.stores.accounts.listAccounts())[0]!.uin;
     const caller = { accountUin, userUin: accountUin };
     const chain = await makeChain('EC', 'bench.example.com');
     const { certificateId } = await core.services.certificates.upload(caller, { publicKey: chain.leafPem, privateKey: chain.keyPem });
     const template = await core.services.certificates.get(caller, certificateId);
-    if (stored > 1) await seed(core.store, template, stored - 1, Date.now(), progress);
-    await sql`${sql.raw(backend === 'postgres' ? 'vacuum analyze' : 'analyze')}`.execute(core.store.kysely);
+    if (stored > 1) await seed(core.stores.certificates, template, stored - 1, Date.now(), progress);
+    await sql`${sql.raw(backend === 'postgres' ? 'vacuum analyze' : 'analyze')}`.execute(core.stores.kysely);
     // The seed's dirty pages written now, not by a checkpoint in the middle of the measurements
     // (the seed leaves a million rows' pages dirty; a service in steady state has no such backlog).
-    if (backend === 'postgres') await sql`checkpoint`.execute(core.store.kysely).catch(() => {});
+    if (backend === 'postgres') await sql`checkpoint`.execute(core.stores.kysely).catch(() => {});
   } finally {
     await core.close();
   }

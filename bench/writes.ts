@@ -24,7 +24,7 @@ for (const backend of BACKENDS) {
   const data = await prepareData(backend, STORED + 1);
   const core = await openCore(loadConfig(data.env));
   try {
-    const store = core.store;
+    const { certificates: store, kysely } = core.stores;
     const account = data.cred.accountUin;
     const template = (await store.listCertificates({ accountUin: account, offset: 0, limit: 1 })).items[0]!;
     const log = (id: string) => ({ accountUin: account, userUin: account, certId: id, type: 'bench', action: 'bench', createdAt: Date.now() });
@@ -56,7 +56,7 @@ for (const backend of BACKENDS) {
     if (backend === 'postgres') {
       const triggers = async (on: boolean) => {
         for (const name of ['certificates_order_insert', 'certificates_order_delete']) {
-          await sql`alter table certificates ${sql.raw(on ? 'enable' : 'disable')} trigger ${sql.raw(name)}`.execute(store.kysely);
+          await sql`alter table certificates ${sql.raw(on ? 'enable' : 'disable')} trigger ${sql.raw(name)}`.execute(kysely);
         }
       };
       await triggers(false);

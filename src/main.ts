@@ -18,10 +18,8 @@ import { loadEmbeddedCa, type EmbeddedCa } from './ca/setup.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { PaidOrderService } from './services/paid-orders.js';
 import { OrganizationService } from './services/organizations.js';
-import { OrgStore } from './store/org-store.js';
 import { createPgSchema } from './store/db.js';
-import { SqlStore } from './store/store.js';
-import { SqlCsrStore } from './store/csr-store.js';
+import { joinStores, openStores, type Stores } from './store/open.js';
 import { Validator } from './validation/validator.js';
 import { JobRunner } from './workers/runner.js';
 import { caRoutes } from './api/ca-routes.js';
@@ -30,23 +28,19 @@ import { downloadRoutes } from './api/download-routes.js';
 import { adminRoutes } from './api/admin-routes.js';
 import { metricsRoutes } from './api/metrics-routes.js';
 import { Metrics } from './services/metrics.js';
-import { MetricsStore } from './store/metrics-store.js';
 import { defaultDeployers } from './deploy/registry.js';
 import { BIND_SYNC, CERT_DELETE, DEPLOY_RECORD, DeploymentService } from './services/deployments.js';
-import { DeployStore } from './store/deploy-store.js';
 import { HOSTING_STEP, HostingService } from './services/hosting.js';
 import { PageCache } from './services/page-cache.js';
-import { HostingStore } from './store/hosting-store.js';
 import { hostingRoutes } from './api/hosting-routes.js';
 import { notifyRoutes } from './api/notify-routes.js';
 import { EmailSender } from './notify/email.js';
 import { NoticeService } from './notify/notices.js';
 import type { Notifier } from './notify/types.js';
-import { NoticeStore } from './store/notice-store.js';
 
 export interface Core {
   config: Readonly<Config>;
-  store: SqlStore;
+  stores: Stores;
   services: Services;
   ca: EmbeddedCa;
   runner: JobRunner;
@@ -66,17 +60,17 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
   if (config.databaseSchema && !config.databaseUrl.startsWith('sqlite:')) {
     await createPgSchema(config.databaseUrl, config.databaseSchema);
   }
-  const store = await SqlStore.open(config.databaseUrl, config.databaseSchema ? { schema: config.databaseSchema } : {});
+  const stores = await openStores(config.databaseUrl, config.databaseSchema ? { schema: config.databaseSchema } : {});
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
   let ca: EmbeddedCa;
   try {
-    ca = await loadEmbeddedCa(store, sealer, { publicBaseUrl: config.publicUrl, clock });
+    ca = await loadEmbeddedCa(stores.ca, sealer, { publicBaseUrl: config.publicUrl, clock });
   } catch (e) {
     redis?.disconnect();
-    await store.close();
+    await stores.close();
     throw e;
   }
-  const certificates = new CertificateService(store, sealer, clock);
+  const certificates = new CertificateService(joinStores(stores.certificates, stores.projects, stores.operationLog), sealer, clock);
   const validator = new Validator({
     resolvers: config.dnsResolvers,
     allowPrivate: config.validationAllowPrivate,
@@ -86,12 +80,12 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
   });
   let runner: JobRunner | null = null;
   const email = config.smtp ? new EmailSender(config.smtp) : null;
-  const notices = new NoticeService(new NoticeStore(store.kysely, store.dialect), store, sealer, clock, email,
+  const notices = new NoticeService(joinStores(stores.notices, stores.jobs), stores.accounts, sealer, clock, email,
     { expiryDays: config.expiryNoticeDays, sweepMs: config.noticeSweepMs }, () => runner?.kick());
   const acme = config.acme
-    ? new AcmeIssuer({ directoryUrl: config.acme.directoryUrl, email: config.acme.email, eab: config.acme.eab, caPem: config.acme.caPem }, store, sealer)
+    ? new AcmeIssuer({ directoryUrl: config.acme.directoryUrl, email: config.acme.email, eab: config.acme.eab, caPem: config.acme.caPem }, stores.acmeAccounts, sealer)
     : null;
-  const orders = new DvOrderService(store, certificates, ca.issuer, validator, sealer, clock, {
+  const orders = new DvOrderService(joinStores(stores.certificates, stores.dvOrders, stores.jobs, stores.paidOrders), certificates, ca.issuer, validator, sealer, clock, {
     freeCertLimit: config.freeCertLimit,
     mainDomainCertLimit: config.mainDomainCertLimit,
     dvAuthHours: config.dvAuthHours,
@@ -102,14 +96,14 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
   certificates.rootOf = (c) => (c.source === ca.issuer.name ? (c.isSm ? ca.sm2RootPem : ca.rootPem) : null);
   certificates.onDelete = (c) => orders.jobsOnDelete(c);
   certificates.publicUrl = config.publicUrl;
-  const orgs = new OrganizationService(new OrgStore(store.kysely), clock);
-  const paid = new PaidOrderService(store, certificates, orders, sealer, clock, {
+  const orgs = new OrganizationService(stores.organizations, clock);
+  const paid = new PaidOrderService(joinStores(stores.certificates, stores.paidOrders, stores.dvOrders), certificates, orders, sealer, clock, {
     products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit,
   }, orgs);
   orders.issueProfile = (id) => paid.issueProfile(id);
-  const deployments = new DeploymentService(new DeployStore(store.kysely, store.dialect), certificates, sealer, clock, defaultDeployers(), () => runner?.kick());
+  const deployments = new DeploymentService(stores.deployments, certificates, sealer, clock, defaultDeployers(), () => runner?.kick());
   runner = new JobRunner({
-    store,
+    store: stores.jobs,
     clock,
     handlers: {
       ...notices.handlers(),
@@ -124,18 +118,18 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
       },
     },
   });
-  const hosting = new HostingService(new HostingStore(store.kysely), store, certificates, orders, paid, deployments, notices, clock,
+  const hosting = new HostingService(stores.hosting, stores.jobs, certificates, orders, paid, deployments, notices, clock,
     { renewBeforeDays: config.renewBeforeDays }, () => runner?.kick());
   orders.onSettled = (c) => hosting.renewalSettled(c);
-  const csrs = new CsrService(new SqlCsrStore(store.kysely, store.dialect), sealer, clock);
-  const services: Services = { accounts: new AccountService(store, sealer, clock), certificates, orders, paid, orgs, csrs, deployments, hosting, pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock };
+  const csrs = new CsrService(stores.csrs, sealer, clock);
+  const services: Services = { accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs, deployments, hosting, pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock };
   return {
-    config, store, services, ca, runner, redis, notifier: notices, notices,
+    config, stores, services, ca, runner, redis, notifier: notices, notices,
     async close() {
       await runner.stop();
       email?.close();
       redis?.disconnect();
-      await store.close();
+      await stores.close();
     },
   };
 }
@@ -145,7 +139,7 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
  * written once to <data dir>/bootstrap-credentials.json (mode 0600), never printed in full.
  */
 export async function bootstrap(core: Core, log: (msg: string) => void): Promise<void> {
-  if ((await core.store.listAccounts()).length > 0) return;
+  if ((await core.stores.accounts.listAccounts()).length > 0) return;
   const { config } = core;
   if (config.bootstrapSecretId && config.bootstrapSecretKey) {
     const cred = await core.services.accounts.createAccount('bootstrap', { secretId: config.bootstrapSecretId, secretKey: config.bootstrapSecretKey });
@@ -175,10 +169,10 @@ export async function startService(config: Readonly<Config>, opts: { clock?: Clo
       services: core.services,
       rateLimit,
       replay,
-      ready: () => core.store.ping(),
+      ready: () => core.stores.ping(),
       logLevel: config.logLevel,
       plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), adminApi({ token: config.adminToken, paid: core.services.paid }), adminRoutes(core.services.deployments, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
-        metricsRoutes({ metrics: config.metrics ? new Metrics(new MetricsStore(core.store.kysely, core.store.dialect), core.services.clock) : null, token: config.metricsToken })],
+        metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken })],
     });
     await bootstrap(core, (m) => app.log.info(m));
     if (config.workers) {

@@ -263,7 +263,7 @@ for (const backend of BACKENDS) {
         const bytes = readFileSync(file).toString('latin1');
         for (const n of needles) assert.ok(!bytes.includes(n), `${file} holds key material in clear`);
       }
-      const db = t.svc.core.store.kysely;
+      const db = t.svc.core.stores.kysely;
       const tables = t.backend === 'sqlite'
         ? (await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(db)).rows.map((r) => r.name)
         : (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(db)).rows.map((r) => r.name);

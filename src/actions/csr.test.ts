@@ -197,7 +197,7 @@ for (const backend of BACKENDS) {
     test('the private key is sealed at rest, bound to its record', async () => {
       const a = (await c.CreateCSR({ ...BASE, EncryptAlgo: 'ECC', KeyParameter: 'prime256v1', Generate: true })).Id!;
       const b = (await c.CreateCSR({ ...BASE, EncryptAlgo: 'ECC', KeyParameter: 'prime256v1', Generate: true })).Id!;
-      const db = t.svc.core.store.kysely;
+      const db = t.svc.core.stores.kysely;
       const row = await db.selectFrom('csrs').selectAll().where('id', '=', a).executeTakeFirstOrThrow();
       assert.match(row.private_key_sealed!, /^v1:/);
       assert.doesNotMatch(JSON.stringify(row), /PRIVATE KEY/);

@@ -56,7 +56,7 @@ for (const backend of BACKENDS) {
 
       // The first start: bootstrap, certificates, ten nginx resources serving `a`.
       svc = await startService(loadConfig(env));
-      cred.accountUin = (await svc.core.store.listAccounts())[0]!.uin;
+      cred.accountUin = (await svc.core.stores.accounts.listAccounts())[0]!.uin;
       let c = sdkClient(port, cred);
       const aId = (await c.UploadCertificate({ CertificatePublicKey: a.leafPem + a.intermediatePem, CertificatePrivateKey: a.keyPem })).CertificateId!;
       const bId = (await c.UploadCertificate({ CertificatePublicKey: b.leafPem + b.intermediatePem, CertificatePrivateKey: b.keyPem })).CertificateId!;

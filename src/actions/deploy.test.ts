@@ -238,7 +238,7 @@ for (const backend of BACKENDS) {
         config: { url: rx.url }, secrets: { hmacSecret: SECRET },
       });
       assert.equal(r.hasSecrets, true);
-      const sealed = await t.svc.core.store.kysely.selectFrom('deploy_resources').select('deployer_secret_sealed').where('id', '=', r.id).executeTakeFirstOrThrow();
+      const sealed = await t.svc.core.stores.kysely.selectFrom('deploy_resources').select('deployer_secret_sealed').where('id', '=', r.id).executeTakeFirstOrThrow();
       assert.ok(!sealed.deployer_secret_sealed!.includes(SECRET), 'the secret is sealed at rest');
       rx.got.length = 0;
       rx.script.push(503, 503, 502);

@@ -180,7 +180,7 @@ describe('DownloadCertificate', () => {
     // A certificate still awaiting issuance cannot be downloaded.
     const caller = { accountUin: t.cred.accountUin, userUin: t.cred.accountUin };
     const pending = { ...(await t.svc.core.services.certificates.get(caller, ca)), id: 'pending1', status: 0, fingerprintSha1: 'f'.repeat(40) };
-    await t.svc.core.store.insertCertificate(pending, { accountUin: caller.accountUin, userUin: caller.userUin, certId: 'pending1', type: 'apply', action: 'test', createdAt: Date.now() });
+    await t.svc.core.stores.certificates.insertCertificate(pending, { accountUin: caller.accountUin, userUin: caller.userUin, certId: 'pending1', type: 'apply', action: 'test', createdAt: Date.now() });
     await expectCode(t.client.DownloadCertificate({ CertificateId: 'pending1' }), 'FailedOperation.InvalidCertificateStatusCode');
     const p = (await t.client.DescribeCertificates({ CertIds: ['pending1'] })).Certificates![0]!;
     assert.equal(p.AllowDownload, false);

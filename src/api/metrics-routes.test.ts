@@ -12,7 +12,6 @@ import { after, before, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { waitRecord } from '../testing/sdk.js';
 import { makeChain, type TestChain } from '../testing/pki-fixtures.js';
-import { MetricsStore } from '../store/metrics-store.js';
 import { type FileServer, startFileServer, validationEnv, waitFor } from '../testing/dv.js';
 import { BACKENDS, expectCode, sdkClient, startTestService, type Cred, type SslClient, type TestService } from '../testing/harness.js';
 import { parsePrometheusText, samples, value, type Family } from '../testing/prometheus.js';
@@ -189,7 +188,7 @@ for (const backend of BACKENDS) {
     });
 
     test('the store counts expired certificates and drops them from the nearest expiry as time passes', async () => {
-      const store = new MetricsStore(t.svc.core.store.kysely, t.svc.core.store.dialect);
+      const store = t.svc.core.stores.metrics;
       const later = clock() + 100 * DAY;
       const rows = await store.certificatesByStatus(later);
       const expired = rows.filter((r) => r.status === 1 && r.expired).reduce((n, r) => n + r.n, 0);

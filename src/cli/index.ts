@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(json ? JSON.stringify({ Uin: c.accountUin, SecretId: c.secretId, SecretKey: c.secretKey })
         : `Uin ${c.accountUin}\nSecretId ${c.secretId}\nSecretKey ${c.secretKey}`);
     } else if (cmd === 'account' && sub === 'list') {
-      const list = await core.store.listAccounts();
+      const list = await core.stores.accounts.listAccounts();
       console.log(json ? JSON.stringify(list.map((a) => ({ Uin: a.uin, Name: a.name, Status: a.status })))
         : list.map((a) => `${a.uin}\t${a.status}\t${a.name}`).join('\n'));
     } else if (cmd === 'user' && sub === 'create') {

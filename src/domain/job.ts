@@ -12,3 +12,6 @@ export interface JobRecord {
 }
 
 export interface NewJob { kind: string; subject: string; runAt: number; payload?: string | null }
+
+/** What a handler returns: null when the job is finished, or when to run it again. */
+export type JobHandler = (job: JobRecord) => Promise<number | null>;

@@ -1,13 +1,18 @@
 // The storage ports: what the services (and the CA's setup, the job runner, the notices) need
+// from storage, per aggregate, in the domain's terms. store/ implements them on SQLite and
+// PostgreSQL (row types never leave store/), testing/fakes/ in memory for unit tests.
 import type { AccountRecord, ApiKeyRecord, ProjectRecord, UserRecord } from './account.js';
 import type { CertificateQuery, CertificateRecord, CertificateTransition, OperationLogRecord } from './certificate.js';
 import type { CsrQuery, CsrRecord, CsrSummary } from './csr.js';
+import type { BindTask, BoundResource, DeleteTask, DeployDetail, DeployRecord, NewDetail, RecordFamily, RecordQuery, ResourceRecord } from './deployment.js';
 import type { DvOrderRecord } from './dv-order.js';
+import type { HostingConfigInput, HostingRecord, HostingState } from './hosting.js';
 import type { JobRecord, NewJob } from './job.js';
+import type { MetricsSnapshot } from './metrics.js';
+import type { Channel, ChannelState, ChannelsRecord, ExpiryCandidate, NewNotice, NoticeRecord, NoticeState } from './notice.js';
+import type { Company, Manager, ManagerStatus } from './organization.js';
 import type { PaidOrderRecord } from './paid-order.js';
 
-// from storage, per aggregate, in the domain's terms. store/ implements them on SQLite and
-// PostgreSQL; row types never leave store/.
 /** The certificate being reissued was reissued already (or is no longer issued). */
 export class ReplaceConflict extends Error {
   constructor(readonly certId: string) {
@@ -54,7 +59,7 @@ export interface CertificateStore {
   releaseRenewal(certId: string, renewCertId: string, now: number): Promise<void>;
   findByFingerprint(accountUin: string, sha1: string, type: string): Promise<CertificateRecord | null>;
   listCertificates(q: CertificateQuery): Promise<{ total: number; items: CertificateRecord[] }>;
-  /** Equal tokens, read at two moments, mean nothing was committed in between (SqlStore.changeToken). */
+  /** Equal tokens, read at two moments, mean nothing was committed in between anywhere in the database. */
   changeToken(): Promise<string>;
   updateAlias(accountUin: string, id: string, alias: string, now: number, log: OperationLogRecord): Promise<boolean>;
   /** Moves the certificates that exist; returns the ids that moved. */
@@ -141,4 +146,133 @@ export interface CsrStore {
   updateDraft(r: CsrRecord, expectedRevision: number): Promise<boolean>;
   /** Deletes those of `ids` the account owns; returns them in the order given. */
   deleteCsrs(accountUin: string, ids: number[]): Promise<number[]>;
+}
+
+/** Resources, deployment records and their details, bind-resource and bulk-delete tasks, the expiry-notice switch. */
+export interface DeployStore {
+  accountExists(uin: string): Promise<boolean>;
+
+  insertResource(r: ResourceRecord): Promise<void>;
+  /** Writes the settings an operator may change (name, region, domains, probe, deployer). */
+  updateResourceSettings(r: ResourceRecord): Promise<void>;
+  /** By id; scoped to the account when one is given. */
+  getResource(id: string, accountUin?: string): Promise<ResourceRecord | null>;
+  getResources(accountUin: string, ids: string[]): Promise<ResourceRecord[]>;
+  /** Oldest first; `types` empty matches none. */
+  listResources(q?: { accountUin?: string; types?: string[] }): Promise<ResourceRecord[]>;
+  deleteResource(id: string): Promise<boolean>;
+  setProbe(id: string, sha256: string | null, error: string | null, at: number): Promise<void>;
+  /** Resources whose last deployment or last probe shows one of these fingerprints. */
+  resourcesServing(accountUin: string, certIds: string[], sha256s: string[]): Promise<ResourceRecord[]>;
+
+  /** The record, its details, log entries (#RECORD# becomes its id) and its job, at once; returns the record id. */
+  createRecord(r: Omit<DeployRecord, 'id'>, details: NewDetail[], logs: OperationLogRecord[], job: ((id: number) => NewJob) | null): Promise<number>;
+  getRecord(id: number, accountUin?: string): Promise<DeployRecord | null>;
+  /** A pending or running update record of this family, if any. */
+  activeRecord(accountUin: string, family: RecordFamily, by: { oldCertId: string } | { certId: string }): Promise<DeployRecord | null>;
+  /** Rollback records made from this record, oldest first. */
+  rollbacksOf(recordId: number): Promise<DeployRecord[]>;
+  /** Newest first. */
+  listRecords(q: RecordQuery): Promise<{ total: number; items: DeployRecord[] }>;
+  setRecordStatus(id: number, status: number, now: number, logs?: OperationLogRecord[]): Promise<void>;
+
+  listDetails(recordId: number, opts?: { offset?: number; limit?: number; statuses?: number[] }): Promise<DeployDetail[]>;
+  getDetail(id: number, accountUin: string): Promise<DeployDetail | null>;
+  /** The record's details counted by status. */
+  countDetails(recordId: number): Promise<Map<number, number>>;
+  /** Details that still need work (pending, or running when a node died), due at `now`. */
+  dueDetails(recordId: number, now: number, limit: number): Promise<DeployDetail[]>;
+  /** When the next detail still to do is due; null when none is. */
+  nextDue(recordId: number): Promise<number | null>;
+  startDetail(id: number, now: number): Promise<void>;
+  /** Pending again at `nextAt` (a transient failure). */
+  deferDetail(id: number, nextAt: number, error: string, now: number): Promise<void>;
+  /** A final outcome; on success the resource now carries the detail's certificate. */
+  finishDetail(d: DeployDetail, status: number, error: string | null, now: number, installed: { sha256: string } | null, log: OperationLogRecord | null): Promise<void>;
+  /**
+   * Makes failed details (all of the record's, or the one) pending again and the record
+   * running, with its job; returns how many were reset. Throws if the record is running.
+   */
+  resetFailed(recordId: number, detailId: number | null, failed: number[], now: number, job: NewJob, log: OperationLogRecord): Promise<number>;
+  /** Resources with details of any record still pending or running. */
+  busyResources(resourceIds: string[]): Promise<Set<string>>;
+
+  latestBindTask(accountUin: string, certId: string): Promise<BindTask | null>;
+  /** By id alone (the job that runs it). */
+  getBindTaskAny(id: string): Promise<BindTask | null>;
+  latestFinishedBindTask(accountUin: string, certId: string): Promise<BindTask | null>;
+  getBindTask(id: string, accountUin: string): Promise<BindTask | null>;
+  /** The task and its job, at once. */
+  insertBindTask(t: BindTask, job: NewJob): Promise<void>;
+  finishBindTask(id: string, status: number, result: BoundResource[] | null, error: string | null, now: number): Promise<void>;
+
+  setIgnoreExpiry(accountUin: string, certIds: string[], ignore: boolean, now: number): Promise<void>;
+  /** Those of `certIds` whose expiry notices are switched off. */
+  ignoredExpiry(accountUin: string, certIds: string[]): Promise<Set<string>>;
+
+  /** The tasks and their jobs, at once. */
+  insertDeleteTasks(tasks: DeleteTask[], jobs: NewJob[]): Promise<void>;
+  getDeleteTask(id: string): Promise<DeleteTask | null>;
+  getDeleteTasks(accountUin: string, ids: string[]): Promise<DeleteTask[]>;
+  finishDeleteTask(id: string, status: number, error: string | null, now: number): Promise<void>;
+}
+
+/** Per-certificate hosting (automatic renewal and replacement). */
+export interface HostingStore {
+  get(certId: string): Promise<HostingRecord | null>;
+  getMany(accountUin: string, certIds: string[]): Promise<Map<string, HostingRecord>>;
+  /** Oldest first; every account's without one. */
+  list(accountUin?: string): Promise<HostingRecord[]>;
+  /** Hosting on (or its settings changed): the state of a hosting under way is kept. */
+  put(certId: string, accountUin: string, cfg: HostingConfigInput, now: number): Promise<void>;
+  update(certId: string, set: HostingState, now: number): Promise<void>;
+  remove(certId: string): Promise<boolean>;
+  /** The hosting whose renewal is `renewCertId`. */
+  byRenewal(renewCertId: string): Promise<HostingRecord | null>;
+}
+
+/** Notices to certificate owners, the channels they go out on, and what the expiry sweep finds. */
+export interface NoticeStore {
+  /**
+   * Records the notice and its delivery job at once; false (and nothing written) when a
+   * notice with the same key exists, whichever node wrote it.
+   */
+  insertNotice(n: NewNotice, job: NewJob): Promise<boolean>;
+  getNotice(id: string): Promise<NoticeRecord | null>;
+  getNoticeByKey(key: string): Promise<NoticeRecord | null>;
+  /** The account's notices, newest first (optionally one certificate's). */
+  listNotices(q: { accountUin: string; certId?: string; limit: number }): Promise<NoticeRecord[]>;
+  /** One channel's outcome, written as soon as it is known so a retry never sends it again. */
+  setChannelState(id: string, channel: Channel, state: ChannelState, now: number): Promise<void>;
+  /** After a delivery attempt: the count, the error (null when all went through), and the end state if it ended. */
+  recordAttempt(id: string, now: number, error: string | null, end: { state: Exclude<NoticeState, 'pending'>; failChannels: boolean } | null): Promise<void>;
+  getChannels(accountUin: string): Promise<ChannelsRecord | null>;
+  putChannels(c: ChannelsRecord): Promise<void>;
+  /**
+   * Issued certificates of accounts with a channel, not expired at `now`, within the largest
+   * of `days`, still lacking the notice for the nearest threshold crossed; not those switched
+   * off, renewed by an issued certificate, or hosted (until hosting fails).
+   */
+  expiryCandidates(now: number, days: number[], limit: number): Promise<ExpiryCandidate[]>;
+}
+
+/** Organizations (companies) and their managers; every call is scoped to the account. */
+export interface OrgStore {
+  /** The account's company with this name and place, created if new (address and phone refreshed if not). */
+  upsertCompany(c: Omit<Company, 'id'>): Promise<Company>;
+  /** The company's manager with this email, created (status none) if new, details refreshed otherwise. */
+  upsertManager(m: Omit<Manager, 'id' | 'status' | 'submitAuditAt' | 'verifyAt' | 'expireAt'>): Promise<Manager>;
+  listCompanies(accountUin: string, q: { companyId?: number; offset: number; limit: number }): Promise<{ total: number; items: Company[] }>;
+  getCompany(accountUin: string, id: number): Promise<Company | null>;
+  listManagers(accountUin: string, q: { companyId: number; offset: number; limit: number; name?: string; mail?: string; status?: string; search?: string }): Promise<{ total: number; items: Manager[] }>;
+  getManager(accountUin: string, id: number): Promise<Manager | null>;
+  /** Changes the status only while it is one of `from`; false otherwise. */
+  setManagerStatus(accountUin: string, id: number, from: ManagerStatus[], to: ManagerStatus, times?: { submitAuditAt?: number; verifyAt?: number; expireAt?: number }): Promise<boolean>;
+  deleteManager(accountUin: string, id: number): Promise<boolean>;
+}
+
+/** Cluster-wide figures for /metrics. */
+export interface MetricsStore {
+  /** Everything /metrics shows from the database, as of `now` (epoch ms). */
+  snapshot(now: number): Promise<MetricsSnapshot>;
 }

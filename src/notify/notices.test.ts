@@ -46,7 +46,7 @@ for (const backend of BACKENDS) {
       headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     });
-    const k = () => t.svc.core.store.kysely;
+    const k = () => t.svc.core.stores.kysely;
     const mailsFor = (certId: string) => smtp.messages.filter((m) => m.headers['x-certport-kind'] === 'expiry' && m.subject.includes(certId));
     const hooksFor = (certId: string) => hook.got.filter((g) => g.body.kind === 'expiry' && g.body.certId === certId);
     /** Moves the business clock and waits until the sweep has run after the move and every notice job has settled. */
@@ -242,7 +242,7 @@ for (const backend of BACKENDS) {
       const n = (await t.svc.core.notices.getNoticeByKey(key))!;
       assert.equal(n.state, 'failed');
       assert.deepEqual(n.channels, { email: 'sent', webhook: 'failed' });
-      assert.equal((await t.svc.core.store.getJob(NOTICE_SEND, n.id))!.state, 'done');
+      assert.equal((await t.svc.core.stores.jobs.getJob(NOTICE_SEND, n.id))!.state, 'done');
     });
   });
 }

@@ -7,10 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Sealer } from '../secrets/sealer.js';
 import type { Clock } from '../domain/clock.js';
-import type { AccountStore } from '../domain/stores.js';
+import type { AccountStore, JobStore, NoticeStore } from '../domain/stores.js';
 import { expiryKey, type Channel, type ChannelState, type ExpiryCandidate, type NoticeRecord } from '../domain/notice.js';
-import { type NoticeStore } from '../store/notice-store.js';
-import type { JobHandler } from '../workers/runner.js';
+import type { JobHandler } from '../domain/job.js';
 import { NoticeConfigError, UnknownAccountError, checkEmail, checkWebhookSecret, checkWebhookUrl, MAX_EMAILS, type ChannelsInput, type ChannelsView } from './channels.js';
 import type { EmailSender } from './email.js';
 import type { NoticeMessage } from './message.js';
@@ -53,7 +52,7 @@ export class NoticeService implements Notifier {
   readonly #days: number[];
 
   constructor(
-    private readonly store: NoticeStore,
+    private readonly store: NoticeStore & Pick<JobStore, 'ensureJob'>,
     private readonly accounts: Pick<AccountStore, 'getAccount'>,
     private readonly sealer: Sealer,
     private readonly clock: Clock,

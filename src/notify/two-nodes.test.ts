@@ -71,7 +71,7 @@ describe('notices with two nodes on one PostgreSQL', { skip: !BACKENDS.includes(
     const [a, b] = nodes as [TestService, TestService];
     assert.notEqual(a.port, b.port);
     assert.equal(a.cred.accountUin, b.cred.accountUin);
-    const k = a.svc.core.store.kysely;
+    const k = a.svc.core.stores.kysely;
     // Set on node A, read (and the sealed secret opened) on node B.
     await a.svc.core.notices.setChannels(a.cred.accountUin, { emails: ['ops@notices.test'], webhookUrl: hook.url, webhookSecret: SECRET });
     assert.equal((await b.svc.core.notices.getChannels(a.cred.accountUin)).webhookSecretSet, true);

@@ -15,7 +15,7 @@ import { kindOf, type DeployerRegistry } from '../deploy/registry.js';
 import { DeployConfigError, DeployError, type CertificateMaterial, type DeployContext } from '../deploy/types.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { BindTask, BoundResource, DeployDetail, DeployRecord, NewDetail, RecordFamily, ResourceRecord } from '../domain/deployment.js';
-import type { DeployStore } from '../store/deploy-store.js';
+import type { DeployStore } from '../domain/stores.js';
 import type { DeleteTask } from '../domain/deployment.js';
 import type { CertificateRecord, OperationLogRecord } from '../domain/certificate.js';
 import { effectiveStatus, type CertificateService, type UploadInput } from './certificates.js';

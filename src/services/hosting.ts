@@ -16,9 +16,8 @@
 import { createHash } from 'node:crypto';
 import { ServiceError, certificateNotFound, isForeseen } from '../domain/errors.js';
 import type { Notifier, NoticeEvent } from '../notify/types.js';
-import type { JobStore } from '../domain/stores.js';
+import type { HostingStore, JobStore } from '../domain/stores.js';
 import { HOSTING, type HostingConfigInput, type HostingRecord } from '../domain/hosting.js';
-import { type HostingStore } from '../store/hosting-store.js';
 import type { CertificateRecord } from '../domain/certificate.js';
 import type { DvOrderRecord } from '../domain/dv-order.js';
 import { effectiveStatus, type CertificateService } from './certificates.js';

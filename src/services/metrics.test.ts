@@ -2,7 +2,7 @@
 // clock: what the series say, how often the database is read, and what a failed read shows.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { MetricsSnapshot } from '../store/metrics-store.js';
+import type { MetricsSnapshot } from '../domain/metrics.js';
 import { parsePrometheusText, samples, value } from '../testing/prometheus.js';
 import { DETAIL } from '../domain/deployment.js';
 import { Metrics, type MetricsSource } from './metrics.js';

@@ -13,13 +13,13 @@
 // per-account series (nearest expiry) is asked for by operators; never a certificate id.
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { MetricsSnapshot } from '../store/metrics-store.js';
+import type { MetricsSnapshot } from '../domain/metrics.js';
+import type { MetricsStore } from '../domain/stores.js';
 import type { Clock } from '../domain/clock.js';
 import { DETAIL } from '../domain/deployment.js';
 
-export interface MetricsSource {
-  snapshot(now: number): Promise<MetricsSnapshot>;
-}
+/** Where the database figures come from. */
+export type MetricsSource = MetricsStore;
 
 export interface MetricsOptions {
   /** How long one database snapshot serves scrapes at least; default 10 s. */

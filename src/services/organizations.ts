@@ -4,7 +4,7 @@
 // for the same manager are approved without another review.
 import { ServiceError } from '../domain/errors.js';
 import type { Company, Manager, ManagerStatus } from '../domain/organization.js';
-import type { OrgStore } from '../store/org-store.js';
+import type { OrgStore } from '../domain/stores.js';
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import { DAY } from './certificates.js';

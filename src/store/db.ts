@@ -4,17 +4,21 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
-import { SCHEMA_DDL_LOCK } from './migrations.js';
 
 export type Dialect = 'sqlite' | 'postgres';
+/** The database or a transaction: what the stores' shared statements run on. */
+export type Q = Kysely<Database> | Transaction<Database>;
+
+/** A LIKE pattern (with `escape '\\'`) matching text that contains `s`, lowercased. */
+export const likeContaining = (s: string) => '%' + s.toLowerCase().replace(/[\\%_]/g, (m) => '\\' + m) + '%';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
   /**
    * A value that changes whenever anything in the database may have changed since it was
-   * last read: equal tokens mean nothing was committed in between (see SqlStore.changeToken).
+   * last read: equal tokens mean nothing was committed in between (see SqlCertificateStore.changeToken).
    */
   changeToken(): Promise<string>;
   close(): Promise<void>;
@@ -115,6 +119,14 @@ export function sharedAfterCall<T>(f: () => Promise<T>): () => Promise<T> {
     return after;
   };
 }
+
+/**
+ * Held shared while a PostgreSQL database migrates and exclusively while a schema is dropped
+ * (dropPgSchema): Kysely's migrator reads the catalog of every schema, and a schema dropped
+ * in the middle of that read fails it with "schema … does not exist".
+ */
+export const SCHEMA_DDL_LOCK = 0x63657274; // 'cert'
+
 
 export async function createPgSchema(url: string, schema: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });

@@ -16,7 +16,7 @@ for (const backend of BACKENDS) {
     after(async () => {
       await t?.close();
     });
-    const db = () => t.svc.core.store.kysely;
+    const db = () => t.svc.core.stores.kysely;
     const link = async (id: string) => (await db().selectFrom('certificates').select('renew_order_id').where('id', '=', id).executeTakeFirstOrThrow()).renew_order_id;
 
     test('the renewed certificate is unlinked; a link in another account is left alone', async () => {
@@ -25,7 +25,7 @@ for (const backend of BACKENDS) {
       const original = await upload();
       const renewal = await upload();
       const bystander = await upload();
-      await t.svc.core.store.linkRenewal(original, renewal, Date.now());
+      await t.svc.core.stores.certificates.linkRenewal(original, renewal, Date.now());
       // Another account's certificate pointing at the same id (ids are unique; only a forged row
       // could do this): deleting in this account must not reach across.
       const otherClient = sdkClient(t.port, await t.newAccount());

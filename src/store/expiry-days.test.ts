@@ -24,7 +24,7 @@ for (const backend of BACKENDS) {
       const up = await t.client.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem });
       const caller = { accountUin: t.cred.accountUin, userUin: t.cred.accountUin };
       const template = await t.svc.core.services.certificates.get(caller, up.CertificateId!);
-      const store = t.svc.core.store;
+      const { certificates: store, dvOrders } = t.svc.core.stores;
       const now = Date.UTC(2027, 0, 10, 13, 0, 0);
       // Two per 5 hours over 40 days, statuses mixed, some on exact day edges.
       const rows: CertificateRecord[] = Array.from({ length: 400 }, (_, i) => ({
@@ -40,7 +40,7 @@ for (const backend of BACKENDS) {
       const log = (id: string): OperationLogRecord => ({ accountUin: caller.accountUin, userUin: caller.userUin, certId: id, type: 'x', action: 'x', createdAt: now });
       for (const r of rows.filter((_, i) => i % 9 === 0)) {
         const set = { status: r.status === 1 ? 10 : 1, notAfter: r.notAfter + (r.id.endsWith('0') ? 3 * DAY : 0) };
-        assert.ok(await store.transitionCertificate(r.id, { fromStatuses: [r.status], set }, log(r.id)));
+        assert.ok(await dvOrders.transitionCertificate(r.id, { fromStatuses: [r.status], set }, log(r.id)));
         all.set(r.id, { ...r, ...set });
       }
       for (const r of rows.filter((_, i) => i % 13 === 0)) {

@@ -7,19 +7,19 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { makeChain } from '../testing/pki-fixtures.js';
 import { BACKENDS, PG_URL, startTestService, type TestService } from '../testing/harness.js';
-import { ORDER_BUCKET } from './migrations.js';
-import { SqlStore } from './store.js';
+import { ORDER_BUCKET } from './migrations/0015_order_buckets.js';
+import { openStores, type Stores } from './open.js';
 import type { CertificateRecord } from '../domain/certificate.js';
 
 describe('order buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, () => {
   let t: TestService;
-  let other: SqlStore;
+  let other: Stores;
   let template: CertificateRecord;
   let account: string;
   before(async () => {
     t = await startTestService('postgres');
     // A second store on the same schema: another node's connections.
-    other = await SqlStore.open(PG_URL, { schema: t.env.CERTPORT_DATABASE_SCHEMA!, poolSize: 4 });
+    other = await openStores(PG_URL, { schema: t.env.CERTPORT_DATABASE_SCHEMA!, poolSize: 4 });
     const chain = await makeChain('EC', 'order.example.com');
     const up = await t.client.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem });
     account = t.cred.accountUin;
@@ -30,7 +30,7 @@ describe('order buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
     await t?.close();
   });
 
-  const db = () => t.svc.core.store.kysely;
+  const db = () => t.svc.core.stores.kysely;
   const row = (id: string, createdAt: number): CertificateRecord => ({ ...template, id, createdAt, fingerprintSha1: id.padStart(40, '0'), tags: [] });
   /** Deterministic shuffle, so rows arrive out of order. */
   const shuffled = <T>(xs: T[], seed: number): T[] => {
@@ -62,7 +62,7 @@ describe('order buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
     const plain = (await sql<{ id: string }>`select id from certificates where account_uin = ${account}
       order by created_at desc, id desc`.execute(db())).rows.map((r) => r.id);
     for (const offset of offsets) {
-      const r = await t.svc.core.store.listCertificates({ accountUin: account, offset, limit: 7 });
+      const r = await t.svc.core.stores.certificates.listCertificates({ accountUin: account, offset, limit: 7 });
       assert.equal(r.total, plain.length);
       assert.deepEqual(r.items.map((c) => c.id), plain.slice(offset, offset + 7), `Offset ${offset} of ${plain.length}`);
     }
@@ -76,8 +76,8 @@ describe('order buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
     // 9,000 rows; 13 share each created_at (ties broken by id), inserted shuffled in
     // 200-row statements (bulkInsertCertificates), plus some below every earlier key.
     const rows = shuffled(Array.from({ length: 9000 }, (_, i) => row(`ob${String(i).padStart(5, '0')}`, base + Math.floor(i / 13) * 1000)), 7);
-    for (let i = 0; i < rows.length; i += 1500) await t.svc.core.store.bulkInsertCertificates(rows.slice(i, i + 1500));
-    await t.svc.core.store.bulkInsertCertificates(Array.from({ length: 300 }, (_, i) => row(`oa${String(i).padStart(5, '0')}`, base - 10_000 + (i % 3))));
+    for (let i = 0; i < rows.length; i += 1500) await t.svc.core.stores.certificates.bulkInsertCertificates(rows.slice(i, i + 1500));
+    await t.svc.core.stores.certificates.bulkInsertCertificates(Array.from({ length: 300 }, (_, i) => row(`oa${String(i).padStart(5, '0')}`, base - 10_000 + (i % 3))));
     const buckets = await checkBuckets();
     assert.ok(buckets.length >= 9300 / (2 * ORDER_BUCKET), `${buckets.length} buckets`);
     assert.ok(buckets.every((b) => b.n <= 2 * ORDER_BUCKET));
@@ -87,12 +87,12 @@ describe('order buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
   test('a deep page is read from the buckets: a wrong count shows', async () => {
     // Proof that the path above was taken: one bucket count moved by one moves the pages below it.
     const offset = 4000;
-    const before = await t.svc.core.store.listCertificates({ accountUin: account, offset, limit: 3 });
+    const before = await t.svc.core.stores.certificates.listCertificates({ accountUin: account, offset, limit: 3 });
     await sql`update certificate_order_buckets set n = n + 1 where account_uin = ${account} and lo_id <> ''
       and (lo_created_at, lo_id) = (select lo_created_at, lo_id from certificate_order_buckets where account_uin = ${account}
         order by lo_created_at desc, lo_id desc limit 1)`.execute(db());
     try {
-      const skewed = await t.svc.core.store.listCertificates({ accountUin: account, offset, limit: 3 });
+      const skewed = await t.svc.core.stores.certificates.listCertificates({ accountUin: account, offset, limit: 3 });
       assert.notDeepEqual(skewed.items.map((c) => c.id), before.items.map((c) => c.id));
     } finally {
       await sql`update certificate_order_buckets set n = n - 1 where account_uin = ${account} and lo_id <> ''
@@ -104,7 +104,7 @@ describe('order buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
 
   test('deletes: single, bulk and whole ranges merge small buckets without losing counts', async () => {
     const log = (id: string) => ({ accountUin: account, userUin: account, certId: id, type: 'x', action: 'x', createdAt: Date.now() });
-    for (const i of [5, 6, 2000, 8999]) assert.ok(await t.svc.core.store.deleteCertificate(account, `ob${String(i).padStart(5, '0')}`, log('x')));
+    for (const i of [5, 6, 2000, 8999]) assert.ok(await t.svc.core.stores.certificates.deleteCertificate(account, `ob${String(i).padStart(5, '0')}`, log('x')));
     // Every third row of one stretch, then a whole stretch: buckets shrink below a quarter and join their neighbours.
     await sql`delete from certificates where account_uin = ${account} and id like 'ob0%' and id >= 'ob03000' and id < 'ob05000'
       and right(id, 1) in ('0', '3', '6', '9')`.execute(db());
@@ -117,15 +117,15 @@ describe('order buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
 
   test('two writers at once keep the counts exact', async () => {
     const base = Date.UTC(2027, 6, 1);
-    const writer = async (store: SqlStore, w: number) => {
+    const writer = async (stores: Stores, w: number) => {
       for (let k = 0; k < 12; k++) {
         // Interleaved keys, so both write into the same buckets, and some rows deleted again.
         const batch = Array.from({ length: 250 }, (_, i) => row(`oc${w}${String(k).padStart(2, '0')}${String(i).padStart(3, '0')}`, base + (k * 250 + i) * 10 + w));
-        await store.bulkInsertCertificates(batch);
-        await sql`delete from certificates where id like ${`oc${w}${String(k).padStart(2, '0')}%`} and right(id, 1) = '7'`.execute(store.kysely);
+        await stores.certificates.bulkInsertCertificates(batch);
+        await sql`delete from certificates where id like ${`oc${w}${String(k).padStart(2, '0')}%`} and right(id, 1) = '7'`.execute(stores.kysely);
       }
     };
-    await Promise.all([writer(t.svc.core.store, 1), writer(other, 2), writer(t.svc.core.store, 3)]);
+    await Promise.all([writer(t.svc.core.stores, 1), writer(other, 2), writer(t.svc.core.stores, 3)]);
     const buckets = await checkBuckets();
     assert.ok(buckets.every((b) => b.n <= 2 * ORDER_BUCKET));
     const total = Number((await sql<{ n: number }>`select count(*)::bigint as n from certificates where account_uin = ${account}`.execute(db())).rows[0]!.n);

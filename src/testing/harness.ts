@@ -63,7 +63,7 @@ export async function startTestService(backend: Backend, opts: { env?: Record<st
   let config: Readonly<Config> = loadConfig(env);
   let svc = await startService(config, opts.clock ? { clock: opts.clock } : {});
   const port = Number(new URL(svc.url).port);
-  const accountUin = (await svc.core.store.listAccounts())[0]!.uin;
+  const accountUin = (await svc.core.stores.accounts.listAccounts())[0]!.uin;
   const cred: Cred = { accountUin, secretId, secretKey };
   const t: TestService = {
     get svc() { return svc; },

@@ -4,10 +4,7 @@
 // A node that dies mid-job leaves a lease that simply runs out; another node then takes over.
 import { randomBytes } from 'node:crypto';
 import type { JobStore } from '../domain/stores.js';
-import type { JobRecord } from '../domain/job.js';
-
-/** What a handler returns: null when the job is finished, or when to run it again. */
-export type JobHandler = (job: JobRecord) => Promise<number | null>;
+import type { JobHandler, JobRecord } from '../domain/job.js';
 
 export interface JobRunnerOptions {
   store: JobStore;

@@ -1,10 +1,11 @@
 // Migration 0010_hosting: per-certificate hosting (automatic renewal and replacement on the
 // bound resources).
 import type { Kysely, Migration } from 'kysely';
-import type { Dialect } from './db.js';
+import { bigint } from './ddl.js';
+import type { Dialect } from '../db.js';
 
-export function hostingMigration(dialect: Dialect): Migration {
-  const big = dialect === 'postgres' ? 'bigint' : 'integer';
+export function hosting(dialect: Dialect): Migration {
+  const big = bigint(dialect);
   return {
     async up(db: Kysely<any>) {
       await db.schema.createTable('cert_hosting')

@@ -1,10 +1,11 @@
 // Migration 0007_deploy: resources, deployment records and their details, bind-resource tasks,
 // the expiry-notification switch and bulk-delete tasks.
 import type { Kysely, Migration } from 'kysely';
-import type { Dialect } from './db.js';
+import { bigint } from './ddl.js';
+import type { Dialect } from '../db.js';
 
-export function deployMigration(dialect: Dialect): Migration {
-  const big = dialect === 'postgres' ? 'bigint' : 'integer';
+export function deploy(dialect: Dialect): Migration {
+  const big = bigint(dialect);
   const serial = (db: Kysely<any>, table: string) => db.schema.createTable(table)
     .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()));
   return {

@@ -9,31 +9,16 @@
 //  - deployment details by status and resource type (deploy_details stays small next to
 //    certificates: one row per resource a deployment touched).
 import type { Kysely } from 'kysely';
-import type { Dialect } from './db.js';
 import type { Database } from './schema.js';
-
-export interface MetricsSnapshot {
-  /** Certificates by stored status and source; `expired` splits status 1 whose notAfter passed. */
-  certificates: { status: number; source: string; expired: boolean; n: number }[];
-  /** Per account: the soonest notAfter (epoch ms) of an issued certificate not yet expired. */
-  nearestExpiry: { accountUin: string; notAfter: number }[];
-  /** Operation-log entries the issuance path writes: 'issued' and 'failed', all time. */
-  issuance: { type: string; n: number }[];
-  /** DV orders waiting for validation (status 0/4), by method, with their least recent check. */
-  pendingValidations: { method: string; n: number; oldestCheckAt: number }[];
-  /** Deployment details (one per resource and deployment) by status and resource type. */
-  deployments: { status: number; resourceType: string; n: number }[];
-}
+import type { MetricsSnapshot } from '../domain/metrics.js';
+import type { MetricsStore } from '../domain/stores.js';
 
 /** The statuses an issued certificate may be in: 1, and 11 while it is being reissued. */
 const LIVE = [1, 11];
 export const ISSUANCE_LOG_TYPES = ['issued', 'failed'];
 
-export class MetricsStore {
-  constructor(
-    private readonly db: Kysely<Database>,
-    readonly dialect: Dialect,
-  ) {}
+export class SqlMetricsStore implements MetricsStore {
+  constructor(private readonly db: Kysely<Database>) {}
 
   /** Everything /metrics shows from the database, as of `now` (epoch ms). */
   async snapshot(now: number): Promise<MetricsSnapshot> {

@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { CertHostingRow, Database } from './schema.js';
 import { HOSTING, type HostingConfigInput, type HostingRecord, type HostingState } from '../domain/hosting.js';
+import type { HostingStore } from '../domain/stores.js';
 
 
 const record = (r: CertHostingRow): HostingRecord => ({
@@ -13,7 +14,7 @@ const record = (r: CertHostingRow): HostingRecord => ({
 });
 
 
-export class HostingStore {
+export class SqlHostingStore implements HostingStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async get(certId: string): Promise<HostingRecord | null> {

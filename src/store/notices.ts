@@ -1,15 +1,13 @@
 // Notices and notification channels: the only code that reads and writes the `notices` and
 // `notification_channels` tables (and the one query that finds certificates nearing expiry).
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Dialect } from './db.js';
+import { sql, type Kysely } from 'kysely';
 import type { Database, NoticeRow } from './schema.js';
-import { ensureJobRow, upsertJob } from './store.js';
-import { type NewJob } from '../domain/job.js';
+import { upsertJob } from './jobs.js';
+import type { NewJob } from '../domain/job.js';
 import type { Channel, ChannelState, ChannelsRecord, ExpiryCandidate, NewNotice, NoticeRecord, NoticeState } from '../domain/notice.js';
+import type { NoticeStore } from '../domain/stores.js';
 
 const DAY = 86_400_000;
-type Q = Kysely<Database> | Transaction<Database>;
-
 
 const notice = (r: NoticeRow): NoticeRecord => ({
   id: r.id, accountUin: r.account_uin, certId: r.cert_id, kind: r.kind, key: r.event_key, subject: r.subject, text: r.text,
@@ -19,8 +17,8 @@ const notice = (r: NoticeRow): NoticeRecord => ({
   sentAt: r.sent_at === null ? null : Number(r.sent_at),
 });
 
-export class NoticeStore {
-  constructor(private readonly db: Kysely<Database>, readonly dialect: Dialect) {}
+export class SqlNoticeStore implements NoticeStore {
+  constructor(private readonly db: Kysely<Database>) {}
 
   /**
    * Records the notice and its delivery job in one transaction; false (and nothing written)
@@ -37,14 +35,6 @@ export class NoticeStore {
       await upsertJob(tx, job, n.createdAt);
       return true;
     });
-  }
-
-  /**
-   * A periodic job (one per kind and subject for the cluster): created if missing, made pending
-   * again if it ended, left alone while pending so that nodes starting do not reschedule it.
-   */
-  async ensureJob(j: NewJob, now: number): Promise<void> {
-    await ensureJobRow(this.db, j, now);
   }
 
   async getNotice(id: string): Promise<NoticeRecord | null> {

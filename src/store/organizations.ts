@@ -4,6 +4,7 @@ import { randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { CompanyRow, Database, ManagerRow } from './schema.js';
 import type { Company, Manager, ManagerStatus } from '../domain/organization.js';
+import type { OrgStore } from '../domain/stores.js';
 
 
 const company = (r: CompanyRow): Company => ({
@@ -20,7 +21,7 @@ const manager = (r: ManagerRow): Manager => ({
 // Ids are numbers in the SDK (CompanyId, ManagerId): random int32 keep them unguessable across accounts.
 const newId = () => randomInt(1, 2 ** 31 - 1);
 
-export class OrgStore {
+export class SqlOrgStore implements OrgStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** The account's company with this name and place, created if new. */

@@ -1,10 +1,11 @@
 // Migration 0011_notices: notices to certificate owners (one row per event, its key unique, with
 // each channel's delivery state) and the channels each account is told through.
 import type { Kysely, Migration } from 'kysely';
-import type { Dialect } from './db.js';
+import { bigint } from './ddl.js';
+import type { Dialect } from '../db.js';
 
-export function noticeMigration(dialect: Dialect): Migration {
-  const big = dialect === 'postgres' ? 'bigint' : 'integer';
+export function notices(dialect: Dialect): Migration {
+  const big = bigint(dialect);
   return {
     async up(db: Kysely<any>) {
       await db.schema.createTable('notices')

@@ -1,14 +1,13 @@
 // Resources, deployment records and details, bind-resource tasks: the only code that reads
 // and writes the deploy_* tables. Every API-facing query is scoped to the account.
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Dialect } from './db.js';
+import type { Kysely } from 'kysely';
 import type { Database, DeployDetailRow, DeployRecordRow, DeployResourceRow } from './schema.js';
 import type { NewJob } from '../domain/job.js';
 import type { OperationLogRecord } from '../domain/certificate.js';
 import type { BindTask, BoundResource, DeleteTask, DeployDetail, DeployRecord, NewDetail, RecordFamily, RecordQuery, ResourceRecord } from '../domain/deployment.js';
-
-type Q = Kysely<Database> | Transaction<Database>;
-
+import type { DeployStore } from '../domain/stores.js';
+import { insertLog, logRow } from './operation-log.js';
+import { upsertJob } from './jobs.js';
 
 const json = <T>(s: string | null, d: T): T => (s ? (JSON.parse(s) as T) : d);
 const num = (v: number | null): number | null => (v === null ? null : Number(v));
@@ -73,26 +72,8 @@ const toDetail = (r: DetailRow): DeployDetail => ({
   updatedAt: Number(r.updated_at),
 });
 
-const logRow = (l: OperationLogRecord) => ({
-  account_uin: l.accountUin, user_uin: l.userUin, cert_id: l.certId, type: l.type, action: l.action, created_at: l.createdAt,
-});
-
-/** The same upsert as SqlStore.enqueueJob, inside our own transactions (record and job at once). */
-async function upsertJob(q: Q, j: NewJob, now: number): Promise<void> {
-  await q.insertInto('jobs').values({
-    kind: j.kind, subject: j.subject, state: 'pending', run_at: j.runAt, attempts: 0, lease_owner: null, lease_until: 0,
-    last_error: null, payload: j.payload ?? null, created_at: now, updated_at: now,
-  }).onConflict((oc) => oc.columns(['kind', 'subject']).doUpdateSet({
-    state: 'pending', run_at: j.runAt, attempts: 0, payload: j.payload ?? null, last_error: null, updated_at: now,
-  })).execute();
-}
-
-
-export class DeployStore {
-  constructor(
-    private readonly db: Kysely<Database>,
-    readonly dialect: Dialect,
-  ) {}
+export class SqlDeployStore implements DeployStore {
+  constructor(private readonly db: Kysely<Database>) {}
 
   async accountExists(uin: string): Promise<boolean> {
     return !!(await this.db.selectFrom('accounts').select('uin').where('uin', '=', uin).executeTakeFirst());
@@ -276,7 +257,7 @@ export class DeployStore {
         await tx.updateTable('deploy_resources').set({ cert_id: d.certId, cert_sha256: installed.sha256, deployed_at: now, updated_at: now })
           .where('id', '=', d.resourceId).execute();
       }
-      if (log) await tx.insertInto('operation_logs').values(logRow(log)).execute();
+      if (log) await insertLog(tx, log);
     });
   }
 
@@ -296,7 +277,7 @@ export class DeployStore {
         .where('status', 'in', [1, 2]).executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) throw new Error('record is running');
       await upsertJob(tx, job, now);
-      await tx.insertInto('operation_logs').values(logRow(log)).execute();
+      await insertLog(tx, log);
       return n;
     });
   }
@@ -404,4 +385,3 @@ export class DeployStore {
   }
 }
 
-export { sql };

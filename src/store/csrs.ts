@@ -1,15 +1,11 @@
 // CSR records (CreateCSR and friends): the only code that reads and writes the `csrs` table.
 // Every query is scoped to the account, so another account's id reads as absent.
 import { sql, type Kysely } from 'kysely';
-import type { Dialect } from './db.js';
+import { likeContaining } from './db.js';
 import type { CsrRow, Database } from './schema.js';
 import type { Tag } from '../domain/certificate.js';
 import type { CsrQuery, CsrRecord, CsrSummary } from '../domain/csr.js';
 import type { CsrStore } from '../domain/stores.js';
-
-
-
-const like = (s: string) => '%' + s.toLowerCase().replace(/[\\%_]/g, (m) => '\\' + m) + '%';
 
 const SUMMARY_COLUMNS = [
   'id', 'account_uin', 'domain', 'organization', 'department', 'email', 'province', 'city', 'country',
@@ -69,10 +65,7 @@ const toRow = (r: CsrRecord): CsrRow => ({
 });
 
 export class SqlCsrStore implements CsrStore {
-  constructor(
-    private readonly db: Kysely<Database>,
-    readonly dialect: Dialect,
-  ) {}
+  constructor(private readonly db: Kysely<Database>) {}
 
   async insertCsr(r: CsrRecord) {
     const res = await this.db.insertInto('csrs').values(toRow(r))
@@ -87,7 +80,7 @@ export class SqlCsrStore implements CsrStore {
 
   async listCsrs(q: CsrQuery) {
     let base = this.db.selectFrom('csrs').where('account_uin', '=', q.accountUin);
-    if (q.domain) base = base.where(sql<boolean>`domain like ${like(q.domain)} escape '\\'`);
+    if (q.domain) base = base.where(sql<boolean>`domain like ${likeContaining(q.domain)} escape '\\'`);
     if (q.encryptAlgo) base = base.where('encrypt_algo', '=', q.encryptAlgo);
     // countAll() is a string on PostgreSQL (FACTS.md).
     const n = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();

@@ -1,0 +1,126 @@
+// Certificates: their rows, material and tags (certificate-rows.ts), written with the log
+// entry (and the jobs) each change comes with. The listing has a module per backend (listing/).
+import type { Db } from './db.js';
+import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../domain/certificate.js';
+import type { NewJob } from '../domain/job.js';
+import { type CertificateStore, RenewalConflict } from '../domain/stores.js';
+import { insertCertificateRows, materialRow, readCertificate, selectFull, tagRows, toRow, withTags } from './certificate-rows.js';
+import { insertLog, logRow } from './operation-log.js';
+import { upsertJob } from './jobs.js';
+import { listCertificates, type ListingBackend } from './listing/plan.js';
+import { postgresListing } from './listing/postgres.js';
+import { sqliteListing } from './listing/sqlite.js';
+
+export class SqlCertificateStore implements CertificateStore {
+  readonly #listing: ListingBackend;
+
+  constructor(private readonly db: Db) {
+    this.#listing = db.dialect === 'postgres' ? postgresListing : sqliteListing;
+  }
+
+  async insertCertificate(c: CertificateRecord, log: OperationLogRecord) {
+    await this.db.kysely.transaction().execute(async (tx) => {
+      await insertCertificateRows(tx, c);
+      await insertLog(tx, log);
+    });
+  }
+
+  /** Seeds many certificates in a few statements (benchmarks, imports); no log entries. */
+  async bulkInsertCertificates(list: CertificateRecord[]) {
+    await this.db.kysely.transaction().execute(async (tx) => {
+      for (let i = 0; i < list.length; i += 200) {
+        const chunk = list.slice(i, i + 200);
+        await tx.insertInto('certificates').values(chunk.map(toRow)).execute();
+        await tx.insertInto('certificate_material').values(chunk.map(materialRow)).execute();
+        const tags = chunk.flatMap(tagRows);
+        if (tags.length) await tx.insertInto('certificate_tags').values(tags).execute();
+      }
+    });
+  }
+
+  async getCertificate(accountUin: string, id: string) {
+    return readCertificate(this.db.kysely, accountUin, id);
+  }
+
+  async linkRenewal(certId: string, renewCertId: string, now: number) {
+    await this.db.kysely.transaction().execute(async (tx) => {
+      const r = await tx.updateTable('certificates').set({ renew_order_id: renewCertId, updated_at: now })
+        .where('id', '=', certId).where('renew_order_id', 'is', null).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) throw new RenewalConflict(certId);
+      await tx.updateTable('certificates').set({ origin_cert_id: certId, updated_at: now }).where('id', '=', renewCertId).execute();
+    });
+  }
+
+  async releaseRenewal(certId: string, renewCertId: string, now: number) {
+    await this.db.kysely.updateTable('certificates').set({ renew_order_id: null, updated_at: now })
+      .where('id', '=', certId).where('renew_order_id', '=', renewCertId).execute();
+  }
+
+  async getCertificateById(id: string) {
+    return withTags(this.db.kysely, await selectFull(this.db.kysely).where('c.id', '=', id).executeTakeFirst());
+  }
+
+  async findByFingerprint(accountUin: string, sha1: string, type: string) {
+    return withTags(this.db.kysely, await selectFull(this.db.kysely)
+      .where('c.account_uin', '=', accountUin).where('c.fingerprint_sha1', '=', sha1).where('c.certificate_type', '=', type)
+      .orderBy('c.created_at').executeTakeFirst());
+  }
+
+  listCertificates(q: CertificateQuery): Promise<{ total: number; items: CertificateRecord[] }> {
+    return listCertificates(this.db.kysely, q, this.#listing);
+  }
+
+  /**
+   * Changes whenever a commit may have changed anything: on SQLite this connection's change
+   * count and the file's data_version, on PostgreSQL the cluster's snapshot. Read before a
+   * result is computed, an unchanged token later proves the result still holds (nothing was
+   * committed in between), so results can be reused across nodes sharing the database.
+   */
+  changeToken(): Promise<string> {
+    return this.db.changeToken();
+  }
+
+  async updateAlias(accountUin: string, id: string, alias: string, now: number, log: OperationLogRecord) {
+    return this.db.kysely.transaction().execute(async (tx) => {
+      const cur = await tx.selectFrom('certificates').select(['id', 'domain', 'sans']).where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
+      if (!cur) return false;
+      const search = [cur.id, alias, cur.domain, ...JSON.parse(cur.sans)].join('\n').toLowerCase();
+      await tx.updateTable('certificates').set({ alias, search_text: search, updated_at: now })
+        .where('account_uin', '=', accountUin).where('id', '=', id).execute();
+      await insertLog(tx, log);
+      return true;
+    });
+  }
+
+  async updateProject(accountUin: string, ids: string[], projectId: number, now: number, log: (id: string) => OperationLogRecord) {
+    if (ids.length === 0) return [];
+    return this.db.kysely.transaction().execute(async (tx) => {
+      const found = await tx.selectFrom('certificates').select('id').where('account_uin', '=', accountUin).where('id', 'in', ids).execute();
+      const moved = found.map((r) => r.id);
+      if (moved.length === 0) return [];
+      await tx.updateTable('certificates').set({ project_id: projectId, updated_at: now })
+        .where('account_uin', '=', accountUin).where('id', 'in', moved).execute();
+      await tx.insertInto('operation_logs').values(moved.map((id) => logRow(log(id)))).execute();
+      return ids.filter((id) => moved.includes(id));
+    });
+  }
+
+  async deleteCertificate(accountUin: string, id: string, log: OperationLogRecord, jobs: NewJob[] = []) {
+    return this.db.kysely.transaction().execute(async (tx) => {
+      const own = await tx.selectFrom('certificates').select('id').where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
+      if (!own) return false;
+      await tx.deleteFrom('certificate_tags').where('cert_id', '=', id).where('account_uin', '=', accountUin).execute();
+      await tx.deleteFrom('dv_orders').where('cert_id', '=', id).execute();
+      // A renewal that is deleted no longer blocks renewing the original.
+      await tx.updateTable('certificates').set({ renew_order_id: null })
+        .where('renew_order_id', '=', id).where('account_uin', '=', accountUin).execute();
+      for (const j of jobs) await upsertJob(tx, j, log.createdAt);
+      // The sealed key goes with the certificate, for good.
+      await tx.deleteFrom('certificate_material').where('cert_id', '=', id).execute();
+      const r = await tx.deleteFrom('certificates').where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
+      if (Number(r.numDeletedRows) === 0) return false;
+      await insertLog(tx, log);
+      return true;
+    });
+  }
+}

@@ -1,0 +1,34 @@
+// Projects of an account: the `projects` table.
+import type { Kysely } from 'kysely';
+import type { Database, ProjectRow } from './schema.js';
+import type { ProjectRecord } from '../domain/account.js';
+import type { ProjectStore } from '../domain/stores.js';
+
+const projectRecord = (r: ProjectRow): ProjectRecord => ({ accountUin: r.account_uin, projectId: Number(r.project_id), name: r.name, createdAt: Number(r.created_at) });
+
+export class SqlProjectStore implements ProjectStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async getProject(accountUin: string, projectId: number) {
+    const r = await this.db.selectFrom('projects').selectAll()
+      .where('account_uin', '=', accountUin).where('project_id', '=', projectId).executeTakeFirst();
+    return r ? projectRecord(r) : null;
+  }
+  async getProjects(accountUin: string, projectIds: number[]) {
+    if (projectIds.length === 0) return [];
+    const rows = await this.db.selectFrom('projects').selectAll()
+      .where('account_uin', '=', accountUin).where('project_id', 'in', projectIds).execute();
+    return rows.map(projectRecord);
+  }
+  /** The project, created unless another request (or node) already did. */
+  async ensureProject(p: ProjectRecord) {
+    await this.db.insertInto('projects')
+      .values({ account_uin: p.accountUin, project_id: p.projectId, name: p.name, created_at: p.createdAt })
+      .onConflict((oc) => oc.columns(['account_uin', 'project_id']).doNothing()).execute();
+    return (await this.getProject(p.accountUin, p.projectId))!;
+  }
+  async listProjects(accountUin: string) {
+    const rows = await this.db.selectFrom('projects').selectAll().where('account_uin', '=', accountUin).orderBy('project_id').execute();
+    return rows.map(projectRecord);
+  }
+}
