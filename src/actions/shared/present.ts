@@ -2,41 +2,29 @@
 // (FACTS.md: Go clients fail on one wrong JSON type): ProjectId/OwnerUin/ValidityPeriod are
 // strings, ProjectInfo.OwnerUin a number, arrays are never null.
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
-import { parseCertificateChain } from '../pki/certificate.js';
-import { downloadFormats } from '../pki/download-zip.js';
-import { EXPIRING_WINDOW, effectiveStatus } from '../services/certificates.js';
-import { DvOrderService } from '../services/dv-orders.js';
-import type { HostingView } from '../services/hosting.js';
-import type { CertificateRecord } from '../domain/certificate.js';
-import type { DvOrderRecord } from '../domain/dv-order.js';
-import type { ProjectRecord } from '../domain/account.js';
-
-/** `YYYY-MM-DD HH:mm:ss` (UTC), the spec's time format. */
-export function formatTime(ms: number | null | undefined): string | null {
-  if (ms === null || ms === undefined) return null;
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
-}
-
-/** Accepts `YYYY-MM-DD HH:mm:ss` or `YYYY-MM-DD` (UTC); null if malformed. */
-export function parseTime(s: string): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(s.trim());
-  if (!m) return null;
-  const t = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
-  return Number.isNaN(t) ? null : t;
-}
+import { parseCertificateChain } from '../../pki/certificate.js';
+import { downloadFormats } from '../../pki/download-zip.js';
+import { EXPIRING_WINDOW, effectiveStatus } from '../../services/certificates.js';
+import { DvOrderService } from '../../services/dv-orders.js';
+import type { HostingView } from '../../services/hosting.js';
+import { CertStatus, isAwaitingIssue, isIssued, type CertificateRecord } from '../../domain/certificate.js';
+import type { DvOrderRecord } from '../../domain/dv-order.js';
+import type { ProjectRecord } from '../../domain/account.js';
+import { HOSTING } from '../../domain/hosting.js';
+import { formatTime } from './time.js';
 
 /** The spec's CertificateStatus codes. */
 export const STATUS_NAMES: Record<number, string> = {
-  0: 'Under review', 1: 'Certificate issued', 2: 'Review failed', 3: 'Expired', 4: 'DNS record added',
-  5: 'Enterprise certificate, pending submission', 6: 'Order cancellation in progress', 7: 'Canceled',
-  8: 'Documents submitted, pending upload of confirmation letter', 9: 'Certificate revocation in progress',
-  10: 'Revoked', 11: 'Reissue in progress', 12: 'Pending upload of revocation confirmation letter',
+  [CertStatus.reviewing]: 'Under review', [CertStatus.issued]: 'Certificate issued', [CertStatus.failed]: 'Review failed',
+  [CertStatus.expired]: 'Expired', [CertStatus.dnsAdded]: 'DNS record added',
+  [CertStatus.pendingSubmission]: 'Enterprise certificate, pending submission', [CertStatus.cancelling]: 'Order cancellation in progress',
+  [CertStatus.cancelled]: 'Canceled', [CertStatus.pendingLetter]: 'Documents submitted, pending upload of confirmation letter',
+  [CertStatus.revoking]: 'Certificate revocation in progress', [CertStatus.revoked]: 'Revoked', [CertStatus.reissuing]: 'Reissue in progress',
+  [CertStatus.pendingRevocationLetter]: 'Pending upload of revocation confirmation letter',
 };
 
-export { effectiveStatus };
-
 export function isDeployable(c: CertificateRecord, now: number): boolean {
-  return c.certificateType === 'SVR' && c.privateKeySealed !== null && effectiveStatus(c, now) === 1;
+  return c.certificateType === 'SVR' && c.privateKeySealed !== null && effectiveStatus(c, now) === CertStatus.issued;
 }
 
 export function projectInfo(c: CertificateRecord, p: ProjectRecord | null): M.ProjectInfo {
@@ -66,7 +54,7 @@ function extra(c: CertificateRecord): M.CertificateExtra {
 /** What DownloadCertificate can produce for this certificate now (nothing before issuance). */
 export function supportDownloadType(c: CertificateRecord, now: number): M.SupportDownloadType {
   const status = effectiveStatus(c, now);
-  if (status !== 1 && status !== 3) {
+  if (!isIssued(status)) {
     return { NGINX: false, APACHE: false, TOMCAT: false, IIS: false, JKS: false, OTHER: false, ROOT: false };
   }
   return downloadFormats(c.certificateType === 'SVR' && c.privateKeySealed !== null, c.certificateType === 'CA', c.isSm);
@@ -77,7 +65,7 @@ const tags = (c: CertificateRecord): M.Tags[] => c.tags.map((t) => ({ TagKey: t.
 /** Fields shared by `Certificates`, `DescribeCertificate` and `DescribeCertificateDetail`. */
 function common(c: CertificateRecord, now: number) {
   const status = effectiveStatus(c, now);
-  const issued = status === 1 || status === 3;
+  const issued = isIssued(status);
   return {
     OwnerUin: c.accountUin,
     ProjectId: String(c.projectId),
@@ -136,7 +124,7 @@ export function dvAuthDetail(order: DvOrderRecord | null): M.DvAuthDetail {
 /** While validation is pending: why it has not passed yet (the last check's finding). */
 function awaitingMessage(c: CertificateRecord, order: DvOrderRecord | null, now: number): string | null {
   const status = effectiveStatus(c, now);
-  return order && (status === 0 || status === 4) ? order.lastCheckDetail : null;
+  return order && isAwaitingIssue(status) ? order.lastCheckDetail : null;
 }
 
 export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, now: number, order: DvOrderRecord | null = null): M.Certificates {
@@ -151,10 +139,10 @@ export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, n
     IsSM: c.isSm,
     EncryptAlgorithm: c.encryptAlgorithm,
     AutoRenewFlag: 0,
-    HostingStatus: -1,
+    HostingStatus: HOSTING.none,
     HasRenewOrder: c.renewOrderId ?? '',
     ReplaceOriCertIsDelete: false,
-    IsExpiring: status === 1 && c.notAfter - now <= EXPIRING_WINDOW,
+    IsExpiring: status === CertStatus.issued && c.notAfter - now <= EXPIRING_WINDOW,
     DVAuthDeadline: formatTime(c.dvDeadline) as string,
     ValidationPassedTime: formatTime(c.validatedAt) as string,
     CertSANs: [...c.sans],
@@ -238,6 +226,6 @@ export function presentDetail(c: CertificateRecord, privateKey: string | null, n
     DomainType: c.isWildcard ? 2 : c.sans.length > 1 ? 1 : 0,
     CertType: c.certificateType,
     UseCrossSignRoot: false,
-    HostingStatus: -1,
+    HostingStatus: HOSTING.none,
   }) as Omit<M.DescribeCertificateDetailResponse, 'RequestId'>;
 }
