@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startTestService, type TestService } from '../testing/harness.js';
+import { startTestService, type TestService } from '../../testing/harness.js';
 
 const TOKEN = 'admin-token-for-the-tests-0123456789';
 

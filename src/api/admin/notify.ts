@@ -7,9 +7,9 @@
 //                                         a field left out stays, webhookUrl null removes the webhook
 //   POST /admin/notify/:accountUin/test   sends a test notice now: {results: [{channel, target, ok, detail}]}
 // The webhook secret is sealed at rest and never returned.
-import { NoticeConfigError, UnknownAccountError, channelsInput } from '../notify/channels.js';
-import type { NoticeService } from '../notify/notices.js';
-import { adminBody as body, adminJson as json, adminScope } from './admin.js';
+import { NoticeConfigError, UnknownAccountError, channelsInput } from '../../notify/channels.js';
+import type { NoticeService } from '../../notify/notices.js';
+import { adminBody as body, adminJson as json, adminScope } from './scope.js';
 
 export function notifyRoutes(notices: NoticeService, token: string | null) {
   const status = (err: Error) => (err instanceof UnknownAccountError ? 404 : err instanceof NoticeConfigError ? 400 : null);

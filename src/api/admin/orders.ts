@@ -1,57 +1,18 @@
-// The operators' HTTP endpoint (the console will use it): /admin/..., authenticated with
-// `Authorization: Bearer <CERTPORT_ADMIN_TOKEN>` and disabled when no token is configured.
-// It is not the customer API: plain JSON, HTTP status codes, no Tencent envelope.
-import { timingSafeEqual, createHash } from 'node:crypto';
+// The paid-order review for operators (the same as `certport orders list|show|approve|reject`),
+// behind the admin bearer token (off when no token is configured):
+//
+//   GET  /admin/orders[?status=&account=&limit=]   orders, by status and account (50 by default, at most 500)
+//   GET  /admin/orders/:id                         one order
+//   GET  /admin/orders/:id/letter                  its confirmation letter (PDF, PNG or JPEG)
+//   POST /admin/orders/:id/approve                 {reviewer?}: domain validation starts
+//   POST /admin/orders/:id/reject                  {reason, reviewer?}: status 2
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ServiceError, isServiceError } from '../domain/errors.js';
-import { problemOf } from './problems.js';
-import type { PaidOrderService } from '../services/paid-orders.js';
+import { ServiceError } from '../../domain/errors.js';
+import type { PaidOrderService } from '../../services/paid-orders.js';
+import { problemOf } from '../problems.js';
+import { adminGuard } from './scope.js';
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** A preHandler refusing requests without the admin token (compared in constant time). */
-export function adminGuard(token: string) {
-  const want = digest(token);
-  return async (req: FastifyRequest, reply: FastifyReply) => {
-    const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-    if (!m || !timingSafeEqual(digest(m[1]!.trim()), want)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'Unauthorized', message: 'A valid admin bearer token is required.' });
-    }
-  };
-}
-
-/** A JSON answer with its status (the /admin routes speak plain JSON, not the Tencent envelope). */
-export function adminJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
-}
-
-/** The request's JSON body ({} when empty); a SyntaxError when it is not JSON. */
-export function adminBody(req: FastifyRequest): unknown {
-  const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : typeof req.body === 'string' ? req.body : '';
-  return JSON.parse(raw || '{}') as unknown;
-}
-
-/**
- * Registers `routes` under /admin behind the bearer token (nothing when no token is set).
- * `status` maps an error to its 4xx answer; anything it does not know is a 500 that says no more.
- */
-export function adminScope(token: string | null, status: (err: Error) => number | null, routes: (admin: FastifyInstance) => void) {
-  return (app: FastifyInstance) => {
-    if (!token) return;
-    app.register(async (admin) => {
-      admin.addHook('preHandler', adminGuard(token));
-      admin.setErrorHandler((thrown: Error, _req, reply) => {
-        const err = problemOf(thrown) ?? thrown;
-        const code = err instanceof SyntaxError ? 400 : status(err);
-        if (code === null) return adminJson(reply, 500, { error: 'internal error' });
-        return adminJson(reply, code, { error: err instanceof SyntaxError ? `the body is not JSON: ${err.message}` : err.message,
-          ...(isServiceError(err) ? { code: err.code } : {}) });
-      });
-      routes(admin);
-    }, { prefix: '/admin' });
-  };
-}
-
+/** The JSON object sent; anything else (none, not JSON, not an object) reads as {}. */
 function body(req: FastifyRequest): Record<string, unknown> {
   const raw = req.body;
   if (!raw || (Buffer.isBuffer(raw) && raw.length === 0)) return {};
@@ -76,7 +37,7 @@ async function answer(reply: FastifyReply, fn: () => Promise<unknown>) {
   }
 }
 
-export function adminApi(opts: { token: string | null; paid: PaidOrderService }) {
+export function orderRoutes(opts: { token: string | null; paid: PaidOrderService }) {
   return (app: FastifyInstance) => {
     if (!opts.token) return;
     const guard = adminGuard(opts.token);

@@ -9,12 +9,12 @@
 //   POST   /admin/resources/:id/test         dry run + TLS probe: {ok, lines}
 //   DELETE /admin/resources/:id              remove
 import type { FastifyRequest } from 'fastify';
-import { DeployConfigError } from '../deploy/types.js';
-import { isServiceError } from '../domain/errors.js';
-import type { DeploymentService, ResourceInput, ResourceUpdate } from '../services/deployments.js';
-import { adminBody, adminJson as json, adminScope } from './admin.js';
+import { DeployConfigError } from '../../deploy/types.js';
+import { isServiceError } from '../../domain/errors.js';
+import type { DeploymentService, ResourceInput, ResourceUpdate } from '../../services/deployments.js';
+import { adminBody, adminJson as json, adminScope } from './scope.js';
 
-export function adminRoutes(deployments: DeploymentService, token: string | null) {
+export function resourceRoutes(deployments: DeploymentService, token: string | null) {
   const status = (err: Error) => (err instanceof DeployConfigError || isServiceError(err) ? 400 : null);
   const body = (req: FastifyRequest): Record<string, unknown> => {
     const v = adminBody(req);

@@ -7,10 +7,10 @@
 //   PUT    /admin/hosting/:certId            on or changed: {ResourceTypes: [..], HostingConfig?: {ReplaceTime, MessageTypes, ReplaceStartTime, ReplaceEndTime}}
 //   DELETE /admin/hosting/:certId            off
 import type { FastifyRequest } from 'fastify';
-import { isServiceError } from '../domain/errors.js';
-import type { HostingService } from '../services/hosting.js';
-import type { HostingRecord } from '../domain/hosting.js';
-import { adminBody, adminJson as json, adminScope } from './admin.js';
+import { isServiceError } from '../../domain/errors.js';
+import type { HostingService } from '../../services/hosting.js';
+import type { HostingRecord } from '../../domain/hosting.js';
+import { adminBody, adminJson as json, adminScope } from './scope.js';
 
 /** What operators see of a hosting: its settings and where it stands. */
 export function hostingJson(h: HostingRecord) {
