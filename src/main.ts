@@ -177,6 +177,7 @@ export async function startService(config: Readonly<Config>, opts: { clock?: Clo
       replay,
       ready: () => core.store.ping(),
       logLevel: config.logLevel,
+      keepAliveTimeout: config.keepAliveTimeoutMs,
       plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.deployments, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(new MetricsStore(core.store.kysely, core.store.dialect), core.services.clock) : null, token: config.metricsToken })],
     });
