@@ -11,7 +11,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/config.js';
 import { openCore, startService, type RunningService } from '../main.js';
 import { makeChain } from '../testing/pki-fixtures.js';
@@ -20,10 +19,8 @@ import { waitRecord } from '../testing/sdk.js';
 import { dropPgSchema } from '../store/db.js';
 import { BACKENDS, PG_URL, sdkClient } from '../testing/harness.js';
 import { freePort } from '../testing/net.js';
+import { CLI_ARGS } from '../testing/cli.js';
 
-const here = fileURLToPath(import.meta.url);
-const CLI = path.join(path.dirname(here), '..', here.endsWith('.ts') ? 'cli.ts' : 'cli.js');
-const NODE_ARGS = CLI.endsWith('.ts') ? ['--import', 'tsx', CLI] : [CLI];
 const fp = (pem: string) => new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
 const NAME = 'restart.deploy.test';
 const N = 10;
@@ -84,7 +81,7 @@ for (const backend of BACKENDS) {
       svc = undefined;
 
       // The real server in a child process: start the record, SIGKILL it while reloads run.
-      child = spawn(process.execPath, [...NODE_ARGS, 'serve'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+      child = spawn(process.execPath, [...CLI_ARGS, 'serve'], { env: { ...process.env, ...env }, stdio: 'ignore' });
       for (let i = 0; ; i++) {
         try {
           if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) break;

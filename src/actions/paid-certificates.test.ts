@@ -7,16 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { run, withTempDir } from '../testing/pki-fixtures.js';
 import { waitFor } from '../testing/dv.js';
 import { BACKENDS, expectCode, sdkClient, startTestService, type SslClient, type TestService } from '../testing/harness.js';
 import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
+import { CLI_ARGS } from '../testing/cli.js';
 
-const here = fileURLToPath(import.meta.url);
-const CLI = path.join(path.dirname(here), '..', here.endsWith('.ts') ? 'cli.ts' : 'cli.js');
-const NODE_ARGS = CLI.endsWith('.ts') ? ['--import', 'tsx', CLI] : [CLI];
 
 const ADMIN = 'admin-' + randomBytes(12).toString('hex');
 
@@ -39,7 +36,7 @@ for (const backend of BACKENDS) {
     let t: TestService;
     let c: SslClient;
     const orders = async (...args: string[]) => {
-      const r = await promisify(execFile)(process.execPath, [...NODE_ARGS, 'orders', ...args], { env: { ...process.env, ...t.env } });
+      const r = await promisify(execFile)(process.execPath, [...CLI_ARGS, 'orders', ...args], { env: { ...process.env, ...t.env } });
       return r.stdout;
     };
     before(async () => {

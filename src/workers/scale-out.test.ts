@@ -12,7 +12,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { makeChain } from '../testing/pki-fixtures.js';
@@ -20,10 +19,8 @@ import { dropPgSchema } from '../store/db.js';
 import { BACKENDS, PG_URL, sdkClient, type Cred, type SslClient } from '../testing/harness.js';
 import { freePort } from '../testing/net.js';
 import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
+import { CLI_ARGS } from '../testing/cli.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.join(HERE, '..', fileURLToPath(import.meta.url).endsWith('.ts') ? 'cli.ts' : 'cli.js');
-const NODE_ARGS = CLI.endsWith('.ts') ? ['--import', 'tsx', CLI] : [CLI];
 const REDIS_URL = process.env.CERTPORT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RATE_LIMIT = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -63,7 +60,7 @@ describe('two certport nodes on one PostgreSQL and one Redis', { skip: !BACKENDS
     const dataDir = await mkdtemp(path.join(tmpdir(), `certport-scale-${name}-`));
     dataDirs.push(dataDir);
     const port = await freePort();
-    const child = spawn(process.execPath, [...NODE_ARGS, 'serve'], {
+    const child = spawn(process.execPath, [...CLI_ARGS, 'serve'], {
       env: { ...process.env, ...env, CERTPORT_DATA_DIR: dataDir, CERTPORT_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -177,7 +174,7 @@ describe('two certport nodes on one PostgreSQL and one Redis', { skip: !BACKENDS
 
   test(`the per-action rate limit (${RATE_LIMIT}/s per account) holds across both nodes together`, async (t) => {
     // A fresh account, so no earlier call counts; made with the CLI on the same database.
-    const made = await promisify(execFile)(process.execPath, [...NODE_ARGS, 'account', 'create', '--json'],
+    const made = await promisify(execFile)(process.execPath, [...CLI_ARGS, 'account', 'create', '--json'],
       { env: { ...process.env, ...env, CERTPORT_DATA_DIR: dataDirs[0]! } });
     const acct = JSON.parse(made.stdout) as { Uin: string; SecretId: string; SecretKey: string };
     const other = { accountUin: acct.Uin, secretId: acct.SecretId, secretKey: acct.SecretKey };
