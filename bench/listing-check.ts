@@ -1,20 +1,19 @@
 // Checks DescribeCertificates' store query (store/listing/: counts kept by triggers, trigram
 // search, pages read from the nearer end) against a plain evaluation of the same filters over
-// every row in memory (the fake store's, src/testing/fakes/listing.ts): random certificates
-// (shared name parts, ties in creation and expiry times, Unicode, quotes and LIKE wildcards in
-// aliases), random updates and deletes, then random queries on both backends. Prints the
-// first difference and exits 1.
+// every row in memory (the fake store's, src/testing/fakes/listing.ts): random certificates (shared name parts, ties in
+// creation and expiry times, Unicode, quotes and LIKE wildcards in aliases), random updates
+// and deletes, then random queries on both backends. Prints the first differences and exits 1.
+// npm test runs it at a small size (listing-check.test.ts).
 //
 //   node dist/bench/listing-check.js        (CERTPORT_CHECK_ROWS, CERTPORT_CHECK_QUERIES)
 import { randomInt } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
 import { makeChain } from '../src/testing/pki-fixtures.js';
 import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../src/domain/certificate.js';
-import { BACKENDS, startTestService } from '../src/testing/harness.js';
+import { BACKENDS, startTestService, type Backend } from '../src/testing/harness.js';
 import { listInMemory } from '../src/testing/fakes/listing.js';
 
-const ROWS = Number(process.env.CERTPORT_CHECK_ROWS ?? 3000);
-const QUERIES = Number(process.env.CERTPORT_CHECK_QUERIES ?? 1500);
 const DAY = 86_400_000;
 const pick = <T>(a: readonly T[]): T => a[randomInt(a.length)]!;
 const LABELS = ['www', 'api', 'shop', 'mail', 'a1', 'b-2', 'xn--fiqs8s', 'cdn', 'img', 'static', 'eu', 'us', 'dev'];
@@ -25,9 +24,19 @@ const KEYS = ['www', 'example', 'example.com', 'api.example', 'shop.', 'b-2', '%
 
 const lowerId = () => Array.from({ length: 8 }, () => pick([...'0123456789abcdefghijklmnopqrstuvwxyz'])).join('');
 
-let failures = 0;
-const chain = await makeChain('EC', 'check.example.com');
-for (const backend of BACKENDS) {
+export interface ListingCheck {
+  /** Random queries compared. */
+  checked: number;
+  /** One line: what was checked and how it ended. */
+  summary: string;
+  /** The differences found (it stops at 5). */
+  mismatches: string[];
+}
+
+/** `stored` random certificates, changed at random, then `queries` random queries compared. */
+export async function checkListing(backend: Backend, stored: number, queries: number): Promise<ListingCheck> {
+  const mismatches: string[] = [];
+  const chain = await makeChain('EC', 'check.example.com');
   const t = await startTestService(backend);
   try {
     const up = await t.client.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem });
@@ -51,25 +60,25 @@ for (const backend of BACKENDS) {
       };
     };
     const batch: CertificateRecord[] = [];
-    for (let i = 0; i < ROWS; i++) batch.push(make(i % 10 === 0 ? other.accountUin : account));
+    for (let i = 0; i < stored; i++) batch.push(make(i % 10 === 0 ? other.accountUin : account));
     for (let i = 0; i < batch.length; i += 700) await store.bulkInsertCertificates(batch.slice(i, i + 700));
     for (const c of batch) all.set(c.id, c);
     // Changes after the insert: aliases (the search text) and deletions (the counts).
     const log = (c: CertificateRecord, action: string): OperationLogRecord => ({ accountUin: c.accountUin, userUin: c.accountUin, certId: c.id, type: action, action, createdAt: now });
     const mine = () => [...all.values()];
-    for (let i = 0; i < ROWS / 20; i++) {
+    for (let i = 0; i < stored / 20; i++) {
       const c = pick(mine());
       const alias = pick(ALIASES) + ' renamed';
       await store.updateAlias(c.accountUin, c.id, alias, now, log(c, 'modify'));
       all.set(c.id, { ...c, alias });
     }
-    for (let i = 0; i < ROWS / 20; i++) {
+    for (let i = 0; i < stored / 20; i++) {
       const c = pick(mine().filter((x) => x.id !== template.id));
       await store.deleteCertificate(c.accountUin, c.id, log(c, 'delete'));
       all.delete(c.id);
     }
     // Status and expiry changes (issuance, revocation): the per-day expiry counts follow them.
-    for (let i = 0; i < ROWS / 20; i++) {
+    for (let i = 0; i < stored / 20; i++) {
       const c = pick(mine());
       const set = { status: pick([0, 1, 1, 2, 3, 10]), notAfter: randomInt(2) ? c.notAfter : now + (randomInt(80) - 20) * DAY + randomInt(DAY) };
       if (!await dvOrders.transitionCertificate(c.id, { fromStatuses: [c.status], set }, log(c, 'transition'))) throw new Error('transition refused');
@@ -82,9 +91,9 @@ for (const backend of BACKENDS) {
     };
 
     let checked = 0;
-    for (let i = 0; i < QUERIES && failures < 5; i++) {
+    for (let i = 0; i < queries && mismatches.length < 5; i++) {
       // The second half with planner and trigram statistics (PostgreSQL then picks search-key parts).
-      if (i === Math.floor(QUERIES / 2)) await sql`analyze`.execute(kysely);
+      if (i === Math.floor(queries / 2)) await sql`analyze`.execute(kysely);
       const q: CertificateQuery = { accountUin: pick([account, account, account, other.accountUin]), offset: 0, limit: 1 + randomInt(40), now };
       const n = randomInt(4);
       for (let f = 0; f < n; f++) {
@@ -120,19 +129,26 @@ for (const backend of BACKENDS) {
         c.certPem, c.privateKeySealed, [...c.tags].sort((a, b) => (a.key < b.key ? -1 : 1)).map((x) => [x.key, x.value])]);
       const rowsDiffer = got.items.some((c) => shape(c) !== shape(all.get(c.id)!));
       if (got.total !== want.total || JSON.stringify(gotIds) !== JSON.stringify(want.ids) || rowsDiffer) {
-        failures++;
-        console.log(`${backend}: MISMATCH for ${JSON.stringify(q)}\n  total ${got.total} (want ${want.total})\n  got  ${gotIds.join(',')}\n  want ${want.ids.join(',')}`);
+        mismatches.push(`${backend}: MISMATCH for ${JSON.stringify(q)}\n  total ${got.total} (want ${want.total})\n  got  ${gotIds.join(',')}\n  want ${want.ids.join(',')}`);
       }
     }
     const countRow = await store.listCertificates({ accountUin: account, offset: 0, limit: 1 });
     const plain = mine().filter((c) => c.accountUin === account).length;
-    if (countRow.total !== plain) {
-      failures++;
-      console.log(`${backend}: the kept count says ${countRow.total}, the rows ${plain}`);
-    }
-    console.log(`${backend}: ${checked} random queries over ${all.size} certificates (2 accounts), after ${ROWS / 20} alias changes, ${ROWS / 20} deletions and ${ROWS / 20} status/expiry changes: ${failures ? 'DIFFERENCES' : 'all equal to the plain evaluation'}`);
+    if (countRow.total !== plain) mismatches.push(`${backend}: the kept count says ${countRow.total}, the rows ${plain}`);
+    const summary = `${backend}: ${checked} random queries over ${all.size} certificates (2 accounts), after ${stored / 20} alias changes, ${stored / 20} deletions and ${stored / 20} status/expiry changes: ${mismatches.length ? 'DIFFERENCES' : 'all equal to the plain evaluation'}`;
+    return { checked, summary, mismatches };
   } finally {
     await t.close();
   }
 }
-process.exit(failures ? 1 : 0);
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  let failures = 0;
+  for (const backend of BACKENDS) {
+    const r = await checkListing(backend, Number(process.env.CERTPORT_CHECK_ROWS ?? 3000), Number(process.env.CERTPORT_CHECK_QUERIES ?? 1500));
+    for (const m of r.mismatches) console.log(m);
+    console.log(r.summary);
+    failures += r.mismatches.length;
+  }
+  process.exit(failures ? 1 : 0);
+}

@@ -23,17 +23,17 @@ import { joinStores, openStores, type Stores } from './store/open.js';
 import { Validator } from './validation/validator.js';
 import { JobRunner } from './workers/runner.js';
 import { caRoutes } from './api/ca-routes.js';
-import { adminApi } from './api/admin.js';
+import { orderRoutes } from './api/admin/orders.js';
 import { downloadRoutes } from './api/download-routes.js';
-import { adminRoutes } from './api/admin-routes.js';
+import { resourceRoutes } from './api/admin/resources.js';
 import { metricsRoutes } from './api/metrics-routes.js';
 import { Metrics } from './services/metrics.js';
 import { defaultDeployers } from './deploy/registry.js';
 import { BIND_SYNC, CERT_DELETE, DEPLOY_RECORD, DeploymentService } from './services/deployments.js';
 import { HOSTING_STEP, HostingService } from './services/hosting.js';
 import { PageCache } from './services/page-cache.js';
-import { hostingRoutes } from './api/hosting-routes.js';
-import { notifyRoutes } from './api/notify-routes.js';
+import { hostingRoutes } from './api/admin/hosting.js';
+import { notifyRoutes } from './api/admin/notify.js';
 import { EmailSender } from './notify/email.js';
 import { NoticeService } from './notify/notices.js';
 import type { Notifier } from './notify/types.js';
@@ -171,7 +171,8 @@ export async function startService(config: Readonly<Config>, opts: { clock?: Clo
       replay,
       ready: () => core.stores.ping(),
       logLevel: config.logLevel,
-      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), adminApi({ token: config.adminToken, paid: core.services.paid }), adminRoutes(core.services.deployments, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
+      keepAliveTimeout: config.keepAliveTimeoutMs,
+      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.deployments, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken })],
     });
     await bootstrap(core, (m) => app.log.info(m));

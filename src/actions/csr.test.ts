@@ -10,7 +10,7 @@ import { CommonClient } from 'tencentcloud-sdk-nodejs/tencentcloud/common/common
 import { run, withTempDir } from '../testing/pki-fixtures.js';
 import { BACKENDS, expectCode, startTestService, type Cred, type TestService } from '../testing/harness.js';
 import { sendV1, signV1 } from '../testing/raw-client.js';
-import type * as M from './csr-models.js';
+import type * as M from './shared/csr-models.js';
 
 const TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 

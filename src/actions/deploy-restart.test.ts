@@ -21,7 +21,6 @@ import { BACKENDS, PG_URL, sdkClient } from '../testing/harness.js';
 import { freePort } from '../testing/net.js';
 import { CLI_ARGS } from '../testing/cli.js';
 
-const NODE_ARGS = CLI_ARGS;
 const fp = (pem: string) => new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
 const NAME = 'restart.deploy.test';
 const N = 10;
@@ -82,7 +81,7 @@ for (const backend of BACKENDS) {
       svc = undefined;
 
       // The real server in a child process: start the record, SIGKILL it while reloads run.
-      child = spawn(process.execPath, [...NODE_ARGS, 'serve'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+      child = spawn(process.execPath, [...CLI_ARGS, 'serve'], { env: { ...process.env, ...env }, stdio: 'ignore' });
       for (let i = 0; ; i++) {
         try {
           if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) break;

@@ -1,8 +1,8 @@
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
 import { ServiceError } from '../domain/errors.js';
 import { DAY } from '../services/certificates.js';
-import { pageParams } from './describe-certificates.js';
-import { formatTime, parseTime } from './present.js';
+import { pageParams } from './shared/paging.js';
+import { formatTime, parseTime } from './shared/time.js';
 import type { ActionHandler } from './types.js';
 
 function time(name: string, v: string | undefined, def: number): number {

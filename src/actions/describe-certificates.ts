@@ -1,21 +1,11 @@
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
+import { isAwaitingIssue, isIssued, type CertificateQuery } from '../domain/certificate.js';
 import { ServiceError } from '../domain/errors.js';
 import { EXPIRING_WINDOW, nextTimeChange } from '../services/certificates.js';
-import type { CertificateQuery } from '../domain/certificate.js';
-import { hostingFields, presentListItem } from './present.js';
 import { HostingService } from '../services/hosting.js';
+import { pageParams } from './shared/paging.js';
+import { hostingFields, presentListItem } from './shared/present.js';
 import type { ActionHandler } from './types.js';
-
-export const MAX_LIMIT = 1000;
-
-export function pageParams(offset: number | undefined, limit: number | undefined, def: number) {
-  const o = offset ?? 0;
-  const l = limit ?? def;
-  if (!Number.isInteger(o) || o < 0) throw new ServiceError('InvalidParameterValue', 'Offset must be a non-negative integer.');
-  if (!Number.isInteger(l) || l < 0) throw new ServiceError('InvalidParameterValue', 'Limit must be a non-negative integer.');
-  // The spec: "values exceeding 1000 will be treated as 1000".
-  return { offset: o, limit: Math.min(l === 0 ? def : l, MAX_LIMIT) };
-}
 
 function flag(name: string, v: number | undefined): boolean | undefined {
   if (v === undefined) return undefined;
@@ -64,7 +54,7 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   // certificates' expiry instants. Filters that compare with the clock (issued/expired,
   // expiring, deployable) move with it across the whole account: those pages are not kept.
   const pages = ctx.services.pages;
-  const timeFiltered = q.expiring !== undefined || q.deployable !== undefined || (q.statuses ?? []).some((s) => s === 1 || s === 3);
+  const timeFiltered = q.expiring !== undefined || q.deployable !== undefined || (q.statuses ?? []).some(isIssued);
   const cached = pages.enabled && !timeFiltered ? { key: `${account}\n${JSON.stringify(p)}`, token: await ctx.services.certificates.changeToken() } : null;
   const hit = cached && pages.get(cached.key, cached.token, now);
   if (hit) return hit;
@@ -74,7 +64,7 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   // round trip): pending DV orders, where the certificates are deployed, muted expiry notices,
   // hosting, and the projects.
   const [orders, bound, ignored, hosting, projects] = await Promise.all([
-    ctx.services.orders.getOrders(items.filter((c) => c.isDv && (c.status === 0 || c.status === 4)).map((c) => c.id)),
+    ctx.services.orders.getOrders(items.filter((c) => c.isDv && isAwaitingIssue(c.status)).map((c) => c.id)),
     ctx.services.deployments.boundTypes(items),
     ctx.services.deployments.ignoredExpiry(account, ids),
     ctx.services.hosting.views(account, ids),

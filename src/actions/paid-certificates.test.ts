@@ -14,7 +14,6 @@ import { BACKENDS, expectCode, sdkClient, startTestService, type SslClient, type
 import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
 import { CLI_ARGS } from '../testing/cli.js';
 
-const NODE_ARGS = CLI_ARGS;
 
 const ADMIN = 'admin-' + randomBytes(12).toString('hex');
 
@@ -37,7 +36,7 @@ for (const backend of BACKENDS) {
     let t: TestService;
     let c: SslClient;
     const orders = async (...args: string[]) => {
-      const r = await promisify(execFile)(process.execPath, [...NODE_ARGS, 'orders', ...args], { env: { ...process.env, ...t.env } });
+      const r = await promisify(execFile)(process.execPath, [...CLI_ARGS, 'orders', ...args], { env: { ...process.env, ...t.env } });
       return r.stdout;
     };
     before(async () => {

@@ -3,7 +3,9 @@
 // accounts and store as the 2019-12-05 API.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../actions/index.js';
-import { formatTime, projectInfo, STATUS_NAMES, effectiveStatus } from '../actions/present.js';
+import { projectInfo, STATUS_NAMES } from '../actions/shared/present.js';
+import { formatTime } from '../actions/shared/time.js';
+import { effectiveStatus } from '../services/certificates.js';
 import { ServiceError } from '../domain/errors.js';
 import { problemOf } from './problems.js';
 import type { Caller } from '../domain/caller.js';

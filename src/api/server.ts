@@ -29,6 +29,8 @@ export interface ApiOptions {
   /** Readiness for /healthz. */
   ready: () => Promise<void>;
   logLevel?: string;
+  /** Idle keep-alive timeout, ms (config keepAliveTimeoutMs). */
+  keepAliveTimeout: number;
   /** Extra routes (e.g. the legacy API) registered on the same server. */
   plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
 }
@@ -79,6 +81,26 @@ function contentType(req: FastifyRequest): string {
   return (header(req.headers, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+/**
+ * The HTTP server under Fastify. GET requests may carry up to 32 KB of query: Node's default
+ * header limit is 16 KB. A serverFactory bypasses Fastify's keepAliveTimeout option, which left
+ * Node's 5 s: shorter than load balancers' idle timeout, so they (and SDK connection pools)
+ * reused connections being closed and saw resets. headersTimeout stays above the keep-alive
+ * timeout (Node's advice) and requestTimeout at least at headersTimeout (Node's rule).
+ * Closing waits for every connection, and Fastify ends only those idle when it starts: a request
+ * answered after that would hold the close for the whole keep-alive timeout, so answers given
+ * while closing end their connection.
+ */
+export function httpServer(handler: (req: IncomingMessage, res: ServerResponse) => void, keepAliveTimeout: number) {
+  const headersTimeout = Math.max(60_000, keepAliveTimeout + 1_000);
+  const server = createServer({ maxHeaderSize: 64 * 1024, headersTimeout, requestTimeout: Math.max(300_000, headersTimeout) }, handler);
+  server.keepAliveTimeout = keepAliveTimeout;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => res.once('finish', () => {
+    if (!server.listening) req.socket.end();
+  }));
+  return server;
+}
+
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
@@ -90,9 +112,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       },
     },
     bodyLimit: LIMITS.tc3Post + 1024,
-    // GET requests may carry up to 32 KB of query: Node's default header limit is 16 KB.
-    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
-      createServer({ maxHeaderSize: 64 * 1024 }, handler),
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => httpServer(handler, opts.keepAliveTimeout),
     genReqId: () => randomUUID(),
   });
 

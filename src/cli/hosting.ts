@@ -1,6 +1,6 @@
 // `certport hosting set|show|list|off`: operators turn hosting (automatic renewal and
 // replacement on the bound resources) on and off per certificate.
-import { hostingJson } from '../api/hosting-routes.js';
+import { hostingJson } from '../api/admin/hosting.js';
 import type { HostingService } from '../services/hosting.js';
 import type { HostingRecord } from '../domain/hosting.js';
 

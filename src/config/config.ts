@@ -6,6 +6,9 @@ import path from 'node:path';
 export interface Config {
   host: string;
   port: number;
+  /** How long an idle keep-alive connection stays open: longer than a load balancer's idle
+   * timeout (60 s is common), or it reuses a connection the server is closing. */
+  keepAliveTimeoutMs: number;
   dataDir: string;
   /** `sqlite:<path>` (default `<dataDir>/certport.db`) or a `postgres://` URL. */
   databaseUrl: string;
@@ -103,6 +106,7 @@ type Source = Record<string, string | undefined>;
 const KEYS: Record<keyof Config, string> = {
   host: 'CERTPORT_HOST',
   port: 'CERTPORT_PORT',
+  keepAliveTimeoutMs: 'CERTPORT_KEEP_ALIVE_TIMEOUT_MS',
   dataDir: 'CERTPORT_DATA_DIR',
   databaseUrl: 'CERTPORT_DATABASE_URL',
   databaseSchema: 'CERTPORT_DATABASE_SCHEMA',
@@ -227,6 +231,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     host, port, dataDir, databaseUrl, databaseSchema, redisUrl, masterKey, rateLimit, publicUrl, logLevel,
     bootstrapSecretId, bootstrapSecretKey,
     dnsResolvers,
+    keepAliveTimeoutMs: int(KEYS.keepAliveTimeoutMs, get('keepAliveTimeoutMs') ?? '75000', 1000, 3_600_000),
     validationAllowPrivate: bool(KEYS.validationAllowPrivate, get('validationAllowPrivate') ?? '0'),
     validationHttpPort: int(KEYS.validationHttpPort, get('validationHttpPort') ?? '80', 1, 65535),
     validationHttpsPort: int(KEYS.validationHttpsPort, get('validationHttpsPort') ?? '443', 1, 65535),

@@ -21,7 +21,6 @@ import { freePort } from '../testing/net.js';
 import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
 import { CLI_ARGS } from '../testing/cli.js';
 
-const NODE_ARGS = CLI_ARGS;
 const REDIS_URL = process.env.CERTPORT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RATE_LIMIT = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,7 +60,7 @@ describe('two certport nodes on one PostgreSQL and one Redis', { skip: !BACKENDS
     const dataDir = await mkdtemp(path.join(tmpdir(), `certport-scale-${name}-`));
     dataDirs.push(dataDir);
     const port = await freePort();
-    const child = spawn(process.execPath, [...NODE_ARGS, 'serve'], {
+    const child = spawn(process.execPath, [...CLI_ARGS, 'serve'], {
       env: { ...process.env, ...env, CERTPORT_DATA_DIR: dataDir, CERTPORT_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -175,7 +174,7 @@ describe('two certport nodes on one PostgreSQL and one Redis', { skip: !BACKENDS
 
   test(`the per-action rate limit (${RATE_LIMIT}/s per account) holds across both nodes together`, async (t) => {
     // A fresh account, so no earlier call counts; made with the CLI on the same database.
-    const made = await promisify(execFile)(process.execPath, [...NODE_ARGS, 'account', 'create', '--json'],
+    const made = await promisify(execFile)(process.execPath, [...CLI_ARGS, 'account', 'create', '--json'],
       { env: { ...process.env, ...env, CERTPORT_DATA_DIR: dataDirs[0]! } });
     const acct = JSON.parse(made.stdout) as { Uin: string; SecretId: string; SecretKey: string };
     const other = { accountUin: acct.Uin, secretId: acct.SecretId, secretKey: acct.SecretKey };

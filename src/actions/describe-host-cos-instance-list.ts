@@ -1,0 +1,3 @@
+import { hostAction } from './shared/host-instance-list.js';
+
+export const DescribeHostCosInstanceList = hostAction('cos', true);

@@ -1,0 +1,3 @@
+import { hostAction } from './shared/host-instance-list.js';
+
+export const DescribeHostLighthouseInstanceList = hostAction('lighthouse', false);

@@ -1,0 +1,231 @@
+// Shapes stored certificates into the spec's data types. Field types follow the SDK models
+// (FACTS.md: Go clients fail on one wrong JSON type): ProjectId/OwnerUin/ValidityPeriod are
+// strings, ProjectInfo.OwnerUin a number, arrays are never null.
+import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
+import { parseCertificateChain } from '../../pki/certificate.js';
+import { downloadFormats } from '../../pki/download-zip.js';
+import { EXPIRING_WINDOW, effectiveStatus } from '../../services/certificates.js';
+import { DvOrderService } from '../../services/dv-orders.js';
+import type { HostingView } from '../../services/hosting.js';
+import { CertStatus, isAwaitingIssue, isIssued, type CertificateRecord } from '../../domain/certificate.js';
+import type { DvOrderRecord } from '../../domain/dv-order.js';
+import type { ProjectRecord } from '../../domain/account.js';
+import { HOSTING } from '../../domain/hosting.js';
+import { formatTime } from './time.js';
+
+/** The spec's CertificateStatus codes. */
+export const STATUS_NAMES: Record<number, string> = {
+  [CertStatus.reviewing]: 'Under review', [CertStatus.issued]: 'Certificate issued', [CertStatus.failed]: 'Review failed',
+  [CertStatus.expired]: 'Expired', [CertStatus.dnsAdded]: 'DNS record added',
+  [CertStatus.pendingSubmission]: 'Enterprise certificate, pending submission', [CertStatus.cancelling]: 'Order cancellation in progress',
+  [CertStatus.cancelled]: 'Canceled', [CertStatus.pendingLetter]: 'Documents submitted, pending upload of confirmation letter',
+  [CertStatus.revoking]: 'Certificate revocation in progress', [CertStatus.revoked]: 'Revoked', [CertStatus.reissuing]: 'Reissue in progress',
+  [CertStatus.pendingRevocationLetter]: 'Pending upload of revocation confirmation letter',
+};
+
+export function isDeployable(c: CertificateRecord, now: number): boolean {
+  return c.certificateType === 'SVR' && c.privateKeySealed !== null && effectiveStatus(c, now) === CertStatus.issued;
+}
+
+export function projectInfo(c: CertificateRecord, p: ProjectRecord | null): M.ProjectInfo {
+  const owner = Number(c.accountUin);
+  return {
+    ProjectName: p?.name ?? (c.projectId === 0 ? 'Default Project' : `Project ${c.projectId}`),
+    ProjectCreatorUin: owner,
+    ProjectCreateTime: formatTime(p?.createdAt ?? c.createdAt)!,
+    ProjectResume: p?.name ?? '',
+    OwnerUin: owner,
+    ProjectId: String(c.projectId),
+  };
+}
+
+function extra(c: CertificateRecord): M.CertificateExtra {
+  return {
+    DomainNumber: String(c.sans.length || 1),
+    OriginCertificateId: c.originCertId as string,
+    ReplacedBy: c.replacedBy as string,
+    ReplacedFor: c.replacedFor as string,
+    RenewOrder: c.renewOrderId as string,
+    SMCert: c.isSm ? 1 : 0,
+    CompanyType: 0,
+  };
+}
+
+/** What DownloadCertificate can produce for this certificate now (nothing before issuance). */
+export function supportDownloadType(c: CertificateRecord, now: number): M.SupportDownloadType {
+  const status = effectiveStatus(c, now);
+  if (!isIssued(status)) {
+    return { NGINX: false, APACHE: false, TOMCAT: false, IIS: false, JKS: false, OTHER: false, ROOT: false };
+  }
+  return downloadFormats(c.certificateType === 'SVR' && c.privateKeySealed !== null, c.certificateType === 'CA', c.isSm);
+}
+
+const tags = (c: CertificateRecord): M.Tags[] => c.tags.map((t) => ({ TagKey: t.key, TagValue: t.value }));
+
+/** Fields shared by `Certificates`, `DescribeCertificate` and `DescribeCertificateDetail`. */
+function common(c: CertificateRecord, now: number) {
+  const status = effectiveStatus(c, now);
+  const issued = isIssued(status);
+  return {
+    OwnerUin: c.accountUin,
+    ProjectId: String(c.projectId),
+    From: c.source,
+    CertificateType: c.certificateType,
+    PackageType: c.packageType,
+    ProductZhName: c.productZhName,
+    Domain: c.domain,
+    Alias: c.alias,
+    Status: status,
+    StatusMsg: c.statusMsg,
+    VerifyType: c.verifyType,
+    VulnerabilityStatus: 'INACTIVE',
+    CertBeginTime: issued ? formatTime(c.notBefore)! : '',
+    CertEndTime: issued ? formatTime(c.notAfter)! : '',
+    ValidityPeriod: c.validityPeriod,
+    InsertTime: formatTime(c.createdAt)!,
+    CertificateId: c.id,
+    CertificateExtra: extra(c),
+    SubjectAltName: [...c.sans],
+    StatusName: STATUS_NAMES[status] ?? String(status),
+    IsVip: false,
+    IsWildcard: c.isWildcard,
+    IsDv: c.isDv,
+    IsVulnerability: false,
+    RenewAble: DvOrderService.renewable(c, now),
+    Deployable: isDeployable(c, now),
+    Tags: tags(c),
+    CAEncryptAlgorithms: (c.caInfo ?? []).map((i) => i.encryptAlgorithm),
+    CACommonNames: (c.caInfo ?? []).map((i) => i.commonName),
+    CAEndTimes: (c.caInfo ?? []).map((i) => formatTime(i.notAfter)!),
+  };
+}
+
+/** What the owner must publish (DvAuthDetail), for certificates applied for here. */
+export function dvAuthDetail(order: DvOrderRecord | null): M.DvAuthDetail {
+  if (!order || order.auths.length === 0) return null as unknown as M.DvAuthDetail;
+  const first = order.auths[0]!;
+  return {
+    DvAuthKey: first.key,
+    DvAuthValue: first.value,
+    DvAuthDomain: first.zone,
+    DvAuthPath: first.path as string,
+    DvAuthKeySubDomain: first.subDomain as string,
+    DvAuths: order.auths.map((a) => ({
+      DvAuthKey: a.key,
+      DvAuthValue: a.value,
+      DvAuthDomain: a.zone,
+      DvAuthPath: a.path as string,
+      DvAuthSubDomain: a.subDomain as string,
+      DvAuthVerifyType: a.verifyType,
+    })),
+  };
+}
+
+/** While validation is pending: why it has not passed yet (the last check's finding). */
+function awaitingMessage(c: CertificateRecord, order: DvOrderRecord | null, now: number): string | null {
+  const status = effectiveStatus(c, now);
+  return order && isAwaitingIssue(status) ? order.lastCheckDetail : null;
+}
+
+export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, now: number, order: DvOrderRecord | null = null): M.Certificates {
+  const status = effectiveStatus(c, now);
+  // Object.assign, not `{ ...common(), more }`: V8 (Node 20) adds properties after a spread
+  // one by one on a slow path, ~4 µs each; this list item went from ~100 µs to a few.
+  return Object.assign(common(c, now), {
+    PackageTypeName: c.packageType ?? '',
+    ProjectInfo: projectInfo(c, p),
+    BoundResource: [],
+    IsIgnore: false,
+    IsSM: c.isSm,
+    EncryptAlgorithm: c.encryptAlgorithm,
+    AutoRenewFlag: 0,
+    HostingStatus: HOSTING.none,
+    HasRenewOrder: c.renewOrderId ?? '',
+    ReplaceOriCertIsDelete: false,
+    IsExpiring: status === CertStatus.issued && c.notAfter - now <= EXPIRING_WINDOW,
+    DVAuthDeadline: formatTime(c.dvDeadline) as string,
+    ValidationPassedTime: formatTime(c.validatedAt) as string,
+    CertSANs: [...c.sans],
+    AwaitingValidationMsg: awaitingMessage(c, order, now) as string,
+    AllowDownload: Object.values(supportDownloadType(c, now)).some(Boolean),
+    IsDNSPODResolve: false,
+    IsPackage: false,
+    KeyPasswordCustomFlag: c.keyPasswordSealed !== null,
+    SupportDownloadType: supportDownloadType(c, now),
+  }) as M.Certificates;
+}
+
+/** The list item's hosting fields (HostingService.view), in the SDK's types. */
+export function hostingFields(v: HostingView): Pick<M.Certificates, 'AutoRenewFlag' | 'HostingStatus' | 'HostingCompleteTime' | 'HostingRenewCertId' | 'HostingResourceTypes' | 'HostingConfig'> {
+  return {
+    AutoRenewFlag: v.AutoRenewFlag,
+    HostingStatus: v.HostingStatus,
+    HostingCompleteTime: formatTime(v.HostingCompleteTime) as string,
+    HostingRenewCertId: v.HostingRenewCertId as string,
+    HostingResourceTypes: v.HostingResourceTypes,
+    HostingConfig: v.HostingConfig as M.HostingConfig,
+  };
+}
+
+export function presentCertificate(c: CertificateRecord, now: number, order: DvOrderRecord | null = null,
+  submitted: Record<string, unknown> | null = null): Omit<M.DescribeCertificateResponse, 'RequestId'> {
+  return Object.assign(common(c, now), {
+    OrderId: null as unknown as string,
+    DvAuthDetail: dvAuthDetail(order),
+    VulnerabilityReport: null as unknown as string,
+    PackageTypeName: c.packageType ?? '',
+    SubmittedData: submitted as unknown as M.SubmittedData,
+    DvRevokeAuthDetail: [],
+  }) as Omit<M.DescribeCertificateResponse, 'RequestId'>;
+}
+
+function fingerprintOf(pem: string): string | null {
+  try {
+    return parseCertificateChain(pem).leaf.sha1;
+  } catch {
+    return null;
+  }
+}
+
+/** The top of the uploaded chain when it is a self-signed root, for `RootCert.Standard`. */
+function rootOf(c: CertificateRecord): string | null {
+  if (!c.certPem) return null;
+  try {
+    const { chain } = parseCertificateChain(c.certPem);
+    const top = chain[chain.length - 1];
+    return top && top.subject === top.issuer ? top.pem : null;
+  } catch {
+    return null;
+  }
+}
+
+export function presentDetail(c: CertificateRecord, privateKey: string | null, now: number, order: DvOrderRecord | null = null, rootPem: string | null = null,
+  encryptKey: string | null = null, submitted: Record<string, unknown> | null = null): Omit<M.DescribeCertificateDetailResponse, 'RequestId'> {
+  const issued = c.certPem !== '';
+  // SM2 double certificates: the signing chain's root signs both.
+  const pair = c.isSm && c.encryptCertPem !== null;
+  return Object.assign(common(c, now), {
+    OrderId: null as unknown as string,
+    // Before issuance there is no certificate yet, and the key stays in until there is.
+    CertificatePrivateKey: (issued ? privateKey : null) as string,
+    CertificatePublicKey: (issued ? c.certPem : null) as string,
+    DvAuthDetail: dvAuthDetail(order),
+    VulnerabilityReport: null as unknown as string,
+    TypeName: c.productZhName,
+    SubmittedData: submitted as unknown as M.SubmittedData,
+    RootCert: pair
+      ? { Sign: rootPem as string, Encrypt: rootPem as string, Standard: null as unknown as string }
+      : { Sign: null as unknown as string, Encrypt: null as unknown as string, Standard: (rootPem ?? rootOf(c)) as string },
+    EncryptCert: (pair ? c.encryptCertPem : null) as string,
+    EncryptPrivateKey: (pair ? encryptKey : null) as string,
+    CertFingerprint: (c.fingerprintSha1 || null) as string,
+    EncryptCertFingerprint: (pair ? fingerprintOf(c.encryptCertPem!) : null) as string,
+    EncryptAlgorithm: c.encryptAlgorithm,
+    DvRevokeAuthDetail: [],
+    CertChainInfo: null as unknown as M.CertBasicInfo[],
+    DomainType: c.isWildcard ? 2 : c.sans.length > 1 ? 1 : 0,
+    CertType: c.certificateType,
+    UseCrossSignRoot: false,
+    HostingStatus: HOSTING.none,
+  }) as Omit<M.DescribeCertificateDetailResponse, 'RequestId'>;
+}
