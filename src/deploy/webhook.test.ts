@@ -6,7 +6,8 @@ import { makeChain, type TestChain } from '../testing/pki-fixtures.js';
 import { freePort } from '../testing/net.js';
 import { startReceiver, type Receiver } from '../testing/webhook-receiver.js';
 import { DeployError, type CertificateMaterial, type DeployContext } from './types.js';
-import { verifySignature, webhookKind } from './webhook.js';
+import { verifySignature } from '../secrets/webhook-signature.js';
+import { webhookKind } from './webhook.js';
 
 const SECRET = 'a-long-enough-hmac-secret';
 let chain: TestChain;

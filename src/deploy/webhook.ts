@@ -3,8 +3,8 @@
 // MAC covers `<t>.<body>` with the resource's secret. Receivers check the MAC, refuse stale
 // timestamps, and de-duplicate on `X-Certport-Delivery`. Network errors, 408, 429 and 5xx
 // are retried with backoff; other statuses are final.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DeployConfigError, DeployError, fullchainPem, int, obj, onlyKeys, str, type Deployer, type DeployerKind } from './types.js';
+import { SIGNATURE_HEADER, sign } from '../secrets/webhook-signature.js';
 
 export interface WebhookConfig {
   url: string;
@@ -15,22 +15,6 @@ export interface WebhookConfig {
   headers: Record<string, string>;
 }
 export interface WebhookSecrets { hmacSecret: string }
-
-export const SIGNATURE_HEADER = 'x-certport-signature';
-
-export function sign(secret: string, t: number, body: string): string {
-  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
-}
-
-/** For receivers (and tests): true when `header` is a valid signature of `body` within `toleranceS`. */
-export function verifySignature(secret: string, header: string | undefined, body: string, nowMs = Date.now(), toleranceS = 300): boolean {
-  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '');
-  if (!m) return false;
-  const t = Number(m[1]);
-  if (Math.abs(nowMs / 1000 - t) > toleranceS) return false;
-  const want = Buffer.from(sign(secret, t, body).split('v1=')[1]!, 'hex');
-  return timingSafeEqual(want, Buffer.from(m[2]!, 'hex'));
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -2,7 +2,7 @@
 // (`X-Certport-Signature: t=<unix seconds>,v1=<HMAC-SHA256 hex of "<t>.<body>">` with the
 // account's secret), with `X-Certport-Delivery: <notice id>` — the same on every retry, for the
 // receiver to de-duplicate. A 2xx answer is delivery; anything else is retried later.
-import { SIGNATURE_HEADER, sign } from '../deploy/webhook.js';
+import { SIGNATURE_HEADER, sign } from '../secrets/webhook-signature.js';
 import { DeliveryError, type NoticeMessage } from './message.js';
 
 export interface WebhookTarget { url: string; secret: string }

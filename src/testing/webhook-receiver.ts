@@ -2,7 +2,7 @@
 // verified deliveries and answers with scripted statuses. Tests stop it.
 import http from 'node:http';
 import { freePort } from './net.js';
-import { SIGNATURE_HEADER, verifySignature } from '../deploy/webhook.js';
+import { SIGNATURE_HEADER, verifySignature } from '../secrets/webhook-signature.js';
 
 export interface Receiver {
   url: string;
