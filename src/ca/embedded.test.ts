@@ -16,7 +16,7 @@ import {
   intermediateFileName,
   type CaMaterial,
 } from './embedded.js';
-import * as der from './der.js';
+import * as der from '../pki/der.js';
 import type { IssuedCertificate } from './issuer.js';
 
 const DAY = 86_400_000;

@@ -20,7 +20,7 @@ import * as nodeCrypto from 'node:crypto';
 import { promisify } from 'node:util';
 import { ServiceError } from '../domain/errors.js';
 import { pemBlocks, toPem } from '../pki/certificate.js';
-import * as der from './der.js';
+import * as der from '../pki/der.js';
 import type { IssuedCertificate, Issuer, IssueProfile, IssueRequest } from './issuer.js';
 
 const DAY_MS = 86_400_000;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import smCrypto from 'sm-crypto';
 import { pemBlocks, toPem } from '../pki/certificate.js';
 import { run, withTempDir } from '../testing/pki-fixtures.js';
-import * as der from './der.js';
+import * as der from '../pki/der.js';
 import { buildCsr, generateKeyPair } from './embedded.js';
 import type { IssuedCertificate } from './issuer.js';
 import {

@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import smCrypto from 'sm-crypto';
 import { ServiceError } from '../domain/errors.js';
 import { pemBlocks, toPem } from '../pki/certificate.js';
-import * as der from './der.js';
+import * as der from '../pki/der.js';
 import {
   MAX_VALIDITY_DAYS,
   addYears,

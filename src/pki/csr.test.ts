@@ -6,7 +6,7 @@ import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import * as der from '../ca/der.js';
+import * as der from './der.js';
 import { CsrError, ISO3166_ALPHA2, buildCsr, checkSubject, csrMatchesKey, parseCsr, type CsrSubject } from './csr.js';
 import { run, withTempDir } from '../testing/pki-fixtures.js';
 

@@ -5,7 +5,7 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ServiceError } from '../domain/errors.js';
-import * as der from '../ca/der.js';
+import * as der from './der.js';
 import { pemBlocks, toPem } from './certificate.js';
 
 /** A CSR that cannot be built or read. Callers that answer with another code catch it by type. */
