@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { run, withTempDir } from '../testing/pki-fixtures.js';
-import { type FileServer, startFileServer, validationEnv, waitFor } from '../testing/dv.js';
-import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
-import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
-import { startPebble, type Pebble } from '../testing/pebble.js';
+import { run, withTempDir } from '../../testing/pki-fixtures.js';
+import { type FileServer, startFileServer, validationEnv, waitFor } from '../../testing/dv.js';
+import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../../testing/harness.js';
+import { startChallTestSrv, type ChallTestSrv } from '../../testing/dns-servers.js';
+import { startPebble, type Pebble } from '../../testing/pebble.js';
 
 const uniq = () => randomBytes(3).toString('hex');
 
