@@ -79,6 +79,9 @@ for (const backend of BACKENDS) {
       assert.equal(detail.RootCert?.Standard ?? null, null, 'the ACME root is not known here');
       const logs = (await c.DescribeCertificateOperateLogs({ Limit: 100 })).OperateLogs!.filter((l) => l.CertId === id);
       assert.ok(logs.some((l) => l.Type === 'issued' && l.Action?.includes(pebble.directoryUrl)), JSON.stringify(logs));
+      // The ACME CA signs no SM2 keys: a reissue asking for one is refused, and nothing is ordered.
+      const msg = await expectCode(c.ReplaceCertificate({ CertificateId: id!, ValidType: 'FILE', CsrType: 'Online', CertCSREncryptAlgo: 'SM2' }), 'InvalidParameter.RenewAlgorithmInvalid');
+      assert.match(msg, /The ACME CA that issued this certificate cannot issue SM2 certificates/);
     });
 
     test('dns-01 (DNS), ECC, and a wildcard: _acme-challenge TXT records', async () => {
