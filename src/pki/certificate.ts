@@ -5,7 +5,7 @@ import { X509Certificate as NodeX509, createPrivateKey, createPublicKey, webcryp
 import * as x509 from '@peculiar/x509';
 import { Fault } from '../domain/errors.js';
 import * as der from './der.js';
-import { SM2_CURVE_OID, SM2_SIGNATURE_OID } from './oids.js';
+import { OID, SM2_CURVE_OID, SM2_SIGNATURE_OID } from './oids.js';
 import { pemBlocks, toPem } from './pem.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -38,7 +38,7 @@ export interface ParsedCertificate {
 
 function cnOf(name: x509.Name | string): string {
   const n = typeof name === 'string' ? new x509.Name(name) : name;
-  return n.getField('CN')[0] ?? n.getField('2.5.4.3')[0] ?? '';
+  return n.getField('CN')[0] ?? n.getField(OID.commonName)[0] ?? '';
 }
 
 function algorithmLabel(spkiDer: Buffer, key: KeyObject | null): { label: string; isSm: boolean } {

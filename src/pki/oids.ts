@@ -1,6 +1,6 @@
 // The one table of object identifiers certport writes and reads, with the DER constants that
 // go with them. X.509 names and extensions from RFC 5280, policies from the CA/Browser Forum,
-// SM2 from GM/T 0006-2012.
+// SM2 from GM/T 0006-2012, key stores from RFC 7292 and the JDK.
 
 export const OID = {
   // Attribute types (X.520, PKCS #9, EV Guidelines 9.2).
@@ -48,6 +48,15 @@ export const OID = {
   ecdsaWithSHA384: '1.2.840.10045.4.3.3',
   ecdsaWithSHA512: '1.2.840.10045.4.3.4',
   sm2WithSm3: '1.2.156.10197.1.501',
+
+  // Key stores: PKCS #12 bags and attributes (RFC 7292), and the JDK's JKS key protector.
+  pkcs8ShroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
+  certBag: '1.2.840.113549.1.12.10.1.3',
+  x509Certificate: '1.2.840.113549.1.9.22.1',
+  friendlyName: '1.2.840.113549.1.9.20',
+  localKeyId: '1.2.840.113549.1.9.21',
+  /** Sun's proprietary key protection algorithm (sun.security.provider.KeyProtector). */
+  jksKeyProtector: '1.3.6.1.4.1.42.2.17.1.1',
 } as const;
 
 export const SM2_CURVE_OID = OID.sm2Curve;
