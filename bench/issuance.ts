@@ -13,7 +13,11 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { EmbeddedIssuer, buildCsr, createCaMaterial, csrPublicKey, generateKeyPairAsync, type CaMaterial } from '../src/ca/embedded.js';
+import { EmbeddedIssuer } from '../src/ca/embedded/issuer.js';
+import { createCaMaterial, type CaMaterial } from '../src/ca/embedded/material.js';
+import { domainCsr } from '../src/pki/csr.js';
+import { csrPublicKey } from '../src/pki/csr-parse.js';
+import { generateKeyPairAsync } from '../src/pki/keys.js';
 
 const SECONDS = Number(process.env.CERTPORT_BENCH_SECONDS ?? 3);
 const TARGET = 0.25;
@@ -85,7 +89,7 @@ if (!isMainThread) {
   const inputsOf = async (kind: 'ECC' | 'RSA', count: number) => Promise.all(Array.from({ length: count }, async (_, i) => {
     const keys = await generateKeyPairAsync(kind, kind === 'ECC' ? 'prime256v1' : '2048');
     const domain = `host${i}.bench.example.com`;
-    return { csrPem: await buildCsr(keys.privateKeyPem, [domain]), publicKeyPem: keys.publicKeyPem, domain };
+    return { csrPem: domainCsr(keys.privateKeyPem, [domain]), publicKeyPem: keys.publicKeyPem, domain };
   }));
   const inputs = { ECC: await inputsOf('ECC', 200), RSA: await inputsOf('RSA', 40) };
 

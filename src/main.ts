@@ -13,8 +13,9 @@ import { AccountService } from './services/accounts.js';
 import { CertificateService } from './services/certificates.js';
 import { CsrService } from './services/csrs.js';
 import { systemClock, type Clock } from './domain/clock.js';
-import { AcmeIssuer } from './ca/acme.js';
-import { loadEmbeddedCa, type EmbeddedCa } from './ca/setup.js';
+import { AcmeIssuer } from './ca/acme/issuer.js';
+import { loadEmbeddedCa, type EmbeddedCa } from './ca/embedded/setup.js';
+import { Issuers } from './ca/issuers.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { PaidOrderService } from './services/paid-orders.js';
 import { OrganizationService } from './services/organizations.js';
@@ -82,23 +83,28 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
   const email = config.smtp ? new EmailSender(config.smtp) : null;
   const notices = new NoticeService(joinStores(stores.notices, stores.jobs), stores.accounts, sealer, clock, email,
     { expiryDays: config.expiryNoticeDays, sweepMs: config.noticeSweepMs }, () => runner?.kick());
+  // The CAs: certport's own (RSA/ECDSA and SM2) always; an upstream ACME CA when configured,
+  // for the accounts it is configured for ('*' = all). A stored certificate stays with its CA.
   const acme = config.acme
     ? new AcmeIssuer({ directoryUrl: config.acme.directoryUrl, email: config.acme.email, eab: config.acme.eab, caPem: config.acme.caPem }, stores.acmeAccounts, sealer)
     : null;
-  const orders = new DvOrderService(joinStores(stores.certificates, stores.dvOrders, stores.jobs, stores.paidOrders), certificates, ca.issuer, validator, sealer, clock, {
+  const acmeAccounts = config.acme?.accounts ?? '*';
+  const issuers = new Issuers([ca.issuer, ca.sm2Issuer, ...(acme ? [acme] : [])],
+    (accountUin) => (acme && (acmeAccounts === '*' || acmeAccounts.includes(accountUin)) ? acme.source : ca.issuer.source));
+  const orders = new DvOrderService(joinStores(stores.certificates, stores.dvOrders, stores.jobs, stores.paidOrders), certificates, issuers, validator, sealer, clock, {
     freeCertLimit: config.freeCertLimit,
     mainDomainCertLimit: config.mainDomainCertLimit,
     dvAuthHours: config.dvAuthHours,
     validationIntervalMs: config.validationIntervalMs,
-    acmeAccounts: config.acme?.accounts ?? '*',
-  }, () => runner?.kick(), acme, ca.sm2Issuer);
-  // Chains from an ACME CA end at its intermediate; only the embedded CA's root is known here.
-  certificates.rootOf = (c) => (c.source === ca.issuer.name ? (c.isSm ? ca.sm2RootPem : ca.rootPem) : null);
+  }, () => runner?.kick());
+  // Chains from an ACME CA end at its intermediate; only certport's own roots are known here.
+  certificates.rootOf = (c) => issuers.rootOf(c);
   certificates.onDelete = (c) => orders.jobsOnDelete(c);
   certificates.publicUrl = config.publicUrl;
   const orgs = new OrganizationService(stores.organizations, clock);
   const paid = new PaidOrderService(joinStores(stores.certificates, stores.paidOrders, stores.dvOrders), certificates, orders, sealer, clock, {
     products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit,
+    source: ca.issuer.source,
   }, orgs);
   orders.issueProfile = (id) => paid.issueProfile(id);
   const deployments = new DeploymentService(stores.deployments, certificates, sealer, clock, defaultDeployers(), () => runner?.kick());

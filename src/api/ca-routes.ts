@@ -2,7 +2,7 @@
 // intermediate as .der (what leaves' AIA caIssuers points to, RFC 5280 4.2.2.1) and .pem.
 // Unauthenticated, like any CA's repository.
 import type { FastifyInstance } from 'fastify';
-import type { EmbeddedCa } from '../ca/setup.js';
+import type { EmbeddedCa } from '../ca/embedded/setup.js';
 
 export function caRoutes(ca: EmbeddedCa) {
   return (app: FastifyInstance) => {

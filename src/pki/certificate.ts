@@ -3,32 +3,15 @@
 import 'reflect-metadata';
 import { X509Certificate as NodeX509, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { ServiceError } from '../domain/errors.js';
+import { Fault } from '../domain/errors.js';
+import * as der from './der.js';
+import { OID, SM2_CURVE_OID, SM2_SIGNATURE_OID } from './oids.js';
+import { pemBlocks, toPem } from './pem.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
-const SM2_CURVE_OID = '1.2.156.10197.1.301';
-const SM2_SIG_OID = '1.2.156.10197.1.501';
-
-export interface PemBlock { label: string; der: Buffer; headers: string }
-
-/** Every PEM block in the text, tolerant of CRLF, indentation and blank lines. */
-export function pemBlocks(text: string): PemBlock[] {
-  const out: PemBlock[] = [];
-  const re = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
-  for (const m of text.matchAll(re)) {
-    const body = m[2];
-    // RFC 1421 headers (Proc-Type, DEK-Info) mark legacy encrypted keys.
-    const headers = body.split(/\r?\n/).filter((l) => l.includes(':')).join('\n');
-    const b64 = body.split(/\r?\n/).filter((l) => !l.includes(':')).join('').replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) continue;
-    out.push({ label: m[1], der: Buffer.from(b64, 'base64'), headers });
-  }
-  return out;
-}
-
-export const toPem = (label: string, der: Buffer) =>
-  `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
+/** The SM2 curve's OID as DER, as it appears in a SubjectPublicKeyInfo's parameters. */
+const SM2_CURVE_DER = der.oid(SM2_CURVE_OID);
 
 export interface ParsedCertificate {
   der: Buffer;
@@ -55,13 +38,12 @@ export interface ParsedCertificate {
 
 function cnOf(name: x509.Name | string): string {
   const n = typeof name === 'string' ? new x509.Name(name) : name;
-  return n.getField('CN')[0] ?? n.getField('2.5.4.3')[0] ?? '';
+  return n.getField('CN')[0] ?? n.getField(OID.commonName)[0] ?? '';
 }
 
 function algorithmLabel(spkiDer: Buffer, key: KeyObject | null): { label: string; isSm: boolean } {
   // The curve OID sits in the SPKI AlgorithmIdentifier parameters; look for its DER encoding.
-  const sm2Oid = Buffer.from('06082a811ccf5501822d', 'hex');
-  if (spkiDer.includes(sm2Oid)) return { label: 'SM2', isSm: true };
+  if (spkiDer.includes(SM2_CURVE_DER)) return { label: 'SM2', isSm: true };
   if (key?.asymmetricKeyType === 'rsa' || key?.asymmetricKeyType === 'rsa-pss') {
     return { label: `RSA ${key.asymmetricKeyDetails?.modulusLength ?? ''}`.trim(), isSm: false };
   }
@@ -82,7 +64,7 @@ export function parseCertificateDer(der: Buffer): ParsedCertificate {
     cert = new x509.X509Certificate(new Uint8Array(der));
     node = new NodeX509(der);
   } catch (e) {
-    throw new ServiceError('FailedOperation.CertificateParseError', `The certificate cannot be parsed: ${(e as Error).message}`);
+    throw new Fault('unparsable', `The certificate cannot be parsed: ${(e as Error).message}`);
   }
   const dnsNames: string[] = [];
   const ipAddresses: string[] = [];
@@ -100,7 +82,7 @@ export function parseCertificateDer(der: Buffer): ParsedCertificate {
     publicKey = null;
   }
   const alg = algorithmLabel(spki, publicKey);
-  const isSm = alg.isSm || cert.signatureAlgorithm?.name === SM2_SIG_OID;
+  const isSm = alg.isSm || cert.signatureAlgorithm?.name === SM2_SIGNATURE_OID;
   return {
     der,
     pem: toPem('CERTIFICATE', der),
@@ -134,11 +116,11 @@ export interface ParsedChain {
 /** Parses a PEM bundle in any order; the leaf is the certificate that issued none of the others. */
 export function parseCertificateChain(pemText: string): ParsedChain {
   if (typeof pemText !== 'string' || !pemText.includes('-----BEGIN')) {
-    throw new ServiceError('FailedOperation.CertificateParseError', 'CertificatePublicKey must hold a PEM certificate (-----BEGIN CERTIFICATE-----).');
+    throw new Fault('unparsable', 'CertificatePublicKey must hold a PEM certificate (-----BEGIN CERTIFICATE-----).');
   }
   const blocks = pemBlocks(pemText).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE');
   if (blocks.length === 0) {
-    throw new ServiceError('FailedOperation.CertificateParseError', 'No PEM CERTIFICATE block could be read from CertificatePublicKey.');
+    throw new Fault('unparsable', 'No PEM CERTIFICATE block could be read from CertificatePublicKey.');
   }
   const certs = blocks.map((b) => parseCertificateDer(b.der));
   const issuers = new Set(certs.filter((c) => !c.selfSigned || certs.length === 1).map((c) => c.issuer));
@@ -165,26 +147,26 @@ export function parseCertificateChain(pemText: string): ParsedChain {
 export function parsePrivateKey(pemText: string, password?: string): KeyObject {
   const blocks = pemBlocks(pemText ?? '').filter((b) => b.label.endsWith('PRIVATE KEY'));
   if (blocks.length === 0) {
-    throw new ServiceError('FailedOperation.CertificateParseError', 'CertificatePrivateKey must hold a PEM private key (-----BEGIN PRIVATE KEY-----).');
+    throw new Fault('unparsable', 'CertificatePrivateKey must hold a PEM private key (-----BEGIN PRIVATE KEY-----).');
   }
   const b = blocks[0]!;
   const encrypted = b.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/i.test(b.headers);
   if (encrypted) {
     if (!password) {
-      throw new ServiceError('FailedOperation.CertificateParseError', 'The private key is encrypted with a password; give it in KeyPassword or upload the key without a password.');
+      throw new Fault('unparsable', 'The private key is encrypted with a password; give it in KeyPassword or upload the key without a password.');
     }
     const text = pemText.slice(pemText.indexOf(`-----BEGIN ${b.label}-----`));
     try {
       return createPrivateKey({ key: text, format: 'pem', passphrase: password });
     } catch {
-      throw new ServiceError('FailedOperation.CertificateParseError', 'The private key cannot be decrypted with the KeyPassword given.');
+      throw new Fault('unparsable', 'The private key cannot be decrypted with the KeyPassword given.');
     }
   }
   const type = b.label === 'RSA PRIVATE KEY' ? 'pkcs1' : b.label === 'EC PRIVATE KEY' ? 'sec1' : 'pkcs8';
   try {
     return createPrivateKey({ key: b.der, format: 'der', type });
   } catch (e) {
-    throw new ServiceError('FailedOperation.CertificateParseError', `The private key cannot be parsed: ${(e as Error).message}`);
+    throw new Fault('unparsable', `The private key cannot be parsed: ${(e as Error).message}`);
   }
 }
 
@@ -203,5 +185,3 @@ export function keyMatches(cert: ParsedCertificate, key: KeyObject): boolean {
 export function privateKeyToPem(key: KeyObject): string {
   return key.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
-
-export { SM2_CURVE_OID, SM2_SIG_OID };

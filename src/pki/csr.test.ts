@@ -6,8 +6,10 @@ import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import * as der from '../ca/der.js';
-import { CsrError, ISO3166_ALPHA2, buildCsr, checkSubject, csrMatchesKey, parseCsr, type CsrSubject } from './csr.js';
+import * as der from './der.js';
+import { problemOf } from '../api/problems.js';
+import { CsrError, ISO3166_ALPHA2, buildCsr, checkSubject, type CsrSubject } from './csr.js';
+import { csrMatchesKey, parseCsr } from './csr-parse.js';
 import { run, withTempDir } from '../testing/pki-fixtures.js';
 
 /** `openssl req -verify -noout -text`: OpenSSL 3.0 exits 0 even when the signature fails, so read stderr too. */
@@ -158,7 +160,7 @@ describe('parseCsr', () => {
     const at = der.indexOf(Buffer.from('www.example.com'));
     der[at] = 'v'.charCodeAt(0);
     const altered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
-    assert.throws(() => parseCsr(altered), (e: unknown) => e instanceof CsrError && e.code === 'InvalidParameter' && /does not verify/.test(e.message));
+    assert.throws(() => parseCsr(altered), (e: unknown) => e instanceof CsrError && problemOf(e)?.code === 'InvalidParameter' && /does not verify/.test(e.message));
   });
 
   test('refuses SHA-1 signatures, garbage and non-PEM input', async () => {

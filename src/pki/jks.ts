@@ -10,13 +10,12 @@
 // where UTF is Java's DataOutput.writeUTF (u16 length + modified UTF-8).
 import * as asn1js from 'asn1js';
 import { X509Certificate, createHash, createPrivateKey, randomBytes } from 'node:crypto';
+import { OID } from './oids.js';
 
 const MAGIC = 0xfeedfeed;
 const VERSION = 2;
 const TAG_PRIVATE_KEY = 1;
 const TAG_TRUSTED_CERT = 2;
-/** Sun's proprietary key protection algorithm (sun.security.provider.KeyProtector). */
-const KEY_PROTECTOR_OID = '1.3.6.1.4.1.42.2.17.1.1';
 
 class Writer {
   private parts: Buffer[] = [];
@@ -76,7 +75,7 @@ function protectKey(pkcs8: Buffer, password: string): Buffer {
   const protectedKey = Buffer.concat([salt, encrypted, check]);
   const epki = new asn1js.Sequence({
     value: [
-      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: KEY_PROTECTOR_OID }), new asn1js.Null()] }),
+      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.jksKeyProtector }), new asn1js.Null()] }),
       new asn1js.OctetString({ valueHex: new Uint8Array(protectedKey) }),
     ],
   });

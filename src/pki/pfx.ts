@@ -4,13 +4,9 @@
 import * as pkijs from 'pkijs';
 import * as asn1js from 'asn1js';
 import { X509Certificate, createHash, createPrivateKey, webcrypto } from 'node:crypto';
+import { OID } from './oids.js';
 
 const ITERATIONS = 2048;
-const OID_PKCS8_SHROUDED_KEY_BAG = '1.2.840.113549.1.12.10.1.2';
-const OID_CERT_BAG = '1.2.840.113549.1.12.10.1.3';
-const OID_X509_CERTIFICATE = '1.2.840.113549.1.9.22.1';
-const OID_FRIENDLY_NAME = '1.2.840.113549.1.9.20';
-const OID_LOCAL_KEY_ID = '1.2.840.113549.1.9.21';
 
 // Passed explicitly to every pkijs call so we never depend on (or change) pkijs's global engine.
 const engine = new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as Crypto });
@@ -33,8 +29,8 @@ export function certificateDer(certPem: string): Buffer {
 
 function bagAttributes(friendlyName: string, localKeyId: Buffer): pkijs.Attribute[] {
   return [
-    new pkijs.Attribute({ type: OID_FRIENDLY_NAME, values: [new asn1js.BmpString({ value: friendlyName })] }),
-    new pkijs.Attribute({ type: OID_LOCAL_KEY_ID, values: [new asn1js.OctetString({ valueHex: toArrayBuffer(localKeyId) })] }),
+    new pkijs.Attribute({ type: OID.friendlyName, values: [new asn1js.BmpString({ value: friendlyName })] }),
+    new pkijs.Attribute({ type: OID.localKeyId, values: [new asn1js.OctetString({ valueHex: toArrayBuffer(localKeyId) })] }),
   ];
 }
 
@@ -57,9 +53,9 @@ export async function buildPfx(opts: { keyPem: string; certPems: string[] /* lea
   await keyBag.makeInternalValues(encryption, engine);
 
   const certBags = certDers.map((der, i) => new pkijs.SafeBag({
-    bagId: OID_CERT_BAG,
+    bagId: OID.certBag,
     bagValue: new pkijs.CertBag({
-      certId: OID_X509_CERTIFICATE,
+      certId: OID.x509Certificate,
       certValue: new asn1js.OctetString({ valueHex: toArrayBuffer(der) }),
       parsedValue: pkijs.Certificate.fromBER(toArrayBuffer(der)),
     }),
@@ -77,7 +73,7 @@ export async function buildPfx(opts: { keyPem: string; certPems: string[] /* lea
               privacyMode: 0, // plain Data: the key bag is already shrouded
               value: new pkijs.SafeContents({
                 safeBags: [new pkijs.SafeBag({
-                  bagId: OID_PKCS8_SHROUDED_KEY_BAG,
+                  bagId: OID.pkcs8ShroudedKeyBag,
                   bagValue: keyBag,
                   bagAttributes: bagAttributes(opts.friendlyName, localKeyId),
                 })],

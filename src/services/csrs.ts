@@ -4,7 +4,7 @@
 // made off the event loop and kept sealed with the master key, bound to account and id.
 // Every change writes the CSR record and nothing else.
 import { createPrivateKey, randomInt } from 'node:crypto';
-import { generateKeyPairAsync } from '../ca/embedded.js';
+import { generateKeyPairAsync } from '../pki/keys.js';
 import { ServiceError, isForeseen } from '../domain/errors.js';
 import { CsrError, ISO3166_ALPHA2, SUBJECT_MAX_LENGTH, buildCsr, checkSubject } from '../pki/csr.js';
 import type { Sealer } from '../secrets/sealer.js';

@@ -10,13 +10,12 @@
 import { randomInt } from 'node:crypto';
 import { ServiceError, certificateNotFound } from '../domain/errors.js';
 import type { IssueProfile } from '../ca/issuer.js';
-import { generateKeyPairAsync } from '../ca/embedded.js';
-import { generateSm2KeyPair } from '../ca/sm2.js';
-import { parseCsr } from '../pki/csr.js';
+import { generateKeyPairAsync } from '../pki/keys.js';
+import { parseCsr } from '../pki/csr-parse.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { CertificateStore, DvOrderStore, PaidOrderStore } from '../domain/stores.js';
 import { RenewalConflict } from '../domain/stores.js';
-import type { CertificateRecord, Tag } from '../domain/certificate.js';
+import { CertStatus, type CertificateRecord, type Tag } from '../domain/certificate.js';
 import type { PaidOrderRecord } from '../domain/paid-order.js';
 import { NameError, normalizeDomain } from '../validation/names.js';
 import { logEntry, type CertificateService } from './certificates.js';
@@ -35,6 +34,8 @@ export interface PaidSettings {
   maxDomains: number;
   /** Orders an account may hold. */
   orderLimit: number;
+  /** The source (ca/issuer.ts) of the CA that signs what a reviewer vetted: main.ts gives certport's own. */
+  source: string;
 }
 
 export interface SubmitInput {
@@ -121,7 +122,7 @@ export class PaidOrderService {
     const validityDays = Math.min(p.timeSpan * 365, this.settings.maxDays);
     const dealId = new Date(now).toISOString().replace(/\D/g, '').slice(0, 14) + String(randomInt(0, 1e9)).padStart(9, '0');
     const cert: CertificateRecord = {
-      id, accountUin: caller.accountUin, projectId: 0, alias: '', certificateType: 'SVR', source: 'embedded', status: 5, statusMsg: null,
+      id, accountUin: caller.accountUin, projectId: 0, alias: '', certificateType: 'SVR', source: this.settings.source, status: CertStatus.pendingSubmission, statusMsg: null,
       domain: '', sans: [], certPem: '', privateKeySealed: null, keyPasswordSealed: null, fingerprintSha1: '', fingerprintSha256: '',
       serialHex: '', issuerCn: '', encryptAlgorithm: product.sm2 ? 'SM2' : 'RSA 2048', isSm: product.sm2, isWildcard: product.coverage.startsWith('wildcard'),
       isDv: product.level === 'DV', notBefore: 0, notAfter: 0, certificateUse: '', packageType: String(product.id), productZhName: product.name,
@@ -197,7 +198,7 @@ export class PaidOrderService {
       if (!product.sm2 && !((algo === 'RSA' && ['2048', '4096'].includes(param)) || (algo === 'ECC' && ['prime256v1', 'secp384r1'].includes(param)))) {
         throw badParam(`CsrEncryptAlgo ${algo} with CsrKeyParameter ${param} is not supported (RSA 2048/4096, ECC prime256v1/secp384r1).`);
       }
-      const pair = product.sm2 ? generateSm2KeyPair() : await generateKeyPairAsync(algo as 'RSA' | 'ECC', param);
+      const pair = await generateKeyPairAsync(product.sm2 ? 'SM2' : algo as 'RSA' | 'ECC', param);
       privateKeySealed = this.sealer.seal(pair.privateKeyPem, 'certkey:' + id);
     }
     const keyPasswordSealed = p.KeyPassword && privateKeySealed ? this.sealer.seal(p.KeyPassword, 'keypass:' + id) : null;

@@ -4,7 +4,7 @@ import 'reflect-metadata'; // @peculiar/x509 needs this before it loads
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { toPem as pemOf } from '../pki/certificate.js';
+import { toPem as pemOf } from '../pki/pem.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

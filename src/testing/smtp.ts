@@ -6,7 +6,7 @@ import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { SMTPServer } from 'smtp-server';
-import { toPem } from '../pki/certificate.js';
+import { toPem } from '../pki/pem.js';
 import { freePort } from './net.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);

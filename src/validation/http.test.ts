@@ -4,7 +4,9 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { createCaMaterial, EmbeddedIssuer, generateKeyPair } from '../ca/embedded.js';
+import { EmbeddedIssuer } from '../ca/embedded/issuer.js';
+import { createCaMaterial } from '../ca/embedded/material.js';
+import { generateKeyPair } from '../pki/keys.js';
 import { checkHttpFile, isPublicAddress } from './http.js';
 import { freePort, startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
 

@@ -1,7 +1,7 @@
 // An upstream ACME CA (RFC 8555: Let's Encrypt, ZeroSSL and Google with EAB, step-ca, …)
-// through acme-client. Unlike the embedded CA it cannot sign on demand: the CA runs its own
-// order, with challenges the certificate's owner must satisfy, so this issuer exposes the
-// order's steps and the DV order service drives them from its durable jobs.
+// through acme-client, behind the Issuer interface (../issuer.ts). Unlike the embedded CA it
+// cannot sign on demand: the CA runs its own order, with challenges the certificate's owner
+// must satisfy, and the DV order service drives its steps from its durable jobs.
 //
 // Every step is re-entrant: the order's state lives at the CA and is read back each time,
 // so a restart of certport (or of the CA) at any point is picked up on the next step.
@@ -11,12 +11,13 @@
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import * as acme from 'acme-client';
-import { ServiceError } from '../domain/errors.js';
-import type { Sealer } from '../secrets/sealer.js';
-import type { AcmeAccountStore } from '../domain/stores.js';
-import type { DvAuth } from '../domain/dv-order.js';
-import type { CheckResult } from '../validation/dns.js';
-import { generateKeyPair } from './embedded.js';
+import { Fault } from '../../domain/errors.js';
+import type { Sealer } from '../../secrets/sealer.js';
+import type { AcmeAccountStore } from '../../domain/stores.js';
+import type { DvAuth } from '../../domain/dv-order.js';
+import { generateKeyPair } from '../../pki/keys.js';
+import { firstPemDer } from '../../pki/pem.js';
+import { CaRefused, CaUnreachable, type CheckAuth, type IssueRequest, type Issuer, type Order, type OrderProgress, type OrderRequest } from '../issuer.js';
 
 export interface AcmeSettings {
   directoryUrl: string;
@@ -26,29 +27,22 @@ export interface AcmeSettings {
   caPem: string | null;
 }
 
-/** The CA could not be reached (or answered 5xx): try again later. */
-export class AcmeUnreachable extends Error {}
-/** The CA refused (problem document): the order ends here. */
-export class AcmeRefused extends Error {
-  constructor(readonly type: string, detail: string) {
-    super(detail);
-  }
-}
-
-export type AcmeProgress =
-  | { state: 'waiting'; detail: string; soon: boolean }
-  | { state: 'issued'; certPem: string }
-  | { state: 'invalid'; reason: string }
-  /** The CA no longer knows the order (it was reset): make a new one. */
-  | { state: 'gone' };
-
 interface RawResponse { status: number; data: any; headers: Record<string, string> }
 
 const PROBLEM = 'urn:ietf:params:acme:error:';
 const short = (type: string) => (type ?? '').replace(PROBLEM, '');
 
-export class AcmeIssuer {
+const SIGNING: OrderProgress = { state: 'pending', detail: 'the CA is signing', soon: true };
+
+export class AcmeIssuer implements Issuer {
   readonly name = 'acme';
+  readonly source = 'acme';
+  /** ACME carries RSA and ECDSA keys; no public ACME CA issues SM2. */
+  readonly keyAlgorithms = ['RSA', 'ECC'] as const;
+  /** RFC 8555 7.4: finalize takes a CSR. */
+  readonly signsPublicKeys = false;
+  /** A chain from an ACME CA ends at its intermediate; its root is not known here. */
+  readonly rootPem = null;
   #client: Promise<acme.Client> | null = null;
 
   constructor(
@@ -68,7 +62,7 @@ export class AcmeIssuer {
     acme.axios.defaults.timeout = 15_000;
   }
 
-  get directoryUrl(): string {
+  get label(): string {
     return this.settings.directoryUrl;
   }
 
@@ -106,106 +100,122 @@ export class AcmeIssuer {
       resp = await http.signedRequest(url, payload, { kid: client.getAccountUrl() });
     } catch (e) {
       // The raw call returns every HTTP answer; what it throws is a transport failure.
-      throw new AcmeUnreachable(`the CA is unreachable: ${(e as Error)?.message ?? e}`);
+      throw new CaUnreachable(`the CA is unreachable: ${(e as Error)?.message ?? e}`);
     }
-    if (resp.status >= 500) throw new AcmeUnreachable(`the CA answered HTTP ${resp.status} for ${url}`);
+    if (resp.status >= 500) throw new CaUnreachable(`the CA answered HTTP ${resp.status} for ${url}`);
     if (resp.status >= 400) {
       const type = resp.data?.type ?? `${PROBLEM}serverInternal`;
       if (short(type) === 'accountDoesNotExist') this.#client = null; // the CA was reset: register again
-      throw new AcmeRefused(type, resp.data?.detail ?? `HTTP ${resp.status}`);
+      throw new CaRefused(type, resp.data?.detail ?? `HTTP ${resp.status}`);
     }
     return resp;
   }
 
-  /** A new ACME order for one name, and what its owner must publish (dns-01 or http-01). */
-  async createOrder(domain: string, method: 'DNS' | 'FILE'): Promise<{ orderUrl: string; auths: DvAuth[] }> {
+  /** A new ACME order for the names, and what their owner must publish (dns-01 or http-01). */
+  async place(req: OrderRequest): Promise<Order> {
     const client = await this.client();
     const http = (client as unknown as { http: { getResourceUrl(r: string): Promise<string> } }).http;
     let newOrder: string;
     try {
       newOrder = await http.getResourceUrl('newOrder');
     } catch (e) {
-      throw new AcmeUnreachable(`the CA is unreachable: ${(e as Error)?.message ?? e}`);
+      throw new CaUnreachable(`the CA is unreachable: ${(e as Error)?.message ?? e}`);
     }
-    const resp = await this.post(newOrder, { identifiers: [{ type: 'dns', value: domain }] });
+    const resp = await this.post(newOrder, { identifiers: req.domains.map((value) => ({ type: 'dns', value })) });
     const orderUrl = resp.headers.location;
-    if (!orderUrl) throw new AcmeRefused(`${PROBLEM}malformed`, 'the CA created an order without a Location');
+    if (!orderUrl) throw new CaRefused(`${PROBLEM}malformed`, 'the CA created an order without a Location');
     const auths: DvAuth[] = [];
     for (const authzUrl of resp.data.authorizations as string[]) {
       const authz = (await this.post(authzUrl, '')).data;
       const base: string = authz.identifier.value;
       const name = authz.wildcard ? `*.${base}` : base;
-      const type = method === 'FILE' ? 'http-01' : 'dns-01';
+      const type = req.method === 'FILE' ? 'http-01' : 'dns-01';
       const challenge = (authz.challenges as { type: string; url: string; token: string }[]).find((c) => c.type === type);
       if (!challenge) {
         if (authz.status === 'valid') continue; // reused authorization: nothing to publish
-        throw new AcmeRefused(`${PROBLEM}unsupportedChallenge`, `the CA offers no ${type} challenge for ${name}`);
+        throw new CaRefused(`${PROBLEM}unsupportedChallenge`, `the CA offers no ${type} challenge for ${name}`);
       }
       const value = await client.getChallengeKeyAuthorization(challenge as never);
-      auths.push(method === 'FILE'
+      auths.push(req.method === 'FILE'
         ? { domain: name, verifyType: 'FILE', key: challenge.token, value, zone: base, subDomain: null, path: '/.well-known/acme-challenge/', authzUrl, challengeUrl: challenge.url }
         : { domain: name, verifyType: 'TXT', key: `_acme-challenge.${base}`, value, zone: base, subDomain: null, path: null, authzUrl, challengeUrl: challenge.url });
     }
-    return { orderUrl, auths };
+    return { ref: orderUrl, auths };
   }
 
-  /**
-   * One step of an order: answers challenges whose record or file `visible` confirms,
-   * finalizes with the CSR once the order is ready, and downloads the chain when valid.
-   */
-  async progress(orderUrl: string, auths: DvAuth[], csrPem: string, visible: (a: DvAuth) => Promise<CheckResult>): Promise<AcmeProgress> {
-    let order: any;
+  /** The order as the CA has it now, or null when the CA no longer knows it (or it was never placed). */
+  private async fetchOrder(ref: string | null): Promise<any | null> {
+    if (!ref) return null;
     try {
-      order = (await this.post(orderUrl, '')).data;
+      return (await this.post(ref, '')).data;
     } catch (e) {
-      if (e instanceof AcmeRefused && (['accountDoesNotExist', 'malformed', 'unauthorized'].includes(short(e.type)) || /not found|does not exist/i.test(e.message))) {
-        return { state: 'gone' };
+      if (e instanceof CaRefused && (['accountDoesNotExist', 'malformed', 'unauthorized'].includes(short(e.type)) || /not found|does not exist/i.test(e.message))) {
+        return null;
       }
       throw e;
     }
+  }
+
+  /**
+   * One step of an order: answers the challenges whose record or file `check` finds in place,
+   * and says where the order stands; 'ready' once every authorization is valid.
+   */
+  async poll(o: Order, check: CheckAuth): Promise<OrderProgress> {
+    const order = await this.fetchOrder(o.ref);
+    if (!order) return { state: 'gone' };
+    if (order.status === 'ready') return { state: 'ready' };
+    if (order.status !== 'pending') return this.settled(order);
+    const waiting: string[] = [];
+    for (const authzUrl of order.authorizations as string[]) {
+      const authz = (await this.post(authzUrl, '')).data;
+      if (authz.status === 'valid') continue;
+      if (authz.status !== 'pending') return { state: 'invalid', reason: await this.failureReason(order) };
+      const auth = o.auths.find((a) => a.authzUrl === authzUrl);
+      const challenge = (authz.challenges as { url: string; status: string; error?: { detail?: string } }[]).find((c) => c.url === auth?.challengeUrl);
+      if (!auth || !challenge) return { state: 'gone' };
+      if (challenge.status === 'pending') {
+        const seen = await check(auth);
+        if (!seen.ok) {
+          waiting.push(`${auth.domain}: ${seen.detail}`);
+          continue;
+        }
+        await this.post(challenge.url, {});
+        waiting.push(`${auth.domain}: the CA is checking`);
+      } else if (challenge.status === 'invalid') {
+        return { state: 'invalid', reason: challenge.error?.detail ?? `the CA could not validate ${auth.domain}` };
+      } else {
+        waiting.push(`${auth.domain}: the CA is checking`);
+      }
+    }
+    const checking = waiting.every((w) => w.endsWith('the CA is checking'));
+    return { state: 'pending', detail: waiting.join('; ') || 'the CA is checking', soon: checking };
+  }
+
+  /** Finalizes a ready order with the CSR (RFC 8555 7.4); the certificate follows once the CA has signed. */
+  async finalize(o: Order, req: IssueRequest): Promise<OrderProgress> {
+    const csr = firstPemDer(req.csrPem ?? '', ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'])?.der;
+    if (!csr) throw new Fault('malformed', 'An ACME CA finalizes an order with a CSR (RFC 8555 7.4).');
+    const order = await this.fetchOrder(o.ref);
+    if (!order) return { state: 'gone' };
+    if (order.status !== 'ready') return this.settled(order);
+    await this.post(order.finalize, { csr: csr.toString('base64url') });
+    return SIGNING;
+  }
+
+  /** An order past validation (or failed): signing, issued (the chain downloaded), or invalid. */
+  private async settled(order: any): Promise<OrderProgress> {
     switch (order.status) {
       case 'invalid':
         return { state: 'invalid', reason: await this.failureReason(order) };
-      case 'pending': {
-        const waiting: string[] = [];
-        for (const authzUrl of order.authorizations as string[]) {
-          const authz = (await this.post(authzUrl, '')).data;
-          if (authz.status === 'valid') continue;
-          if (authz.status !== 'pending') return { state: 'invalid', reason: await this.failureReason(order) };
-          const auth = auths.find((a) => a.authzUrl === authzUrl);
-          const challenge = (authz.challenges as { url: string; status: string; error?: { detail?: string } }[]).find((c) => c.url === auth?.challengeUrl);
-          if (!auth || !challenge) return { state: 'gone' };
-          if (challenge.status === 'pending') {
-            const seen = await visible(auth);
-            if (!seen.ok) {
-              waiting.push(`${auth.domain}: ${seen.detail}`);
-              continue;
-            }
-            await this.post(challenge.url, {});
-            waiting.push(`${auth.domain}: the CA is checking`);
-          } else if (challenge.status === 'invalid') {
-            return { state: 'invalid', reason: challenge.error?.detail ?? `the CA could not validate ${auth.domain}` };
-          } else {
-            waiting.push(`${auth.domain}: the CA is checking`);
-          }
-        }
-        const checking = waiting.every((w) => w.endsWith('the CA is checking'));
-        return { state: 'waiting', detail: waiting.join('; ') || 'the CA is checking', soon: checking };
-      }
-      case 'ready': {
-        const der = Buffer.from(csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-        await this.post(order.finalize, { csr: der.toString('base64url') });
-        return { state: 'waiting', detail: 'the CA is signing', soon: true };
-      }
       case 'processing':
-        return { state: 'waiting', detail: 'the CA is signing', soon: true };
+        return SIGNING;
       case 'valid': {
         const resp = await this.post(order.certificate, '');
         const pem = typeof resp.data === 'string' ? resp.data : Buffer.from(resp.data).toString();
-        return { state: 'issued', certPem: pem.replace(/\r\n/g, '\n').trim() + '\n' };
+        return { state: 'issued', chainPem: pem.replace(/\r\n/g, '\n').trim() + '\n' };
       }
       default:
-        return { state: 'waiting', detail: `the order is ${order.status}`, soon: false };
+        return { state: 'pending', detail: `the order is ${order.status}`, soon: false };
     }
   }
 
@@ -221,15 +231,12 @@ export class AcmeIssuer {
 }
 
 function classify(e: unknown): Error {
-  if (e instanceof AcmeRefused || e instanceof AcmeUnreachable) return e;
+  if (e instanceof CaRefused || e instanceof CaUnreachable) return e;
   const err = e as { isAxiosError?: boolean; message?: string; response?: { status?: number } };
   // acme-client (5.4) fails with a TypeError when its retries on a dead connection run out.
   if ((err?.isAxiosError && (!err.response || (err.response.status ?? 500) >= 500)) || e instanceof TypeError) {
-    return new AcmeUnreachable(`the CA is unreachable: ${err?.message}`);
+    return new CaUnreachable(`the CA is unreachable: ${err?.message}`);
   }
   // acme-client folds a problem document into a plain Error carrying its detail.
-  return new AcmeRefused(`${PROBLEM}serverInternal`, err?.message ?? String(e));
+  return new CaRefused(`${PROBLEM}serverInternal`, err?.message ?? String(e));
 }
-
-/** The API error for a CA that cannot be reached right now. */
-export const caUnreachable = (e: Error) => new ServiceError('FailedOperation.NetworkError', `The CA system is busy or unreachable; try again later (${e.message}).`);

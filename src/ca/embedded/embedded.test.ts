@@ -4,20 +4,16 @@ import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pemBlocks, parseCertificateDer, toPem } from '../pki/certificate.js';
-import { run, withTempDir } from '../testing/pki-fixtures.js';
-import {
-  buildCsr,
-  caPublicFiles,
-  createCaMaterial,
-  csrPublicKey,
-  EmbeddedIssuer,
-  generateKeyPair,
-  intermediateFileName,
-  type CaMaterial,
-} from './embedded.js';
-import * as der from './der.js';
-import type { IssuedCertificate } from './issuer.js';
+import { pemBlocks, toPem } from '../../pki/pem.js';
+import { parseCertificateDer } from '../../pki/certificate.js';
+import { run, withTempDir } from '../../testing/pki-fixtures.js';
+import { domainCsr as buildCsr } from '../../pki/csr.js';
+import { csrPublicKey } from '../../pki/csr-parse.js';
+import * as der from '../../pki/der.js';
+import { generateKeyPair } from '../../pki/keys.js';
+import type { IssuedCertificate } from '../issuer.js';
+import { EmbeddedIssuer } from './issuer.js';
+import { caPublicFiles, createCaMaterial, intermediateFileName, type CaMaterial } from './material.js';
 
 const DAY = 86_400_000;
 let material: CaMaterial;

@@ -5,22 +5,17 @@ import { createPublicKey, generateKeyPairSync, verify as nodeVerify } from 'node
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import smCrypto from 'sm-crypto';
-import { pemBlocks, toPem } from '../pki/certificate.js';
-import { run, withTempDir } from '../testing/pki-fixtures.js';
-import * as der from './der.js';
-import { buildCsr, generateKeyPair } from './embedded.js';
-import type { IssuedCertificate } from './issuer.js';
-import {
-  SM2_DEFAULT_ID,
-  Sm2Issuer,
-  buildSm2Csr,
-  createSm2CaMaterial,
-  generateSm2KeyPair,
-  sm2CaPublicFiles,
-  verifySm2Certificate,
-  verifySm2Csr,
-  type Sm2CaMaterial,
-} from './sm2.js';
+import { problemOf } from '../../api/problems.js';
+import { buildSm2Csr, domainCsr as buildCsr } from '../../pki/csr.js';
+import { verifySm2Csr } from '../../pki/csr-parse.js';
+import * as der from '../../pki/der.js';
+import { generateKeyPair, generateSm2KeyPair } from '../../pki/keys.js';
+import { pemBlocks, toPem } from '../../pki/pem.js';
+import { SM2_DEFAULT_ID, verifySm2Certificate } from '../../pki/sm2.js';
+import { run, withTempDir } from '../../testing/pki-fixtures.js';
+import type { IssuedCertificate } from '../issuer.js';
+import { Sm2Issuer } from './issuer.js';
+import { createSm2CaMaterial, sm2CaPublicFiles, type Sm2CaMaterial } from './material.js';
 
 const { sm2 } = smCrypto;
 const DAY = 86_400_000;
@@ -55,7 +50,8 @@ async function codeOf(fn: () => unknown): Promise<string> {
   try {
     await fn();
   } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
+    // The wire code the API answers for it (a Fault's kind maps to one in api/problems.ts).
+    return problemOf(e)?.code ?? String(e);
   }
   return 'no error';
 }

@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { run, withTempDir } from '../testing/pki-fixtures.js';
-import { type FileServer, startFileServer, validationEnv, waitFor } from '../testing/dv.js';
-import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
-import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
-import { startPebble, type Pebble } from '../testing/pebble.js';
+import { run, withTempDir } from '../../testing/pki-fixtures.js';
+import { type FileServer, startFileServer, validationEnv, waitFor } from '../../testing/dv.js';
+import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../../testing/harness.js';
+import { startChallTestSrv, type ChallTestSrv } from '../../testing/dns-servers.js';
+import { startPebble, type Pebble } from '../../testing/pebble.js';
 
 const uniq = () => randomBytes(3).toString('hex');
 
@@ -79,6 +79,9 @@ for (const backend of BACKENDS) {
       assert.equal(detail.RootCert?.Standard ?? null, null, 'the ACME root is not known here');
       const logs = (await c.DescribeCertificateOperateLogs({ Limit: 100 })).OperateLogs!.filter((l) => l.CertId === id);
       assert.ok(logs.some((l) => l.Type === 'issued' && l.Action?.includes(pebble.directoryUrl)), JSON.stringify(logs));
+      // The ACME CA signs no SM2 keys: a reissue asking for one is refused, and nothing is ordered.
+      const msg = await expectCode(c.ReplaceCertificate({ CertificateId: id!, ValidType: 'FILE', CsrType: 'Online', CertCSREncryptAlgo: 'SM2' }), 'InvalidParameter.RenewAlgorithmInvalid');
+      assert.match(msg, /The ACME CA that issued this certificate cannot issue SM2 certificates/);
     });
 
     test('dns-01 (DNS), ECC, and a wildcard: _acme-challenge TXT records', async () => {

@@ -170,3 +170,12 @@ export function decodeOid(b: Buffer): string {
   const a = first < 80n ? first / 40n : 2n;
   return [a, first - a * 40n, ...arcs].join('.');
 }
+
+/** A UTCTime or GeneralizedTime (whole seconds, Zulu, as RFC 5280 4.1.2.5 requires). */
+export function decodeTime(buf: Buffer, n: Node): Date {
+  const s = content(buf, n).toString('latin1');
+  const full = n.tag === Tag.UTC_TIME ? (Number(s.slice(0, 2)) >= 50 ? '19' : '20') + s : s;
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(full);
+  if (!m) throw new Error(`DER: unsupported time ${s}`);
+  return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
+}

@@ -1,0 +1,214 @@
+// Domain validation of an order, whichever CA it was placed with (ca/issuer.ts): one step of
+// the durable `dv-validate` job. DNS_AUTO records are written once; the CA is polled (certport's
+// own CAs look with certport's validator, an upstream ACME CA looks for itself); a ready order is
+// finalized with the order's CSR or public key; the certificate goes in as issued exactly once
+// (a conditional update), so a restart or a second node repeats no step that counted.
+import { createPublicKey } from 'node:crypto';
+import { CaRefused, CaUnreachable, checkAll, type AuthCheckResult, type Issuer, type IssueProfile, type IssueRequest, type Order } from '../ca/issuer.js';
+import type { Issuers } from '../ca/issuers.js';
+import { AWAITING_ISSUE, CertStatus, isAwaitingIssue, type CertificateRecord } from '../domain/certificate.js';
+import type { Clock } from '../domain/clock.js';
+import type { DvAuth, DvOrderRecord } from '../domain/dv-order.js';
+import type { NewJob } from '../domain/job.js';
+import type { CertificateStore, DvOrderStore, JobStore } from '../domain/stores.js';
+import { parseCertificateChain } from '../pki/certificate.js';
+import { domainCsr } from '../pki/csr.js';
+import type { Sealer } from '../secrets/sealer.js';
+import type { Validator } from '../validation/validator.js';
+import { systemLogEntry } from './certificates.js';
+
+export const DV_VALIDATE = 'dv-validate';
+export const DNS_CLEANUP = 'dns-cleanup';
+/** The spec's free certificate: "3 months". */
+export const DV_VALIDITY_DAYS = 90;
+
+export const STATUS_MSG = {
+  pending: 'pending-dcv',
+  validated: 'wait-issue',
+  timedOut: 'Domain verification timed out, and the order was automatically closed. please reapply for the certificate.',
+} as const;
+
+const AWAITING = [...AWAITING_ISSUE];
+
+/** One name's result for CheckCertificateDomainVerification. */
+export interface AuthCheck { auth: DvAuth; result: AuthCheckResult }
+
+/** TXT auths: the zone (DvAuthDomain) and the record name relative to it (DvAuthKeySubDomain). */
+export function withZone(a: DvAuth, zone: string): DvAuth {
+  if (a.verifyType !== 'TXT') return a;
+  const inZone = a.key === zone || a.key.endsWith('.' + zone);
+  const z = inZone ? zone : a.key.split('.').slice(-2).join('.');
+  return { ...a, zone: z, subDomain: a.key === z ? '@' : a.key.slice(0, -z.length - 1) };
+}
+
+/** The `dns-cleanup` jobs that remove the TXT records certport wrote for an order (DNS_AUTO). */
+export function cleanupJobs(order: DvOrderRecord, now: number): NewJob[] {
+  if (order.method !== 'DNS_AUTO' || order.recordState !== 'added') return [];
+  return order.auths.filter((a) => a.verifyType === 'TXT').map((a) => ({
+    kind: DNS_CLEANUP, subject: `${order.certId}:${a.key}`, runAt: now, payload: JSON.stringify({ zone: a.zone, name: a.key, value: a.value }),
+  }));
+}
+
+/** The order as its CA knows it. */
+export const orderAtCa = (order: DvOrderRecord): Order => ({ ref: order.acmeOrderUrl, auths: order.auths });
+
+const publicKeyOf = (privateKeyPem: string) => createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+
+export interface DvValidationHooks {
+  /** Called when an order settles (issued, failed or cancelled), e.g. to wake its hosting. */
+  onSettled(c: CertificateRecord): Promise<void>;
+  /** Paid orders: the vetted subject and the validity bought. */
+  issueProfile(certId: string): Promise<{ profile: IssueProfile; validityDays: number } | null>;
+}
+
+export class DvValidation {
+  constructor(
+    private readonly store: CertificateStore & DvOrderStore & JobStore,
+    private readonly issuers: Issuers,
+    private readonly validator: Validator,
+    private readonly sealer: Sealer,
+    private readonly clock: Clock,
+    private readonly settings: { validationIntervalMs: number },
+    private readonly hooks: DvValidationHooks,
+  ) {}
+
+  /** Checks every name now with certport's validator and records the result. */
+  async runChecks(order: DvOrderRecord): Promise<AuthCheck[]> {
+    const { checks, detail } = await checkAll(order.auths, (a) => this.validator.check(a));
+    await this.store.recordDvCheck(order.certId, this.clock(), detail);
+    return checks;
+  }
+
+  /**
+   * One step of the `dv-validate` job for a certificate. Returns when to run again, or null
+   * when the order is settled (issued, failed, cancelled or gone).
+   */
+  async step(certId: string, attempt: number): Promise<number | null> {
+    const order = await this.store.getDvOrder(certId);
+    if (!order) return null;
+    const c = await this.store.getCertificate(order.accountUin, certId);
+    if (!c || !isAwaitingIssue(c.status)) return null;
+    if (c.dvDeadline !== null && this.clock() >= c.dvDeadline) return this.fail(c, order, STATUS_MSG.timedOut);
+    const issuer = this.issuers.find(c.source, order.keyAlgo);
+    if (!issuer) return this.fail(c, order, `The ${this.issuers.titleOf(c.source)} this order was placed with is no longer configured.`);
+    const later = async (detail: string | null, soon = false) => {
+      if (detail !== null) await this.store.recordDvCheck(c.id, this.clock(), detail);
+      return this.clock() + (soon ? 1000 : this.backoff(attempt));
+    };
+    try {
+      if (!(await this.addDnsAutoRecords(c, order))) return later(null);
+      let p = await issuer.poll(orderAtCa(order), (a) => this.validator.check(a));
+      if (p.state === 'ready') {
+        if (p.detail) await this.store.recordDvCheck(c.id, this.clock(), p.detail);
+        const validated = await this.store.transitionCertificate(c.id, { fromStatuses: AWAITING, set: { statusMsg: STATUS_MSG.validated, validatedAt: c.validatedAt ?? this.clock() } });
+        if (!validated) return null;
+        p = await issuer.finalize(orderAtCa(order), await this.issueRequest(issuer, c, order));
+      }
+      switch (p.state) {
+        case 'ready':
+        case 'pending':
+          return later(p.state === 'pending' ? p.detail : null, p.state === 'pending' && p.soon);
+        case 'issued':
+          await this.storeIssued(issuer, c, order, p.chainPem, await this.encryptionCertificate(issuer, c, order));
+          return null;
+        case 'invalid':
+          return this.fail(c, order, p.reason);
+        case 'gone':
+          await this.placeAgain(issuer, c, order);
+          return later('the CA no longer knows the order; placing it again', true);
+      }
+    } catch (e) {
+      if (e instanceof CaUnreachable) return later(e.message);
+      if (e instanceof CaRefused) return this.fail(c, order, e.message);
+      throw e;
+    }
+  }
+
+  /** Pauses between checks grow 2 s, 4 s, 8 s … up to the configured interval. */
+  private backoff(attempt: number): number {
+    return Math.min(this.settings.validationIntervalMs, 2000 * 2 ** Math.min(attempt, 16));
+  }
+
+  /** DNS_AUTO: writes the TXT records once (status 4). False if the provider failed. */
+  private async addDnsAutoRecords(c: CertificateRecord, order: DvOrderRecord): Promise<boolean> {
+    if (order.method !== 'DNS_AUTO' || order.recordState !== 'none') return true;
+    const now = this.clock();
+    try {
+      for (const a of order.auths) await this.validator.addTxt(a.zone, a.key, a.value);
+    } catch (e) {
+      await this.store.recordDvCheck(c.id, now, `could not add the TXT record: ${(e as Error).message}`);
+      return false;
+    }
+    await this.store.recordDvCheck(c.id, now, 'TXT record added', 'added');
+    order.recordState = 'added';
+    await this.store.transitionCertificate(c.id, { fromStatuses: [CertStatus.reviewing], set: { status: CertStatus.dnsAdded } },
+      systemLogEntry(c.accountUin, 'dnsAutoAdded', c.id, now));
+    return true;
+  }
+
+  /** The CA forgot the order (it was reset): the records certport wrote go, and a new order takes its place; the owner publishes anew. */
+  private async placeAgain(issuer: Issuer, c: CertificateRecord, order: DvOrderRecord): Promise<void> {
+    const now = this.clock();
+    for (const j of cleanupJobs(order, now)) await this.store.enqueueJob(j, now);
+    const recordState = order.recordState === 'added' ? 'removed' : order.recordState;
+    await this.store.replaceAcmeOrder(c.id, null, order.auths, recordState);
+    const placed = await issuer.place({ domains: [c.domain], method: order.method === 'FILE' ? 'FILE' : 'DNS' });
+    await this.store.replaceAcmeOrder(c.id, placed.ref, placed.auths.map((a) => withZone(a, order.mainDomain)), order.method === 'DNS_AUTO' ? 'none' : recordState);
+  }
+
+  async fail(c: CertificateRecord, order: DvOrderRecord, reason: string): Promise<null> {
+    const now = this.clock();
+    const failed = await this.store.transitionCertificate(c.id, { fromStatuses: AWAITING, set: { status: CertStatus.failed, statusMsg: reason } },
+      systemLogEntry(c.accountUin, 'failed', c.id, now, `: ${reason}`), cleanupJobs(order, now));
+    // A failed reissue gives the original back, reissuable again.
+    if (failed && c.replacedFor) await this.store.settleReplacement(c.replacedFor, false, now);
+    if (failed) await this.hooks.onSettled(c);
+    return null;
+  }
+
+  /** What the CA signs: the owner's CSR, or the key certport keeps (a CSR of it for a CA that needs one), with the paid order's profile. */
+  private async issueRequest(issuer: Issuer, c: CertificateRecord, order: DvOrderRecord): Promise<IssueRequest> {
+    // A reissue of a paid certificate keeps the vetted organization of the original.
+    const paid = (await this.hooks.issueProfile(c.id)) ?? (c.replacedFor ? await this.hooks.issueProfile(c.replacedFor) : null);
+    const base = { domains: c.sans, validityDays: paid?.validityDays ?? DV_VALIDITY_DAYS, ...(paid ? { profile: paid.profile } : {}) };
+    if (order.csrPem) return { ...base, csrPem: order.csrPem };
+    const privateKeyPem = this.sealer.openString(c.privateKeySealed!, 'certkey:' + c.id);
+    return issuer.signsPublicKeys ? { ...base, publicKeyPem: publicKeyOf(privateKeyPem) } : { ...base, csrPem: domainCsr(privateKeyPem, c.sans) };
+  }
+
+  /** SM2 double certificates: the encryption certificate for the pair's second key, from the same CA. */
+  private async encryptionCertificate(issuer: Issuer, c: CertificateRecord, order: DvOrderRecord): Promise<string | null> {
+    if (!c.encryptKeySealed) return null;
+    const enc = await issuer.finalize(orderAtCa(order), {
+      publicKeyPem: publicKeyOf(this.sealer.openString(c.encryptKeySealed, 'certenckey:' + c.id)),
+      domains: c.sans, validityDays: DV_VALIDITY_DAYS, usage: 'encrypt',
+    });
+    if (enc.state !== 'issued') throw new Error(`${issuer.label} did not sign the encryption certificate at once (${enc.state})`);
+    return enc.chainPem;
+  }
+
+  /** Issued: the chain goes in, status 1, exactly once (a conditional update). */
+  private async storeIssued(issuer: Issuer, c: CertificateRecord, order: DvOrderRecord, certPem: string, encryptCertPem: string | null): Promise<void> {
+    const { leaf } = parseCertificateChain(certPem);
+    const done = this.clock();
+    const cleanup = order.deleteDnsAutoRecord ? cleanupJobs(order, done) : [];
+    await this.store.transitionCertificate(c.id, {
+      fromStatuses: AWAITING,
+      set: {
+        status: CertStatus.issued, statusMsg: null, certPem, fingerprintSha1: leaf.sha1, fingerprintSha256: leaf.sha256, serialHex: leaf.serialHex,
+        issuerCn: leaf.issuerCn, encryptAlgorithm: leaf.encryptAlgorithm, notBefore: leaf.notBefore, notAfter: leaf.notAfter,
+        validatedAt: c.validatedAt ?? done,
+        ...(encryptCertPem ? { encryptCertPem } : {}),
+        validityPeriod: String(Math.max(1, Math.round((leaf.notAfter - leaf.notBefore) / (30.44 * 86_400_000)))),
+      },
+    }, systemLogEntry(c.accountUin, 'issued', c.id, done, ` by ${issuer.label} (serial ${leaf.serialHex})`), cleanup);
+    if (c.replacedFor) await this.store.settleReplacement(c.replacedFor, true, done);
+    await this.hooks.onSettled(c);
+  }
+
+  /** The `dns-cleanup` job: removes a TXT record certport wrote. */
+  async cleanupStep(payload: string | null): Promise<void> {
+    const { zone, name, value } = JSON.parse(payload ?? '{}') as { zone: string; name: string; value: string };
+    await this.validator.removeTxt(zone, name, value);
+  }
+}
