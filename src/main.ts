@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from './actions/index.js';
 import { createRateLimit, createReplayGuard } from './api/guards.js';
 import { legacyApi } from './api/legacy.js';
-import { buildApi } from './api/server.js';
+import { buildApi, createLogger } from './api/server.js';
 import type { Config } from './config/config.js';
 import { Sealer, loadMasterKey } from './secrets/sealer.js';
 import { AccountService } from './services/accounts.js';
@@ -31,13 +31,16 @@ import { metricsRoutes } from './api/metrics-routes.js';
 import { Metrics } from './services/metrics.js';
 import { defaultDeployers } from './deploy/registry.js';
 import { BIND_SYNC, CERT_DELETE, DEPLOY_RECORD, DeploymentService } from './services/deployments.js';
-import { HOSTING_STEP, HostingService } from './services/hosting.js';
+import { HOSTING_STEP, HostingService, hostingOnSettled } from './services/hosting.js';
 import { PageCache } from './services/page-cache.js';
 import { hostingRoutes } from './api/admin/hosting.js';
 import { notifyRoutes } from './api/admin/notify.js';
 import { EmailSender } from './notify/email.js';
 import { NoticeService } from './notify/notices.js';
 import type { Notifier } from './notify/types.js';
+import type { JobHandler } from './domain/job.js';
+import { quietLog, type Log } from './domain/log.js';
+import { jobsOnDelete } from './services/dv-validation.js';
 
 export interface Core {
   config: Readonly<Config>;
@@ -45,6 +48,8 @@ export interface Core {
   services: Services;
   ca: EmbeddedCa;
   runner: JobRunner;
+  /** What the runner works, by job kind (given to it when this node runs workers). */
+  jobHandlers: Readonly<Record<string, JobHandler>>;
   /** Notices to certificate owners: `raise` once per event, delivered by email and webhook. */
   notifier: Notifier;
   /** The same service for operators: channels, test sends, the expiry sweep. */
@@ -54,8 +59,9 @@ export interface Core {
 }
 
 /** Opens storage and builds the services; used by `serve` and by every CLI command. */
-export async function openCore(config: Readonly<Config>, opts: { clock?: Clock } = {}): Promise<Core> {
+export async function openCore(config: Readonly<Config>, opts: { clock?: Clock; log?: Log } = {}): Promise<Core> {
   const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? quietLog;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const sealer = new Sealer(loadMasterKey(config.masterKey, config.dataDir));
   if (config.databaseSchema && !config.databaseUrl.startsWith('sqlite:')) {
@@ -71,7 +77,6 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
     await stores.close();
     throw e;
   }
-  const certificates = new CertificateService(joinStores(stores.certificates, stores.projects, stores.operationLog), sealer, clock);
   const validator = new Validator({
     resolvers: config.dnsResolvers,
     allowPrivate: config.validationAllowPrivate,
@@ -79,10 +84,11 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
     httpsPort: config.validationHttpsPort,
     providers: config.dnsProviders,
   });
-  let runner: JobRunner | null = null;
+  // Built first so that services can wake it; it gets their job handlers when it starts.
+  const runner = new JobRunner({ store: stores.jobs, clock, log });
   const email = config.smtp ? new EmailSender(config.smtp) : null;
   const notices = new NoticeService(joinStores(stores.notices, stores.jobs), stores.accounts, sealer, clock, email,
-    { expiryDays: config.expiryNoticeDays, sweepMs: config.noticeSweepMs }, () => runner?.kick());
+    { expiryDays: config.expiryNoticeDays, sweepMs: config.noticeSweepMs }, runner.kick, log);
   // The CAs: certport's own (RSA/ECDSA and SM2) always; an upstream ACME CA when configured,
   // for the accounts it is configured for ('*' = all). A stored certificate stays with its CA.
   const acme = config.acme
@@ -91,46 +97,42 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
   const acmeAccounts = config.acme?.accounts ?? '*';
   const issuers = new Issuers([ca.issuer, ca.sm2Issuer, ...(acme ? [acme] : [])],
     (accountUin) => (acme && (acmeAccounts === '*' || acmeAccounts.includes(accountUin)) ? acme.source : ca.issuer.source));
+  const certificates = new CertificateService(joinStores(stores.certificates, stores.projects, stores.operationLog), sealer, clock, {
+    // Chains from an ACME CA end at its intermediate; only certport's own roots are known here.
+    rootOf: (c) => issuers.rootOf(c),
+    publicUrl: config.publicUrl,
+    jobsOnDelete: (c) => jobsOnDelete(stores.dvOrders, c, clock()),
+  });
   const orders = new DvOrderService(joinStores(stores.certificates, stores.dvOrders, stores.jobs, stores.paidOrders), certificates, issuers, validator, sealer, clock, {
     freeCertLimit: config.freeCertLimit,
     mainDomainCertLimit: config.mainDomainCertLimit,
     dvAuthHours: config.dvAuthHours,
     validationIntervalMs: config.validationIntervalMs,
-  }, () => runner?.kick());
-  // Chains from an ACME CA end at its intermediate; only certport's own roots are known here.
-  certificates.rootOf = (c) => issuers.rootOf(c);
-  certificates.onDelete = (c) => orders.jobsOnDelete(c);
-  certificates.publicUrl = config.publicUrl;
+  }, runner.kick, hostingOnSettled(stores.hosting, stores.jobs, clock, runner.kick));
   const orgs = new OrganizationService(stores.organizations, clock);
   const paid = new PaidOrderService(joinStores(stores.certificates, stores.paidOrders, stores.dvOrders), certificates, orders, sealer, clock, {
     products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit,
     source: ca.issuer.source,
   }, orgs);
-  orders.issueProfile = (id) => paid.issueProfile(id);
-  const deployments = new DeploymentService(stores.deployments, certificates, sealer, clock, defaultDeployers(), () => runner?.kick());
-  runner = new JobRunner({
-    store: stores.jobs,
-    clock,
-    handlers: {
-      ...notices.handlers(),
-      [DEPLOY_RECORD]: (job) => deployments.runRecord(Number(job.subject)),
-      [BIND_SYNC]: (job) => deployments.runBindSync(job.subject),
-      [CERT_DELETE]: (job) => deployments.runDeleteTask(job.subject, job.payload),
-      [DV_VALIDATE]: (job) => orders.validateStep(job.subject, job.attempts),
-      [HOSTING_STEP]: (job) => hosting.step(job.subject),
-      [DNS_CLEANUP]: async (job) => {
-        await orders.cleanupStep(job.payload);
-        return null;
-      },
-    },
-  });
+  const deployments = new DeploymentService(stores.deployments, certificates, sealer, clock, defaultDeployers(), runner.kick);
   const hosting = new HostingService(stores.hosting, stores.jobs, certificates, orders, paid, deployments, notices, clock,
-    { renewBeforeDays: config.renewBeforeDays }, () => runner?.kick());
-  orders.onSettled = (c) => hosting.renewalSettled(c);
+    { renewBeforeDays: config.renewBeforeDays }, runner.kick);
+  const jobHandlers: Record<string, JobHandler> = {
+    ...notices.handlers(),
+    [DEPLOY_RECORD]: (job) => deployments.runRecord(Number(job.subject)),
+    [BIND_SYNC]: (job) => deployments.runBindSync(job.subject),
+    [CERT_DELETE]: (job) => deployments.runDeleteTask(job.subject, job.payload),
+    [DV_VALIDATE]: (job) => orders.validateStep(job.subject, job.attempts),
+    [HOSTING_STEP]: (job) => hosting.step(job.subject),
+    [DNS_CLEANUP]: async (job) => {
+      await orders.cleanupStep(job.payload);
+      return null;
+    },
+  };
   const csrs = new CsrService(stores.csrs, sealer, clock);
   const services: Services = { accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs, deployments, hosting, pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock };
   return {
-    config, stores, services, ca, runner, redis, notifier: notices, notices,
+    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices,
     async close() {
       await runner.stop();
       email?.close();
@@ -167,7 +169,8 @@ export interface RunningService {
 }
 
 export async function startService(config: Readonly<Config>, opts: { clock?: Clock } = {}): Promise<RunningService> {
-  const core = await openCore(config, opts);
+  const log = createLogger(config.logLevel);
+  const core = await openCore(config, { ...opts, log });
   try {
     const rateLimit = createRateLimit(config.rateLimit, core.redis);
     const replay = createReplayGuard(core.redis);
@@ -176,17 +179,15 @@ export async function startService(config: Readonly<Config>, opts: { clock?: Clo
       rateLimit,
       replay,
       ready: () => core.stores.ping(),
-      logLevel: config.logLevel,
+      logger: log,
       keepAliveTimeout: config.keepAliveTimeoutMs,
       plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.deployments, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken })],
     });
     await bootstrap(core, (m) => app.log.info(m));
     if (config.workers) {
-      core.runner.setLog(app.log);
-      core.notices.setLog(app.log);
       await core.notices.ensureSweep();
-      core.runner.start();
+      core.runner.start(core.jobHandlers);
     }
     const address = await app.listen({ host: config.host, port: config.port });
     return {

@@ -3,7 +3,8 @@
 // always with HTTP 200 (the official SDK drops the error code on any other status).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { pino, type Logger } from 'pino';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { actions, type Services } from '../actions/index.js';
 import { ServiceError } from '../domain/errors.js';
 import { problemOf } from './problems.js';
@@ -28,7 +29,8 @@ export interface ApiOptions {
   replay: ReplayGuard;
   /** Readiness for /healthz. */
   ready: () => Promise<void>;
-  logLevel?: string;
+  /** The service's logger (createLogger), shared with the background work. */
+  logger: Logger;
   /** Idle keep-alive timeout, ms (config keepAliveTimeoutMs). */
   keepAliveTimeout: number;
   /** Extra routes (e.g. the legacy API) registered on the same server. */
@@ -101,16 +103,21 @@ export function httpServer(handler: (req: IncomingMessage, res: ServerResponse) 
   return server;
 }
 
+/** The service's logger: Fastify's requests and the background work (jobs, notices) log through it. */
+export function createLogger(level = 'info'): Logger {
+  return pino({
+    level,
+    // Never log credentials or bodies (bodies carry private keys).
+    redact: ['req.headers.authorization', 'req.headers["x-tc-token"]'],
+    serializers: {
+      req: (r: FastifyRequest) => ({ method: r.method, url: pathOf(r.url), remoteAddress: r.ip }),
+    },
+  });
+}
+
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: {
-      level: opts.logLevel ?? 'info',
-      // Never log credentials or bodies (bodies carry private keys).
-      redact: ['req.headers.authorization', 'req.headers["x-tc-token"]'],
-      serializers: {
-        req: (r: FastifyRequest) => ({ method: r.method, url: pathOf(r.url), remoteAddress: r.ip }),
-      },
-    },
+    loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: LIMITS.tc3Post + 1024,
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => httpServer(handler, opts.keepAliveTimeout),
     genReqId: () => randomUUID(),

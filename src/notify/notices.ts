@@ -15,6 +15,7 @@ import type { EmailSender } from './email.js';
 import type { NoticeMessage } from './message.js';
 import type { NoticeEvent, Notifier } from './types.js';
 import { postNotice, type WebhookOptions } from './webhook.js';
+import { quietLog, type Log } from '../domain/log.js';
 
 export const NOTICE_SEND = 'notice-send';
 export const EXPIRY_SWEEP = 'expiry-sweep';
@@ -22,12 +23,6 @@ export const EXPIRY_SWEEP = 'expiry-sweep';
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
-export interface NoticeLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-const quiet: NoticeLog = { info() {}, warn() {}, error() {} };
 
 export interface NoticeOptions {
   /** Days before notAfter when expiry notices go out. */
@@ -48,7 +43,6 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const oneLine = (s: string, max: number) => s.replace(/[\r\n\t]+/g, ' ').replace(/\s{2,}/g, ' ').trim().slice(0, max);
 
 export class NoticeService implements Notifier {
-  #log: NoticeLog = quiet;
   readonly #days: number[];
 
   constructor(
@@ -59,12 +53,9 @@ export class NoticeService implements Notifier {
     private readonly email: EmailSender | null,
     private readonly o: NoticeOptions,
     private readonly kick: () => void = () => {},
+    private readonly log: Log = quietLog,
   ) {
     this.#days = [...new Set(o.expiryDays)].sort((a, b) => b - a);
-  }
-
-  setLog(log: NoticeLog): void {
-    this.#log = log;
   }
 
   /** The job handlers to give the JobRunner. */
@@ -144,18 +135,18 @@ export class NoticeService implements Notifier {
       const used = [states.email, states.webhook].filter((s) => s !== 'none');
       const state = used.length === 0 ? 'none' : used.every((s) => s === 'sent') ? 'sent' : 'failed';
       await this.store.recordAttempt(id, now, error, { state, failChannels: false });
-      if (state === 'failed') this.#log.error({ notice: id, kind: n.kind, account: n.accountUin, error }, 'notice could not be delivered');
+      if (state === 'failed') this.log.error({ notice: id, kind: n.kind, account: n.accountUin, error }, 'notice could not be delivered');
       return null;
     }
     const deadline = n.createdAt + (this.o.giveUpMs ?? 24 * HOUR);
     if (now >= deadline) {
       await this.store.recordAttempt(id, now, error, { state: 'failed', failChannels: true });
-      this.#log.error({ notice: id, kind: n.kind, account: n.accountUin, attempts: attempt, error }, 'notice not delivered after 24 h of retries; giving up');
+      this.log.error({ notice: id, kind: n.kind, account: n.accountUin, attempts: attempt, error }, 'notice not delivered after 24 h of retries; giving up');
       return null;
     }
     await this.store.recordAttempt(id, now, error, null);
     const delay = (this.o.retryDelay ?? ((a) => Math.min(HOUR, 30_000 * 2 ** Math.min(a - 1, 12))))(attempt);
-    this.#log.warn({ notice: id, kind: n.kind, account: n.accountUin, attempt, error }, 'notice delivery failed; will retry');
+    this.log.warn({ notice: id, kind: n.kind, account: n.accountUin, attempt, error }, 'notice delivery failed; will retry');
     return Math.min(now + delay, deadline);
   }
 

@@ -75,18 +75,21 @@ export function systemLogEntry(accountUin: string, type: string, certId: string,
 
 const months = (from: number, to: number) => String(Math.max(1, Math.round((to - from) / (30.44 * DAY))));
 
-export class CertificateService {
-  /** The root of the CA that issued a certificate here (null for uploads); set at composition. */
-  rootOf: (c: CertificateRecord) => string | null = () => null;
+export interface CertificateLinks {
+  /** The root of the CA that issued a certificate here (null for uploads and upstream CAs). */
+  rootOf(c: CertificateRecord): string | null;
   /** Base URL certport is reached at (CERTPORT_PUBLIC_URL), for signed download links. */
-  publicUrl = '';
+  publicUrl: string;
   /** Work to schedule when a certificate is deleted (e.g. removing a DNS_AUTO record). */
-  onDelete: (c: CertificateRecord) => Promise<NewJob[]> = async () => [];
+  jobsOnDelete(c: CertificateRecord): Promise<NewJob[]>;
+}
 
+export class CertificateService {
   constructor(
     private readonly store: CertificateStore & ProjectStore & OperationLogStore,
     private readonly sealer: Sealer,
     private readonly clock: Clock,
+    private readonly links: CertificateLinks = { rootOf: () => null, publicUrl: '', jobsOnDelete: async () => [] },
   ) {}
 
   /** Project 0 is the default project; other ids are created on first use. */
@@ -243,7 +246,7 @@ export class CertificateService {
   }
 
   issuerRoot(c: CertificateRecord): string | null {
-    return c.source === 'upload' ? null : this.rootOf(c);
+    return c.source === 'upload' ? null : this.links.rootOf(c);
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
@@ -255,7 +258,7 @@ export class CertificateService {
       throw new ServiceError('FailedOperation.CannotBeDeletedWithinHour',
         `Free certificates cannot be deleted within 1 hour after being applied for: ${id} can be deleted from ${new Date(c.createdAt + HOUR).toISOString()}, or cancel its order first.`);
     }
-    const jobs = await this.onDelete(c);
+    const jobs = await this.links.jobsOnDelete(c);
     if (!(await this.store.deleteCertificate(caller.accountUin, id, logEntry(caller, 'delete', id, now), jobs))) {
       throw certificateNotFound(id);
     }
@@ -274,7 +277,7 @@ export class CertificateService {
     const expires = Math.floor((Date.now() + ttlMs) / 1000);
     const sig = this.sealer.mac(`${caller.accountUin}|${id}|${type}|${expires}`);
     const q = new URLSearchParams({ a: caller.accountUin, type, expires: String(expires), sig });
-    return { url: `${this.publicUrl}/download/${encodeURIComponent(id)}?${q}`, filename: `${fileDomain(c.domain || id)}_${type}.zip` };
+    return { url: `${this.links.publicUrl}/download/${encodeURIComponent(id)}?${q}`, filename: `${fileDomain(c.domain || id)}_${type}.zip` };
   }
 
   /** A signed link's ZIP, or null when the link is forged, altered or expired. */

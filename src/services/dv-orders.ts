@@ -31,7 +31,7 @@ import { EXPIRING_WINDOW, effectiveStatus, logEntry, type CertificateService } f
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import { newCertificateId } from './ids.js';
-import { DV_VALIDATE, DvValidation, STATUS_MSG, cleanupJobs, withZone, type AuthCheck } from './dv-validation.js';
+import { DV_VALIDATE, DvValidation, STATUS_MSG, cleanupJobs, withZone, type AuthCheck, type OnSettled } from './dv-validation.js';
 import { DV_PACKAGE_TYPE, badParam, checkApply, checkReissue, csrNames, onlineKey, type ApplyInput, type KeyAlgo, type ReissueInput } from './dv-rules.js';
 
 export { DNS_CLEANUP, DV_VALIDATE, DV_VALIDITY_DAYS, STATUS_MSG, type AuthCheck } from './dv-validation.js';
@@ -76,7 +76,7 @@ export interface DvOrderSettings {
 
 export class DvOrderService {
   constructor(
-    private readonly store: CertificateStore & DvOrderStore & JobStore & Pick<PaidOrderStore, 'startDvValidation'>,
+    private readonly store: CertificateStore & DvOrderStore & JobStore & Pick<PaidOrderStore, 'startDvValidation' | 'getPaidOrder'>,
     private readonly certificates: CertificateService,
     private readonly issuers: Issuers,
     private readonly validator: Validator,
@@ -85,20 +85,13 @@ export class DvOrderService {
     private readonly settings: DvOrderSettings,
     /** Wakes this node's job runner (a new job is due now). */
     private readonly kick: () => void = () => {},
+    /** Called when an order settles (issued, failed or cancelled): hosting waits for its renewals. */
+    private readonly onSettled: OnSettled = async () => {},
   ) {
-    this.validation = new DvValidation(store, issuers, validator, sealer, clock, settings, {
-      onSettled: (c) => this.onSettled(c),
-      issueProfile: (certId) => this.issueProfile(certId),
-    });
+    this.validation = new DvValidation(store, issuers, validator, sealer, clock, settings, onSettled);
   }
 
   private readonly validation: DvValidation;
-
-  /** Called when an order settles (issued, failed or cancelled), e.g. to wake its hosting. */
-  onSettled: (c: CertificateRecord) => Promise<void> = async () => {};
-
-  /** Paid orders: the vetted subject and the validity bought (set at composition). */
-  issueProfile: (certId: string) => Promise<{ profile: IssueProfile; validityDays: number } | null> = async () => null;
 
   /**
    * A reviewed paid order: validation of every name starts now (the DV machinery), and the
@@ -417,13 +410,6 @@ export class DvOrderService {
       renewing: old, replacing: null, ...(order.method !== 'DNS_AUTO' ? { previousAuths: order.auths } : {}),
       logType: 'apply', logExtra: ` for [${domain}], renewing [id: ${old.id}] (hosting)`,
     });
-  }
-
-  /** Jobs to run when the certificate is deleted (the DNS_AUTO record, if certport wrote one). */
-  async jobsOnDelete(c: CertificateRecord): Promise<NewJob[]> {
-    if (!c.isDv) return [];
-    const order = await this.store.getDvOrder(c.id);
-    return order ? cleanupJobs(order, this.clock()) : [];
   }
 
   /** Runs the checks now (CheckCertificateDomainVerification) and, if they pass, issues at once. */

@@ -10,12 +10,13 @@ import { AWAITING_ISSUE, CertStatus, isAwaitingIssue, type CertificateRecord } f
 import type { Clock } from '../domain/clock.js';
 import type { DvAuth, DvOrderRecord } from '../domain/dv-order.js';
 import type { NewJob } from '../domain/job.js';
-import type { CertificateStore, DvOrderStore, JobStore } from '../domain/stores.js';
+import type { CertificateStore, DvOrderStore, JobStore, PaidOrderStore } from '../domain/stores.js';
 import { parseCertificateChain } from '../pki/certificate.js';
 import { domainCsr } from '../pki/csr.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { Validator } from '../validation/validator.js';
 import { systemLogEntry } from './certificates.js';
+import { issueProfileOf } from './products.js';
 
 export const DV_VALIDATE = 'dv-validate';
 export const DNS_CLEANUP = 'dns-cleanup';
@@ -49,27 +50,30 @@ export function cleanupJobs(order: DvOrderRecord, now: number): NewJob[] {
   }));
 }
 
+/** Jobs to run when a certificate is deleted: removing the DNS_AUTO record certport wrote for its order, if any. */
+export async function jobsOnDelete(store: Pick<DvOrderStore, 'getDvOrder'>, c: CertificateRecord, now: number): Promise<NewJob[]> {
+  if (!c.isDv) return [];
+  const order = await store.getDvOrder(c.id);
+  return order ? cleanupJobs(order, now) : [];
+}
+
 /** The order as its CA knows it. */
 export const orderAtCa = (order: DvOrderRecord): Order => ({ ref: order.acmeOrderUrl, auths: order.auths });
 
 const publicKeyOf = (privateKeyPem: string) => createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
 
-export interface DvValidationHooks {
-  /** Called when an order settles (issued, failed or cancelled), e.g. to wake its hosting. */
-  onSettled(c: CertificateRecord): Promise<void>;
-  /** Paid orders: the vetted subject and the validity bought. */
-  issueProfile(certId: string): Promise<{ profile: IssueProfile; validityDays: number } | null>;
-}
+/** Called when an order settles (issued, failed or cancelled), e.g. to wake its hosting. */
+export type OnSettled = (c: CertificateRecord) => Promise<void>;
 
 export class DvValidation {
   constructor(
-    private readonly store: CertificateStore & DvOrderStore & JobStore,
+    private readonly store: CertificateStore & DvOrderStore & JobStore & Pick<PaidOrderStore, 'getPaidOrder'>,
     private readonly issuers: Issuers,
     private readonly validator: Validator,
     private readonly sealer: Sealer,
     private readonly clock: Clock,
     private readonly settings: { validationIntervalMs: number },
-    private readonly hooks: DvValidationHooks,
+    private readonly onSettled: OnSettled,
   ) {}
 
   /** Checks every name now with certport's validator and records the result. */
@@ -162,14 +166,15 @@ export class DvValidation {
       systemLogEntry(c.accountUin, 'failed', c.id, now, `: ${reason}`), cleanupJobs(order, now));
     // A failed reissue gives the original back, reissuable again.
     if (failed && c.replacedFor) await this.store.settleReplacement(c.replacedFor, false, now);
-    if (failed) await this.hooks.onSettled(c);
+    if (failed) await this.onSettled(c);
     return null;
   }
 
   /** What the CA signs: the owner's CSR, or the key certport keeps (a CSR of it for a CA that needs one), with the paid order's profile. */
   private async issueRequest(issuer: Issuer, c: CertificateRecord, order: DvOrderRecord): Promise<IssueRequest> {
     // A reissue of a paid certificate keeps the vetted organization of the original.
-    const paid = (await this.hooks.issueProfile(c.id)) ?? (c.replacedFor ? await this.hooks.issueProfile(c.replacedFor) : null);
+    const paidOrder = (await this.store.getPaidOrder(c.id)) ?? (c.replacedFor ? await this.store.getPaidOrder(c.replacedFor) : null);
+    const paid = paidOrder ? issueProfileOf(paidOrder) : null;
     const base = { domains: c.sans, validityDays: paid?.validityDays ?? DV_VALIDITY_DAYS, ...(paid ? { profile: paid.profile } : {}) };
     if (order.csrPem) return { ...base, csrPem: order.csrPem };
     const privateKeyPem = this.sealer.openString(c.privateKeySealed!, 'certkey:' + c.id);
@@ -203,7 +208,7 @@ export class DvValidation {
       },
     }, systemLogEntry(c.accountUin, 'issued', c.id, done, ` by ${issuer.label} (serial ${leaf.serialHex})`), cleanup);
     if (c.replacedFor) await this.store.settleReplacement(c.replacedFor, true, done);
-    await this.hooks.onSettled(c);
+    await this.onSettled(c);
   }
 
   /** The `dns-cleanup` job: removes a TXT record certport wrote. */

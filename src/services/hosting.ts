@@ -186,16 +186,6 @@ export class HostingService {
     };
   }
 
-  /** A renewal order settled (issued, failed or cancelled): look at its hosting now. */
-  async renewalSettled(renewal: CertificateRecord): Promise<void> {
-    if (!renewal.originCertId) return;
-    const h = await this.store.get(renewal.originCertId);
-    if (!h || h.status === HOSTING.done) return;
-    const now = this.clock();
-    await this.jobs.enqueueJob({ kind: HOSTING_STEP, subject: h.certId, runAt: now }, now);
-    this.kick();
-  }
-
   // ---- The schedule ----
 
   /** When renewal starts: renewBeforeDays before expiry, or a third of the lifetime if sooner. */
@@ -418,4 +408,22 @@ export class HostingService {
     if (optional && !h.messageTypes.includes(type)) return;
     await this.notifier.raise({ accountUin: c.accountUin, certId: c.id, ...e });
   }
+}
+
+/**
+ * What the DV order service calls when an order settles (issued, failed or cancelled): if it
+ * renews a hosted certificate, that hosting's step runs now. Built from the stores alone, so the
+ * order service can be given it at construction, before the hosting service exists.
+ */
+export function hostingOnSettled(
+  store: Pick<HostingStore, 'get'>, jobs: Pick<JobStore, 'enqueueJob'>, clock: Clock, kick: () => void,
+): (renewal: CertificateRecord) => Promise<void> {
+  return async (renewal) => {
+    if (!renewal.originCertId) return;
+    const h = await store.get(renewal.originCertId);
+    if (!h || h.status === HOSTING.done) return;
+    const now = clock();
+    await jobs.enqueueJob({ kind: HOSTING_STEP, subject: h.certId, runAt: now }, now);
+    kick();
+  };
 }

@@ -380,23 +380,5 @@ export class PaidOrderService {
   }
 
   /** What the issuer puts in the certificate: the vetted organization, and the validity bought. */
-  async issueProfile(certId: string): Promise<{ profile: IssueProfile; validityDays: number } | null> {
-    const order = await this.store.getPaidOrder(certId);
-    if (!order) return null;
-    const product = PRODUCTS.get(order.productId);
-    const s = (order.submitted ?? {}) as Record<string, string | undefined>;
-    const level = product?.level ?? 'DV';
-    return {
-      validityDays: order.validityDays,
-      profile: level === 'DV' ? { level } : {
-        level,
-        organization: s.OrganizationName,
-        organizationalUnit: s.OrganizationDivision,
-        locality: s.OrganizationCity,
-        stateOrProvince: s.OrganizationRegion,
-        country: s.OrganizationCountry?.toUpperCase(),
-        ...(level === 'EV' ? { jurisdictionCountry: s.OrganizationCountry?.toUpperCase(), businessCategory: 'Private Organization', serialNumber: order.dealId } : {}),
-      },
-    };
-  }
+
 }

@@ -1,6 +1,9 @@
 // The paid-certificate catalogue, keyed by the spec's ProductId values. There is no payment
 // in a self-hosted certport: a "product" says what a certificate will be (validation level,
 // one name / several / wildcard, RSA or SM2) and what review it needs before it is issued.
+import type { IssueProfile } from '../ca/issuer.js';
+import type { PaidOrderRecord } from '../domain/paid-order.js';
+
 export type Level = 'DV' | 'OV' | 'EV';
 export type Coverage = 'single' | 'multi' | 'wildcard' | 'wildcard-multi';
 
@@ -51,3 +54,22 @@ function describe(id: number, name: string): Product {
 }
 
 export const PRODUCTS: ReadonlyMap<number, Product> = new Map(RAW.map(([id, name]) => [id, describe(id, name)]));
+
+/** What a paid order's certificate carries: the vetted subject (OV/EV) and the validity bought. */
+export function issueProfileOf(order: PaidOrderRecord): { profile: IssueProfile; validityDays: number } {
+  const product = PRODUCTS.get(order.productId);
+  const s = (order.submitted ?? {}) as Record<string, string | undefined>;
+  const level = product?.level ?? 'DV';
+  return {
+    validityDays: order.validityDays,
+    profile: level === 'DV' ? { level } : {
+      level,
+      organization: s.OrganizationName,
+      organizationalUnit: s.OrganizationDivision,
+      locality: s.OrganizationCity,
+      stateOrProvince: s.OrganizationRegion,
+      country: s.OrganizationCountry?.toUpperCase(),
+      ...(level === 'EV' ? { jurisdictionCountry: s.OrganizationCountry?.toUpperCase(), businessCategory: 'Private Organization', serialNumber: order.dealId } : {}),
+    },
+  };
+}

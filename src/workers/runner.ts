@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import type { JobStore } from '../domain/stores.js';
 import type { JobHandler, JobRecord } from '../domain/job.js';
+import type { Log } from '../domain/log.js';
 
 export interface JobRunnerOptions {
   store: JobStore;
-  handlers: Record<string, JobHandler>;
   clock: () => number;
   /** Pause between polls when nothing is due; default 1000 ms. */
   pollMs?: number;
@@ -18,7 +18,7 @@ export interface JobRunnerOptions {
   concurrency?: number;
   /** Retry delay after a handler throws, by attempt; default 5 s doubling to 10 min. */
   retryDelay?: (attempt: number) => number;
-  log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  log?: Log;
 }
 
 export class JobRunner {
@@ -28,15 +28,17 @@ export class JobRunner {
   #stopped = true;
   #polling: Promise<void> | null = null;
   #again = false;
+  #handlers: Readonly<Record<string, JobHandler>> = {};
 
-  constructor(private readonly o: JobRunnerOptions) {}
-
-  setLog(log: NonNullable<JobRunnerOptions['log']>): void {
-    this.o.log = log;
+  /** Built before the services, so that they can wake it (`kick`); it gets their handlers when it starts. */
+  constructor(private readonly o: JobRunnerOptions) {
+    this.kick = this.kick.bind(this);
   }
 
-  start(): void {
+  /** Works jobs of the kinds in `handlers` until stop(). */
+  start(handlers: Readonly<Record<string, JobHandler>>): void {
     if (!this.#stopped) return;
+    this.#handlers = handlers;
     this.#stopped = false;
     this.kick();
   }
@@ -93,7 +95,7 @@ export class JobRunner {
   }
 
   async #run(job: JobRecord): Promise<void> {
-    const handler = this.o.handlers[job.kind];
+    const handler = Object.hasOwn(this.#handlers, job.kind) ? this.#handlers[job.kind] : undefined;
     const { store, clock } = this.o;
     try {
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
