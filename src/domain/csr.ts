@@ -2,9 +2,8 @@
 import type { Tag } from './certificate.js';
 
 /** What the list shows: everything but the CSR and its key. */
-export interface CsrSummary {
-  id: number;
-  accountUin: string;
+/** What the owner fills in for a CSR (CreateCSR / ModifyCSR), as the API names it. */
+export interface CsrSubjectFields {
   domain: string;
   organization: string;
   department: string;
@@ -15,6 +14,21 @@ export interface CsrSummary {
   encryptAlgo: string;
   keyParameter: string;
   remark: string;
+}
+
+/** The fields in one list, so that code copying them does not write them out again. */
+export const CSR_SUBJECT_FIELDS = [
+  'domain', 'organization', 'department', 'email', 'province', 'city', 'country', 'encryptAlgo', 'keyParameter', 'remark',
+] as const satisfies readonly (keyof CsrSubjectFields)[];
+
+/** Each field from `pick(field)`. */
+export function csrSubjectFields(pick: (field: keyof CsrSubjectFields) => string): CsrSubjectFields {
+  return Object.fromEntries(CSR_SUBJECT_FIELDS.map((k) => [k, pick(k)])) as unknown as CsrSubjectFields;
+}
+
+export interface CsrSummary extends CsrSubjectFields {
+  id: number;
+  accountUin: string;
   tags: Tag[];
   /** 0: a draft that can still be modified; 1: the key pair and CSR are generated. */
   status: number;

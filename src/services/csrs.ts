@@ -8,7 +8,7 @@ import { generateKeyPairAsync } from '../pki/keys.js';
 import { ServiceError, isForeseen } from '../domain/errors.js';
 import { CsrError, ISO3166_ALPHA2, SUBJECT_MAX_LENGTH, buildCsr, checkSubject } from '../pki/csr.js';
 import type { Sealer } from '../secrets/sealer.js';
-import type { CsrRecord, CsrSummary } from '../domain/csr.js';
+import { csrSubjectFields, type CsrRecord, type CsrSubjectFields, type CsrSummary } from '../domain/csr.js';
 import type { CsrStore } from '../domain/stores.js';
 import type { Tag } from '../domain/certificate.js';
 import { NameError, normalizeDomain } from '../validation/names.js';
@@ -26,21 +26,8 @@ export const MAX_BATCH_DELETE = 100;
 export const DEFAULT_PAGE = 10;
 export const MAX_PAGE = 100;
 
-/** The fields a CSR record carries, as the API names them. */
-export interface CsrFields {
-  domain: string;
-  organization: string;
-  department: string;
-  email: string;
-  province: string;
-  city: string;
-  country: string;
-  encryptAlgo: string;
-  keyParameter: string;
-  remark: string;
-  /** '' for none. */
-  keyPassword: string;
-}
+/** The fields a CSR record carries, as the API names them; keyPassword '' for none. */
+export type CsrFields = CsrSubjectFields & { keyPassword: string };
 
 export interface CsrView {
   record: CsrRecord;
@@ -151,16 +138,7 @@ export class CsrService {
         throw new ServiceError('FailedOperation', `The CSR ${id} has been generated and can no longer be modified; create a new one instead.`);
       }
       const merged: CsrFields = {
-        domain: changes.domain ?? current.domain,
-        organization: changes.organization ?? current.organization,
-        department: changes.department ?? current.department,
-        email: changes.email ?? current.email,
-        province: changes.province ?? current.province,
-        city: changes.city ?? current.city,
-        country: changes.country ?? current.country,
-        encryptAlgo: changes.encryptAlgo ?? current.encryptAlgo,
-        keyParameter: changes.keyParameter ?? current.keyParameter,
-        remark: changes.remark ?? current.remark,
+        ...csrSubjectFields((k) => changes[k] ?? current[k]),
         keyPassword: changes.keyPassword ?? this.storedPassword(current),
       };
       const fields = checkFields(merged, code);
@@ -217,16 +195,7 @@ export class CsrService {
     return {
       id,
       accountUin,
-      domain: f.domain,
-      organization: f.organization,
-      department: f.department,
-      email: f.email,
-      province: f.province,
-      city: f.city,
-      country: f.country,
-      encryptAlgo: f.encryptAlgo,
-      keyParameter: f.keyParameter,
-      remark: f.remark,
+      ...csrSubjectFields((k) => f[k]),
       tags,
       status: material ? 1 : 0,
       csrPem: material?.csrPem ?? null,
