@@ -29,7 +29,11 @@ import { resourceRoutes } from './api/admin/resources.js';
 import { metricsRoutes } from './api/metrics-routes.js';
 import { Metrics } from './services/metrics.js';
 import { defaultDeployers } from './deploy/registry.js';
-import { BIND_SYNC, CERT_DELETE, DEPLOY_RECORD, DeploymentService } from './services/deployments.js';
+import { DEPLOY_RECORD, DeploymentService, type DeploymentOptions } from './services/deployments.js';
+import { ResourceService, type ResourceOptions } from './services/resources.js';
+import { BIND_SYNC, BindSyncService } from './services/bind-sync.js';
+import { CERT_DELETE, CertificateDeletionService } from './services/certificate-deletion.js';
+import { ExpirySwitchService } from './services/expiry-switch.js';
 import { HOSTING_STEP, HostingService } from './services/hosting.js';
 import { PageCache } from './services/page-cache.js';
 import { hostingRoutes } from './api/admin/hosting.js';
@@ -52,8 +56,14 @@ export interface Core {
   close(): Promise<void>;
 }
 
+export interface CoreOptions {
+  clock?: Clock;
+  /** Deployment tuning (tests shorten the retry delays); each deployment service reads its part. */
+  deployment?: DeploymentOptions & ResourceOptions;
+}
+
 /** Opens storage and builds the services; used by `serve` and by every CLI command. */
-export async function openCore(config: Readonly<Config>, opts: { clock?: Clock } = {}): Promise<Core> {
+export async function openCore(config: Readonly<Config>, opts: CoreOptions = {}): Promise<Core> {
   const clock = opts.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const sealer = new Sealer(loadMasterKey(config.masterKey, config.dataDir));
@@ -101,15 +111,20 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
     products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit,
   }, orgs);
   orders.issueProfile = (id) => paid.issueProfile(id);
-  const deployments = new DeploymentService(stores.deployments, certificates, sealer, clock, defaultDeployers(), () => runner?.kick());
+  const kick = () => runner?.kick();
+  const tuning = opts.deployment ?? {};
+  const resources = new ResourceService(stores.deployments, certificates, sealer, clock, defaultDeployers(), tuning);
+  const deployments = new DeploymentService(stores.deployments, resources, certificates, clock, tuning, kick);
+  const bindSync = new BindSyncService(stores.deployments, resources, certificates, clock, tuning, kick);
+  const deletions = new CertificateDeletionService(stores.deployments, certificates, resources, clock, kick);
   runner = new JobRunner({
     store: stores.jobs,
     clock,
     handlers: {
       ...notices.handlers(),
       [DEPLOY_RECORD]: (job) => deployments.runRecord(Number(job.subject)),
-      [BIND_SYNC]: (job) => deployments.runBindSync(job.subject),
-      [CERT_DELETE]: (job) => deployments.runDeleteTask(job.subject, job.payload),
+      [BIND_SYNC]: (job) => bindSync.runBindSync(job.subject),
+      [CERT_DELETE]: (job) => deletions.runDeleteTask(job.subject, job.payload),
       [DV_VALIDATE]: (job) => orders.validateStep(job.subject, job.attempts),
       [HOSTING_STEP]: (job) => hosting.step(job.subject),
       [DNS_CLEANUP]: async (job) => {
@@ -119,10 +134,14 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock }
     },
   });
   const hosting = new HostingService(stores.hosting, stores.jobs, certificates, orders, paid, deployments, notices, clock,
-    { renewBeforeDays: config.renewBeforeDays }, () => runner?.kick());
+    { renewBeforeDays: config.renewBeforeDays }, kick);
   orders.onSettled = (c) => hosting.renewalSettled(c);
   const csrs = new CsrService(stores.csrs, sealer, clock);
-  const services: Services = { accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs, deployments, hosting, pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock };
+  const services: Services = {
+    accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs,
+    resources, deployments, bindSync, deletions, expirySwitch: new ExpirySwitchService(stores.deployments, certificates, clock), hosting,
+    pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock,
+  };
   return {
     config, stores, services, ca, runner, redis, notifier: notices, notices,
     async close() {
@@ -160,7 +179,7 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-export async function startService(config: Readonly<Config>, opts: { clock?: Clock } = {}): Promise<RunningService> {
+export async function startService(config: Readonly<Config>, opts: CoreOptions = {}): Promise<RunningService> {
   const core = await openCore(config, opts);
   try {
     const rateLimit = createRateLimit(config.rateLimit, core.redis);
@@ -172,7 +191,7 @@ export async function startService(config: Readonly<Config>, opts: { clock?: Clo
       ready: () => core.stores.ping(),
       logLevel: config.logLevel,
       keepAliveTimeout: config.keepAliveTimeoutMs,
-      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.deployments, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
+      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken })],
     });
     await bootstrap(core, (m) => app.log.info(m));
