@@ -22,13 +22,12 @@ const fp = (pem: string) => new X509Certificate(pem).fingerprint256.replace(/:/g
 const NAME = 'bench.deploy.test';
 
 async function scenario(n: number, concurrency: number, chains: [TestChain, TestChain]) {
-  const t = await startTestService(backend);
+  const t = await startTestService(backend, { deployment: { concurrency } });
   const dir = await mkdtemp(path.join(tmpdir(), 'certport-bench-deploy-'));
   const nginxes: Nginx[] = [];
   const ports: number[] = [];
   try {
-    const d = t.svc.core.services.deployments;
-    d.configure({ concurrency });
+    const d = t.svc.core.services.resources;
     const ids = [];
     for (const ch of chains) {
       ids.push((await t.client.UploadCertificate({ CertificatePublicKey: ch.leafPem + ch.intermediatePem, CertificatePrivateKey: ch.keyPem })).CertificateId!);

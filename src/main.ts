@@ -30,7 +30,11 @@ import { resourceRoutes } from './api/admin/resources.js';
 import { metricsRoutes } from './api/metrics-routes.js';
 import { Metrics } from './services/metrics.js';
 import { defaultDeployers } from './deploy/registry.js';
-import { BIND_SYNC, CERT_DELETE, DEPLOY_RECORD, DeploymentService } from './services/deployments.js';
+import { DEPLOY_RECORD, DeploymentService, type DeploymentOptions } from './services/deployments.js';
+import { ResourceService, type ResourceOptions } from './services/resources.js';
+import { BIND_SYNC, BindSyncService } from './services/bind-sync.js';
+import { CERT_DELETE, CertificateDeletionService } from './services/certificate-deletion.js';
+import { ExpirySwitchService } from './services/expiry-switch.js';
 import { HOSTING_STEP, HostingService, hostingOnSettled } from './services/hosting.js';
 import { PageCache } from './services/page-cache.js';
 import { hostingRoutes } from './api/admin/hosting.js';
@@ -58,8 +62,16 @@ export interface Core {
   close(): Promise<void>;
 }
 
+export interface CoreOptions {
+  clock?: Clock;
+  /** Where background work logs (the server's pino logger); quiet by default (the CLI). */
+  log?: Log;
+  /** Deployment tuning (tests shorten the retry delays); each deployment service reads its part. */
+  deployment?: DeploymentOptions & ResourceOptions;
+}
+
 /** Opens storage and builds the services; used by `serve` and by every CLI command. */
-export async function openCore(config: Readonly<Config>, opts: { clock?: Clock; log?: Log } = {}): Promise<Core> {
+export async function openCore(config: Readonly<Config>, opts: CoreOptions = {}): Promise<Core> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? quietLog;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -114,14 +126,18 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock; 
     products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit,
     source: ca.issuer.source,
   }, orgs);
-  const deployments = new DeploymentService(stores.deployments, certificates, sealer, clock, defaultDeployers(), runner.kick);
+  const tuning = opts.deployment ?? {};
+  const resources = new ResourceService(stores.deployments, certificates, sealer, clock, defaultDeployers(), tuning);
+  const deployments = new DeploymentService(stores.deployments, resources, certificates, clock, tuning, runner.kick);
+  const bindSync = new BindSyncService(stores.deployments, resources, certificates, clock, tuning, runner.kick);
+  const deletions = new CertificateDeletionService(stores.deployments, certificates, resources, clock, runner.kick);
   const hosting = new HostingService(stores.hosting, stores.jobs, certificates, orders, paid, deployments, notices, clock,
     { renewBeforeDays: config.renewBeforeDays }, runner.kick);
   const jobHandlers: Record<string, JobHandler> = {
     ...notices.handlers(),
     [DEPLOY_RECORD]: (job) => deployments.runRecord(Number(job.subject)),
-    [BIND_SYNC]: (job) => deployments.runBindSync(job.subject),
-    [CERT_DELETE]: (job) => deployments.runDeleteTask(job.subject, job.payload),
+    [BIND_SYNC]: (job) => bindSync.runBindSync(job.subject),
+    [CERT_DELETE]: (job) => deletions.runDeleteTask(job.subject, job.payload),
     [DV_VALIDATE]: (job) => orders.validateStep(job.subject, job.attempts),
     [HOSTING_STEP]: (job) => hosting.step(job.subject),
     [DNS_CLEANUP]: async (job) => {
@@ -130,7 +146,11 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock; 
     },
   };
   const csrs = new CsrService(stores.csrs, sealer, clock);
-  const services: Services = { accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs, deployments, hosting, pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock };
+  const services: Services = {
+    accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs,
+    resources, deployments, bindSync, deletions, expirySwitch: new ExpirySwitchService(stores.deployments, certificates, clock), hosting,
+    pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock,
+  };
   return {
     config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices,
     async close() {
@@ -168,7 +188,7 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-export async function startService(config: Readonly<Config>, opts: { clock?: Clock } = {}): Promise<RunningService> {
+export async function startService(config: Readonly<Config>, opts: CoreOptions = {}): Promise<RunningService> {
   const log = createLogger(config.logLevel);
   const core = await openCore(config, { ...opts, log });
   try {
@@ -181,7 +201,7 @@ export async function startService(config: Readonly<Config>, opts: { clock?: Clo
       ready: () => core.stores.ping(),
       logger: log,
       keepAliveTimeout: config.keepAliveTimeoutMs,
-      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.deployments, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
+      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken })],
     });
     await bootstrap(core, (m) => app.log.info(m));

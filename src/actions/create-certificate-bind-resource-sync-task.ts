@@ -9,6 +9,6 @@ export const CreateCertificateBindResourceSyncTask: ActionHandler<M.CreateCertif
     throw new ServiceError('InvalidParameterValue', 'CertificateIds must name 1 to 100 certificates.');
   }
   if (p.IsCache !== 0 && p.IsCache !== 1) throw new ServiceError('InvalidParameterValue', 'IsCache must be 0 or 1.');
-  const tasks = await ctx.services.deployments.bindSync(ctx.caller, p.CertificateIds, p.IsCache === 1);
+  const tasks = await ctx.services.bindSync.bindSync(ctx.caller, p.CertificateIds, p.IsCache === 1);
   return { CertTaskIds: tasks.map((t) => ({ CertId: t.certId, TaskId: t.taskId })) };
 };

@@ -10,7 +10,7 @@ export const DeleteCertificate: ActionHandler<M.DeleteCertificateRequest, M.Dele
     // The spec: with the check, deletion is asynchronous; DescribeDeleteCertificatesTaskResult
     // tells whether it happened, or which resources still use the certificate.
     await ctx.services.certificates.get(ctx.caller, p.CertificateId);
-    const r = await ctx.services.deployments.deleteCertificates(ctx.caller, [p.CertificateId], true);
+    const r = await ctx.services.deletions.deleteCertificates(ctx.caller, [p.CertificateId], true);
     if (r.fail.length) throw new ServiceError('FailedOperation', r.fail[0]!.msg);
     return { DeleteResult: true, TaskId: r.tasks[0]!.taskId };
   }

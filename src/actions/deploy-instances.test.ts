@@ -56,7 +56,7 @@ for (const backend of BACKENDS) {
       nginx = await startNginx([{ name: NAME, port, certFile, keyFile }], path.join(dir, 'nginx'));
       oldId = (await c.UploadCertificate({ CertificatePublicKey: oldChain.leafPem + oldChain.intermediatePem, CertificatePrivateKey: oldChain.keyPem })).CertificateId!;
       newId = (await c.UploadCertificate({ CertificatePublicKey: newChain.leafPem + newChain.intermediatePem, CertificatePrivateKey: newChain.keyPem })).CertificateId!;
-      const d = t.svc.core.services.deployments;
+      const d = t.svc.core.services.resources;
       const acc = t.cred.accountUin;
       // Serves the old certificate, but certport has never deployed there: found by its probe.
       ids.nginx = (await d.addResource({

@@ -71,7 +71,7 @@ for (const backend of BACKENDS) {
         ports.push(p);
         // The reload logs itself, then takes a while: the kill lands while reloads run.
         const reload = `echo site-${i} >> ${log}; sleep 1; ${ng.reloadArgv.map((x) => `'${x}'`).join(' ')}`;
-        await svc.core.services.deployments.addResource({
+        await svc.core.services.resources.addResource({
           accountUin: cred.accountUin, name: `site-${i}`, type: 'clb', region: 'r', domains: [NAME], probe: `127.0.0.1:${p}`, sni: NAME,
           deployer: 'local', certId: aId,
           config: { files: [{ path: path.join(site, 'fullchain.pem'), format: 'fullchain' }, { path: path.join(site, 'key.pem'), format: 'key' }], reload },

@@ -40,14 +40,13 @@ for (const backend of BACKENDS) {
     const okMarker = () => path.join(dir, 'reload-ok');
 
     before(async () => {
-      t = await startTestService(backend);
+      t = await startTestService(backend, { deployment: { retryDelay: () => 100 } });
       c = t.client;
-      t.svc.core.services.deployments.configure({ retryDelay: () => 100 });
       dir = await mkdtemp(path.join(tmpdir(), 'certport-upload-'));
       mkdirSync(path.join(dir, 'site'));
       writeFileSync(okMarker(), '');
       aId = (await c.UploadCertificate({ CertificatePublicKey: a.leafPem + a.intermediatePem, CertificatePrivateKey: a.keyPem })).CertificateId!;
-      resourceId = (await t.svc.core.services.deployments.addResource({
+      resourceId = (await t.svc.core.services.resources.addResource({
         accountUin: t.cred.accountUin, name: 'site', type: 'clb', region: 'ap-x', domains: [NAME], deployer: 'local', certId: aId,
         config: { files: [{ path: file(), format: 'fullchain' }], reload: `test -f ${okMarker()} || { echo "reload refused: no marker" >&2; exit 1; }` },
       })).id;
@@ -112,7 +111,7 @@ for (const backend of BACKENDS) {
     test('DeleteCertificates: a bound certificate stays (task status 4), an unbound one goes', async () => {
       const spare = await makeChain('EC', 'spare.deploy.test');
       const spareId = (await c.UploadCertificate({ CertificatePublicKey: spare.leafPem, CertificatePrivateKey: spare.keyPem })).CertificateId!;
-      const [resource] = await t.svc.core.services.deployments.listResources(t.cred.accountUin);
+      const [resource] = await t.svc.core.services.resources.listResources(t.cred.accountUin);
       const boundId = resource!.certId!;
       const r = await c.DeleteCertificates({ CertificateIds: [boundId, spareId, 'NoSuch01'], IsSync: true });
       assert.deepEqual(r.Success, []);
@@ -143,7 +142,7 @@ for (const backend of BACKENDS) {
     });
 
     test('DeleteCertificate with IsCheckResource: a task; a bound certificate stays, an unbound one goes', async () => {
-      const [resource] = await t.svc.core.services.deployments.listResources(t.cred.accountUin);
+      const [resource] = await t.svc.core.services.resources.listResources(t.cred.accountUin);
       const boundId = resource!.certId!;
       const spare = await makeChain('EC', 'spare3.deploy.test');
       const spareId = (await c.UploadCertificate({ CertificatePublicKey: spare.leafPem, CertificatePrivateKey: spare.keyPem })).CertificateId!;
@@ -171,9 +170,9 @@ for (const backend of BACKENDS) {
     test('ModifyCertificatesExpiringNotificationSwitch records the switch per certificate', async () => {
       const r = await c.ModifyCertificatesExpiringNotificationSwitch({ CertificateIds: [aId], SwitchStatus: 1 });
       assert.deepEqual(r.CertificateIds, [aId]);
-      assert.deepEqual([...await t.svc.core.services.deployments.ignoredExpiry(t.cred.accountUin, [aId])], [aId]);
+      assert.deepEqual([...await t.svc.core.services.expirySwitch.ignoredExpiry(t.cred.accountUin, [aId])], [aId]);
       await c.ModifyCertificatesExpiringNotificationSwitch({ CertificateIds: [aId], SwitchStatus: 0 });
-      assert.equal((await t.svc.core.services.deployments.ignoredExpiry(t.cred.accountUin, [aId])).size, 0);
+      assert.equal((await t.svc.core.services.expirySwitch.ignoredExpiry(t.cred.accountUin, [aId])).size, 0);
       await expectCode(c.ModifyCertificatesExpiringNotificationSwitch({ CertificateIds: ['NoSuch01'], SwitchStatus: 1 }), 'FailedOperation.CertificateNotFound');
       await expectCode(c.ModifyCertificatesExpiringNotificationSwitch({ CertificateIds: [aId], SwitchStatus: 2 }), 'InvalidParameterValue');
       assert.ok(existsSync(file()));
@@ -196,7 +195,7 @@ for (const backend of BACKENDS) {
     test('lists the resources of a type each certificate is on', async () => {
       const c = t.client;
       const id = (await c.UploadCertificate({ CertificatePublicKey: a.leafPem, CertificatePrivateKey: a.keyPem })).CertificateId!;
-      const r = await t.svc.core.services.deployments.addResource({
+      const r = await t.svc.core.services.resources.addResource({
         accountUin: t.cred.accountUin, name: 'edge', type: 'cdn', domains: [NAME], deployer: 'local', certId: id,
         config: { files: [{ path: path.join(dir, 'c.pem'), format: 'cert' }] },
       });
@@ -216,7 +215,7 @@ describe('BoundResource source (sqlite)', () => {
       const c = t.client;
       const id = (await c.UploadCertificate({ CertificatePublicKey: a.leafPem, CertificatePrivateKey: a.keyPem })).CertificateId!;
       const other = (await c.UploadCertificate({ CertificatePublicKey: b.leafPem, CertificatePrivateKey: b.keyPem })).CertificateId!;
-      const d = t.svc.core.services.deployments;
+      const d = t.svc.core.services.resources;
       for (const type of ['cdn', 'clb', 'cdn']) {
         await d.addResource({ accountUin: t.cred.accountUin, name: type, type, domains: [], deployer: 'local', certId: id, config: { files: [{ path: path.join(dir, type + '.pem') }] } });
       }

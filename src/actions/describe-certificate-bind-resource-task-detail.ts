@@ -14,7 +14,7 @@ const DETAIL_KEYS: Record<string, string> = {
 const NO_REGION = new Set(['cdn', 'ddos', 'live', 'vod', 'teo', 'gaap']);
 
 export const DescribeCertificateBindResourceTaskDetail: ActionHandler<M.DescribeCertificateBindResourceTaskDetailRequest, M.DescribeCertificateBindResourceTaskDetailResponse> = async (ctx, p) => {
-  const t = await ctx.services.deployments.bindTask(ctx.caller, p.TaskId);
+  const t = await ctx.services.bindSync.bindTask(ctx.caller, p.TaskId);
   const num = (v: string | undefined, d: number, name: string) => {
     if (v === undefined || v === '') return d;
     if (!/^\d+$/.test(v)) throw new ServiceError('InvalidParameterValue', `${name} must be a non-negative integer.`);
@@ -26,7 +26,7 @@ export const DescribeCertificateBindResourceTaskDetail: ActionHandler<M.Describe
   const regions = p.Regions?.length ? new Set(p.Regions) : null;
   const out: Record<string, unknown> = { Status: t.status, CacheTime: formatTime(t.updatedAt)! };
   for (const key of Object.values(DETAIL_KEYS)) out[key] = [];
-  const resources = new Map((await ctx.services.deployments.resourcesById(ctx.caller.accountUin, (t.result ?? []).map((r) => r.resourceId))).map((r) => [r.id, r]));
+  const resources = new Map((await ctx.services.resources.resourcesById(ctx.caller.accountUin, (t.result ?? []).map((r) => r.resourceId))).map((r) => [r.id, r]));
   const alg = new Map<string, string>();
   for (const [type, byRegion] of byTypeRegion(t.result ?? [])) {
     const key = DETAIL_KEYS[type];

@@ -65,8 +65,8 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   // hosting, and the projects.
   const [orders, bound, ignored, hosting, projects] = await Promise.all([
     ctx.services.orders.getOrders(items.filter((c) => c.isDv && isAwaitingIssue(c.status)).map((c) => c.id)),
-    ctx.services.deployments.boundTypes(items),
-    ctx.services.deployments.ignoredExpiry(account, ids),
+    ctx.services.resources.boundTypes(items),
+    ctx.services.expirySwitch.ignoredExpiry(account, ids),
     ctx.services.hosting.views(account, ids),
     ctx.services.certificates.findProjects(account, items.map((c) => c.projectId)),
   ]);

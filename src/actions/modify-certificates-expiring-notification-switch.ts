@@ -6,6 +6,6 @@ export const ModifyCertificatesExpiringNotificationSwitch: ActionHandler<M.Modif
   if (p.CertificateIds.length === 0 || p.CertificateIds.length > 50) throw new ServiceError('InvalidParameterValue', 'CertificateIds must name 1 to 50 certificates.');
   if (p.SwitchStatus !== 0 && p.SwitchStatus !== 1) throw new ServiceError('InvalidParameterValue', 'SwitchStatus must be 0 or 1.');
   const ids = [...new Set(p.CertificateIds)];
-  await ctx.services.deployments.setIgnoreExpiry(ctx.caller, ids, p.SwitchStatus === 1);
+  await ctx.services.expirySwitch.setIgnoreExpiry(ctx.caller, ids, p.SwitchStatus === 1);
   return { CertificateIds: ids };
 };

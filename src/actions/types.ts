@@ -5,6 +5,10 @@ import type { AccountService } from '../services/accounts.js';
 import type { CertificateService } from '../services/certificates.js';
 import type { CsrService } from '../services/csrs.js';
 import type { DeploymentService } from '../services/deployments.js';
+import type { ResourceService } from '../services/resources.js';
+import type { BindSyncService } from '../services/bind-sync.js';
+import type { CertificateDeletionService } from '../services/certificate-deletion.js';
+import type { ExpirySwitchService } from '../services/expiry-switch.js';
 import type { DvOrderService } from '../services/dv-orders.js';
 import type { PaidOrderService } from '../services/paid-orders.js';
 import type { OrganizationService } from '../services/organizations.js';
@@ -19,7 +23,13 @@ export interface Services {
   paid: PaidOrderService;
   orgs: OrganizationService;
   csrs: CsrService;
+  /** The account's resources and what they serve. */
+  resources: ResourceService;
+  /** Deployment records (update, deploy, upload), retry and rollback. */
   deployments: DeploymentService;
+  bindSync: BindSyncService;
+  deletions: CertificateDeletionService;
+  expirySwitch: ExpirySwitchService;
   hosting: HostingService;
   /** DescribeCertificates pages, reused while current. */
   pages: PageCache;

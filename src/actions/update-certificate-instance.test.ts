@@ -41,9 +41,8 @@ for (const backend of BACKENDS) {
     const keyFile = () => path.join(dir, 'certs', 'site.key');
 
     before(async () => {
-      t = await startTestService(backend);
+      t = await startTestService(backend, { deployment: { retryDelay: () => 100 } });
       c = t.client;
-      t.svc.core.services.deployments.configure({ retryDelay: () => 100 });
       dir = await mkdtemp(path.join(tmpdir(), 'certport-deploy-'));
       const { mkdirSync } = await import('node:fs');
       mkdirSync(path.join(dir, 'certs'));
@@ -53,7 +52,7 @@ for (const backend of BACKENDS) {
       nginx = await startNginx([{ name: NAME, port, certFile: certFile(), keyFile: keyFile() }], path.join(dir, 'nginx'));
       oldId = (await c.UploadCertificate({ CertificatePublicKey: oldChain.leafPem + oldChain.intermediatePem, CertificatePrivateKey: oldChain.keyPem, Alias: 'old' })).CertificateId!;
       newId = (await c.UploadCertificate({ CertificatePublicKey: newChain.leafPem + newChain.intermediatePem, CertificatePrivateKey: newChain.keyPem, Alias: 'new' })).CertificateId!;
-      const r = await t.svc.core.services.deployments.addResource({
+      const r = await t.svc.core.services.resources.addResource({
         accountUin: t.cred.accountUin, name: 'web-1', type: 'clb', region: 'ap-test', domains: [NAME],
         probe: `127.0.0.1:${port}`, sni: NAME, deployer: 'local', certId: oldId,
         config: {
@@ -217,10 +216,10 @@ for (const backend of BACKENDS) {
     let c: SslClient;
     let rx: Receiver;
     const SECRET = 'webhook-secret-for-tests';
+    let retryMs = 100;
     before(async () => {
-      t = await startTestService(backend);
+      t = await startTestService(backend, { deployment: { retryDelay: () => retryMs } });
       c = t.client;
-      t.svc.core.services.deployments.configure({ retryDelay: () => 100 });
       rx = await startReceiver(SECRET);
     });
     after(async () => {
@@ -233,7 +232,7 @@ for (const backend of BACKENDS) {
       const b = await makeChain('EC', 'hook.deploy.test');
       const aId = (await c.UploadCertificate({ CertificatePublicKey: a.leafPem, CertificatePrivateKey: a.keyPem })).CertificateId!;
       const bId = (await c.UploadCertificate({ CertificatePublicKey: b.leafPem + b.intermediatePem, CertificatePrivateKey: b.keyPem })).CertificateId!;
-      const r = await t.svc.core.services.deployments.addResource({
+      const r = await t.svc.core.services.resources.addResource({
         accountUin: t.cred.accountUin, name: 'edge', type: 'cdn', domains: ['hook.deploy.test'], deployer: 'webhook', certId: aId,
         config: { url: rx.url }, secrets: { hmacSecret: SECRET },
       });
@@ -243,7 +242,7 @@ for (const backend of BACKENDS) {
       rx.got.length = 0;
       rx.script.push(503, 503, 502);
       // Slow retries at first, so the record is seen running.
-      t.svc.core.services.deployments.configure({ retryDelay: () => 1500 });
+      retryMs = 1500;
       const u = await c.UpdateCertificateInstance({ OldCertificateId: aId, CertificateId: bId, ResourceTypes: ['cdn'] });
       assert.equal(u.DeployStatus, 1);
       await new Promise((res) => setTimeout(res, 500));
@@ -255,7 +254,7 @@ for (const backend of BACKENDS) {
       const mid = await c.DescribeHostUpdateRecordDetail({ DeployRecordId: String(u.DeployRecordId) });
       assert.equal(mid.PendingTotalCount! + mid.RunningTotalCount!, 1);
       assert.match(flat(mid)[0]!.ErrorMsg!, /try 1 failed: POST .* answered 503/);
-      t.svc.core.services.deployments.configure({ retryDelay: () => 100 });
+      retryMs = 100;
       const d = await waitRecord(c, u.DeployRecordId!);
       assert.equal(d.SuccessTotalCount, 1);
       assert.equal(rx.got.length, 1, 'delivered once');
@@ -271,7 +270,7 @@ for (const backend of BACKENDS) {
       const b = await makeChain('EC', 'hook2.deploy.test');
       const aId = (await c.UploadCertificate({ CertificatePublicKey: a.leafPem, CertificatePrivateKey: a.keyPem })).CertificateId!;
       const bId = (await c.UploadCertificate({ CertificatePublicKey: b.leafPem, CertificatePrivateKey: b.keyPem })).CertificateId!;
-      await t.svc.core.services.deployments.addResource({
+      await t.svc.core.services.resources.addResource({
         accountUin: t.cred.accountUin, name: 'edge-2', type: 'cdn', domains: [], deployer: 'webhook', certId: aId,
         config: { url: rx.url, includeKey: true }, secrets: { hmacSecret: SECRET },
       });

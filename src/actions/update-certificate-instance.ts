@@ -11,6 +11,6 @@ export const UpdateCertificateInstance: ActionHandler<M.UpdateCertificateInstanc
     throw new ServiceError('InvalidParameterValue', 'ExpiringNotificationSwitch must be 0 or 1.');
   }
   const out = await updateInstances(ctx, ctx.caller, 'update', p);
-  if (p.ExpiringNotificationSwitch === 1) await ctx.services.deployments.setIgnoreExpiry(ctx.caller, [p.OldCertificateId], true);
+  if (p.ExpiringNotificationSwitch === 1) await ctx.services.expirySwitch.setIgnoreExpiry(ctx.caller, [p.OldCertificateId], true);
   return { DeployRecordId: out.recordId, DeployStatus: out.created ? 1 : 0, UpdateSyncProgress: syncProgress(out.progress) };
 };

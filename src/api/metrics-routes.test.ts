@@ -62,9 +62,9 @@ for (const backend of BACKENDS) {
         env: {
           ...validationEnv(dns.dns, web),
         },
+        deployment: { retryDelay: () => 50, maxAttempts: 1 },
       });
       c = t.client;
-      t.svc.core.services.deployments.configure({ retryDelay: () => 50, maxAttempts: 1 });
       dir = await mkdtemp(path.join(tmpdir(), 'certport-metrics-'));
 
       // Uploads: two certificates of one name in the first account, one in a second account.
@@ -98,7 +98,7 @@ for (const backend of BACKENDS) {
       // A deployment to two resources: one takes the files, the other's reload command fails.
       const files = (name: string) => [{ path: path.join(dir, `${name}.pem`), format: 'fullchain' }, { path: path.join(dir, `${name}.key`), format: 'key' }];
       for (const [name, reload] of [['good', undefined], ['bad', ['false']]] as const) {
-        await t.svc.core.services.deployments.addResource({
+        await t.svc.core.services.resources.addResource({
           accountUin: t.cred.accountUin, name, type: 'clb', region: 'ap-test', domains: [NAME], deployer: 'local', certId: oldId,
           config: { files: files(name), ...(reload ? { reload } : {}), timeoutMs: 10_000 },
         });

@@ -121,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
     } else if (cmd === 'notify') {
       return await notifyCommand(core.notices, sub, more);
     } else if (cmd === 'resource') {
-      return await resourceCommand(core.services.deployments, sub, f, rest, json);
+      return await resourceCommand(core.services.resources, sub, f, rest, json);
     } else if (cmd === 'hosting') {
       return await hostingCommand(core.services.hosting, sub, f, rest, json);
     } else if (cmd === 'ca' && sub === 'show') {

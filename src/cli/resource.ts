@@ -1,7 +1,7 @@
 // `certport resource add|list|test|remove`: the operator registers the account's servers and
 // services that certificates are deployed to. Settings are JSON, inline or `@file`.
 import { readFileSync } from 'node:fs';
-import type { DeploymentService, ResourceView } from '../services/deployments.js';
+import type { ResourceService, ResourceView } from '../services/resources.js';
 
 export const RESOURCE_USAGE = `
   resource add --account UIN --name N --type clb|cdn|… --deployer local|ssh|webhook --config JSON|@FILE
@@ -31,7 +31,7 @@ function line(r: ResourceView): string {
     r.certId ?? '-', when(r.deployedAt)].join('\t');
 }
 
-export async function resourceCommand(d: DeploymentService, sub: string | undefined, f: Record<string, string | true>, rest: string[], json: boolean): Promise<number> {
+export async function resourceCommand(d: ResourceService, sub: string | undefined, f: Record<string, string | true>, rest: string[], json: boolean): Promise<number> {
   const need = (k: string) => {
     const v = f[k];
     if (typeof v !== 'string') throw new Error(`--${k} is required`);

@@ -163,8 +163,7 @@ describe('UpdateCertificateInstance to nginx over the ssh deployer (sqlite)', ()
 
   before(async () => {
     [oldChain, newChain] = await Promise.all([makeChain('EC', NAME), makeChain('RSA', NAME)]);
-    t = await startTestService('sqlite');
-    t.svc.core.services.deployments.configure({ retryDelay: () => 100 });
+    t = await startTestService('sqlite', { deployment: { retryDelay: () => 100 } });
     certs = sub('nginx-certs');
     writeFileSync(path.join(certs, 'site.pem'), oldChain.leafPem + oldChain.intermediatePem);
     writeFileSync(path.join(certs, 'site.key'), oldChain.keyPem, { mode: 0o600 });
@@ -173,7 +172,7 @@ describe('UpdateCertificateInstance to nginx over the ssh deployer (sqlite)', ()
     const c = t.client;
     oldId = (await c.UploadCertificate({ CertificatePublicKey: oldChain.leafPem + oldChain.intermediatePem, CertificatePrivateKey: oldChain.keyPem, Alias: 'old' })).CertificateId!;
     newId = (await c.UploadCertificate({ CertificatePublicKey: newChain.leafPem + newChain.intermediatePem, CertificatePrivateKey: newChain.keyPem, Alias: 'new' })).CertificateId!;
-    const r = await t.svc.core.services.deployments.addResource({
+    const r = await t.svc.core.services.resources.addResource({
       accountUin: t.cred.accountUin, name: 'web-ssh', type: 'clb', region: 'ap-test', domains: [NAME],
       probe: `127.0.0.1:${port}`, sni: NAME, deployer: 'ssh', certId: oldId,
       config: {

@@ -3,3 +3,6 @@ export interface Caller {
   accountUin: string;
   userUin: string;
 }
+
+/** Background work (jobs, hosting) acts for an account as its main user. */
+export const accountCaller = (accountUin: string): Caller => ({ accountUin, userUin: accountUin });

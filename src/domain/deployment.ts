@@ -3,6 +3,10 @@
 export const DETAIL = { pending: 0, ok: 1, failed: 2, running: 3, rolledBack: 4, rollbackFailed: 5, nothing: 6 } as const;
 /** Record status: as DeployRecordInfo (0 not started, 1 succeeded, 2 failed) plus 3 running. */
 export const RECORD = { pending: 0, ok: 1, failed: 2, running: 3 } as const;
+/** Bind-resource task status (SyncTaskBindResourceResult.Status). */
+export const BIND_TASK = { running: 0, done: 1, failed: 2 } as const;
+/** Delete task status (DeleteTaskResult.Status): 4 when a resource still serves the certificate. */
+export const DELETE_TASK = { pending: 0, deleted: 1, failed: 2, stillBound: 4 } as const;
 
 export interface RecordQuery {
   accountUin: string;
@@ -86,7 +90,7 @@ export interface BindTask {
   id: string;
   accountUin: string;
   certId: string;
-  /** 0 running, 1 done, 2 failed. */
+  /** BIND_TASK: 0 running, 1 done, 2 failed. */
   status: number;
   result: BoundResource[] | null;
   error: string | null;
@@ -95,4 +99,9 @@ export interface BindTask {
 }
 export interface BoundResource { resourceId: string; type: string; region: string; name: string; domains: string[]; how: ('probe' | 'deployed')[] }
 
-export interface DeleteTask { id: string; accountUin: string; certId: string; domains: string[]; status: number; error: string | null; createdAt: number; updatedAt: number }
+export interface DeleteTask {
+  id: string; accountUin: string; certId: string; domains: string[];
+  /** DELETE_TASK: 0 pending, 1 deleted, 2 failed, 4 still bound. */
+  status: number;
+  error: string | null; createdAt: number; updatedAt: number;
+}

@@ -148,10 +148,9 @@ export interface CsrStore {
   deleteCsrs(accountUin: string, ids: number[]): Promise<number[]>;
 }
 
-/** Resources, deployment records and their details, bind-resource and bulk-delete tasks, the expiry-notice switch. */
-export interface DeployStore {
+/** The account's resources (servers and services certificates are deployed to) and what each serves. */
+export interface ResourceStore {
   accountExists(uin: string): Promise<boolean>;
-
   insertResource(r: ResourceRecord): Promise<void>;
   /** Writes the settings an operator may change (name, region, domains, probe, deployer). */
   updateResourceSettings(r: ResourceRecord): Promise<void>;
@@ -164,7 +163,10 @@ export interface DeployStore {
   setProbe(id: string, sha256: string | null, error: string | null, at: number): Promise<void>;
   /** Resources whose last deployment or last probe shows one of these fingerprints. */
   resourcesServing(accountUin: string, certIds: string[], sha256s: string[]): Promise<ResourceRecord[]>;
+}
 
+/** Deployment records and their details (one per resource). */
+export interface DeployRecordStore {
   /** The record, its details, log entries (#RECORD# becomes its id) and its job, at once; returns the record id. */
   createRecord(r: Omit<DeployRecord, 'id'>, details: NewDetail[], logs: OperationLogRecord[], job: ((id: number) => NewJob) | null): Promise<number>;
   getRecord(id: number, accountUin?: string): Promise<DeployRecord | null>;
@@ -196,7 +198,10 @@ export interface DeployStore {
   resetFailed(recordId: number, detailId: number | null, failed: number[], now: number, job: NewJob, log: OperationLogRecord): Promise<number>;
   /** Resources with details of any record still pending or running. */
   busyResources(resourceIds: string[]): Promise<Set<string>>;
+}
 
+/** Bind-resource tasks (CreateCertificateBindResourceSyncTask). */
+export interface BindTaskStore {
   latestBindTask(accountUin: string, certId: string): Promise<BindTask | null>;
   /** By id alone (the job that runs it). */
   getBindTaskAny(id: string): Promise<BindTask | null>;
@@ -205,17 +210,30 @@ export interface DeployStore {
   /** The task and its job, at once. */
   insertBindTask(t: BindTask, job: NewJob): Promise<void>;
   finishBindTask(id: string, status: number, result: BoundResource[] | null, error: string | null, now: number): Promise<void>;
+}
 
+/** The expiry-notice switch per certificate (ModifyCertificatesExpiringNotificationSwitch). */
+export interface ExpirySwitchStore {
   setIgnoreExpiry(accountUin: string, certIds: string[], ignore: boolean, now: number): Promise<void>;
   /** Those of `certIds` whose expiry notices are switched off. */
   ignoredExpiry(accountUin: string, certIds: string[]): Promise<Set<string>>;
+}
 
+/** Bulk-delete tasks (DeleteCertificates with IsSync). */
+export interface DeleteTaskStore {
   /** The tasks and their jobs, at once. */
   insertDeleteTasks(tasks: DeleteTask[], jobs: NewJob[]): Promise<void>;
   getDeleteTask(id: string): Promise<DeleteTask | null>;
   getDeleteTasks(accountUin: string, ids: string[]): Promise<DeleteTask[]>;
   finishDeleteTask(id: string, status: number, error: string | null, now: number): Promise<void>;
 }
+
+/**
+ * Resources, deployment records and their details, bind-resource and bulk-delete tasks, the
+ * expiry-notice switch: one store (they share tables and transactions), whose parts each
+ * service takes as it needs them.
+ */
+export interface DeployStore extends ResourceStore, DeployRecordStore, BindTaskStore, ExpirySwitchStore, DeleteTaskStore {}
 
 /** Per-certificate hosting (automatic renewal and replacement). */
 export interface HostingStore {

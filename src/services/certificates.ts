@@ -7,7 +7,7 @@ import { keyMatches, parseCertificateChain, parsePrivateKey, privateKeyToPem, ty
 import type { Sealer } from '../secrets/sealer.js';
 import type { CertificateStore, OperationLogStore, ProjectStore } from '../domain/stores.js';
 import type { NewJob } from '../domain/job.js';
-import type { CertificateQuery, CertificateRecord, OperationLogRecord, Tag } from '../domain/certificate.js';
+import { CertStatus, isIssued, type CertificateQuery, type CertificateRecord, type OperationLogRecord, type Tag } from '../domain/certificate.js';
 import type { ProjectRecord } from '../domain/account.js';
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
@@ -20,7 +20,7 @@ export const EXPIRING_WINDOW = 30 * DAY;
 
 /** An issued certificate past its end date reads as expired (3). */
 export function effectiveStatus(c: Pick<CertificateRecord, 'status' | 'notAfter'>, now: number): number {
-  return c.status === 1 && c.notAfter < now ? 3 : c.status;
+  return c.status === CertStatus.issued && c.notAfter < now ? CertStatus.expired : c.status;
 }
 
 /**
@@ -29,7 +29,7 @@ export function effectiveStatus(c: Pick<CertificateRecord, 'status' | 'notAfter'
  * RenewAble) that opens EXPIRING_WINDOW before notAfter. Infinity when nothing will.
  */
 export function nextTimeChange(c: Pick<CertificateRecord, 'status' | 'notAfter'>, now: number): number {
-  if (c.status !== 1) return Infinity;
+  if (c.status !== CertStatus.issued) return Infinity;
   let next = Infinity;
   for (const t of [c.notAfter - EXPIRING_WINDOW, c.notAfter + 1]) if (t > now && t < next) next = t;
   return next;
@@ -158,7 +158,7 @@ export class CertificateService {
       alias: input.alias ?? '',
       certificateType: type,
       source: 'upload',
-      status: 1,
+      status: CertStatus.issued,
       statusMsg: null,
       domain: leaf.subjectCn || sans[0] || '',
       sans,
@@ -254,7 +254,7 @@ export class CertificateService {
     const c = await this.get(caller, id);
     // The spec: a free certificate cannot be deleted in the first hour after it was applied
     // for, unless its order failed or was cancelled.
-    if (c.isDv && c.source !== 'upload' && c.status !== 2 && c.status !== 7 && now - c.createdAt < HOUR) {
+    if (c.isDv && c.source !== 'upload' && c.status !== CertStatus.failed && c.status !== CertStatus.cancelled && now - c.createdAt < HOUR) {
       throw new ServiceError('FailedOperation.CannotBeDeletedWithinHour',
         `Free certificates cannot be deleted within 1 hour after being applied for: ${id} can be deleted from ${new Date(c.createdAt + HOUR).toISOString()}, or cancel its order first.`);
     }
@@ -271,7 +271,7 @@ export class CertificateService {
   async downloadUrl(caller: Caller, id: string, type: DownloadServiceType, ttlMs = 3_600_000): Promise<{ url: string; filename: string }> {
     const c = await this.get(caller, id);
     const status = effectiveStatus(c, this.clock());
-    if (status !== 1 && status !== 3) {
+    if (!isIssued(status)) {
       throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${id} cannot be downloaded in status ${status}; only issued certificates can.`);
     }
     const expires = Math.floor((Date.now() + ttlMs) / 1000);
@@ -297,7 +297,7 @@ export class CertificateService {
     const c = await this.get(caller, id);
     const now = this.clock();
     const status = effectiveStatus(c, now);
-    if (status !== 1 && status !== 3) {
+    if (!isIssued(status)) {
       throw new ServiceError('FailedOperation.InvalidCertificateStatusCode',
         `The certificate ${id} cannot be downloaded in status ${status}; only issued certificates can.`);
     }

@@ -1,38 +1,24 @@
-// Deployment: resources (the account's servers and services, each reached by a deployer),
-// deployment records with one detail per resource, and the durable jobs that work them.
+// Deployment records: UpdateCertificateInstance (and the upload variant) and
+// DeployCertificateInstance make a record with one detail per resource; retry and rollback;
+// and the durable job that works a record.
 //
-// A resource is "bound" to a certificate when the latest evidence says it serves it: what
-// certport deployed there last (or the operator declared), or what the last TLS probe saw,
-// whichever is newer. A record's job deploys its pending details a few at a time, retries
-// transient failures with backoff, and settles the record when no detail is left to do. The
-// job runs under the runner's lease (60 s), so one run starts new details for at most
-// RUN_BUDGET_MS and then hands over to the next run.
-import { randomBytes } from 'node:crypto';
+// A record's job deploys its pending details a few at a time, retries transient failures
+// with backoff, and settles the record when no detail is left to do. The job runs under the
+// runner's lease (60 s), so one run starts new details for at most runBudgetMs and then hands
+// over to the next run.
 import { ServiceError, isForeseen } from '../domain/errors.js';
 import { parseCertificateChain } from '../pki/certificate.js';
-import { probe, parseAddress, type ProbeResult } from '../deploy/probe.js';
-import { kindOf, type DeployerRegistry } from '../deploy/registry.js';
-import { DeployConfigError, DeployError, type CertificateMaterial, type DeployContext } from '../deploy/types.js';
-import type { Sealer } from '../secrets/sealer.js';
-import type { BindTask, BoundResource, DeployDetail, DeployRecord, NewDetail, RecordFamily, ResourceRecord } from '../domain/deployment.js';
-import type { DeployStore } from '../domain/stores.js';
-import type { DeleteTask } from '../domain/deployment.js';
-import type { CertificateRecord, OperationLogRecord } from '../domain/certificate.js';
-import { effectiveStatus, type CertificateService, type UploadInput } from './certificates.js';
-import type { Caller } from '../domain/caller.js';
+import { DeployConfigError, DeployError, type CertificateMaterial } from '../deploy/types.js';
+import type { DeployDetail, DeployRecord, NewDetail, RecordFamily, ResourceRecord } from '../domain/deployment.js';
+import type { DeployRecordStore } from '../domain/stores.js';
+import { CertStatus, type CertificateRecord, type OperationLogRecord } from '../domain/certificate.js';
+import { accountCaller, type Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import { DETAIL, RECORD } from '../domain/deployment.js';
+import { effectiveStatus, type CertificateService, type UploadInput } from './certificates.js';
+import { checkResourceTypes, deployContext, inRegions, type ResourceService } from './resources.js';
 
 export const DEPLOY_RECORD = 'deploy-record';
-export const BIND_SYNC = 'deploy-bind-sync';
-export const CERT_DELETE = 'cert-delete';
-
-/** Resource types: the spec's twelve and the ones the SDK adds. */
-export const RESOURCE_TYPES = [
-  'clb', 'cdn', 'waf', 'live', 'ddos', 'teo', 'apigateway', 'vod', 'tke', 'tcb', 'tse', 'cos',
-  'mqtt', 'scf', 'tdmq', 'gaap', 'lighthouse',
-] as const;
-
 
 const FAILED = [DETAIL.failed, DETAIL.rollbackFailed];
 const SUCCEEDED = [DETAIL.ok, DETAIL.rolledBack];
@@ -46,43 +32,6 @@ export interface DeploymentOptions {
   retryDelay?: (attempt: number) => number;
   /** A run stops starting new details after this long (the runner's lease is 60 s); default 20 s. */
   runBudgetMs?: number;
-  probeTimeoutMs?: number;
-  /** How long a bind-resource result is served from cache (IsCache); default 30 min. */
-  bindCacheMs?: number;
-}
-
-export interface ResourceInput {
-  accountUin: string;
-  name: string;
-  type: string;
-  region?: string;
-  domains: string[];
-  /** `host:port` of a TLS endpoint to probe. */
-  probe?: string;
-  sni?: string;
-  deployer: string;
-  config: unknown;
-  secrets?: unknown;
-  /** The certificate the resource serves today (so UpdateCertificateInstance can find it). */
-  certId?: string;
-}
-
-/** `resource update`: the settings to change (absent = unchanged; probe null = none). */
-export interface ResourceUpdate {
-  name?: string;
-  region?: string;
-  domains?: string[];
-  probe?: string | null;
-  sni?: string;
-  config?: unknown;
-  secrets?: unknown;
-}
-
-/** A resource as operators see it: never the secrets. */
-export interface ResourceView {
-  id: string; accountUin: string; name: string; type: string; region: string; domains: string[];
-  probe: { address: string; sni: string | null } | null; deployer: string; config: unknown; hasSecrets: boolean;
-  certId: string | null; deployedAt: number | null; probeSha256: string | null; probeAt: number | null; probeError: string | null;
 }
 
 export interface UpdateInput {
@@ -97,196 +46,29 @@ export interface UpdateInput {
 export interface SyncProgress { type: string; regions: { region: string; total: number }[] }
 export interface UpdateOutcome { recordId: number; created: boolean; progress: SyncProgress[] }
 
-const sysCaller = (accountUin: string): Caller => ({ accountUin, userUin: accountUin });
-
-function newResourceId(type: string): string {
-  const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
-  let s = '';
-  for (const b of randomBytes(16)) if (b < 252 && s.length < 10) s += alphabet[b % 36];
-  return `${type}-${s}`;
-}
-
-/** Whether a certificate name (maybe `*.x`) covers a domain. */
-export function nameCovers(pattern: string, domain: string): boolean {
-  const p = pattern.toLowerCase();
-  const d = domain.toLowerCase();
-  if (p === d) return true;
-  if (p.startsWith('*.')) {
-    const i = d.indexOf('.');
-    return i > 0 && d.slice(i + 1) === p.slice(2);
-  }
-  return false;
-}
-
-export function certificateCovers(c: Pick<CertificateRecord, 'sans' | 'domain'>, domain: string): boolean {
-  const names = c.sans.length ? c.sans : [c.domain];
-  return names.some((n) => nameCovers(n, domain));
-}
-
 export class DeploymentService {
-  #o: Required<DeploymentOptions>;
+  readonly #o: Required<DeploymentOptions>;
 
   constructor(
-    private readonly store: DeployStore,
-    private readonly certificates: CertificateService,
-    private readonly sealer: Sealer,
+    private readonly store: DeployRecordStore,
+    private readonly resources: Pick<ResourceService, 'deployerOf' | 'probe' | 'probeUnknown' | 'boundTo' | 'listResourcesOf' | 'resourcesById' | 'resourceById'>,
+    private readonly certificates: Pick<CertificateService, 'get' | 'upload' | 'privateKeyPem' | 'issuerRoot'>,
     private readonly clock: Clock,
-    private readonly registry: DeployerRegistry,
-    private readonly kick: () => void = () => {},
     opts: DeploymentOptions = {},
+    private readonly kick: () => void = () => {},
   ) {
     this.#o = {
       concurrency: opts.concurrency ?? 8,
       maxAttempts: opts.maxAttempts ?? 5,
       retryDelay: opts.retryDelay ?? ((n) => Math.min(300_000, 5000 * 2 ** Math.max(0, n - 1))),
       runBudgetMs: opts.runBudgetMs ?? 20_000,
-      probeTimeoutMs: opts.probeTimeoutMs ?? 5000,
-      bindCacheMs: opts.bindCacheMs ?? 30 * 60_000,
     };
-  }
-
-  /** Changes the tuning at run time (tests shorten the retry delays). */
-  configure(opts: DeploymentOptions): void {
-    for (const [k, v] of Object.entries(opts)) if (v !== undefined) (this.#o as Record<string, unknown>)[k] = v;
-  }
-
-  // ---- Resources (operators: CLI and admin HTTP) ----
-
-  #secretAad = (r: { accountUin: string; id: string }) => `deployer:${r.accountUin}:${r.id}`;
-
-  async addResource(input: ResourceInput): Promise<ResourceView> {
-    const type = input.type.toLowerCase();
-    if (!(RESOURCE_TYPES as readonly string[]).includes(type)) {
-      throw new DeployConfigError(`unknown resource type ${JSON.stringify(input.type)} (one of ${RESOURCE_TYPES.join(', ')}).`);
-    }
-    if (!input.name.trim()) throw new DeployConfigError('a resource needs a name.');
-    const domains = [...new Set(input.domains.map((d) => d.trim().toLowerCase()).filter(Boolean))];
-    const kind = kindOf(this.registry, input.deployer);
-    const { config, secrets } = kind.parse(input.config, input.secrets ?? {});
-    if (input.probe !== undefined && !parseAddress(input.probe)) throw new DeployConfigError(`the probe address ${JSON.stringify(input.probe)} is not host:port.`);
-    if (!(await this.store.accountExists(input.accountUin))) throw new DeployConfigError(`no account ${input.accountUin}.`);
-    let cert: CertificateRecord | null = null;
-    if (input.certId) cert = await this.certificates.get(sysCaller(input.accountUin), input.certId);
-    const now = this.clock();
-    const id = newResourceId(type);
-    const hasSecrets = Object.keys(secrets as object).length > 0;
-    const r: ResourceRecord = {
-      id, accountUin: input.accountUin, name: input.name.trim(), type, region: input.region ?? '', domains,
-      probe: input.probe ? { address: input.probe, sni: input.sni ?? null } : null,
-      deployerType: kind.type, deployerConfig: config,
-      deployerSecretSealed: hasSecrets ? this.sealer.seal(JSON.stringify(secrets), this.#secretAad({ accountUin: input.accountUin, id })) : null,
-      certId: cert?.id ?? null, certSha256: cert?.fingerprintSha256 ?? null, deployedAt: cert ? now : null,
-      probeSha256: null, probeAt: null, probeError: null, createdAt: now, updatedAt: now,
-    };
-    await this.store.insertResource(r);
-    return view(r);
-  }
-
-  /**
-   * Changes a resource's settings: what is given replaces what is stored, checked as on add
-   * (the config against the stored secrets unless new ones come too). The deployer kind and the
-   * account stay: a resource of another kind is a new resource.
-   */
-  async updateResource(id: string, patch: ResourceUpdate): Promise<ResourceView> {
-    const r = await this.store.getResource(id);
-    if (!r) throw new DeployConfigError(`no resource ${id}.`);
-    const kind = kindOf(this.registry, r.deployerType);
-    const oldSecrets = r.deployerSecretSealed ? JSON.parse(this.sealer.openString(r.deployerSecretSealed, this.#secretAad(r))) : {};
-    const { config, secrets } = kind.parse(patch.config ?? r.deployerConfig, patch.secrets ?? oldSecrets);
-    if (patch.name !== undefined && !patch.name.trim()) throw new DeployConfigError('a resource needs a name.');
-    if (patch.probe !== undefined && patch.probe !== null && !parseAddress(patch.probe)) {
-      throw new DeployConfigError(`the probe address ${JSON.stringify(patch.probe)} is not host:port.`);
-    }
-    const hasSecrets = Object.keys(secrets as object).length > 0;
-    const probeAddress = patch.probe === undefined ? r.probe?.address ?? null : patch.probe;
-    const next: ResourceRecord = {
-      ...r,
-      name: patch.name?.trim() ?? r.name,
-      region: patch.region ?? r.region,
-      domains: patch.domains ? [...new Set(patch.domains.map((d) => d.trim().toLowerCase()).filter(Boolean))] : r.domains,
-      probe: probeAddress ? { address: probeAddress, sni: patch.sni ?? r.probe?.sni ?? null } : null,
-      deployerConfig: config,
-      deployerSecretSealed: hasSecrets ? this.sealer.seal(JSON.stringify(secrets), this.#secretAad(r)) : null,
-      updatedAt: this.clock(),
-    };
-    await this.store.updateResourceSettings(next);
-    return view(next);
-  }
-
-  async listResources(accountUin?: string): Promise<ResourceView[]> {
-    return (await this.store.listResources(accountUin === undefined ? {} : { accountUin })).map(view);
-  }
-
-  async getResource(id: string): Promise<ResourceView | null> {
-    const r = await this.store.getResource(id);
-    return r ? view(r) : null;
-  }
-
-  async removeResource(id: string): Promise<boolean> {
-    return this.store.deleteResource(id);
-  }
-
-  /** A dry run of the deployer and a TLS probe; changes nothing but the probe's finding. */
-  async testResource(id: string): Promise<{ lines: string[]; ok: boolean }> {
-    const r = await this.store.getResource(id);
-    if (!r) throw new DeployConfigError(`no resource ${id}.`);
-    const lines = await this.#deployer(r).test(this.#ctx(r, `test-${randomBytes(6).toString('hex')}`));
-    if (r.probe) {
-      const p = await this.#probe(r);
-      lines.push(p.ok ? `ok: ${r.probe.address} presents ${p.subject || '(no CN)'} sha256 ${p.sha256}${r.certSha256 === p.sha256 ? ` (certificate ${r.certId})` : ''}`
-        : `FAIL: probe ${r.probe.address}: ${p.error}`);
-    }
-    return { lines, ok: lines.every((l) => !l.startsWith('FAIL')) };
-  }
-
-  #deployer(r: ResourceRecord) {
-    const kind = kindOf(this.registry, r.deployerType);
-    const secrets = r.deployerSecretSealed ? JSON.parse(this.sealer.openString(r.deployerSecretSealed, this.#secretAad(r))) : {};
-    const { config, secrets: s } = kind.parse(r.deployerConfig, secrets);
-    return Object.assign(kind.create(config, s), { needsKey: kind.needsPrivateKey(config) });
-  }
-
-  #ctx(r: ResourceRecord, deliveryId: string): DeployContext {
-    return { deliveryId, resource: { id: r.id, name: r.name, type: r.type, region: r.region, domains: r.domains } };
-  }
-
-  async #probe(r: ResourceRecord): Promise<ProbeResult> {
-    const a = parseAddress(r.probe!.address)!;
-    const res = await probe({ host: a.host, port: a.port, ...(r.probe!.sni ? { sni: r.probe!.sni } : r.domains[0] ? { sni: r.domains[0] } : {}) }, this.#o.probeTimeoutMs);
-    await this.store.setProbe(r.id, res.ok ? res.sha256 : null, res.ok ? null : res.error, this.clock());
-    return res;
-  }
-
-  /**
-   * Resources of these types that certport knows nothing about yet (never deployed to, never
-   * probed, or probed over bindCacheMs ago) but can probe: probed now, so that binding sees them.
-   */
-  async #probeUnknown(accountUin: string, types: string[], regions: Map<string, string[]>): Promise<void> {
-    const now = this.clock();
-    const unknown = (await this.store.listResources({ accountUin, types }))
-      .filter((r) => r.probe && inRegions(r, regions) && r.certSha256 === null && (r.probeAt === null || now - r.probeAt > this.#o.bindCacheMs));
-    let i = 0;
-    await Promise.all(Array.from({ length: Math.min(16, unknown.length) }, async () => {
-      while (i < unknown.length) await this.#probe(unknown[i++]!);
-    }));
-  }
-
-  /** The fingerprint the resource serves by the newest evidence (deployment or probe). */
-  static serving(r: ResourceRecord): string | null {
-    if (r.probeAt !== null && r.probeSha256 && (r.deployedAt === null || r.probeAt >= r.deployedAt)) return r.probeSha256;
-    return r.certSha256;
-  }
-
-  /** The account's resources serving `c` now. */
-  async boundTo(c: CertificateRecord): Promise<ResourceRecord[]> {
-    const candidates = await this.store.resourcesServing(c.accountUin, [c.id], [c.fingerprintSha256]);
-    return candidates.filter((r) => DeploymentService.serving(r) === c.fingerprintSha256);
   }
 
   // ---- Certificate material ----
 
-  async material(accountUin: string, certId: string, withKey: boolean): Promise<CertificateMaterial> {
-    const c = await this.certificates.get(sysCaller(accountUin), certId);
+  async #material(accountUin: string, certId: string, withKey: boolean): Promise<CertificateMaterial> {
+    const c = await this.certificates.get(accountCaller(accountUin), certId);
     if (c.certificateType !== 'SVR' || !c.certPem) throw new DeployError(`certificate ${certId} is not an issued server certificate`);
     const { leaf, chain } = parseCertificateChain(c.certPem);
     const selfSignedTop = chain.find((x) => x.selfSigned);
@@ -301,24 +83,13 @@ export class DeploymentService {
   }
 
   #deployable(c: CertificateRecord): boolean {
-    return c.certificateType === 'SVR' && c.privateKeySealed !== null && effectiveStatus(c, this.clock()) === 1;
+    return c.certificateType === 'SVR' && c.privateKeySealed !== null && effectiveStatus(c, this.clock()) === CertStatus.issued;
   }
 
   // ---- UpdateCertificateInstance (and the upload variant) ----
 
-  checkTypes(types: string[]): string[] {
-    if (types.length === 0) throw new ServiceError('InvalidParameterValue', 'ResourceTypes must name at least one resource type.');
-    const out = [...new Set(types.map((t) => t.toLowerCase()))];
-    const bad = out.filter((t) => !(RESOURCE_TYPES as readonly string[]).includes(t));
-    if (bad.length) {
-      throw new ServiceError('FailedOperation.CertificateHostResourceTypeInvalid',
-        `Unknown resource type ${bad.map((b) => JSON.stringify(b)).join(', ')}; use ${RESOURCE_TYPES.join(', ')}.`);
-    }
-    return out;
-  }
-
   async updateInstance(caller: Caller, input: UpdateInput, family: RecordFamily = 'update'): Promise<UpdateOutcome> {
-    const types = this.checkTypes(input.types);
+    const types = checkResourceTypes(input.types);
     const old = await this.certificates.get(caller, input.oldCertId);
     const active = await this.store.activeRecord(caller.accountUin, family, { oldCertId: old.id });
     if (active) return { recordId: active.id, created: false, progress: await this.#progress(active) };
@@ -339,8 +110,8 @@ export class DeploymentService {
       throw new ServiceError('FailedOperation.CertificateNotAvailable',
         `The certificate ${next.id} cannot be deployed: only issued, unexpired server certificates with their private key can.`);
     }
-    await this.#probeUnknown(caller.accountUin, types, input.regions);
-    const bound = (await this.boundTo(old)).filter((r) => types.includes(r.type) && inRegions(r, input.regions));
+    await this.resources.probeUnknown(caller.accountUin, types, input.regions);
+    const bound = (await this.resources.boundTo(old)).filter((r) => types.includes(r.type) && inRegions(r, input.regions));
     const now = this.clock();
     const details = bound.map((r) => this.#detail(r, next.id, old.id, now));
     const rec: Omit<DeployRecord, 'id'> = {
@@ -381,7 +152,7 @@ export class DeploymentService {
    * resources of the type whose id, or else one of whose domains, is one of its segments.
    */
   async deployInstance(caller: Caller, certId: string, type: string, instanceIds: string[]): Promise<{ recordId: number; created: boolean }> {
-    const [t] = this.checkTypes([type]);
+    const [t] = checkResourceTypes([type]);
     const c = await this.certificates.get(caller, certId);
     if (!this.#deployable(c)) {
       throw new ServiceError('FailedOperation.CertificateNotAvailable',
@@ -391,7 +162,7 @@ export class DeploymentService {
     if (entries.length === 0) throw new ServiceError('FailedOperation.CertificateDeployInstanceEmpty', 'InstanceIdList names no instance.');
     const active = await this.store.activeRecord(caller.accountUin, 'deploy', { certId: c.id });
     if (active) return { recordId: active.id, created: false };
-    const all = await this.store.listResources({ accountUin: caller.accountUin, types: [t!] });
+    const all = await this.resources.listResourcesOf(caller.accountUin, [t!]);
     const chosen = new Map<string, ResourceRecord>();
     const missing: string[] = [];
     for (const entry of entries) {
@@ -489,7 +260,7 @@ export class DeploymentService {
       throw new ServiceError('FailedOperation.CertificateDeployRollbackStatusInvalid', `The record ${rec.id} deployed nothing that could be rolled back.`);
     }
     const now = this.clock();
-    const resources = new Map((await this.store.getResources(caller.accountUin, touched.map((d) => d.resourceId))).map((r) => [r.id, r]));
+    const resources = new Map((await this.resources.resourcesById(caller.accountUin, touched.map((d) => d.resourceId))).map((r) => [r.id, r]));
     const details: NewDetail[] = [];
     for (const d of touched) {
       const r = resources.get(d.resourceId);
@@ -545,19 +316,19 @@ export class DeploymentService {
     const rollback = rec.kind === 'rollback';
     await this.store.startDetail(d.id, this.clock());
     const attempt = d.attempts + 1;
-    const r = await this.store.getResource(d.resourceId);
+    const r = await this.resources.resourceById(d.resourceId);
     try {
       if (!r) throw new DeployError('the resource was removed');
-      const deployer = this.#deployer(r);
-      const m = await this.material(rec.accountUin, d.certId, deployer.needsKey);
+      const deployer = this.resources.deployerOf(r);
+      const m = await this.#material(rec.accountUin, d.certId, deployer.needsKey);
       let out: { note?: string } | null = null;
       // Running when a node died: the deployment may have completed. Where a probe can tell,
       // do not deploy twice.
       if (d.status === DETAIL.running && r.probe) {
-        const seen = await this.#probe(r);
+        const seen = await this.resources.probe(r);
         if (seen.ok && seen.sha256 === m.sha256) out = { note: 'already served (checked by the probe after an interruption)' };
       }
-      out ??= await deployer.deploy(m, this.#ctx(r, `cp-${rec.id}-${d.id}`));
+      out ??= await deployer.deploy(m, deployContext(r, `cp-${rec.id}-${d.id}`));
       const now = this.clock();
       await this.store.finishDetail(d, rollback ? DETAIL.rolledBack : DETAIL.ok, null, now, { sha256: m.sha256 },
         systemLog(rec.accountUin, rollback ? 'deployRollback' : 'deploy', d.certId, now,
@@ -573,198 +344,6 @@ export class DeploymentService {
         systemLog(rec.accountUin, 'deployFailed', d.certId, now, ` could not be deployed to ${d.resourceType} resource [${d.resourceId}] ${d.instanceName}: ${message} (record ${rec.id})`));
     }
   }
-
-  // ---- Bind-resource sync (CreateCertificateBindResourceSyncTask) ----
-
-  /** The task for each certificate: a fresh one from cache (IsCache 1) or a new job. */
-  async bindSync(caller: Caller, certIds: string[], useCache: boolean): Promise<{ certId: string; taskId: string }[]> {
-    const out: { certId: string; taskId: string }[] = [];
-    const now = this.clock();
-    for (const certId of [...new Set(certIds)]) {
-      await this.certificates.get(caller, certId);
-      const last = await this.store.latestBindTask(caller.accountUin, certId);
-      if (last && (last.status === 0 || (useCache && last.status === 1 && now - last.updatedAt < this.#o.bindCacheMs))) {
-        out.push({ certId, taskId: last.id });
-        continue;
-      }
-      const id = 'bind-' + randomBytes(8).toString('hex');
-      await this.store.insertBindTask({ id, accountUin: caller.accountUin, certId, status: 0, result: null, error: null, createdAt: now, updatedAt: now },
-        { kind: BIND_SYNC, subject: id, runAt: now });
-      out.push({ certId, taskId: id });
-    }
-    this.kick();
-    return out;
-  }
-
-  async bindTask(caller: Caller, id: string): Promise<BindTask> {
-    const t = await this.store.getBindTask(id, caller.accountUin);
-    if (!t) throw new ServiceError('FailedOperation.CertificateSyncTaskIdInvalid', `The task ${id} does not exist.`);
-    return t;
-  }
-
-  /** The job: probes every resource of the account with a probe address, then records what serves the certificate. */
-  async runBindSync(taskId: string): Promise<number | null> {
-    const t = await this.store.getBindTaskAny(taskId);
-    if (!t || t.status !== 0) return null;
-    const now = this.clock();
-    let c: CertificateRecord;
-    try {
-      c = await this.certificates.get(sysCaller(t.accountUin), t.certId);
-    } catch {
-      await this.store.finishBindTask(t.id, 2, null, `certificate ${t.certId} no longer exists`, now);
-      return null;
-    }
-    const resources = await this.store.listResources({ accountUin: t.accountUin });
-    const probed = new Map<string, ProbeResult>();
-    let i = 0;
-    const withProbe = resources.filter((r) => r.probe);
-    await Promise.all(Array.from({ length: Math.min(16, withProbe.length) }, async () => {
-      while (i < withProbe.length) {
-        const r = withProbe[i++]!;
-        probed.set(r.id, await this.#probe(r));
-      }
-    }));
-    const found: BoundResource[] = [];
-    for (const r of resources) {
-      const p = probed.get(r.id);
-      const how: BoundResource['how'] = [];
-      if (p?.ok && p.sha256 === c.fingerprintSha256) how.push('probe');
-      if (r.certSha256 === c.fingerprintSha256 && (!p || !p.ok || p.sha256 === c.fingerprintSha256)) how.push('deployed');
-      if (how.length) found.push({ resourceId: r.id, type: r.type, region: r.region, name: r.name, domains: r.domains, how });
-    }
-    await this.store.finishBindTask(t.id, 1, found, null, this.clock());
-    return null;
-  }
-
-  /**
-   * For BoundResource: the resource types each certificate is on now (by what certport
-   * deployed and the latest probes), in one query for a page of certificates.
-   */
-  async boundTypes(certs: Pick<CertificateRecord, 'id' | 'accountUin' | 'fingerprintSha256'>[]): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
-    if (certs.length === 0) return out;
-    const bySha = new Map<string, string[]>();
-    for (const c of certs) bySha.set(c.fingerprintSha256, [...(bySha.get(c.fingerprintSha256) ?? []), c.id]);
-    const resources = await this.store.resourcesServing(certs[0]!.accountUin, certs.map((c) => c.id), [...bySha.keys()]);
-    for (const r of resources) {
-      const sha = DeploymentService.serving(r);
-      for (const id of (sha && bySha.get(sha)) || []) {
-        const types = out.get(id) ?? [];
-        if (!types.includes(r.type)) types.push(r.type);
-        out.set(id, types);
-      }
-    }
-    return out;
-  }
-
-  /** Candidates for DescribeHost*InstanceList: resources of the type that could take the certificate. */
-  async instancesFor(caller: Caller, certId: string, type: string): Promise<{ resource: ResourceRecord; covers: boolean; serving: boolean }[]> {
-    const c = await this.certificates.get(caller, certId);
-    const resources = await this.store.listResources({ accountUin: caller.accountUin, types: [type] });
-    return resources.map((r) => ({
-      resource: r,
-      covers: r.domains.length === 0 || r.domains.some((d) => certificateCovers(c, d)),
-      serving: DeploymentService.serving(r) === c.fingerprintSha256,
-    }));
-  }
-
-  /** ModifyCertificatesExpiringNotificationSwitch (and UpdateCertificateInstance's switch for the old one). */
-  async setIgnoreExpiry(caller: Caller, certIds: string[], ignore: boolean): Promise<void> {
-    for (const id of certIds) await this.certificates.get(caller, id);
-    await this.store.setIgnoreExpiry(caller.accountUin, certIds, ignore, this.clock());
-  }
-
-  ignoredExpiry(accountUin: string, certIds: string[]): Promise<Set<string>> {
-    return this.store.ignoredExpiry(accountUin, certIds);
-  }
-
-  listResourcesOf(accountUin: string, type: string): Promise<ResourceRecord[]> {
-    return this.store.listResources({ accountUin, types: [type] });
-  }
-
-  resourcesById(accountUin: string, ids: string[]): Promise<ResourceRecord[]> {
-    return this.store.getResources(accountUin, [...new Set(ids)]);
-  }
-
-  covers(c: CertificateRecord, domain: string): boolean {
-    return certificateCovers(c, domain);
-  }
-
-  // ---- DeleteCertificates ----
-
-  /**
-   * Deletes certificates that no resource serves. `asTask`: one task per certificate, worked by
-   * a job (DescribeDeleteCertificatesTaskResult: 1 deleted, 2 failed, 4 still bound); else at once.
-   */
-  async deleteCertificates(caller: Caller, ids: string[], asTask: boolean): Promise<{ success: string[]; fail: { certId: string; msg: string }[]; tasks: { certId: string; taskId: string }[] }> {
-    const unique = [...new Set(ids)];
-    const out = { success: [] as string[], fail: [] as { certId: string; msg: string }[], tasks: [] as { certId: string; taskId: string }[] };
-    if (asTask) {
-      const now = this.clock();
-      const tasks: DeleteTask[] = [];
-      for (const certId of unique) {
-        let domains: string[] = [];
-        try {
-          const c = await this.certificates.get(caller, certId);
-          domains = c.sans.length ? c.sans : [c.domain];
-        } catch (e) {
-          out.fail.push({ certId, msg: (e as Error).message });
-          continue;
-        }
-        tasks.push({ id: 'del-' + randomBytes(8).toString('hex'), accountUin: caller.accountUin, certId, domains, status: 0, error: null, createdAt: now, updatedAt: now });
-      }
-      await this.store.insertDeleteTasks(tasks, tasks.map((t) => ({ kind: CERT_DELETE, subject: t.id, runAt: now, payload: JSON.stringify({ userUin: caller.userUin }) })));
-      out.tasks = tasks.map((t) => ({ certId: t.certId, taskId: t.id }));
-      if (tasks.length) this.kick();
-      return out;
-    }
-    for (const certId of unique) {
-      try {
-        await this.#deleteUnbound(caller, certId);
-        out.success.push(certId);
-      } catch (e) {
-        out.fail.push({ certId, msg: (e as Error).message });
-      }
-    }
-    return out;
-  }
-
-  async #deleteUnbound(caller: Caller, certId: string): Promise<void> {
-    const c = await this.certificates.get(caller, certId);
-    const bound = await this.boundTo(c);
-    if (bound.length) {
-      throw new ServiceError('FailedOperation.DeleteResourceFailed',
-        `The certificate ${certId} is still deployed on ${bound.map((r) => `${r.type} ${r.id}`).join(', ')}; update or unbind those first.`);
-    }
-    await this.certificates.delete(caller, certId);
-  }
-
-  /** The job of one delete task. */
-  async runDeleteTask(taskId: string, payload: string | null): Promise<null> {
-    const t = await this.store.getDeleteTask(taskId);
-    if (!t || t.status !== 0) return null;
-    const userUin = payload ? (JSON.parse(payload) as { userUin?: string }).userUin ?? t.accountUin : t.accountUin;
-    let status = 1;
-    let error: string | null = null;
-    try {
-      await this.#deleteUnbound({ accountUin: t.accountUin, userUin }, t.certId);
-    } catch (e) {
-      error = (e as Error).message;
-      status = e instanceof ServiceError && e.code === 'FailedOperation.DeleteResourceFailed' ? 4 : 2;
-    }
-    await this.store.finishDeleteTask(t.id, status, error, this.clock());
-    return null;
-  }
-
-  deleteTasks(caller: Caller, ids: string[]): Promise<DeleteTask[]> {
-    return this.store.getDeleteTasks(caller.accountUin, ids);
-  }
-
-}
-
-function inRegions(r: ResourceRecord, regions: Map<string, string[]>): boolean {
-  const want = regions.get(r.type);
-  return !want || want.length === 0 || want.includes(r.region);
 }
 
 function progressOf(types: string[], bound: ResourceRecord[], regions: Map<string, string[]>): SyncProgress[] {
@@ -773,14 +352,6 @@ function progressOf(types: string[], bound: ResourceRecord[], regions: Map<strin
     for (const r of bound.filter((x) => x.type === type)) counts.set(r.region, (counts.get(r.region) ?? 0) + 1);
     return { type, regions: [...counts].map(([region, total]) => ({ region, total })) };
   });
-}
-
-function view(r: ResourceRecord): ResourceView {
-  return {
-    id: r.id, accountUin: r.accountUin, name: r.name, type: r.type, region: r.region, domains: r.domains, probe: r.probe,
-    deployer: r.deployerType, config: r.deployerConfig, hasSecrets: r.deployerSecretSealed !== null,
-    certId: r.certId, deployedAt: r.deployedAt, probeSha256: r.probeSha256, probeAt: r.probeAt, probeError: r.probeError,
-  };
 }
 
 function userLog(caller: Caller, type: string, certId: string, now: number, what: string): OperationLogRecord {

@@ -84,8 +84,8 @@ for (const backend of BACKENDS) {
           CERTPORT_DNS_PROVIDERS: JSON.stringify([{ zone, type: 'rfc2136', server: bind.dns, tsig }]),
           CERTPORT_ADMIN_TOKEN: ADMIN,
         },
+        deployment: { retryDelay: () => 100 },
       });
-      t.svc.core.services.deployments.configure({ retryDelay: () => 100 });
       const notify = await admin(t, 'PUT', `/admin/notify/${t.cred.accountUin}`, { webhookUrl: hook.url, webhookSecret: HOOK_SECRET });
       assert.equal(notify.status, 200, JSON.stringify(notify.body));
       dir = await mkdtemp(path.join(tmpdir(), 'certport-hosting-'));

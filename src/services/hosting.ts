@@ -18,15 +18,16 @@ import { ServiceError, certificateNotFound, isForeseen } from '../domain/errors.
 import type { Notifier, NoticeEvent } from '../notify/types.js';
 import type { HostingStore, JobStore } from '../domain/stores.js';
 import { HOSTING, type HostingConfigInput, type HostingRecord } from '../domain/hosting.js';
-import type { CertificateRecord } from '../domain/certificate.js';
+import { CertStatus, isAwaitingIssue, type CertificateRecord } from '../domain/certificate.js';
 import type { DvOrderRecord } from '../domain/dv-order.js';
 import { effectiveStatus, type CertificateService } from './certificates.js';
-import type { Caller } from '../domain/caller.js';
+import { accountCaller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import { RECORD } from '../domain/deployment.js';
-import { type DeploymentService } from './deployments.js';
+import type { DeploymentService } from './deployments.js';
 import type { DvOrderService } from './dv-orders.js';
 import type { PaidOrderService } from './paid-orders.js';
+import { checkResourceTypes } from './resources.js';
 
 export const HOSTING_STEP = 'hosting';
 const DAY = 86_400_000;
@@ -58,7 +59,6 @@ export interface HostingView {
   HostingConfig: { ReplaceTime: number; MessageTypes: number[]; ReplaceStartTime: string; ReplaceEndTime: string } | null;
 }
 
-const sys = (accountUin: string): Caller => ({ accountUin, userUin: accountUin });
 const bad = (m: string) => new ServiceError('InvalidParameterValue', m);
 const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
@@ -85,10 +85,10 @@ export class HostingService {
   constructor(
     private readonly store: HostingStore,
     private readonly jobs: Pick<JobStore, 'enqueueJob'>,
-    private readonly certificates: CertificateService,
-    private readonly orders: DvOrderService,
-    private readonly paid: PaidOrderService,
-    private readonly deployments: DeploymentService,
+    private readonly certificates: Pick<CertificateService, 'findAnywhere'>,
+    private readonly orders: Pick<DvOrderService, 'renewHosted' | 'releaseEndedRenewal' | 'getOrder'>,
+    private readonly paid: Pick<PaidOrderService, 'getOrder' | 'renewHosted'>,
+    private readonly deployments: Pick<DeploymentService, 'updateInstance' | 'record' | 'retry'>,
     private readonly notifier: Notifier,
     private readonly clock: Clock,
     private readonly settings: HostingSettings,
@@ -101,7 +101,7 @@ export class HostingService {
   parseInput(input: HostingInput): HostingConfigInput {
     const types = input.ResourceTypes;
     if (!Array.isArray(types) || types.some((t) => typeof t !== 'string')) throw bad('ResourceTypes must be a list of resource types.');
-    const resourceTypes = this.deployments.checkTypes(types as string[]);
+    const resourceTypes = checkResourceTypes(types as string[]);
     const cfg = input.HostingConfig ?? {};
     if (typeof cfg !== 'object' || cfg === null) throw bad('HostingConfig must be an object.');
     let replaceDays: number | null = null;
@@ -111,10 +111,11 @@ export class HostingService {
       }
       replaceDays = cfg.ReplaceTime as number;
     }
-    let messageTypes = [0, 1, 2, 3];
+    const known: number[] = Object.values(MESSAGE);
+    let messageTypes = known;
     if (cfg.MessageTypes !== undefined && cfg.MessageTypes !== null) {
       const m = cfg.MessageTypes;
-      if (!Array.isArray(m) || m.some((x) => ![0, 1, 2, 3].includes(Number(x)) || typeof x !== 'number')) {
+      if (!Array.isArray(m) || m.some((x) => !known.includes(Number(x)) || typeof x !== 'number')) {
         throw bad('HostingConfig.MessageTypes must be a list of 0 (reminder), 1 (started), 2 (replacement failed) and 3 (replaced).');
       }
       messageTypes = [...new Set(m as number[])].sort();
@@ -143,7 +144,7 @@ export class HostingService {
     if (!c.isDv && !(await this.paid.getOrder(c.id))?.submitted) {
       throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${certId} has no order here to renew from.`);
     }
-    if (![0, 1, 4].includes(status)) {
+    if (status !== CertStatus.issued && !isAwaitingIssue(status)) {
       throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${certId} is in status ${status}; only issued certificates, or orders being validated, can be hosted.`);
     }
     const now = this.clock();
@@ -218,7 +219,7 @@ export class HostingService {
     if (h.status === HOSTING.replacing) return this.watchReplacement(h, c);
     // An order being validated may be hosted: nothing to renew until it is issued.
     const status = effectiveStatus(c, now);
-    if (status === 0 || status === 4) return this.later(h, now + 15 * MINUTE);
+    if (isAwaitingIssue(status)) return this.later(h, now + 15 * MINUTE);
     if (!h.renewCertId && c.renewOrderId) {
       // Renewed already (by the owner with OldCertificateId, or by an earlier step).
       h.renewCertId = c.renewOrderId;
@@ -238,7 +239,7 @@ export class HostingService {
     const renewAt = this.renewAt(c);
     if (now < renewAt) return this.later(h, renewAt);
     if (h.failures > 0 && now < h.nextAt) return h.nextAt;
-    if (effectiveStatus(c, now) !== 1) {
+    if (effectiveStatus(c, now) !== CertStatus.issued) {
       const reason = `the certificate is no longer issued (status ${effectiveStatus(c, now)}), so it cannot be renewed`;
       await this.store.update(h.certId, { lastError: reason }, now);
       await this.notify(h, c, MESSAGE.started, false, {
@@ -286,22 +287,22 @@ export class HostingService {
   private async watchRenewal(h: HostingRecord, c: CertificateRecord): Promise<number | null> {
     const now = this.clock();
     const r = await this.certificates.findAnywhere(h.renewCertId!);
-    const status = r ? effectiveStatus(r, now) : -1;
-    if (!r || status === 2 || status === 7 || status === 3) {
-      const reason = !r ? 'the renewal order was deleted'
-        : status === 7 ? 'the renewal order was cancelled'
-          : status === 3 ? 'the renewal certificate expired before it could replace the old one'
-            : r.statusMsg ?? 'validation failed';
+    if (!r) return this.renewalFailed(h, c, null, 'the renewal order was deleted');
+    const status = effectiveStatus(r, now);
+    if (status === CertStatus.failed || status === CertStatus.cancelled || status === CertStatus.expired) {
+      const reason = status === CertStatus.cancelled ? 'the renewal order was cancelled'
+        : status === CertStatus.expired ? 'the renewal certificate expired before it could replace the old one'
+          : r.statusMsg ?? 'validation failed';
       return this.renewalFailed(h, c, r, reason);
     }
-    if (status === 0 || status === 4) {
+    if (isAwaitingIssue(status)) {
       const order = await this.orders.getOrder(r.id);
       // Still waiting for validation: tell the owner what to publish once checks have failed
       // for a while (DNS_AUTO records take a moment to be seen).
       if (order && order.lastCheckAt !== null && now - r.createdAt >= 10 * MINUTE) await this.validationNeeded(c, r, order);
       return this.later(h, Math.min(r.dvDeadline ?? now + 15 * MINUTE, now + 15 * MINUTE));
     }
-    if (status === 8) {
+    if (status === CertStatus.pendingLetter) {
       // A paid renewal that needs the confirmation letter: only the owner can give it.
       await this.notifier.raise({
         accountUin: c.accountUin, certId: c.id, kind: 'validation-needed', key: `letter-needed:${r.id}`,
@@ -310,13 +311,13 @@ export class HostingService {
         data: { certificateId: c.id, renewalCertificateId: r.id, domain: c.domain, action: 'UploadConfirmLetter' },
       });
     }
-    if (status !== 1) return this.later(h, now + 15 * MINUTE);
+    if (status !== CertStatus.issued) return this.later(h, now + 15 * MINUTE);
     const at = this.replaceAt(c, h);
     if (now < at) return this.later(h, at);
     // Replacement: a normal deploy record, shown by DescribeHostUpdateRecord.
     let recordId: number;
     try {
-      const out = await this.deployments.updateInstance(sys(c.accountUin), { oldCertId: c.id, certId: r.id, types: h.resourceTypes, regions: new Map() });
+      const out = await this.deployments.updateInstance(accountCaller(c.accountUin), { oldCertId: c.id, certId: r.id, types: h.resourceTypes, regions: new Map() });
       recordId = out.recordId;
     } catch (e) {
       const reason = isForeseen(e) ? e.message : `internal error: ${(e as Error)?.message ?? e}`;
@@ -358,7 +359,7 @@ export class HostingService {
       await this.store.update(h.certId, { status: HOSTING.hosting, renewCertId: null, recordId: null }, now);
       return now;
     }
-    const rec = await this.deployments.record(sys(c.accountUin), h.recordId, 'update').catch(() => null);
+    const rec = await this.deployments.record(accountCaller(c.accountUin), h.recordId, 'update').catch(() => null);
     if (!rec) {
       await this.store.update(h.certId, { status: HOSTING.hosting, recordId: null }, now);
       return now;
@@ -369,7 +370,7 @@ export class HostingService {
       if (now < h.nextAt) return h.nextAt;
       // The backoff is over: deploy the failed resources again.
       try {
-        await this.deployments.retry(sys(c.accountUin), 'update', rec.id, undefined);
+        await this.deployments.retry(accountCaller(c.accountUin), 'update', rec.id, undefined);
       } catch (e) {
         if (!isForeseen(e)) throw e;
       }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tc from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/index.js';
 import { loadConfig, type Config } from '../config/config.js';
-import { startService, type RunningService } from '../main.js';
+import { startService, type CoreOptions, type RunningService } from '../main.js';
 import type { Clock } from '../domain/clock.js';
 import { dropPgSchema } from '../store/db.js';
 import { freePort } from './net.js';
@@ -44,7 +44,8 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(backend: Backend, opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestService> {
+/** `deployment`: the deployment tuning, as openCore takes it (tests shorten the retry delays). */
+export async function startTestService(backend: Backend, opts: { env?: Record<string, string>; clock?: Clock; deployment?: CoreOptions['deployment'] } = {}): Promise<TestService> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'certport-test-'));
   const schema = backend === 'postgres' ? 't_' + randomBytes(6).toString('hex') : null;
   const secretId = 'AKIDtest' + randomBytes(12).toString('hex');
@@ -61,7 +62,8 @@ export async function startTestService(backend: Backend, opts: { env?: Record<st
     ...opts.env,
   };
   let config: Readonly<Config> = loadConfig(env);
-  let svc = await startService(config, opts.clock ? { clock: opts.clock } : {});
+  const core: CoreOptions = { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.deployment ? { deployment: opts.deployment } : {}) };
+  let svc = await startService(config, core);
   const port = Number(new URL(svc.url).port);
   const accountUin = (await svc.core.stores.accounts.listAccounts())[0]!.uin;
   const cred: Cred = { accountUin, secretId, secretKey };
@@ -78,7 +80,7 @@ export async function startTestService(backend: Backend, opts: { env?: Record<st
       // The SDK pools keep-alive sockets in Node's global agent; those died with the server.
       http.globalAgent.destroy();
       config = loadConfig({ ...env, CERTPORT_PORT: String(port) });
-      svc = await startService(config, opts.clock ? { clock: opts.clock } : {});
+      svc = await startService(config, core);
     },
     async close() {
       await svc.close();

@@ -3,6 +3,7 @@
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
 import type { ResourceRecord } from '../../domain/deployment.js';
 import { ServiceError } from '../../domain/errors.js';
+import { certificateCovers } from '../../services/resources.js';
 import { algorithmOf, instanceShape, portOf } from './instances.js';
 import { pageParams } from './paging.js';
 import type { ActionContext, ActionHandler } from '../types.js';
@@ -25,13 +26,13 @@ export async function hostList(ctx: ActionContext, type: string, p: HostListRequ
   let rows: { resource: ResourceRecord; covers: boolean; serving: boolean }[];
   if (p.CertificateId) {
     const want = domainMatch(p.Filters);
-    rows = (await ctx.services.deployments.instancesFor(ctx.caller, p.CertificateId, type)).filter((x) => x.covers === want);
+    rows = (await ctx.services.resources.instancesFor(ctx.caller, p.CertificateId, type)).filter((x) => x.covers === want);
   } else {
-    rows = (await ctx.services.deployments.listResourcesOf(ctx.caller.accountUin, type)).map((resource) => ({ resource, covers: true, serving: false }));
+    rows = (await ctx.services.resources.listResourcesOf(ctx.caller.accountUin, [type])).map((resource) => ({ resource, covers: true, serving: false }));
   }
   if (p.OldCertificateId) {
     const old = await ctx.services.certificates.get(ctx.caller, p.OldCertificateId);
-    const bound = new Set((await ctx.services.deployments.boundTo(old)).map((r) => r.id));
+    const bound = new Set((await ctx.services.resources.boundTo(old)).map((r) => r.id));
     rows = rows.filter((x) => bound.has(x.resource.id));
   }
   const alg = new Map<string, string>();
@@ -41,7 +42,7 @@ export async function hostList(ctx: ActionContext, type: string, p: HostListRequ
   for (const { resource: r } of page) {
     list.push(instanceShape(type, {
       id: r.id, name: r.name, region: r.region, domains: r.domains, certId: r.certId ?? '', algorithm: await algorithmOf(ctx, r.certId, alg), port: portOf(r),
-      noMatch: cert ? r.domains.filter((d) => !ctx.services.deployments.covers(cert, d)) : [],
+      noMatch: cert ? r.domains.filter((d) => !certificateCovers(cert, d)) : [],
     }));
   }
   return { total: rows.length, list };

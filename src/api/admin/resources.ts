@@ -11,10 +11,10 @@
 import type { FastifyRequest } from 'fastify';
 import { DeployConfigError } from '../../deploy/types.js';
 import { isServiceError } from '../../domain/errors.js';
-import type { DeploymentService, ResourceInput, ResourceUpdate } from '../../services/deployments.js';
+import type { ResourceInput, ResourceService, ResourceUpdate } from '../../services/resources.js';
 import { adminBody, adminJson as json, adminScope } from './scope.js';
 
-export function resourceRoutes(deployments: DeploymentService, token: string | null) {
+export function resourceRoutes(resources: ResourceService, token: string | null) {
   const status = (err: Error) => (err instanceof DeployConfigError || isServiceError(err) ? 400 : null);
   const body = (req: FastifyRequest): Record<string, unknown> => {
     const v = adminBody(req);
@@ -22,7 +22,7 @@ export function resourceRoutes(deployments: DeploymentService, token: string | n
     return v as Record<string, unknown>;
   };
   return adminScope(token, status, (admin) => {
-    admin.get<{ Querystring: { account?: string } }>('/resources', async (req, reply) => json(reply, 200, await deployments.listResources(req.query.account)));
+    admin.get<{ Querystring: { account?: string } }>('/resources', async (req, reply) => json(reply, 200, await resources.listResources(req.query.account)));
     admin.post('/resources', async (req, reply) => {
       const b = body(req);
       const s = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
@@ -33,7 +33,7 @@ export function resourceRoutes(deployments: DeploymentService, token: string | n
         ...(s('region') ? { region: s('region')! } : {}), ...(s('probe') ? { probe: s('probe')! } : {}),
         ...(s('sni') ? { sni: s('sni')! } : {}), ...(s('certId') ? { certId: s('certId')! } : {}),
       };
-      return json(reply, 201, await deployments.addResource(input));
+      return json(reply, 201, await resources.addResource(input));
     });
     admin.patch<{ Params: { id: string } }>('/resources/:id', async (req, reply) => {
       const b = body(req);
@@ -45,11 +45,11 @@ export function resourceRoutes(deployments: DeploymentService, token: string | n
         ...(str('sni') !== undefined ? { sni: str('sni')! } : {}),
         ...(b.config !== undefined ? { config: b.config } : {}), ...(b.secrets !== undefined ? { secrets: b.secrets } : {}),
       };
-      return json(reply, 200, await deployments.updateResource(req.params.id, patch));
+      return json(reply, 200, await resources.updateResource(req.params.id, patch));
     });
-    admin.post<{ Params: { id: string } }>('/resources/:id/test', async (req, reply) => json(reply, 200, await deployments.testResource(req.params.id)));
+    admin.post<{ Params: { id: string } }>('/resources/:id/test', async (req, reply) => json(reply, 200, await resources.testResource(req.params.id)));
     admin.delete<{ Params: { id: string } }>('/resources/:id', async (req, reply) => {
-      if (!(await deployments.removeResource(req.params.id))) return json(reply, 404, { error: `no resource ${req.params.id}` });
+      if (!(await resources.removeResource(req.params.id))) return json(reply, 404, { error: `no resource ${req.params.id}` });
       return reply.code(204).send();
     });
   });

@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { CertificateRecord, OperationLogRecord } from '../../domain/certificate.js';
 import type { DvOrderRecord } from '../../domain/dv-order.js';
-import { type CertificateStore, type DvOrderStore, type JobStore, RenewalConflict, ReplaceConflict } from '../../domain/stores.js';
+import { type CertificateStore, type DvOrderStore, type JobStore, type ProjectStore, RenewalConflict, ReplaceConflict } from '../../domain/stores.js';
 import { openStores } from '../../store/open.js';
 import { fakeStores } from './index.js';
 
-interface Subject { certificates: CertificateStore; dvOrders: DvOrderStore; jobs: JobStore; close(): Promise<void> }
+interface Subject { certificates: CertificateStore; projects: ProjectStore; dvOrders: DvOrderStore; jobs: JobStore; close(): Promise<void> }
 
 const A = '100001';
 const B = '100002';
@@ -84,6 +84,18 @@ for (const [name, open] of SUBJECTS) {
       assert.equal((await s.certificates.getCertificate(A, 'c2'))!.projectId, 7);
       assert.equal((await s.certificates.getCertificate(B, 'b1'))!.projectId, 0);
       assert.deepEqual(await s.certificates.updateProject(A, ['nope'], 7, T0 + 3, (id) => log(id, 'move')), []);
+    });
+
+    test('a project is created once and read back; reads create none', async () => {
+      assert.equal(await s.projects.getProject(A, 3), null);
+      const p = { accountUin: A, projectId: 3, name: 'Project 3', createdAt: T0 };
+      assert.deepEqual(await s.projects.ensureProject(p), p);
+      assert.deepEqual(await s.projects.ensureProject({ ...p, name: 'another name', createdAt: T0 + 1 }), p, 'the first one stays');
+      assert.deepEqual(await s.projects.getProjects(A, [3, 4]), [p]);
+      assert.deepEqual(await s.projects.getProjects(B, [3]), []);
+      await s.projects.ensureProject({ ...p, projectId: 1, name: 'Project 1' });
+      assert.deepEqual((await s.projects.listProjects(A)).map((x) => x.projectId), [1, 3]);
+      assert.deepEqual(await s.projects.listProjects(B), []);
     });
 
     test('listing: filters, order, count', async () => {

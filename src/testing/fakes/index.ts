@@ -9,13 +9,15 @@ import { FakeJobStore } from './jobs.js';
 import { MemoryDb } from './memory.js';
 import { FakeOperationLogStore } from './operation-log.js';
 import { FakePaidOrderStore } from './paid-orders.js';
+import { FakeProjectStore } from './projects.js';
 
-export { MemoryDb, FakeCertificateStore, FakeDeployStore, FakeDvOrderStore, FakeHostingStore, FakeJobStore, FakeOperationLogStore, FakePaidOrderStore };
+export { MemoryDb, FakeCertificateStore, FakeDeployStore, FakeDvOrderStore, FakeHostingStore, FakeJobStore, FakeOperationLogStore, FakePaidOrderStore, FakeProjectStore };
 
 export interface FakeStores {
   /** The state itself, to seed or inspect. */
   db: MemoryDb;
   certificates: FakeCertificateStore;
+  projects: FakeProjectStore;
   operationLog: FakeOperationLogStore;
   dvOrders: FakeDvOrderStore;
   paidOrders: FakePaidOrderStore;
@@ -28,6 +30,7 @@ export function fakeStores(db = new MemoryDb()): FakeStores {
   return {
     db,
     certificates: new FakeCertificateStore(db),
+    projects: new FakeProjectStore(db),
     operationLog: new FakeOperationLogStore(db),
     dvOrders: new FakeDvOrderStore(db),
     paidOrders: new FakePaidOrderStore(db),

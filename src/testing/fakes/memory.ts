@@ -1,6 +1,7 @@
 // The state the in-memory fakes share, as the stores share one database: a write that spans
 // aggregates (an order with its certificate, its log entry and its first job) lands in all of
 // them at once. Records go in and come out as copies, as rows would.
+import type { ProjectRecord } from '../../domain/account.js';
 import type { CertificateRecord, OperationLogRecord } from '../../domain/certificate.js';
 import type { BindTask, DeleteTask, DeployDetail, DeployRecord, ResourceRecord } from '../../domain/deployment.js';
 import type { DvOrderRecord } from '../../domain/dv-order.js';
@@ -11,6 +12,8 @@ import type { PaidOrderRecord } from '../../domain/paid-order.js';
 export class MemoryDb {
   readonly accounts = new Set<string>();
   readonly certificates = new Map<string, CertificateRecord>();
+  /** By `${accountUin}\n${projectId}`. */
+  readonly projects = new Map<string, ProjectRecord>();
   readonly dvOrders = new Map<string, DvOrderRecord>();
   readonly paidOrders = new Map<string, PaidOrderRecord>();
   /** By `${kind}\n${subject}`. */
