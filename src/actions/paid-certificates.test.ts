@@ -13,19 +13,9 @@ import { waitFor } from '../testing/dv.js';
 import { BACKENDS, expectCode, sdkClient, startTestService, type SslClient, type TestService } from '../testing/harness.js';
 import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
 import { CLI_ARGS } from '../testing/cli.js';
-
+import { ORG, png } from '../testing/paid-fixtures.js';
 
 const ADMIN = 'admin-' + randomBytes(12).toString('hex');
-
-const ORG = {
-  OrganizationName: 'Example Widgets Ltd', OrganizationDivision: 'IT', OrganizationAddress: '1 Example Road', OrganizationCountry: 'CN',
-  OrganizationCity: 'Shenzhen', OrganizationRegion: 'Guangdong', PostalCode: '518000', PhoneAreaCode: '0755', PhoneNumber: '86013388',
-  AdminFirstName: 'Ada', AdminLastName: 'Lovelace', AdminPhoneNum: '13800000000', AdminEmail: 'ada@example.test', AdminPosition: 'CTO',
-  ContactFirstName: 'Alan', ContactLastName: 'Turing', ContactEmail: 'alan@example.test', ContactNumber: '13900000000', ContactPosition: 'Ops',
-};
-
-/** A PNG of at least 1 KB: the signature, then padding the checker does not read. */
-const png = () => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(2048)]).toString('base64');
 
 let dns: ChallTestSrv;
 before(async () => { dns = await startChallTestSrv(); });

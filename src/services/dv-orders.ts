@@ -26,12 +26,11 @@ import { RenewalConflict, ReplaceConflict } from '../domain/stores.js';
 import { AWAITING_ISSUE, CertStatus, isAwaitingIssue, type CertificateRecord, type Tag } from '../domain/certificate.js';
 import type { DvAuth, DvMethod, DvOrderRecord } from '../domain/dv-order.js';
 import { parentZoneGuess } from '../validation/names.js';
-import type { Validator } from '../validation/validator.js';
 import { EXPIRING_WINDOW, effectiveStatus, logEntry, type CertificateService } from './certificates.js';
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import { newCertificateId } from './ids.js';
-import { DV_VALIDATE, DvValidation, STATUS_MSG, cleanupJobs, withZone, type AuthCheck, type OnSettled } from './dv-validation.js';
+import { DV_VALIDATE, DvValidation, STATUS_MSG, cleanupJobs, withZone, type AuthCheck, type DvValidator, type OnSettled } from './dv-validation.js';
 import { DV_PACKAGE_TYPE, badParam, checkApply, checkReissue, csrNames, onlineKey, type ApplyInput, type KeyAlgo, type ReissueInput } from './dv-rules.js';
 
 export { DNS_CLEANUP, DV_VALIDATE, DV_VALIDITY_DAYS, STATUS_MSG, type AuthCheck } from './dv-validation.js';
@@ -79,7 +78,7 @@ export class DvOrderService {
     private readonly store: CertificateStore & DvOrderStore & JobStore & Pick<PaidOrderStore, 'startDvValidation' | 'getPaidOrder'>,
     private readonly certificates: CertificateService,
     private readonly issuers: Issuers,
-    private readonly validator: Validator,
+    private readonly validator: DvValidator,
     private readonly sealer: Sealer,
     private readonly clock: Clock,
     private readonly settings: DvOrderSettings,

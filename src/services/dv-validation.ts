@@ -62,6 +62,9 @@ export const orderAtCa = (order: DvOrderRecord): Order => ({ ref: order.acmeOrde
 
 const publicKeyOf = (privateKeyPem: string) => createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
 
+/** What validation needs of the validator (validation/validator.ts): a port, so tests can stand in for DNS and HTTP. */
+export type DvValidator = Pick<Validator, 'check' | 'addTxt' | 'removeTxt' | 'providerFor'>;
+
 /** Called when an order settles (issued, failed or cancelled), e.g. to wake its hosting. */
 export type OnSettled = (c: CertificateRecord) => Promise<void>;
 
@@ -69,7 +72,7 @@ export class DvValidation {
   constructor(
     private readonly store: CertificateStore & DvOrderStore & JobStore & Pick<PaidOrderStore, 'getPaidOrder'>,
     private readonly issuers: Issuers,
-    private readonly validator: Validator,
+    private readonly validator: DvValidator,
     private readonly sealer: Sealer,
     private readonly clock: Clock,
     private readonly settings: { validationIntervalMs: number },
