@@ -91,7 +91,7 @@ test('two steps racing on one validated order store it as issued once: one certi
 
 // storeIssued (dv-validation.ts) goes on to settleReplacement and onSettled whether or not its
 // conditional update won: the step that lost a race calls onSettled a second time.
-test('two steps racing on one validated order call onSettled once', { todo: 'storeIssued ignores whether its transition won' }, async () => {
+test('two steps racing on one validated order call onSettled once', async () => {
   const core = await orderCore();
   const id = await apply(core, 'race.example.test');
   core.validator.publish(...core.dvOrder(id).auths);

@@ -350,7 +350,8 @@ export class DvOrderService {
 
   async cancel(caller: Caller, id: string): Promise<void> {
     const c = await this.certificates.get(caller, id);
-    const order = c.isDv ? await this.store.getDvOrder(id) : null;
+    // Free DV orders, and paid (OV/EV) orders once approved: both validate through a DV order.
+    const order = await this.store.getDvOrder(id);
     if (!order || !isAwaitingIssue(c.status)) {
       throw new ServiceError('FailedOperation.InvalidCertificateStatusCode',
         `The certificate ${id} is not an order awaiting validation (status ${effectiveStatus(c, this.clock())}); only those can be cancelled.`);

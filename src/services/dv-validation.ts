@@ -200,7 +200,8 @@ export class DvValidation {
     const { leaf } = parseCertificateChain(certPem);
     const done = this.clock();
     const cleanup = order.deleteDnsAutoRecord ? cleanupJobs(order, done) : [];
-    await this.store.transitionCertificate(c.id, {
+    // Conditional: of two steps racing on one order, only the one that stores it settles it.
+    const stored = await this.store.transitionCertificate(c.id, {
       fromStatuses: AWAITING,
       set: {
         status: CertStatus.issued, statusMsg: null, certPem, fingerprintSha1: leaf.sha1, fingerprintSha256: leaf.sha256, serialHex: leaf.serialHex,
@@ -210,6 +211,7 @@ export class DvValidation {
         validityPeriod: String(Math.max(1, Math.round((leaf.notAfter - leaf.notBefore) / (30.44 * 86_400_000)))),
       },
     }, systemLogEntry(c.accountUin, 'issued', c.id, done, ` by ${issuer.label} (serial ${leaf.serialHex})`), cleanup);
+    if (!stored) return;
     if (c.replacedFor) await this.store.settleReplacement(c.replacedFor, true, done);
     await this.onSettled(c);
   }

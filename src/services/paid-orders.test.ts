@@ -12,7 +12,7 @@ import * as der from '../pki/der.js';
 import { OID } from '../pki/oids.js';
 import { CALLER, DAY, HOUR, dvJob, orderCore, rejectsWith, type OrderCore } from '../testing/order-services.js';
 import { ORG, png } from '../testing/paid-fixtures.js';
-import { STATUS_MSG } from './dv-orders.js';
+import { DNS_CLEANUP, STATUS_MSG } from './dv-orders.js';
 import type { SubmitInput } from './paid-orders.js';
 
 const OV = 6; // SecureSite OV: one name, review without a letter
@@ -295,9 +295,8 @@ test('CancelCertificateOrder of an approved paid DV order in validation is left 
   assert.deepEqual(core.settled, [id]);
 });
 
-// paid.cancelIfPaid leaves an approved order to the DV path, and orders.cancel takes only
-// certificates with isDv set: an OV/EV order in validation cannot be cancelled (as before the refactor).
-test('CancelCertificateOrder of an approved OV order in validation cancels it (7)', { todo: 'orders.cancel refuses certificates that are not isDv' }, async () => {
+// paid.cancelIfPaid leaves an approved order to the DV path, which cancels any certificate with a DV order.
+test('CancelCertificateOrder of an approved OV order in validation cancels it (7)', async () => {
   const core = await orderCore();
   const id = await inReview(core, OV);
   await core.paid.approve('rita', id);
@@ -323,6 +322,19 @@ test('CancelAuditCertificate cancels an order under review at 0, 4 and 8: 7', as
     await core.paid.cancelAudit(CALLER, id);
     assert.equal(core.cert(id).status, CertStatus.cancelled);
     assert.equal(core.logs(id, 'cancelAudit'), 1);
+  }
+});
+
+test('an approved DNS_AUTO order that is rejected or has its review cancelled at 4 enqueues the removal of its record', async () => {
+  const core = await orderCore({ zones: ['example.test'] });
+  for (const end of [(id: string) => core.paid.reject('rita', id, 'no'), (id: string) => core.paid.cancelAudit(CALLER, id)]) {
+    const id = await inReview(core, OV, { VerifyType: 'DNS_AUTO' });
+    await core.paid.approve('rita', id);
+    await core.step(id);
+    assert.equal(core.cert(id).status, CertStatus.dnsAdded);
+    await end(id);
+    const subjects = core.jobs(DNS_CLEANUP).map((j) => j.subject);
+    assert.ok(subjects.some((s) => s.startsWith(`${id}:`)), `a dns-cleanup job for ${id}`);
   }
 });
 

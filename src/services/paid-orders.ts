@@ -12,6 +12,8 @@ import { ServiceError, certificateNotFound } from '../domain/errors.js';
 import type { IssueProfile } from '../ca/issuer.js';
 import { generateKeyPairAsync } from '../pki/keys.js';
 import { parseCsr } from '../pki/csr-parse.js';
+import type { NewJob } from '../domain/job.js';
+import { cleanupJobs } from './dv-validation.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { CertificateStore, DvOrderStore, PaidOrderStore } from '../domain/stores.js';
 import { RenewalConflict } from '../domain/stores.js';
@@ -25,6 +27,11 @@ import type { DvOrderService } from './dv-orders.js';
 import { newCertificateId } from './ids.js';
 import type { OrganizationService } from './organizations.js';
 import { PRODUCTS, type Product } from './products.js';
+
+/** Under review: awaiting the reviewer (0), validating by DNS_AUTO (4) or awaiting the confirmation letter (8). */
+const UNDER_REVIEW: readonly number[] = [CertStatus.reviewing, CertStatus.dnsAdded, CertStatus.pendingLetter];
+/** What CancelCertificateOrder cancels here: not yet issued, and not yet validating. */
+const CANCELLABLE: readonly number[] = [CertStatus.pendingSubmission, CertStatus.reviewing, CertStatus.pendingLetter];
 
 export interface PaidSettings {
   /** Offered ProductIds ('*' = the whole catalogue). */
@@ -151,7 +158,7 @@ export class PaidOrderService {
 
   async submit(caller: Caller, id: string, p: SubmitInput, key: { algo?: string; param?: string } = {}): Promise<void> {
     const { cert, order, product } = await this.paid(caller, id);
-    if (cert.status !== 5) throw badStatus(id, cert.status, 'information can only be submitted while it is pending submission (5)');
+    if (cert.status !== CertStatus.pendingSubmission) throw badStatus(id, cert.status, 'information can only be submitted while it is pending submission (5)');
     const csrType = (p.CsrType ?? '').toLowerCase();
     if (csrType !== 'online' && csrType !== 'parse') throw badParam('CsrType must be online or parse.');
     const verifyType = p.VerifyType ?? 'DNS';
@@ -227,13 +234,13 @@ export class PaidOrderService {
 
   async commit(caller: Caller, id: string, verifyType?: string): Promise<{ orderId: string; status: number; audited: boolean }> {
     const { cert, order, product } = await this.paid(caller, id);
-    if (cert.status !== 5) throw badStatus(id, cert.status, 'only an order pending submission (5) can be committed');
+    if (cert.status !== CertStatus.pendingSubmission) throw badStatus(id, cert.status, 'only an order pending submission (5) can be committed');
     if (!order.submitted) throw badParam(`Submit the certificate information first (SubmitCertificateInformation ${id}).`);
     if (verifyType && !['DNS_AUTO', 'DNS', 'FILE'].includes(verifyType)) throw badParam('VerifyType must be DNS_AUTO, DNS or FILE.');
     const now = this.clock();
     const next = product.needsLetter && !order.letterSealed ? 8 : 0;
     const ok = await this.store.transitionCertificate(id, {
-      fromStatuses: [5],
+      fromStatuses: [CertStatus.pendingSubmission],
       set: { status: next, statusMsg: next === 8 ? 'pending-letter' : 'pre-reviewing' },
     }, logEntry(caller, 'commit', id, now, next === 8 ? ': waiting for the confirmation letter' : ': submitted for review'));
     if (!ok) throw badStatus(id, cert.status, 'it changed while it was being committed');
@@ -253,7 +260,7 @@ export class PaidOrderService {
 
   async uploadLetter(caller: Caller, id: string, base64: string): Promise<void> {
     const { cert } = await this.paid(caller, id);
-    if (cert.status !== 8) throw badStatus(id, cert.status, 'a confirmation letter is only taken while one is awaited (8)');
+    if (cert.status !== CertStatus.pendingLetter) throw badStatus(id, cert.status, 'a confirmation letter is only taken while one is awaited (8)');
     const clean = (base64 ?? '').replace(/\s/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0 || clean.length === 0) throw badParam('ConfirmLetter must be Base64.');
     const body = Buffer.from(clean, 'base64');
@@ -262,7 +269,7 @@ export class PaidOrderService {
     if (!type) throw badParam('The confirmation letter must be a PDF, JPG or PNG file.');
     const now = this.clock();
     await this.store.updatePaidOrder(id, { letterSealed: this.sealer.seal(body, 'letter:' + id), letterType: type });
-    const ok = await this.store.transitionCertificate(id, { fromStatuses: [8], set: { status: 0, statusMsg: 'pre-reviewing' } },
+    const ok = await this.store.transitionCertificate(id, { fromStatuses: [CertStatus.pendingLetter], set: { status: CertStatus.reviewing, statusMsg: 'pre-reviewing' } },
       logEntry(caller, 'uploadConfirmLetter', id, now, ` (${type}, ${body.length} bytes)`));
     if (!ok) throw badStatus(id, cert.status, 'it changed while the letter was being stored');
     const order = await this.store.getPaidOrder(id);
@@ -276,16 +283,23 @@ export class PaidOrderService {
 
   async cancelAudit(caller: Caller, id: string): Promise<void> {
     const { cert } = await this.paid(caller, id);
-    if (![0, 4, 8].includes(cert.status)) throw badStatus(id, cert.status, 'only an order under review (0, 4 or 8) can have its review cancelled');
-    const ok = await this.store.transitionCertificate(id, { fromStatuses: [0, 4, 8], set: { status: 7, statusMsg: null } },
-      logEntry(caller, 'cancelAudit', id, this.clock()));
+    if (!UNDER_REVIEW.includes(cert.status)) throw badStatus(id, cert.status, 'only an order under review (0, 4 or 8) can have its review cancelled');
+    const now = this.clock();
+    const ok = await this.store.transitionCertificate(id, { fromStatuses: [...UNDER_REVIEW], set: { status: CertStatus.cancelled, statusMsg: null } },
+      logEntry(caller, 'cancelAudit', id, now), await this.dnsCleanup(id, now));
     if (!ok) throw badStatus(id, cert.status, 'it changed while the review was being cancelled');
+  }
+
+  /** An approved order validating by DNS_AUTO that ends here leaves no TXT record behind (as a cancelled DV order does not). */
+  private async dnsCleanup(id: string, now: number): Promise<NewJob[]> {
+    const order = await this.store.getDvOrder(id);
+    return order ? cleanupJobs(order, now) : [];
   }
 
   async resubmit(caller: Caller, id: string): Promise<void> {
     const { cert } = await this.paid(caller, id);
-    if (cert.status !== 2 && cert.status !== 7) throw badStatus(id, cert.status, 'only a rejected (2) or cancelled (7) order can be resubmitted');
-    const ok = await this.store.transitionCertificate(id, { fromStatuses: [2, 7], set: { status: 5, statusMsg: null } },
+    if (cert.status !== CertStatus.failed && cert.status !== CertStatus.cancelled) throw badStatus(id, cert.status, 'only a rejected (2) or cancelled (7) order can be resubmitted');
+    const ok = await this.store.transitionCertificate(id, { fromStatuses: [CertStatus.failed, CertStatus.cancelled], set: { status: CertStatus.pendingSubmission, statusMsg: null } },
       logEntry(caller, 'resubmit', id, this.clock()));
     if (!ok) throw badStatus(id, cert.status, 'it changed while it was being reopened');
     await this.store.updatePaidOrder(id, { reviewNote: null });
@@ -296,9 +310,9 @@ export class PaidOrderService {
     const order = await this.store.getPaidOrder(id);
     if (!order) return false;
     const cert = await this.certificates.get(caller, id);
-    if (cert.status === 0 && cert.dvDeadline !== null) return false; // approved and validating: the DV path cancels it
-    if (![5, 0, 8].includes(cert.status)) throw badStatus(id, cert.status, 'only an order that is not issued can be cancelled');
-    const ok = await this.store.transitionCertificate(id, { fromStatuses: [5, 0, 8], set: { status: 7, statusMsg: null } },
+    if (cert.status === CertStatus.reviewing && cert.dvDeadline !== null) return false; // approved and validating: the DV path cancels it
+    if (!CANCELLABLE.includes(cert.status)) throw badStatus(id, cert.status, 'only an order that is not issued can be cancelled');
+    const ok = await this.store.transitionCertificate(id, { fromStatuses: [...CANCELLABLE], set: { status: CertStatus.cancelled, statusMsg: null } },
       logEntry(caller, 'cancel', id, this.clock()));
     if (!ok) throw new ServiceError('FailedOperation.CancelOrderFailed', `The order ${id} changed while it was being cancelled.`);
     return true;
@@ -333,7 +347,7 @@ export class PaidOrderService {
     try {
       await this.store.linkRenewal(old.id, id, now);
     } catch (e) {
-      await this.store.transitionCertificate(id, { fromStatuses: [5], set: { status: 7, statusMsg: 'superseded: the certificate already has a renewal' } });
+      await this.store.transitionCertificate(id, { fromStatuses: [CertStatus.pendingSubmission], set: { status: CertStatus.cancelled, statusMsg: 'superseded: the certificate already has a renewal' } });
       if (e instanceof RenewalConflict) throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${old.id} already has a renewal order.`);
       throw e;
     }
@@ -345,7 +359,7 @@ export class PaidOrderService {
       await this.commit(caller, id);
     } catch (e) {
       const reason = `the renewal could not be submitted: ${(e as Error).message}`;
-      await this.store.transitionCertificate(id, { fromStatuses: [5], set: { status: 7, statusMsg: reason.slice(0, 500) } });
+      await this.store.transitionCertificate(id, { fromStatuses: [CertStatus.pendingSubmission], set: { status: CertStatus.cancelled, statusMsg: reason.slice(0, 500) } });
       throw e;
     }
     return id;
@@ -353,7 +367,7 @@ export class PaidOrderService {
 
   async approve(reviewer: string, id: string): Promise<void> {
     const { cert, order } = await this.find(id);
-    if (cert.status !== 0 || cert.dvDeadline !== null) throw badStatus(id, cert.status, 'only an order awaiting review (0) can be approved');
+    if (cert.status !== CertStatus.reviewing || cert.dvDeadline !== null) throw badStatus(id, cert.status, 'only an order awaiting review (0) can be approved');
     const now = this.clock();
     await this.store.updatePaidOrder(id, { reviewedBy: reviewer, reviewedAt: now, reviewNote: null });
     const managerId = Number(order.submitted?._managerId);
@@ -369,13 +383,14 @@ export class PaidOrderService {
   async reject(reviewer: string, id: string, reason: string): Promise<void> {
     const { cert, order } = await this.find(id);
     const managerId = Number(order.submitted?._managerId);
-    if (this.orgs && managerId && [0, 4, 8].includes(cert.status)) await this.orgs.reviewed(cert.accountUin, managerId, false);
-    if (![0, 4, 8].includes(cert.status)) throw badStatus(id, cert.status, 'only an order under review can be rejected');
+    if (this.orgs && managerId && UNDER_REVIEW.includes(cert.status)) await this.orgs.reviewed(cert.accountUin, managerId, false);
+    if (!UNDER_REVIEW.includes(cert.status)) throw badStatus(id, cert.status, 'only an order under review can be rejected');
     const now = this.clock();
     const why = reason.trim() || 'The order review failed.';
     await this.store.updatePaidOrder(id, { reviewedBy: reviewer, reviewedAt: now, reviewNote: why });
-    const ok = await this.store.transitionCertificate(id, { fromStatuses: [0, 4, 8], set: { status: 2, statusMsg: why } },
-      { accountUin: cert.accountUin, userUin: '--', certId: id, type: 'reject', createdAt: now, action: `Reviewer [${reviewer}] rejects certificate [id: ${id}]: ${why}` });
+    const ok = await this.store.transitionCertificate(id, { fromStatuses: [...UNDER_REVIEW], set: { status: CertStatus.failed, statusMsg: why } },
+      { accountUin: cert.accountUin, userUin: '--', certId: id, type: 'reject', createdAt: now, action: `Reviewer [${reviewer}] rejects certificate [id: ${id}]: ${why}` },
+      await this.dnsCleanup(id, now));
     if (!ok) throw badStatus(id, cert.status, 'it changed while it was being rejected');
   }
 
