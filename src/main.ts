@@ -95,6 +95,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     httpPort: config.validationHttpPort,
     httpsPort: config.validationHttpsPort,
     providers: config.dnsProviders,
+    caaIdentities: config.caa ? config.caaIdentities : null,
   });
   // Built first so that services can wake it; it gets their job handlers when it starts.
   const runner = new JobRunner({ store: stores.jobs, clock, log });
@@ -120,7 +121,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     mainDomainCertLimit: config.mainDomainCertLimit,
     dvAuthHours: config.dvAuthHours,
     validationIntervalMs: config.validationIntervalMs,
-  }, runner.kick, hostingOnSettled(stores.hosting, stores.jobs, clock, runner.kick));
+  }, runner.kick, hostingOnSettled(stores.hosting, stores.jobs, clock, runner.kick), log);
   const orgs = new OrganizationService(stores.organizations, clock);
   const paid = new PaidOrderService(joinStores(stores.certificates, stores.paidOrders, stores.dvOrders), certificates, orders, sealer, clock, {
     products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit,

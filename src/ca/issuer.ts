@@ -130,6 +130,11 @@ export interface Issuer {
   readonly signsPublicKeys: boolean;
   /** The root its chains end at (PEM), when known here: an upstream CA's is not. */
   readonly rootPem: string | null;
+  /**
+   * True when the CA asks CAA (RFC 8659) itself before it signs, as a public ACME CA must (CA/B
+   * Forum BR 3.2.2.8). Absent or false: certport asks for every name before finalize.
+   */
+  readonly checksCaa?: boolean;
 
   /** Opens an order for the names (RFC 8555 7.4 newOrder). Throws CaRefused or CaUnreachable. */
   place(req: OrderRequest): Promise<Order>;

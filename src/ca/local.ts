@@ -46,6 +46,8 @@ export abstract class LocalIssuer implements Issuer {
   abstract readonly keyAlgorithms: readonly KeyAlgorithm[];
   readonly signsPublicKeys = true;
   abstract readonly rootPem: string;
+  /** It signs at once: certport asks CAA before finalize. */
+  readonly checksCaa = false;
   protected readonly clock: () => number;
 
   constructor(opts: LocalIssuerOptions) {

@@ -1,7 +1,9 @@
 // Configuration: environment variables over an optional JSON file (CERTPORT_CONFIG), checked
 // once at start and frozen. Bad values stop the process with a message naming the variable.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
+import { isIssuerDomainName } from '../domain/caa.js';
 
 export interface Config {
   host: string;
@@ -31,6 +33,13 @@ export interface Config {
   validationHttpsPort: number;
   /** Zones whose TXT records certport writes itself for DNS_AUTO (RFC 2136 + TSIG). */
   dnsProviders: DnsProviderConfig[];
+  /** Ask CAA (RFC 8659) before certport's own CAs sign (CERTPORT_CAA=0 turns it off, e.g. in a lab without DNS). */
+  caa: boolean;
+  /**
+   * The issuer domain names certport's own CAs answer to in CAA records, lower-case: by default
+   * `certport.local` and the host of the public URL when it is a DNS name. Empty when caa is off.
+   */
+  caaIdentities: string[];
   /** Free certificates an account may hold at once (issued or pending); 0 = unlimited. */
   freeCertLimit: number;
   /** Free certificates per main domain (registrable name); 0 = unlimited. */
@@ -122,6 +131,8 @@ const KEYS: Record<keyof Config, string> = {
   validationHttpPort: 'CERTPORT_VALIDATION_HTTP_PORT',
   validationHttpsPort: 'CERTPORT_VALIDATION_HTTPS_PORT',
   dnsProviders: 'CERTPORT_DNS_PROVIDERS',
+  caa: 'CERTPORT_CAA',
+  caaIdentities: 'CERTPORT_CAA_IDENTITIES',
   freeCertLimit: 'CERTPORT_FREE_CERT_LIMIT',
   mainDomainCertLimit: 'CERTPORT_MAIN_DOMAIN_CERT_LIMIT',
   dvAuthHours: 'CERTPORT_DV_AUTH_HOURS',
@@ -227,6 +238,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
       throw new ConfigError(`${KEYS.dnsResolvers} must list IP addresses (optionally :port), got ${JSON.stringify(r)}`);
     }
   }
+  const caa = bool(KEYS.caa, get('caa') ?? '1');
   return Object.freeze({
     host, port, dataDir, databaseUrl, databaseSchema, redisUrl, masterKey, rateLimit, publicUrl, logLevel,
     bootstrapSecretId, bootstrapSecretKey,
@@ -236,6 +248,8 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     validationHttpPort: int(KEYS.validationHttpPort, get('validationHttpPort') ?? '80', 1, 65535),
     validationHttpsPort: int(KEYS.validationHttpsPort, get('validationHttpsPort') ?? '443', 1, 65535),
     dnsProviders: dnsProviders(get('dnsProviders')),
+    caa,
+    caaIdentities: caaIdentities(caa, get('caaIdentities'), publicUrl),
     freeCertLimit: int(KEYS.freeCertLimit, get('freeCertLimit') ?? '50', 0, 10_000_000),
     mainDomainCertLimit: int(KEYS.mainDomainCertLimit, get('mainDomainCertLimit') ?? '20', 0, 10_000_000),
     dvAuthHours: int(KEYS.dvAuthHours, get('dvAuthHours') ?? '72', 1, 24 * 30),
@@ -358,6 +372,30 @@ function adminToken(raw: string | undefined): string | null {
   if (!raw) return null;
   if (raw.trim().length < 16) throw new ConfigError(`${KEYS.adminToken} must be at least 16 characters`);
   return raw.trim();
+}
+
+/** The identity every certport answers to unless told otherwise; an operator's own name belongs beside it. */
+const DEFAULT_CAA_IDENTITY = 'certport.local';
+
+/**
+ * CERTPORT_CAA_IDENTITIES: comma-separated issuer domain names. Unset (or empty, which the loader
+ * reads as unset) gives the default, never an empty list: CAA is turned off only by CERTPORT_CAA=0.
+ */
+function caaIdentities(on: boolean, raw: string | undefined, publicUrl: string): string[] {
+  if (!on) {
+    if (raw !== undefined) throw new ConfigError(`${KEYS.caaIdentities} needs ${KEYS.caa}=1 (CAA is off)`);
+    return [];
+  }
+  if (raw === undefined) {
+    const host = new URL(publicUrl).hostname.toLowerCase();
+    return isIP(host.replace(/^\[|\]$/g, '')) || !isIssuerDomainName(host) || host === DEFAULT_CAA_IDENTITY ? [DEFAULT_CAA_IDENTITY] : [DEFAULT_CAA_IDENTITY, host];
+  }
+  const list = raw.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+  if (list.length === 0) throw new ConfigError(`${KEYS.caaIdentities} must list at least one issuer domain name (turn CAA off with ${KEYS.caa}=0)`);
+  for (const x of list) {
+    if (!isIssuerDomainName(x)) throw new ConfigError(`${KEYS.caaIdentities} must list issuer domain names such as ca.example.net (RFC 8659 4.2), got ${JSON.stringify(x)}`);
+  }
+  return [...new Set(list)];
 }
 
 function productList(raw: string | undefined): '*' | number[] {

@@ -29,6 +29,7 @@ import { parentZoneGuess } from '../validation/names.js';
 import { EXPIRING_WINDOW, effectiveStatus, logEntry, type CertificateService } from './certificates.js';
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
+import { quietLog, type Log } from '../domain/log.js';
 import { newCertificateId } from './ids.js';
 import { DV_VALIDATE, DvValidation, STATUS_MSG, cleanupJobs, withZone, type AuthCheck, type DvValidator, type OnSettled } from './dv-validation.js';
 import { DV_PACKAGE_TYPE, badParam, checkApply, checkReissue, csrNames, onlineKey, type ApplyInput, type KeyAlgo, type ReissueInput } from './dv-rules.js';
@@ -86,8 +87,10 @@ export class DvOrderService {
     private readonly kick: () => void = () => {},
     /** Called when an order settles (issued, failed or cancelled): hosting waits for its renewals. */
     private readonly onSettled: OnSettled = async () => {},
+    /** Where the validation steps log what matters to operators (a CAA refusal). */
+    log: Log = quietLog,
   ) {
-    this.validation = new DvValidation(store, issuers, validator, sealer, clock, settings, onSettled);
+    this.validation = new DvValidation(store, issuers, validator, sealer, clock, settings, onSettled, log);
   }
 
   private readonly validation: DvValidation;

@@ -1,13 +1,15 @@
 // Domain validation of an order, whichever CA it was placed with (ca/issuer.ts): one step of
 // the durable `dv-validate` job. DNS_AUTO records are written once; the CA is polled (certport's
 // own CAs look with certport's validator, an upstream ACME CA looks for itself); a ready order is
-// finalized with the order's CSR or public key; the certificate goes in as issued exactly once
+// finalized with the order's CSR or public key, after CAA allows it for every name when the CA
+// does not ask CAA itself (certport's own); the certificate goes in as issued exactly once
 // (a conditional update), so a restart or a second node repeats no step that counted.
 import { createPublicKey } from 'node:crypto';
 import { CaRefused, CaUnreachable, checkAll, type AuthCheckResult, type Issuer, type IssueProfile, type IssueRequest, type Order } from '../ca/issuer.js';
 import type { Issuers } from '../ca/issuers.js';
 import { AWAITING_ISSUE, CertStatus, isAwaitingIssue, type CertificateRecord } from '../domain/certificate.js';
 import type { Clock } from '../domain/clock.js';
+import { quietLog, type Log } from '../domain/log.js';
 import type { DvAuth, DvOrderRecord } from '../domain/dv-order.js';
 import type { NewJob } from '../domain/job.js';
 import type { CertificateStore, DvOrderStore, JobStore, PaidOrderStore } from '../domain/stores.js';
@@ -63,7 +65,7 @@ export const orderAtCa = (order: DvOrderRecord): Order => ({ ref: order.acmeOrde
 const publicKeyOf = (privateKeyPem: string) => createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
 
 /** What validation needs of the validator (validation/validator.ts): a port, so tests can stand in for DNS and HTTP. */
-export type DvValidator = Pick<Validator, 'check' | 'addTxt' | 'removeTxt' | 'providerFor'>;
+export type DvValidator = Pick<Validator, 'check' | 'checkCaa' | 'addTxt' | 'removeTxt' | 'providerFor'>;
 
 /** Called when an order settles (issued, failed or cancelled), e.g. to wake its hosting. */
 export type OnSettled = (c: CertificateRecord) => Promise<void>;
@@ -77,6 +79,7 @@ export class DvValidation {
     private readonly clock: Clock,
     private readonly settings: { validationIntervalMs: number },
     private readonly onSettled: OnSettled,
+    private readonly log: Log = quietLog,
   ) {}
 
   /** Checks every name now with certport's validator and records the result. */
@@ -109,6 +112,8 @@ export class DvValidation {
         if (p.detail) await this.store.recordDvCheck(c.id, this.clock(), p.detail);
         const validated = await this.store.transitionCertificate(c.id, { fromStatuses: AWAITING, set: { statusMsg: STATUS_MSG.validated, validatedAt: c.validatedAt ?? this.clock() } });
         if (!validated) return null;
+        const caaRefusal = await this.caaRefusal(issuer, c);
+        if (caaRefusal !== null) return this.fail(c, order, caaRefusal);
         p = await issuer.finalize(orderAtCa(order), await this.issueRequest(issuer, c, order));
       }
       switch (p.state) {
@@ -129,6 +134,22 @@ export class DvValidation {
       if (e instanceof CaRefused) return this.fail(c, order, e.message);
       throw e;
     }
+  }
+
+  /**
+   * CAA (RFC 8659) for every name, unless the CA asks it itself: why the names may not be
+   * issued (the order then fails with it), or null.
+   */
+  private async caaRefusal(issuer: Issuer, c: CertificateRecord): Promise<string | null> {
+    if (issuer.checksCaa) return null;
+    const r = await this.validator.checkCaa(c.sans);
+    if (!r) return null;
+    if (r.ok) {
+      this.log.info({ certId: c.id, names: c.sans, caa: r.detail }, 'CAA allows issuance');
+      return null;
+    }
+    this.log.warn({ certId: c.id, accountUin: c.accountUin, names: c.sans, reason: r.detail }, 'CAA forbids issuance; the order fails');
+    return r.detail;
   }
 
   /** Pauses between checks grow 2 s, 4 s, 8 s … up to the configured interval. */

@@ -57,6 +57,9 @@ export interface ChallTestSrv {
   addAaaa(host: string, addresses: string[]): Promise<void>;
   clearAaaa(host: string): Promise<void>;
   setServfail(host: string): Promise<void>;
+  /** CAA records at `host` (flags 0: challtestsrv sets no critical bit; BIND zones can). */
+  addCaa(host: string, policies: { tag: string; value: string }[]): Promise<void>;
+  clearCaa(host: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -91,6 +94,8 @@ export async function startChallTestSrv(): Promise<ChallTestSrv> {
     addAaaa: (host, addresses) => api('/add-aaaa', { host: fqdn(host), addresses }),
     clearAaaa: (host) => api('/clear-aaaa', { host: fqdn(host) }),
     setServfail: (host) => api('/set-servfail', { host: fqdn(host) }),
+    addCaa: (host, policies) => api('/add-caa', { host: fqdn(host), policies }),
+    clearCaa: (host) => api('/clear-caa', { host: fqdn(host) }),
     stop: () => stopChild(child),
   };
 }

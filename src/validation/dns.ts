@@ -28,13 +28,13 @@ export class DnsLookupError extends Error {
 }
 
 /** No such name or no records of the type: an answer, not a failure. */
-const NO_DATA = new Set(['ENODATA', 'ENOTFOUND']);
+const NO_DATA: ReadonlySet<string> = new Set(['ENODATA', 'ENOTFOUND']);
 
 /**
  * A fresh resolver per check: c-ares caches answers per channel (c-ares 1.23+), and a record
  * the user has just added must not be hidden by a cached negative answer.
  */
-function resolver(opts: DnsOptions): Resolver {
+export function resolver(opts: DnsOptions): Resolver {
   const r = new Resolver({ timeout: opts.timeoutMs ?? 5000, tries: 2 });
   if (opts.resolvers?.length) r.setServers(opts.resolvers);
   return r;
@@ -42,24 +42,27 @@ function resolver(opts: DnsOptions): Resolver {
 
 const strip = (name: string) => name.trim().replace(/\.$/, '').toLowerCase();
 
-async function query<T>(name: string, fn: () => Promise<T[]>): Promise<T[]> {
+async function query<T>(name: string, fn: () => Promise<T[]>, noData = NO_DATA): Promise<T[]> {
   try {
     return await fn();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
-    if (NO_DATA.has(code)) return [];
+    if (noData.has(code)) return [];
     throw new DnsLookupError(name, code);
   }
 }
 
-/** Follows the CNAME chain from `name`; returns the names visited, the last being where records live. */
-async function chase<T>(r: Resolver, start: string, lookup: (name: string) => Promise<T[]>): Promise<{ records: T[]; chain: string[] }> {
+/**
+ * Follows the CNAME chain from `name`; returns the names visited, the last being where records
+ * live. `noData`: the error codes that mean "nothing here" (others throw DnsLookupError).
+ */
+export async function chase<T>(r: Resolver, start: string, lookup: (name: string) => Promise<T[]>, noData = NO_DATA): Promise<{ records: T[]; chain: string[] }> {
   const chain = [strip(start)];
   for (;;) {
     const name = chain[chain.length - 1];
-    const records = await query(name, () => lookup(name));
+    const records = await query(name, () => lookup(name), noData);
     if (records.length) return { records, chain };
-    const [target] = await query(name, () => r.resolveCname(name));
+    const [target] = await query(name, () => r.resolveCname(name), noData);
     if (!target) return { records: [], chain };
     const next = strip(target);
     if (chain.includes(next)) throw new DnsLookupError(start, `CNAME loop at ${next}`);

@@ -1,8 +1,10 @@
 // The validator: checks one DvAuth the way a public CA does (DNS TXT through the configured
-// resolvers, following CNAMEs; FILE over http then https on the name's own address), and
-// writes and removes TXT records for DNS_AUTO through the zone's DNS provider.
+// resolvers, following CNAMEs; FILE over http then https on the name's own address), asks
+// CAA (RFC 8659) before certport's own CAs sign, and writes and removes TXT records for
+// DNS_AUTO through the zone's DNS provider.
 import type { DnsProviderConfig } from '../config/config.js';
 import type { DvAuth } from '../domain/dv-order.js';
+import { checkCaa } from './caa.js';
 import { checkDnsTxt, type CheckResult } from './dns.js';
 import { checkHttpFile } from './http.js';
 import { addTxtRecord, deleteTxtRecord } from './rfc2136.js';
@@ -13,13 +15,19 @@ export interface ValidatorSettings {
   httpPort: number;
   httpsPort: number;
   providers: DnsProviderConfig[];
+  /** The issuer domain names certport's own CAs answer to in CAA records; absent or null: CAA is not asked. */
+  caaIdentities?: readonly string[] | null;
 }
 
 export class Validator {
   constructor(private readonly s: ValidatorSettings) {}
 
+  private get resolvers(): string[] | undefined {
+    return this.s.resolvers.length ? this.s.resolvers : undefined;
+  }
+
   check(auth: DvAuth): Promise<CheckResult> {
-    const resolvers = this.s.resolvers.length ? this.s.resolvers : undefined;
+    const resolvers = this.resolvers;
     if (auth.verifyType === 'TXT') return checkDnsTxt(auth.key, auth.value, { resolvers });
     return checkHttpFile({
       domain: auth.zone,
@@ -30,6 +38,12 @@ export class Validator {
       resolvers,
       allowPrivate: this.s.allowPrivate,
     });
+  }
+
+  /** Whether CAA lets certport issue for every one of `names` (./caa.ts); null when CAA is not asked here. */
+  async checkCaa(names: readonly string[]): Promise<CheckResult | null> {
+    const identities = this.s.caaIdentities;
+    return identities ? checkCaa(names, { identities, resolvers: this.resolvers }) : null;
   }
 
   /** The provider of the longest configured zone containing `name`, if any. */

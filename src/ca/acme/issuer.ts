@@ -43,6 +43,8 @@ export class AcmeIssuer implements Issuer {
   readonly signsPublicKeys = false;
   /** A chain from an ACME CA ends at its intermediate; its root is not known here. */
   readonly rootPem = null;
+  /** The upstream CA asks CAA for its own identity (RFC 8555 CAs do). */
+  readonly checksCaa = true;
   #client: Promise<acme.Client> | null = null;
 
   constructor(
