@@ -8,13 +8,13 @@ import { createRateLimit, createReplayGuard } from './api/guards.js';
 import { legacyApi } from './api/legacy.js';
 import { buildApi, createLogger } from './api/server.js';
 import type { Config } from './config/config.js';
-import { Sealer, loadMasterKey } from './secrets/sealer.js';
+import { unlockSealer, type Sealer } from './secrets/sealer.js';
 import { AccountService } from './services/accounts.js';
 import { CertificateService } from './services/certificates.js';
 import { CsrService } from './services/csrs.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { AcmeIssuer } from './ca/acme/issuer.js';
-import { loadEmbeddedCa, type EmbeddedCa } from './ca/embedded/setup.js';
+import { loadEmbeddedCa, masterKeyProbe, type EmbeddedCa } from './ca/embedded/setup.js';
 import { Issuers } from './ca/issuers.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { PaidOrderService } from './services/paid-orders.js';
@@ -63,20 +63,24 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock; 
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? quietLog;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const sealer = new Sealer(loadMasterKey(config.masterKey, config.dataDir));
   if (config.databaseSchema && !config.databaseUrl.startsWith('sqlite:')) {
     await createPgSchema(config.databaseUrl, config.databaseSchema);
   }
-  const stores = await openStores(config.databaseUrl, config.databaseSchema ? { schema: config.databaseSchema } : {});
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
+  const stores = await openStores(config.databaseUrl, {
+    synchronous: config.sqliteSynchronous,
+    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+  });
+  let sealer: Sealer;
   let ca: EmbeddedCa;
   try {
+    // The key is checked against the stored data before anything uses it.
+    sealer = unlockSealer(config.masterKey, config.dataDir, await masterKeyProbe(stores.ca));
     ca = await loadEmbeddedCa(stores.ca, sealer, { publicBaseUrl: config.publicUrl, clock });
   } catch (e) {
-    redis?.disconnect();
     await stores.close();
     throw e;
   }
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
   const validator = new Validator({
     resolvers: config.dnsResolvers,
     allowPrivate: config.validationAllowPrivate,

@@ -3,7 +3,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseMasterKey } from '../config/config.js';
+import { ConfigError, envName, parseMasterKey } from '../config/config.js';
 
 export class Sealer {
   readonly #key: Buffer;
@@ -47,14 +47,47 @@ export class Sealer {
   }
 }
 
-/** The configured key, or `<dataDir>/master.key` (created once with mode 0600). */
-export function loadMasterKey(configured: string | null, dataDir: string): Buffer {
-  if (configured) return parseMasterKey(configured);
-  const file = path.join(dataDir, 'master.key');
-  if (existsSync(file)) return parseMasterKey(readFileSync(file, 'utf8'));
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const key = randomBytes(32);
-  writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
-  return key;
+/** A value sealed under the key the stored data was written with, to tell a wrong key at start. */
+export interface SealedProbe { sealed: string; aad: string }
+
+/** A missing or wrong master key: the message names CERTPORT_MASTER_KEY and the key file. */
+export class MasterKeyError extends ConfigError {}
+
+export const masterKeyFile = (dataDir: string) => path.join(dataDir, 'master.key');
+
+/** The configured key (`source` CERTPORT_MASTER_KEY) or the one in `<dataDir>/master.key`; null when neither is there. */
+export function findMasterKey(configured: string | null, dataDir: string): { key: Buffer; source: string } | null {
+  if (configured) return { key: parseMasterKey(configured), source: envName('masterKey') };
+  const file = masterKeyFile(dataDir);
+  return existsSync(file) ? { key: parseMasterKey(readFileSync(file, 'utf8')), source: file } : null;
+}
+
+/**
+ * The sealer for a database whose sealed data `probe` stands for (null: nothing sealed yet).
+ * A fresh database without a configured key gets a new `<dataDir>/master.key` (mode 0600);
+ * a database with sealed data never does (a restored backup without its key would otherwise
+ * start under a new key and fail on the first sealed value): a missing key, or one that does
+ * not open the probe, stops here with a sentence saying where the key must be.
+ */
+export function unlockSealer(configured: string | null, dataDir: string, probe: SealedProbe | null): Sealer {
+  const file = masterKeyFile(dataDir);
+  const where = `set ${envName('masterKey')} to the key it was sealed with, or put that key in ${file} (backups do not contain it)`;
+  const found = findMasterKey(configured, dataDir);
+  if (!found) {
+    if (probe) throw new MasterKeyError(`this database holds data sealed under a master key and no key is configured: ${where}`);
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const key = randomBytes(32);
+    writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+    return new Sealer(key);
+  }
+  const sealer = new Sealer(found.key);
+  if (probe) {
+    try {
+      sealer.open(probe.sealed, probe.aad);
+    } catch {
+      throw new MasterKeyError(`the master key from ${found.source} does not open this database's sealed data (it was sealed under another key): ${where}`);
+    }
+  }
+  return sealer;
 }

@@ -1,7 +1,7 @@
 // Opens the database, brings its schema up to date, and hands out one store per aggregate.
 // main.ts (the composition root) gives each service the stores it needs.
 import { sql, type Kysely } from 'kysely';
-import { openDb, type Dialect } from './db.js';
+import { openDb, type Dialect, type OpenOptions } from './db.js';
 import type { Database } from './schema.js';
 import { migrate } from './migrations/index.js';
 import { SqlAccountStore } from './accounts.js';
@@ -44,8 +44,8 @@ export interface Stores {
   close(): Promise<void>;
 }
 
-/** `url`: sqlite:<file> or a PostgreSQL URL; `schema`: the PostgreSQL schema (search_path). */
-export async function openStores(url: string, opts: { schema?: string; poolSize?: number } = {}): Promise<Stores> {
+/** `url`: sqlite:<file> or a PostgreSQL URL; `opts`: see OpenOptions (schema, pool, SQLite's synchronous). */
+export async function openStores(url: string, opts: OpenOptions = {}): Promise<Stores> {
   const db = openDb(url, opts);
   await migrate(db.kysely, db.dialect);
   const k = db.kysely;
