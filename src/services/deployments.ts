@@ -22,6 +22,7 @@ import { effectiveStatus, type CertificateService, type UploadInput } from './ce
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import { DETAIL, RECORD } from '../domain/deployment.js';
+import { aad } from '../secrets/aad.js';
 
 export const DEPLOY_RECORD = 'deploy-record';
 export const BIND_SYNC = 'deploy-bind-sync';
@@ -152,7 +153,7 @@ export class DeploymentService {
 
   // ---- Resources (operators: CLI and admin HTTP) ----
 
-  #secretAad = (r: { accountUin: string; id: string }) => `deployer:${r.accountUin}:${r.id}`;
+  #secretAad = (r: { accountUin: string; id: string }) => aad.deployerSecret(r.accountUin, r.id);
 
   async addResource(input: ResourceInput): Promise<ResourceView> {
     const type = input.type.toLowerCase();

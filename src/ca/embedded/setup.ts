@@ -8,6 +8,7 @@ import { createSm2CaMaterial, sm2CaPublicFiles, type Sm2CaMaterial } from '../sm
 import { Sm2Issuer } from '../sm2/issuer.js';
 import { EmbeddedIssuer } from './issuer.js';
 import { caPublicFiles, createCaMaterial, intermediateFileName, type CaMaterial } from './material.js';
+import { aad } from '../../secrets/aad.js';
 
 export interface EmbeddedCa {
   issuer: EmbeddedIssuer;
@@ -20,7 +21,6 @@ export interface EmbeddedCa {
 }
 
 const EMBEDDED = 'embedded';
-const aadOf = (name: string) => 'ca:' + name;
 
 /**
  * The embedded CA's sealed material, which every database has from its first start: what
@@ -28,19 +28,19 @@ const aadOf = (name: string) => 'ca:' + name;
  */
 export async function masterKeyProbe(store: CaStore): Promise<SealedProbe | null> {
   const stored = await store.getCaMaterial(EMBEDDED);
-  return stored ? { sealed: stored.materialSealed, aad: aadOf(EMBEDDED) } : null;
+  return stored ? { sealed: stored.materialSealed, aad: aad.ca(EMBEDDED) } : null;
 }
 
 /** The material stored under `name`, made (and stored, unless another node got there first) when there is none. */
 async function material<M extends { rootCertPem: string }>(store: CaStore, sealer: Sealer, name: string, clock: () => number, create: (now: Date) => Promise<M>): Promise<M> {
-  const aad = aadOf(name);
+  const boundTo = aad.ca(name);
   let stored = await store.getCaMaterial(name);
   if (!stored) {
     const m = await create(new Date(clock()));
-    const put = await store.putCaMaterialOnce(name, m.rootCertPem, sealer.seal(JSON.stringify(m), aad), clock());
+    const put = await store.putCaMaterialOnce(name, m.rootCertPem, sealer.seal(JSON.stringify(m), boundTo), clock());
     stored = { ...put, createdAt: clock() };
   }
-  return JSON.parse(sealer.openString(stored.materialSealed, aad)) as M;
+  return JSON.parse(sealer.openString(stored.materialSealed, boundTo)) as M;
 }
 
 export async function loadEmbeddedCa(store: CaStore, sealer: Sealer, opts: { publicBaseUrl: string; clock: () => number }): Promise<EmbeddedCa> {
