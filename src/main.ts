@@ -41,6 +41,7 @@ import type { Notifier } from './notify/types.js';
 import type { JobHandler } from './domain/job.js';
 import { quietLog, type Log } from './domain/log.js';
 import { jobsOnDelete } from './services/dv-validation.js';
+import { MASTER_KEY_REFRESH_MS, MasterKeyService } from './services/master-keys.js';
 
 export interface Core {
   config: Readonly<Config>;
@@ -55,6 +56,8 @@ export interface Core {
   /** The same service for operators: channels, test sends, the expiry sweep. */
   notices: NoticeService;
   redis: Redis | null;
+  /** Master-key rotation (`certport master-key`). */
+  masterKeys: MasterKeyService;
   close(): Promise<void>;
 }
 
@@ -74,12 +77,19 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock; 
   let ca: EmbeddedCa;
   try {
     // The key is checked against the stored data before anything uses it.
-    sealer = unlockSealer(config.masterKey, config.dataDir, await masterKeyProbe(stores.ca));
+    sealer = unlockSealer(config.masterKey, config.dataDir, await masterKeyProbe(stores.ca), await stores.masterKeys.listMasterKeys());
     ca = await loadEmbeddedCa(stores.ca, sealer, { publicBaseUrl: config.publicUrl, clock });
   } catch (e) {
     await stores.close();
     throw e;
   }
+  // A rotation started anywhere hands its key over through the ring: read it now and then.
+  const masterKeys = new MasterKeyService(stores.masterKeys, sealer, clock);
+  const keyRefresh = setInterval(() => masterKeys.refresh().then(
+    (changed) => changed && log.info({ kid: sealer.keyId }, 'sealing under the new master key from the key ring'),
+    (e: unknown) => log.warn({ err: e }, 'reading the master key ring failed'),
+  ), MASTER_KEY_REFRESH_MS);
+  keyRefresh.unref();
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
   const validator = new Validator({
     resolvers: config.dnsResolvers,
@@ -136,8 +146,9 @@ export async function openCore(config: Readonly<Config>, opts: { clock?: Clock; 
   const csrs = new CsrService(stores.csrs, sealer, clock);
   const services: Services = { accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs, deployments, hosting, pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock };
   return {
-    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices,
+    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys,
     async close() {
+      clearInterval(keyRefresh);
       await runner.stop();
       email?.close();
       redis?.disconnect();

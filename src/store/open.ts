@@ -13,6 +13,7 @@ import { SqlDeployStore } from './deployments.js';
 import { SqlDvOrderStore } from './dv-orders.js';
 import { SqlHostingStore } from './hosting.js';
 import { SqlJobStore } from './jobs.js';
+import { SqlMasterKeyStore } from './master-keys.js';
 import { SqlMetricsStore } from './metrics.js';
 import { SqlNoticeStore } from './notices.js';
 import { SqlOperationLogStore } from './operation-log.js';
@@ -36,6 +37,8 @@ export interface Stores {
   notices: SqlNoticeStore;
   organizations: SqlOrgStore;
   metrics: SqlMetricsStore;
+  /** The key ring and every sealed column (master-key rotation). */
+  masterKeys: SqlMasterKeyStore;
   readonly dialect: Dialect;
   /** The handle itself, for benchmarks and tests that read or seed tables directly. */
   readonly kysely: Kysely<Database>;
@@ -65,6 +68,7 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     notices: new SqlNoticeStore(k),
     organizations: new SqlOrgStore(k),
     metrics: new SqlMetricsStore(k),
+    masterKeys: new SqlMasterKeyStore(k),
     dialect: db.dialect,
     kysely: k,
     async ping() {
