@@ -14,6 +14,7 @@ const ALL = [
   ['memory', 'resident memory idle and under load, 100k certificates'],
   ['download', 'DownloadCertificate'],
   ['writes', 'one certificate inserted and deleted through the store, 100k stored'],
+  ['sync', 'UploadCertificate throughput with SQLite synchronous=FULL vs NORMAL'],
 ] as const;
 
 const wanted = process.argv.slice(2);

@@ -8,13 +8,13 @@ import { createRateLimit, createReplayGuard } from './api/guards.js';
 import { legacyApi } from './api/legacy.js';
 import { buildApi, createLogger } from './api/server.js';
 import type { Config } from './config/config.js';
-import { Sealer, loadMasterKey } from './secrets/sealer.js';
+import { unlockSealer, type Sealer } from './secrets/sealer.js';
 import { AccountService } from './services/accounts.js';
 import { CertificateService } from './services/certificates.js';
 import { CsrService } from './services/csrs.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { AcmeIssuer } from './ca/acme/issuer.js';
-import { loadEmbeddedCa, type EmbeddedCa } from './ca/embedded/setup.js';
+import { loadEmbeddedCa, masterKeyProbe, type EmbeddedCa } from './ca/embedded/setup.js';
 import { Issuers } from './ca/issuers.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { PaidOrderService } from './services/paid-orders.js';
@@ -45,6 +45,7 @@ import type { Notifier } from './notify/types.js';
 import type { JobHandler } from './domain/job.js';
 import { quietLog, type Log } from './domain/log.js';
 import { jobsOnDelete } from './services/dv-validation.js';
+import { MASTER_KEY_REFRESH_MS, MasterKeyService } from './services/master-keys.js';
 
 export interface Core {
   config: Readonly<Config>;
@@ -59,6 +60,8 @@ export interface Core {
   /** The same service for operators: channels, test sends, the expiry sweep. */
   notices: NoticeService;
   redis: Redis | null;
+  /** Master-key rotation (`certport master-key`). */
+  masterKeys: MasterKeyService;
   close(): Promise<void>;
 }
 
@@ -75,20 +78,31 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? quietLog;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const sealer = new Sealer(loadMasterKey(config.masterKey, config.dataDir));
   if (config.databaseSchema && !config.databaseUrl.startsWith('sqlite:')) {
     await createPgSchema(config.databaseUrl, config.databaseSchema);
   }
-  const stores = await openStores(config.databaseUrl, config.databaseSchema ? { schema: config.databaseSchema } : {});
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
+  const stores = await openStores(config.databaseUrl, {
+    synchronous: config.sqliteSynchronous,
+    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+  });
+  let sealer: Sealer;
   let ca: EmbeddedCa;
   try {
+    // The key is checked against the stored data before anything uses it.
+    sealer = unlockSealer(config.masterKey, config.dataDir, await masterKeyProbe(stores.ca), await stores.masterKeys.listMasterKeys());
     ca = await loadEmbeddedCa(stores.ca, sealer, { publicBaseUrl: config.publicUrl, clock });
   } catch (e) {
-    redis?.disconnect();
     await stores.close();
     throw e;
   }
+  // A rotation started anywhere hands its key over through the ring: read it now and then.
+  const masterKeys = new MasterKeyService(stores.masterKeys, sealer, clock);
+  const keyRefresh = setInterval(() => masterKeys.refresh().then(
+    (changed) => changed && log.info({ kid: sealer.keyId }, 'sealing under the new master key from the key ring'),
+    (e: unknown) => log.warn({ err: e }, 'reading the master key ring failed'),
+  ), MASTER_KEY_REFRESH_MS);
+  keyRefresh.unref();
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
   const validator = new Validator({
     resolvers: config.dnsResolvers,
     allowPrivate: config.validationAllowPrivate,
@@ -153,8 +167,9 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock,
   };
   return {
-    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices,
+    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys,
     async close() {
+      clearInterval(keyRefresh);
       await runner.stop();
       email?.close();
       redis?.disconnect();

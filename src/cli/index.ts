@@ -5,6 +5,8 @@ import { openCore, startService } from '../main.js';
 import { RESOURCE_USAGE, resourceCommand } from './resource.js';
 import { NOTIFY_USAGE, notifyCommand } from './notify.js';
 import { HOSTING_USAGE, hostingCommand } from './hosting.js';
+import { BACKUP_USAGE, backupCommand, restoreCommand } from './backup.js';
+import { MASTER_KEY_USAGE, masterKeyCommand } from './master-key.js';
 
 const USAGE = `usage: certport <command>
   serve                                   start the API server (CERTPORT_* environment)
@@ -18,7 +20,10 @@ const USAGE = `usage: certport <command>
   orders list [--account UIN] [--status N] [--json]   paid (OV/EV) orders, newest first
   orders show ID [--letter FILE] [--json]  an order with everything submitted (--letter saves the confirmation letter)
   orders approve ID [--reviewer NAME]     approve: domain validation starts, issuance follows
-  orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}`;
+  orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}`;
+
+/** Flags that take no value. */
+const SWITCHES = new Set(['--json', '--chain', '--force']);
 
 function flags(args: string[]) {
   const out: Record<string, string | true> = {};
@@ -27,7 +32,7 @@ function flags(args: string[]) {
     const a = args[i]!;
     if (a.startsWith('--')) {
       const next = args[i + 1];
-      if (next !== undefined && !next.startsWith('--') && a !== '--json' && a !== '--chain') { out[a.slice(2)] = next; i++; } else out[a.slice(2)] = true;
+      if (next !== undefined && !next.startsWith('--') && !SWITCHES.has(a)) { out[a.slice(2)] = next; i++; } else out[a.slice(2)] = true;
     } else rest.push(a);
   }
   return { f: out, rest };
@@ -49,6 +54,11 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     return -1;
+  }
+  // Neither opens the service: a backup runs beside it, a restore needs an empty target.
+  if (cmd === 'backup' || cmd === 'restore') {
+    const { f, rest } = flags(argv.slice(1));
+    return await (cmd === 'backup' ? backupCommand : restoreCommand)(config, rest, f.force === true, f.json === true);
   }
   const { f, rest } = flags(more);
   const json = f.json === true;
@@ -122,6 +132,8 @@ async function main(argv: string[]): Promise<number> {
       return await notifyCommand(core.notices, sub, more);
     } else if (cmd === 'resource') {
       return await resourceCommand(core.services.resources, sub, f, rest, json);
+    } else if (cmd === 'master-key') {
+      return await masterKeyCommand(core, sub, f, json);
     } else if (cmd === 'hosting') {
       return await hostingCommand(core.services.hosting, sub, f, rest, json);
     } else if (cmd === 'ca' && sub === 'show') {

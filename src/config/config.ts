@@ -16,6 +16,9 @@ export interface Config {
   databaseUrl: string;
   /** PostgreSQL schema to use (created if missing); null = the server's default search_path. */
   databaseSchema: string | null;
+  /** SQLite's `synchronous` pragma: FULL (the default: an acknowledged write survives a power
+   * loss), NORMAL (WAL synced at checkpoints only) or EXTRA. */
+  sqliteSynchronous: SqliteSynchronous;
   redisUrl: string | null;
   /** 32-byte key, base64 or hex; null = generate/read `<dataDir>/master.key`. */
   masterKey: string | null;
@@ -76,6 +79,9 @@ export interface Config {
   noticeSweepMs: number;
 }
 
+export const SQLITE_SYNCHRONOUS = ['NORMAL', 'FULL', 'EXTRA'] as const;
+export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS)[number];
+
 export interface SmtpConfig {
   host: string;
   port: number;
@@ -119,6 +125,7 @@ const KEYS: Record<keyof Config, string> = {
   dataDir: 'CERTPORT_DATA_DIR',
   databaseUrl: 'CERTPORT_DATABASE_URL',
   databaseSchema: 'CERTPORT_DATABASE_SCHEMA',
+  sqliteSynchronous: 'CERTPORT_SQLITE_SYNCHRONOUS',
   redisUrl: 'CERTPORT_REDIS_URL',
   masterKey: 'CERTPORT_MASTER_KEY',
   rateLimit: 'CERTPORT_RATE_LIMIT',
@@ -165,6 +172,9 @@ const ACME_KEYS = {
   accounts: 'CERTPORT_ACME_ACCOUNTS',
 } as const;
 
+/** The environment variable that sets `k`, for messages outside this file. */
+export const envName = (k: keyof Config): string => KEYS[k];
+
 /** Reads the optional JSON file named by CERTPORT_CONFIG; its keys are the Config field names. */
 function fileSource(env: Source): Source {
   const file = env.CERTPORT_CONFIG;
@@ -210,6 +220,10 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   if (databaseSchema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
     throw new ConfigError(`${KEYS.databaseSchema} must be a lowercase SQL identifier, got ${JSON.stringify(databaseSchema)}`);
   }
+  const sqliteSynchronous = (get('sqliteSynchronous') ?? 'FULL').trim().toUpperCase();
+  if (!(SQLITE_SYNCHRONOUS as readonly string[]).includes(sqliteSynchronous)) {
+    throw new ConfigError(`${KEYS.sqliteSynchronous} must be one of ${SQLITE_SYNCHRONOUS.join(', ')}, got ${JSON.stringify(sqliteSynchronous)}`);
+  }
   const redisUrl = get('redisUrl') ?? null;
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError(`${KEYS.redisUrl} must be a redis:// URL, got ${JSON.stringify(redisUrl)}`);
@@ -240,7 +254,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   }
   const caa = bool(KEYS.caa, get('caa') ?? '1');
   return Object.freeze({
-    host, port, dataDir, databaseUrl, databaseSchema, redisUrl, masterKey, rateLimit, publicUrl, logLevel,
+    host, port, dataDir, databaseUrl, databaseSchema, sqliteSynchronous: sqliteSynchronous as SqliteSynchronous, redisUrl, masterKey, rateLimit, publicUrl, logLevel,
     bootstrapSecretId, bootstrapSecretKey,
     dnsResolvers,
     keepAliveTimeoutMs: int(KEYS.keepAliveTimeoutMs, get('keepAliveTimeoutMs') ?? '75000', 1000, 3_600_000),

@@ -294,3 +294,27 @@ export interface MetricsStore {
   /** Everything /metrics shows from the database, as of `now` (epoch ms). */
   snapshot(now: number): Promise<MetricsSnapshot>;
 }
+
+/** A master key in the key ring: sealed under the key that was the sealing key before it. */
+export interface MasterKeyEntry { kid: string; keySealed: string; sealedBy: string; createdAt: number }
+
+/** The key ring: how a rotation hands its new key to every node without a restart. */
+export interface MasterKeyStore {
+  /** Oldest first. */
+  listMasterKeys(): Promise<MasterKeyEntry[]>;
+  addMasterKey(e: MasterKeyEntry): Promise<void>;
+  /** Forgets every entry (once the newest key is the configured one everywhere). */
+  clearMasterKeys(): Promise<number>;
+}
+
+/** One sealed value, named by its column ('table.column') and its row's key, with what it is bound to. */
+export interface SealedValue { column: string; key: string; sealed: string; aad: string }
+
+/** Every value sealed under the master key, for a rotation to open and seal again. */
+export interface SealedValueStore {
+  sealedColumns(): readonly string[];
+  /** Up to `limit` sealed values of `column` whose row key follows `after`, in key order. */
+  sealedValues(column: string, after: string | null, limit: number): Promise<SealedValue[]>;
+  /** Replaces the value unless its row changed meanwhile (false then): one statement, one transaction. */
+  replaceSealed(v: SealedValue, next: string): Promise<boolean>;
+}

@@ -16,6 +16,7 @@ import type { NoticeMessage } from './message.js';
 import type { NoticeEvent, Notifier } from './types.js';
 import { postNotice, type WebhookOptions } from './webhook.js';
 import { quietLog, type Log } from '../domain/log.js';
+import { aad } from '../secrets/aad.js';
 
 export const NOTICE_SEND = 'notice-send';
 export const EXPIRY_SWEEP = 'expiry-sweep';
@@ -38,7 +39,6 @@ export interface NoticeOptions {
 
 export interface ChannelOutcome { channel: Channel; target: string; ok: boolean; detail: string }
 
-const secretAad = (accountUin: string) => `notify-webhook:${accountUin}`;
 const iso = (ms: number) => new Date(ms).toISOString();
 const oneLine = (s: string, max: number) => s.replace(/[\r\n\t]+/g, ' ').replace(/\s{2,}/g, ' ').trim().slice(0, max);
 
@@ -119,7 +119,7 @@ export class NoticeService implements Notifier {
       if (!channels?.webhookUrl || !channels.webhookSecretSealed) await settle('webhook', 'none');
       else {
         try {
-          const secret = this.sealer.openString(channels.webhookSecretSealed, secretAad(n.accountUin));
+          const secret = this.sealer.openString(channels.webhookSecretSealed, aad.webhookSecret(n.accountUin));
           await postNotice({ url: channels.webhookUrl, secret }, msg, this.o.webhook);
           await settle('webhook', 'sent');
         } catch (e) {
@@ -197,7 +197,7 @@ export class NoticeService implements Notifier {
       if (input.webhookUrl !== undefined) webhookUrl = checkWebhookUrl(input.webhookUrl);
       if (input.webhookSecret !== undefined) {
         if (webhookUrl === null) throw new NoticeConfigError('webhookSecret needs a webhookUrl');
-        sealed = this.sealer.seal(checkWebhookSecret(input.webhookSecret), secretAad(accountUin));
+        sealed = this.sealer.seal(checkWebhookSecret(input.webhookSecret), aad.webhookSecret(accountUin));
       }
       if (webhookUrl !== null && sealed === null) throw new NoticeConfigError(`a webhook needs webhookSecret (at least 16 characters) to sign its notices`);
     }
@@ -233,7 +233,7 @@ export class NoticeService implements Notifier {
     }
     if (c.webhookUrl && c.webhookSecretSealed) {
       try {
-        const secret = this.sealer.openString(c.webhookSecretSealed, secretAad(accountUin));
+        const secret = this.sealer.openString(c.webhookSecretSealed, aad.webhookSecret(accountUin));
         out.push({ channel: 'webhook', target: c.webhookUrl, ok: true, detail: await postNotice({ url: c.webhookUrl, secret }, msg, this.o.webhook) });
       } catch (e) {
         out.push({ channel: 'webhook', target: c.webhookUrl, ok: false, detail: (e as Error).message });

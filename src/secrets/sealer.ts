@@ -1,60 +1,178 @@
-// AES-256-GCM sealing of secrets at rest (private keys, API SecretKeys). The stored form is
-// `v1:<base64(iv | tag | ciphertext)>`; the version prefix leaves room for key rotation.
+// AES-256-GCM sealing of secrets at rest (private keys, API SecretKeys, the CA's keys). The
+// stored form is `v1:<base64(iv | tag | ciphertext)>`, the same under every master key: a
+// sealer may hold several keys (during a rotation, the new one seals and every one opens), and
+// GCM's tag tells exactly which key a value opens with, so values carry no key id and older
+// binaries still read what newer ones write.
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseMasterKey } from '../config/config.js';
+import { ConfigError, envName, parseMasterKey } from '../config/config.js';
+import type { MasterKeyEntry } from '../domain/stores.js';
+import { aad as boundTo } from './aad.js';
+
+/** A master key's id: an HMAC of a fixed label under the key (it reveals nothing of the key). */
+export const keyId = (key: Buffer): string => createHmac('sha256', key).update('certport master key id').digest('hex').slice(0, 16);
+
+interface Key { id: string; key: Buffer; macKey: Buffer }
+
+function makeKey(key: Buffer): Key {
+  if (key.length !== 32) throw new Error('master key must be 32 bytes');
+  return { id: keyId(key), key, macKey: Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'certport signed urls v1', 32)) };
+}
+
+function openWith(k: Key, sealed: string, aad: string): Buffer {
+  if (!sealed.startsWith('v1:')) throw new Error('unknown sealed format');
+  const raw = Buffer.from(sealed.slice(3), 'base64');
+  const d = createDecipheriv('aes-256-gcm', k.key, raw.subarray(0, 12));
+  d.setAAD(Buffer.from(aad));
+  d.setAuthTag(raw.subarray(12, 28));
+  return Buffer.concat([d.update(raw.subarray(28)), d.final()]);
+}
 
 export class Sealer {
-  readonly #key: Buffer;
+  /** The sealing key first; every one opens. */
+  #keys: Key[];
   constructor(key: Buffer) {
-    if (key.length !== 32) throw new Error('master key must be 32 bytes');
-    this.#key = key;
+    this.#keys = [makeKey(key)];
+  }
+
+  /** The id of the key new values are sealed under. */
+  get keyId(): string {
+    return this.#keys[0]!.id;
   }
 
   /** `aad` binds the ciphertext to its owner (e.g. a certificate id) so rows cannot be swapped. */
   seal(plain: string | Buffer, aad = ''): string {
     const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', this.#key, iv);
+    const c = createCipheriv('aes-256-gcm', this.#keys[0]!.key, iv);
     c.setAAD(Buffer.from(aad));
     const body = Buffer.concat([c.update(plain), c.final()]);
     return 'v1:' + Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
   }
 
+  /** Opens a value sealed under any key this sealer holds; the sealing key's error otherwise. */
   open(sealed: string, aad = ''): Buffer {
-    if (!sealed.startsWith('v1:')) throw new Error('unknown sealed format');
-    const raw = Buffer.from(sealed.slice(3), 'base64');
-    const d = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, 12));
-    d.setAAD(Buffer.from(aad));
-    d.setAuthTag(raw.subarray(12, 28));
-    return Buffer.concat([d.update(raw.subarray(28)), d.final()]);
+    let first: unknown;
+    for (const k of this.#keys) {
+      try {
+        return openWith(k, sealed, aad);
+      } catch (e) {
+        first ??= e;
+      }
+    }
+    throw first;
   }
 
   openString(sealed: string, aad = ''): string {
     return this.open(sealed, aad).toString('utf8');
   }
 
-  /** A MAC for signed URLs, under a key derived from the master key (never the key itself). */
-  mac(data: string): string {
-    const key = Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), 'certport signed urls v1', 32));
-    return createHmac('sha256', key).update(data).digest('base64url');
+  /** Whether the value is sealed under the sealing key (a rotation re-seals the others). */
+  isCurrent(sealed: string, aad = ''): boolean {
+    try {
+      openWith(this.#keys[0]!, sealed, aad);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
+  /** Makes `key` the sealing key; the others still open. */
+  adopt(key: Buffer): void {
+    const k = makeKey(key);
+    this.#keys = [k, ...this.#keys.filter((o) => o.id !== k.id)];
+  }
+
+  /**
+   * Learns the key ring's keys (oldest first, each sealed under the one before it) that open
+   * with a key held here; the newest key held becomes the sealing key. True when that changed.
+   */
+  learn(ring: readonly MasterKeyEntry[]): boolean {
+    const before = this.keyId;
+    let newest: Key | undefined;
+    for (const e of ring) {
+      let k = this.#keys.find((o) => o.id === e.kid);
+      if (!k) {
+        try {
+          const key = parseMasterKey(this.openString(e.keySealed, boundTo.masterKey(e.kid)));
+          if (keyId(key) === e.kid) {
+            k = makeKey(key);
+            this.#keys.push(k);
+          }
+        } catch {
+          // Sealed under a key not held here (an older one, since forgotten): not ours to learn.
+        }
+      }
+      if (k) newest = k;
+    }
+    if (newest && newest.id !== before) this.#keys = [newest, ...this.#keys.filter((o) => o !== newest)];
+    return this.keyId !== before;
+  }
+
+  /** The sealing key itself, for `master-key rotate` to hand the new key to the operator. */
+  exportSealingKey(): Buffer {
+    return Buffer.from(this.#keys[0]!.key);
+  }
+
+  /** A MAC for signed URLs, under a key derived from the sealing key (never the key itself). */
+  mac(data: string): string {
+    return createHmac('sha256', this.#keys[0]!.macKey).update(data).digest('base64url');
+  }
+
+  /** Accepts a MAC made under any key held here (a link signed just before a rotation still works). */
   verifyMac(data: string, mac: string): boolean {
-    const want = Buffer.from(this.mac(data));
     const got = Buffer.from(mac ?? '');
-    return got.length === want.length && timingSafeEqual(got, want);
+    return this.#keys.some((k) => {
+      const want = Buffer.from(createHmac('sha256', k.macKey).update(data).digest('base64url'));
+      return got.length === want.length && timingSafeEqual(got, want);
+    });
   }
 }
 
-/** The configured key, or `<dataDir>/master.key` (created once with mode 0600). */
-export function loadMasterKey(configured: string | null, dataDir: string): Buffer {
-  if (configured) return parseMasterKey(configured);
-  const file = path.join(dataDir, 'master.key');
-  if (existsSync(file)) return parseMasterKey(readFileSync(file, 'utf8'));
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const key = randomBytes(32);
-  writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
-  return key;
+/** A value sealed under the key the stored data was written with, to tell a wrong key at start. */
+export interface SealedProbe { sealed: string; aad: string }
+
+/** A missing or wrong master key: the message names CERTPORT_MASTER_KEY and the key file. */
+export class MasterKeyError extends ConfigError {}
+
+export const masterKeyFile = (dataDir: string) => path.join(dataDir, 'master.key');
+
+/** The configured key (`source` CERTPORT_MASTER_KEY) or the one in `<dataDir>/master.key`; null when neither is there. */
+export function findMasterKey(configured: string | null, dataDir: string): { key: Buffer; source: string } | null {
+  if (configured) return { key: parseMasterKey(configured), source: envName('masterKey') };
+  const file = masterKeyFile(dataDir);
+  return existsSync(file) ? { key: parseMasterKey(readFileSync(file, 'utf8')), source: file } : null;
+}
+
+/**
+ * The sealer for a database whose sealed data `probe` stands for (null: nothing sealed yet),
+ * holding the configured key and the newer keys of the database's key ring `ring`.
+ * A fresh database without a configured key gets a new `<dataDir>/master.key` (mode 0600);
+ * a database with sealed data never does (a restored backup without its key would otherwise
+ * start under a new key and fail on the first sealed value): a missing key, or one that does
+ * not open the probe, stops here with a sentence saying where the key must be.
+ */
+export function unlockSealer(configured: string | null, dataDir: string, probe: SealedProbe | null, ring: readonly MasterKeyEntry[] = []): Sealer {
+  const file = masterKeyFile(dataDir);
+  const where = `set ${envName('masterKey')} to the key it was sealed with, or put that key in ${file} (backups do not contain it)`;
+  const found = findMasterKey(configured, dataDir);
+  if (!found) {
+    if (probe) throw new MasterKeyError(`this database holds data sealed under a master key and no key is configured: ${where}`);
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const key = randomBytes(32);
+    writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+    return new Sealer(key);
+  }
+  const sealer = new Sealer(found.key);
+  // After a rotation the data is under a newer key, which the ring hands to an older one.
+  sealer.learn(ring);
+  if (probe) {
+    try {
+      sealer.open(probe.sealed, probe.aad);
+    } catch {
+      throw new MasterKeyError(`the master key from ${found.source} does not open this database's sealed data (it was sealed under another key): ${where}`);
+    }
+  }
+  return sealer;
 }

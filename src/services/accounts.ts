@@ -7,6 +7,7 @@ import type { ApiKeyRecord } from '../domain/account.js';
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import { newSecretId, newSecretKey, newUin } from './ids.js';
+import { aad } from '../secrets/aad.js';
 
 /** The spec: "Each user can have up to two pairs of keys." */
 export const MAX_KEYS_PER_USER = 2;
@@ -53,7 +54,7 @@ export class AccountService {
     if (await this.store.findKey(secretId)) throw new ServiceError('ResourceInUse', `SecretId ${secretId} exists already.`);
     await this.store.createKey({
       secretId, accountUin, userUin, status: 'active', createdAt: this.clock(),
-      secretKeySealed: this.sealer.seal(secretKey, 'apikey:' + secretId),
+      secretKeySealed: this.sealer.seal(secretKey, aad.apiKey(secretId)),
     });
     return { accountUin, userUin, secretId, secretKey };
   }
@@ -83,7 +84,7 @@ export class AccountService {
       const k = await this.store.findKey(secretId);
       const account = k && k.status === 'active' ? await this.store.getAccount(k.accountUin) : null;
       cred = k && account && account.status === 'active'
-        ? { accountUin: k.accountUin, userUin: k.userUin, secretId, secretKey: this.sealer.openString(k.secretKeySealed, 'apikey:' + secretId) }
+        ? { accountUin: k.accountUin, userUin: k.userUin, secretId, secretKey: this.sealer.openString(k.secretKeySealed, aad.apiKey(secretId)) }
         : null;
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(secretId, { cred, at: now });

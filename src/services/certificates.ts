@@ -12,6 +12,7 @@ import type { ProjectRecord } from '../domain/account.js';
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import { newCertificateId } from './ids.js';
+import { aad } from '../secrets/aad.js';
 
 export const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -137,7 +138,7 @@ export class CertificateService {
       }
       // Kept as uploaded (clients compare it); an encrypted key is kept decrypted.
       const plain = input.keyPassword && /ENCRYPTED/.test(input.privateKey) ? privateKeyToPem(key) : input.privateKey;
-      sealedKey = this.sealer.seal(plain, 'certkey:' + id);
+      sealedKey = this.sealer.seal(plain, aad.certKey(id));
     }
     if (leaf.notAfter < now) {
       throw new ServiceError('FailedOperation.CertificateInvalid',
@@ -164,7 +165,7 @@ export class CertificateService {
       sans,
       certPem: input.publicKey,
       privateKeySealed: sealedKey,
-      keyPasswordSealed: sealedKey && input.keyPassword ? this.sealer.seal(input.keyPassword, 'keypass:' + id) : null,
+      keyPasswordSealed: sealedKey && input.keyPassword ? this.sealer.seal(input.keyPassword, aad.keyPassword(id)) : null,
       fingerprintSha1: leaf.sha1,
       fingerprintSha256: leaf.sha256,
       serialHex: leaf.serialHex,
@@ -221,7 +222,7 @@ export class CertificateService {
 
   /** The stored private key in PEM, for its owner only. */
   privateKeyPem(c: CertificateRecord): string | null {
-    return c.privateKeySealed ? this.sealer.openString(c.privateKeySealed, 'certkey:' + c.id) : null;
+    return c.privateKeySealed ? this.sealer.openString(c.privateKeySealed, aad.certKey(c.id)) : null;
   }
 
   async modifyAlias(caller: Caller, id: string, alias: string): Promise<void> {
@@ -242,7 +243,7 @@ export class CertificateService {
 
   /** SM2 double certificates: the encryption key, for its owner only. */
   encryptKeyPem(c: CertificateRecord): string | null {
-    return c.encryptKeySealed ? this.sealer.openString(c.encryptKeySealed, 'certenckey:' + c.id) : null;
+    return c.encryptKeySealed ? this.sealer.openString(c.encryptKeySealed, aad.encryptKey(c.id)) : null;
   }
 
   issuerRoot(c: CertificateRecord): string | null {
@@ -310,7 +311,7 @@ export class CertificateService {
       rootPems: root ? [root] : chain.filter((x) => x.selfSigned).map((x) => x.pem),
       keyPem: c.certificateType === 'SVR' ? this.privateKeyPem(c) : null,
       csrPem: null,
-      password: c.keyPasswordSealed ? this.sealer.openString(c.keyPasswordSealed, 'keypass:' + c.id) : null,
+      password: c.keyPasswordSealed ? this.sealer.openString(c.keyPasswordSealed, aad.keyPassword(c.id)) : null,
       encryptCertPem: c.encryptCertPem,
       encryptKeyPem: c.certificateType === 'SVR' ? this.encryptKeyPem(c) : null,
       ...(only ? { only } : {}),

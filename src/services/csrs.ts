@@ -14,6 +14,7 @@ import type { Tag } from '../domain/certificate.js';
 import { NameError, normalizeDomain } from '../validation/names.js';
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
+import { aad } from '../secrets/aad.js';
 
 /** The spec: "For RSA, only the 2048-bit and 4096-bit key pairs are supported. For ECC, only prime256v1 is supported." */
 export const KEY_PARAMETERS: Readonly<Record<string, readonly string[]>> = { RSA: ['2048', '4096'], ECC: ['prime256v1'] };
@@ -59,9 +60,6 @@ const mayExist = (id: number) => id <= MAX_CSR_ID;
 export const invalidCsrId = (id: unknown) =>
   new ServiceError('InvalidParameter.InvalidCSRId', `The CSR ${JSON.stringify(id)} does not exist.`);
 
-const keyAad = (accountUin: string, id: number) => `csrkey:${accountUin}:${id}`;
-const passwordAad = (accountUin: string, id: number) => `csrkeypass:${accountUin}:${id}`;
-
 export class CsrService {
   constructor(
     private readonly store: CsrStore,
@@ -92,9 +90,9 @@ export class CsrService {
     let keyPassword: string | null = null;
     let privateKey: string | null = null;
     try {
-      if (record.keyPasswordSealed) keyPassword = this.sealer.openString(record.keyPasswordSealed, passwordAad(record.accountUin, record.id));
+      if (record.keyPasswordSealed) keyPassword = this.sealer.openString(record.keyPasswordSealed, aad.csrKeyPassword(record.accountUin, record.id));
       if (record.status === 1 && record.privateKeySealed) {
-        const plain = this.sealer.openString(record.privateKeySealed, keyAad(record.accountUin, record.id));
+        const plain = this.sealer.openString(record.privateKeySealed, aad.csrKey(record.accountUin, record.id));
         privateKey = keyPassword
           ? createPrivateKey(plain).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: keyPassword }).toString()
           : plain;
@@ -171,7 +169,7 @@ export class CsrService {
   private storedPassword(r: CsrRecord): string {
     if (!r.keyPasswordSealed) return '';
     try {
-      return this.sealer.openString(r.keyPasswordSealed, passwordAad(r.accountUin, r.id));
+      return this.sealer.openString(r.keyPasswordSealed, aad.csrKeyPassword(r.accountUin, r.id));
     } catch {
       throw new ServiceError('FailedOperation', 'The CSR\'s key password cannot be unsealed; was the master key changed?');
     }
@@ -199,8 +197,8 @@ export class CsrService {
       tags,
       status: material ? 1 : 0,
       csrPem: material?.csrPem ?? null,
-      privateKeySealed: material ? this.sealer.seal(material.privateKeyPem, keyAad(accountUin, id)) : null,
-      keyPasswordSealed: f.keyPassword ? this.sealer.seal(f.keyPassword, passwordAad(accountUin, id)) : null,
+      privateKeySealed: material ? this.sealer.seal(material.privateKeyPem, aad.csrKey(accountUin, id)) : null,
+      keyPasswordSealed: f.keyPassword ? this.sealer.seal(f.keyPassword, aad.csrKeyPassword(accountUin, id)) : null,
       createdAt,
       updatedAt,
       revision,

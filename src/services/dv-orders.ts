@@ -33,6 +33,7 @@ import { quietLog, type Log } from '../domain/log.js';
 import { newCertificateId } from './ids.js';
 import { DV_VALIDATE, DvValidation, STATUS_MSG, cleanupJobs, withZone, type AuthCheck, type DvValidator, type OnSettled } from './dv-validation.js';
 import { DV_PACKAGE_TYPE, badParam, checkApply, checkReissue, csrNames, onlineKey, type ApplyInput, type KeyAlgo, type ReissueInput } from './dv-rules.js';
+import { aad } from '../secrets/aad.js';
 
 export { DNS_CLEANUP, DV_VALIDATE, DV_VALIDITY_DAYS, STATUS_MSG, type AuthCheck } from './dv-validation.js';
 export { DV_PACKAGE_TYPE, type ApplyInput, type ReissueInput } from './dv-rules.js';
@@ -230,8 +231,8 @@ export class DvOrderService {
       domain,
       sans: [domain],
       certPem: '',
-      privateKeySealed: o.privateKeyPem ? this.sealer.seal(o.privateKeyPem, 'certkey:' + id) : null,
-      keyPasswordSealed: o.keyPassword && o.privateKeyPem ? this.sealer.seal(o.keyPassword, 'keypass:' + id) : null,
+      privateKeySealed: o.privateKeyPem ? this.sealer.seal(o.privateKeyPem, aad.certKey(id)) : null,
+      keyPasswordSealed: o.keyPassword && o.privateKeyPem ? this.sealer.seal(o.keyPassword, aad.keyPassword(id)) : null,
       fingerprintSha1: '',
       fingerprintSha256: '',
       serialHex: '',
@@ -258,7 +259,7 @@ export class DvOrderService {
       replacedBy: null,
       replacedFor: o.replacing?.id ?? null,
       encryptCertPem: null,
-      encryptKeySealed: o.encryptKeyPem ? this.sealer.seal(o.encryptKeyPem, 'certenckey:' + id) : null,
+      encryptKeySealed: o.encryptKeyPem ? this.sealer.seal(o.encryptKeyPem, aad.encryptKey(id)) : null,
     };
     const order: DvOrderRecord = {
       certId: id,
@@ -311,8 +312,8 @@ export class DvOrderService {
       if (!original.privateKeySealed || !order) {
         throw badParam(`The certificate ${original.id} has no key here to reuse (it was issued for an uploaded CSR); reissue with CsrType Upload or Online.`);
       }
-      privateKeyPem = this.sealer.openString(original.privateKeySealed, 'certkey:' + original.id);
-      if (original.encryptKeySealed) encryptKeyPem = this.sealer.openString(original.encryptKeySealed, 'certenckey:' + original.id);
+      privateKeyPem = this.sealer.openString(original.privateKeySealed, aad.certKey(original.id));
+      if (original.encryptKeySealed) encryptKeyPem = this.sealer.openString(original.encryptKeySealed, aad.encryptKey(original.id));
       keyAlgo = order.keyAlgo;
       keyParam = order.keyParam;
     } else if (csrType === 'Online') {

@@ -19,6 +19,7 @@ import type { Sealer } from '../secrets/sealer.js';
 import type { Validator } from '../validation/validator.js';
 import { systemLogEntry } from './certificates.js';
 import { issueProfileOf } from './products.js';
+import { aad } from '../secrets/aad.js';
 
 export const DV_VALIDATE = 'dv-validate';
 export const DNS_CLEANUP = 'dns-cleanup';
@@ -201,7 +202,7 @@ export class DvValidation {
     const paid = paidOrder ? issueProfileOf(paidOrder) : null;
     const base = { domains: c.sans, validityDays: paid?.validityDays ?? DV_VALIDITY_DAYS, ...(paid ? { profile: paid.profile } : {}) };
     if (order.csrPem) return { ...base, csrPem: order.csrPem };
-    const privateKeyPem = this.sealer.openString(c.privateKeySealed!, 'certkey:' + c.id);
+    const privateKeyPem = this.sealer.openString(c.privateKeySealed!, aad.certKey(c.id));
     return issuer.signsPublicKeys ? { ...base, publicKeyPem: publicKeyOf(privateKeyPem) } : { ...base, csrPem: domainCsr(privateKeyPem, c.sans) };
   }
 
@@ -209,7 +210,7 @@ export class DvValidation {
   private async encryptionCertificate(issuer: Issuer, c: CertificateRecord, order: DvOrderRecord): Promise<string | null> {
     if (!c.encryptKeySealed) return null;
     const enc = await issuer.finalize(orderAtCa(order), {
-      publicKeyPem: publicKeyOf(this.sealer.openString(c.encryptKeySealed, 'certenckey:' + c.id)),
+      publicKeyPem: publicKeyOf(this.sealer.openString(c.encryptKeySealed, aad.encryptKey(c.id))),
       domains: c.sans, validityDays: DV_VALIDITY_DAYS, usage: 'encrypt',
     });
     if (enc.state !== 'issued') throw new Error(`${issuer.label} did not sign the encryption certificate at once (${enc.state})`);

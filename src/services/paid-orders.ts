@@ -27,6 +27,7 @@ import type { DvOrderService } from './dv-orders.js';
 import { newCertificateId } from './ids.js';
 import type { OrganizationService } from './organizations.js';
 import { PRODUCTS, type Product } from './products.js';
+import { aad } from '../secrets/aad.js';
 
 /** Under review: awaiting the reviewer (0), validating by DNS_AUTO (4) or awaiting the confirmation letter (8). */
 const UNDER_REVIEW: readonly number[] = [CertStatus.reviewing, CertStatus.dnsAdded, CertStatus.pendingLetter];
@@ -206,9 +207,9 @@ export class PaidOrderService {
         throw badParam(`CsrEncryptAlgo ${algo} with CsrKeyParameter ${param} is not supported (RSA 2048/4096, ECC prime256v1/secp384r1).`);
       }
       const pair = await generateKeyPairAsync(product.sm2 ? 'SM2' : algo as 'RSA' | 'ECC', param);
-      privateKeySealed = this.sealer.seal(pair.privateKeyPem, 'certkey:' + id);
+      privateKeySealed = this.sealer.seal(pair.privateKeyPem, aad.certKey(id));
     }
-    const keyPasswordSealed = p.KeyPassword && privateKeySealed ? this.sealer.seal(p.KeyPassword, 'keypass:' + id) : null;
+    const keyPasswordSealed = p.KeyPassword && privateKeySealed ? this.sealer.seal(p.KeyPassword, aad.keyPassword(id)) : null;
     const submitted: Record<string, unknown> = { ...p, CsrType: csrType, CertificateDomain: domain, DomainList: domains, VerifyType: verifyType };
     delete submitted.KeyPassword;
     delete submitted.IsDV;
@@ -227,7 +228,7 @@ export class PaidOrderService {
   /** The submitted data as SubmittedData, with the key password for its owner. */
   submittedData(order: PaidOrderRecord | null, cert: CertificateRecord, withPassword: boolean): Record<string, unknown> | null {
     if (!order?.submitted) return null;
-    const pw = withPassword && cert.keyPasswordSealed ? this.sealer.openString(cert.keyPasswordSealed, 'keypass:' + cert.id) : null;
+    const pw = withPassword && cert.keyPasswordSealed ? this.sealer.openString(cert.keyPasswordSealed, aad.keyPassword(cert.id)) : null;
     const echoed = Object.fromEntries(Object.entries(order.submitted).filter(([k]) => !k.startsWith('_')));
     return { ...echoed, KeyPassword: pw };
   }
@@ -268,7 +269,7 @@ export class PaidOrderService {
     const type = letterType(body);
     if (!type) throw badParam('The confirmation letter must be a PDF, JPG or PNG file.');
     const now = this.clock();
-    await this.store.updatePaidOrder(id, { letterSealed: this.sealer.seal(body, 'letter:' + id), letterType: type });
+    await this.store.updatePaidOrder(id, { letterSealed: this.sealer.seal(body, aad.letter(id)), letterType: type });
     const ok = await this.store.transitionCertificate(id, { fromStatuses: [CertStatus.pendingLetter], set: { status: CertStatus.reviewing, statusMsg: 'pre-reviewing' } },
       logEntry(caller, 'uploadConfirmLetter', id, now, ` (${type}, ${body.length} bytes)`));
     if (!ok) throw badStatus(id, cert.status, 'it changed while the letter was being stored');
@@ -278,7 +279,7 @@ export class PaidOrderService {
 
   /** The stored letter, for reviewers. */
   letter(order: PaidOrderRecord): { type: string; body: Buffer } | null {
-    return order.letterSealed ? { type: order.letterType ?? 'bin', body: this.sealer.open(order.letterSealed, 'letter:' + order.certId) } : null;
+    return order.letterSealed ? { type: order.letterType ?? 'bin', body: this.sealer.open(order.letterSealed, aad.letter(order.certId)) } : null;
   }
 
   async cancelAudit(caller: Caller, id: string): Promise<void> {

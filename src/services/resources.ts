@@ -16,6 +16,7 @@ import type { CertificateRecord } from '../domain/certificate.js';
 import { accountCaller, type Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import type { CertificateService } from './certificates.js';
+import { aad } from '../secrets/aad.js';
 
 /** Resource types: the spec's twelve and the ones the SDK adds. */
 export const RESOURCE_TYPES = [
@@ -140,7 +141,7 @@ export class ResourceService {
 
   // ---- Operators (CLI and admin HTTP) ----
 
-  #secretAad = (r: { accountUin: string; id: string }) => `deployer:${r.accountUin}:${r.id}`;
+  #secretAad = (r: { accountUin: string; id: string }) => aad.deployerSecret(r.accountUin, r.id);
 
   async addResource(input: ResourceInput): Promise<ResourceView> {
     const type = input.type.toLowerCase();

@@ -6,6 +6,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
+import type { SqliteSynchronous } from '../config/config.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 /** The database or a transaction: what the stores' shared statements run on. */
@@ -28,13 +29,26 @@ export interface Db {
 // well inside Number's safe range.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-export function openDb(url: string, opts: { schema?: string; poolSize?: number } = {}): Db {
+export interface OpenOptions {
+  /** PostgreSQL: the schema (search_path). */
+  schema?: string;
+  /** PostgreSQL: connections in the pool. */
+  poolSize?: number;
+  /**
+   * SQLite: FULL (the default) syncs the WAL at every commit, so an acknowledged write (an
+   * issued certificate, its key) survives a power loss; NORMAL syncs at checkpoints only and
+   * may lose the last commits (never corrupts). bench/sync.ts measures the difference.
+   */
+  synchronous?: SqliteSynchronous;
+}
+
+export function openDb(url: string, opts: OpenOptions = {}): Db {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const database = new SQLite(file);
     database.pragma('journal_mode = WAL');
-    database.pragma('synchronous = NORMAL');
+    database.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });

@@ -1,7 +1,7 @@
 // Opens the database, brings its schema up to date, and hands out one store per aggregate.
 // main.ts (the composition root) gives each service the stores it needs.
 import { sql, type Kysely } from 'kysely';
-import { openDb, type Dialect } from './db.js';
+import { openDb, type Dialect, type OpenOptions } from './db.js';
 import type { Database } from './schema.js';
 import { migrate } from './migrations/index.js';
 import { SqlAccountStore } from './accounts.js';
@@ -13,6 +13,7 @@ import { SqlDeployStore } from './deployments.js';
 import { SqlDvOrderStore } from './dv-orders.js';
 import { SqlHostingStore } from './hosting.js';
 import { SqlJobStore } from './jobs.js';
+import { SqlMasterKeyStore } from './master-keys.js';
 import { SqlMetricsStore } from './metrics.js';
 import { SqlNoticeStore } from './notices.js';
 import { SqlOperationLogStore } from './operation-log.js';
@@ -36,6 +37,8 @@ export interface Stores {
   notices: SqlNoticeStore;
   organizations: SqlOrgStore;
   metrics: SqlMetricsStore;
+  /** The key ring and every sealed column (master-key rotation). */
+  masterKeys: SqlMasterKeyStore;
   readonly dialect: Dialect;
   /** The handle itself, for benchmarks and tests that read or seed tables directly. */
   readonly kysely: Kysely<Database>;
@@ -44,8 +47,8 @@ export interface Stores {
   close(): Promise<void>;
 }
 
-/** `url`: sqlite:<file> or a PostgreSQL URL; `schema`: the PostgreSQL schema (search_path). */
-export async function openStores(url: string, opts: { schema?: string; poolSize?: number } = {}): Promise<Stores> {
+/** `url`: sqlite:<file> or a PostgreSQL URL; `opts`: see OpenOptions (schema, pool, SQLite's synchronous). */
+export async function openStores(url: string, opts: OpenOptions = {}): Promise<Stores> {
   const db = openDb(url, opts);
   await migrate(db.kysely, db.dialect);
   const k = db.kysely;
@@ -65,6 +68,7 @@ export async function openStores(url: string, opts: { schema?: string; poolSize?
     notices: new SqlNoticeStore(k),
     organizations: new SqlOrgStore(k),
     metrics: new SqlMetricsStore(k),
+    masterKeys: new SqlMasterKeyStore(k),
     dialect: db.dialect,
     kysely: k,
     async ping() {

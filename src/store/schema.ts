@@ -133,6 +133,7 @@ export interface ManagerRow {
   expire_at: number | null;
   created_at: number;
 }
+export interface MasterKeyRow { kid: string; key_sealed: string; sealed_by: string; created_at: number }
 export interface AcmeAccountRow { directory_url: string; key_sealed: string; created_at: number }
 export interface JobRow {
   kind: string;
@@ -336,4 +337,5 @@ export interface Database {
   notices: NoticeRow;
   notification_channels: NotificationChannelRow;
   cert_hosting: CertHostingRow;
+  master_keys: MasterKeyRow;
 }

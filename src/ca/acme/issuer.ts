@@ -18,6 +18,7 @@ import type { DvAuth } from '../../domain/dv-order.js';
 import { generateKeyPair } from '../../pki/keys.js';
 import { firstPemDer } from '../../pki/pem.js';
 import { CaRefused, CaUnreachable, type CheckAuth, type IssueRequest, type Issuer, type Order, type OrderProgress, type OrderRequest } from '../issuer.js';
+import { aad } from '../../secrets/aad.js';
 
 export interface AcmeSettings {
   directoryUrl: string;
@@ -75,9 +76,9 @@ export class AcmeIssuer implements Issuer {
       let stored = await this.store.getAcmeAccount(url);
       if (!stored) {
         const key = generateKeyPair('ECC', 'prime256v1').privateKeyPem;
-        stored = await this.store.putAcmeAccountOnce(url, this.sealer.seal(key, 'acme:' + url), Date.now());
+        stored = await this.store.putAcmeAccountOnce(url, this.sealer.seal(key, aad.acmeAccount(url)), Date.now());
       }
-      const accountKey = this.sealer.openString(stored.keySealed, 'acme:' + url);
+      const accountKey = this.sealer.openString(stored.keySealed, aad.acmeAccount(url));
       const client = new acme.Client({
         directoryUrl: url,
         accountKey,

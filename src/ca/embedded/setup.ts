@@ -2,12 +2,13 @@
 // the certificates in the clear, the whole material (keys included) sealed with the master key.
 // Several nodes starting together on one PostgreSQL agree on one CA: the first insert wins,
 // and every node uses what is stored.
-import type { Sealer } from '../../secrets/sealer.js';
+import type { Sealer, SealedProbe } from '../../secrets/sealer.js';
 import type { CaStore } from '../../domain/stores.js';
 import { createSm2CaMaterial, sm2CaPublicFiles, type Sm2CaMaterial } from '../sm2/material.js';
 import { Sm2Issuer } from '../sm2/issuer.js';
 import { EmbeddedIssuer } from './issuer.js';
 import { caPublicFiles, createCaMaterial, intermediateFileName, type CaMaterial } from './material.js';
+import { aad } from '../../secrets/aad.js';
 
 export interface EmbeddedCa {
   issuer: EmbeddedIssuer;
@@ -19,20 +20,31 @@ export interface EmbeddedCa {
   files: Map<string, { contentType: string; body: Buffer }>;
 }
 
+const EMBEDDED = 'embedded';
+
+/**
+ * The embedded CA's sealed material, which every database has from its first start: what
+ * opens it is the key the whole database was sealed with (null on a fresh database).
+ */
+export async function masterKeyProbe(store: CaStore): Promise<SealedProbe | null> {
+  const stored = await store.getCaMaterial(EMBEDDED);
+  return stored ? { sealed: stored.materialSealed, aad: aad.ca(EMBEDDED) } : null;
+}
+
 /** The material stored under `name`, made (and stored, unless another node got there first) when there is none. */
 async function material<M extends { rootCertPem: string }>(store: CaStore, sealer: Sealer, name: string, clock: () => number, create: (now: Date) => Promise<M>): Promise<M> {
-  const aad = 'ca:' + name;
+  const boundTo = aad.ca(name);
   let stored = await store.getCaMaterial(name);
   if (!stored) {
     const m = await create(new Date(clock()));
-    const put = await store.putCaMaterialOnce(name, m.rootCertPem, sealer.seal(JSON.stringify(m), aad), clock());
+    const put = await store.putCaMaterialOnce(name, m.rootCertPem, sealer.seal(JSON.stringify(m), boundTo), clock());
     stored = { ...put, createdAt: clock() };
   }
-  return JSON.parse(sealer.openString(stored.materialSealed, aad)) as M;
+  return JSON.parse(sealer.openString(stored.materialSealed, boundTo)) as M;
 }
 
 export async function loadEmbeddedCa(store: CaStore, sealer: Sealer, opts: { publicBaseUrl: string; clock: () => number }): Promise<EmbeddedCa> {
-  const m = await material<CaMaterial>(store, sealer, 'embedded', opts.clock, (now) => createCaMaterial({ now }));
+  const m = await material<CaMaterial>(store, sealer, EMBEDDED, opts.clock, (now) => createCaMaterial({ now }));
   const issuer = new EmbeddedIssuer(m, { publicBaseUrl: opts.publicBaseUrl, clock: opts.clock });
   // The SM2 hierarchy is separate (an SM2 root): RSA/ECDSA clients never see it.
   const sm2 = await material<Sm2CaMaterial>(store, sealer, 'embedded-sm2', opts.clock, (now) => createSm2CaMaterial({ now }));
