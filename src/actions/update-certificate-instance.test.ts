@@ -2,7 +2,7 @@
 // files that the `local` deployer writes, `openssl s_client` reading the leaf it serves, on
 // SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
-import { statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -130,7 +130,10 @@ for (const backend of BACKENDS) {
       await waitServed(port, NAME, fp(oldChain.leafPem));
     });
 
-    test('a failing reload marks the detail failed with its stderr; retry after fixing it succeeds', async () => {
+    test('a failing reload marks the detail failed with its stderr, puts the old files back; retry after fixing it succeeds', async () => {
+      // The server's own choice of mode for its certificate, to be kept.
+      chmodSync(certFile(), 0o640);
+      const before = [readFileSync(certFile(), 'utf8'), readFileSync(keyFile(), 'utf8')];
       nginx.writeConf({ broken: true });
       const u = await c.UpdateCertificateInstance({ OldCertificateId: oldId, CertificateId: newId, ResourceTypes: ['clb'] });
       assert.equal(u.DeployStatus, 1);
@@ -145,8 +148,14 @@ for (const backend of BACKENDS) {
       // nginx kept running on its old configuration: still the old certificate.
       assert.equal(await servedFingerprint(port, NAME), fp(oldChain.leafPem));
       await expectCode(c.UpdateCertificateRecordRollback({ DeployRecordId: u.DeployRecordId! }), 'FailedOperation.CertificateDeployRollbackStatusInvalid');
-
+      // The old files are back, with their modes: nginx's next reload still serves the old certificate.
+      assert.deepEqual([readFileSync(certFile(), 'utf8'), readFileSync(keyFile(), 'utf8')], before);
+      assert.equal(statSync(certFile()).mode & 0o777, 0o640);
+      assert.equal(statSync(keyFile()).mode & 0o777, 0o600);
       nginx.writeConf();
+      await nginx.reload();
+      assert.equal(await servedFingerprint(port, NAME), fp(oldChain.leafPem));
+
       await c.UpdateCertificateRecordRetry({ DeployRecordDetailId: item!.Id! });
       const again = await waitRecord(c, u.DeployRecordId!);
       assert.equal(again.SuccessTotalCount, 1);

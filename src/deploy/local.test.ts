@@ -1,7 +1,7 @@
 // The `local` deployer on its own: file formats, modes and owners, atomic replacement, the
 // reload command's timeout and stderr, and the settings it refuses.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { X509Certificate } from 'node:crypto';
@@ -58,10 +58,17 @@ describe('local deployer', () => {
 
   test('the reload command: stderr of a failure, a timeout that kills the whole process group', () => withTempDir(async (dir) => {
     const file = path.join(dir, 'c.pem');
-    const fail = deployer({ files: [{ path: file, format: 'cert' }], reload: 'echo "config test failed: line 3" >&2; exit 3' });
+    const fresh = path.join(dir, 'new.pem');
+    writeFileSync(file, 'the old certificate', { mode: 0o640 });
+    chmodSync(file, 0o640);
+    const fail = deployer({ files: [{ path: file, format: 'cert' }, { path: fresh, format: 'chain' }], reload: 'echo "config test failed: line 3" >&2; exit 3' });
     await assert.rejects(fail.deploy(m, ctx), (e: Error) => e instanceof DeployError && !e.transient
       && e.message === 'the reload command exited with status 3: config test failed: line 3');
-    assert.equal(readFileSync(file, 'utf8'), chain.leafPem, 'the files are in place even so');
+    // The server's next reload must find what it served: the old file with its mode, no new one.
+    assert.equal(readFileSync(file, 'utf8'), 'the old certificate', 'the old file is put back');
+    assert.equal(statSync(file).mode & 0o777, 0o640, 'with its mode');
+    assert.equal(existsSync(fresh), false, 'a file that was not there before is removed');
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.')), [], 'no backup or temporary file is left');
 
     const marker = path.join(dir, 'grandchild-survived');
     const slow = deployer({ files: [{ path: file, format: 'cert' }], reload: `(sleep 2; touch ${marker}) & sleep 30`, timeoutMs: 300 });

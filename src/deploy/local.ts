@@ -1,12 +1,13 @@
 // `local`: writes the certificate files on the certport host (atomically, with owner and mode)
-// and runs a reload command with a timeout; a failing command's stderr is the error.
+// and runs a reload command with a timeout; a failing command's stderr is the error, and the
+// previous files are put back so that the server's next reload keeps serving them.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { formatNeedsKey, parseFiles, renderFile, writeFilesAtomically, type FileSpec } from './files.js';
+import { formatNeedsKey, parseFiles, reloadOrRestore, renderFile, writeFilesAtomically, type FileSpec } from './files.js';
 import { DeployConfigError, DeployError, int, obj, onlyKeys, str, type Deployer, type DeployerKind } from './types.js';
 
 export interface LocalConfig {
@@ -124,12 +125,18 @@ export const localKind: DeployerKind<LocalConfig, LocalSecrets> = {
       async deploy(m) {
         const files = [];
         for (const spec of c.files) files.push({ spec, body: await renderFile(m, spec.format, s.keystorePassword) });
-        await writeFilesAtomically(files);
-        if (!c.reload) return { note: `wrote ${files.length} file(s)` };
-        const r = await runCommand(c.reload, c.timeoutMs);
-        const failed = commandFailure('the reload command', r, c.timeoutMs);
-        if (failed) throw new DeployError(failed);
-        return { note: `wrote ${files.length} file(s) and reloaded` };
+        const placed = await writeFilesAtomically(files);
+        const reload = c.reload;
+        if (!reload) {
+          await placed.commit();
+          return { note: `wrote ${files.length} file(s)` };
+        }
+        return reloadOrRestore(placed, async () => {
+          const r = await runCommand(reload, c.timeoutMs);
+          const failed = commandFailure('the reload command', r, c.timeoutMs);
+          if (failed) throw new DeployError(failed);
+          return { note: `wrote ${files.length} file(s) and reloaded` };
+        });
       },
       async test() {
         const out: string[] = [];

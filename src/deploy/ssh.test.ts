@@ -2,7 +2,7 @@
 // key): files and modes over SFTP, the reload command over exec, its stderr, the pinned host
 // key refusing a mismatch before anything is written, wrong credentials, the dry run.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -74,12 +74,19 @@ describe('ssh deployer', () => {
     assert.equal(readFileSync(f('argv'), 'utf8'), 'a b\n');
   });
 
-  test('a failing reload command fails with its stderr (the files are in place)', async () => {
-    const file = path.join(sub('fail'), 'c.pem');
-    const d = deployer({ files: [{ path: file, format: 'cert' }], reload: 'echo "config test failed: line 3" >&2; exit 3' });
+  test('a failing reload command fails with its stderr (the old files are put back)', async () => {
+    const d0 = sub('fail');
+    const file = path.join(d0, 'c.pem');
+    const fresh = path.join(d0, 'new.pem');
+    writeFileSync(file, 'the old certificate');
+    chmodSync(file, 0o640);
+    const d = deployer({ files: [{ path: file, format: 'cert' }, { path: fresh, format: 'chain' }], reload: 'echo "config test failed: line 3" >&2; exit 3' });
     await assert.rejects(d.deploy(m, ctx), (e: Error) => e instanceof DeployError && !e.transient
       && e.message === 'the reload command exited with status 3: config test failed: line 3');
-    assert.equal(readFileSync(file, 'utf8'), chain.leafPem);
+    assert.equal(readFileSync(file, 'utf8'), 'the old certificate', 'the old file is put back');
+    assert.equal(statSync(file).mode & 0o777, 0o640, 'with its mode');
+    assert.equal(existsSync(fresh), false, 'a file that was not there before is removed');
+    assert.deepEqual(readdirSync(d0).filter((n) => n.startsWith('.')), [], 'no backup or temporary file is left');
     const marker = path.join(dir, 'fail', 'grandchild-survived');
     const slow = deployer({ files: [{ path: file, format: 'cert' }], reload: `(sleep 2; touch ${marker}) & sleep 30`, timeoutMs: 300 });
     const t0 = Date.now();
@@ -209,6 +216,10 @@ describe('UpdateCertificateInstance to nginx over the ssh deployer (sqlite)', ()
     assert.equal(d2.FailedTotalCount, 1);
     assert.match(flat(d2)[0]!.ErrorMsg!, /reload command exited with status 1: .*unknown directive "certport_broken_directive"/s);
     assert.equal(await servedFingerprint(port, NAME), fp(newChain.leafPem));
+    // The files nginx serves were put back: its next reload keeps serving them, as the record says.
+    assert.equal(readFileSync(path.join(certs, 'site.pem'), 'utf8'), newChain.leafPem + newChain.intermediatePem);
     nginx.writeConf();
+    await nginx.reload();
+    assert.equal(await servedFingerprint(port, NAME), fp(newChain.leafPem));
   });
 });

@@ -2,12 +2,13 @@
 // `SHA256:…` fingerprint `ssh-keygen -l` prints): a mismatch ends the connection before
 // authentication, so nothing is written. Files go over SFTP to a temporary name beside their
 // target (exclusive create, chmod, fsync@openssh.com when offered), then are renamed into place
-// (posix-rename@openssh.com when offered, which overwrites atomically); the reload command runs
-// with `exec` under a timeout, its stderr the error when it fails.
-import { createHash, randomBytes } from 'node:crypto';
+// (posix-rename@openssh.com when offered, which overwrites atomically), the previous files kept
+// (hardlink@openssh.com); the reload command runs with `exec` under a timeout, its stderr the
+// error when it fails, and then the previous files are put back.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import ssh2, { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
-import { formatNeedsKey, parseFiles, renderFile, type FileSpec } from './files.js';
+import { formatNeedsKey, parseFiles, placeFiles, reloadOrRestore, renderFile, stagingName, type FileOps, type FileSpec, type PlacedFiles } from './files.js';
 import { parseReload } from './local.js';
 import { DeployConfigError, DeployError, int, obj, onlyKeys, str, type Deployer, type DeployerKind } from './types.js';
 
@@ -108,17 +109,49 @@ function sftpError(e: unknown): string {
 
 const supports = (sftp: SFTPWrapper, ext: string) => (sftp as unknown as { _extensions?: Record<string, string> })._extensions?.[ext] === '1';
 
-/** Writes the staged files over SFTP, then renames them into place. */
-async function writeRemote(sftp: SFTPWrapper, files: { spec: FileSpec; body: Buffer }[]): Promise<void> {
-  const staged: { tmp: string; spec: FileSpec }[] = [];
+const NO_SUCH_FILE = 2; // SSH_FX_NO_SUCH_FILE
+
+/** FileOps over SFTP: OpenSSH's hardlink and posix-rename extensions where offered. */
+function sftpOps(sftp: SFTPWrapper): FileOps {
+  const posixRename = supports(sftp, 'posix-rename@openssh.com');
+  const fail = (e: unknown) => { throw new Error(sftpError(e)); };
+  const missing = (e: unknown) => (e as { code?: number }).code === NO_SUCH_FILE;
+  return {
+    async keep(target, backup) {
+      if (supports(sftp, 'hardlink@openssh.com')) {
+        return cb((d) => sftp.ext_openssh_hardlink(target, backup, d)).then(() => true, (e) => (missing(e) ? false : fail(e)));
+      }
+      // No hard links: a copy with the same mode.
+      const st = await cb<{ mode: number }>((d) => sftp.stat(target, d)).catch((e) => (missing(e) ? null : fail(e)));
+      if (!st) return false;
+      const body = await cb<Buffer>((d) => sftp.readFile(target, d)).catch(fail);
+      await cb((d) => sftp.writeFile(backup, body, { flag: 'wx', mode: st.mode & 0o7777 }, d)).catch(fail);
+      await cb((d) => sftp.chmod(backup, st.mode & 0o7777, d)).catch(fail);
+      return true;
+    },
+    async replace(from, to) {
+      if (posixRename) return cb((d) => sftp.ext_openssh_rename(from, to, d)).catch(fail);
+      // Plain SFTP rename refuses an existing target: remove it first (not atomic).
+      await cb((d) => sftp.unlink(to, d)).catch(() => {});
+      await cb((d) => sftp.rename(from, to, d)).catch(fail);
+    },
+    remove: (p) => cb((d) => sftp.unlink(p, d)).catch(fail),
+    // SFTP cannot fsync a folder; the files themselves were fsynced where the server allows.
+    syncDirs: async () => {},
+  };
+}
+
+/** Writes the staged files over SFTP, then puts them in place, keeping the previous ones (placeFiles). */
+async function writeRemote(sftp: SFTPWrapper, files: { spec: FileSpec; body: Buffer }[]): Promise<PlacedFiles> {
+  const staged: { tmp: string; path: string }[] = [];
   try {
     for (const { spec, body } of files) {
       const dir = path.posix.dirname(spec.path);
-      const tmp = path.posix.join(dir, `.${path.posix.basename(spec.path)}.certport-${randomBytes(4).toString('hex')}.tmp`);
+      const tmp = stagingName(spec.path);
       const handle = await cb<Buffer>((d) => sftp.open(tmp, 'wx', { mode: spec.mode }, d)).catch((e) => {
         throw new DeployError(`cannot write in ${dir}: ${sftpError(e)}`);
       });
-      staged.push({ tmp, spec });
+      staged.push({ tmp, path: spec.path });
       try {
         let off = 0;
         while (off < body.length) {
@@ -142,21 +175,9 @@ async function writeRemote(sftp: SFTPWrapper, files: { spec: FileSpec; body: Buf
         await cb((d) => sftp.close(handle, d)).catch(() => {});
       }
     }
-    const posixRename = supports(sftp, 'posix-rename@openssh.com');
-    for (const s of [...staged]) {
-      try {
-        if (posixRename) {
-          await cb((d) => sftp.ext_openssh_rename(s.tmp, s.spec.path, d));
-        } else {
-          // Plain SFTP rename refuses an existing target: remove it first (not atomic).
-          await cb((d) => sftp.unlink(s.spec.path, d)).catch(() => {});
-          await cb((d) => sftp.rename(s.tmp, s.spec.path, d));
-        }
-      } catch (e) {
-        throw new DeployError(`cannot rename ${s.tmp} to ${s.spec.path}: ${sftpError(e)}`);
-      }
-      staged.splice(staged.indexOf(s), 1);
-    }
+    const placed = await placeFiles(sftpOps(sftp), staged);
+    staged.length = 0;
+    return placed;
   } finally {
     for (const s of staged) await cb((d) => sftp.unlink(s.tmp, d)).catch(() => {});
   }
@@ -278,13 +299,19 @@ export const sshKind: DeployerKind<SshConfig, SshSecrets> = {
         for (const spec of c.files) files.push({ spec, body: await renderFile(m, spec.format, s.keystorePassword) });
         const session = await connect(c, s, ctx.signal);
         try {
-          await writeRemote(await session.sftp(), files);
-          if (!c.reload) return { note: `wrote ${files.length} file(s) on ${target}` };
-          const r = await execRemote(session.conn, remoteReload(c.reload, c.timeoutMs), c.timeoutMs + REMOTE_TIMEOUT_GRACE_MS);
-          if (r.code === 124 || r.code === 137) r.timedOut = true;
-          const failed = execFailure(r, c.timeoutMs);
-          if (failed) throw new DeployError(failed);
-          return { note: `wrote ${files.length} file(s) on ${target} and reloaded` };
+          const placed = await writeRemote(await session.sftp(), files);
+          const reload = c.reload;
+          if (!reload) {
+            await placed.commit();
+            return { note: `wrote ${files.length} file(s) on ${target}` };
+          }
+          return await reloadOrRestore(placed, async () => {
+            const r = await execRemote(session.conn, remoteReload(reload, c.timeoutMs), c.timeoutMs + REMOTE_TIMEOUT_GRACE_MS);
+            if (r.code === 124 || r.code === 137) r.timedOut = true;
+            const failed = execFailure(r, c.timeoutMs);
+            if (failed) throw new DeployError(failed);
+            return { note: `wrote ${files.length} file(s) on ${target} and reloaded` };
+          });
         } finally {
           session.close();
         }

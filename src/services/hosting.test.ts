@@ -246,6 +246,42 @@ for (const backend of BACKENDS) {
   });
 }
 
+for (const backend of BACKENDS) {
+  describe(`hosting waits for the renewal window of a 90-day certificate (${backend})`, () => {
+    let dns: ChallTestSrv;
+    let t: TestService;
+    before(async () => {
+      dns = await startChallTestSrv();
+      t = await startTestService(backend, { env: { CERTPORT_DNS_RESOLVERS: dns.dns, CERTPORT_VALIDATION_INTERVAL_MS: '500', CERTPORT_ADMIN_TOKEN: ADMIN } });
+    });
+    after(async () => {
+      await t?.close();
+      await dns?.stop();
+    });
+
+    test('a third of a 90-day-minus-one-second lifetime (a fractional millisecond) is stored as NextCheck', async () => {
+      const c = t.client;
+      const { CertificateId: id } = await c.ApplyCertificate({ DvAuthMethod: 'DNS', DomainName: `third-${randomBytes(3).toString('hex')}.example.test` });
+      const a = (await c.DescribeCertificate({ CertificateId: id! })).DvAuthDetail!;
+      await dns.setTxt(a.DvAuthKey!, a.DvAuthValue!);
+      await waitFor(c, id!, (x) => x.Status === 1);
+      const leaf = new X509Certificate((await c.DescribeCertificateDetail({ CertificateId: id! })).CertificatePublicKey!.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0]);
+      const [from, to] = [new Date(leaf.validFrom).getTime(), new Date(leaf.validTo).getTime()];
+      assert.notEqual((to - from) % 3, 0, 'a lifetime whose third is not whole milliseconds');
+      assert.equal((await admin(t, 'PUT', `/admin/hosting/${id}`, { ResourceTypes: ['clb'] })).status, 200);
+      // Renewal starts a third of the lifetime before expiry (sooner than 30 days), on a whole millisecond.
+      const expected = new Date(to - Math.ceil((to - from) / 3)).toISOString();
+      const view = await until('NextCheck at the renewal window', async () => {
+        const v = (await admin(t, 'GET', `/admin/hosting/${id}`)).body;
+        return v.NextCheck === expected ? v : null;
+      }, 10_000);
+      assert.equal(view.Failures, 0);
+      assert.equal(view.LastError, null);
+      assert.equal(view.HostingRenewCertId, null);
+    });
+  });
+}
+
 const ORG = {
   OrganizationName: 'Hosted Widgets Ltd', OrganizationDivision: 'IT', OrganizationAddress: '1 Example Road', OrganizationCountry: 'CN',
   OrganizationCity: 'Shenzhen', OrganizationRegion: 'Guangdong', PostalCode: '518000', PhoneAreaCode: '0755', PhoneNumber: '86013388',

@@ -189,10 +189,14 @@ export class HostingService {
 
   // ---- The schedule ----
 
-  /** When renewal starts: renewBeforeDays before expiry, or a third of the lifetime if sooner. */
+  /**
+   * When renewal starts: renewBeforeDays before expiry, or a third of the lifetime if sooner.
+   * Whole milliseconds: the time is stored (NextCheck, the job's run time), and PostgreSQL's
+   * bigint refuses the fraction a third of a 90-day-minus-one-second lifetime leaves.
+   */
   renewAt(c: CertificateRecord): number {
     const lifetime = Math.max(0, c.notAfter - c.notBefore);
-    return c.notAfter - Math.min(this.settings.renewBeforeDays * DAY, lifetime / 3);
+    return Math.floor(c.notAfter - Math.min(this.settings.renewBeforeDays * DAY, lifetime / 3));
   }
 
   /** When the renewal may replace the certificate: ReplaceTime days before expiry, or at once. */

@@ -1,9 +1,9 @@
 // Test support: a real nginx (Debian's /usr/sbin/nginx) serving TLS on loopback ports from
 // certificate files, run as the test's own instance (-p <dir> -c <conf>, daemon off), and
 // `openssl s_client` reading which leaf it serves. The test stops it by its PID.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,8 @@ export interface Nginx {
   reloadArgv: string[];
   /** Writes the configuration again, optionally with a directive that breaks it. */
   writeConf(opts?: { broken?: boolean }): void;
+  /** `nginx -s reload`, resolved once new workers run (the configuration and certificate files were read again). */
+  reload(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,10 +63,20 @@ ${sites.map((s) => `  server {
     child.kill('SIGKILL');
     throw new Error(`nginx did not start: ${stderr} ${(e as Error).message}`);
   }
+  const reloadArgv = [NGINX, '-p', root, '-c', conf, '-g', `pid ${pidFile};`, '-s', 'reload'];
   return {
     dir: root, conf, pid: child.pid!,
-    reloadArgv: [NGINX, '-p', root, '-c', conf, '-g', `pid ${pidFile};`, '-s', 'reload'],
+    reloadArgv,
     writeConf,
+    async reload() {
+      const workers = () => readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').split(' ').filter(Boolean);
+      const before = new Set(workers());
+      execFileSync(reloadArgv[0]!, reloadArgv.slice(1), { stdio: 'pipe' });
+      for (const deadline = Date.now() + 10_000; !workers().some((w) => !before.has(w));) {
+        if (Date.now() > deadline) throw new Error('nginx started no new workers after the reload');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     async stop() {
       // SIGQUIT: graceful shutdown of the master and its workers; SIGKILL if it lingers.
       process.kill(child.pid!, 'SIGQUIT');

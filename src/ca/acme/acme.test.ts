@@ -120,6 +120,22 @@ for (const backend of BACKENDS) {
       await waitFor(c, id!, (x) => x.Status === 1);
     });
 
+    test('a CA that forgot certport\'s account (restarted between orders): the next order registers again and is issued', async () => {
+      const issue = async (domain: string) => {
+        const { CertificateId: id } = await c.ApplyCertificate({ DvAuthMethod: 'FILE', DomainName: domain });
+        const d = await c.DescribeCertificate({ CertificateId: id! });
+        assert.equal(d.Status, 0, d.StatusMsg ?? '');
+        const a = d.DvAuthDetail!;
+        web.files.set(domain + a.DvAuthPath + a.DvAuthKey, a.DvAuthValue!);
+        await waitFor(c, id!, (x) => x.Status === 1);
+        return id!;
+      };
+      await issue(`before-reset-${uniq()}.example.test`);
+      await pebble.restart(); // a fresh Pebble knows no account: "Account … not found"
+      const id = await issue(`after-reset-${uniq()}.example.test`);
+      await verifyAgainst(c, id, await pebble.rootPem());
+    });
+
     test('Pebble restarted mid order: the order is placed again and the new challenge is shown', async () => {
       const domain = `ca-restart-${uniq()}.example.test`;
       const { CertificateId: id } = await c.ApplyCertificate({ DvAuthMethod: 'FILE', DomainName: domain });

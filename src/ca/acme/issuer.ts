@@ -95,7 +95,21 @@ export class AcmeIssuer implements Issuer {
     return this.#client;
   }
 
+  /**
+   * A signed POST. A CA that no longer knows the account (reset, or a new directory behind
+   * the same URL) answers accountDoesNotExist: register the stored key again and send the
+   * request once more, so the order in hand is placed rather than failed (RFC 8555 7.3).
+   */
   private async post(url: string, payload: unknown): Promise<RawResponse> {
+    try {
+      return await this.postOnce(url, payload);
+    } catch (e) {
+      if (!(e instanceof CaRefused && short(e.type) === 'accountDoesNotExist')) throw e;
+      return this.postOnce(url, payload);
+    }
+  }
+
+  private async postOnce(url: string, payload: unknown): Promise<RawResponse> {
     const client = await this.client();
     let resp: RawResponse;
     try {
@@ -109,7 +123,8 @@ export class AcmeIssuer implements Issuer {
     if (resp.status >= 400) {
       const type = resp.data?.type ?? `${PROBLEM}serverInternal`;
       if (short(type) === 'accountDoesNotExist') this.#client = null; // the CA was reset: register again
-      throw new CaRefused(type, resp.data?.detail ?? `HTTP ${resp.status}`);
+      // A CA that forgot an order (or its account's orders) may answer a bare 404.
+      throw new CaRefused(type, resp.data?.detail ?? (resp.status === 404 ? `HTTP 404: ${url} not found` : `HTTP ${resp.status}`));
     }
     return resp;
   }
