@@ -97,6 +97,8 @@ export type FaultKind =
   | 'invalidValue'
   /** A certificate or private key that cannot be read. */
   | 'unparsable'
+  /** Input larger than certport reads (a PEM over its size limit). */
+  | 'tooLarge'
   /** A key that does not belong to its certificate. */
   | 'mismatch'
   /** A key of another algorithm where an SM2 key is needed. */

@@ -19,6 +19,7 @@ import { tagOrder } from './0013_tag_order.js';
 import { expiryDays } from './0014_expiry_days.js';
 import { orderBuckets } from './0015_order_buckets.js';
 import { renewalLink } from './0016_renewal_link.js';
+import { chainRoot } from './0017_chain_root.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -37,6 +38,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0014_expiry_days', expiryDays],
   ['0015_order_buckets', orderBuckets],
   ['0016_renewal_link', renewalLink],
+  ['0017_chain_root', chainRoot],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
