@@ -9,6 +9,7 @@ import { legacyApi } from './api/legacy.js';
 import { buildApi, createLogger } from './api/server.js';
 import type { Config } from './config/config.js';
 import { unlockSealer, type Sealer } from './secrets/sealer.js';
+import { CpuPool } from './pki/cpu-pool.js';
 import { AccountService } from './services/accounts.js';
 import { CertificateService } from './services/certificates.js';
 import { CsrService } from './services/csrs.js';
@@ -62,6 +63,8 @@ export interface Core {
   redis: Redis | null;
   /** Master-key rotation (`certport master-key`). */
   masterKeys: MasterKeyService;
+  /** Worker threads for CPU-heavy pki work (CERTPORT_CPU_THREADS); started on first use or by warm(). */
+  cpu: CpuPool;
   close(): Promise<void>;
 }
 
@@ -124,12 +127,13 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   const acmeAccounts = config.acme?.accounts ?? '*';
   const issuers = new Issuers([ca.issuer, ca.sm2Issuer, ...(acme ? [acme] : [])],
     (accountUin) => (acme && (acmeAccounts === '*' || acmeAccounts.includes(accountUin)) ? acme.source : ca.issuer.source));
+  const cpu = new CpuPool({ size: config.cpuThreads });
   const certificates = new CertificateService(joinStores(stores.certificates, stores.projects, stores.operationLog), sealer, clock, {
     // Chains from an ACME CA end at its intermediate; only certport's own roots are known here.
     rootOf: (c) => issuers.rootOf(c),
     publicUrl: config.publicUrl,
     jobsOnDelete: (c) => jobsOnDelete(stores.dvOrders, c, clock()),
-  });
+  }, cpu);
   const orders = new DvOrderService(joinStores(stores.certificates, stores.dvOrders, stores.jobs, stores.paidOrders), certificates, issuers, validator, sealer, clock, {
     freeCertLimit: config.freeCertLimit,
     mainDomainCertLimit: config.mainDomainCertLimit,
@@ -167,10 +171,11 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock,
   };
   return {
-    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys,
+    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, cpu,
     async close() {
       clearInterval(keyRefresh);
       await runner.stop();
+      await cpu.close();
       email?.close();
       redis?.disconnect();
       await stores.close();
@@ -221,6 +226,7 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken })],
     });
     await bootstrap(core, (m) => app.log.info(m));
+    core.cpu.warm();
     if (config.workers) {
       await core.notices.ensureSweep();
       core.runner.start(core.jobHandlers);

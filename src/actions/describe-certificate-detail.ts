@@ -10,7 +10,7 @@ export const DescribeCertificateDetail: ActionHandler<M.DescribeCertificateDetai
   const hosting = (await ctx.services.hosting.views(ctx.caller.accountUin, [c.id])).get(c.id);
   return {
     ...presentDetail(c, certificates.privateKeyPem(c), ctx.services.clock(), order, certificates.issuerRoot(c), certificates.encryptKeyPem(c),
-      ctx.services.paid.submittedData(paid, c, true)),
+      ctx.services.paid.submittedData(paid, c, true), await certificates.detailFacts(c)),
     ...(hosting ? { HostingStatus: hosting.HostingStatus } : {}),
   };
 };

@@ -80,9 +80,11 @@ for (const backend of BACKENDS) {
       assert.equal(committed.Status, 8, 'EV needs a confirmation letter');
       assert.equal((await c.DescribeCertificate({ CertificateId: id })).Status, 8);
       await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: 'not base64 at all!' }), 'FailedOperation.InvalidParam');
-      await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: Buffer.from('%PDF-1.4 tiny').toString('base64') }), 'FailedOperation.InvalidParam');
-      await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: randomBytes(4096).toString('base64') }), 'FailedOperation.InvalidParam');
-      await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: Buffer.alloc(1.5 * 1024 * 1024, 0x25).toString('base64') }), 'FailedOperation.InvalidParam');
+      // The spec's own codes for the letter's size and format (issue 22).
+      await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: Buffer.from('%PDF-1.4 tiny').toString('base64') }), 'FailedOperation.ConfirmLetterTooSmall');
+      await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: randomBytes(4096).toString('base64') }), 'FailedOperation.InvalidConfirmLetterFormat');
+      await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: Buffer.alloc(1.5 * 1024 * 1024, 0x25).toString('base64') }), 'FailedOperation.ConfirmLetterTooLarge');
+      await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: 'A'.repeat(9 * 1024 * 1024) }), 'FailedOperation.ConfirmLetterTooLarge');
       const up = await c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: png() });
       assert.equal(up.IsSuccess, true);
       assert.equal((await c.DescribeCertificate({ CertificateId: id })).Status, 0);

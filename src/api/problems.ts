@@ -7,6 +7,7 @@ const CODE_OF: Record<FaultKind, ErrorCode> = {
   malformed: 'InvalidParameter',
   invalidValue: 'InvalidParameterValue',
   unparsable: 'FailedOperation.CertificateParseError',
+  tooLarge: 'RequestSizeLimitExceeded',
   mismatch: 'FailedOperation.CertificateMismatch',
   notSm2: 'FailedOperation.CertificateEncryptInvalid',
   caExhausted: 'FailedOperation.CertificateCaError',

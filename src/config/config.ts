@@ -2,6 +2,7 @@
 // once at start and frozen. Bad values stop the process with a message naming the variable.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { isIssuerDomainName } from '../domain/caa.js';
 
@@ -67,6 +68,8 @@ export interface Config {
   metricsToken: string | null;
   /** MiB of DescribeCertificates pages kept for reuse while provably current; 0 turns it off. */
   pageCacheMb: number;
+  /** Worker threads for CPU-heavy work (parsing uploads, PFX/JKS/ZIP); 0 = on the request thread. */
+  cpuThreads: number;
   /** Bearer token for the operators' /admin endpoint; null disables it. */
   adminToken: string | null;
   /** Hosting renews this many days before expiry (or at a third of the lifetime if sooner). */
@@ -153,6 +156,7 @@ const KEYS: Record<keyof Config, string> = {
   metrics: 'CERTPORT_METRICS',
   metricsToken: 'CERTPORT_METRICS_TOKEN',
   pageCacheMb: 'CERTPORT_PAGE_CACHE_MB',
+  cpuThreads: 'CERTPORT_CPU_THREADS',
   adminToken: 'CERTPORT_ADMIN_TOKEN',
   renewBeforeDays: 'CERTPORT_RENEW_BEFORE_DAYS',
   smtp: 'CERTPORT_SMTP_URL',
@@ -277,6 +281,8 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     metrics: bool(KEYS.metrics, get('metrics') ?? '1'),
     metricsToken: metricsToken(get('metricsToken')),
     pageCacheMb: int(KEYS.pageCacheMb, get('pageCacheMb') ?? '32', 0, 65_536),
+    // One core is left to the request thread, so that it answers while the workers are busy.
+    cpuThreads: int(KEYS.cpuThreads, get('cpuThreads') ?? String(Math.max(1, availableParallelism() - 1)), 0, 256),
     adminToken: adminToken(get('adminToken')),
     renewBeforeDays: int(KEYS.renewBeforeDays, get('renewBeforeDays') ?? '30', 1, 365),
     smtp: smtpConfig(get('smtp'), (k) => merged[SMTP_KEYS[k]]),

@@ -99,6 +99,12 @@ export interface CertificateRecord {
   /** SM2 double certificates: the encryption certificate (PEM) and its sealed key. */
   encryptCertPem: string | null;
   encryptKeySealed: string | null;
+  /**
+   * The top of the stored chain when it is a self-signed root (RootCert.Standard), kept at upload
+   * so that reads never parse the chain; '' when there is none; absent (or null) when not known
+   * (a chain stored before it was kept, or a new chain since).
+   */
+  chainRootPem?: string | null;
 }
 
 /** A change to a certificate made only if its status is still one of `fromStatuses`. */

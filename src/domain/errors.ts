@@ -33,10 +33,13 @@ export const ERROR_CODES = [
   'FailedOperation.CertificateNotFound',
   'FailedOperation.CertificateParseError',
   'FailedOperation.CertificateSyncTaskIdInvalid',
+  'FailedOperation.ConfirmLetterTooLarge',
+  'FailedOperation.ConfirmLetterTooSmall',
   'FailedOperation.DeleteResourceFailed',
   'FailedOperation.ExceedsFreeLimit',
   'FailedOperation.InvalidCertificateSource',
   'FailedOperation.InvalidCertificateStatusCode',
+  'FailedOperation.InvalidConfirmLetterFormat',
   'FailedOperation.InvalidParam',
   'FailedOperation.MainDomainCertificateCountLimit',
   'FailedOperation.NetworkError',
@@ -97,6 +100,8 @@ export type FaultKind =
   | 'invalidValue'
   /** A certificate or private key that cannot be read. */
   | 'unparsable'
+  /** Input larger than certport reads (a PEM over its size limit). */
+  | 'tooLarge'
   /** A key that does not belong to its certificate. */
   | 'mismatch'
   /** A key of another algorithm where an SM2 key is needed. */

@@ -66,6 +66,8 @@ export interface CertificateStore {
   updateProject(accountUin: string, ids: string[], projectId: number, now: number, log: (id: string) => OperationLogRecord): Promise<string[]>;
   /** Deletes the certificate (and its order); `jobs` are enqueued in the same transaction. */
   deleteCertificate(accountUin: string, id: string, log: OperationLogRecord, jobs?: NewJob[]): Promise<boolean>;
+  /** Keeps a fact derived from the stored chain (CertificateRecord.chainRootPem); not an operation, so not logged. */
+  recordChainRoot(id: string, rootPem: string): Promise<void>;
 }
 
 

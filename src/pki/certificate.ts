@@ -6,6 +6,7 @@ import * as x509 from '@peculiar/x509';
 import { Fault } from '../domain/errors.js';
 import * as der from './der.js';
 import { OID, SM2_CURVE_OID, SM2_SIGNATURE_OID } from './oids.js';
+import { checkKeyDerivation } from './limits.js';
 import { pemBlocks, toPem } from './pem.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -27,6 +28,8 @@ export interface ParsedCertificate {
   sha256: string;
   dnsNames: string[];
   ipAddresses: string[];
+  /** Entries in subjectAltName, of every kind (what UPLOAD_LIMITS.subjectAltNames counts). */
+  sanCount: number;
   isCa: boolean;
   isSm: boolean;
   /** 'RSA 2048', 'ECC 256', 'SM2'. */
@@ -69,7 +72,8 @@ export function parseCertificateDer(der: Buffer): ParsedCertificate {
   const dnsNames: string[] = [];
   const ipAddresses: string[] = [];
   const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  for (const n of san?.names.items ?? []) {
+  const sanItems = san?.names.items ?? [];
+  for (const n of sanItems) {
     if (n.type === 'dns') dnsNames.push(n.value.toLowerCase());
     if (n.type === 'ip') ipAddresses.push(n.value);
   }
@@ -97,6 +101,7 @@ export function parseCertificateDer(der: Buffer): ParsedCertificate {
     sha256: node.fingerprint256.replace(/:/g, '').toLowerCase(),
     dnsNames,
     ipAddresses,
+    sanCount: sanItems.length,
     isCa: !!bc?.ca,
     isSm,
     encryptAlgorithm: alg.label,
@@ -140,6 +145,33 @@ export function parseCertificateChain(pemText: string): ParsedChain {
   return { leaf, chain };
 }
 
+/** A parsed certificate without its binary parts (what crosses from a worker thread). */
+export type CertificateFacts = Omit<ParsedCertificate, 'der' | 'spki' | 'publicKey'>;
+
+export const certificateFacts = ({ der: _der, spki: _spki, publicKey: _key, ...rest }: ParsedCertificate): CertificateFacts => rest;
+
+/** A stored chain in the parts servers take: the leaf, the intermediates, the self-signed roots. */
+export interface ChainParts {
+  leaf: CertificateFacts;
+  intermediatePems: string[];
+  rootPems: string[];
+}
+
+export function splitChain(pemText: string): ChainParts {
+  const { leaf, chain } = parseCertificateChain(pemText);
+  return {
+    leaf: certificateFacts(leaf),
+    intermediatePems: chain.filter((x) => !x.selfSigned).map((x) => x.pem),
+    rootPems: chain.filter((x) => x.selfSigned).map((x) => x.pem),
+  };
+}
+
+/** The top of the chain when it is a self-signed root (DescribeCertificateDetail's RootCert.Standard), else null. */
+export function selfSignedTop({ chain }: ParsedChain): string | null {
+  const top = chain[chain.length - 1];
+  return top && top.subject === top.issuer ? top.pem : null;
+}
+
 /**
  * Parses a private key. An encrypted key needs its password; without one it is refused with a
  * message that says so.
@@ -152,6 +184,7 @@ export function parsePrivateKey(pemText: string, password?: string): KeyObject {
   const b = blocks[0]!;
   const encrypted = b.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/i.test(b.headers);
   if (encrypted) {
+    if (b.label === 'ENCRYPTED PRIVATE KEY') checkKeyDerivation(b.der);
     if (!password) {
       throw new Fault('unparsable', 'The private key is encrypted with a password; give it in KeyPassword or upload the key without a password.');
     }
@@ -184,4 +217,14 @@ export function keyMatches(cert: ParsedCertificate, key: KeyObject): boolean {
 /** A canonical PKCS#8 PEM for storage. */
 export function privateKeyToPem(key: KeyObject): string {
   return key.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/** SM2 keys re-imported from PEM carry no type in node:crypto; their SPKI names the SM2 curve. */
+export function isSm2Key(key: KeyObject): boolean {
+  if (key.asymmetricKeyDetails?.namedCurve === 'SM2') return true;
+  try {
+    return (createPublicKey(key).export({ type: 'spki', format: 'der' }) as Buffer).includes(SM2_CURVE_DER);
+  } catch {
+    return false;
+  }
 }

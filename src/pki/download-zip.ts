@@ -4,6 +4,7 @@ import yazl from 'yazl';
 import { X509Certificate, randomInt } from 'node:crypto';
 import { buildPfx } from './pfx.js';
 import { buildJks } from './jks.js';
+import { splitChain } from './certificate.js';
 
 export interface DownloadBundleInput {
   domain: string;
@@ -198,4 +199,27 @@ export async function buildDownloadZip(input: DownloadBundleInput): Promise<Down
     zip.outputStream.on('error', reject);
   });
   return { zip: out, password, files: entries.map(([n]) => n) };
+}
+
+/** A stored certificate's ZIP: its PEM split into leaf, chain and roots, then packaged. */
+export interface StoredDownloadInput extends Omit<DownloadBundleInput, 'leafPem' | 'chainPems' | 'rootPems' | 'domain'> {
+  /** The stored PEM (leaf and chain, in any order). */
+  certPem: string;
+  /** The issuing CA's root when certport knows it; else the chain's self-signed certificates. */
+  issuerRootPem: string | null;
+  /** The certificate's domain; the leaf's CN, then `fallbackName`, when it is empty. */
+  domain: string;
+  fallbackName: string;
+}
+
+export function buildStoredDownloadZip(input: StoredDownloadInput): Promise<DownloadBundle> {
+  const { certPem, issuerRootPem, domain, fallbackName, ...rest } = input;
+  const { leaf, intermediatePems, rootPems } = splitChain(certPem);
+  return buildDownloadZip({
+    ...rest,
+    domain: domain || leaf.subjectCn || fallbackName,
+    leafPem: leaf.pem,
+    chainPems: intermediatePems,
+    rootPems: issuerRootPem ? [issuerRootPem] : rootPems,
+  });
 }

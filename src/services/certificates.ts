@@ -1,9 +1,10 @@
 // The certificate lifecycle: the only writer of certificates. Every state change writes an
 // operation-log entry in the same transaction.
-import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ServiceError, certificateNotFound } from '../domain/errors.js';
-import { buildDownloadZip, DOWNLOAD_SERVICE_TYPES, fileDomain, type DownloadBundle, type DownloadServiceType } from '../pki/download-zip.js';
-import { keyMatches, parseCertificateChain, parsePrivateKey, privateKeyToPem, type ParsedCertificate } from '../pki/certificate.js';
+import { DOWNLOAD_SERVICE_TYPES, fileDomain, type DownloadBundle, type DownloadServiceType } from '../pki/download-zip.js';
+import type { CertificateFacts } from '../pki/certificate.js';
+import { inlineCpu, type CpuRunner } from '../pki/cpu-pool.js';
+import { UPLOAD_LIMITS, countCertificateBlocks } from '../pki/limits.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { CertificateStore, OperationLogStore, ProjectStore } from '../domain/stores.js';
 import type { NewJob } from '../domain/job.js';
@@ -91,6 +92,8 @@ export class CertificateService {
     private readonly sealer: Sealer,
     private readonly clock: Clock,
     private readonly links: CertificateLinks = { rootOf: () => null, publicUrl: '', jobsOnDelete: async () => [] },
+    /** Where parsing and packaging run: the worker pool in a server (off the request thread). */
+    private readonly cpu: CpuRunner = inlineCpu,
   ) {}
 
   /** Project 0 is the default project; other ids are created on first use. */
@@ -113,7 +116,11 @@ export class CertificateService {
       throw new ServiceError('InvalidParameterValue', `CertificateType must be SVR or CA, got ${JSON.stringify(type)}.`);
     }
     const now = this.clock();
-    const { leaf, chain } = parseCertificateChain(input.publicKey);
+    // Parsed once, on a worker, within the cost limits (pki/limits.ts); the key only for SVR.
+    const { leaf, chain, rootPem, key } = await this.cpu.run('readUpload', {
+      publicKey: input.publicKey,
+      ...(type === 'SVR' ? { privateKey: input.privateKey, keyPassword: input.keyPassword } : {}),
+    }, caller.accountUin);
     let sealedKey: string | null = null;
     const id = newCertificateId();
     if (type === 'CA') {
@@ -123,21 +130,19 @@ export class CertificateService {
           `The certificate "${notCa.subjectCn || notCa.subject}" is not a CA certificate; upload it with CertificateType SVR.`);
       }
     } else {
-      if (!input.privateKey || !input.privateKey.trim()) {
+      if (!key || !input.privateKey) {
         throw new ServiceError('MissingParameter', 'CertificatePrivateKey is required when CertificateType is SVR.');
       }
-      const key = parsePrivateKey(input.privateKey, input.keyPassword);
-      const smKey = isSm2Key(key);
-      if (leaf.isSm !== smKey) {
+      if (leaf.isSm !== key.isSm2) {
         throw new ServiceError('FailedOperation.CertificateEncryptInvalid', leaf.isSm
           ? 'The certificate is an SM2 (GM/T) certificate but the private key is not an SM2 key.'
           : `The private key is an SM2 key but the certificate's key is ${leaf.encryptAlgorithm}.`);
       }
-      if (!keyMatches(leaf, key)) {
+      if (!key.matches) {
         throw new ServiceError('FailedOperation.CertificateMismatch', 'The private key does not match the certificate.');
       }
       // Kept as uploaded (clients compare it); an encrypted key is kept decrypted.
-      const plain = input.keyPassword && /ENCRYPTED/.test(input.privateKey) ? privateKeyToPem(key) : input.privateKey;
+      const plain = input.keyPassword && /ENCRYPTED/.test(input.privateKey) ? key.pkcs8Pem : input.privateKey;
       sealedKey = this.sealer.seal(plain, aad.certKey(id));
     }
     if (leaf.notAfter < now) {
@@ -195,6 +200,7 @@ export class CertificateService {
       replacedFor: null,
       encryptCertPem: null,
       encryptKeySealed: null,
+      chainRootPem: rootPem,
     };
     await this.store.insertCertificate(record, logEntry(caller, 'upload', id, now));
     return { certificateId: id, repeatCertId: '' };
@@ -250,6 +256,34 @@ export class CertificateService {
     return c.source === 'upload' ? null : this.links.rootOf(c);
   }
 
+  /**
+   * What DescribeCertificateDetail shows beyond the record: RootCert.Standard (the issuing CA's
+   * root, else the top of the stored chain when self-signed) and the encryption certificate's
+   * fingerprint. The chain's root is kept at upload; for a certificate stored without it, it is
+   * found once, on a worker, and kept.
+   */
+  async detailFacts(c: CertificateRecord): Promise<{ standardRoot: string | null; encryptFingerprint: string | null }> {
+    const encryptFingerprint = c.encryptCertPem
+      ? await this.cpu.run('leafFingerprint', c.encryptCertPem, c.accountUin).catch(() => null)
+      : null;
+    return { standardRoot: this.issuerRoot(c) ?? (await this.#chainRoot(c)), encryptFingerprint };
+  }
+
+  /** A stored chain within the upload limits (one stored before them may not be). */
+  #withinLimits(c: CertificateRecord): boolean {
+    return c.certPem.length <= UPLOAD_LIMITS.certificatePem && countCertificateBlocks(c.certPem) <= UPLOAD_LIMITS.chainCertificates;
+  }
+
+  async #chainRoot(c: CertificateRecord): Promise<string | null> {
+    if (!c.certPem) return null;
+    if (c.chainRootPem != null) return c.chainRootPem || null;
+    // Stored before the limits (pki/limits.ts) and beyond them: not read at all.
+    if (!this.#withinLimits(c)) return null;
+    const root = await this.cpu.run('chainRoot', c.certPem, c.accountUin).catch(() => '');
+    await this.store.recordChainRoot(c.id, root);
+    return root || null;
+  }
+
   async delete(caller: Caller, id: string): Promise<void> {
     const now = this.clock();
     const c = await this.get(caller, id);
@@ -302,20 +336,23 @@ export class CertificateService {
       throw new ServiceError('FailedOperation.InvalidCertificateStatusCode',
         `The certificate ${id} cannot be downloaded in status ${status}; only issued certificates can.`);
     }
-    const { leaf, chain } = parseCertificateChain(c.certPem);
-    const root = this.issuerRoot(c);
-    const bundle = await buildDownloadZip({
-      domain: c.domain || leaf.subjectCn || id,
-      leafPem: leaf.pem,
-      chainPems: chain.filter((x) => !x.selfSigned).map((x) => x.pem),
-      rootPems: root ? [root] : chain.filter((x) => x.selfSigned).map((x) => x.pem),
+    if (!this.#withinLimits(c)) {
+      throw new ServiceError('FailedOperation.CertificateInvalid',
+        `The certificate ${id} was stored with ${countCertificateBlocks(c.certPem)} certificates in its chain (${c.certPem.length} characters); downloads take at most ${UPLOAD_LIMITS.chainCertificates} (${UPLOAD_LIMITS.certificatePem} characters). Upload it again with a shorter chain.`);
+    }
+    // Parsed and packaged (PFX, JKS, ZIP) on a worker: the costliest read there is.
+    const bundle = await this.cpu.run('downloadZip', {
+      certPem: c.certPem,
+      issuerRootPem: this.issuerRoot(c),
+      domain: c.domain,
+      fallbackName: id,
       keyPem: c.certificateType === 'SVR' ? this.privateKeyPem(c) : null,
       csrPem: null,
       password: c.keyPasswordSealed ? this.sealer.openString(c.keyPasswordSealed, aad.keyPassword(c.id)) : null,
       encryptCertPem: c.encryptCertPem,
       encryptKeyPem: c.certificateType === 'SVR' ? this.encryptKeyPem(c) : null,
       ...(only ? { only } : {}),
-    });
+    }, caller.accountUin);
     await this.store.appendLog(logEntry(caller, 'download', id, now));
     return bundle;
   }
@@ -325,18 +362,7 @@ export class CertificateService {
   }
 }
 
-/** SM2 keys re-imported from PEM carry no type in node:crypto; their SPKI names the SM2 curve. */
-const SM2_CURVE_DER = Buffer.from('06082a811ccf5501822d', 'hex');
-function isSm2Key(key: KeyObject): boolean {
-  if (key.asymmetricKeyDetails?.namedCurve === 'SM2') return true;
-  try {
-    return (createPublicKey(key).export({ type: 'spki', format: 'der' }) as Buffer).includes(SM2_CURVE_DER);
-  } catch {
-    return false;
-  }
-}
-
-function sanList(leaf: ParsedCertificate): string[] {
+function sanList(leaf: CertificateFacts): string[] {
   const names = [...leaf.dnsNames, ...leaf.ipAddresses];
   if (names.length === 0 && leaf.subjectCn) names.push(leaf.subjectCn.toLowerCase());
   return [...new Set(names)];

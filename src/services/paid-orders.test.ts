@@ -114,7 +114,7 @@ test('commit is refused before submit, and once committed', async () => {
 test('the confirmation letter moves an EV order from 8 to review (0); a bad letter leaves it at 8', async () => {
   const core = await orderCore();
   const id = await committed(core, EV);
-  await rejectsWith(core.paid.uploadLetter(CALLER, id, randomBytes(4096).toString('base64')), 'FailedOperation.InvalidParam');
+  await rejectsWith(core.paid.uploadLetter(CALLER, id, randomBytes(4096).toString('base64')), 'FailedOperation.InvalidConfirmLetterFormat');
   assert.equal(core.cert(id).status, CertStatus.pendingLetter);
   await core.paid.uploadLetter(CALLER, id, png());
   assert.equal(core.cert(id).status, CertStatus.reviewing);

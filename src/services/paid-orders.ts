@@ -80,8 +80,12 @@ const ORG_FIELDS = ['OrganizationName', 'OrganizationDivision', 'OrganizationAdd
 const PEOPLE_FIELDS = ['AdminFirstName', 'AdminLastName', 'AdminPhoneNum', 'AdminEmail', 'AdminPosition',
   'ContactFirstName', 'ContactLastName', 'ContactEmail', 'ContactNumber', 'ContactPosition'] as const;
 
+/** UploadConfirmLetter's limits (the spec: "cannot exceed 1.4 MB", "cannot be smaller than 1 KB"). */
 const MAX_LETTER = 1.4 * 1024 * 1024;
+const MAX_LETTER_BASE64 = Math.ceil(MAX_LETTER / 3) * 4;
 const MIN_LETTER = 1024;
+const letterTooLarge = (size: string) =>
+  new ServiceError('FailedOperation.ConfirmLetterTooLarge', `The confirmation letter must be 1 KB to 1.4 MB; it is ${size}.`);
 
 const badParam = (m: string) => new ServiceError('FailedOperation.InvalidParam', m);
 const badStatus = (id: string, status: number, what: string) =>
@@ -262,12 +266,18 @@ export class PaidOrderService {
   async uploadLetter(caller: Caller, id: string, base64: string): Promise<void> {
     const { cert } = await this.paid(caller, id);
     if (cert.status !== CertStatus.pendingLetter) throw badStatus(id, cert.status, 'a confirmation letter is only taken while one is awaited (8)');
+    // Refused by its length before anything reads it (twice the Base64 of the largest letter: line breaks and spaces are allowed).
+    if ((base64 ?? '').length > 2 * MAX_LETTER_BASE64) throw letterTooLarge(`${base64.length} characters of Base64`);
     const clean = (base64 ?? '').replace(/\s/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0 || clean.length === 0) throw badParam('ConfirmLetter must be Base64.');
+    if (clean.length > MAX_LETTER_BASE64) throw letterTooLarge(`${clean.length} characters of Base64`);
     const body = Buffer.from(clean, 'base64');
-    if (body.length < MIN_LETTER || body.length > MAX_LETTER) throw badParam(`The confirmation letter must be 1 KB to 1.4 MB; it is ${body.length} bytes.`);
+    if (body.length > MAX_LETTER) throw letterTooLarge(`${body.length} bytes`);
+    if (body.length < MIN_LETTER) {
+      throw new ServiceError('FailedOperation.ConfirmLetterTooSmall', `The confirmation letter must be 1 KB to 1.4 MB; it is ${body.length} bytes.`);
+    }
     const type = letterType(body);
-    if (!type) throw badParam('The confirmation letter must be a PDF, JPG or PNG file.');
+    if (!type) throw new ServiceError('FailedOperation.InvalidConfirmLetterFormat', 'The confirmation letter must be a PDF, JPG or PNG file.');
     const now = this.clock();
     await this.store.updatePaidOrder(id, { letterSealed: this.sealer.seal(body, aad.letter(id)), letterType: type });
     const ok = await this.store.transitionCertificate(id, { fromStatuses: [CertStatus.pendingLetter], set: { status: CertStatus.reviewing, statusMsg: 'pre-reviewing' } },

@@ -5,10 +5,10 @@ import type { CertificateRecord, Tag } from '../domain/certificate.js';
 import type { Q } from './db.js';
 
 /** What a CertificateRecord needs of certificate_material (joined as `m`). */
-export const MATERIAL = ['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed', 'm.encrypt_cert_pem', 'm.encrypt_key_sealed'] as const;
+export const MATERIAL = ['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed', 'm.encrypt_cert_pem', 'm.encrypt_key_sealed', 'm.chain_root_pem'] as const;
 
 export type FullRow = CertificateRow & Pick<CertificateMaterialRow, 'cert_pem' | 'private_key_sealed' | 'key_password_sealed'>
-  & Partial<Pick<CertificateMaterialRow, 'encrypt_cert_pem' | 'encrypt_key_sealed'>>;
+  & Partial<Pick<CertificateMaterialRow, 'encrypt_cert_pem' | 'encrypt_key_sealed' | 'chain_root_pem'>>;
 
 export function toRecord(r: FullRow, tags: Tag[]): CertificateRecord {
   return {
@@ -52,6 +52,8 @@ export function toRecord(r: FullRow, tags: Tag[]): CertificateRecord {
     replacedFor: r.replaced_for,
     encryptCertPem: r.encrypt_cert_pem ?? null,
     encryptKeySealed: r.encrypt_key_sealed ?? null,
+    // Absent when not known (the record's own convention), so a record reads back as written.
+    ...(r.chain_root_pem != null ? { chainRootPem: r.chain_root_pem } : {}),
   };
 }
 
@@ -98,7 +100,7 @@ export function toRow(c: CertificateRecord): CertificateRow {
 
 export const materialRow = (c: CertificateRecord): CertificateMaterialRow => ({
   cert_id: c.id, cert_pem: c.certPem, private_key_sealed: c.privateKeySealed, key_password_sealed: c.keyPasswordSealed,
-  encrypt_cert_pem: c.encryptCertPem, encrypt_key_sealed: c.encryptKeySealed,
+  encrypt_cert_pem: c.encryptCertPem, encrypt_key_sealed: c.encryptKeySealed, chain_root_pem: c.chainRootPem ?? null,
 });
 
 /** A certificate's tags as rows (kept with its account and creation time, for the tag indexes). */

@@ -105,6 +105,10 @@ export class SqlCertificateStore implements CertificateStore {
     });
   }
 
+  async recordChainRoot(id: string, rootPem: string) {
+    await this.db.kysely.updateTable('certificate_material').set({ chain_root_pem: rootPem }).where('cert_id', '=', id).execute();
+  }
+
   async deleteCertificate(accountUin: string, id: string, log: OperationLogRecord, jobs: NewJob[] = []) {
     return this.db.kysely.transaction().execute(async (tx) => {
       const own = await tx.selectFrom('certificates').select('id').where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();

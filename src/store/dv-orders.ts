@@ -121,7 +121,8 @@ export class SqlDvOrderStore implements DvOrderStore {
       if (v.validityPeriod !== undefined) set.validity_period = v.validityPeriod;
       const r = await tx.updateTable('certificates').set(set).where('id', '=', id).where('status', 'in', t.fromStatuses).executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return false;
-      if (v.certPem !== undefined) await tx.updateTable('certificate_material').set({ cert_pem: v.certPem }).where('cert_id', '=', id).execute();
+      // A new chain: its root is found again when first read.
+      if (v.certPem !== undefined) await tx.updateTable('certificate_material').set({ cert_pem: v.certPem, chain_root_pem: null }).where('cert_id', '=', id).execute();
       if (v.encryptCertPem !== undefined) await tx.updateTable('certificate_material').set({ encrypt_cert_pem: v.encryptCertPem }).where('cert_id', '=', id).execute();
       if (log) await insertLog(tx, log);
       for (const j of jobs) await upsertJob(tx, j, log?.createdAt ?? Date.now());

@@ -59,6 +59,8 @@ export interface CertificateMaterialRow {
   key_password_sealed: string | null;
   encrypt_cert_pem: string | null;
   encrypt_key_sealed: string | null;
+  /** CertificateRecord.chainRootPem (0017). */
+  chain_root_pem: string | null;
 }
 export interface CertificateTagRow {
   cert_id: string; account_uin: string; tag_key: string; tag_value: string;

@@ -2,7 +2,6 @@
 // (FACTS.md: Go clients fail on one wrong JSON type): ProjectId/OwnerUin/ValidityPeriod are
 // strings, ProjectInfo.OwnerUin a number, arrays are never null.
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
-import { parseCertificateChain } from '../../pki/certificate.js';
 import { downloadFormats } from '../../pki/download-zip.js';
 import { EXPIRING_WINDOW, effectiveStatus } from '../../services/certificates.js';
 import { DvOrderService } from '../../services/dv-orders.js';
@@ -179,28 +178,13 @@ export function presentCertificate(c: CertificateRecord, now: number, order: DvO
   }) as Omit<M.DescribeCertificateResponse, 'RequestId'>;
 }
 
-function fingerprintOf(pem: string): string | null {
-  try {
-    return parseCertificateChain(pem).leaf.sha1;
-  } catch {
-    return null;
-  }
-}
-
-/** The top of the uploaded chain when it is a self-signed root, for `RootCert.Standard`. */
-function rootOf(c: CertificateRecord): string | null {
-  if (!c.certPem) return null;
-  try {
-    const { chain } = parseCertificateChain(c.certPem);
-    const top = chain[chain.length - 1];
-    return top && top.subject === top.issuer ? top.pem : null;
-  } catch {
-    return null;
-  }
-}
-
+/**
+ * `rootPem`: the issuing CA's root; `facts`: what CertificateService.detailFacts derives from the
+ * stored chains (kept at upload, so nothing here parses a certificate).
+ */
 export function presentDetail(c: CertificateRecord, privateKey: string | null, now: number, order: DvOrderRecord | null = null, rootPem: string | null = null,
-  encryptKey: string | null = null, submitted: Record<string, unknown> | null = null): Omit<M.DescribeCertificateDetailResponse, 'RequestId'> {
+  encryptKey: string | null = null, submitted: Record<string, unknown> | null = null,
+  facts: { standardRoot: string | null; encryptFingerprint: string | null }): Omit<M.DescribeCertificateDetailResponse, 'RequestId'> {
   const issued = c.certPem !== '';
   // SM2 double certificates: the signing chain's root signs both.
   const pair = c.isSm && c.encryptCertPem !== null;
@@ -215,11 +199,11 @@ export function presentDetail(c: CertificateRecord, privateKey: string | null, n
     SubmittedData: submitted as unknown as M.SubmittedData,
     RootCert: pair
       ? { Sign: rootPem as string, Encrypt: rootPem as string, Standard: null as unknown as string }
-      : { Sign: null as unknown as string, Encrypt: null as unknown as string, Standard: (rootPem ?? rootOf(c)) as string },
+      : { Sign: null as unknown as string, Encrypt: null as unknown as string, Standard: facts.standardRoot as string },
     EncryptCert: (pair ? c.encryptCertPem : null) as string,
     EncryptPrivateKey: (pair ? encryptKey : null) as string,
     CertFingerprint: (c.fingerprintSha1 || null) as string,
-    EncryptCertFingerprint: (pair ? fingerprintOf(c.encryptCertPem!) : null) as string,
+    EncryptCertFingerprint: (pair ? facts.encryptFingerprint : null) as string,
     EncryptAlgorithm: c.encryptAlgorithm,
     DvRevokeAuthDetail: [],
     CertChainInfo: null as unknown as M.CertBasicInfo[],

@@ -20,6 +20,7 @@ import { expiryDays } from './0014_expiry_days.js';
 import { orderBuckets } from './0015_order_buckets.js';
 import { renewalLink } from './0016_renewal_link.js';
 import { masterKeys } from './0017_master_keys.js';
+import { chainRoot } from './0018_chain_root.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -39,6 +40,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0015_order_buckets', orderBuckets],
   ['0016_renewal_link', renewalLink],
   ['0017_master_keys', masterKeys],
+  ['0018_chain_root', chainRoot],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {

@@ -89,6 +89,11 @@ export class FakeCertificateStore implements CertificateStore {
     return ids.filter((id) => moved.includes(id));
   }
 
+  async recordChainRoot(id: string, rootPem: string) {
+    const c = this.db.certificates.get(id);
+    if (c) this.db.write(() => { c.chainRootPem = rootPem; });
+  }
+
   async deleteCertificate(accountUin: string, id: string, log: OperationLogRecord, jobs: NewJob[] = []) {
     const c = this.db.certificates.get(id);
     if (!c || c.accountUin !== accountUin) return false;

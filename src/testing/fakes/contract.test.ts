@@ -160,6 +160,20 @@ for (const [name, open] of SUBJECTS) {
       assert.equal(await s.dvOrders.transitionCertificate('missing', { fromStatuses: [0], set }), false);
     });
 
+    test('a chain root is kept with the certificate, as written or recorded later; a new chain forgets it', async () => {
+      await s.certificates.insertCertificate(cert('cr1', { chainRootPem: 'ROOT cr1' }), log('cr1', 'upload'));
+      assert.equal((await s.certificates.getCertificate(A, 'cr1'))!.chainRootPem, 'ROOT cr1');
+      await s.certificates.insertCertificate(pending('cr2'), log('cr2', 'apply'));
+      assert.equal((await s.certificates.getCertificate(A, 'cr2'))!.chainRootPem ?? null, null, 'not known');
+      await s.certificates.recordChainRoot('cr2', '');
+      assert.equal((await s.certificates.getCertificate(A, 'cr2'))!.chainRootPem, '', 'known: none');
+      await s.certificates.recordChainRoot('cr2', 'ROOT cr2');
+      assert.equal((await s.certificates.getCertificate(A, 'cr2'))!.chainRootPem, 'ROOT cr2');
+      assert.equal(await s.dvOrders.transitionCertificate('cr2', { fromStatuses: [0], set: { status: 1, certPem: 'NEW CHAIN' } }), true);
+      assert.equal((await s.certificates.getCertificate(A, 'cr2'))!.chainRootPem ?? null, null, 'forgotten with the old chain');
+      await s.certificates.recordChainRoot('missing', 'x');
+    });
+
     test('DV checks and ACME orders are recorded on the order; free certificates are counted', async () => {
       await s.dvOrders.recordDvCheck('d1', T0 + 10, 'not yet', 'added');
       await s.dvOrders.recordDvCheck('d1', T0 + 11, 'still not');

@@ -68,6 +68,7 @@ export class FakeDvOrderStore implements DvOrderStore {
     if (!c || !t.fromStatuses.includes(c.status)) return false;
     this.db.write(() => {
       Object.assign(c, copy(defined(t.set)), { updatedAt: log?.createdAt ?? Date.now() });
+      if (t.set.certPem !== undefined) delete c.chainRootPem; // a new chain: its root is found again
       if (log) this.db.logs.push(copy(log));
       for (const j of jobs) upsertJob(this.db, j);
     });

@@ -1,0 +1,21 @@
+// The CPU-heavy pki work that runs on the worker pool (./cpu-pool.ts), by name. Inputs and
+// outputs are plain data (strings, numbers, arrays, Buffers): they cross between threads by
+// structured clone, and Faults cross as their kind and message.
+import { parseCertificateChain, selfSignedTop } from './certificate.js';
+import { buildStoredDownloadZip } from './download-zip.js';
+import { readUpload } from './upload.js';
+
+export const CPU_TASKS = {
+  /** UploadCertificate: the chain and key read within the cost limits. */
+  readUpload,
+  /** RootCert.Standard of a certificate stored before its root was kept: the PEM, or ''. */
+  chainRoot: (certPem: string): string => selfSignedTop(parseCertificateChain(certPem)) ?? '',
+  /** SHA-1 fingerprint of a PEM chain's leaf. */
+  leafFingerprint: (certPem: string): string => parseCertificateChain(certPem).leaf.sha1,
+  /** DownloadCertificate's ZIP, with its PFX and JKS. */
+  downloadZip: buildStoredDownloadZip,
+} as const;
+
+export type CpuTask = keyof typeof CPU_TASKS;
+export type TaskInput<K extends CpuTask> = Parameters<(typeof CPU_TASKS)[K]>[0];
+export type TaskOutput<K extends CpuTask> = Awaited<ReturnType<(typeof CPU_TASKS)[K]>>;
