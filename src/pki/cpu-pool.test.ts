@@ -70,12 +70,21 @@ describe('CpuPool', () => {
   });
 
   test('a task over its time limit fails, and a new worker takes the next one', async () => {
-    const quick = new CpuPool({ size: 1, taskTimeoutMs: 100 });
+    const quick = new CpuPool({ size: 1, taskTimeoutMs: 150 });
     try {
       // The key derivation runs its 1,000,000 rounds (the limit) before the decryption fails: ~0.2-0.7 s.
       const slowKey = toPem('ENCRYPTED PRIVATE KEY', encryptedKeyDer({ rounds: UPLOAD_LIMITS.keyDerivationRounds }));
-      await assert.rejects(quick.run('readUpload', { publicKey: rsa.leafPem, privateKey: slowKey, keyPassword: 'pw' }), /ran over 100 ms/);
-      assert.equal((await quick.run('leafFingerprint', rsa.leafPem)).length, 40);
+      await assert.rejects(quick.run('readUpload', { publicKey: rsa.leafPem, privateKey: slowKey, keyPassword: 'pw' }), /ran over 150 ms/);
+      // A fresh worker takes the next task. On a loaded machine a fresh worker's first task can
+      // itself miss 150 ms (and is replaced in turn): a few tries, one of which must succeed.
+      let fingerprint: string | null = null;
+      for (let i = 0; i < 4 && fingerprint === null; i++) {
+        fingerprint = await quick.run('leafFingerprint', rsa.leafPem).catch((e: Error) => {
+          assert.match(e.message, /ran over 150 ms/);
+          return null;
+        });
+      }
+      assert.equal(fingerprint?.length, 40);
     } finally {
       await quick.close();
     }
