@@ -154,8 +154,9 @@ export function findMasterKey(configured: string | null, dataDir: string): { key
  */
 export function unlockSealer(configured: string | null, dataDir: string, probe: SealedProbe | null, ring: readonly MasterKeyEntry[] = []): Sealer {
   const file = masterKeyFile(dataDir);
-  const where = `set ${envName('masterKey')} to the key it was sealed with, or put that key in ${file} (backups do not contain it)`;
   const found = findMasterKey(configured, dataDir);
+  // The variable wins over the file, so a wrong variable must go for the file to count.
+  const where = `set ${envName('masterKey')} to the key it was sealed with, or ${configured ? 'unset it and ' : ''}put that key in ${file} (backups do not contain it)`;
   if (!found) {
     if (probe) throw new MasterKeyError(`this database holds data sealed under a master key and no key is configured: ${where}`);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
