@@ -47,6 +47,9 @@ import type { JobHandler } from './domain/job.js';
 import { quietLog, type Log } from './domain/log.js';
 import { jobsOnDelete } from './services/dv-validation.js';
 import { MASTER_KEY_REFRESH_MS, MasterKeyService } from './services/master-keys.js';
+import { TagService } from './services/tags.js';
+import { CaServingSource, FileServingSource, ManagedServingSource, type ServingSource } from './services/tls-serving.js';
+import { TlsListener, type Handler } from './api/tls.js';
 
 export interface Core {
   config: Readonly<Config>;
@@ -65,6 +68,8 @@ export interface Core {
   masterKeys: MasterKeyService;
   /** Worker threads for CPU-heavy pki work (CERTPORT_CPU_THREADS); started on first use or by warm(). */
   cpu: CpuPool;
+  /** The HTTPS listener's certificate from certport's CA, for `hostnames` (null: the stored certificate's). */
+  servingFromCa(hostnames: string[] | null, log?: Log): CaServingSource;
   close(): Promise<void>;
 }
 
@@ -168,10 +173,11 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   const services: Services = {
     accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs,
     resources, deployments, bindSync, deletions, expirySwitch: new ExpirySwitchService(stores.deployments, certificates, clock), hosting,
-    pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock,
+    pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock, tags: new TagService(stores.tags, clock),
   };
   return {
     config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, cpu,
+    servingFromCa: (hostnames, l = log) => new CaServingSource(stores.tlsServing, ca.issuer, sealer, clock, hostnames, l),
     async close() {
       clearInterval(keyRefresh);
       await runner.stop();
@@ -206,6 +212,8 @@ export interface RunningService {
   app: FastifyInstance;
   core: Core;
   url: string;
+  /** The HTTPS listener (CERTPORT_TLS_PORT), when configured. */
+  tls: TlsListener | null;
   close(): Promise<void>;
 }
 
@@ -213,6 +221,7 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
   const log = createLogger(config.logLevel);
   const core = await openCore(config, { ...opts, log });
   try {
+    let handler: Handler | null = null;
     const rateLimit = createRateLimit(config.rateLimit, core.redis);
     const replay = createReplayGuard(core.redis);
     const app = await buildApi({
@@ -222,6 +231,7 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
       ready: () => core.stores.ping(),
       logger: log,
       keepAliveTimeout: config.keepAliveTimeoutMs,
+      handlerSink: (h) => { handler = h; },
       plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken })],
     });
@@ -232,10 +242,24 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
       core.runner.start(core.jobHandlers);
     }
     const address = await app.listen({ host: config.host, port: config.port });
-    return {
-      app, core, url: address,
-      async close() {
+    let tls: TlsListener | null = null;
+    if (config.tls) {
+      const t = config.tls;
+      const source: ServingSource = t.certFile && t.keyFile ? new FileServingSource(t.certFile, t.keyFile, log)
+        : t.certificateId ? new ManagedServingSource(core.services.certificates, t.certificateId) : core.servingFromCa(t.hostnames);
+      tls = new TlsListener(handler!, { host: config.host, port: t.port, source, reloadMs: t.reloadMs, keepAliveTimeout: config.keepAliveTimeoutMs, log });
+      try {
+        app.log.info(`HTTPS on ${await tls.start()}`);
+      } catch (e) {
+        await tls.close();
         await app.close();
+        throw e;
+      }
+    }
+    return {
+      app, core, url: address, tls,
+      async close() {
+        await Promise.all([tls?.close(), app.close()]);
         await core.close();
       },
     };

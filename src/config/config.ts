@@ -80,6 +80,24 @@ export interface Config {
   expiryNoticeDays: number[];
   /** How often the expiry sweep looks for certificates nearing expiry. */
   noticeSweepMs: number;
+  /** The HTTPS listener (CERTPORT_TLS_PORT); null = plain HTTP only. */
+  tls: TlsConfig | null;
+}
+
+/** Tencent's API host names tools hard-code (issue 23): the serving certificate covers them. */
+export const TENCENT_API_HOSTNAMES = ['ssl.tencentcloudapi.com', 'ssl.intl.tencentcloudapi.com', 'tag.tencentcloudapi.com', 'wss.api.qcloud.com'] as const;
+
+export interface TlsConfig {
+  port: number;
+  /** The names the serving certificate from certport's own CA covers, lower-case. */
+  hostnames: string[];
+  /** An operator's certificate (chain) and key files, re-read when they change. */
+  certFile: string | null;
+  keyFile: string | null;
+  /** A certificate certport manages, served with its key (followed to its renewal). */
+  certificateId: string | null;
+  /** How often the source is looked at for a change (files, the stored certificate). */
+  reloadMs: number;
 }
 
 export const SQLITE_SYNCHRONOUS = ['NORMAL', 'FULL', 'EXTRA'] as const;
@@ -162,7 +180,16 @@ const KEYS: Record<keyof Config, string> = {
   smtp: 'CERTPORT_SMTP_URL',
   expiryNoticeDays: 'CERTPORT_EXPIRY_NOTICE_DAYS',
   noticeSweepMs: 'CERTPORT_NOTICE_SWEEP_MS',
+  tls: 'CERTPORT_TLS_PORT',
 };
+const TLS_KEYS = {
+  certFile: 'CERTPORT_TLS_CERT_FILE',
+  keyFile: 'CERTPORT_TLS_KEY_FILE',
+  certificateId: 'CERTPORT_TLS_CERTIFICATE_ID',
+  hostnames: 'CERTPORT_API_HOSTNAMES',
+  hostnamesDefaults: 'CERTPORT_API_HOSTNAMES_DEFAULTS',
+  reloadMs: 'CERTPORT_TLS_RELOAD_MS',
+} as const;
 const SMTP_KEYS = {
   from: 'CERTPORT_SMTP_FROM',
   caFile: 'CERTPORT_SMTP_CA_FILE',
@@ -288,6 +315,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     smtp: smtpConfig(get('smtp'), (k) => merged[SMTP_KEYS[k]]),
     expiryNoticeDays: expiryNoticeDays(get('expiryNoticeDays')),
     noticeSweepMs: int(KEYS.noticeSweepMs, get('noticeSweepMs') ?? '600000', 1000, 86_400_000),
+    tls: tlsConfig(get('tls'), (k) => merged[TLS_KEYS[k]], publicUrl),
   });
 }
 
@@ -379,6 +407,34 @@ function acmeConfig(directoryUrl: string | undefined, get: (k: keyof typeof ACME
     caPem,
     accounts: list.length === 0 || list.includes('*') ? '*' : list,
   };
+}
+
+function tlsConfig(rawPort: string | undefined, get: (k: keyof typeof TLS_KEYS) => string | undefined, publicUrl: string): TlsConfig | null {
+  if (!rawPort) {
+    requireMain(TLS_KEYS, get, KEYS.tls);
+    return null;
+  }
+  const port = int(KEYS.tls, rawPort, 0, 65535);
+  const certFile = get('certFile') ?? null;
+  const keyFile = get('keyFile') ?? null;
+  if ((certFile === null) !== (keyFile === null)) throw new ConfigError(`${TLS_KEYS.certFile} and ${TLS_KEYS.keyFile} must be set together`);
+  const certificateId = get('certificateId') ?? null;
+  if (certificateId !== null && certFile !== null) throw new ConfigError(`${TLS_KEYS.certificateId} and ${TLS_KEYS.certFile} are two sources: set one`);
+  const defaults = bool(TLS_KEYS.hostnamesDefaults, get('hostnamesDefaults') ?? '1');
+  const names: string[] = defaults ? [...TENCENT_API_HOSTNAMES] : [];
+  const publicHost = new URL(publicUrl).hostname.toLowerCase();
+  if (defaults && publicHost && !isIP(publicHost.replace(/^\[|\]$/g, ''))) names.push(publicHost);
+  for (const n of (get('hostnames') ?? '').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean)) {
+    if (!/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(n)) {
+      throw new ConfigError(`${TLS_KEYS.hostnames} must list DNS names, got ${JSON.stringify(n)}`);
+    }
+    names.push(n);
+  }
+  const hostnames = [...new Set(names)];
+  if (hostnames.length === 0 && certFile === null && certificateId === null) {
+    throw new ConfigError(`${TLS_KEYS.hostnames} lists no name and ${TLS_KEYS.hostnamesDefaults}=0: the serving certificate would cover nothing`);
+  }
+  return { port, hostnames, certFile, keyFile, certificateId, reloadMs: int(TLS_KEYS.reloadMs, get('reloadMs') ?? '5000', 100, 10_000) };
 }
 
 function metricsToken(raw: string | undefined): string | null {

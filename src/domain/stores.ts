@@ -2,7 +2,7 @@
 // from storage, per aggregate, in the domain's terms. store/ implements them on SQLite and
 // PostgreSQL (row types never leave store/), testing/fakes/ in memory for unit tests.
 import type { AccountRecord, ApiKeyRecord, ProjectRecord, UserRecord } from './account.js';
-import type { CertificateQuery, CertificateRecord, CertificateTransition, OperationLogRecord } from './certificate.js';
+import type { CertificateQuery, CertificateRecord, CertificateTransition, OperationLogRecord, Tag } from './certificate.js';
 import type { CsrQuery, CsrRecord, CsrSummary } from './csr.js';
 import type { BindTask, BoundResource, DeleteTask, DeployDetail, DeployRecord, NewDetail, RecordFamily, RecordQuery, ResourceRecord } from './deployment.js';
 import type { DvOrderRecord } from './dv-order.js';
@@ -319,4 +319,46 @@ export interface SealedValueStore {
   sealedValues(column: string, after: string | null, limit: number): Promise<SealedValue[]>;
   /** Replaces the value unless its row changed meanwhile (false then): one statement, one transaction. */
   replaceSealed(v: SealedValue, next: string): Promise<boolean>;
+}
+
+/** The HTTPS listener's own certificate from certport's CA (issue 23): one row per name, shared by every node. */
+export interface TlsServingRecord {
+  name: string;
+  /** The leaf then its intermediates (PEM). */
+  certPem: string;
+  keySealed: string;
+  serialHex: string;
+  hostnames: string[];
+  notBefore: number;
+  notAfter: number;
+  createdAt: number;
+}
+
+export interface TlsServingStore {
+  getServing(name: string): Promise<TlsServingRecord | null>;
+  /** The stored serial alone: what each node polls to see a renewal made elsewhere. */
+  servingSerial(name: string): Promise<string | null>;
+  /**
+   * Stores `r` if the stored serial is still `expectedSerial` (null: no row yet); false when
+   * another node (or `certport tls renew`) got there first.
+   */
+  replaceServing(r: TlsServingRecord, expectedSerial: string | null): Promise<boolean>;
+}
+
+/** A certificate's tags as the Tag API sees them (issue 23): the same rows DescribeCertificates reads. */
+export interface TagStore {
+  /** The tags of those of `ids` the account holds; ids it does not hold are absent from the map. */
+  tagsOf(accountUin: string, ids: string[]): Promise<Map<string, Tag[]>>;
+  /** Sets and removes keys on one certificate at once; false when the account holds no such certificate. */
+  modifyTags(accountUin: string, id: string, set: Tag[], removeKeys: string[], now: number): Promise<boolean>;
+  /** (certificate, key, value) rows of the account, by certificate then key; `id` narrows to one. */
+  listTagRows(accountUin: string, id: string | null, offset: number, limit: number): Promise<{ total: number; rows: (Tag & { certId: string })[] }>;
+  listTagKeys(accountUin: string, offset: number, limit: number): Promise<{ total: number; keys: string[] }>;
+  listTagValues(accountUin: string, keys: string[], offset: number, limit: number): Promise<{ total: number; tags: Tag[] }>;
+  /**
+   * Certificates of the account, ids ascending after `afterId`, carrying every filter's key
+   * (with one of its values when values are given); `ids` narrows to those; with
+   * neither filters nor ids, every certificate carrying a tag.
+   */
+  findTagged(accountUin: string, filters: { key: string; values: string[] }[], ids: string[] | null, afterId: string, limit: number): Promise<string[]>;
 }

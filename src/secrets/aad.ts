@@ -14,6 +14,8 @@ export const aad = {
   csrKeyPassword: (accountUin: string, id: number) => `csrkeypass:${accountUin}:${id}`,
   deployerSecret: (accountUin: string, id: string) => `deployer:${accountUin}:${id}`,
   webhookSecret: (accountUin: string) => `notify-webhook:${accountUin}`,
+  /** The HTTPS listener's own key (tls_serving). */
+  tlsKey: (name: string) => 'tls:' + name,
   /** A master key kept in the key ring, sealed under the key before it. */
   masterKey: (kid: string) => 'master-key:' + kid,
 } as const;

@@ -20,6 +20,8 @@ import { SqlOperationLogStore } from './operation-log.js';
 import { SqlOrgStore } from './organizations.js';
 import { SqlPaidOrderStore } from './paid-orders.js';
 import { SqlProjectStore } from './projects.js';
+import { SqlTagStore } from './tags.js';
+import { SqlTlsServingStore } from './tls-serving.js';
 
 export interface Stores {
   accounts: SqlAccountStore;
@@ -39,6 +41,10 @@ export interface Stores {
   metrics: SqlMetricsStore;
   /** The key ring and every sealed column (master-key rotation). */
   masterKeys: SqlMasterKeyStore;
+  /** Certificate tags as the Tag API sees them. */
+  tags: SqlTagStore;
+  /** The HTTPS listener's own certificate. */
+  tlsServing: SqlTlsServingStore;
   readonly dialect: Dialect;
   /** The handle itself, for benchmarks and tests that read or seed tables directly. */
   readonly kysely: Kysely<Database>;
@@ -69,6 +75,8 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     organizations: new SqlOrgStore(k),
     metrics: new SqlMetricsStore(k),
     masterKeys: new SqlMasterKeyStore(k),
+    tags: new SqlTagStore(k),
+    tlsServing: new SqlTlsServingStore(k),
     dialect: db.dialect,
     kysely: k,
     async ping() {

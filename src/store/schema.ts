@@ -313,6 +313,18 @@ export interface NotificationChannelRow {
   updated_at: number;
 }
 
+export interface TlsServingRow {
+  name: string;
+  cert_pem: string;
+  key_sealed: string;
+  serial_hex: string;
+  /** JSON: string[] */
+  hostnames: string;
+  not_before: number;
+  not_after: number;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountRow;
   users: UserRow;
@@ -340,4 +352,5 @@ export interface Database {
   notification_channels: NotificationChannelRow;
   cert_hosting: CertHostingRow;
   master_keys: MasterKeyRow;
+  tls_serving: TlsServingRow;
 }
