@@ -15,6 +15,7 @@ const ALL = [
   ['download', 'DownloadCertificate'],
   ['writes', 'one certificate inserted and deleted through the store, 100k stored'],
   ['sync', 'UploadCertificate throughput with SQLite synchronous=FULL vs NORMAL'],
+  ['tls', 'TLS handshakes/s and signed requests/s over the HTTPS listener vs plain HTTP'],
 ] as const;
 
 const wanted = process.argv.slice(2);
