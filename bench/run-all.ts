@@ -15,6 +15,7 @@ const ALL = [
   ['download', 'DownloadCertificate'],
   ['writes', 'one certificate inserted and deleted through the store, 100k stored'],
   ['sync', 'UploadCertificate throughput with SQLite synchronous=FULL vs NORMAL'],
+  ['pkcs11', 'embedded CA signing through a SoftHSM2 token vs software keys'],
 ] as const;
 
 const wanted = process.argv.slice(2);
