@@ -93,7 +93,14 @@ async function material<M extends { rootCertPem: string }>(store: CaStore, keys:
     stored = (await store.getCaMaterial(name))!;
   }
   if (stored.custody === 'pkcs11') throw new CaKeyError(`the ${name} CA's keys are in a PKCS#11 token and this CA cannot use one`);
-  return JSON.parse(keys.ca.openString(stored.materialSealed, boundTo)) as M;
+  let plain: string;
+  try {
+    plain = keys.ca.openString(stored.materialSealed, boundTo);
+  } catch {
+    // Checked at start against one CA; this one was sealed meanwhile by a node with another key.
+    throw new CaKeyError(`the configured CA key does not open the ${name} CA's keys, which another node sealed under its CA key: set the same CERTPORT_CA_KEY on every node`);
+  }
+  return JSON.parse(plain) as M;
 }
 
 /** The RSA/ECDSA CA's signers from the token a 'pkcs11' row names. */
