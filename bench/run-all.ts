@@ -16,6 +16,7 @@ const ALL = [
   ['writes', 'one certificate inserted and deleted through the store, 100k stored'],
   ['sync', 'UploadCertificate throughput with SQLite synchronous=FULL vs NORMAL'],
   ['tls', 'TLS handshakes/s and signed requests/s over the HTTPS listener vs plain HTTP'],
+  ['pkcs11', 'embedded CA signing through a SoftHSM2 token vs software keys'],
 ] as const;
 
 const wanted = process.argv.slice(2);

@@ -8,14 +8,15 @@ import { createRateLimit, createReplayGuard } from './api/guards.js';
 import { legacyApi } from './api/legacy.js';
 import { buildApi, createLogger } from './api/server.js';
 import type { Config } from './config/config.js';
-import { unlockSealer, type Sealer } from './secrets/sealer.js';
+import { CaKeyError, caKeyFile, unlockKey, unlockSealer, type Sealer } from './secrets/sealer.js';
+import { Pkcs11Token } from './ca/pkcs11/token.js';
 import { CpuPool } from './pki/cpu-pool.js';
 import { AccountService } from './services/accounts.js';
 import { CertificateService } from './services/certificates.js';
 import { CsrService } from './services/csrs.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { AcmeIssuer } from './ca/acme/issuer.js';
-import { loadEmbeddedCa, masterKeyProbe, type EmbeddedCa } from './ca/embedded/setup.js';
+import { caKeyProbe, loadEmbeddedCa, masterKeyProbe, recordMasterKeyCheck, type EmbeddedCa } from './ca/embedded/setup.js';
 import { Issuers } from './ca/issuers.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { PaidOrderService } from './services/paid-orders.js';
@@ -66,6 +67,8 @@ export interface Core {
   redis: Redis | null;
   /** Master-key rotation (`certport master-key`). */
   masterKeys: MasterKeyService;
+  /** CA-key rotation (`certport master-key rotate --ca`). */
+  caKeys: MasterKeyService;
   /** Worker threads for CPU-heavy pki work (CERTPORT_CPU_THREADS); started on first use or by warm(). */
   cpu: CpuPool;
   /** The HTTPS listener's certificate from certport's CA, for `hostnames` (null: the stored certificate's). */
@@ -94,21 +97,44 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
   });
   let sealer: Sealer;
+  let caSealer: Sealer;
   let ca: EmbeddedCa;
+  let token: Pkcs11Token | null = null;
   try {
-    // The key is checked against the stored data before anything uses it.
-    sealer = unlockSealer(config.masterKey, config.dataDir, await masterKeyProbe(stores.ca), await stores.masterKeys.listMasterKeys());
-    ca = await loadEmbeddedCa(stores.ca, sealer, { publicBaseUrl: config.publicUrl, clock });
+    // Each key is checked against the stored data before anything uses it.
+    sealer = unlockSealer(config.masterKey, config.dataDir, await masterKeyProbe(stores), await stores.masterKeys.listMasterKeys('master'));
+    await recordMasterKeyCheck(stores.masterKeys, sealer);
+    const legacy = await stores.ca.listCaNames('master');
+    caSealer = unlockKey('ca', config.caKey, config.dataDir, await caKeyProbe(stores.ca), await stores.masterKeys.listMasterKeys('ca'));
+    if (caSealer.exportSealingKey().equals(sealer.exportSealingKey())) {
+      throw new CaKeyError(`the CA key (CERTPORT_CA_KEY or ${caKeyFile(config.dataDir)}) is the master key: the CA's keys must be sealed apart from customer data`);
+    }
+    if (config.caPkcs11) token = Pkcs11Token.open(config.caPkcs11);
+    ca = await loadEmbeddedCa(stores.ca, { master: sealer, ca: caSealer, token }, { publicBaseUrl: config.publicUrl, clock });
+    if (legacy.length) log.info({ cas: legacy }, 'sealed the CAs\' keys again under the CA key, apart from customer data (they were under the master key)');
+    if (token && ca.custody.embedded !== 'pkcs11') {
+      token.close();
+      token = null;
+      log.warn({}, 'a PKCS#11 token is configured but the embedded CA was made with software keys before: it keeps them (sealed under the CA key); the token holds the keys of a CA made with it');
+    }
   } catch (e) {
+    token?.close();
     await stores.close();
     throw e;
   }
   // A rotation started anywhere hands its key over through the ring: read it now and then.
   const masterKeys = new MasterKeyService(stores.masterKeys, sealer, clock);
-  const keyRefresh = setInterval(() => masterKeys.refresh().then(
-    (changed) => changed && log.info({ kid: sealer.keyId }, 'sealing under the new master key from the key ring'),
-    (e: unknown) => log.warn({ err: e }, 'reading the master key ring failed'),
-  ), MASTER_KEY_REFRESH_MS);
+  const caKeys = new MasterKeyService(stores.masterKeys, caSealer, clock);
+  const keyRefresh = setInterval(() => {
+    masterKeys.refresh().then(
+      (changed) => changed && log.info({ kid: sealer.keyId }, 'sealing under the new master key from the key ring'),
+      (e: unknown) => log.warn({ err: e }, 'reading the master key ring failed'),
+    );
+    caKeys.refresh().then(
+      (changed) => changed && log.info({ kid: caSealer.keyId }, 'sealing the CA\'s keys under the new CA key from the key ring'),
+      (e: unknown) => log.warn({ err: e }, 'reading the CA key ring failed'),
+    );
+  }, MASTER_KEY_REFRESH_MS);
   keyRefresh.unref();
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
   const validator = new Validator({
@@ -176,12 +202,13 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock, tags: new TagService(stores.tags, clock),
   };
   return {
-    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, cpu,
+    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, caKeys, cpu,
     servingFromCa: (hostnames, l = log) => new CaServingSource(stores.tlsServing, ca.issuer, sealer, clock, hostnames, l),
     async close() {
       clearInterval(keyRefresh);
       await runner.stop();
       await cpu.close();
+      token?.close();
       email?.close();
       redis?.disconnect();
       await stores.close();

@@ -24,7 +24,7 @@ const USAGE = `usage: certport <command>
   orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}${TLS_USAGE}`;
 
 /** Flags that take no value. */
-const SWITCHES = new Set(['--json', '--chain', '--force']);
+const SWITCHES = new Set(['--json', '--chain', '--force', '--ca']);
 
 function flags(args: string[]) {
   const out: Record<string, string | true> = {};

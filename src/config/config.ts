@@ -1,6 +1,6 @@
 // Configuration: environment variables over an optional JSON file (CERTPORT_CONFIG), checked
 // once at start and frozen. Bad values stop the process with a message naming the variable.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,10 @@ export interface Config {
   redisUrl: string | null;
   /** 32-byte key, base64 or hex; null = generate/read `<dataDir>/master.key`. */
   masterKey: string | null;
+  /** The CA key: 32 bytes, base64 or hex, sealing the software CA keys apart from customer data; null = `<dataDir>/ca.key`. */
+  caKey: string | null;
+  /** A PKCS#11 token holding the embedded CA's keys (generated there, never exported); null = software keys under the CA key. */
+  caPkcs11: Pkcs11Config | null;
   /** Requests per second per action per account; 0 disables the limit. */
   rateLimit: number;
   publicUrl: string;
@@ -127,6 +131,16 @@ export interface AcmeConfig {
   accounts: '*' | string[];
 }
 
+export interface Pkcs11Config {
+  /** Path to the PKCS#11 module (.so), e.g. /usr/lib/softhsm/libsofthsm2.so. */
+  module: string;
+  /** The token: by slot id, or by label (exactly one). */
+  slot: number | null;
+  tokenLabel: string | null;
+  /** The user PIN (from CERTPORT_CA_PKCS11_PIN, or the file CERTPORT_CA_PKCS11_PIN_FILE names). */
+  pin: string;
+}
+
 export interface DnsProviderConfig {
   zone: string;
   type: 'rfc2136';
@@ -149,6 +163,8 @@ const KEYS: Record<keyof Config, string> = {
   sqliteSynchronous: 'CERTPORT_SQLITE_SYNCHRONOUS',
   redisUrl: 'CERTPORT_REDIS_URL',
   masterKey: 'CERTPORT_MASTER_KEY',
+  caKey: 'CERTPORT_CA_KEY',
+  caPkcs11: 'CERTPORT_CA_PKCS11_MODULE',
   rateLimit: 'CERTPORT_RATE_LIMIT',
   publicUrl: 'CERTPORT_PUBLIC_URL',
   logLevel: 'CERTPORT_LOG_LEVEL',
@@ -194,6 +210,12 @@ const SMTP_KEYS = {
   from: 'CERTPORT_SMTP_FROM',
   caFile: 'CERTPORT_SMTP_CA_FILE',
   requireTls: 'CERTPORT_SMTP_REQUIRE_TLS',
+} as const;
+const PKCS11_KEYS = {
+  slot: 'CERTPORT_CA_PKCS11_SLOT',
+  tokenLabel: 'CERTPORT_CA_PKCS11_TOKEN_LABEL',
+  pin: 'CERTPORT_CA_PKCS11_PIN',
+  pinFile: 'CERTPORT_CA_PKCS11_PIN_FILE',
 } as const;
 const ACME_KEYS = {
   email: 'CERTPORT_ACME_EMAIL',
@@ -261,6 +283,11 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   }
   const masterKey = get('masterKey') ?? null;
   if (masterKey !== null) parseMasterKey(masterKey);
+  const caKey = get('caKey') ?? null;
+  if (caKey !== null) parseMasterKey(caKey, KEYS.caKey);
+  if (caKey !== null && masterKey !== null && parseMasterKey(caKey).equals(parseMasterKey(masterKey))) {
+    throw new ConfigError(`${KEYS.caKey} must differ from ${KEYS.masterKey}: the CA's keys are sealed apart from customer data`);
+  }
   const rateLimit = int(KEYS.rateLimit, get('rateLimit') ?? '10', 0, 1_000_000);
   const publicUrl = (get('publicUrl') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
   try {
@@ -285,7 +312,8 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   }
   const caa = bool(KEYS.caa, get('caa') ?? '1');
   return Object.freeze({
-    host, port, dataDir, databaseUrl, databaseSchema, sqliteSynchronous: sqliteSynchronous as SqliteSynchronous, redisUrl, masterKey, rateLimit, publicUrl, logLevel,
+    host, port, dataDir, databaseUrl, databaseSchema, sqliteSynchronous: sqliteSynchronous as SqliteSynchronous, redisUrl, masterKey, caKey,
+    caPkcs11: pkcs11Config(get('caPkcs11'), (k) => merged[PKCS11_KEYS[k]]), rateLimit, publicUrl, logLevel,
     bootstrapSecretId, bootstrapSecretKey,
     dnsResolvers,
     keepAliveTimeoutMs: int(KEYS.keepAliveTimeoutMs, get('keepAliveTimeoutMs') ?? '75000', 1000, 3_600_000),
@@ -340,6 +368,32 @@ function readCaFile(name: string, file: string | undefined): string | null {
 }
 
 /** CERTPORT_SMTP_URL: smtp://[user:pass@]host[:port] (STARTTLS when offered, port 587) or smtps:// (TLS, port 465). */
+function pkcs11Config(module: string | undefined, get: (k: keyof typeof PKCS11_KEYS) => string | undefined): Pkcs11Config | null {
+  if (!module) {
+    requireMain(PKCS11_KEYS, get, KEYS.caPkcs11);
+    return null;
+  }
+  if (!path.isAbsolute(module) || !existsSync(module)) throw new ConfigError(`${KEYS.caPkcs11} must be the absolute path of a PKCS#11 module (.so), got ${JSON.stringify(module)}`);
+  const slotRaw = get('slot');
+  const tokenLabel = get('tokenLabel') ?? null;
+  if ((slotRaw === undefined) === (tokenLabel === null)) {
+    throw new ConfigError(`${KEYS.caPkcs11} needs the token named by exactly one of ${PKCS11_KEYS.slot} and ${PKCS11_KEYS.tokenLabel}`);
+  }
+  const slot = slotRaw === undefined ? null : int(PKCS11_KEYS.slot, slotRaw, 0, 2 ** 32 - 1);
+  let pin = get('pin');
+  const pinFile = get('pinFile');
+  if (pin !== undefined && pinFile !== undefined) throw new ConfigError(`set ${PKCS11_KEYS.pin} or ${PKCS11_KEYS.pinFile}, not both`);
+  if (pinFile !== undefined) {
+    try {
+      pin = readFileSync(pinFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new ConfigError(`${PKCS11_KEYS.pinFile}: cannot read ${pinFile}: ${(e as Error).message}`);
+    }
+  }
+  if (!pin) throw new ConfigError(`${KEYS.caPkcs11} needs the token's user PIN in ${PKCS11_KEYS.pin} or ${PKCS11_KEYS.pinFile}`);
+  return { module, slot, tokenLabel, pin };
+}
+
 function smtpConfig(raw: string | undefined, get: (k: keyof typeof SMTP_KEYS) => string | undefined): SmtpConfig | null {
   if (!raw) {
     requireMain(SMTP_KEYS, get, KEYS.smtp);
@@ -522,11 +576,11 @@ function dnsProviders(raw: string | undefined): DnsProviderConfig[] {
 }
 
 /** A master key is 32 bytes, given as 64 hex digits or base64. */
-export function parseMasterKey(raw: string): Buffer {
+export function parseMasterKey(raw: string, name: string = KEYS.masterKey): Buffer {
   const s = raw.trim();
   const buf = /^[0-9a-fA-F]{64}$/.test(s) ? Buffer.from(s, 'hex') : Buffer.from(s, 'base64');
   if (buf.length !== 32) {
-    throw new ConfigError(`${KEYS.masterKey} must be 32 bytes as 64 hex digits or base64 (got ${buf.length} bytes)`);
+    throw new ConfigError(`${name} must be 32 bytes as 64 hex digits or base64 (got ${buf.length} bytes)`);
   }
   return buf;
 }
