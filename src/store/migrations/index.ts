@@ -65,7 +65,11 @@ export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> 
 
 async function runMigrator(db: Kysely<any>, dialect: Dialect, schema: string | undefined): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => Object.fromEntries(MIGRATIONS.map(([id, make]) => [id, make(dialect)])) };
-  const { error, results } = await new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest();
+  // Migrations are independent of each other's order of arrival: one made on a branch may land
+  // after a higher id did, and a database that already ran the higher one must still take it.
+  const { error, results } = await new Migrator({
+    db, provider, allowUnorderedMigrations: true, ...(schema ? { migrationTableSchema: schema } : {}),
+  }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
