@@ -13,6 +13,7 @@ import type { CertificateRecord } from '../domain/certificate.js';
 import type { ProjectRecord } from '../domain/account.js';
 import type { ReplayGuard } from './guards.js';
 import { v1Pairs, verifyV1Request } from './server.js';
+import { checkText } from './params.js';
 
 export const LEGACY_PATH = '/v2/index.php';
 
@@ -148,6 +149,8 @@ export function legacyApi(opts: { services: Services; replay: ReplayGuard; rateL
         const pairs = v1Pairs(req, body);
         const auth = await verifyV1Request(opts, req, pairs);
         replayKey = auth.replayKey;
+        // Text as in the 2019-12-05 API: no control characters (PEM keeps its line breaks).
+        for (const [k, v] of pairs) checkText(v, k, k === 'cert' || k === 'key');
         const params = new Map(pairs);
         const action = params.get('Action')!;
         const handler = Object.hasOwn(handlers, action) ? handlers[action] : undefined;
