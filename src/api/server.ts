@@ -10,7 +10,7 @@ import { ServiceError } from '../domain/errors.js';
 import { problemOf } from './problems.js';
 import type { Caller } from '../domain/caller.js';
 import { SerializedResult } from '../services/page-cache.js';
-import type { RateLimit, ReplayGuard } from './guards.js';
+import { createAuthFailureLimit, createSignatureBinding, type AuthFailureLimit, type RateLimit, type ReplayGuard, type SignatureBinding } from './guards.js';
 import { checkParams, unflatten } from './params.js';
 import {
   checkTimestamp, header, parseTc3Authorization, utcDate, verifyTc3, verifyV1, type V1Method,
@@ -27,6 +27,10 @@ export interface ApiOptions {
   services: Services;
   rateLimit: RateLimit;
   replay: ReplayGuard;
+  /** TC3 signatures bound to their first action (default: in memory). */
+  signatures?: SignatureBinding;
+  /** Failed authentications per address (default: no limit). */
+  authFailures?: AuthFailureLimit;
   /** Readiness for /healthz. */
   ready: () => Promise<void>;
   /** The service's logger (createLogger), shared with the background work. */
@@ -116,6 +120,8 @@ export function createLogger(level = 'info'): Logger {
 }
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
+  const signatures = opts.signatures ?? createSignatureBinding(null);
+  const authFailures = opts.authFailures ?? createAuthFailureLimit(0, null);
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: LIMITS.tc3Post + 1024,
@@ -162,7 +168,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       if (req.method !== 'GET' && req.method !== 'POST') {
         throw new ServiceError('UnsupportedProtocol', `HTTP method ${req.method} is not supported; use GET or POST.`);
       }
-      incoming = await authenticate(req);
+      incoming = await limitAuthFailures(authFailures, req, () => authenticate(req));
       const action = incoming.action!;
       const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
       if (!handler) throw new ServiceError('InvalidAction', `The action ${JSON.stringify(action)} does not exist.`);
@@ -223,6 +229,13 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     if (!verifyTc3({ method: req.method, rawQuery, headers: req.headers, body }, auth, timestamp!, cred.secretKey)) {
       throw new ServiceError('AuthFailure.SignatureFailure', 'The request signature does not match. Check the SecretKey and the signing steps.');
     }
+    // X-TC-Action is not among the headers the SDKs sign: a signature counts for one action.
+    const first = await signatures.bind(auth.signature, action, req.ip);
+    if (first) {
+      req.log.warn({ action, firstAction: first.action, firstAddress: first.address }, 'TC3 signature replayed with another action');
+      throw new ServiceError('AuthFailure.SignatureFailure',
+        `This signature was already used for the action ${first.action}; X-TC-Action is not signed, so a signed request counts for one action only. Sign each request anew.`);
+    }
     let params: Record<string, unknown>;
     if (req.method === 'GET') {
       params = unflatten(formPairs(rawQuery).filter(([k]) => !V1_COMMON.has(k)));
@@ -254,6 +267,22 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
 
   for (const plugin of opts.plugins ?? []) await plugin(app);
   return app;
+}
+
+/**
+ * Runs an authentication, refusing it outright when the address has failed too often and
+ * counting an AuthFailure against the address (brute force, or a stolen SecretId tried).
+ */
+export async function limitAuthFailures<T>(limit: AuthFailureLimit, req: FastifyRequest, authenticate: () => Promise<T>): Promise<T> {
+  if (await limit.blocked(req.ip)) {
+    throw new ServiceError('RequestLimitExceeded', 'Too many failed authentications from this address: wait a minute, then sign requests correctly.');
+  }
+  try {
+    return await authenticate();
+  } catch (e) {
+    if (e instanceof ServiceError && e.code.startsWith('AuthFailure')) await limit.failed(req.ip);
+    throw e;
+  }
 }
 
 /** v1 parameters from the query (GET) or a form body (POST), as sent. */

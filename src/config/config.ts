@@ -25,6 +25,8 @@ export interface Config {
   masterKey: string | null;
   /** Requests per second per action per account; 0 disables the limit. */
   rateLimit: number;
+  /** Failed authentications per minute per source address before its requests are refused; 0 disables the limit. */
+  authFailureLimit: number;
   publicUrl: string;
   logLevel: string;
   bootstrapSecretId: string | null;
@@ -132,6 +134,7 @@ const KEYS: Record<keyof Config, string> = {
   redisUrl: 'CERTPORT_REDIS_URL',
   masterKey: 'CERTPORT_MASTER_KEY',
   rateLimit: 'CERTPORT_RATE_LIMIT',
+  authFailureLimit: 'CERTPORT_AUTH_FAILURE_LIMIT',
   publicUrl: 'CERTPORT_PUBLIC_URL',
   logLevel: 'CERTPORT_LOG_LEVEL',
   bootstrapSecretId: 'CERTPORT_BOOTSTRAP_SECRET_ID',
@@ -235,6 +238,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   const masterKey = get('masterKey') ?? null;
   if (masterKey !== null) parseMasterKey(masterKey);
   const rateLimit = int(KEYS.rateLimit, get('rateLimit') ?? '10', 0, 1_000_000);
+  const authFailureLimit = int(KEYS.authFailureLimit, get('authFailureLimit') ?? '60', 0, 1_000_000);
   const publicUrl = (get('publicUrl') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
   try {
     new URL(publicUrl);
@@ -258,7 +262,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   }
   const caa = bool(KEYS.caa, get('caa') ?? '1');
   return Object.freeze({
-    host, port, dataDir, databaseUrl, databaseSchema, sqliteSynchronous: sqliteSynchronous as SqliteSynchronous, redisUrl, masterKey, rateLimit, publicUrl, logLevel,
+    host, port, dataDir, databaseUrl, databaseSchema, sqliteSynchronous: sqliteSynchronous as SqliteSynchronous, redisUrl, masterKey, rateLimit, authFailureLimit, publicUrl, logLevel,
     bootstrapSecretId, bootstrapSecretKey,
     dnsResolvers,
     keepAliveTimeoutMs: int(KEYS.keepAliveTimeoutMs, get('keepAliveTimeoutMs') ?? '75000', 1000, 3_600_000),
