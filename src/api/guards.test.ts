@@ -1,11 +1,16 @@
 // Signatures bound to their action and failed authentications limited per address (issue 22).
 // The SDKs sign only content-type and host, so a captured TC3 request could be sent again
-// within its 300 s with another X-TC-Action; certport remembers which action a signature
-// was first seen with (in memory, or in Redis for every node).
+// within its 300 s with another X-TC-Action; certport remembers which action and address a
+// signature was first seen with (in memory, or in Redis for every node). The same client may
+// legitimately send one signature with two actions (same body, same second).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestService, type TestService } from '../testing/harness.js';
 import { rawRequest, tc3Request } from '../testing/raw-client.js';
+import { createSignatureBinding } from './guards.js';
+
+/** Another source address on the loopback network: a replay from elsewhere. */
+const OTHER = '127.0.0.2';
 
 const code = async (p: Promise<{ json: any }>) => {
   const r = await p;
@@ -17,27 +22,37 @@ describe('a TC3 signature is bound to its action (memory)', () => {
   before(async () => { t = await startTestService('sqlite'); });
   after(async () => { await t.close(); });
 
-  test('the same signed request with another X-TC-Action is refused; byte-identical retries still work', async () => {
+  test('the same signed request with another X-TC-Action from another address is refused; byte-identical retries still work', async () => {
     const timestamp = Math.floor(Date.now() / 1000);
-    const captured = { action: 'DescribeCertificates', timestamp };
-    assert.equal(await code(tc3Request(t.port, t.cred, { ...captured, body: '{}' })), 'ok');
-    assert.equal(await code(tc3Request(t.port, t.cred, { ...captured, body: '{"Limit":1}' })), 'ok');
-    const r = await tc3Request(t.port, t.cred, { ...captured, body: '{"Limit":1}', headers: { 'X-TC-Action': 'DescribeCSRSet' } });
+    const captured = { action: 'DescribeCertificates', timestamp, body: '{"Limit":1}' };
+    assert.equal(await code(tc3Request(t.port, t.cred, captured)), 'ok');
+    const r = await tc3Request(t.port, t.cred, { ...captured, localAddress: OTHER, headers: { 'X-TC-Action': 'DescribeCSRSet' } });
     assert.equal(r.json.Response.Error?.Code, 'AuthFailure.SignatureFailure', r.body);
     assert.match(r.json.Response.Error.Message, /already used for the action DescribeCertificates/);
-    // The Go SDK resends the byte-identical request on RequestLimitExceeded: it keeps working.
-    assert.equal(await code(tc3Request(t.port, t.cred, { ...captured, body: '{"Limit":1}' })), 'ok');
-    assert.equal(await code(tc3Request(t.port, t.cred, { ...captured, body: '{"Limit":1}' })), 'ok');
+    // The Go SDK resends the byte-identical request on RequestLimitExceeded: it keeps working, from any address.
+    assert.equal(await code(tc3Request(t.port, t.cred, captured)), 'ok');
+    assert.equal(await code(tc3Request(t.port, t.cred, { ...captured, localAddress: OTHER })), 'ok');
     // A describe cannot become a delete.
     const describe1 = { action: 'DescribeCertificate', timestamp, body: '{"CertificateId":"abc"}' };
     assert.equal(await code(tc3Request(t.port, t.cred, describe1)), 'FailedOperation.CertificateNotFound');
-    assert.equal(await code(tc3Request(t.port, t.cred, { ...describe1, headers: { 'X-TC-Action': 'DeleteCertificate' } })), 'AuthFailure.SignatureFailure');
+    assert.equal(await code(tc3Request(t.port, t.cred, { ...describe1, localAddress: OTHER, headers: { 'X-TC-Action': 'DeleteCertificate' } })), 'AuthFailure.SignatureFailure');
+  });
+
+  test('one client may call two actions with the same body in the same second (same signature: only the action differs)', async () => {
+    // What the SDKs do for DescribeCertificate then DownloadCertificate of one id: X-TC-Action is
+    // not signed, so both requests carry the same signature when they fall in the same second.
+    const timestamp = Math.floor(Date.now() / 1000);
+    const body = '{"CertificateId":"same1"}';
+    assert.equal(await code(tc3Request(t.port, t.cred, { action: 'DescribeCertificate', timestamp, body })), 'FailedOperation.CertificateNotFound');
+    assert.equal(await code(tc3Request(t.port, t.cred, { action: 'DownloadCertificate', timestamp, body })), 'FailedOperation.CertificateNotFound');
+    assert.equal(await code(tc3Request(t.port, t.cred, { action: 'DescribeCertificates', timestamp, body: '{}' })), 'ok');
+    assert.equal(await code(tc3Request(t.port, t.cred, { action: 'DescribeCompanies', timestamp, body: '{}' })), 'ok');
   });
 
   test('a signature that fails verification is not remembered (it cannot block the real request)', async () => {
     const timestamp = Math.floor(Date.now() / 1000);
     const o = { action: 'DescribeCertificates', timestamp, body: '{"Limit":2}' };
-    assert.equal(await code(tc3Request(t.port, t.cred, { ...o, secretKey: 'wrong-key-00000000000' })), 'AuthFailure.SignatureFailure');
+    assert.equal(await code(tc3Request(t.port, t.cred, { ...o, secretKey: 'wrong-key-00000000000', localAddress: OTHER })), 'AuthFailure.SignatureFailure');
     assert.equal(await code(tc3Request(t.port, t.cred, o)), 'ok');
   });
 });
@@ -52,13 +67,14 @@ describe('a TC3 signature is bound to its action across nodes (Redis)', () => {
   });
   after(async () => { await b.close().catch(() => {}); await a.close(); });
 
-  test('seen by one node as DescribeCertificates, refused by the other as DescribeCSRSet; the same action passes on both', async () => {
+  test('seen by one node as DescribeCertificates, refused by the other as DescribeCSRSet from another address; the same action passes on both', async () => {
     const timestamp = Math.floor(Date.now() / 1000);
     // Both requests carry node A's Host header: the signature is the same bytes.
     const captured = { action: 'DescribeCertificates', timestamp, body: '{"Limit":3}', host: `127.0.0.1:${a.port}` };
     assert.equal(await code(tc3Request(a.port, a.cred, captured)), 'ok');
-    const r = await tc3Request(b.port, a.cred, { ...captured, headers: { 'X-TC-Action': 'DescribeCSRSet' } });
+    const r = await tc3Request(b.port, a.cred, { ...captured, localAddress: OTHER, headers: { 'X-TC-Action': 'DescribeCSRSet' } });
     assert.equal(r.json.Response.Error?.Code, 'AuthFailure.SignatureFailure', r.body);
+    assert.equal(await code(tc3Request(b.port, a.cred, { ...captured, localAddress: OTHER })), 'ok');
     assert.equal(await code(tc3Request(b.port, a.cred, captured)), 'ok');
   });
 });
@@ -96,4 +112,18 @@ describe('the failed-authentication limit can be turned off', () => {
     }
     assert.equal(await code(tc3Request(t.port, t.cred, { action: 'DescribeCertificates' })), 'ok');
   });
+});
+
+test('the in-memory binding keeps a signature for 600 s and at most its maximum of entries', async () => {
+  let now = 1_000_000;
+  const b = createSignatureBinding(null, () => now, 3);
+  assert.equal(await b.bind('s1', 'DescribeCertificates', '10.0.0.1'), null);
+  assert.deepEqual(await b.bind('s1', 'DeleteCertificate', '10.0.0.2'), { action: 'DescribeCertificates', address: '10.0.0.1' });
+  assert.equal(await b.bind('s1', 'DescribeCertificates', '10.0.0.2'), null);
+  now += 600_001;
+  assert.equal(await b.bind('s1', 'DeleteCertificate', '10.0.0.2'), null, 'expired: a new first use');
+  for (const s of ['s2', 's3', 's4']) await b.bind(s, 'A', 'x');
+  // Past three entries the oldest (s1) went first.
+  assert.equal(await b.bind('s1', 'B', 'y'), null);
+  assert.deepEqual(await b.bind('s4', 'B', 'y'), { action: 'A', address: 'x' });
 });

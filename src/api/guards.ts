@@ -76,12 +76,12 @@ export function createReplayGuard(redis: Redis | null, clock: () => number = Dat
 }
 
 /**
- * Binds a TC3 signature to the action it was first seen with. The SDKs sign only
- * `content-type;host`, so X-TC-Action is outside the signature: without this a captured
+ * Records the action and source address a TC3 signature was first seen with. The SDKs sign
+ * only `content-type;host`, so X-TC-Action is outside the signature: without this a captured
  * request could be sent again within its window as another action (a describe as a delete).
- * Byte-identical retries stay allowed (the Go SDK resends on RequestLimitExceeded). Entries
- * live as long as a signature can be valid (±300 s). The address is recorded for the log:
- * retries may leave through another address (NAT, a second load balancer).
+ * The server refuses another action from another address; byte-identical retries stay
+ * allowed from anywhere (the Go SDK resends on RequestLimitExceeded, maybe through another
+ * NAT address). Entries live as long as a signature can be valid (±300 s).
  */
 export interface SignatureBinding {
   /** null when this is the first use or repeats its action; else the first use. */

@@ -229,12 +229,15 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     if (!verifyTc3({ method: req.method, rawQuery, headers: req.headers, body }, auth, timestamp!, cred.secretKey)) {
       throw new ServiceError('AuthFailure.SignatureFailure', 'The request signature does not match. Check the SecretKey and the signing steps.');
     }
-    // X-TC-Action is not among the headers the SDKs sign: a signature counts for one action.
+    // X-TC-Action is not among the headers the SDKs sign, so a captured request could be sent
+    // again as another action. The client itself does that legitimately: two actions with the
+    // same body in the same second (DescribeCertificate then DownloadCertificate of one id) carry
+    // one signature. So another action is refused when it comes from another address.
     const first = await signatures.bind(auth.signature, action, req.ip);
-    if (first) {
-      req.log.warn({ action, firstAction: first.action, firstAddress: first.address }, 'TC3 signature replayed with another action');
+    if (first && first.address !== req.ip) {
+      req.log.warn({ action, firstAction: first.action, firstAddress: first.address }, 'TC3 signature replayed with another action from another address');
       throw new ServiceError('AuthFailure.SignatureFailure',
-        `This signature was already used for the action ${first.action}; X-TC-Action is not signed, so a signed request counts for one action only. Sign each request anew.`);
+        `This signature was already used for the action ${first.action} from another address; X-TC-Action is not signed, so a signed request counts for that action only. Sign each request anew.`);
     }
     let params: Record<string, unknown>;
     if (req.method === 'GET') {
