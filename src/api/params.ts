@@ -1,7 +1,7 @@
 // Request parameters: rebuilding flattened form/query parameters (`CertIds.0`,
 // `Tags.0.TagKey`) and checking every parameter against the SDK's own models, so the
 // accepted shapes are exactly those the official SDK sends.
-import { ServiceError } from '../domain/errors.js';
+import { ServiceError, type ErrorCode } from '../domain/errors.js';
 import { models as generated, type FieldType } from './models.generated.js';
 import { models as spec } from './models.spec.js';
 
@@ -13,7 +13,24 @@ export function modelOf(type: string): Readonly<Record<string, FieldType>> | und
 }
 
 const invalid = (message: string) => new ServiceError('InvalidParameter', message);
-const invalidValue = (message: string) => new ServiceError('InvalidParameterValue', message);
+
+/** An invalid value of one field: InvalidParameterValue unless the action's spec names another code. */
+class ValueError extends ServiceError {
+  constructor(readonly field: string, message: string) {
+    super('InvalidParameterValue', message);
+  }
+}
+const invalidValue = (message: string, field = '') => new ValueError(field, message);
+
+// Where an action's spec has its own code for a bad value, the checks here answer it too.
+const VALUE_CODE_BY_ACTION: Readonly<Record<string, ErrorCode>> = {
+  CreateCSR: 'FailedOperation.InvalidParam',
+  ModifyCSR: 'InvalidParameter.WithDetailReason',
+};
+const VALUE_CODE_BY_FIELD: Readonly<Record<string, ErrorCode>> = {
+  CSRId: 'InvalidParameter.InvalidCSRId',
+  CSRIds: 'InvalidParameter.InvalidCSRId',
+};
 
 /**
  * Bounds on what one request may carry (issue 22): containers nested at most MAX_DEPTH deep
@@ -37,7 +54,7 @@ export function checkText(value: string, path: string, multiline = false): strin
   if (m) {
     const c = m[0].codePointAt(0)!;
     const what = c >= 0xd800 && c <= 0xdfff ? 'an unpaired UTF-16 surrogate' : `the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
-    throw invalidValue(`The parameter \`${path}\` contains ${what} at position ${m.index}; control characters are not allowed${multiline ? ' (line breaks and tabs are)' : ''}.`);
+    throw invalidValue(`The parameter \`${path}\` contains ${what} at position ${m.index}; control characters are not allowed${multiline ? ' (line breaks and tabs are)' : ''}.`, path.replace(/\.\d+$/, '').split('.').pop());
   }
   return value;
 }
@@ -119,7 +136,7 @@ function coerceScalar(value: unknown, type: string, path: string, name: string):
       if (typeof value === 'number') n = value;
       else if (typeof value === 'string' && INTEGER.test(value.trim())) n = Number(value.trim());
       else throw invalid(`The parameter \`${path}\` must be a number.`);
-      if (!Number.isSafeInteger(n)) throw invalidValue(`The parameter \`${path}\` must be an integer from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}.`);
+      if (!Number.isSafeInteger(n)) throw invalidValue(`The parameter \`${path}\` must be an integer from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}.`, name);
       return n;
     }
     case 'boolean':
@@ -179,5 +196,12 @@ export function checkParams(action: string, input: unknown): Record<string, unkn
     throw invalid('The request body must be a JSON object.');
   }
   checkShape(input);
-  return coerceObject(input as Record<string, unknown>, model, '');
+  try {
+    return coerceObject(input as Record<string, unknown>, model, '');
+  } catch (e) {
+    if (!(e instanceof ValueError)) throw e;
+    const code = (Object.hasOwn(VALUE_CODE_BY_FIELD, e.field) ? VALUE_CODE_BY_FIELD[e.field] : undefined)
+      ?? (Object.hasOwn(VALUE_CODE_BY_ACTION, action) ? VALUE_CODE_BY_ACTION[action] : undefined);
+    throw code ? new ServiceError(code, e.message) : e;
+  }
 }
