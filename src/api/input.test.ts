@@ -86,6 +86,19 @@ for (const backend of BACKENDS) {
       assert.equal((await rawRequest(t.port, { method: 'GET', path: '/healthz', headers: {} })).status, 200);
     });
 
+    test('ids beyond PostgreSQL integer (ManagerId, CompanyId 2^31) are simply not found', async () => {
+      const cases: [string, string][] = [
+        ['DescribeManagerDetail', 'ManagerId'], ['VerifyManager', 'ManagerId'], ['DeleteManager', 'ManagerId'], ['SubmitAuditManager', 'ManagerId'],
+        ['DescribeManagers', 'CompanyId'], ['DescribeCompanies', 'CompanyId'],
+      ];
+      for (const [action, field] of cases) {
+        const missing = codeOf(await tc3Request(t.port, t.cred, { action, body: JSON.stringify({ [field]: 12345 }) }));
+        for (const id of [2 ** 31, -(2 ** 31) - 1, 2 ** 40]) {
+          assert.equal(codeOf(await tc3Request(t.port, t.cred, { action, body: JSON.stringify({ [field]: id }) })), missing, `${action} ${field}=${id}`);
+        }
+      }
+    });
+
     test('numbers beyond the safe integers are InvalidParameterValue', async () => {
       assert.equal(codeOf(await tc3Request(t.port, t.cred, { action: 'DescribeCertificates', body: '{"Limit":9007199254740993}' })), 'InvalidParameterValue');
       assert.equal(codeOf(await tc3Request(t.port, t.cred, { action: 'DescribeCertificates', body: '{"Offset":1e308}' })), 'InvalidParameterValue');
