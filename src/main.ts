@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from './actions/index.js';
-import { createRateLimit, createReplayGuard } from './api/guards.js';
+import { createAuthFailureLimit, createRateLimit, createReplayGuard, createSignatureBinding } from './api/guards.js';
 import { legacyApi } from './api/legacy.js';
 import { buildApi, createLogger } from './api/server.js';
 import type { Config } from './config/config.js';
@@ -251,15 +251,18 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
     let handler: Handler | null = null;
     const rateLimit = createRateLimit(config.rateLimit, core.redis);
     const replay = createReplayGuard(core.redis);
+    const authFailures = createAuthFailureLimit(config.authFailureLimit, core.redis);
     const app = await buildApi({
       services: core.services,
       rateLimit,
       replay,
+      signatures: createSignatureBinding(core.redis),
+      authFailures,
       ready: () => core.stores.ping(),
       logger: log,
       keepAliveTimeout: config.keepAliveTimeoutMs,
       handlerSink: (h) => { handler = h; },
-      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
+      plugins: [legacyApi({ services: core.services, replay, rateLimit, authFailures }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken })],
     });
     await bootstrap(core, (m) => app.log.info(m));

@@ -29,6 +29,8 @@ export interface Config {
   caPkcs11: Pkcs11Config | null;
   /** Requests per second per action per account; 0 disables the limit. */
   rateLimit: number;
+  /** Failed authentications per minute per source address before its requests are refused; 0 disables the limit. */
+  authFailureLimit: number;
   publicUrl: string;
   logLevel: string;
   bootstrapSecretId: string | null;
@@ -166,6 +168,7 @@ const KEYS: Record<keyof Config, string> = {
   caKey: 'CERTPORT_CA_KEY',
   caPkcs11: 'CERTPORT_CA_PKCS11_MODULE',
   rateLimit: 'CERTPORT_RATE_LIMIT',
+  authFailureLimit: 'CERTPORT_AUTH_FAILURE_LIMIT',
   publicUrl: 'CERTPORT_PUBLIC_URL',
   logLevel: 'CERTPORT_LOG_LEVEL',
   bootstrapSecretId: 'CERTPORT_BOOTSTRAP_SECRET_ID',
@@ -289,6 +292,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     throw new ConfigError(`${KEYS.caKey} must differ from ${KEYS.masterKey}: the CA's keys are sealed apart from customer data`);
   }
   const rateLimit = int(KEYS.rateLimit, get('rateLimit') ?? '10', 0, 1_000_000);
+  const authFailureLimit = int(KEYS.authFailureLimit, get('authFailureLimit') ?? '60', 0, 1_000_000);
   const publicUrl = (get('publicUrl') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
   try {
     new URL(publicUrl);
@@ -313,7 +317,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   const caa = bool(KEYS.caa, get('caa') ?? '1');
   return Object.freeze({
     host, port, dataDir, databaseUrl, databaseSchema, sqliteSynchronous: sqliteSynchronous as SqliteSynchronous, redisUrl, masterKey, caKey,
-    caPkcs11: pkcs11Config(get('caPkcs11'), (k) => merged[PKCS11_KEYS[k]]), rateLimit, publicUrl, logLevel,
+    caPkcs11: pkcs11Config(get('caPkcs11'), (k) => merged[PKCS11_KEYS[k]]), rateLimit, authFailureLimit, publicUrl, logLevel,
     bootstrapSecretId, bootstrapSecretKey,
     dnsResolvers,
     keepAliveTimeoutMs: int(KEYS.keepAliveTimeoutMs, get('keepAliveTimeoutMs') ?? '75000', 1000, 3_600_000),
