@@ -22,6 +22,7 @@ import { renewalLink } from './0016_renewal_link.js';
 import { masterKeys } from './0017_master_keys.js';
 import { chainRoot } from './0018_chain_root.js';
 import { tls } from './0021_tls.js';
+import { acmeServer } from './0023_acme_server.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -43,6 +44,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0017_master_keys', masterKeys],
   ['0018_chain_root', chainRoot],
   ['0021_tls', tls],
+  ['0023_acme_server', acmeServer],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
