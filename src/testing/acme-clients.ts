@@ -15,9 +15,11 @@ export async function certbot(o: { dir: string; directory: string; caFile: strin
   return run('certbot', args, { env: { ...process.env, REQUESTS_CA_BUNDLE: o.caFile }, timeout: 120_000 });
 }
 
-export async function lego(o: { dir: string; directory: string; caFile: string; httpPort: number; domains: string[]; kid: string; hmacKey: string }) {
+/** `challenge`: http-01 on `port` (the default) or tls-alpn-01 on it. */
+export async function lego(o: { dir: string; directory: string; caFile: string; port: number; domains: string[]; kid: string; hmacKey: string; challenge?: 'http' | 'tls' }) {
+  const challenge = o.challenge ?? 'http';
   const args = ['--server', o.directory, '--email', 'ops@example.com', '--accept-tos', '--path', o.dir, '--key-type', 'ec256',
-    '--eab', '--kid', o.kid, '--hmac', o.hmacKey, '--http', '--http.port', `127.0.0.1:${o.httpPort}`,
+    '--eab', '--kid', o.kid, '--hmac', o.hmacKey, `--${challenge}`, `--${challenge}.port`, `127.0.0.1:${o.port}`,
     ...o.domains.flatMap((d) => ['--domains', d]), 'run'];
   return run('lego', args, { env: { ...process.env, LEGO_CA_CERTIFICATES: o.caFile }, timeout: 120_000 });
 }

@@ -15,6 +15,7 @@ import { BACKENDS, sdkClient, startTestService, type Cred, type TestService } fr
 import { startChallTestSrv, type ChallTestSrv } from '../../testing/dns-servers.js';
 import { freePort } from '../../testing/net.js';
 import { certbot, lego, RawAcme } from '../../testing/acme-clients.js';
+import { runCli } from '../../testing/cli.js';
 import { domainCsr } from '../../pki/csr.js';
 
 const run = promisify(execFile);
@@ -50,6 +51,7 @@ for (const backend of BACKENDS) {
     let root: string;
     let directory: string;
     let httpPort: number;
+    let httpsPort: number;
     let tlsCa: string;
     let tlsCaFile: string;
     let bound: Cred;
@@ -74,7 +76,7 @@ for (const backend of BACKENDS) {
           CERTPORT_DNS_RESOLVERS: dns.dns,
           CERTPORT_VALIDATION_ALLOW_PRIVATE: '1',
           CERTPORT_VALIDATION_HTTP_PORT: String(httpPort),
-          CERTPORT_VALIDATION_HTTPS_PORT: String(await freePort()),
+          CERTPORT_VALIDATION_HTTPS_PORT: String(httpsPort = await freePort()),
         },
       });
       root = t.svc.core.ca.rootPem;
@@ -91,8 +93,11 @@ for (const backend of BACKENDS) {
     });
 
     if (backend === 'sqlite') {
-      it('certbot certonly --standalone (http-01, EAB)', async () => {
-        const b = await eab(t, bound.accountUin);
+      it('certbot certonly --standalone (http-01, EAB made by `certport acme eab create`)', async () => {
+        const cli = await runCli(t.env, 'acme', 'eab', 'create', '--account', bound.accountUin, '--json');
+        assert.equal(cli.code, 0, cli.stderr);
+        const b = JSON.parse(cli.stdout) as { kid: string; hmacKey: string };
+        assert.equal(Buffer.from(b.hmacKey, 'base64url').length, 32);
         const d = path.join(dir, 'certbot');
         await certbot({ dir: d, directory, caFile: tlsCaFile, httpPort, domains: ['certbot.acme.test', 'www.certbot.acme.test'], kid: b.kid, hmacKey: b.hmacKey });
         const chain = await readFile(path.join(d, 'config/live/c/fullchain.pem'), 'utf8');
@@ -104,10 +109,18 @@ for (const backend of BACKENDS) {
     it('lego run (http-01, EAB)', async () => {
       const b = await eab(t, bound.accountUin);
       const d = path.join(dir, 'lego');
-      await lego({ dir: d, directory, caFile: tlsCaFile, httpPort, domains: ['lego.acme.test'], kid: b.kid, hmacKey: b.hmacKey });
+      await lego({ dir: d, directory, caFile: tlsCaFile, port: httpPort, domains: ['lego.acme.test'], kid: b.kid, hmacKey: b.hmacKey });
       const chain = await readFile(path.join(d, 'certificates/lego.acme.test.crt'), 'utf8');
       await verifies(d, rootFile, chain);
       await listed(t, bound, ['lego.acme.test']);
+    });
+
+    it('lego run (tls-alpn-01 on the validation HTTPS port)', async () => {
+      const b = await eab(t, bound.accountUin);
+      const d = path.join(dir, 'lego-tls');
+      await lego({ dir: d, directory, caFile: tlsCaFile, port: httpsPort, domains: ['alpn.acme.test'], kid: b.kid, hmacKey: b.hmacKey, challenge: 'tls' });
+      await verifies(d, rootFile, await readFile(path.join(d, 'certificates/alpn.acme.test.crt'), 'utf8'));
+      await listed(t, bound, ['alpn.acme.test']);
     });
 
     it('acme-client: a wildcard by dns-01 on the test DNS server', async () => {
@@ -163,7 +176,7 @@ for (const backend of BACKENDS) {
       const early = new RawAcme(directory, tlsCa);
       assert.equal((await early.register(await eab(t, other.accountUin))).status, 201);
       const b = await eab(t, other.accountUin);
-      await t.svc.core.services.accounts.setAccountStatus(other.accountUin, 'disabled');
+      assert.equal((await runCli(t.env, 'account', 'disable', other.accountUin)).code, 0);
       try {
         const r = await new RawAcme(directory, tlsCa).register(b);
         assert.equal(r.json.type, ERR + 'unauthorized');
