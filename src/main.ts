@@ -51,6 +51,8 @@ import { MASTER_KEY_REFRESH_MS, MasterKeyService } from './services/master-keys.
 import { TagService } from './services/tags.js';
 import { CaServingSource, FileServingSource, ManagedServingSource, type ServingSource } from './services/tls-serving.js';
 import { TlsListener, type Handler } from './api/tls.js';
+import { ACME_SERVER_SOURCE, AcmeServerService } from './services/acme-server.js';
+import { acmeRoutes } from './api/acme/routes.js';
 
 export interface Core {
   config: Readonly<Config>;
@@ -73,6 +75,8 @@ export interface Core {
   cpu: CpuPool;
   /** The HTTPS listener's certificate from certport's CA, for `hostnames` (null: the stored certificate's). */
   servingFromCa(hostnames: string[] | null, log?: Log): CaServingSource;
+  /** certport's own ACME server (CERTPORT_ACME_SERVER), or null. */
+  acmeServer: AcmeServerService | null;
   close(): Promise<void>;
 }
 
@@ -161,7 +165,8 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   const cpu = new CpuPool({ size: config.cpuThreads });
   const certificates = new CertificateService(joinStores(stores.certificates, stores.projects, stores.operationLog), sealer, clock, {
     // Chains from an ACME CA end at its intermediate; only certport's own roots are known here.
-    rootOf: (c) => issuers.rootOf(c),
+    // The ACME server's certificates are the embedded CA's.
+    rootOf: (c) => issuers.rootOf(c.source === ACME_SERVER_SOURCE ? { ...c, source: ca.issuer.source } : c),
     publicUrl: config.publicUrl,
     jobsOnDelete: (c) => jobsOnDelete(stores.dvOrders, c, clock()),
   }, cpu);
@@ -196,17 +201,21 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     },
   };
   const csrs = new CsrService(stores.csrs, sealer, clock);
+  const acmeServer = config.acmeServer
+    ? new AcmeServerService(stores.acmeServer, stores.accounts, certificates, ca.issuer, validator, sealer, clock, config.acmeServer, log)
+    : null;
   const services: Services = {
     accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs,
     resources, deployments, bindSync, deletions, expirySwitch: new ExpirySwitchService(stores.deployments, certificates, clock), hosting,
     pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock, tags: new TagService(stores.tags, clock),
   };
   return {
-    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, caKeys, cpu,
+    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, caKeys, cpu, acmeServer,
     servingFromCa: (hostnames, l = log) => new CaServingSource(stores.tlsServing, ca.issuer, sealer, clock, hostnames, l),
     async close() {
       clearInterval(keyRefresh);
       await runner.stop();
+      await acmeServer?.drain();
       await cpu.close();
       token?.close();
       email?.close();
@@ -263,7 +272,8 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
       keepAliveTimeout: config.keepAliveTimeoutMs,
       handlerSink: (h) => { handler = h; },
       plugins: [legacyApi({ services: core.services, replay, rateLimit, authFailures }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
-        metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken })],
+        metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken }),
+        ...(core.acmeServer ? [acmeRoutes({ service: core.acmeServer, base: `${config.publicUrl}/acme`, eabRequired: config.acmeServer!.eab === 'required' })] : [])],
     });
     await bootstrap(core, (m) => app.log.info(m));
     core.cpu.warm();

@@ -8,11 +8,13 @@ import { HOSTING_USAGE, hostingCommand } from './hosting.js';
 import { BACKUP_USAGE, backupCommand, restoreCommand } from './backup.js';
 import { MASTER_KEY_USAGE, masterKeyCommand } from './master-key.js';
 import { TLS_USAGE, tlsCommand } from './tls.js';
+import { ACME_USAGE, acmeCommand } from './acme.js';
 
 const USAGE = `usage: certport <command>
   serve                                   start the API server (CERTPORT_* environment)
   account create [--name N] [--json]      create an account with its first API key
   account list [--json]                   list accounts
+  account disable|enable UIN              stop (or restart) an account: its API keys, ACME accounts and bindings
   user create --account UIN [--name N] [--json]   create a sub-user (SubAccountUin)
   key create --account UIN [--user UIN] [--json]  create an API key (at most 2 per user)
   key list --account UIN [--json]         list API keys (SecretKeys are never shown)
@@ -21,7 +23,7 @@ const USAGE = `usage: certport <command>
   orders list [--account UIN] [--status N] [--json]   paid (OV/EV) orders, newest first
   orders show ID [--letter FILE] [--json]  an order with everything submitted (--letter saves the confirmation letter)
   orders approve ID [--reviewer NAME]     approve: domain validation starts, issuance follows
-  orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}${TLS_USAGE}`;
+  orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}${TLS_USAGE}${ACME_USAGE}`;
 
 /** Flags that take no value. */
 const SWITCHES = new Set(['--json', '--chain', '--force', '--ca']);
@@ -79,6 +81,13 @@ async function main(argv: string[]): Promise<number> {
       const list = await core.stores.accounts.listAccounts();
       console.log(json ? JSON.stringify(list.map((a) => ({ Uin: a.uin, Name: a.name, Status: a.status })))
         : list.map((a) => `${a.uin}\t${a.status}\t${a.name}`).join('\n'));
+    } else if (cmd === 'account' && (sub === 'disable' || sub === 'enable')) {
+      const uin = rest[0];
+      if (!uin) throw new Error('a Uin is required');
+      await acc.setAccountStatus(uin, sub === 'disable' ? 'disabled' : 'active');
+      if (!json) console.log(`${uin} ${sub}d`);
+    } else if (cmd === 'acme') {
+      return await acmeCommand(core, sub, rest, f, json);
     } else if (cmd === 'user' && sub === 'create') {
       const u = await acc.createSubUser(need('account'), typeof f.name === 'string' ? f.name : 'user');
       console.log(json ? JSON.stringify({ SubAccountUin: u.uin }) : u.uin);

@@ -6,6 +6,15 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { isIssuerDomainName } from '../domain/caa.js';
 
+/** certport's own ACME server (issue 26), under <publicUrl>/acme/. */
+export interface AcmeServerConfig {
+  /** `required`: every ACME account needs an External Account Binding; `optional`: without one it goes to defaultAccountUin. */
+  eab: 'required' | 'optional';
+  defaultAccountUin: string | null;
+  /** Validity of the certificates it issues. */
+  validityDays: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -88,6 +97,8 @@ export interface Config {
   noticeSweepMs: number;
   /** The HTTPS listener (CERTPORT_TLS_PORT); null = plain HTTP only. */
   tls: TlsConfig | null;
+  /** certport's own ACME server; null when CERTPORT_ACME_SERVER=0. */
+  acmeServer: AcmeServerConfig | null;
 }
 
 /** Tencent's API host names tools hard-code (issue 23): the serving certificate covers them. */
@@ -200,7 +211,13 @@ const KEYS: Record<keyof Config, string> = {
   expiryNoticeDays: 'CERTPORT_EXPIRY_NOTICE_DAYS',
   noticeSweepMs: 'CERTPORT_NOTICE_SWEEP_MS',
   tls: 'CERTPORT_TLS_PORT',
+  acmeServer: 'CERTPORT_ACME_SERVER',
 };
+const ACME_SERVER_KEYS = {
+  eab: 'CERTPORT_ACME_SERVER_EAB',
+  defaultAccount: 'CERTPORT_ACME_SERVER_DEFAULT_ACCOUNT',
+  validityDays: 'CERTPORT_ACME_SERVER_VALIDITY_DAYS',
+} as const;
 const TLS_KEYS = {
   certFile: 'CERTPORT_TLS_CERT_FILE',
   keyFile: 'CERTPORT_TLS_KEY_FILE',
@@ -348,6 +365,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     expiryNoticeDays: expiryNoticeDays(get('expiryNoticeDays')),
     noticeSweepMs: int(KEYS.noticeSweepMs, get('noticeSweepMs') ?? '600000', 1000, 86_400_000),
     tls: tlsConfig(get('tls'), (k) => merged[TLS_KEYS[k]], publicUrl),
+    acmeServer: acmeServerConfig(get('acmeServer'), (k) => merged[ACME_SERVER_KEYS[k]]),
   });
 }
 
@@ -465,6 +483,16 @@ function acmeConfig(directoryUrl: string | undefined, get: (k: keyof typeof ACME
     caPem,
     accounts: list.length === 0 || list.includes('*') ? '*' : list,
   };
+}
+
+function acmeServerConfig(on: string | undefined, get: (k: keyof typeof ACME_SERVER_KEYS) => string | undefined): AcmeServerConfig | null {
+  if (!bool(KEYS.acmeServer, on ?? '1')) return null;
+  const eab = (get('eab') ?? 'required').trim().toLowerCase();
+  if (eab !== 'required' && eab !== 'optional') throw new ConfigError(`${ACME_SERVER_KEYS.eab} must be required or optional, got ${JSON.stringify(eab)}`);
+  const defaultAccountUin = get('defaultAccount')?.trim() || null;
+  if (eab === 'optional' && !defaultAccountUin) throw new ConfigError(`${ACME_SERVER_KEYS.eab}=optional needs ${ACME_SERVER_KEYS.defaultAccount} (the certport account that ACME accounts without a binding belong to)`);
+  if (defaultAccountUin !== null && !/^\d{1,20}$/.test(defaultAccountUin)) throw new ConfigError(`${ACME_SERVER_KEYS.defaultAccount} must be a Uin, got ${JSON.stringify(defaultAccountUin)}`);
+  return { eab, defaultAccountUin, validityDays: int(ACME_SERVER_KEYS.validityDays, get('validityDays') ?? '90', 1, 398) };
 }
 
 function tlsConfig(rawPort: string | undefined, get: (k: keyof typeof TLS_KEYS) => string | undefined, publicUrl: string): TlsConfig | null {

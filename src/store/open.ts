@@ -22,6 +22,7 @@ import { SqlPaidOrderStore } from './paid-orders.js';
 import { SqlProjectStore } from './projects.js';
 import { SqlTagStore } from './tags.js';
 import { SqlTlsServingStore } from './tls-serving.js';
+import { SqlAcmeServerStore } from './acme-server.js';
 
 export interface Stores {
   accounts: SqlAccountStore;
@@ -45,6 +46,8 @@ export interface Stores {
   tags: SqlTagStore;
   /** The HTTPS listener's own certificate. */
   tlsServing: SqlTlsServingStore;
+  /** certport's own ACME server. */
+  acmeServer: SqlAcmeServerStore;
   readonly dialect: Dialect;
   /** The handle itself, for benchmarks and tests that read or seed tables directly. */
   readonly kysely: Kysely<Database>;
@@ -77,6 +80,7 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     masterKeys: new SqlMasterKeyStore(k),
     tags: new SqlTagStore(k),
     tlsServing: new SqlTlsServingStore(k),
+    acmeServer: new SqlAcmeServerStore(k),
     dialect: db.dialect,
     kysely: k,
     async ping() {

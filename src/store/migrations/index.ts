@@ -23,6 +23,7 @@ import { masterKeys } from './0017_master_keys.js';
 import { chainRoot } from './0018_chain_root.js';
 import { caCustody } from './0019_ca_custody.js';
 import { tls } from './0021_tls.js';
+import { acmeServer } from './0023_acme_server.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -45,6 +46,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0018_chain_root', chainRoot],
   ['0019_ca_custody', caCustody],
   ['0021_tls', tls],
+  ['0023_acme_server', acmeServer],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
