@@ -55,6 +55,7 @@ import { ModifyCertificateProject } from './modify-certificate-project.js';
 import { ModifyCertificateResubmit } from './modify-certificate-resubmit.js';
 import { ModifyCertificatesExpiringNotificationSwitch } from './modify-certificates-expiring-notification-switch.js';
 import { ReplaceCertificate } from './replace-certificate.js';
+import { RevokeCertificate } from './revoke-certificate.js';
 import { SubmitAuditManager } from './submit-audit-manager.js';
 import { SubmitCertificateInformation } from './submit-certificate-information.js';
 import { UpdateCertificateInstance } from './update-certificate-instance.js';
@@ -62,6 +63,7 @@ import { UpdateCertificateRecordRetry } from './update-certificate-record-retry.
 import { UpdateCertificateRecordRollback } from './update-certificate-record-rollback.js';
 import { UploadCertificate } from './upload-certificate.js';
 import { UploadConfirmLetter } from './upload-confirm-letter.js';
+import { UploadRevokeLetter } from './upload-revoke-letter.js';
 import { UploadUpdateCertificateInstance } from './upload-update-certificate-instance.js';
 import { UploadUpdateCertificateRecordRetry } from './upload-update-certificate-record-retry.js';
 import { UploadUpdateCertificateRecordRollback } from './upload-update-certificate-record-rollback.js';
@@ -124,6 +126,7 @@ export const actions: Record<string, ActionHandler> = {
   ModifyCertificateResubmit,
   ModifyCertificatesExpiringNotificationSwitch,
   ReplaceCertificate,
+  RevokeCertificate,
   SubmitAuditManager,
   SubmitCertificateInformation,
   UpdateCertificateInstance,
@@ -131,6 +134,7 @@ export const actions: Record<string, ActionHandler> = {
   UpdateCertificateRecordRollback,
   UploadCertificate,
   UploadConfirmLetter,
+  UploadRevokeLetter,
   UploadUpdateCertificateInstance,
   UploadUpdateCertificateRecordRetry,
   UploadUpdateCertificateRecordRollback,

@@ -15,6 +15,8 @@ import type { OrganizationService } from '../services/organizations.js';
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import type { PageCache, SerializedResult } from '../services/page-cache.js';
+import type { RevocationService } from '../services/revocations.js';
+import type { CrlService } from '../services/crls.js';
 
 export interface Services {
   accounts: AccountService;
@@ -34,6 +36,10 @@ export interface Services {
   /** DescribeCertificates pages, reused while current. */
   pages: PageCache;
   clock: Clock;
+  /** RevokeCertificate, UploadRevokeLetter, keyCompromise and blocked keys. */
+  revocations: RevocationService;
+  /** Each issuing CA's CRL. */
+  crls: CrlService;
 }
 
 export interface ActionContext {

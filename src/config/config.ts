@@ -52,6 +52,10 @@ export interface Config {
   dvAuthHours: number;
   /** Longest pause between two validation checks of one pending order. */
   validationIntervalMs: number;
+  /** DV revocation asks fresh proof of control of certificates older than this whose key certport does not hold. */
+  revokeProofDays: number;
+  /** How long each CRL is current (nextUpdate − thisUpdate); it is made again at half of it and on every revocation. */
+  crlHours: number;
   /** Run background jobs (validation, issuance) in this process. */
   workers: boolean;
   /** An upstream ACME CA for free certificates instead of the embedded CA (null = embedded). */
@@ -147,6 +151,8 @@ const KEYS: Record<keyof Config, string> = {
   mainDomainCertLimit: 'CERTPORT_MAIN_DOMAIN_CERT_LIMIT',
   dvAuthHours: 'CERTPORT_DV_AUTH_HOURS',
   validationIntervalMs: 'CERTPORT_VALIDATION_INTERVAL_MS',
+  revokeProofDays: 'CERTPORT_REVOKE_PROOF_DAYS',
+  crlHours: 'CERTPORT_CRL_HOURS',
   workers: 'CERTPORT_WORKERS',
   acme: 'CERTPORT_ACME_DIRECTORY_URL',
   paidProducts: 'CERTPORT_PAID_PRODUCTS',
@@ -272,6 +278,8 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     mainDomainCertLimit: int(KEYS.mainDomainCertLimit, get('mainDomainCertLimit') ?? '20', 0, 10_000_000),
     dvAuthHours: int(KEYS.dvAuthHours, get('dvAuthHours') ?? '72', 1, 24 * 30),
     validationIntervalMs: int(KEYS.validationIntervalMs, get('validationIntervalMs') ?? '20000', 100, 3_600_000),
+    revokeProofDays: int(KEYS.revokeProofDays, get('revokeProofDays') ?? '30', 0, 3650),
+    crlHours: int(KEYS.crlHours, get('crlHours') ?? '24', 1, 24 * 30),
     workers: bool(KEYS.workers, get('workers') ?? '1'),
     acme: acmeConfig(get('acme'), (k) => merged[ACME_KEYS[k]]),
     paidProducts: productList(get('paidProducts')),

@@ -8,6 +8,7 @@ export const aad = {
   keyPassword: (certId: string) => 'keypass:' + certId,
   encryptKey: (certId: string) => 'certenckey:' + certId,
   letter: (certId: string) => 'letter:' + certId,
+  revokeLetter: (certId: string) => 'revokeletter:' + certId,
   ca: (name: string) => 'ca:' + name,
   acmeAccount: (directoryUrl: string) => 'acme:' + directoryUrl,
   csrKey: (accountUin: string, id: number) => `csrkey:${accountUin}:${id}`,

@@ -20,6 +20,7 @@ import { SqlOperationLogStore } from './operation-log.js';
 import { SqlOrgStore } from './organizations.js';
 import { SqlPaidOrderStore } from './paid-orders.js';
 import { SqlProjectStore } from './projects.js';
+import { SqlRevocationStore } from './revocations.js';
 
 export interface Stores {
   accounts: SqlAccountStore;
@@ -39,6 +40,7 @@ export interface Stores {
   metrics: SqlMetricsStore;
   /** The key ring and every sealed column (master-key rotation). */
   masterKeys: SqlMasterKeyStore;
+  revocations: SqlRevocationStore;
   readonly dialect: Dialect;
   /** The handle itself, for benchmarks and tests that read or seed tables directly. */
   readonly kysely: Kysely<Database>;
@@ -69,6 +71,7 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     organizations: new SqlOrgStore(k),
     metrics: new SqlMetricsStore(k),
     masterKeys: new SqlMasterKeyStore(k),
+    revocations: new SqlRevocationStore(k),
     dialect: db.dialect,
     kysely: k,
     async ping() {

@@ -15,7 +15,7 @@ import { KEY_USAGE, OID } from '../../pki/oids.js';
 import { pemDer, toPem } from '../../pki/pem.js';
 import { publicKeyFromPem } from '../../pki/spki.js';
 import { readCertificate } from '../../pki/x509.js';
-import type { IssuedCertificate, IssueProfile, IssueRequest } from '../issuer.js';
+import { crlDistributionPoint, type IssuedCertificate, type IssueProfile, type IssueRequest, type SigningCa } from '../issuer.js';
 import { checkValidityDays, leafValidity, LocalIssuer, type LocalIssuerOptions } from '../local.js';
 import { intermediateFileName, type CaMaterial } from './material.js';
 
@@ -41,6 +41,8 @@ function profileSubject(p: IssueProfile, cn: string | null): [string, string][] 
 interface IssuingCa {
   kind: KeyKind;
   certPem: string;
+  /** What CRLs and OCSP responder certificates take from it. */
+  signing: SigningCa;
   notAfter: Date;
   signer: Signer;
   /** The TBSCertificate's signature AlgorithmIdentifier and issuer Name, which follow the serial. */
@@ -59,9 +61,12 @@ function loadIssuingCa(kind: KeyKind, certPem: string, keyPem: string, publicBas
   const signer = signerFor(key);
   if (!signer) throw new Fault('malformed', `Unsupported signing key ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trim());
   const aia = caIssuersExtension(publicBaseUrl, intermediateFileName(kind));
+  const crlDp = crlDistributionPoint(publicBaseUrl, kind === 'RSA' ? 'rsa' : 'ecc');
+  const keyId = cert.ski ?? keyIdentifier(cert.spki);
   return {
     kind,
     certPem,
+    signing: { name: kind === 'RSA' ? 'rsa' : 'ecc', certPem, subjectName: cert.subjectName, spki: cert.spki, keyId, notAfter: cert.notAfter, signer },
     notAfter: cert.notAfter,
     signer,
     algAndIssuer: Buffer.concat([signer.alg, cert.subjectName]),
@@ -73,6 +78,7 @@ function loadIssuingCa(kind: KeyKind, certPem: string, keyPem: string, publicBas
     extsAfterSki: Buffer.concat([
       extension(OID.authorityKeyIdentifier, false, der.seq(der.tlv(0x80, cert.ski ?? keyIdentifier(cert.spki)))),
       ...(aia ? [aia] : []),
+      ...(crlDp ? [crlDp] : []),
     ]),
   };
 }
@@ -131,6 +137,10 @@ export class EmbeddedIssuer extends LocalIssuer {
 
   async issue(req: IssueRequest): Promise<IssuedCertificate> {
     return this.issueSync(req);
+  }
+
+  signingCas(): SigningCa[] {
+    return [this.#cas.RSA.signing, this.#cas.ECC.signing];
   }
 
   /** The same as issue(); synchronous because signing is CPU-bound and fast. */
