@@ -1,0 +1,132 @@
+// Revocation end to end (issue 24) through the official SDK on SQLite and PostgreSQL: a real
+// DNS server for the DV checks, the served CRL checked with `openssl verify -crl_check`.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { makeChain, run, withTempDir } from '../testing/pki-fixtures.js';
+import { waitFor } from '../testing/dv.js';
+import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
+import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
+
+let dns: ChallTestSrv;
+before(async () => { dns = await startChallTestSrv(); });
+after(async () => { await dns?.stop(); });
+
+const leafOf = (pem: string) => pem.split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----\n';
+
+for (const backend of BACKENDS) {
+  describe(`RevokeCertificate (${backend})`, () => {
+    let t: TestService;
+    let c: SslClient;
+    before(async () => {
+      // Proof of control is asked of every certificate whose key certport does not hold (0 days).
+      t = await startTestService(backend, { env: { CERTPORT_DNS_RESOLVERS: dns.dns, CERTPORT_VALIDATION_INTERVAL_MS: '300', CERTPORT_REVOKE_PROOF_DAYS: '0' } });
+      c = t.client;
+    });
+    after(async () => { await t.close(); });
+
+    async function issued(domain: string): Promise<string> {
+      const { CertificateId: id } = await c.ApplyCertificate({ DvAuthMethod: 'DNS', DomainName: domain });
+      const d = await waitFor(c, id!, (x) => !!x.DvAuthDetail?.DvAuths?.length);
+      for (const a of d.DvAuthDetail!.DvAuths!) await dns.setTxt(a.DvAuthKey!, a.DvAuthValue!);
+      await waitFor(c, id!, (x) => x.Status === 1);
+      return id!;
+    }
+
+    async function crl(): Promise<Buffer> {
+      const r = await fetch(`http://127.0.0.1:${t.port}/ca/rsa-intermediate.crl`);
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('content-type'), 'application/pkix-crl');
+      return Buffer.from(await r.arrayBuffer());
+    }
+
+    /** `openssl verify -crl_check` of the leaf against the root, its intermediate and the served CRL: its output, or the failure's. */
+    async function verifyWithCrl(id: string): Promise<{ ok: boolean; out: string }> {
+      const d = await c.DescribeCertificateDetail({ CertificateId: id });
+      const chain = d.CertificatePublicKey!;
+      const root = await (await fetch(`http://127.0.0.1:${t.port}/ca/root.pem`)).text();
+      const der = await crl();
+      return withTempDir(async (dir) => {
+        const f = (n: string, b: string | Buffer) => { writeFileSync(path.join(dir, n), b); return path.join(dir, n); };
+        const inter = chain.slice(leafOf(chain).length);
+        const crlPem = run('openssl', ['crl', '-inform', 'DER', '-in', f('crl.der', der)]);
+        const args = ['verify', '-crl_check', '-CAfile', f('root.pem', root), '-untrusted', f('inter.pem', inter), '-CRLfile', f('crl.pem', crlPem), f('leaf.pem', leafOf(chain))];
+        try {
+          return { ok: true, out: run('openssl', args) };
+        } catch (e) {
+          return { ok: false, out: String((e as Error).message) };
+        }
+      });
+    }
+
+    test('DV, key held here: revoked at once (10) with CertRevokedTime and a log entry; twice, a bad reason and an upload are refused; the CRL lists it and openssl refuses it', async () => {
+      const good = await issued(`good-${randomBytes(3).toString('hex')}.example.test`);
+      const id = await issued(`revoke-${randomBytes(3).toString('hex')}.example.test`);
+      const leaf = leafOf((await c.DescribeCertificateDetail({ CertificateId: id })).CertificatePublicKey!);
+      assert.match(run('openssl', ['x509', '-noout', '-text'], leaf), new RegExp(`CRL Distribution Points:[\\s\\S]*URI:http://127\\.0\\.0\\.1:${t.port}/ca/rsa-intermediate\\.crl`));
+      await expectCode(c.RevokeCertificate({ CertificateId: id, Reason: 'becauseISaidSo' }), 'InvalidParameterValue');
+      await expectCode(c.RevokeCertificate({ CertificateId: id, Reason: '7' }), 'InvalidParameterValue');
+      await expectCode(c.RevokeCertificate({ CertificateId: 'nOsUcH01', Reason: 'superseded' }), 'FailedOperation.CertificateNotFound');
+      assert.equal((await verifyWithCrl(id)).ok, true, 'good before revocation');
+
+      const r = await c.RevokeCertificate({ CertificateId: id, Reason: 'superseded' });
+      assert.deepEqual(r.RevokeDomainValidateAuths, []);
+      const d = await c.DescribeCertificate({ CertificateId: id });
+      assert.equal(d.Status, 10);
+      assert.deepEqual(d.DvRevokeAuthDetail, []);
+      const listed = (await c.DescribeCertificates({ CertIds: [id] })).Certificates![0]!;
+      assert.equal(listed.Status, 10);
+      assert.match(listed.CertRevokedTime ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+      assert.equal(listed.Deployable, false);
+      await expectCode(c.RevokeCertificate({ CertificateId: id, Reason: '4' }), 'FailedOperation.InvalidCertificateStatusCode');
+      const logs = (await c.DescribeCertificateOperateLogs({ Limit: 100 })).OperateLogs!.filter((l) => l.CertId === id);
+      assert.ok(logs.some((l) => l.Type === 'revoke' && /superseded/.test(l.Action ?? '')), JSON.stringify(logs));
+      await expectCode(c.ReplaceCertificate({ CertificateId: id, ValidType: 'DNS', CsrType: 'Original' }), 'FailedOperation.InvalidCertificateStatusCode');
+
+      const v = await verifyWithCrl(id);
+      assert.equal(v.ok, false);
+      assert.match(v.out, /certificate revoked/);
+      assert.equal((await verifyWithCrl(good)).ok, true, 'another certificate of the same CA still verifies');
+      const text = run('openssl', ['crl', '-inform', 'DER', '-noout', '-text'], await crl());
+      assert.match(text, /CRL Number:\s*\n?\s*\d+/);
+      assert.match(text, /Authority Key Identifier/);
+      assert.match(text, /Superseded/);
+
+      const chain = await makeChain('RSA', 'uploaded.example.test');
+      const up = await c.UploadCertificate({ CertificatePublicKey: chain.leafPem + chain.intermediatePem, CertificatePrivateKey: chain.keyPem });
+      await expectCode(c.RevokeCertificate({ CertificateId: up.CertificateId!, Reason: 'superseded' }), 'FailedOperation.InvalidCertificateSource');
+    });
+
+    test('DV, key not held here: 9 with DvRevokeAuthDetail until the record is published, then 10; keyCompromise blocks the key for new CSRs', async () => {
+      const domain = `proof-${randomBytes(3).toString('hex')}.example.test`;
+      const original = await issued(domain);
+      const chain = await makeChain('EC', domain);
+      const { CertificateId: reissued } = await c.ReplaceCertificate({ CertificateId: original, ValidType: 'DNS', CsrType: 'Upload', CsrContent: chain.csrPem });
+      const d0 = await waitFor(c, reissued!, (x) => !!x.DvAuthDetail?.DvAuths?.length);
+      for (const a of d0.DvAuthDetail!.DvAuths!) await dns.setTxt(a.DvAuthKey!, a.DvAuthValue!);
+      await waitFor(c, reissued!, (x) => x.Status === 1);
+
+      const r = await c.RevokeCertificate({ CertificateId: reissued!, Reason: 'keyCompromise' });
+      const auths = r.RevokeDomainValidateAuths!;
+      assert.equal(auths.length, 1);
+      assert.equal(auths[0]!.DomainValidateAuthKey, `_dnsauth.${domain}`);
+      assert.notEqual(auths[0]!.DomainValidateAuthValue, d0.DvAuthDetail!.DvAuths![0]!.DvAuthValue, 'fresh values');
+      const d = await c.DescribeCertificate({ CertificateId: reissued! });
+      assert.equal(d.Status, 9);
+      assert.equal(d.DvRevokeAuthDetail![0]!.DvAuthValue, auths[0]!.DomainValidateAuthValue);
+      assert.equal((await c.DescribeCertificateDetail({ CertificateId: reissued! })).DvRevokeAuthDetail![0]!.DvAuthKey, auths[0]!.DomainValidateAuthKey);
+      await expectCode(c.RevokeCertificate({ CertificateId: reissued!, Reason: 'keyCompromise' }), 'FailedOperation.InvalidCertificateStatusCode');
+
+      await dns.setTxt(auths[0]!.DomainValidateAuthKey!, auths[0]!.DomainValidateAuthValue!);
+      await waitFor(c, reissued!, (x) => x.Status === 10);
+      assert.ok((await c.DescribeCertificates({ CertIds: [reissued!] })).Certificates![0]!.CertRevokedTime);
+
+      // The key is blocked: a reissue for it is refused, whichever certificate is reissued.
+      const other = await issued(domain);
+      const refused = await expectCode(c.ReplaceCertificate({ CertificateId: other, ValidType: 'DNS', CsrType: 'Upload', CsrContent: chain.csrPem }), 'InvalidParameterValue');
+      assert.match(refused, /compromised/);
+    });
+  });
+}
