@@ -9,6 +9,11 @@ import { makeChain, run, withTempDir } from '../testing/pki-fixtures.js';
 import { waitFor } from '../testing/dv.js';
 import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
 import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
+import { runCli } from '../testing/cli.js';
+import { ORG, png } from '../testing/paid-fixtures.js';
+import { sdkClient } from '../testing/harness.js';
+
+const ADMIN = 'admin-' + randomBytes(12).toString('hex');
 
 let dns: ChallTestSrv;
 before(async () => { dns = await startChallTestSrv(); });
@@ -22,7 +27,7 @@ for (const backend of BACKENDS) {
     let c: SslClient;
     before(async () => {
       // Proof of control is asked of every certificate whose key certport does not hold (0 days).
-      t = await startTestService(backend, { env: { CERTPORT_DNS_RESOLVERS: dns.dns, CERTPORT_VALIDATION_INTERVAL_MS: '300', CERTPORT_REVOKE_PROOF_DAYS: '0' } });
+      t = await startTestService(backend, { env: { CERTPORT_DNS_RESOLVERS: dns.dns, CERTPORT_VALIDATION_INTERVAL_MS: '300', CERTPORT_REVOKE_PROOF_DAYS: '0', CERTPORT_ADMIN_TOKEN: ADMIN } });
       c = t.client;
     });
     after(async () => { await t.close(); });
@@ -127,6 +132,79 @@ for (const backend of BACKENDS) {
       const other = await issued(domain);
       const refused = await expectCode(c.ReplaceCertificate({ CertificateId: other, ValidType: 'DNS', CsrType: 'Upload', CsrContent: chain.csrPem }), 'InvalidParameterValue');
       assert.match(refused, /compromised/);
+    });
+
+    test('OV: 12 until UploadRevokeLetter (the rules of the confirmation letter), 9 until an operator confirms (CLI), then 10', async () => {
+      const domain = `ov-${randomBytes(3).toString('hex')}.example.test`;
+      const id = (await c.CreateCertificate({ ProductId: 43, DomainNum: 1, TimeSpan: 1 })).CertificateIds![0]!;
+      await c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: domain, ...ORG });
+      await c.CommitCertificateInformation({ CertificateId: id });
+      assert.equal((await runCli(t.env, 'orders', 'approve', id)).code, 0);
+      const d0 = await waitFor(c, id, (x) => !!x.DvAuthDetail?.DvAuths?.length);
+      for (const a of d0.DvAuthDetail!.DvAuths!) await dns.setTxt(a.DvAuthKey!, a.DvAuthValue!);
+      await waitFor(c, id, (x) => x.Status === 1);
+
+      await expectCode(c.UploadRevokeLetter({ CertificateId: id, RevokeLetter: png() }), 'FailedOperation.InvalidCertificateStatusCode');
+      const r = await c.RevokeCertificate({ CertificateId: id, Reason: 'cessationOfOperation' });
+      assert.deepEqual(r.RevokeDomainValidateAuths, []);
+      assert.equal((await c.DescribeCertificate({ CertificateId: id })).Status, 12);
+      await expectCode(c.RevokeCertificate({ CertificateId: id, Reason: '5' }), 'FailedOperation.InvalidCertificateStatusCode');
+      await expectCode(c.UploadRevokeLetter({ CertificateId: id, RevokeLetter: Buffer.from('%PDF-1.4 tiny').toString('base64') }), 'FailedOperation.ConfirmLetterTooSmall');
+      await expectCode(c.UploadRevokeLetter({ CertificateId: id, RevokeLetter: randomBytes(4096).toString('base64') }), 'FailedOperation.InvalidConfirmLetterFormat');
+      await expectCode(c.UploadRevokeLetter({ CertificateId: id, RevokeLetter: Buffer.alloc(1.5 * 1024 * 1024, 0x25).toString('base64') }), 'FailedOperation.ConfirmLetterTooLarge');
+      await expectCode(c.UploadRevokeLetter({ CertificateId: id, RevokeLetter: 'not base64!' }), 'FailedOperation.InvalidParam');
+      assert.equal((await c.UploadRevokeLetter({ CertificateId: id, RevokeLetter: png() })).IsSuccess, true);
+      assert.equal((await c.DescribeCertificate({ CertificateId: id })).Status, 9);
+
+      const queue = JSON.parse((await runCli(t.env, 'orders', 'revocations', '--state', 'pending-confirmation', '--json')).stdout) as { CertificateId: string; Letter: string }[];
+      assert.equal(queue.find((q) => q.CertificateId === id)?.Letter, 'png');
+      const letter = await fetch(`http://127.0.0.1:${t.port}/admin/revocations/${id}/letter`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      assert.equal(letter.headers.get('content-type'), 'image/png');
+      const confirmed = await runCli(t.env, 'orders', 'confirm-revoke', id, '--reviewer', 'rita', '--json');
+      assert.equal(confirmed.code, 0, confirmed.stderr);
+      assert.equal(JSON.parse(confirmed.stdout).State, 'revoked');
+      assert.equal((await c.DescribeCertificate({ CertificateId: id })).Status, 10);
+      const types = (await c.DescribeCertificateOperateLogs({ Limit: 100 })).OperateLogs!.filter((l) => l.CertId === id).map((l) => l.Type);
+      assert.ok(types.includes('revoke') && types.includes('editRevokeLetter') && types.includes('revoked'), types.join(','));
+    });
+
+    test('operators: `certport certificates revoke` and the admin endpoint; keyCompromise revokes the certificates of the same key in every account', async () => {
+      const domain = `op-${randomBytes(3).toString('hex')}.example.test`;
+      const a = await issued(domain);
+      const bad = await runCli(t.env, 'certificates', 'revoke', a, '--reason', 'nope');
+      assert.notEqual(bad.code, 0);
+      const done = await runCli(t.env, 'certificates', 'revoke', a, '--reason', 'privilegeWithdrawn', '--json');
+      assert.equal(done.code, 0, done.stderr);
+      assert.equal(JSON.parse(done.stdout).ReasonCode, 9);
+      assert.equal((await c.DescribeCertificate({ CertificateId: a })).Status, 10);
+
+      // One key in two accounts: the first account's certificate (its key uploaded as a CSR) and the same CSR in another account.
+      const chain = await makeChain('RSA', domain);
+      const other = await t.newAccount();
+      const c2 = sdkClient(t.port, other);
+      const ids: string[] = [];
+      for (const client of [c, c2]) {
+        const { CertificateId: base } = await client.ApplyCertificate({ DvAuthMethod: 'DNS', DomainName: domain });
+        const d = await waitFor(client, base!, (x) => !!x.DvAuthDetail?.DvAuths?.length);
+        for (const x of d.DvAuthDetail!.DvAuths!) await dns.setTxt(x.DvAuthKey!, x.DvAuthValue!);
+        await waitFor(client, base!, (x) => x.Status === 1);
+        const { CertificateId: re } = await client.ReplaceCertificate({ CertificateId: base!, ValidType: 'DNS', CsrType: 'Upload', CsrContent: chain.csrPem });
+        const d2 = await waitFor(client, re!, (x) => !!x.DvAuthDetail?.DvAuths?.length);
+        for (const x of d2.DvAuthDetail!.DvAuths!) await dns.setTxt(x.DvAuthKey!, x.DvAuthValue!);
+        await waitFor(client, re!, (x) => x.Status === 1);
+        ids.push(re!);
+      }
+      const res = await fetch(`http://127.0.0.1:${t.port}/admin/certificates/${ids[0]}/revoke`, {
+        method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'keyCompromise', operator: 'sec-team' }),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(((await res.json()) as { State: string }).State, 'revoked');
+      assert.equal((await c.DescribeCertificate({ CertificateId: ids[0]! })).Status, 10);
+      assert.equal((await c2.DescribeCertificate({ CertificateId: ids[1]! })).Status, 10, 'the certificate of the key in the other account');
+      const again = await fetch(`http://127.0.0.1:${t.port}/admin/certificates/${ids[0]}/revoke`, {
+        method: 'POST', headers: { authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ reason: 'keyCompromise' }),
+      });
+      assert.equal(again.status, 409);
     });
   });
 }
