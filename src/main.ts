@@ -50,6 +50,8 @@ import { MASTER_KEY_REFRESH_MS, MasterKeyService } from './services/master-keys.
 import { REVOKE_CHECK, RevocationService } from './services/revocations.js';
 import { CRL_REFRESH, CrlService } from './services/crls.js';
 import { revocationRoutes } from './api/admin/revocations.js';
+import { OcspService } from './services/ocsp.js';
+import { ocspRoutes } from './api/ocsp-routes.js';
 
 export interface Core {
   config: Readonly<Config>;
@@ -155,10 +157,15 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   const deletions = new CertificateDeletionService(stores.deployments, certificates, resources, clock, runner.kick);
   const hosting = new HostingService(stores.hosting, stores.jobs, certificates, orders, paid, deployments, notices, clock,
     { renewBeforeDays: config.renewBeforeDays }, runner.kick);
-  const crls = new CrlService(joinStores(stores.revocations, stores.jobs), [...ca.issuer.signingCas(), ...ca.sm2Issuer.signingCas()], clock, config.crlHours);
+  const signingCas = [...ca.issuer.signingCas(), ...ca.sm2Issuer.signingCas()];
+  const crls = new CrlService(joinStores(stores.revocations, stores.jobs), signingCas, clock, config.crlHours);
+  const ocsp = new OcspService(stores.revocations, signingCas, clock, { validityHours: config.ocspHours, cacheSeconds: config.ocspCacheSeconds });
   const revocations = new RevocationService(joinStores(stores.certificates, stores.dvOrders, stores.paidOrders, stores.revocations, stores.jobs), certificates, issuers,
     validator, sealer, clock, { proofAfterDays: config.revokeProofDays, proofHours: config.dvAuthHours, validationIntervalMs: config.validationIntervalMs },
-    runner.kick, async (issuer) => { await crls.regenerate(issuer); }, log);
+    runner.kick, async (issuer) => {
+      ocsp.invalidate(issuer);
+      await crls.regenerate(issuer);
+    }, log);
   orders.keyCheck = (spki, what) => revocations.assertKeyAllowed(spki, what);
   paid.keyCheck = (spki, what) => revocations.assertKeyAllowed(spki, what);
   const jobHandlers: Record<string, JobHandler> = {
@@ -179,7 +186,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   const services: Services = {
     accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs,
     resources, deployments, bindSync, deletions, expirySwitch: new ExpirySwitchService(stores.deployments, certificates, clock), hosting,
-    pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock, revocations, crls,
+    pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock, revocations, crls, ocsp,
   };
   return {
     config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, cpu,
@@ -233,11 +240,12 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
       ready: () => core.stores.ping(),
       logger: log,
       keepAliveTimeout: config.keepAliveTimeoutMs,
-      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca, core.services.crls), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken), revocationRoutes(core.services.revocations, config.adminToken),
+      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca, core.services.crls), ocspRoutes(core.services.ocsp), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken), revocationRoutes(core.services.revocations, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken })],
     });
     await bootstrap(core, (m) => app.log.info(m));
     core.cpu.warm();
+    core.services.ocsp.warm();
     if (config.workers) {
       await core.notices.ensureSweep();
       await core.services.crls.ensureRefresh();

@@ -5,6 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+/** openssl as a child process that does not block this process (the server under test answers it). */
+const openssl = async (...args: string[]) => {
+  const r = await promisify(execFile)('openssl', args);
+  return r.stdout + r.stderr;
+};
 import { makeChain, run, withTempDir } from '../testing/pki-fixtures.js';
 import { waitFor } from '../testing/dv.js';
 import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
@@ -205,6 +213,50 @@ for (const backend of BACKENDS) {
         method: 'POST', headers: { authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ reason: 'keyCompromise' }),
       });
       assert.equal(again.status, 409);
+    });
+
+    test('OCSP: openssl ocsp says good, then revoked with the time and reason; a GET answer without a nonce, unknown for a serial never issued', async () => {
+      const { CertificateId: id } = await c.ApplyCertificate({ DvAuthMethod: 'DNS', DomainName: `ocsp-${randomBytes(3).toString('hex')}.example.test`, CsrEncryptAlgo: 'ECC', CsrKeyParameter: 'prime256v1' });
+      const d0 = await waitFor(c, id!, (x) => !!x.DvAuthDetail?.DvAuths?.length);
+      for (const a of d0.DvAuthDetail!.DvAuths!) await dns.setTxt(a.DvAuthKey!, a.DvAuthValue!);
+      await waitFor(c, id!, (x) => x.Status === 1);
+      const chain = (await c.DescribeCertificateDetail({ CertificateId: id! })).CertificatePublicKey!;
+      const root = await (await fetch(`http://127.0.0.1:${t.port}/ca/root.pem`)).text();
+      const url = `http://127.0.0.1:${t.port}/ocsp`;
+      await withTempDir(async (dir) => {
+        const f = (n: string, b: string | Buffer) => { writeFileSync(path.join(dir, n), b); return path.join(dir, n); };
+        const leaf = f('leaf.pem', leafOf(chain));
+        const inter = f('inter.pem', chain.slice(leafOf(chain).length));
+        const ca = f('root.pem', root);
+        assert.match(run('openssl', ['x509', '-in', leaf, '-noout', '-ocsp_uri']), new RegExp(`^${url}\\s*$`));
+        const ask = () => openssl('ocsp', '-issuer', inter, '-cert', leaf, '-url', url, '-CAfile', ca, '-resp_text');
+        let out = await ask();
+        assert.match(out, /Response verify OK/);
+        assert.match(out, new RegExp(`${leaf.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: good`));
+        assert.match(out, /WARNING: no nonce|Nonce/i);
+        assert.match(out, /OCSP Signing/);
+
+        await c.RevokeCertificate({ CertificateId: id!, Reason: 'affiliationChanged' });
+        out = await ask();
+        assert.match(out, /: revoked/);
+        assert.match(out, /Reason: affiliationChanged/);
+        assert.match(out, /Revocation Time:/);
+
+        // GET (RFC 6960 A.1), no nonce: the answer for the same request, revoked too.
+        run('openssl', ['ocsp', '-issuer', inter, '-cert', leaf, '-no_nonce', '-reqout', f('req.der', '')]);
+        const b64 = (await import('node:fs')).readFileSync(path.join(dir, 'req.der')).toString('base64');
+        const got = await fetch(`${url}/${encodeURIComponent(b64)}`);
+        assert.equal(got.headers.get('content-type'), 'application/ocsp-response');
+        const text = run('openssl', ['ocsp', '-respin', f('resp.der', Buffer.from(await got.arrayBuffer())), '-resp_text', '-noverify']);
+        assert.match(text, /Cert Status: revoked/);
+
+        const unknown = await openssl('ocsp', '-issuer', inter, '-serial', '0x0123456789abcdef', '-url', url, '-CAfile', ca);
+        assert.match(unknown, /: unknown/);
+        // Not a request at all: malformedRequest inside a 200.
+        const bad = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: 'nonsense' });
+        assert.equal(bad.status, 200);
+        assert.deepEqual([...Buffer.from(await bad.arrayBuffer())], [0x30, 0x03, 0x0a, 0x01, 0x01]);
+      });
     });
   });
 }

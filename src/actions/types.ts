@@ -17,6 +17,7 @@ import type { Clock } from '../domain/clock.js';
 import type { PageCache, SerializedResult } from '../services/page-cache.js';
 import type { RevocationService } from '../services/revocations.js';
 import type { CrlService } from '../services/crls.js';
+import type { OcspService } from '../services/ocsp.js';
 
 export interface Services {
   accounts: AccountService;
@@ -40,6 +41,8 @@ export interface Services {
   revocations: RevocationService;
   /** Each issuing CA's CRL. */
   crls: CrlService;
+  /** The OCSP responder. */
+  ocsp: OcspService;
 }
 
 export interface ActionContext {

@@ -13,7 +13,7 @@
 import type { DvAuth } from '../domain/dv-order.js';
 import type { KeyAlgorithm } from '../pki/keys.js';
 import type { Signer } from '../pki/certificate-builder.js';
-import { crlDistributionPointExtension } from '../pki/revocation.js';
+import { authorityInfoAccessExtension, crlDistributionPointExtension } from '../pki/revocation.js';
 
 export type { KeyAlgorithm };
 
@@ -185,4 +185,11 @@ export const crlFileName = (name: SigningCa['name']) => `${name}-intermediate.cr
 export function crlDistributionPoint(publicBaseUrl: string | null | undefined, name: SigningCa['name']): Buffer | null {
   if (!publicBaseUrl) return null;
   return crlDistributionPointExtension(`${new URL(publicBaseUrl).href.replace(/\/+$/, '')}/ca/${crlFileName(name)}`);
+}
+
+/** Leaves' authorityInfoAccess: certport's OCSP responder (`/ocsp`) and the issuing intermediate (`/ca/<file>`); null without a public base URL. */
+export function leafAuthorityInfoAccess(publicBaseUrl: string | null | undefined, intermediateFile: string): Buffer | null {
+  if (!publicBaseUrl) return null;
+  const base = new URL(publicBaseUrl).href.replace(/\/+$/, '');
+  return authorityInfoAccessExtension(`${base}/ca/${intermediateFile}`, `${base}/ocsp`);
 }

@@ -56,6 +56,10 @@ export interface Config {
   revokeProofDays: number;
   /** How long each CRL is current (nextUpdate − thisUpdate); it is made again at half of it and on every revocation. */
   crlHours: number;
+  /** How long an OCSP answer is good for (nextUpdate − thisUpdate). */
+  ocspHours: number;
+  /** How long a node serves a signed OCSP answer (without a nonce) again from memory. */
+  ocspCacheSeconds: number;
   /** Run background jobs (validation, issuance) in this process. */
   workers: boolean;
   /** An upstream ACME CA for free certificates instead of the embedded CA (null = embedded). */
@@ -153,6 +157,8 @@ const KEYS: Record<keyof Config, string> = {
   validationIntervalMs: 'CERTPORT_VALIDATION_INTERVAL_MS',
   revokeProofDays: 'CERTPORT_REVOKE_PROOF_DAYS',
   crlHours: 'CERTPORT_CRL_HOURS',
+  ocspHours: 'CERTPORT_OCSP_HOURS',
+  ocspCacheSeconds: 'CERTPORT_OCSP_CACHE_SECONDS',
   workers: 'CERTPORT_WORKERS',
   acme: 'CERTPORT_ACME_DIRECTORY_URL',
   paidProducts: 'CERTPORT_PAID_PRODUCTS',
@@ -280,6 +286,8 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     validationIntervalMs: int(KEYS.validationIntervalMs, get('validationIntervalMs') ?? '20000', 100, 3_600_000),
     revokeProofDays: int(KEYS.revokeProofDays, get('revokeProofDays') ?? '30', 0, 3650),
     crlHours: int(KEYS.crlHours, get('crlHours') ?? '24', 1, 24 * 30),
+    ocspHours: int(KEYS.ocspHours, get('ocspHours') ?? '4', 1, 24 * 7),
+    ocspCacheSeconds: int(KEYS.ocspCacheSeconds, get('ocspCacheSeconds') ?? '60', 0, 3600),
     workers: bool(KEYS.workers, get('workers') ?? '1'),
     acme: acmeConfig(get('acme'), (k) => merged[ACME_KEYS[k]]),
     paidProducts: productList(get('paidProducts')),

@@ -5,7 +5,7 @@ import { createHash, createPrivateKey, randomBytes, randomFillSync } from 'node:
 import * as nodeCrypto from 'node:crypto';
 import { Fault } from '../../domain/errors.js';
 import {
-  assembleCertificate, caIssuersExtension, extension, policyExtension, sanExtension, serverClientEku, signerFor, V3, type Signer,
+  assembleCertificate, extension, policyExtension, sanExtension, serverClientEku, signerFor, V3, type Signer,
 } from '../../pki/certificate-builder.js';
 import { csrPublicKey } from '../../pki/csr-parse.js';
 import * as der from '../../pki/der.js';
@@ -15,7 +15,7 @@ import { KEY_USAGE, OID } from '../../pki/oids.js';
 import { pemDer, toPem } from '../../pki/pem.js';
 import { publicKeyFromPem } from '../../pki/spki.js';
 import { readCertificate } from '../../pki/x509.js';
-import { crlDistributionPoint, type IssuedCertificate, type IssueProfile, type IssueRequest, type SigningCa } from '../issuer.js';
+import { crlDistributionPoint, leafAuthorityInfoAccess, type IssuedCertificate, type IssueProfile, type IssueRequest, type SigningCa } from '../issuer.js';
 import { checkValidityDays, leafValidity, LocalIssuer, type LocalIssuerOptions } from '../local.js';
 import { intermediateFileName, type CaMaterial } from './material.js';
 
@@ -60,7 +60,7 @@ function loadIssuingCa(kind: KeyKind, certPem: string, keyPem: string, publicBas
   if ((kind === 'RSA') !== (key.asymmetricKeyType === 'rsa')) throw new Fault('malformed', `The ${kind} intermediate has a ${key.asymmetricKeyType} key.`);
   const signer = signerFor(key);
   if (!signer) throw new Fault('malformed', `Unsupported signing key ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trim());
-  const aia = caIssuersExtension(publicBaseUrl, intermediateFileName(kind));
+  const aia = leafAuthorityInfoAccess(publicBaseUrl, intermediateFileName(kind));
   const crlDp = crlDistributionPoint(publicBaseUrl, kind === 'RSA' ? 'rsa' : 'ecc');
   const keyId = cert.ski ?? keyIdentifier(cert.spki);
   return {
