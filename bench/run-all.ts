@@ -15,6 +15,7 @@ const ALL = [
   ['download', 'DownloadCertificate'],
   ['writes', 'one certificate inserted and deleted through the store, 100k stored'],
   ['sync', 'UploadCertificate throughput with SQLite synchronous=FULL vs NORMAL'],
+  ['ocsp', 'OCSP answers/s for a known serial vs openssl ocsp -index -port'],
 ] as const;
 
 const wanted = process.argv.slice(2);
