@@ -187,6 +187,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs,
     resources, deployments, bindSync, deletions, expirySwitch: new ExpirySwitchService(stores.deployments, certificates, clock), hosting,
     pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock, revocations, crls, ocsp,
+    trustedRoots: [ca.rootPem, ca.sm2RootPem],
   };
   return {
     config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, cpu,

@@ -6,7 +6,9 @@ import { CancelAuditCertificate } from './cancel-audit-certificate.js';
 import { CancelCertificateOrder } from './cancel-certificate-order.js';
 import { CertificateInfoSubmit } from './certificate-info-submit.js';
 import { CertificateOrderSubmit } from './certificate-order-submit.js';
+import { CheckCertificateChain } from './check-certificate-chain.js';
 import { CheckCertificateDomainVerification } from './check-certificate-domain-verification.js';
+import { CheckCertificateExist } from './check-certificate-exist.js';
 import { CommitCertificateInformation } from './commit-certificate-information.js';
 import { CreateCSR } from './create-csr.js';
 import { CreateCertificate } from './create-certificate.js';
@@ -77,7 +79,9 @@ export const actions: Record<string, ActionHandler> = {
   CancelCertificateOrder,
   CertificateInfoSubmit,
   CertificateOrderSubmit,
+  CheckCertificateChain,
   CheckCertificateDomainVerification,
+  CheckCertificateExist,
   CommitCertificateInformation,
   CreateCSR,
   CreateCertificate,

@@ -43,6 +43,8 @@ export interface Services {
   crls: CrlService;
   /** The OCSP responder. */
   ocsp: OcspService;
+  /** certport's own roots (RSA/ECDSA and SM2), trusted by CheckCertificateChain beside the system's. */
+  trustedRoots: readonly string[];
 }
 
 export interface ActionContext {
