@@ -17,6 +17,7 @@ const ALL = [
   ['sync', 'UploadCertificate throughput with SQLite synchronous=FULL vs NORMAL'],
   ['tls', 'TLS handshakes/s and signed requests/s over the HTTPS listener vs plain HTTP'],
   ['pkcs11', 'embedded CA signing through a SoftHSM2 token vs software keys'],
+  ['ocsp', 'OCSP answers/s for a known serial vs openssl ocsp -index -port'],
 ] as const;
 
 const wanted = process.argv.slice(2);

@@ -53,6 +53,11 @@ import { CaServingSource, FileServingSource, ManagedServingSource, type ServingS
 import { TlsListener, type Handler } from './api/tls.js';
 import { ACME_SERVER_SOURCE, AcmeServerService } from './services/acme-server.js';
 import { acmeRoutes } from './api/acme/routes.js';
+import { REVOKE_CHECK, RevocationService } from './services/revocations.js';
+import { CRL_REFRESH, CrlService } from './services/crls.js';
+import { revocationRoutes } from './api/admin/revocations.js';
+import { OcspService } from './services/ocsp.js';
+import { ocspRoutes } from './api/ocsp-routes.js';
 
 export interface Core {
   config: Readonly<Config>;
@@ -188,7 +193,20 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   const deletions = new CertificateDeletionService(stores.deployments, certificates, resources, clock, runner.kick);
   const hosting = new HostingService(stores.hosting, stores.jobs, certificates, orders, paid, deployments, notices, clock,
     { renewBeforeDays: config.renewBeforeDays }, runner.kick);
+  const signingCas = [...ca.issuer.signingCas(), ...ca.sm2Issuer.signingCas()];
+  const crls = new CrlService(joinStores(stores.revocations, stores.jobs), signingCas, clock, config.crlHours);
+  const ocsp = new OcspService(stores.revocations, signingCas, clock, { validityHours: config.ocspHours, cacheSeconds: config.ocspCacheSeconds });
+  const revocations = new RevocationService(joinStores(stores.certificates, stores.dvOrders, stores.paidOrders, stores.revocations, stores.jobs), certificates, issuers,
+    validator, sealer, clock, { proofAfterDays: config.revokeProofDays, proofHours: config.dvAuthHours, validationIntervalMs: config.validationIntervalMs },
+    runner.kick, async (issuer) => {
+      ocsp.invalidate(issuer);
+      await crls.regenerate(issuer);
+    }, log);
+  orders.keyCheck = (spki, what) => revocations.assertKeyAllowed(spki, what);
+  paid.keyCheck = (spki, what) => revocations.assertKeyAllowed(spki, what);
   const jobHandlers: Record<string, JobHandler> = {
+    [REVOKE_CHECK]: (job) => revocations.checkStep(job.subject, job.attempts),
+    [CRL_REFRESH]: () => crls.refreshStep(),
     ...notices.handlers(),
     [DEPLOY_RECORD]: (job) => deployments.runRecord(Number(job.subject)),
     [BIND_SYNC]: (job) => bindSync.runBindSync(job.subject),
@@ -207,7 +225,8 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   const services: Services = {
     accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs,
     resources, deployments, bindSync, deletions, expirySwitch: new ExpirySwitchService(stores.deployments, certificates, clock), hosting,
-    pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock, tags: new TagService(stores.tags, clock),
+    pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock, tags: new TagService(stores.tags, clock), revocations, crls, ocsp,
+    trustedRoots: [ca.rootPem, ca.sm2RootPem],
   };
   return {
     config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, caKeys, cpu, acmeServer,
@@ -271,14 +290,16 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
       logger: log,
       keepAliveTimeout: config.keepAliveTimeoutMs,
       handlerSink: (h) => { handler = h; },
-      plugins: [legacyApi({ services: core.services, replay, rateLimit, authFailures }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
+      plugins: [legacyApi({ services: core.services, replay, rateLimit, authFailures }), caRoutes(core.ca, core.services.crls), ocspRoutes(core.services.ocsp), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken), revocationRoutes(core.services.revocations, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken }),
         ...(core.acmeServer ? [acmeRoutes({ service: core.acmeServer, base: `${config.publicUrl}/acme`, eabRequired: config.acmeServer!.eab === 'required' })] : [])],
     });
     await bootstrap(core, (m) => app.log.info(m));
     core.cpu.warm();
+    core.services.ocsp.warm();
     if (config.workers) {
       await core.notices.ensureSweep();
+      await core.services.crls.ensureRefresh();
       core.runner.start(core.jobHandlers);
     }
     const address = await app.listen({ host: config.host, port: config.port });

@@ -1,5 +1,5 @@
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
-import { presentDetail } from './shared/present.js';
+import { REVOCATION_STATUSES, presentDetail, revocationFields } from './shared/present.js';
 import type { ActionHandler } from './types.js';
 
 export const DescribeCertificateDetail: ActionHandler<M.DescribeCertificateDetailRequest, M.DescribeCertificateDetailResponse> = async (ctx, p) => {
@@ -12,5 +12,6 @@ export const DescribeCertificateDetail: ActionHandler<M.DescribeCertificateDetai
     ...presentDetail(c, certificates.privateKeyPem(c), ctx.services.clock(), order, certificates.issuerRoot(c), certificates.encryptKeyPem(c),
       ctx.services.paid.submittedData(paid, c, true), await certificates.detailFacts(c)),
     ...(hosting ? { HostingStatus: hosting.HostingStatus } : {}),
+    DvRevokeAuthDetail: revocationFields(REVOCATION_STATUSES.includes(c.status) ? await ctx.services.revocations.get(c.id) : null).DvRevokeAuthDetail,
   };
 };

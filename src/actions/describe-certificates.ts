@@ -1,10 +1,10 @@
 import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
-import { isAwaitingIssue, isIssued, type CertificateQuery } from '../domain/certificate.js';
+import { CertStatus, isAwaitingIssue, isIssued, type CertificateQuery } from '../domain/certificate.js';
 import { ServiceError } from '../domain/errors.js';
 import { EXPIRING_WINDOW, nextTimeChange } from '../services/certificates.js';
 import { HostingService } from '../services/hosting.js';
 import { pageParams } from './shared/paging.js';
-import { hostingFields, presentListItem } from './shared/present.js';
+import { hostingFields, presentListItem, revocationFields } from './shared/present.js';
 import type { ActionHandler } from './types.js';
 
 function flag(name: string, v: number | undefined): boolean | undefined {
@@ -63,18 +63,20 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   // What the page needs besides the rows, one query each, at once (on PostgreSQL each is a
   // round trip): pending DV orders, where the certificates are deployed, muted expiry notices,
   // hosting, and the projects.
-  const [orders, bound, ignored, hosting, projects] = await Promise.all([
+  const [orders, bound, ignored, hosting, projects, revocations] = await Promise.all([
     ctx.services.orders.getOrders(items.filter((c) => c.isDv && isAwaitingIssue(c.status)).map((c) => c.id)),
     ctx.services.resources.boundTypes(items),
     ctx.services.expirySwitch.ignoredExpiry(account, ids),
     ctx.services.hosting.views(account, ids),
     ctx.services.certificates.findProjects(account, items.map((c) => c.projectId)),
+    ctx.services.revocations.getMany(items.filter((c) => c.status === CertStatus.revoked).map((c) => c.id)),
   ]);
   const result = {
     TotalCount: total,
     Certificates: items.map((c) => Object.assign(presentListItem(c, projects.get(c.projectId) ?? null, now, orders.get(c.id) ?? null), {
       BoundResource: bound.get(c.id) ?? [],
       IsIgnore: ignored.has(c.id),
+      CertRevokedTime: revocationFields(revocations.get(c.id)).CertRevokedTime,
     }, hostingFields(hosting.get(c.id) ?? HostingService.view(null)))),
   };
   if (!cached) return result;

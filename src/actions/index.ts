@@ -6,7 +6,9 @@ import { CancelAuditCertificate } from './cancel-audit-certificate.js';
 import { CancelCertificateOrder } from './cancel-certificate-order.js';
 import { CertificateInfoSubmit } from './certificate-info-submit.js';
 import { CertificateOrderSubmit } from './certificate-order-submit.js';
+import { CheckCertificateChain } from './check-certificate-chain.js';
 import { CheckCertificateDomainVerification } from './check-certificate-domain-verification.js';
+import { CheckCertificateExist } from './check-certificate-exist.js';
 import { CommitCertificateInformation } from './commit-certificate-information.js';
 import { CreateCSR } from './create-csr.js';
 import { CreateCertificate } from './create-certificate.js';
@@ -55,6 +57,7 @@ import { ModifyCertificateProject } from './modify-certificate-project.js';
 import { ModifyCertificateResubmit } from './modify-certificate-resubmit.js';
 import { ModifyCertificatesExpiringNotificationSwitch } from './modify-certificates-expiring-notification-switch.js';
 import { ReplaceCertificate } from './replace-certificate.js';
+import { RevokeCertificate } from './revoke-certificate.js';
 import { SubmitAuditManager } from './submit-audit-manager.js';
 import { SubmitCertificateInformation } from './submit-certificate-information.js';
 import { UpdateCertificateInstance } from './update-certificate-instance.js';
@@ -62,6 +65,7 @@ import { UpdateCertificateRecordRetry } from './update-certificate-record-retry.
 import { UpdateCertificateRecordRollback } from './update-certificate-record-rollback.js';
 import { UploadCertificate } from './upload-certificate.js';
 import { UploadConfirmLetter } from './upload-confirm-letter.js';
+import { UploadRevokeLetter } from './upload-revoke-letter.js';
 import { UploadUpdateCertificateInstance } from './upload-update-certificate-instance.js';
 import { UploadUpdateCertificateRecordRetry } from './upload-update-certificate-record-retry.js';
 import { UploadUpdateCertificateRecordRollback } from './upload-update-certificate-record-rollback.js';
@@ -75,7 +79,9 @@ export const actions: Record<string, ActionHandler> = {
   CancelCertificateOrder,
   CertificateInfoSubmit,
   CertificateOrderSubmit,
+  CheckCertificateChain,
   CheckCertificateDomainVerification,
+  CheckCertificateExist,
   CommitCertificateInformation,
   CreateCSR,
   CreateCertificate,
@@ -124,6 +130,7 @@ export const actions: Record<string, ActionHandler> = {
   ModifyCertificateResubmit,
   ModifyCertificatesExpiringNotificationSwitch,
   ReplaceCertificate,
+  RevokeCertificate,
   SubmitAuditManager,
   SubmitCertificateInformation,
   UpdateCertificateInstance,
@@ -131,6 +138,7 @@ export const actions: Record<string, ActionHandler> = {
   UpdateCertificateRecordRollback,
   UploadCertificate,
   UploadConfirmLetter,
+  UploadRevokeLetter,
   UploadUpdateCertificateInstance,
   UploadUpdateCertificateRecordRetry,
   UploadUpdateCertificateRecordRollback,

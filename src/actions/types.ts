@@ -16,6 +16,9 @@ import type { TagService } from '../services/tags.js';
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import type { PageCache, SerializedResult } from '../services/page-cache.js';
+import type { RevocationService } from '../services/revocations.js';
+import type { CrlService } from '../services/crls.js';
+import type { OcspService } from '../services/ocsp.js';
 
 export interface Services {
   accounts: AccountService;
@@ -37,6 +40,14 @@ export interface Services {
   /** DescribeCertificates pages, reused while current. */
   pages: PageCache;
   clock: Clock;
+  /** RevokeCertificate, UploadRevokeLetter, keyCompromise and blocked keys. */
+  revocations: RevocationService;
+  /** Each issuing CA's CRL. */
+  crls: CrlService;
+  /** The OCSP responder. */
+  ocsp: OcspService;
+  /** certport's own roots (RSA/ECDSA and SM2), trusted by CheckCertificateChain beside the system's. */
+  trustedRoots: readonly string[];
 }
 
 export interface ActionContext {

@@ -12,6 +12,8 @@
 // caller keeps (and encrypts) the private key it generated.
 import type { DvAuth } from '../domain/dv-order.js';
 import type { KeyAlgorithm } from '../pki/keys.js';
+import type { Signer } from '../pki/certificate-builder.js';
+import { authorityInfoAccessExtension, crlDistributionPointExtension } from '../pki/revocation.js';
 
 export type { KeyAlgorithm };
 
@@ -143,10 +145,27 @@ export interface Issuer {
   /** A ready order's certificate ('issued'), or 'pending' while the CA signs. Throws CaRefused or CaUnreachable. */
   finalize(order: Order, req: IssueRequest): Promise<OrderProgress>;
   /**
-   * Revocation, a later issue's: RFC 5280 CRLReason code (0 unspecified, 1 keyCompromise,
-   * 4 superseded, 5 cessationOfOperation). No backend implements it yet.
+   * Revokes a certificate this CA issued (`certPem`, leaf first), RFC 5280 CRLReason `reason`.
+   * certport's own CAs check that the leaf is theirs and publish it through certport's CRL
+   * and OCSP responder; an upstream ACME CA is asked (RFC 8555 7.6). Throws CaRefused or
+   * CaUnreachable.
    */
-  revoke?(serialHex: string, reason?: number): Promise<void>;
+  revoke(certPem: string, reason: number): Promise<void>;
+  /** certport's own CAs: the issuing intermediates that sign CRLs and OCSP responder certificates. */
+  signingCas?(): SigningCa[];
+}
+
+/** An issuing intermediate as a CRL or an OCSP responder certificate needs it. */
+export interface SigningCa {
+  /** The CRL's name: `/ca/<name>-intermediate.crl`. */
+  name: 'rsa' | 'ecc' | 'sm2';
+  certPem: string;
+  /** Its subject Name and SubjectPublicKeyInfo (DER), and its key identifier. */
+  subjectName: Buffer;
+  spki: Buffer;
+  keyId: Buffer;
+  notAfter: Date;
+  signer: Signer;
 }
 
 /** Every auth checked at once. `detail` is what an order records: each name passed, or what was found instead. */
@@ -157,4 +176,20 @@ export async function checkAll(auths: DvAuth[], check: CheckAuth): Promise<{ che
     ok: checks.every((x) => x.result.ok),
     detail: checks.map((x) => x.result.ok ? `${x.auth.domain}: passed` : `${x.auth.domain}: ${x.result.detail}`).join('; '),
   };
+}
+
+/** The file an issuing CA's CRL is served as under `${publicBaseUrl}/ca/`, named in its leaves' CRL distribution point. */
+export const crlFileName = (name: SigningCa['name']) => `${name}-intermediate.crl`;
+
+/** Leaves' cRLDistributionPoints for the CA `name`, or null without a public base URL. */
+export function crlDistributionPoint(publicBaseUrl: string | null | undefined, name: SigningCa['name']): Buffer | null {
+  if (!publicBaseUrl) return null;
+  return crlDistributionPointExtension(`${new URL(publicBaseUrl).href.replace(/\/+$/, '')}/ca/${crlFileName(name)}`);
+}
+
+/** Leaves' authorityInfoAccess: certport's OCSP responder (`/ocsp`) and the issuing intermediate (`/ca/<file>`); null without a public base URL. */
+export function leafAuthorityInfoAccess(publicBaseUrl: string | null | undefined, intermediateFile: string): Buffer | null {
+  if (!publicBaseUrl) return null;
+  const base = new URL(publicBaseUrl).href.replace(/\/+$/, '');
+  return authorityInfoAccessExtension(`${base}/ca/${intermediateFile}`, `${base}/ocsp`);
 }

@@ -8,6 +8,7 @@ import { Issuers, keyAlgorithmOf } from './issuers.js';
 const fake = (name: string, source: string, keyAlgorithms: KeyAlgorithm[], rootPem: string | null): Issuer => ({
   name, source, label: name, keyAlgorithms, signsPublicKeys: rootPem !== null, rootPem,
   place: async () => ({ ref: null, auths: [] }),
+  revoke: async () => {},
   poll: async () => ({ state: 'ready' }),
   finalize: async () => ({ state: 'issued', chainPem: '' }),
 });

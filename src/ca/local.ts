@@ -9,7 +9,10 @@ import { addYears, buildCaCertificate, wholeSeconds, type Signer } from '../pki/
 import { keyIdentifier } from '../pki/keys.js';
 import { encodeName } from '../pki/names.js';
 import { OID } from '../pki/oids.js';
+import { firstPemDer } from '../pki/pem.js';
+import { readCertificate } from '../pki/x509.js';
 import {
+  CaRefused, type SigningCa,
   checkAll, type CheckAuth, type IssuedCertificate, type Issuer, type IssueRequest, type KeyAlgorithm, type Order, type OrderProgress, type OrderRequest,
 } from './issuer.js';
 
@@ -55,6 +58,17 @@ export abstract class LocalIssuer implements Issuer {
   }
 
   abstract issue(req: IssueRequest): Promise<IssuedCertificate>;
+  abstract signingCas(): SigningCa[];
+
+  /** Nothing to tell anyone: certport's CRL and OCSP responder publish it. Refused for a leaf another CA signed. */
+  async revoke(certPem: string, _reason: number): Promise<void> {
+    const block = firstPemDer(certPem, ['CERTIFICATE']);
+    if (!block) throw new CaRefused('malformed', 'There is no certificate to revoke.');
+    const leaf = readCertificate(block.der);
+    if (!this.signingCas().some((ca) => ca.subjectName.equals(leaf.issuerName))) {
+      throw new CaRefused('unauthorized', `The certificate was not issued by ${this.label}'s intermediates.`);
+    }
+  }
 
   async place(req: OrderRequest): Promise<Order> {
     // The values certport made earlier (an upstream CA's carry its authorization URL) are still good.

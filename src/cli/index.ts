@@ -9,6 +9,8 @@ import { BACKUP_USAGE, backupCommand, restoreCommand } from './backup.js';
 import { MASTER_KEY_USAGE, masterKeyCommand } from './master-key.js';
 import { TLS_USAGE, tlsCommand } from './tls.js';
 import { ACME_USAGE, acmeCommand } from './acme.js';
+import { revocationJson } from '../api/admin/revocations.js';
+import { reasonName, type RevocationRecord } from '../domain/revocation.js';
 
 const USAGE = `usage: certport <command>
   serve                                   start the API server (CERTPORT_* environment)
@@ -23,7 +25,11 @@ const USAGE = `usage: certport <command>
   orders list [--account UIN] [--status N] [--json]   paid (OV/EV) orders, newest first
   orders show ID [--letter FILE] [--json]  an order with everything submitted (--letter saves the confirmation letter)
   orders approve ID [--reviewer NAME]     approve: domain validation starts, issuance follows
-  orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}${TLS_USAGE}${ACME_USAGE}`;
+  orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)
+  orders revocations [--state S] [--account UIN] [--json]   revocations (state pending-confirmation: OV/EV letters to check)
+  orders confirm-revoke ID [--reviewer NAME]        confirm an OV/EV revocation whose letter is in (status 10)
+  orders cancel-revoke ID --reason TEXT             decline a pending revocation (the certificate is 1 again)
+  certificates revoke ID [--reason NAME|CODE] [--operator NAME] [--json]   revoke now (no proof, no letter); keyCompromise revokes the key's other certificates${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}${TLS_USAGE}${ACME_USAGE}`;
 
 /** Flags that take no value. */
 const SWITCHES = new Set(['--json', '--chain', '--force', '--ca']);
@@ -128,6 +134,19 @@ async function main(argv: string[]): Promise<number> {
           Letter: letter ? { type: letter.type, bytes: letter.body.length } : null, ReviewedBy: order.reviewedBy, ReviewNote: order.reviewNote,
         };
         console.log(json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
+      } else if (sub === 'revocations') {
+        const list = await core.services.revocations.list({
+          ...(typeof f.state === 'string' ? { states: [f.state as RevocationRecord['state']] } : {}), ...(typeof f.account === 'string' ? { accountUin: f.account } : {}), limit: 500,
+        });
+        const rows = list.map(revocationJson);
+        console.log(json ? JSON.stringify(rows) : rows.map((r) => `${r.CertificateId}\t${r.State}\t${r.Uin}\t${r.Reason}\t${r.Letter ?? '-'}`).join('\n'));
+      } else if (sub === 'confirm-revoke' || sub === 'cancel-revoke') {
+        const id = rest[0];
+        if (!id) throw new Error('a certificate id is required');
+        if (sub === 'confirm-revoke') await core.services.revocations.confirm(reviewer, id);
+        else await core.services.revocations.cancel(reviewer, id, typeof f.reason === 'string' ? f.reason : (() => { throw new Error('--reason is required'); })());
+        const r = await core.services.revocations.get(id);
+        console.log(json ? JSON.stringify(revocationJson(r!)) : `${id} ${r!.state}`);
       } else if (sub === 'approve' || sub === 'reject') {
         const id = rest[0];
         if (!id) throw new Error('a certificate id is required');
@@ -138,6 +157,12 @@ async function main(argv: string[]): Promise<number> {
         console.error(USAGE);
         return 2;
       }
+    } else if (cmd === 'certificates' && sub === 'revoke') {
+      const id = rest[0];
+      if (!id) throw new Error('a certificate id is required');
+      const operator = typeof f.operator === 'string' ? f.operator : (process.env.USER ?? 'operator');
+      const r = await core.services.revocations.revokeAsOperator(operator, id, typeof f.reason === 'string' ? f.reason : undefined);
+      console.log(json ? JSON.stringify(revocationJson(r)) : `${id} ${r.state} (${reasonName(r.reason)})`);
     } else if (cmd === 'notify') {
       return await notifyCommand(core.notices, sub, more);
     } else if (cmd === 'resource') {

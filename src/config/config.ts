@@ -67,6 +67,14 @@ export interface Config {
   dvAuthHours: number;
   /** Longest pause between two validation checks of one pending order. */
   validationIntervalMs: number;
+  /** DV revocation asks fresh proof of control of certificates older than this whose key certport does not hold. */
+  revokeProofDays: number;
+  /** How long each CRL is current (nextUpdate − thisUpdate); it is made again at half of it and on every revocation. */
+  crlHours: number;
+  /** How long an OCSP answer is good for (nextUpdate − thisUpdate). */
+  ocspHours: number;
+  /** How long a node serves a signed OCSP answer (without a nonce) again from memory. */
+  ocspCacheSeconds: number;
   /** Run background jobs (validation, issuance) in this process. */
   workers: boolean;
   /** An upstream ACME CA for free certificates instead of the embedded CA (null = embedded). */
@@ -195,6 +203,10 @@ const KEYS: Record<keyof Config, string> = {
   mainDomainCertLimit: 'CERTPORT_MAIN_DOMAIN_CERT_LIMIT',
   dvAuthHours: 'CERTPORT_DV_AUTH_HOURS',
   validationIntervalMs: 'CERTPORT_VALIDATION_INTERVAL_MS',
+  revokeProofDays: 'CERTPORT_REVOKE_PROOF_DAYS',
+  crlHours: 'CERTPORT_CRL_HOURS',
+  ocspHours: 'CERTPORT_OCSP_HOURS',
+  ocspCacheSeconds: 'CERTPORT_OCSP_CACHE_SECONDS',
   workers: 'CERTPORT_WORKERS',
   acme: 'CERTPORT_ACME_DIRECTORY_URL',
   paidProducts: 'CERTPORT_PAID_PRODUCTS',
@@ -348,6 +360,10 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     mainDomainCertLimit: int(KEYS.mainDomainCertLimit, get('mainDomainCertLimit') ?? '20', 0, 10_000_000),
     dvAuthHours: int(KEYS.dvAuthHours, get('dvAuthHours') ?? '72', 1, 24 * 30),
     validationIntervalMs: int(KEYS.validationIntervalMs, get('validationIntervalMs') ?? '20000', 100, 3_600_000),
+    revokeProofDays: int(KEYS.revokeProofDays, get('revokeProofDays') ?? '30', 0, 3650),
+    crlHours: int(KEYS.crlHours, get('crlHours') ?? '24', 1, 24 * 30),
+    ocspHours: int(KEYS.ocspHours, get('ocspHours') ?? '4', 1, 24 * 7),
+    ocspCacheSeconds: int(KEYS.ocspCacheSeconds, get('ocspCacheSeconds') ?? '60', 0, 3600),
     workers: bool(KEYS.workers, get('workers') ?? '1'),
     acme: acmeConfig(get('acme'), (k) => merged[ACME_KEYS[k]]),
     paidProducts: productList(get('paidProducts')),

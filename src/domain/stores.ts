@@ -12,6 +12,7 @@ import type { MetricsSnapshot } from './metrics.js';
 import type { Channel, ChannelState, ChannelsRecord, ExpiryCandidate, NewNotice, NoticeRecord, NoticeState } from './notice.js';
 import type { Company, Manager, ManagerStatus } from './organization.js';
 import type { PaidOrderRecord } from './paid-order.js';
+import type { CrlIssuer, RevocationRecord, RevokedSerial } from './revocation.js';
 
 /** The certificate being reissued was reissued already (or is no longer issued). */
 export class ReplaceConflict extends Error {
@@ -382,4 +383,38 @@ export interface TagStore {
    * neither filters nor ids, every certificate carrying a tag.
    */
   findTagged(accountUin: string, filters: { key: string; values: string[] }[], ids: string[] | null, afterId: string, limit: number): Promise<string[]>;
+}
+
+/** A certificate's revocation moving on: the revocation's new fields and, at once, the certificate's status and a log entry. */
+export interface RevocationStep {
+  patch: Partial<Pick<RevocationRecord, 'state' | 'auths' | 'lastCheckDetail' | 'letterSealed' | 'letterType' | 'confirmedBy' | 'revokedAt'>>;
+  /** The certificate's move, made only while its status is one of `from`; the step is refused (false) otherwise. */
+  status?: { from: number[]; to: number };
+  log?: OperationLogRecord;
+  jobs?: NewJob[];
+}
+
+/** Revocations, blocked keys and each issuing CA's current CRL. */
+export interface RevocationStore {
+  /** The revocation and the certificate's move from `from` to `to`, at once; false (nothing written) if the status was not one of `from`. */
+  startRevocation(r: RevocationRecord, status: { from: number[]; to: number }, log: OperationLogRecord, jobs?: NewJob[]): Promise<boolean>;
+  getRevocation(certId: string): Promise<RevocationRecord | null>;
+  getRevocations(certIds: string[]): Promise<Map<string, RevocationRecord>>;
+  /** Applies the step only while the revocation is in one of `fromStates`; false otherwise. */
+  stepRevocation(certId: string, fromStates: RevocationRecord['state'][], step: RevocationStep): Promise<boolean>;
+  /** Revocations in a state, oldest first (operators' queue). */
+  listRevocations(q: { states?: RevocationRecord['state'][]; accountUin?: string; limit: number }): Promise<RevocationRecord[]>;
+  /** Every serial the CA has revoked (the CRL's entries), oldest first. */
+  revokedSerials(issuer: CrlIssuer): Promise<RevokedSerial[]>;
+  /** One serial's revocation (OCSP), if it is revoked. */
+  revokedSerial(issuer: CrlIssuer, serialHex: string): Promise<RevokedSerial | null>;
+  /** Whether a certificate with this serial was issued here by the embedded CAs (OCSP: good vs unknown). */
+  serialIssued(serialHex: string): Promise<boolean>;
+  /** Certificates (any account) whose leaf has this key, with what revoking them needs. */
+  certificatesWithKey(spkiSha256: string): Promise<{ id: string; accountUin: string; status: number; source: string }[]>;
+  blockKey(spkiSha256: string, certId: string, now: number): Promise<void>;
+  isKeyBlocked(spkiSha256: string): Promise<boolean>;
+  getCrl(issuer: CrlIssuer): Promise<{ crlNumber: number; thisUpdate: number; nextUpdate: number; der: Buffer } | null>;
+  /** Stores a CRL numbered `crlNumber` unless one with that number or higher is stored (another node's); false then. */
+  putCrl(issuer: CrlIssuer, crl: { crlNumber: number; thisUpdate: number; nextUpdate: number; der: Buffer }): Promise<boolean>;
 }

@@ -8,6 +8,7 @@ export const aad = {
   keyPassword: (certId: string) => 'keypass:' + certId,
   encryptKey: (certId: string) => 'certenckey:' + certId,
   letter: (certId: string) => 'letter:' + certId,
+  revokeLetter: (certId: string) => 'revokeletter:' + certId,
   /** A CA's material sealed under the master key (databases before 0019_ca_custody). */
   ca: (name: string) => 'ca:' + name,
   /** A CA's material sealed under the CA key. */

@@ -110,6 +110,16 @@ export class CertificateService {
     return new Map(ids.map((id) => [id, found.get(id) ?? null]));
   }
 
+  /** CheckCertificateExist: the id of the account's certificate with this leaf (SHA-1 fingerprint, as uploads match), or ''. */
+  async repeatOf(caller: Caller, publicKey: string): Promise<string> {
+    const { leaf } = await this.cpu.run('readUpload', { publicKey }, caller.accountUin);
+    for (const type of ['SVR', 'CA']) {
+      const hit = await this.store.findByFingerprint(caller.accountUin, leaf.sha1, type);
+      if (hit) return hit.id;
+    }
+    return '';
+  }
+
   async upload(caller: Caller, input: UploadInput): Promise<{ certificateId: string; repeatCertId: string }> {
     const type = input.type ?? 'SVR';
     if (type !== 'SVR' && type !== 'CA') {

@@ -32,6 +32,8 @@ import type { Clock } from '../domain/clock.js';
 import { quietLog, type Log } from '../domain/log.js';
 import { newCertificateId } from './ids.js';
 import { DV_VALIDATE, DvValidation, STATUS_MSG, cleanupJobs, withZone, type AuthCheck, type DvValidator, type OnSettled } from './dv-validation.js';
+import { createPublicKey } from 'node:crypto';
+import { csrSpki } from '../pki/revocation.js';
 import { DV_PACKAGE_TYPE, badParam, checkApply, checkReissue, csrNames, onlineKey, type ApplyInput, type KeyAlgo, type ReissueInput } from './dv-rules.js';
 import { aad } from '../secrets/aad.js';
 
@@ -295,6 +297,9 @@ export class DvOrderService {
     return id;
   }
 
+  /** Refuses a key reported compromised (set by main.ts from the revocation service); absent, nothing is refused. */
+  keyCheck: ((spki: Buffer | string, what: string) => Promise<void>) | null = null;
+
   /** ReplaceCertificate: a new certificate for the same name, validated and issued again. */
   async reissue(caller: Caller, p: ReissueInput): Promise<string> {
     const original = await this.certificates.get(caller, p.certificateId);
@@ -313,6 +318,7 @@ export class DvOrderService {
         throw badParam(`The certificate ${original.id} has no key here to reuse (it was issued for an uploaded CSR); reissue with CsrType Upload or Online.`);
       }
       privateKeyPem = this.sealer.openString(original.privateKeySealed, aad.certKey(original.id));
+      await this.keyCheck?.(createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' }) as Buffer, 'The certificate\'s key (CsrType Original)');
       if (original.encryptKeySealed) encryptKeyPem = this.sealer.openString(original.encryptKeySealed, aad.encryptKey(original.id));
       keyAlgo = order.keyAlgo;
       keyParam = order.keyParam;
@@ -328,6 +334,7 @@ export class DvOrderService {
       if (!names.domains.includes(domain)) {
         throw badParam(`The uploaded CSR is for ${names.domains.join(', ') || 'no name'}, not for ${domain}, the certificate being reissued.`);
       }
+      await this.keyCheck?.(csrSpki(p.csrContent), 'The CSR');
       csrPem = p.csrContent;
       keyAlgo = names.keyAlgo;
       keyParam = names.keyParam;

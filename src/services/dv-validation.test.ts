@@ -26,6 +26,7 @@ function fixture(opts: { checksCaa: boolean; caa: CheckResult | null }) {
   const issuer: Issuer = {
     name: 'test', source: 'embedded', label: 'the test CA', keyAlgorithms: ['RSA'], signsPublicKeys: true, rootPem: null, checksCaa: opts.checksCaa,
     place: async () => ({ ref: null, auths: [] }),
+    revoke: async () => {},
     poll: async (): Promise<OrderProgress> => ({ state: 'ready' }),
     finalize: async (_o, req): Promise<OrderProgress> => {
       finalized.push(req);

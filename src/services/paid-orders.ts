@@ -99,6 +99,26 @@ export function letterType(b: Buffer): 'pdf' | 'png' | 'jpg' | null {
   return null;
 }
 
+/**
+ * A letter as UploadConfirmLetter and UploadRevokeLetter take it: Base64 of a PDF, JPG or PNG
+ * (told by its content) of 1 KB to 1.4 MB, with the spec's codes for each fault.
+ */
+export function readLetter(base64: string, param: string): { body: Buffer; type: 'pdf' | 'png' | 'jpg' } {
+  // Refused by its length before anything reads it (twice the Base64 of the largest letter: line breaks and spaces are allowed).
+  if ((base64 ?? '').length > 2 * MAX_LETTER_BASE64) throw letterTooLarge(`${base64.length} characters of Base64`);
+  const clean = (base64 ?? '').replace(/\s/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0 || clean.length === 0) throw badParam(`${param} must be Base64.`);
+  if (clean.length > MAX_LETTER_BASE64) throw letterTooLarge(`${clean.length} characters of Base64`);
+  const body = Buffer.from(clean, 'base64');
+  if (body.length > MAX_LETTER) throw letterTooLarge(`${body.length} bytes`);
+  if (body.length < MIN_LETTER) {
+    throw new ServiceError('FailedOperation.ConfirmLetterTooSmall', `The letter must be 1 KB to 1.4 MB; it is ${body.length} bytes.`);
+  }
+  const type = letterType(body);
+  if (!type) throw new ServiceError('FailedOperation.InvalidConfirmLetterFormat', 'The letter must be a PDF, JPG or PNG file.');
+  return { body, type };
+}
+
 export class PaidOrderService {
   constructor(
     private readonly store: CertificateStore & PaidOrderStore & DvOrderStore,
@@ -109,6 +129,9 @@ export class PaidOrderService {
     private readonly settings: PaidSettings,
     private readonly orgs: OrganizationService | null = null,
   ) {}
+
+  /** Refuses a key reported compromised (set by main.ts from the revocation service); absent, nothing is refused. */
+  keyCheck: ((spki: Buffer | string, what: string) => Promise<void>) | null = null;
 
   product(id: number): Product | null {
     const p = PRODUCTS.get(id);
@@ -196,12 +219,15 @@ export class PaidOrderService {
     if (csrType === 'parse') {
       if (!p.CsrContent) throw badParam('CsrContent is required when CsrType is parse.');
       let cn: string | undefined;
+      let spki: Buffer;
       try {
         const parsed = parseCsr(p.CsrContent);
         cn = parsed.subject.CN?.toLowerCase();
+        spki = parsed.spki;
       } catch (e) {
         throw badParam(`CsrContent is not a valid CSR: ${(e as Error).message}`);
       }
+      await this.keyCheck?.(spki, 'The CSR');
       if (cn !== domain) throw badParam(`The CSR's common name (${cn ?? 'none'}) must be CertificateDomain (${domain}).`);
       csrPem = p.CsrContent;
     } else {
@@ -266,18 +292,7 @@ export class PaidOrderService {
   async uploadLetter(caller: Caller, id: string, base64: string): Promise<void> {
     const { cert } = await this.paid(caller, id);
     if (cert.status !== CertStatus.pendingLetter) throw badStatus(id, cert.status, 'a confirmation letter is only taken while one is awaited (8)');
-    // Refused by its length before anything reads it (twice the Base64 of the largest letter: line breaks and spaces are allowed).
-    if ((base64 ?? '').length > 2 * MAX_LETTER_BASE64) throw letterTooLarge(`${base64.length} characters of Base64`);
-    const clean = (base64 ?? '').replace(/\s/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0 || clean.length === 0) throw badParam('ConfirmLetter must be Base64.');
-    if (clean.length > MAX_LETTER_BASE64) throw letterTooLarge(`${clean.length} characters of Base64`);
-    const body = Buffer.from(clean, 'base64');
-    if (body.length > MAX_LETTER) throw letterTooLarge(`${body.length} bytes`);
-    if (body.length < MIN_LETTER) {
-      throw new ServiceError('FailedOperation.ConfirmLetterTooSmall', `The confirmation letter must be 1 KB to 1.4 MB; it is ${body.length} bytes.`);
-    }
-    const type = letterType(body);
-    if (!type) throw new ServiceError('FailedOperation.InvalidConfirmLetterFormat', 'The confirmation letter must be a PDF, JPG or PNG file.');
+    const { body, type } = readLetter(base64, 'ConfirmLetter');
     const now = this.clock();
     await this.store.updatePaidOrder(id, { letterSealed: this.sealer.seal(body, aad.letter(id)), letterType: type });
     const ok = await this.store.transitionCertificate(id, { fromStatuses: [CertStatus.pendingLetter], set: { status: CertStatus.reviewing, statusMsg: 'pre-reviewing' } },

@@ -3,6 +3,7 @@
 import type { CertificateMaterialRow, CertificateRow } from './schema.js';
 import type { CertificateRecord, Tag } from '../domain/certificate.js';
 import type { Q } from './db.js';
+import { spkiSha256OfPem } from '../pki/revocation.js';
 
 /** What a CertificateRecord needs of certificate_material (joined as `m`). */
 export const MATERIAL = ['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed', 'm.encrypt_cert_pem', 'm.encrypt_key_sealed', 'm.chain_root_pem'] as const;
@@ -101,6 +102,7 @@ export function toRow(c: CertificateRecord): CertificateRow {
 export const materialRow = (c: CertificateRecord): CertificateMaterialRow => ({
   cert_id: c.id, cert_pem: c.certPem, private_key_sealed: c.privateKeySealed, key_password_sealed: c.keyPasswordSealed,
   encrypt_cert_pem: c.encryptCertPem, encrypt_key_sealed: c.encryptKeySealed, chain_root_pem: c.chainRootPem ?? null,
+  spki_sha256: spkiSha256OfPem(c.certPem),
 });
 
 /** A certificate's tags as rows (kept with its account and creation time, for the tag indexes). */

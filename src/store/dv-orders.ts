@@ -9,6 +9,7 @@ import { type DvOrderStore, RenewalConflict, ReplaceConflict } from '../domain/s
 import { insertCertificateRows } from './certificate-rows.js';
 import { insertLog } from './operation-log.js';
 import { upsertJob } from './jobs.js';
+import { spkiSha256OfPem } from '../pki/revocation.js';
 
 export const dvOrderRow = (o: DvOrderRecord): DvOrderRow => ({
   cert_id: o.certId,
@@ -122,7 +123,7 @@ export class SqlDvOrderStore implements DvOrderStore {
       const r = await tx.updateTable('certificates').set(set).where('id', '=', id).where('status', 'in', t.fromStatuses).executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return false;
       // A new chain: its root is found again when first read.
-      if (v.certPem !== undefined) await tx.updateTable('certificate_material').set({ cert_pem: v.certPem, chain_root_pem: null }).where('cert_id', '=', id).execute();
+      if (v.certPem !== undefined) await tx.updateTable('certificate_material').set({ cert_pem: v.certPem, chain_root_pem: null, spki_sha256: spkiSha256OfPem(v.certPem) }).where('cert_id', '=', id).execute();
       if (v.encryptCertPem !== undefined) await tx.updateTable('certificate_material').set({ encrypt_cert_pem: v.encryptCertPem }).where('cert_id', '=', id).execute();
       if (log) await insertLog(tx, log);
       for (const j of jobs) await upsertJob(tx, j, log?.createdAt ?? Date.now());

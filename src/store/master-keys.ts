@@ -28,6 +28,7 @@ const SEALED: Readonly<Record<string, SealedColumn>> = {
   'certificate_material.key_password_sealed': { table: 'certificate_material', key: 'cert_id', aad: (r) => aad.keyPassword(r.cert_id!) },
   'certificate_material.encrypt_key_sealed': { table: 'certificate_material', key: 'cert_id', aad: (r) => aad.encryptKey(r.cert_id!) },
   'paid_orders.letter_sealed': { table: 'paid_orders', key: 'cert_id', aad: (r) => aad.letter(r.cert_id!) },
+  'revocations.letter_sealed': { table: 'revocations', key: 'cert_id', aad: (r) => aad.revokeLetter(r.cert_id!) },
   'acme_accounts.key_sealed': { table: 'acme_accounts', key: 'directory_url', aad: (r) => aad.acmeAccount(r.directory_url!) },
   'csrs.private_key_sealed': { table: 'csrs', key: 'id', numeric: true, aad: (r) => aad.csrKey(r.account_uin!, Number(r.id)) },
   'csrs.key_password_sealed': { table: 'csrs', key: 'id', numeric: true, aad: (r) => aad.csrKeyPassword(r.account_uin!, Number(r.id)) },

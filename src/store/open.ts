@@ -23,6 +23,7 @@ import { SqlProjectStore } from './projects.js';
 import { SqlTagStore } from './tags.js';
 import { SqlTlsServingStore } from './tls-serving.js';
 import { SqlAcmeServerStore } from './acme-server.js';
+import { SqlRevocationStore } from './revocations.js';
 
 export interface Stores {
   accounts: SqlAccountStore;
@@ -48,6 +49,7 @@ export interface Stores {
   tlsServing: SqlTlsServingStore;
   /** certport's own ACME server. */
   acmeServer: SqlAcmeServerStore;
+  revocations: SqlRevocationStore;
   readonly dialect: Dialect;
   /** The handle itself, for benchmarks and tests that read or seed tables directly. */
   readonly kysely: Kysely<Database>;
@@ -81,6 +83,7 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     tags: new SqlTagStore(k),
     tlsServing: new SqlTlsServingStore(k),
     acmeServer: new SqlAcmeServerStore(k),
+    revocations: new SqlRevocationStore(k),
     dialect: db.dialect,
     kysely: k,
     async ping() {

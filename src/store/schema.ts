@@ -61,6 +61,8 @@ export interface CertificateMaterialRow {
   encrypt_key_sealed: string | null;
   /** CertificateRecord.chainRootPem (0017). */
   chain_root_pem: string | null;
+  /** SHA-256 of the leaf's SubjectPublicKeyInfo, hex (0020): a key's certificates, for keyCompromise. */
+  spki_sha256?: string | null;
 }
 export interface CertificateTagRow {
   cert_id: string; account_uin: string; tag_key: string; tag_value: string;
@@ -406,4 +408,29 @@ export interface Database {
   acme_srv_accounts: AcmeServerAccountRow;
   acme_srv_orders: AcmeServerOrderRow;
   acme_srv_authzs: AcmeServerAuthzRow;
+  revocations: RevocationRow;
+  blocked_keys: BlockedKeyRow;
+  crls: CrlRow;
 }
+
+/** A revocation (0020): kept after its certificate is deleted, so the CRL and OCSP go on publishing it. */
+export interface RevocationRow {
+  cert_id: string;
+  account_uin: string;
+  serial_hex: string;
+  encrypt_serial_hex: string | null;
+  crl_issuer: string | null;
+  reason: number;
+  state: string;
+  requested_at: number;
+  requested_by: string;
+  revoked_at: number | null;
+  auths: string | null;
+  last_check_detail: string | null;
+  letter_sealed: string | null;
+  letter_type: string | null;
+  confirmed_by: string | null;
+  spki_sha256: string;
+}
+export interface BlockedKeyRow { spki_sha256: string; cert_id: string; blocked_at: number }
+export interface CrlRow { issuer: string; crl_number: number; this_update: number; next_update: number; der_base64: string }

@@ -19,6 +19,8 @@ export interface Pebble {
   tlsCaFile: string;
   /** Pebble's current issuing root (it changes on every start). */
   rootPem(): Promise<string>;
+  /** What Pebble says of a certificate it issued, by serial (hex): its management API's JSON, e.g. {"Status":"Revoked","Reason":4}. */
+  certStatus(serialHex: string): Promise<{ Status?: string; Reason?: number }>;
   stop(): Promise<void>;
   start(): Promise<void>;
   /** Stop and start again: every order and account is forgotten. */
@@ -74,6 +76,9 @@ export async function startPebble(opts: PebbleOptions): Promise<Pebble> {
     tlsCaFile: cert,
     async rootPem() {
       return (await get(`https://127.0.0.1:${mgmtPort}/roots/0`)).body;
+    },
+    async certStatus(serialHex: string) {
+      return JSON.parse((await get(`https://127.0.0.1:${mgmtPort}/cert-status-by-serial/${serialHex}`)).body) as { Status?: string; Reason?: number };
     },
     async start() {
       child = spawn(PEBBLE, ['-config', path.join(dir, 'pebble.json'), '-dnsserver', opts.dnsServer], {

@@ -7,6 +7,7 @@ import { EXPIRING_WINDOW, effectiveStatus } from '../../services/certificates.js
 import { DvOrderService } from '../../services/dv-orders.js';
 import type { HostingView } from '../../services/hosting.js';
 import { CertStatus, isAwaitingIssue, isIssued, type CertificateRecord } from '../../domain/certificate.js';
+import type { RevocationRecord } from '../../domain/revocation.js';
 import type { DvOrderRecord } from '../../domain/dv-order.js';
 import type { ProjectRecord } from '../../domain/account.js';
 import { HOSTING } from '../../domain/hosting.js';
@@ -212,4 +213,20 @@ export function presentDetail(c: CertificateRecord, privateKey: string | null, n
     UseCrossSignRoot: false,
     HostingStatus: HOSTING.none,
   }) as Omit<M.DescribeCertificateDetailResponse, 'RequestId'>;
+}
+
+/** Statuses a certificate shows while it is being revoked or once it is. */
+export const REVOCATION_STATUSES: readonly number[] = [CertStatus.revoking, CertStatus.revoked, CertStatus.pendingRevocationLetter];
+
+/** DvRevokeAuthDetail (what to publish while a DV revocation waits for proof of control) and CertRevokedTime. */
+export function revocationFields(r: RevocationRecord | null | undefined): { DvRevokeAuthDetail: M.DvAuths[]; CertRevokedTime: string } {
+  return {
+    DvRevokeAuthDetail: r && r.state === 'pending-proof' && r.auths
+      ? r.auths.map((a) => ({
+          DvAuthKey: a.key, DvAuthValue: a.value, DvAuthDomain: a.zone, DvAuthPath: a.path as string,
+          DvAuthSubDomain: a.subDomain as string, DvAuthVerifyType: a.verifyType,
+        }))
+      : [],
+    CertRevokedTime: (r && r.state === 'revoked' ? formatTime(r.revokedAt) : null) as string,
+  };
 }

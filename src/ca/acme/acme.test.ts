@@ -82,6 +82,17 @@ for (const backend of BACKENDS) {
       // The ACME CA signs no SM2 keys: a reissue asking for one is refused, and nothing is ordered.
       const msg = await expectCode(c.ReplaceCertificate({ CertificateId: id!, ValidType: 'FILE', CsrType: 'Online', CertCSREncryptAlgo: 'SM2' }), 'InvalidParameter.RenewAlgorithmInvalid');
       assert.match(msg, /The ACME CA that issued this certificate cannot issue SM2 certificates/);
+
+      // Revocation (issue 24): at the CA that issued it (RFC 8555 7.6), then 10 here.
+      const leaf = detail.CertificatePublicKey!.split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----\n';
+      const serial = run('openssl', ['x509', '-noout', '-serial'], leaf).trim().replace(/^serial=/, '').toLowerCase();
+      assert.equal((await pebble.certStatus(serial)).Status, 'Valid');
+      assert.deepEqual((await c.RevokeCertificate({ CertificateId: id!, Reason: 'superseded' })).RevokeDomainValidateAuths, []);
+      assert.equal((await c.DescribeCertificate({ CertificateId: id! })).Status, 10);
+      const atCa = await pebble.certStatus(serial);
+      assert.equal(atCa.Status, 'Revoked');
+      assert.equal(atCa.Reason, 4);
+      await expectCode(c.RevokeCertificate({ CertificateId: id!, Reason: 'superseded' }), 'FailedOperation.InvalidCertificateStatusCode');
     });
 
     test('dns-01 (DNS), ECC, and a wildcard: _acme-challenge TXT records', async () => {

@@ -210,6 +210,15 @@ export class AcmeIssuer implements Issuer {
   }
 
   /** Finalizes a ready order with the CSR (RFC 8555 7.4); the certificate follows once the CA has signed. */
+  /** RFC 8555 7.6, signed with the account key that ordered it (the CA checks the account owns the certificate). */
+  async revoke(certPem: string, reason: number): Promise<void> {
+    const leaf = firstPemDer(certPem, ['CERTIFICATE']);
+    if (!leaf) throw new CaRefused(`${PROBLEM}malformed`, 'There is no certificate to revoke.');
+    const client = await this.client();
+    await client.revokeCertificate(`-----BEGIN CERTIFICATE-----\n${leaf.der.toString('base64')}\n-----END CERTIFICATE-----\n`, { reason })
+      .catch((e) => { throw classify(e); });
+  }
+
   async finalize(o: Order, req: IssueRequest): Promise<OrderProgress> {
     const csr = firstPemDer(req.csrPem ?? '', ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'])?.der;
     if (!csr) throw new Fault('malformed', 'An ACME CA finalizes an order with a CSR (RFC 8555 7.4).');

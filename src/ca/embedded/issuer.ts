@@ -5,7 +5,7 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, randomFillS
 import * as nodeCrypto from 'node:crypto';
 import { Fault } from '../../domain/errors.js';
 import {
-  assembleCertificate, caIssuersExtension, extension, policyExtension, sanExtension, serverClientEku, signerFor, V3, type Signer,
+  assembleCertificate, extension, policyExtension, sanExtension, serverClientEku, signerFor, V3, type Signer,
 } from '../../pki/certificate-builder.js';
 import { csrPublicKey } from '../../pki/csr-parse.js';
 import * as der from '../../pki/der.js';
@@ -15,7 +15,7 @@ import { KEY_USAGE, OID } from '../../pki/oids.js';
 import { pemDer, toPem } from '../../pki/pem.js';
 import { publicKeyFromPem } from '../../pki/spki.js';
 import { readCertificate } from '../../pki/x509.js';
-import type { IssuedCertificate, IssueProfile, IssueRequest } from '../issuer.js';
+import { crlDistributionPoint, leafAuthorityInfoAccess, type IssuedCertificate, type IssueProfile, type IssueRequest, type SigningCa } from '../issuer.js';
 import { checkValidityDays, leafValidity, LocalIssuer, type LocalIssuerOptions } from '../local.js';
 import { intermediateFileName, type CaMaterial, type CaSigners } from './material.js';
 
@@ -41,6 +41,8 @@ function profileSubject(p: IssueProfile, cn: string | null): [string, string][] 
 interface IssuingCa {
   kind: KeyKind;
   certPem: string;
+  /** What CRLs and OCSP responder certificates take from it. */
+  signing: SigningCa;
   notAfter: Date;
   signer: Signer;
   /** The TBSCertificate's signature AlgorithmIdentifier and issuer Name, which follow the serial. */
@@ -62,21 +64,25 @@ function checkSigner(kind: KeyKind, signer: Signer, spki: Buffer): void {
 
 function loadIssuingCa(kind: KeyKind, certPem: string, keyPem: string | Signer, publicBaseUrl: string | null): IssuingCa {
   const cert = readCertificate(pemDer(certPem, 'CERTIFICATE'));
-  let signer: Signer | null;
+  let signer: Signer;
   if (typeof keyPem === 'string') {
     const key = createPrivateKey(keyPem);
     if (!spkiOf(key).equals(cert.spki)) throw new Fault('mismatch', `The ${kind} intermediate's private key does not match its certificate.`);
     if ((kind === 'RSA') !== (key.asymmetricKeyType === 'rsa')) throw new Fault('malformed', `The ${kind} intermediate has a ${key.asymmetricKeyType} key.`);
-    signer = signerFor(key);
-    if (!signer) throw new Fault('malformed', `Unsupported signing key ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trim());
+    const s = signerFor(key);
+    if (!s) throw new Fault('malformed', `Unsupported signing key ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trim());
+    signer = s;
   } else {
     checkSigner(kind, keyPem, cert.spki);
     signer = keyPem;
   }
-  const aia = caIssuersExtension(publicBaseUrl, intermediateFileName(kind));
+  const aia = leafAuthorityInfoAccess(publicBaseUrl, intermediateFileName(kind));
+  const crlDp = crlDistributionPoint(publicBaseUrl, kind === 'RSA' ? 'rsa' : 'ecc');
+  const keyId = cert.ski ?? keyIdentifier(cert.spki);
   return {
     kind,
     certPem,
+    signing: { name: kind === 'RSA' ? 'rsa' : 'ecc', certPem, subjectName: cert.subjectName, spki: cert.spki, keyId, notAfter: cert.notAfter, signer },
     notAfter: cert.notAfter,
     signer,
     algAndIssuer: Buffer.concat([signer.alg, cert.subjectName]),
@@ -88,6 +94,7 @@ function loadIssuingCa(kind: KeyKind, certPem: string, keyPem: string | Signer, 
     extsAfterSki: Buffer.concat([
       extension(OID.authorityKeyIdentifier, false, der.seq(der.tlv(0x80, cert.ski ?? keyIdentifier(cert.spki)))),
       ...(aia ? [aia] : []),
+      ...(crlDp ? [crlDp] : []),
     ]),
   };
 }
@@ -148,6 +155,10 @@ export class EmbeddedIssuer extends LocalIssuer {
 
   async issue(req: IssueRequest): Promise<IssuedCertificate> {
     return this.issueSync(req);
+  }
+
+  signingCas(): SigningCa[] {
+    return [this.#cas.RSA.signing, this.#cas.ECC.signing];
   }
 
   /** The same as issue(); synchronous because signing is CPU-bound and fast. */

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Fault } from '../../domain/errors.js';
 import {
-  buildCertificate, caIssuersExtension, extension, newSerial, policyExtension, sanExtension, serverClientEku, sm2Signer, type Signer,
+  buildCertificate, extension, newSerial, policyExtension, sanExtension, serverClientEku, sm2Signer, type Signer,
 } from '../../pki/certificate-builder.js';
 import { verifySm2Csr } from '../../pki/csr-parse.js';
 import * as der from '../../pki/der.js';
@@ -16,7 +16,7 @@ import { KEY_USAGE, OID } from '../../pki/oids.js';
 import { pemDer, toPem } from '../../pki/pem.js';
 import { sm2PrivateKey, sm2PublicKey, sm2PublicKeyFromPem, verifySm2Certificate } from '../../pki/sm2.js';
 import { readCertificate, type CertificateFields } from '../../pki/x509.js';
-import type { IssuedCertificate, IssueRequest } from '../issuer.js';
+import { crlDistributionPoint, leafAuthorityInfoAccess, type IssuedCertificate, type IssueRequest, type SigningCa } from '../issuer.js';
 import { checkValidityDays, leafValidity, LocalIssuer, type LocalIssuerOptions } from '../local.js';
 import { SM2_INTERMEDIATE_FILE, type Sm2CaMaterial } from './material.js';
 
@@ -33,7 +33,9 @@ export class Sm2Issuer extends LocalIssuer {
   readonly #notAfter: Date;
   readonly #signer: Signer;
   readonly #aia: Buffer | null;
+  readonly #crlDp: Buffer | null;
   readonly #random: (bytes: number) => Buffer;
+  readonly #signing: SigningCa;
   readonly #policies = policyExtension(OID.domainValidated);
   readonly #eku = serverClientEku();
   readonly #leafBasicConstraints = extension(OID.basicConstraints, true, der.seq());
@@ -58,8 +60,14 @@ export class Sm2Issuer extends LocalIssuer {
     this.#subjectName = cert.subjectName;
     this.#ski = cert.ski ?? keyIdentifier(spki.spki);
     this.#notAfter = cert.notAfter;
-    this.#aia = caIssuersExtension(opts.publicBaseUrl, SM2_INTERMEDIATE_FILE);
+    this.#aia = leafAuthorityInfoAccess(opts.publicBaseUrl, SM2_INTERMEDIATE_FILE);
+    this.#crlDp = crlDistributionPoint(opts.publicBaseUrl, 'sm2');
     this.#random = opts.random ?? randomBytes;
+    this.#signing = { name: 'sm2', certPem: this.#intermediatePem, subjectName: cert.subjectName, spki: spki.spki, keyId: this.#ski, notAfter: cert.notAfter, signer: this.#signer };
+  }
+
+  signingCas(): SigningCa[] {
+    return [this.#signing];
   }
 
   async issue(req: IssueRequest): Promise<IssuedCertificate> {
@@ -93,6 +101,7 @@ export class Sm2Issuer extends LocalIssuer {
         extension(OID.subjectKeyIdentifier, false, der.octets(keyIdentifier(spki))),
         extension(OID.authorityKeyIdentifier, false, der.seq(der.tlv(0x80, this.#ski))),
         ...(this.#aia ? [this.#aia] : []),
+        ...(this.#crlDp ? [this.#crlDp] : []),
         sanExtension(domains, cn === null),
         this.#policies,
       ],

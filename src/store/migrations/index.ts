@@ -22,6 +22,7 @@ import { renewalLink } from './0016_renewal_link.js';
 import { masterKeys } from './0017_master_keys.js';
 import { chainRoot } from './0018_chain_root.js';
 import { caCustody } from './0019_ca_custody.js';
+import { revocation } from './0020_revocation.js';
 import { tls } from './0021_tls.js';
 import { acmeServer } from './0023_acme_server.js';
 
@@ -45,6 +46,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0017_master_keys', masterKeys],
   ['0018_chain_root', chainRoot],
   ['0019_ca_custody', caCustody],
+  ['0020_revocation', revocation],
   ['0021_tls', tls],
   ['0023_acme_server', acmeServer],
 ];
