@@ -1,35 +1,28 @@
 // Composition root: the only place that picks implementations.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+// What only some commands or settings use (the HTTP API, Redis, an ACME CA, SMTP, Prometheus) is
+// imported when it is used: every CLI command opens this core, and loading all of it took
+// ~1 s of a command's time (issue 22).
+import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Services } from './actions/index.js';
-import { createRateLimit, createReplayGuard } from './api/guards.js';
-import { legacyApi } from './api/legacy.js';
-import { buildApi, createLogger } from './api/server.js';
 import type { Config } from './config/config.js';
-import { unlockSealer, type Sealer } from './secrets/sealer.js';
+import type { Sealer } from './secrets/sealer.js';
 import { CpuPool } from './pki/cpu-pool.js';
 import { AccountService } from './services/accounts.js';
 import { CertificateService } from './services/certificates.js';
 import { CsrService } from './services/csrs.js';
 import { systemClock, type Clock } from './domain/clock.js';
-import { AcmeIssuer } from './ca/acme/issuer.js';
-import { loadEmbeddedCa, masterKeyProbe, type EmbeddedCa } from './ca/embedded/setup.js';
+import { loadEmbeddedCa, type EmbeddedCa } from './ca/embedded/setup.js';
 import { Issuers } from './ca/issuers.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { PaidOrderService } from './services/paid-orders.js';
 import { OrganizationService } from './services/organizations.js';
-import { createPgSchema } from './store/db.js';
-import { joinStores, openStores, type Stores } from './store/open.js';
+import { joinStores, type Stores } from './store/open.js';
+import { noticeService, openDatabase, unlock } from './storage.js';
 import { Validator } from './validation/validator.js';
 import { JobRunner } from './workers/runner.js';
-import { caRoutes } from './api/ca-routes.js';
-import { orderRoutes } from './api/admin/orders.js';
-import { downloadRoutes } from './api/download-routes.js';
-import { resourceRoutes } from './api/admin/resources.js';
-import { metricsRoutes } from './api/metrics-routes.js';
-import { Metrics } from './services/metrics.js';
 import { defaultDeployers } from './deploy/registry.js';
 import { DEPLOY_RECORD, DeploymentService, type DeploymentOptions } from './services/deployments.js';
 import { ResourceService, type ResourceOptions } from './services/resources.js';
@@ -38,10 +31,7 @@ import { CERT_DELETE, CertificateDeletionService } from './services/certificate-
 import { ExpirySwitchService } from './services/expiry-switch.js';
 import { HOSTING_STEP, HostingService, hostingOnSettled } from './services/hosting.js';
 import { PageCache } from './services/page-cache.js';
-import { hostingRoutes } from './api/admin/hosting.js';
-import { notifyRoutes } from './api/admin/notify.js';
-import { EmailSender } from './notify/email.js';
-import { NoticeService } from './notify/notices.js';
+import type { NoticeService } from './notify/notices.js';
 import type { Notifier } from './notify/types.js';
 import type { JobHandler } from './domain/job.js';
 import { quietLog, type Log } from './domain/log.js';
@@ -80,19 +70,12 @@ export interface CoreOptions {
 export async function openCore(config: Readonly<Config>, opts: CoreOptions = {}): Promise<Core> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? quietLog;
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  if (config.databaseSchema && !config.databaseUrl.startsWith('sqlite:')) {
-    await createPgSchema(config.databaseUrl, config.databaseSchema);
-  }
-  const stores = await openStores(config.databaseUrl, {
-    synchronous: config.sqliteSynchronous,
-    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
-  });
+  const stores = await openDatabase(config);
   let sealer: Sealer;
   let ca: EmbeddedCa;
   try {
     // The key is checked against the stored data before anything uses it.
-    sealer = unlockSealer(config.masterKey, config.dataDir, await masterKeyProbe(stores.ca), await stores.masterKeys.listMasterKeys());
+    sealer = (await unlock(config, stores)).sealer;
     ca = await loadEmbeddedCa(stores.ca, sealer, { publicBaseUrl: config.publicUrl, clock });
   } catch (e) {
     await stores.close();
@@ -105,7 +88,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     (e: unknown) => log.warn({ err: e }, 'reading the master key ring failed'),
   ), MASTER_KEY_REFRESH_MS);
   keyRefresh.unref();
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
+  const redis = config.redisUrl ? new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
   const validator = new Validator({
     resolvers: config.dnsResolvers,
     allowPrivate: config.validationAllowPrivate,
@@ -116,13 +99,12 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   });
   // Built first so that services can wake it; it gets their job handlers when it starts.
   const runner = new JobRunner({ store: stores.jobs, clock, log });
-  const email = config.smtp ? new EmailSender(config.smtp) : null;
-  const notices = new NoticeService(joinStores(stores.notices, stores.jobs), stores.accounts, sealer, clock, email,
-    { expiryDays: config.expiryNoticeDays, sweepMs: config.noticeSweepMs }, runner.kick, log);
+  const email = config.smtp ? new (await import('./notify/email.js')).EmailSender(config.smtp) : null;
+  const notices = noticeService(config, stores, sealer, clock, email, runner.kick, log);
   // The CAs: certport's own (RSA/ECDSA and SM2) always; an upstream ACME CA when configured,
   // for the accounts it is configured for ('*' = all). A stored certificate stays with its CA.
   const acme = config.acme
-    ? new AcmeIssuer({ directoryUrl: config.acme.directoryUrl, email: config.acme.email, eab: config.acme.eab, caPem: config.acme.caPem }, stores.acmeAccounts, sealer)
+    ? new (await import('./ca/acme/issuer.js')).AcmeIssuer({ directoryUrl: config.acme.directoryUrl, email: config.acme.email, eab: config.acme.eab, caPem: config.acme.caPem }, stores.acmeAccounts, sealer)
     : null;
   const acmeAccounts = config.acme?.accounts ?? '*';
   const issuers = new Issuers([ca.issuer, ca.sm2Issuer, ...(acme ? [acme] : [])],
@@ -210,6 +192,11 @@ export interface RunningService {
 }
 
 export async function startService(config: Readonly<Config>, opts: CoreOptions = {}): Promise<RunningService> {
+  const [{ createRateLimit, createReplayGuard }, { legacyApi }, { buildApi, createLogger }, { caRoutes }, { orderRoutes }, { downloadRoutes },
+    { resourceRoutes }, { metricsRoutes }, { Metrics }, { hostingRoutes }, { notifyRoutes }] = await Promise.all([
+    import('./api/guards.js'), import('./api/legacy.js'), import('./api/server.js'), import('./api/ca-routes.js'), import('./api/admin/orders.js'),
+    import('./api/download-routes.js'), import('./api/admin/resources.js'), import('./api/metrics-routes.js'), import('./services/metrics.js'),
+    import('./api/admin/hosting.js'), import('./api/admin/notify.js')]);
   const log = createLogger(config.logLevel);
   const core = await openCore(config, { ...opts, log });
   try {

@@ -80,6 +80,15 @@ export interface Config {
   expiryNoticeDays: number[];
   /** How often the expiry sweep looks for certificates nearing expiry. */
   noticeSweepMs: number;
+  /** The operator's channel for the notices of accounts that have none of their own. */
+  noticeDefaults: NoticeDefaults;
+}
+
+/** CERTPORT_NOTIFY_DEFAULT_*: where notices go for an account without channels (empty: nowhere). */
+export interface NoticeDefaults {
+  emails: string[];
+  /** With its signing secret (webhooks are always signed). */
+  webhook: { url: string; secret: string } | null;
 }
 
 export const SQLITE_SYNCHRONOUS = ['NORMAL', 'FULL', 'EXTRA'] as const;
@@ -162,7 +171,12 @@ const KEYS: Record<keyof Config, string> = {
   smtp: 'CERTPORT_SMTP_URL',
   expiryNoticeDays: 'CERTPORT_EXPIRY_NOTICE_DAYS',
   noticeSweepMs: 'CERTPORT_NOTICE_SWEEP_MS',
+  noticeDefaults: 'CERTPORT_NOTIFY_DEFAULT_EMAIL',
 };
+const NOTIFY_DEFAULT_KEYS = {
+  webhookUrl: 'CERTPORT_NOTIFY_DEFAULT_WEBHOOK_URL',
+  webhookSecret: 'CERTPORT_NOTIFY_DEFAULT_WEBHOOK_SECRET',
+} as const;
 const SMTP_KEYS = {
   from: 'CERTPORT_SMTP_FROM',
   caFile: 'CERTPORT_SMTP_CA_FILE',
@@ -288,6 +302,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     smtp: smtpConfig(get('smtp'), (k) => merged[SMTP_KEYS[k]]),
     expiryNoticeDays: expiryNoticeDays(get('expiryNoticeDays')),
     noticeSweepMs: int(KEYS.noticeSweepMs, get('noticeSweepMs') ?? '600000', 1000, 86_400_000),
+    noticeDefaults: noticeDefaults(get('noticeDefaults'), (k) => merged[NOTIFY_DEFAULT_KEYS[k]]),
   });
 }
 
@@ -386,6 +401,34 @@ function metricsToken(raw: string | undefined): string | null {
   const t = raw.trim();
   if (t.length < 16 || /\s/.test(t)) throw new ConfigError(`${KEYS.metricsToken} must be at least 16 characters without spaces (it is sent as "Authorization: Bearer <token>")`);
   return t;
+}
+
+function noticeDefaults(rawEmails: string | undefined, get: (k: keyof typeof NOTIFY_DEFAULT_KEYS) => string | undefined): NoticeDefaults {
+  const emails = [...new Set((rawEmails ?? '').split(',').map((e) => e.trim()).filter(Boolean))];
+  for (const e of emails) {
+    // The same practical check as an account's addresses (notify/channels.ts), kept short here.
+    if (e.length > 254 || !/^[^\s@,]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(e) || e.includes('..')) {
+      throw new ConfigError(`${KEYS.noticeDefaults}: ${JSON.stringify(e)} is not an email address (comma-separated addresses)`);
+    }
+  }
+  const url = get('webhookUrl')?.trim();
+  const secret = get('webhookSecret');
+  if (!url) {
+    if (secret) throw new ConfigError(`${NOTIFY_DEFAULT_KEYS.webhookSecret} needs ${NOTIFY_DEFAULT_KEYS.webhookUrl}`);
+    return { emails, webhook: null };
+  }
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(`${NOTIFY_DEFAULT_KEYS.webhookUrl} is not a URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`${NOTIFY_DEFAULT_KEYS.webhookUrl} must be an http:// or https:// URL`);
+  if (u.username || u.password) throw new ConfigError(`${NOTIFY_DEFAULT_KEYS.webhookUrl} must not carry a user or password (the body is signed)`);
+  if (!secret || secret.length < 16 || secret.length > 512) {
+    throw new ConfigError(`${NOTIFY_DEFAULT_KEYS.webhookUrl} needs ${NOTIFY_DEFAULT_KEYS.webhookSecret} (16 to 512 characters): every webhook notice is signed with it`);
+  }
+  return { emails, webhook: { url: u.toString(), secret } };
 }
 
 function adminToken(raw: string | undefined): string | null {

@@ -24,6 +24,8 @@ export interface ChannelsView {
   webhookUrl: string | null;
   webhookSecretSet: boolean;
   updatedAt: string | null;
+  /** No channel of its own: its notices go to the operator's default channel (CERTPORT_NOTIFY_DEFAULT_*). */
+  usesDefault: boolean;
 }
 
 export const MAX_EMAILS = 20;

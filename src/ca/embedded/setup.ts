@@ -9,6 +9,9 @@ import { Sm2Issuer } from '../sm2/issuer.js';
 import { EmbeddedIssuer } from './issuer.js';
 import { caPublicFiles, createCaMaterial, intermediateFileName, type CaMaterial } from './material.js';
 import { aad } from '../../secrets/aad.js';
+import { CA_EMBEDDED } from './probe.js';
+
+export { masterKeyProbe } from './probe.js';
 
 export interface EmbeddedCa {
   issuer: EmbeddedIssuer;
@@ -20,16 +23,7 @@ export interface EmbeddedCa {
   files: Map<string, { contentType: string; body: Buffer }>;
 }
 
-const EMBEDDED = 'embedded';
-
-/**
- * The embedded CA's sealed material, which every database has from its first start: what
- * opens it is the key the whole database was sealed with (null on a fresh database).
- */
-export async function masterKeyProbe(store: CaStore): Promise<SealedProbe | null> {
-  const stored = await store.getCaMaterial(EMBEDDED);
-  return stored ? { sealed: stored.materialSealed, aad: aad.ca(EMBEDDED) } : null;
-}
+const EMBEDDED = CA_EMBEDDED;
 
 /** The material stored under `name`, made (and stored, unless another node got there first) when there is none. */
 async function material<M extends { rootCertPem: string }>(store: CaStore, sealer: Sealer, name: string, clock: () => number, create: (now: Date) => Promise<M>): Promise<M> {

@@ -1,0 +1,58 @@
+// Benchmark: how long a `certport` command takes, start to exit (issue 22: 1.5–9 s each, so
+// registering 50 resources needed the HTTP endpoint). Commands that touch a row or two, on SQLite
+// and PostgreSQL, each run ROUNDS times; with CERTPORT_BENCH_BEFORE=<another build's
+// dist/src/cli/index.js> the same commands run through that build too, alternating, so that the
+// machine's load weighs on both alike. Prints min and median per command, and the load average.
+//   node dist/bench/cli.js   (CERTPORT_BENCH_ROUNDS=5, CERTPORT_BENCH_BACKENDS=sqlite,postgres,
+//                             CERTPORT_BENCH_BEFORE=/work/main/dist/src/cli/index.js)
+import { execFile } from 'node:child_process';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { machine } from './lib.js';
+import type { Backend } from '../src/testing/harness.js';
+import { CLI, nodeArgs, prepareData } from './node.js';
+
+const ROUNDS = Number(process.env.CERTPORT_BENCH_ROUNDS ?? 5);
+const BACKENDS = (process.env.CERTPORT_BENCH_BACKENDS ?? 'sqlite,postgres').split(',').filter(Boolean) as Backend[];
+const BEFORE = process.env.CERTPORT_BENCH_BEFORE ?? null;
+const run = promisify(execFile);
+
+const builds: [string, string][] = [['this build', CLI], ...(BEFORE ? [['before', BEFORE] as [string, string]] : [])];
+console.log(`certport CLI: wall time per command, ${ROUNDS} rounds; ${machine()}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+for (const backend of BACKENDS) {
+  const data = await prepareData(backend, 1);
+  try {
+    const uin = data.cred.accountUin;
+    let n = 0;
+    const commands: [string, () => string[]][] = [
+      ['account list', () => ['account', 'list', '--json']],
+      ['account create', () => ['account', 'create', '--name', 'bench', '--json']],
+      ['resource add', () => ['resource', 'add', '--account', uin, '--name', `r${n++}`, '--type', 'clb', '--deployer', 'webhook',
+        '--config', '{"url":"https://deploy.bench.test/hook"}', '--secrets', '{"hmacSecret":"0123456789abcdef0123"}', '--json']],
+      ['notify show', () => ['notify', 'show', '--account', uin, '--json']],
+      ['orders list', () => ['orders', 'list', '--json']],
+    ];
+    const times = new Map<string, number[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, args] of commands) {
+        for (const [build, cli] of (round % 2 ? [...builds].reverse() : builds)) {
+          const t = performance.now();
+          await run(process.execPath, [...nodeArgs(cli), ...args()], { env: { ...process.env, ...data.env } });
+          const key = `${name}\t${build}`;
+          times.set(key, [...(times.get(key) ?? []), performance.now() - t]);
+        }
+      }
+    }
+    console.log(`\n${backend}:`);
+    for (const [key, list] of times) {
+      const sorted = [...list].sort((a, b) => a - b);
+      const [name, build] = key.split('\t');
+      console.log(`  ${name!.padEnd(16)} ${build!.padEnd(11)} min ${(sorted[0]! / 1000).toFixed(2)} s   median ${(sorted[sorted.length >> 1]! / 1000).toFixed(2)} s`);
+    }
+  } finally {
+    await data.cleanup();
+  }
+}
+console.log(`\nload average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
