@@ -93,7 +93,7 @@ for (const backend of BACKENDS) {
     test('admin HTTP: channels are checked, 400 for bad input, the secret is never returned', async () => {
       assert.equal((await admin('GET', `/notify/${acc.accountUin}`, undefined, 'wrong-token-wrong-token')).status, 401);
       const empty = await (await admin('GET', `/notify/${acc.accountUin}`)).json() as Record<string, unknown>;
-      assert.deepEqual(empty, { accountUin: acc.accountUin, emails: [], webhookUrl: null, webhookSecretSet: false, updatedAt: null });
+      assert.deepEqual(empty, { accountUin: acc.accountUin, emails: [], webhookUrl: null, webhookSecretSet: false, updatedAt: null, usesDefault: false });
 
       const bad: [unknown, RegExp][] = [
         [{ emails: ['not-an-email'] }, /"not-an-email" is not an email address/],

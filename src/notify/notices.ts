@@ -96,7 +96,7 @@ export class NoticeService implements Notifier {
     const own = await this.store.getChannels(n.accountUin);
     // An account without a channel of its own is not left unheard: the operator's default
     // channel gets its notices, saying whose they are.
-    const fallback = !own || (own.emails.length === 0 && !own.webhookUrl) ? this.o.defaults ?? null : null;
+    const fallback = (!own || (own.emails.length === 0 && !own.webhookUrl)) && this.#hasDefault() ? this.o.defaults! : null;
     const channels = fallback
       ? { emails: fallback.emails, webhookUrl: fallback.webhook?.url ?? null, webhookSecretSealed: null }
       : own;
@@ -175,7 +175,7 @@ export class NoticeService implements Notifier {
     const now = this.clock();
     const batch = 500;
     for (let round = 0; round < 100; round++) {
-      const list = await this.store.expiryCandidates(now, this.#days, batch);
+      const list = await this.store.expiryCandidates(now, this.#days, batch, this.#hasDefault());
       for (const c of list) await this.raise(expiryEvent(c, now));
       if (list.length < batch) break;
     }
@@ -189,7 +189,7 @@ export class NoticeService implements Notifier {
     return {
       accountUin, emails: c?.emails ?? [], webhookUrl: c?.webhookUrl ?? null, webhookSecretSet: !!c?.webhookSecretSealed,
       updatedAt: c ? iso(c.updatedAt) : null,
-      usesDefault: (!c || (c.emails.length === 0 && !c.webhookUrl)) && !!this.o.defaults && (this.o.defaults.emails.length > 0 || !!this.o.defaults.webhook),
+      usesDefault: (!c || (c.emails.length === 0 && !c.webhookUrl)) && this.#hasDefault(),
     };
   }
 
@@ -264,6 +264,12 @@ export class NoticeService implements Notifier {
 
   getNoticeByKey(key: string): Promise<NoticeRecord | null> {
     return this.store.getNoticeByKey(key);
+  }
+
+  /** The operator configured a default channel (CERTPORT_NOTIFY_DEFAULT_*). */
+  #hasDefault(): boolean {
+    const d = this.o.defaults;
+    return !!d && (d.emails.length > 0 || d.webhook !== null);
   }
 
   async #account(accountUin: string): Promise<void> {
