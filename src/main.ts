@@ -210,7 +210,7 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
       logger: log,
       keepAliveTimeout: config.keepAliveTimeoutMs,
       plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
-        metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken })],
+        metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken, host: config.host })],
     });
     await bootstrap(core, (m) => app.log.info(m));
     core.cpu.warm();

@@ -431,6 +431,12 @@ function noticeDefaults(rawEmails: string | undefined, get: (k: keyof typeof NOT
   return { emails, webhook: { url: u.toString(), secret } };
 }
 
+/** Whether CERTPORT_HOST reaches this machine only (127.0.0.0/8, ::1, localhost): /metrics is open there. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^(?:::ffff:)?127(?:\.\d{1,3}){3}$/.test(h);
+}
+
 function adminToken(raw: string | undefined): string | null {
   if (!raw) return null;
   if (raw.trim().length < 16) throw new ConfigError(`${KEYS.adminToken} must be at least 16 characters`);
