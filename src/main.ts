@@ -121,7 +121,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     mainDomainCertLimit: config.mainDomainCertLimit,
     dvAuthHours: config.dvAuthHours,
     validationIntervalMs: config.validationIntervalMs,
-  }, runner.kick, hostingOnSettled(stores.hosting, stores.jobs, clock, runner.kick), log);
+  }, runner.kick, hostingOnSettled(stores.hosting, stores.jobs, clock, runner.kick), log, notices);
   const orgs = new OrganizationService(stores.organizations, clock);
   const paid = new PaidOrderService(joinStores(stores.certificates, stores.paidOrders, stores.dvOrders), certificates, orders, sealer, clock, {
     products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit,
