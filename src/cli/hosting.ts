@@ -1,6 +1,5 @@
 // `certport hosting set|show|list|off`: operators turn hosting (automatic renewal and
 // replacement on the bound resources) on and off per certificate.
-import { hostingInput, hostingJson } from '../api/admin/hosting.js';
 import type { HostingService } from '../services/hosting.js';
 import type { HostingRecord } from '../domain/hosting.js';
 
@@ -21,6 +20,8 @@ function line(h: HostingRecord): string {
 }
 
 export async function hostingCommand(hosting: HostingService, sub: string | undefined, f: Record<string, string | true>, rest: string[], json: boolean): Promise<number> {
+  // Loaded here, not with every CLI command (the admin routes bring the HTTP error mapping).
+  const { hostingInput, hostingJson } = await import('../api/admin/hosting.js');
   const id = rest[0];
   const opt = (k: string) => {
     const v = f[k];
