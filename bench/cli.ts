@@ -3,8 +3,9 @@
 // and PostgreSQL, each run ROUNDS times; with CERTPORT_BENCH_BEFORE=<another build's
 // dist/src/cli/index.js> the same commands run through that build too, alternating, so that the
 // machine's load weighs on both alike. Prints min and median per command, and the load average.
+// Then RESOURCES `resource add` in a row (registering a fleet through the CLI), total seconds.
 //   node dist/bench/cli.js   (CERTPORT_BENCH_ROUNDS=5, CERTPORT_BENCH_BACKENDS=sqlite,postgres,
-//                             CERTPORT_BENCH_BEFORE=/work/main/dist/src/cli/index.js)
+//                             CERTPORT_BENCH_RESOURCES=50, CERTPORT_BENCH_BEFORE=/work/main/dist/src/cli/index.js)
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +17,7 @@ import { CLI, nodeArgs, prepareData } from './node.js';
 const ROUNDS = Number(process.env.CERTPORT_BENCH_ROUNDS ?? 5);
 const BACKENDS = (process.env.CERTPORT_BENCH_BACKENDS ?? 'sqlite,postgres').split(',').filter(Boolean) as Backend[];
 const BEFORE = process.env.CERTPORT_BENCH_BEFORE ?? null;
+const RESOURCES = Number(process.env.CERTPORT_BENCH_RESOURCES ?? 50);
 const run = promisify(execFile);
 
 const builds: [string, string][] = [['this build', CLI], ...(BEFORE ? [['before', BEFORE] as [string, string]] : [])];
@@ -50,6 +52,12 @@ for (const backend of BACKENDS) {
       const sorted = [...list].sort((a, b) => a - b);
       const [name, build] = key.split('\t');
       console.log(`  ${name!.padEnd(16)} ${build!.padEnd(11)} min ${(sorted[0]! / 1000).toFixed(2)} s   median ${(sorted[sorted.length >> 1]! / 1000).toFixed(2)} s`);
+    }
+    for (const [build, cli] of builds) {
+      if (!RESOURCES) break;
+      const t = performance.now();
+      for (let i = 0; i < RESOURCES; i++) await run(process.execPath, [...nodeArgs(cli), ...commands[2]![1]()], { env: { ...process.env, ...data.env } });
+      console.log(`  ${RESOURCES} × resource add, ${build}: ${((performance.now() - t) / 1000).toFixed(1)} s`);
     }
   } finally {
     await data.cleanup();
