@@ -24,11 +24,11 @@ const builds: [string, string][] = [['this build', CLI], ...(BEFORE ? [['before'
 console.log(`certport CLI: wall time per command, ${ROUNDS} rounds; ${machine()}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
 for (const backend of BACKENDS) {
-  const data = await prepareData(backend, 1);
+  // Each build gets its own data: a build with newer migrations would move a shared one ahead.
+  const datas = await Promise.all(builds.map(() => prepareData(backend, 1)));
   try {
-    const uin = data.cred.accountUin;
     let n = 0;
-    const commands: [string, () => string[]][] = [
+    const commands = (uin: string): [string, () => string[]][] => [
       ['account list', () => ['account', 'list', '--json']],
       ['account create', () => ['account', 'create', '--name', 'bench', '--json']],
       ['resource add', () => ['resource', 'add', '--account', uin, '--name', `r${n++}`, '--type', 'clb', '--deployer', 'webhook',
@@ -36,31 +36,35 @@ for (const backend of BACKENDS) {
       ['notify show', () => ['notify', 'show', '--account', uin, '--json']],
       ['orders list', () => ['orders', 'list', '--json']],
     ];
+    const names = commands('').map(([name]) => name);
     const times = new Map<string, number[]>();
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, args] of commands) {
-        for (const [build, cli] of (round % 2 ? [...builds].reverse() : builds)) {
+      for (const [ci, name] of names.entries()) {
+        const order = builds.map((b, i) => [b, i] as const);
+        for (const [[build, cli], i] of (round % 2 ? order.reverse() : order)) {
+          const args = commands(datas[i]!.cred.accountUin)[ci]![1]();
           const t = performance.now();
-          await run(process.execPath, [...nodeArgs(cli), ...args()], { env: { ...process.env, ...data.env } });
+          await run(process.execPath, [...nodeArgs(cli), ...args], { env: { ...process.env, ...datas[i]!.env } });
           const key = `${name}\t${build}`;
           times.set(key, [...(times.get(key) ?? []), performance.now() - t]);
         }
       }
     }
     console.log(`\n${backend}:`);
-    for (const [key, list] of times) {
+    for (const [key, list] of [...times].sort(([a], [b]) => a.localeCompare(b))) {
       const sorted = [...list].sort((a, b) => a - b);
       const [name, build] = key.split('\t');
       console.log(`  ${name!.padEnd(16)} ${build!.padEnd(11)} min ${(sorted[0]! / 1000).toFixed(2)} s   median ${(sorted[sorted.length >> 1]! / 1000).toFixed(2)} s`);
     }
-    for (const [build, cli] of builds) {
+    for (const [i, [build, cli]] of builds.entries()) {
       if (!RESOURCES) break;
+      const add = commands(datas[i]!.cred.accountUin)[2]![1];
       const t = performance.now();
-      for (let i = 0; i < RESOURCES; i++) await run(process.execPath, [...nodeArgs(cli), ...commands[2]![1]()], { env: { ...process.env, ...data.env } });
+      for (let j = 0; j < RESOURCES; j++) await run(process.execPath, [...nodeArgs(cli), ...add()], { env: { ...process.env, ...datas[i]!.env } });
       console.log(`  ${RESOURCES} × resource add, ${build}: ${((performance.now() - t) / 1000).toFixed(1)} s`);
     }
   } finally {
-    await data.cleanup();
+    for (const d of datas) await d.cleanup();
   }
 }
 console.log(`\nload average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
