@@ -51,7 +51,7 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** The database and, on first use, the master key and the services named. */
+/** The database, the master key checked, and on first use the services named. */
 export async function openStorage(config: Readonly<Config>, clock: Clock = systemClock): Promise<Storage> {
   const stores = await openDatabase(config);
   const closers: (() => void)[] = [];
@@ -69,6 +69,14 @@ export async function openStorage(config: Readonly<Config>, clock: Clock = syste
     }
     return s;
   });
+  // Every command checks the master key against the stored data first, as `serve` does: a
+  // wrong or retired key is refused at once, whatever the command reads.
+  try {
+    await sealer();
+  } catch (e) {
+    await stores.close();
+    throw e;
+  }
   return {
     config, stores, clock,
     accounts: once(async () => new (await import('./services/accounts.js')).AccountService(stores.accounts, await sealer(), clock)),
