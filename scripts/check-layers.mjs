@@ -1,5 +1,5 @@
 // Fails when a source file imports against the layers (issue 21):
-//   cli → main → api → actions → services → {store, ca, validation, deploy, notify, workers} → {pki, secrets} → config → domain
+//   cli → main → storage → api → actions → services → {store, ca, validation, deploy, notify, workers} → {pki, secrets} → config → domain
 // A folder may import its own files and any lower layer; folders on one layer do not import
 // each other. Tests (*.test.ts) and the test helpers under src/testing/ may import anything.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -15,6 +15,7 @@ const LAYERS = [
   ['services'],
   ['actions'],
   ['api'],
+  ['storage.ts'],
   ['main.ts'],
   ['cli'],
 ];

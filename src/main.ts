@@ -1,36 +1,29 @@
 // Composition root: the only place that picks implementations.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+// What only some commands or settings use (the HTTP API, Redis, an ACME CA, SMTP, Prometheus) is
+// imported when it is used: every CLI command opens this core, and loading all of it took
+// ~1 s of a command's time (issue 22).
+import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Services } from './actions/index.js';
-import { createAuthFailureLimit, createRateLimit, createReplayGuard, createSignatureBinding } from './api/guards.js';
-import { legacyApi } from './api/legacy.js';
-import { buildApi, createLogger } from './api/server.js';
 import type { Config } from './config/config.js';
-import { CaKeyError, caKeyFile, unlockKey, unlockSealer, type Sealer } from './secrets/sealer.js';
-import { Pkcs11Token } from './ca/pkcs11/token.js';
+import { CaKeyError, caKeyFile, unlockKey, type Sealer } from './secrets/sealer.js';
+import type { Pkcs11Token } from './ca/pkcs11/token.js';
 import { CpuPool } from './pki/cpu-pool.js';
 import { AccountService } from './services/accounts.js';
 import { CertificateService } from './services/certificates.js';
 import { CsrService } from './services/csrs.js';
 import { systemClock, type Clock } from './domain/clock.js';
-import { AcmeIssuer } from './ca/acme/issuer.js';
-import { caKeyProbe, loadEmbeddedCa, masterKeyProbe, recordMasterKeyCheck, type EmbeddedCa } from './ca/embedded/setup.js';
+import { caKeyProbe, loadEmbeddedCa, type EmbeddedCa } from './ca/embedded/setup.js';
 import { Issuers } from './ca/issuers.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { PaidOrderService } from './services/paid-orders.js';
 import { OrganizationService } from './services/organizations.js';
-import { createPgSchema } from './store/db.js';
-import { joinStores, openStores, type Stores } from './store/open.js';
+import { joinStores, type Stores } from './store/open.js';
+import { noticeService, openDatabase, unlock } from './storage.js';
 import { Validator } from './validation/validator.js';
 import { JobRunner } from './workers/runner.js';
-import { caRoutes } from './api/ca-routes.js';
-import { orderRoutes } from './api/admin/orders.js';
-import { downloadRoutes } from './api/download-routes.js';
-import { resourceRoutes } from './api/admin/resources.js';
-import { metricsRoutes } from './api/metrics-routes.js';
-import { Metrics } from './services/metrics.js';
 import { defaultDeployers } from './deploy/registry.js';
 import { DEPLOY_RECORD, DeploymentService, type DeploymentOptions } from './services/deployments.js';
 import { ResourceService, type ResourceOptions } from './services/resources.js';
@@ -39,10 +32,7 @@ import { CERT_DELETE, CertificateDeletionService } from './services/certificate-
 import { ExpirySwitchService } from './services/expiry-switch.js';
 import { HOSTING_STEP, HostingService, hostingOnSettled } from './services/hosting.js';
 import { PageCache } from './services/page-cache.js';
-import { hostingRoutes } from './api/admin/hosting.js';
-import { notifyRoutes } from './api/admin/notify.js';
-import { EmailSender } from './notify/email.js';
-import { NoticeService } from './notify/notices.js';
+import type { NoticeService } from './notify/notices.js';
 import type { Notifier } from './notify/types.js';
 import type { JobHandler } from './domain/job.js';
 import { quietLog, type Log } from './domain/log.js';
@@ -97,28 +87,20 @@ export interface CoreOptions {
 export async function openCore(config: Readonly<Config>, opts: CoreOptions = {}): Promise<Core> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? quietLog;
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  if (config.databaseSchema && !config.databaseUrl.startsWith('sqlite:')) {
-    await createPgSchema(config.databaseUrl, config.databaseSchema);
-  }
-  const stores = await openStores(config.databaseUrl, {
-    synchronous: config.sqliteSynchronous,
-    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
-  });
+  const stores = await openDatabase(config);
   let sealer: Sealer;
   let caSealer: Sealer;
   let ca: EmbeddedCa;
   let token: Pkcs11Token | null = null;
   try {
     // Each key is checked against the stored data before anything uses it.
-    sealer = unlockSealer(config.masterKey, config.dataDir, await masterKeyProbe(stores), await stores.masterKeys.listMasterKeys('master'));
-    await recordMasterKeyCheck(stores.masterKeys, sealer);
+    sealer = (await unlock(config, stores)).sealer;
     const legacy = await stores.ca.listCaNames('master');
     caSealer = unlockKey('ca', config.caKey, config.dataDir, await caKeyProbe(stores.ca), await stores.masterKeys.listMasterKeys('ca'));
     if (caSealer.exportSealingKey().equals(sealer.exportSealingKey())) {
       throw new CaKeyError(`the CA key (CERTPORT_CA_KEY or ${caKeyFile(config.dataDir)}) is the master key: the CA's keys must be sealed apart from customer data`);
     }
-    if (config.caPkcs11) token = Pkcs11Token.open(config.caPkcs11);
+    if (config.caPkcs11) token = (await import('./ca/pkcs11/token.js')).Pkcs11Token.open(config.caPkcs11);
     ca = await loadEmbeddedCa(stores.ca, { master: sealer, ca: caSealer, token }, { publicBaseUrl: config.publicUrl, clock });
     if (legacy.length) log.info({ cas: legacy }, 'sealed the CAs\' keys again under the CA key, apart from customer data (they were under the master key)');
     if (token && ca.custody.embedded !== 'pkcs11') {
@@ -145,7 +127,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     );
   }, MASTER_KEY_REFRESH_MS);
   keyRefresh.unref();
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
+  const redis = config.redisUrl ? new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
   const validator = new Validator({
     resolvers: config.dnsResolvers,
     allowPrivate: config.validationAllowPrivate,
@@ -156,13 +138,12 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   });
   // Built first so that services can wake it; it gets their job handlers when it starts.
   const runner = new JobRunner({ store: stores.jobs, clock, log });
-  const email = config.smtp ? new EmailSender(config.smtp) : null;
-  const notices = new NoticeService(joinStores(stores.notices, stores.jobs), stores.accounts, sealer, clock, email,
-    { expiryDays: config.expiryNoticeDays, sweepMs: config.noticeSweepMs }, runner.kick, log);
+  const email = config.smtp ? new (await import('./notify/email.js')).EmailSender(config.smtp) : null;
+  const notices = noticeService(config, stores, sealer, clock, email, runner.kick, log);
   // The CAs: certport's own (RSA/ECDSA and SM2) always; an upstream ACME CA when configured,
   // for the accounts it is configured for ('*' = all). A stored certificate stays with its CA.
   const acme = config.acme
-    ? new AcmeIssuer({ directoryUrl: config.acme.directoryUrl, email: config.acme.email, eab: config.acme.eab, caPem: config.acme.caPem }, stores.acmeAccounts, sealer)
+    ? new (await import('./ca/acme/issuer.js')).AcmeIssuer({ directoryUrl: config.acme.directoryUrl, email: config.acme.email, eab: config.acme.eab, caPem: config.acme.caPem }, stores.acmeAccounts, sealer)
     : null;
   const acmeAccounts = config.acme?.accounts ?? '*';
   const issuers = new Issuers([ca.issuer, ca.sm2Issuer, ...(acme ? [acme] : [])],
@@ -180,7 +161,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     mainDomainCertLimit: config.mainDomainCertLimit,
     dvAuthHours: config.dvAuthHours,
     validationIntervalMs: config.validationIntervalMs,
-  }, runner.kick, hostingOnSettled(stores.hosting, stores.jobs, clock, runner.kick), log);
+  }, runner.kick, hostingOnSettled(stores.hosting, stores.jobs, clock, runner.kick), log, notices);
   const orgs = new OrganizationService(stores.organizations, clock);
   const paid = new PaidOrderService(joinStores(stores.certificates, stores.paidOrders, stores.dvOrders), certificates, orders, sealer, clock, {
     products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit,
@@ -273,6 +254,11 @@ export interface RunningService {
 }
 
 export async function startService(config: Readonly<Config>, opts: CoreOptions = {}): Promise<RunningService> {
+  const [{ createRateLimit, createReplayGuard, createAuthFailureLimit, createSignatureBinding }, { legacyApi }, { buildApi, createLogger }, { caRoutes }, { orderRoutes }, { downloadRoutes },
+    { resourceRoutes }, { metricsRoutes }, { Metrics }, { hostingRoutes }, { notifyRoutes }] = await Promise.all([
+    import('./api/guards.js'), import('./api/legacy.js'), import('./api/server.js'), import('./api/ca-routes.js'), import('./api/admin/orders.js'),
+    import('./api/download-routes.js'), import('./api/admin/resources.js'), import('./api/metrics-routes.js'), import('./services/metrics.js'),
+    import('./api/admin/hosting.js'), import('./api/admin/notify.js')]);
   const log = createLogger(config.logLevel);
   const core = await openCore(config, { ...opts, log });
   try {
@@ -291,7 +277,7 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
       keepAliveTimeout: config.keepAliveTimeoutMs,
       handlerSink: (h) => { handler = h; },
       plugins: [legacyApi({ services: core.services, replay, rateLimit, authFailures }), caRoutes(core.ca, core.services.crls), ocspRoutes(core.services.ocsp), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken), revocationRoutes(core.services.revocations, config.adminToken),
-        metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken }),
+        metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken, host: config.host }),
         ...(core.acmeServer ? [acmeRoutes({ service: core.acmeServer, base: `${config.publicUrl}/acme`, eabRequired: config.acmeServer!.eab === 'required' })] : [])],
     });
     await bootstrap(core, (m) => app.log.info(m));

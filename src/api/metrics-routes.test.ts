@@ -2,14 +2,18 @@
 // server and a real DNS server), failed (deadline passed) and pending through the official
 // SDK, a deployment with one resource succeeding and one failing, API calls over TC3, v1 and
 // the legacy API; then one scrape, parsed by the Prometheus project's text-format parser, must
-// show exactly that. Also the token, CERTPORT_METRICS=0 and the configuration errors.
+// show exactly that. Also the token, CERTPORT_METRICS=0, the configuration errors, and the safe
+// default: without a token /metrics is open on a loopback listener only.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ConfigError, loadConfig } from '../config/config.js';
+import Fastify from 'fastify';
+import { ConfigError, isLoopbackHost, loadConfig } from '../config/config.js';
+import { Metrics } from '../services/metrics.js';
+import { metricsRoutes } from './metrics-routes.js';
 import { waitRecord } from '../testing/sdk.js';
 import { makeChain, type TestChain } from '../testing/pki-fixtures.js';
 import { type FileServer, startFileServer, validationEnv, waitFor } from '../testing/dv.js';
@@ -217,6 +221,48 @@ describe('/metrics access', () => {
     const ok = await scrape(t.port, { Authorization: `Bearer ${token}` });
     assert.equal(ok.status, 200);
     assert.equal(value(parsePrometheusText(ok.text), 'certport_metrics_database_up'), 1);
+  });
+
+  test('without a token, a listener beyond loopback refuses /metrics (403, saying how to turn it on) and warns at start; a token opens it', async () => {
+    for (const h of ['127.0.0.1', '127.0.0.53', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) assert.equal(isLoopbackHost(h), true, h);
+    for (const h of ['0.0.0.0', '::', '192.0.2.10', '10.0.0.1', 'certs.example.net', '']) assert.equal(isLoopbackHost(h), false, h);
+    // The routes on a real Fastify instance, answered through inject: tests listen on loopback only.
+    const served = async (host: string, token: string | null) => {
+      const logged: string[] = [];
+      const app = Fastify({ logger: { level: 'info', stream: { write: (l: string) => { logged.push(l); } } } });
+      metricsRoutes({ metrics: new Metrics(t.svc.core.stores.metrics, t.svc.core.services.clock), token, host })(app);
+      await app.ready();
+      return { app, logged };
+    };
+    const open = await served('0.0.0.0', null);
+    try {
+      const r = await open.app.inject({ method: 'GET', url: '/metrics' });
+      assert.equal(r.statusCode, 403);
+      assert.match(r.body, /listens on 0\.0\.0\.0, not on loopback only, and CERTPORT_METRICS_TOKEN is not set/);
+      assert.doesNotMatch(r.body, /certport_/);
+      const warn = open.logged.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => /\/metrics is off/.test(l.msg));
+      assert.ok(warn && warn.level === 40, 'a warning at start says how to turn it on');
+      assert.match(warn.msg, /Set CERTPORT_METRICS_TOKEN/);
+    } finally {
+      await open.app.close();
+    }
+    const tokened = await served('0.0.0.0', token);
+    try {
+      assert.equal((await tokened.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 401);
+      const ok = await tokened.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(ok.statusCode, 200);
+      assert.equal(value(parsePrometheusText(ok.body), 'certport_metrics_database_up'), 1);
+      assert.equal(tokened.logged.filter((l) => /metrics is off/.test(l)).length, 0);
+    } finally {
+      await tokened.app.close();
+    }
+    // A loopback listener without a token stays open, as the other tests here scrape it.
+    const local = await served('127.0.0.1', null);
+    try {
+      assert.equal((await local.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 200);
+    } finally {
+      await local.app.close();
+    }
   });
 
   test('CERTPORT_METRICS=0: no endpoint (404), the API still answers', async () => {

@@ -9,8 +9,11 @@
 // The API answers HTTP 200 even for errors, so certport_api_requests_total counts the
 // envelope's outcome: `Success` or the spec's error code (a closed set).
 //
-// Open by default on the API port; with CERTPORT_METRICS_TOKEN it wants
-// `Authorization: Bearer <token>` (401 otherwise); CERTPORT_METRICS=0 leaves it out (404).
+// With CERTPORT_METRICS_TOKEN it wants `Authorization: Bearer <token>` (401 otherwise). Without
+// a token it is open only while the server listens on loopback alone (CERTPORT_HOST 127.0.0.1,
+// the default, or ::1): its series name account Uins and certificate counts, which are not for
+// whoever reaches the API port. Listening wider without a token, it answers 403 saying how to
+// turn it on, and the log says so at start. CERTPORT_METRICS=0 leaves it out (404).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Histogram } from 'prom-client';
@@ -18,6 +21,7 @@ import { actions } from '../actions/index.js';
 import type { Metrics } from '../services/metrics.js';
 import { LEGACY_PATH } from './legacy.js';
 import { header } from './signature.js';
+import { isLoopbackHost } from '../config/config.js';
 
 export const METRICS_PATH = '/metrics';
 /** The legacy (2019) API's actions (api/legacy.ts). */
@@ -28,8 +32,16 @@ const V1_BODY_LIMIT = 1024 * 1024;
 export interface MetricsRoutesOptions {
   /** null: no endpoint and no HTTP metrics (CERTPORT_METRICS=0). */
   metrics: Metrics | null;
-  /** Bearer token required to read /metrics; null = open. */
+  /** Bearer token required to read /metrics; null = open on loopback, refused elsewhere. */
   token: string | null;
+  /** Where the server listens (CERTPORT_HOST). */
+  host: string;
+}
+
+/** The answer and the start-up warning when /metrics is refused for want of a token. */
+export function metricsOffMessage(host: string): string {
+  return `/metrics is off: certport listens on ${host}, not on loopback only, and CERTPORT_METRICS_TOKEN is not set. `
+    + 'Set CERTPORT_METRICS_TOKEN (16+ characters; scrape with "Authorization: Bearer <token>"), or listen on 127.0.0.1 (CERTPORT_HOST), to turn it on.';
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -115,7 +127,10 @@ export function metricsRoutes(opts: MetricsRoutesOptions) {
     });
 
     const want = opts.token === null ? null : digest(opts.token);
+    const refused = want === null && !isLoopbackHost(opts.host);
+    if (refused) app.log.warn(metricsOffMessage(opts.host));
     app.get(METRICS_PATH, async (req, reply) => {
+      if (refused) return reply.code(403).type('text/plain').send(metricsOffMessage(opts.host) + '\n');
       if (want) {
         const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
         if (!m || !timingSafeEqual(digest(m[1]!.trim()), want)) {

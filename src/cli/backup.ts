@@ -4,7 +4,7 @@
 // key it finds opens the restored data, since a backup without its key is useless.
 import { existsSync, statSync } from 'node:fs';
 import { envName, type Config } from '../config/config.js';
-import { caKeyProbe, masterKeyProbe } from '../ca/embedded/setup.js';
+import { caKeyProbe, masterKeyProbe } from '../ca/embedded/probe.js';
 import { MasterKeyError, caKeyFile, findKey, masterKeyFile, unlockKey } from '../secrets/sealer.js';
 import { backupKind, type Counts } from '../store/backup.js';
 import { backupSqlite, restoreSqlite } from '../store/backup-sqlite.js';

@@ -1,6 +1,5 @@
 // `certport hosting set|show|list|off`: operators turn hosting (automatic renewal and
 // replacement on the bound resources) on and off per certificate.
-import { hostingJson } from '../api/admin/hosting.js';
 import type { HostingService } from '../services/hosting.js';
 import type { HostingRecord } from '../domain/hosting.js';
 
@@ -21,6 +20,8 @@ function line(h: HostingRecord): string {
 }
 
 export async function hostingCommand(hosting: HostingService, sub: string | undefined, f: Record<string, string | true>, rest: string[], json: boolean): Promise<number> {
+  // Loaded here, not with every CLI command (the admin routes bring the HTTP error mapping).
+  const { hostingInput, hostingJson } = await import('../api/admin/hosting.js');
   const id = rest[0];
   const opt = (k: string) => {
     const v = f[k];
@@ -31,18 +32,9 @@ export async function hostingCommand(hosting: HostingService, sub: string | unde
     if (!id) throw new Error('a certificate id is required');
     const types = opt('types');
     if (!types) throw new Error('--types is required (the resource types to replace the certificate on, e.g. clb,cdn)');
-    const cfg: Record<string, unknown> = {};
-    const days = opt('replace-days');
-    if (days !== undefined) cfg.ReplaceTime = /^\d+$/.test(days) ? Number(days) : days;
-    const messages = opt('messages');
-    if (messages !== undefined) cfg.MessageTypes = messages.split(',').filter(Boolean).map((m) => (/^\d+$/.test(m) ? Number(m) : m));
-    const window = opt('window');
-    if (window !== undefined) {
-      const [start, end] = window.split('-');
-      cfg.ReplaceStartTime = start;
-      cfg.ReplaceEndTime = end ?? '';
-    }
-    const h = await hosting.enable(id, { ResourceTypes: types.split(',').filter(Boolean), HostingConfig: cfg });
+    const fields: Record<string, unknown> = { types };
+    for (const k of ['replace-days', 'messages', 'window']) if (opt(k) !== undefined) fields[k] = opt(k);
+    const h = await hosting.enable(id, hostingInput(fields));
     console.log(json ? JSON.stringify(hostingJson(h)) : line(h));
     return 0;
   }

@@ -42,7 +42,7 @@ describe('certport notify', () => {
     const acc = JSON.parse((await cli('account', 'create', '--json')).stdout) as { Uin: string };
     const shown0 = await cli('notify', 'show', '--account', acc.Uin, '--json');
     assert.equal(shown0.code, 0, shown0.stderr);
-    assert.deepEqual(JSON.parse(shown0.stdout), { accountUin: acc.Uin, emails: [], webhookUrl: null, webhookSecretSet: false, updatedAt: null });
+    assert.deepEqual(JSON.parse(shown0.stdout), { accountUin: acc.Uin, emails: [], webhookUrl: null, webhookSecretSet: false, updatedAt: null, usesDefault: false });
 
     const set = await cli('notify', 'set', '--account', acc.Uin, '--email', 'ops@cli.notices.test', '--email', 'oncall@cli.notices.test',
       '--webhook-url', hook.url, '--webhook-secret', `@${path.join(dataDir, 'secret.txt')}`);

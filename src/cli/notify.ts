@@ -45,7 +45,8 @@ export async function notifyCommand(notices: NoticeService, sub: string | undefi
   };
   const show = (c: Awaited<ReturnType<NoticeService['getChannels']>>) =>
     [`account  ${c.accountUin}`, `email    ${c.emails.join(', ') || '-'}`,
-      `webhook  ${c.webhookUrl ? `${c.webhookUrl} (secret ${c.webhookSecretSet ? 'set' : 'missing'})` : '-'}`].join('\n');
+      `webhook  ${c.webhookUrl ? `${c.webhookUrl} (secret ${c.webhookSecretSet ? 'set' : 'missing'})` : '-'}`,
+      ...(c.usesDefault ? ['(no channel of its own: notices go to the operator default, CERTPORT_NOTIFY_DEFAULT_*)'] : [])].join('\n');
 
   if (sub === 'show') {
     const c = await notices.getChannels(account());

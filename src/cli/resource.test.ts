@@ -60,6 +60,12 @@ describe('certport resource', () => {
     assert.deepEqual(after.domains, ['a.deploy.test', 'b.deploy.test']);
     assert.equal(after.deployer, 'local');
     assert.equal(after.probe?.address, `127.0.0.1:${port}`, 'the probe stays');
+    // --config is a JSON merge patch (RFC 7396): the files stay, null removes the reload.
+    const merged = await cli('resource', 'update', r.id, '--config', '{"reload":null}', '--json');
+    assert.equal(merged.code, 0, merged.stderr);
+    const mergedConfig = (JSON.parse(merged.stdout) as { config: { files: { path: string }[]; reload?: unknown } }).config;
+    assert.deepEqual(mergedConfig.files.map((x) => x.path), [path.join(dataDir, 'out.pem')]);
+    assert.equal(mergedConfig.reload, undefined);
     const badUpdate = await cli('resource', 'update', r.id, '--config', '{"files":[]}');
     assert.equal(badUpdate.code, 1);
     assert.match(badUpdate.stderr, /^certport: /);

@@ -107,6 +107,8 @@ export interface Config {
   tls: TlsConfig | null;
   /** certport's own ACME server; null when CERTPORT_ACME_SERVER=0. */
   acmeServer: AcmeServerConfig | null;
+  /** The operator's channel for the notices of accounts that have none of their own. */
+  noticeDefaults: NoticeDefaults;
 }
 
 /** Tencent's API host names tools hard-code (issue 23): the serving certificate covers them. */
@@ -123,6 +125,14 @@ export interface TlsConfig {
   certificateId: string | null;
   /** How often the source is looked at for a change (files, the stored certificate). */
   reloadMs: number;
+}
+
+
+/** CERTPORT_NOTIFY_DEFAULT_*: where notices go for an account without channels (empty: nowhere). */
+export interface NoticeDefaults {
+  emails: string[];
+  /** With its signing secret (webhooks are always signed). */
+  webhook: { url: string; secret: string } | null;
 }
 
 export const SQLITE_SYNCHRONOUS = ['NORMAL', 'FULL', 'EXTRA'] as const;
@@ -224,6 +234,7 @@ const KEYS: Record<keyof Config, string> = {
   noticeSweepMs: 'CERTPORT_NOTICE_SWEEP_MS',
   tls: 'CERTPORT_TLS_PORT',
   acmeServer: 'CERTPORT_ACME_SERVER',
+  noticeDefaults: 'CERTPORT_NOTIFY_DEFAULT_EMAIL',
 };
 const ACME_SERVER_KEYS = {
   eab: 'CERTPORT_ACME_SERVER_EAB',
@@ -237,6 +248,10 @@ const TLS_KEYS = {
   hostnames: 'CERTPORT_API_HOSTNAMES',
   hostnamesDefaults: 'CERTPORT_API_HOSTNAMES_DEFAULTS',
   reloadMs: 'CERTPORT_TLS_RELOAD_MS',
+} as const;
+const NOTIFY_DEFAULT_KEYS = {
+  webhookUrl: 'CERTPORT_NOTIFY_DEFAULT_WEBHOOK_URL',
+  webhookSecret: 'CERTPORT_NOTIFY_DEFAULT_WEBHOOK_SECRET',
 } as const;
 const SMTP_KEYS = {
   from: 'CERTPORT_SMTP_FROM',
@@ -382,6 +397,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     noticeSweepMs: int(KEYS.noticeSweepMs, get('noticeSweepMs') ?? '600000', 1000, 86_400_000),
     tls: tlsConfig(get('tls'), (k) => merged[TLS_KEYS[k]], publicUrl),
     acmeServer: acmeServerConfig(get('acmeServer'), (k) => merged[ACME_SERVER_KEYS[k]]),
+    noticeDefaults: noticeDefaults(get('noticeDefaults'), (k) => merged[NOTIFY_DEFAULT_KEYS[k]]),
   });
 }
 
@@ -544,6 +560,40 @@ function metricsToken(raw: string | undefined): string | null {
   const t = raw.trim();
   if (t.length < 16 || /\s/.test(t)) throw new ConfigError(`${KEYS.metricsToken} must be at least 16 characters without spaces (it is sent as "Authorization: Bearer <token>")`);
   return t;
+}
+
+function noticeDefaults(rawEmails: string | undefined, get: (k: keyof typeof NOTIFY_DEFAULT_KEYS) => string | undefined): NoticeDefaults {
+  const emails = [...new Set((rawEmails ?? '').split(',').map((e) => e.trim()).filter(Boolean))];
+  for (const e of emails) {
+    // The same practical check as an account's addresses (notify/channels.ts), kept short here.
+    if (e.length > 254 || !/^[^\s@,]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(e) || e.includes('..')) {
+      throw new ConfigError(`${KEYS.noticeDefaults}: ${JSON.stringify(e)} is not an email address (comma-separated addresses)`);
+    }
+  }
+  const url = get('webhookUrl')?.trim();
+  const secret = get('webhookSecret');
+  if (!url) {
+    if (secret) throw new ConfigError(`${NOTIFY_DEFAULT_KEYS.webhookSecret} needs ${NOTIFY_DEFAULT_KEYS.webhookUrl}`);
+    return { emails, webhook: null };
+  }
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(`${NOTIFY_DEFAULT_KEYS.webhookUrl} is not a URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`${NOTIFY_DEFAULT_KEYS.webhookUrl} must be an http:// or https:// URL`);
+  if (u.username || u.password) throw new ConfigError(`${NOTIFY_DEFAULT_KEYS.webhookUrl} must not carry a user or password (the body is signed)`);
+  if (!secret || secret.length < 16 || secret.length > 512) {
+    throw new ConfigError(`${NOTIFY_DEFAULT_KEYS.webhookUrl} needs ${NOTIFY_DEFAULT_KEYS.webhookSecret} (16 to 512 characters): every webhook notice is signed with it`);
+  }
+  return { emails, webhook: { url: u.toString(), secret } };
+}
+
+/** Whether CERTPORT_HOST reaches this machine only (127.0.0.0/8, ::1, localhost): /metrics is open there. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^(?:::ffff:)?127(?:\.\d{1,3}){3}$/.test(h);
 }
 
 function adminToken(raw: string | undefined): string | null {

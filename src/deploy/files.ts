@@ -5,8 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { constants, readFileSync } from 'node:fs';
 import { chmod, chown, copyFile, link, open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { buildJks } from '../pki/jks.js';
-import { buildPfx } from '../pki/pfx.js';
 import { DeployConfigError, DeployError, fullchainPem, int, obj, onlyKeys, str, type CertificateMaterial } from './types.js';
 
 export const FORMATS = ['fullchain', 'cert', 'chain', 'key', 'bundle', 'root', 'pfx', 'jks'] as const;
@@ -64,8 +62,9 @@ export async function renderFile(m: CertificateMaterial, format: FileFormat, pas
     case 'root': return Buffer.from(m.rootPem ? m.rootPem.trim() + '\n' : '');
     case 'key': return Buffer.from(key().trim() + '\n');
     case 'bundle': return Buffer.from(fullchainPem(m) + key().trim() + '\n');
-    case 'pfx': return buildPfx({ keyPem: key(), certPems: [m.leafPem, ...m.chainPems], password: pw(), friendlyName: m.domain || m.certId });
-    case 'jks': return buildJks({ keyPem: key(), certPems: [m.leafPem, ...m.chainPems], password: pw(), alias: m.domain || m.certId });
+    // Keystore code loads when a keystore is written, not with every deployer.
+    case 'pfx': return (await import('../pki/pfx.js')).buildPfx({ keyPem: key(), certPems: [m.leafPem, ...m.chainPems], password: pw(), friendlyName: m.domain || m.certId });
+    case 'jks': return (await import('../pki/jks.js')).buildJks({ keyPem: key(), certPems: [m.leafPem, ...m.chainPems], password: pw(), alias: m.domain || m.certId });
   }
 }
 

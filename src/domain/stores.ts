@@ -289,7 +289,8 @@ export interface NoticeStore {
    * of `days`, still lacking the notice for the nearest threshold crossed; not those switched
    * off, renewed by an issued certificate, or hosted (until hosting fails).
    */
-  expiryCandidates(now: number, days: number[], limit: number): Promise<ExpiryCandidate[]>;
+  /** `everyAccount`: also accounts without a channel row (an operator's default channel hears for them). */
+  expiryCandidates(now: number, days: number[], limit: number, everyAccount?: boolean): Promise<ExpiryCandidate[]>;
 }
 
 /** Organizations (companies) and their managers; every call is scoped to the account. */

@@ -24,6 +24,8 @@ export interface ChannelsView {
   webhookUrl: string | null;
   webhookSecretSet: boolean;
   updatedAt: string | null;
+  /** No channel of its own: its notices go to the operator's default channel (CERTPORT_NOTIFY_DEFAULT_*). */
+  usesDefault: boolean;
 }
 
 export const MAX_EMAILS = 20;
@@ -65,11 +67,37 @@ export function checkWebhookSecret(raw: unknown): string {
 }
 
 /** Reads a JSON body ({emails?, webhookUrl?, webhookSecret?}) into a ChannelsInput. */
+/**
+ * The CLI's flag names (`certport notify set`) as the fields they stand for: email (a list, or
+ * "a@x,b@x") → emails, webhook-url → webhookUrl, webhook-secret → webhookSecret, no-email: true →
+ * emails [], no-webhook: true → webhookUrl null. Two names for one field at once are refused.
+ */
+function cliNames(b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const set = (field: string, v: unknown, name: string) => {
+    if (Object.hasOwn(out, field)) throw new NoticeConfigError(`${field} is given twice (as ${name} and under another name)`);
+    Object.defineProperty(out, field, { value: v, enumerable: true, writable: true, configurable: true });
+  };
+  for (const [k, v] of Object.entries(b)) {
+    if (k === 'email') set('emails', typeof v === 'string' ? v.split(',').map((e) => e.trim()).filter(Boolean) : v, k);
+    else if (k === 'webhook-url') set('webhookUrl', v, k);
+    else if (k === 'webhook-secret') set('webhookSecret', v, k);
+    else if (k === 'no-email' || k === 'no-webhook') {
+      if (v !== true) throw new NoticeConfigError(`${k} takes true`);
+      if (k === 'no-email') set('emails', [], k);
+      else set('webhookUrl', null, k);
+    } else set(k, v, k);
+  }
+  return out;
+}
+
 export function channelsInput(body: unknown): ChannelsInput {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new NoticeConfigError('the body must be a JSON object');
-  const b = body as Record<string, unknown>;
+  const b = cliNames(body as Record<string, unknown>);
   for (const k of Object.keys(b)) {
-    if (!['emails', 'webhookUrl', 'webhookSecret'].includes(k)) throw new NoticeConfigError(`unknown field ${JSON.stringify(k)} (emails, webhookUrl, webhookSecret)`);
+    if (!['emails', 'webhookUrl', 'webhookSecret'].includes(k)) {
+      throw new NoticeConfigError(`unknown field ${JSON.stringify(k)} (emails, webhookUrl, webhookSecret; or the CLI's email, webhook-url, webhook-secret, no-email, no-webhook)`);
+    }
   }
   const out: ChannelsInput = {};
   if (b.emails !== undefined) {

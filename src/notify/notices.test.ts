@@ -93,7 +93,7 @@ for (const backend of BACKENDS) {
     test('admin HTTP: channels are checked, 400 for bad input, the secret is never returned', async () => {
       assert.equal((await admin('GET', `/notify/${acc.accountUin}`, undefined, 'wrong-token-wrong-token')).status, 401);
       const empty = await (await admin('GET', `/notify/${acc.accountUin}`)).json() as Record<string, unknown>;
-      assert.deepEqual(empty, { accountUin: acc.accountUin, emails: [], webhookUrl: null, webhookSecretSet: false, updatedAt: null });
+      assert.deepEqual(empty, { accountUin: acc.accountUin, emails: [], webhookUrl: null, webhookSecretSet: false, updatedAt: null, usesDefault: false });
 
       const bad: [unknown, RegExp][] = [
         [{ emails: ['not-an-email'] }, /"not-an-email" is not an email address/],
@@ -102,7 +102,9 @@ for (const backend of BACKENDS) {
         [{ webhookUrl: 'not a url', webhookSecret: SECRET }, /is not a URL/],
         [{ webhookUrl: hook.url, webhookSecret: 'short' }, /at least 16 characters/],
         [{ webhookUrl: hook.url }, /needs webhookSecret/],
-        [{ email: ['ops@x.test'] }, /unknown field "email"/],
+        [{ mail: ['ops@x.test'] }, /unknown field "mail"/],
+        [{ email: 'ops@x.test', emails: ['ops@x.test'] }, /emails is given twice/],
+        [{ 'no-email': 'yes' }, /no-email takes true/],
         ['{"emails": [', /not JSON/],
         ['[]', /must be a JSON object/],
       ];
@@ -131,6 +133,11 @@ for (const backend of BACKENDS) {
       // A partial change keeps the rest (the webhook and its secret).
       const again = await (await admin('PUT', `/notify/${acc.accountUin}`, { emails: ['ops@notices.test'] })).json() as Record<string, unknown>;
       assert.deepEqual([again.emails, again.webhookUrl, again.webhookSecretSet], [['ops@notices.test'], hook.url, true]);
+      // The CLI's names (notify set --email … --webhook-url … --no-webhook) work as well.
+      const cliNames = await (await admin('PUT', `/notify/${acc.accountUin}`, { email: 'x@notices.test, y@notices.test', 'no-webhook': true })).json() as Record<string, unknown>;
+      assert.deepEqual([cliNames.emails, cliNames.webhookUrl, cliNames.webhookSecretSet], [['x@notices.test', 'y@notices.test'], null, false]);
+      const back = await (await admin('PUT', `/notify/${acc.accountUin}`, { email: ['ops@notices.test'], 'webhook-url': hook.url, 'webhook-secret': SECRET })).json() as Record<string, unknown>;
+      assert.deepEqual([back.emails, back.webhookUrl, back.webhookSecretSet], [['ops@notices.test'], hook.url, true]);
     });
 
     test('expiry: one notice 30 days before and one 7 days before, by email over STARTTLS and signed webhook; switched-off and renewed certificates get none', async () => {

@@ -16,6 +16,7 @@ import type { NoticeMessage } from './message.js';
 import type { NoticeEvent, Notifier } from './types.js';
 import { postNotice, type WebhookOptions } from './webhook.js';
 import { quietLog, type Log } from '../domain/log.js';
+import type { NoticeDefaults } from '../config/config.js';
 import { aad } from '../secrets/aad.js';
 
 export const NOTICE_SEND = 'notice-send';
@@ -35,6 +36,8 @@ export interface NoticeOptions {
   /** Pause before the next try after `attempt` failed ones; default 30 s doubling, at most 1 h. */
   retryDelay?: (attempt: number) => number;
   webhook?: WebhookOptions;
+  /** The operator's channel (CERTPORT_NOTIFY_DEFAULT_*) for accounts that have none of their own. */
+  defaults?: NoticeDefaults;
 }
 
 export interface ChannelOutcome { channel: Channel; target: string; ok: boolean; detail: string }
@@ -90,8 +93,14 @@ export class NoticeService implements Notifier {
   async deliver(id: string, attempt: number): Promise<number | null> {
     const n = await this.store.getNotice(id);
     if (!n || n.state !== 'pending') return null;
-    const channels = await this.store.getChannels(n.accountUin);
-    const msg = this.#message(n);
+    const own = await this.store.getChannels(n.accountUin);
+    // An account without a channel of its own is not left unheard: the operator's default
+    // channel gets its notices, saying whose they are.
+    const fallback = (!own || (own.emails.length === 0 && !own.webhookUrl)) && this.#hasDefault() ? this.o.defaults! : null;
+    const channels = fallback
+      ? { emails: fallback.emails, webhookUrl: fallback.webhook?.url ?? null, webhookSecretSealed: null }
+      : own;
+    const msg = this.#message(n, fallback !== null);
     const states = { ...n.channels };
     const errors: string[] = [];
     const settle = async (channel: Channel, state: ChannelState) => {
@@ -116,10 +125,12 @@ export class NoticeService implements Notifier {
       }
     }
     if (states.webhook === 'pending') {
-      if (!channels?.webhookUrl || !channels.webhookSecretSealed) await settle('webhook', 'none');
+      if (!channels?.webhookUrl || !(channels.webhookSecretSealed || fallback?.webhook)) await settle('webhook', 'none');
       else {
         try {
-          const secret = this.sealer.openString(channels.webhookSecretSealed, aad.webhookSecret(n.accountUin));
+          const secret = channels.webhookSecretSealed
+            ? this.sealer.openString(channels.webhookSecretSealed, aad.webhookSecret(n.accountUin))
+            : fallback!.webhook!.secret;
           await postNotice({ url: channels.webhookUrl, secret }, msg, this.o.webhook);
           await settle('webhook', 'sent');
         } catch (e) {
@@ -136,6 +147,10 @@ export class NoticeService implements Notifier {
       const state = used.length === 0 ? 'none' : used.every((s) => s === 'sent') ? 'sent' : 'failed';
       await this.store.recordAttempt(id, now, error, { state, failChannels: false });
       if (state === 'failed') this.log.error({ notice: id, kind: n.kind, account: n.accountUin, error }, 'notice could not be delivered');
+      if (state === 'none') {
+        this.log.warn({ notice: id, kind: n.kind, account: n.accountUin },
+          'notice reached nobody: the account has no notification channel (certport notify set) and no default is configured (CERTPORT_NOTIFY_DEFAULT_EMAIL, CERTPORT_NOTIFY_DEFAULT_WEBHOOK_URL)');
+      }
       return null;
     }
     const deadline = n.createdAt + (this.o.giveUpMs ?? 24 * HOUR);
@@ -160,7 +175,7 @@ export class NoticeService implements Notifier {
     const now = this.clock();
     const batch = 500;
     for (let round = 0; round < 100; round++) {
-      const list = await this.store.expiryCandidates(now, this.#days, batch);
+      const list = await this.store.expiryCandidates(now, this.#days, batch, this.#hasDefault());
       for (const c of list) await this.raise(expiryEvent(c, now));
       if (list.length < batch) break;
     }
@@ -174,6 +189,7 @@ export class NoticeService implements Notifier {
     return {
       accountUin, emails: c?.emails ?? [], webhookUrl: c?.webhookUrl ?? null, webhookSecretSet: !!c?.webhookSecretSealed,
       updatedAt: c ? iso(c.updatedAt) : null,
+      usesDefault: (!c || (c.emails.length === 0 && !c.webhookUrl)) && this.#hasDefault(),
     };
   }
 
@@ -250,14 +266,27 @@ export class NoticeService implements Notifier {
     return this.store.getNoticeByKey(key);
   }
 
+  /** The operator configured a default channel (CERTPORT_NOTIFY_DEFAULT_*). */
+  #hasDefault(): boolean {
+    const d = this.o.defaults;
+    return !!d && (d.emails.length > 0 || d.webhook !== null);
+  }
+
   async #account(accountUin: string): Promise<void> {
     if (!/^\d{1,20}$/.test(accountUin) || !(await this.accounts.getAccount(accountUin))) {
       throw new UnknownAccountError(`no account ${JSON.stringify(accountUin)}`);
     }
   }
 
-  #message(n: NoticeRecord): NoticeMessage {
-    return { id: n.id, kind: n.kind, accountUin: n.accountUin, certId: n.certId, subject: n.subject, text: n.text, data: n.data, createdAt: iso(n.createdAt) };
+  /** `operator`: delivered to the default channel, so it says whose notice it is and how to route it. */
+  #message(n: NoticeRecord, operator = false): NoticeMessage {
+    const text = operator
+      ? `${n.text}\n\n(This notice is for account ${n.accountUin}, which has no notification channel of its own; it reaches you as certport's default channel. Set the account's own with: certport notify set --account ${n.accountUin} ...)`
+      : n.text;
+    return {
+      id: n.id, kind: n.kind, accountUin: n.accountUin, certId: n.certId, subject: operator ? `[account ${n.accountUin}] ${n.subject}` : n.subject, text,
+      data: operator ? { ...n.data, defaultChannel: true } : n.data, createdAt: iso(n.createdAt),
+    };
   }
 }
 

@@ -10,15 +10,17 @@
 // workerData serves tasks instead.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Fault, isFault, type FaultKind } from '../domain/errors.js';
-import { CPU_TASKS, type CpuTask, type TaskInput, type TaskOutput } from './cpu-tasks.js';
+import type { CpuTask, TaskInput, TaskOutput } from './cpu-tasks.js';
 
 /** What services take: run a task of ./cpu-tasks.ts, queued under `key` (the account). */
 export interface CpuRunner {
   run<K extends CpuTask>(task: K, input: TaskInput<K>, key?: string): Promise<TaskOutput<K>>;
 }
 
-const call = <K extends CpuTask>(task: K, input: TaskInput<K>) =>
-  (CPU_TASKS[task] as (i: TaskInput<K>) => TaskOutput<K> | Promise<TaskOutput<K>>)(input);
+// The tasks' modules (x509, PKCS#12, JKS, ZIP) load on first use: a CLI command that never parses
+// a certificate does not pay for them.
+const call = async <K extends CpuTask>(task: K, input: TaskInput<K>) =>
+  ((await import('./cpu-tasks.js')).CPU_TASKS[task] as (i: TaskInput<K>) => TaskOutput<K> | Promise<TaskOutput<K>>)(input);
 
 /** Runs tasks on the calling thread: for services built by hand in tests and tools. */
 export const inlineCpu: CpuRunner = {
@@ -204,7 +206,8 @@ export class CpuPool implements CpuRunner {
   }
 }
 
-function serve(): void {
+async function serve(): Promise<void> {
+  await import('./cpu-tasks.js');
   parentPort!.on('message', async ({ task, input }: { task: CpuTask; input: never }) => {
     let reply: Reply;
     try {
@@ -218,8 +221,8 @@ function serve(): void {
       parentPort!.postMessage({ ok: false, error: `the result of ${task} cannot be sent back: ${(e as Error).message}` } satisfies Reply);
     }
   });
-  // Every module is loaded by now (static imports come first).
+  // Every module is loaded by now (awaited above).
   parentPort!.postMessage({ ready: true } satisfies Reply);
 }
 
-if (!isMainThread && (workerData as { certportCpuPool?: boolean } | null)?.certportCpuPool) serve();
+if (!isMainThread && (workerData as { certportCpuPool?: boolean } | null)?.certportCpuPool) void serve();

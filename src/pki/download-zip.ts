@@ -5,6 +5,9 @@ import { X509Certificate, randomInt } from 'node:crypto';
 import { buildPfx } from './pfx.js';
 import { buildJks } from './jks.js';
 import { splitChain } from './certificate.js';
+import { fileDomain, type DownloadServiceType } from './download-names.js';
+
+export { DOWNLOAD_SERVICE_TYPES, fileDomain, type DownloadServiceType } from './download-names.js';
 
 export interface DownloadBundleInput {
   domain: string;
@@ -22,8 +25,6 @@ export interface DownloadBundleInput {
   only?: DownloadServiceType;
 }
 
-export type DownloadServiceType = 'nginx' | 'apache' | 'tomcat' | 'iis' | 'jks' | 'other' | 'root';
-export const DOWNLOAD_SERVICE_TYPES: readonly DownloadServiceType[] = ['nginx', 'apache', 'tomcat', 'iis', 'jks', 'other', 'root'];
 
 export interface DownloadBundle {
   zip: Buffer;
@@ -61,14 +62,6 @@ function randomPassword(len = 16): string {
   return s;
 }
 
-/**
- * File-name form of a domain: a leading `*` becomes `_` (`*.example.com` → `_.example.com`);
- * anything else that is unsafe in a path (slashes, other `*`, control chars, ...) becomes `_` too.
- */
-export function fileDomain(domain: string): string {
-  const d = domain.trim().replace(/^\*/, '_').replace(/[^A-Za-z0-9._-]/g, '_');
-  return d === '' || /^\.+$/.test(d) ? 'certificate' : d;
-}
 
 /** LF line endings, exactly one trailing newline. */
 function pemText(pem: string): string {

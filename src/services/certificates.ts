@@ -1,7 +1,8 @@
 // The certificate lifecycle: the only writer of certificates. Every state change writes an
 // operation-log entry in the same transaction.
 import { ServiceError, certificateNotFound } from '../domain/errors.js';
-import { DOWNLOAD_SERVICE_TYPES, fileDomain, type DownloadBundle, type DownloadServiceType } from '../pki/download-zip.js';
+import type { DownloadBundle } from '../pki/download-zip.js';
+import { DOWNLOAD_SERVICE_TYPES, fileDomain, type DownloadServiceType } from '../pki/download-names.js';
 import { parseCertificateChain, type CertificateFacts } from '../pki/certificate.js';
 import { inlineCpu, type CpuRunner } from '../pki/cpu-pool.js';
 import { UPLOAD_LIMITS, countCertificateBlocks } from '../pki/limits.js';

@@ -30,6 +30,7 @@ import { EXPIRING_WINDOW, effectiveStatus, logEntry, type CertificateService } f
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import { quietLog, type Log } from '../domain/log.js';
+import type { Notifier } from '../notify/types.js';
 import { newCertificateId } from './ids.js';
 import { DV_VALIDATE, DvValidation, STATUS_MSG, cleanupJobs, withZone, type AuthCheck, type DvValidator, type OnSettled } from './dv-validation.js';
 import { createPublicKey } from 'node:crypto';
@@ -92,8 +93,10 @@ export class DvOrderService {
     private readonly onSettled: OnSettled = async () => {},
     /** Where the validation steps log what matters to operators (a CAA refusal). */
     log: Log = quietLog,
+    /** Notices to the owner (a DNS_AUTO record the DNS server refused). */
+    notifier: Notifier | null = null,
   ) {
-    this.validation = new DvValidation(store, issuers, validator, sealer, clock, settings, onSettled, log);
+    this.validation = new DvValidation(store, issuers, validator, sealer, clock, settings, onSettled, log, notifier);
   }
 
   private readonly validation: DvValidation;

@@ -17,6 +17,8 @@ import { parseCertificateChain } from '../pki/certificate.js';
 import { domainCsr } from '../pki/csr.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { Validator } from '../validation/validator.js';
+import { DnsUpdateError } from '../validation/rfc2136.js';
+import type { Notifier } from '../notify/types.js';
 import { systemLogEntry } from './certificates.js';
 import { issueProfileOf } from './products.js';
 import { aad } from '../secrets/aad.js';
@@ -33,6 +35,19 @@ export const STATUS_MSG = {
 } as const;
 
 const AWAITING = [...AWAITING_ISSUE];
+
+/** What a DNS server's refusal of an update means, for the certificate's owner. */
+const DNS_UPDATE_WHY: Record<string, string> = {
+  REFUSED: 'the server does not allow certport to update this zone',
+  NOTAUTH: 'the server is not authoritative for the zone or did not accept the signature',
+  NOTIMP: 'the server does not support dynamic updates',
+  SERVFAIL: 'the server failed to apply the update',
+  BADSIG: 'the TSIG signature did not verify (key secret or algorithm)',
+  BADKEY: 'the server does not know the TSIG key',
+  BADTIME: "the TSIG time is outside the server's window: a clock is off",
+  TIMEOUT: 'the server did not answer in time',
+  NETWORK: 'the server could not be reached',
+};
 
 /** One name's result for CheckCertificateDomainVerification. */
 export interface AuthCheck { auth: DvAuth; result: AuthCheckResult }
@@ -81,6 +96,8 @@ export class DvValidation {
     private readonly settings: { validationIntervalMs: number },
     private readonly onSettled: OnSettled,
     private readonly log: Log = quietLog,
+    /** Tells the owner when the DNS server refuses certport's DNS_AUTO update (once per reason). */
+    private readonly notifier: Notifier | null = null,
   ) {}
 
   /** Checks every name now with certport's validator and records the result. */
@@ -162,17 +179,48 @@ export class DvValidation {
   private async addDnsAutoRecords(c: CertificateRecord, order: DvOrderRecord): Promise<boolean> {
     if (order.method !== 'DNS_AUTO' || order.recordState !== 'none') return true;
     const now = this.clock();
+    let current: DvAuth | null = null;
     try {
-      for (const a of order.auths) await this.validator.addTxt(a.zone, a.key, a.value);
+      for (const a of order.auths) {
+        current = a;
+        await this.validator.addTxt(a.zone, a.key, a.value);
+      }
     } catch (e) {
       await this.store.recordDvCheck(c.id, now, `could not add the TXT record: ${(e as Error).message}`);
+      await this.dnsAutoRefused(c, current, e as Error);
       return false;
     }
     await this.store.recordDvCheck(c.id, now, 'TXT record added', 'added');
     order.recordState = 'added';
-    await this.store.transitionCertificate(c.id, { fromStatuses: [CertStatus.reviewing], set: { status: CertStatus.dnsAdded } },
+    await this.store.transitionCertificate(c.id, { fromStatuses: [CertStatus.reviewing], set: { status: CertStatus.dnsAdded, statusMsg: STATUS_MSG.pending } },
       systemLogEntry(c.accountUin, 'dnsAutoAdded', c.id, now));
     return true;
+  }
+
+  /**
+   * The DNS server did not take the record (issue 22: a TSIG BADTIME from a skewed clock, a
+   * zone refusing updates): the reason goes to StatusMsg (DescribeCertificateDetail), the log,
+   * and one notice per certificate and reason; the step is retried as before. StatusMsg names
+   * the record, zone and the server's answer, not the server's address; the log has it all
+   * (never the TSIG secret: the errors do not carry it).
+   */
+  private async dnsAutoRefused(c: CertificateRecord, auth: DvAuth | null, e: Error): Promise<void> {
+    const rcode = e instanceof DnsUpdateError ? e.rcode : 'ERROR';
+    const why = e instanceof DnsUpdateError ? (DNS_UPDATE_WHY[rcode] ?? e.message.replace(/^.*?: /, '')) : 'the update failed';
+    const record = auth ? `${auth.key} in zone ${auth.zone}` : 'the validation TXT record';
+    const msg = `DNS_AUTO: the DNS server did not accept adding ${record} (${rcode}: ${why}); certport retries, and the operator must fix the DNS provider settings (CERTPORT_DNS_PROVIDERS) or clock.`;
+    if (c.statusMsg !== msg) {
+      this.log.warn({ certId: c.id, accountUin: c.accountUin, zone: auth?.zone, rcode, err: e.message }, 'DNS_AUTO: the DNS server refused the TXT record update; retrying');
+      await this.store.transitionCertificate(c.id, { fromStatuses: [CertStatus.reviewing], set: { statusMsg: msg } });
+    }
+    // Timeouts and unreachable servers are often passing; a server's answer is a refusal.
+    if (!this.notifier || rcode === 'TIMEOUT' || rcode === 'NETWORK') return;
+    await this.notifier.raise({
+      accountUin: c.accountUin, certId: c.id, kind: 'validation-needed', key: `dns-auto-refused:${c.id}:${rcode}`,
+      subject: `Validating ${c.domain} (${c.id}) is stuck: the DNS server refused the DNS_AUTO record (${rcode})`,
+      text: [msg, '', `Until the record is in place the order stays pending and fails at its validation deadline. You may publish the TXT record yourself (DescribeCertificate's DvAuthDetail) to validate it now.`].join('\n'),
+      data: { certId: c.id, domain: c.domain, zone: auth?.zone ?? null, record: auth?.key ?? null, rcode, reason: why },
+    }).catch((err: unknown) => this.log.warn({ err, certId: c.id }, 'the DNS_AUTO refusal notice could not be raised'));
   }
 
   /** The CA forgot the order (it was reset): the records certport wrote go, and a new order takes its place; the owner publishes anew. */

@@ -14,6 +14,7 @@ import type { ResourceRecord } from '../domain/deployment.js';
 import type { ResourceStore } from '../domain/stores.js';
 import type { CertificateRecord } from '../domain/certificate.js';
 import { accountCaller, type Caller } from '../domain/caller.js';
+import { mergePatch } from './merge-patch.js';
 import type { Clock } from '../domain/clock.js';
 import type { CertificateService } from './certificates.js';
 import { aad } from '../secrets/aad.js';
@@ -56,7 +57,9 @@ export interface ResourceUpdate {
   domains?: string[];
   probe?: string | null;
   sni?: string;
+  /** A JSON merge patch (RFC 7396) on the stored config: null removes a key. */
   config?: unknown;
+  /** The whole secrets object (they are never shown, so there is nothing to merge with). */
   secrets?: unknown;
 }
 
@@ -180,7 +183,13 @@ export class ResourceService {
     const r = await this.store.getResource(id);
     if (!r) throw new DeployConfigError(`no resource ${id}.`);
     const kind = kindOf(this.registry, r.deployerType);
-    const { config, secrets } = kind.parse(patch.config ?? r.deployerConfig, patch.secrets ?? this.#secrets(r));
+    let merged: unknown = r.deployerConfig;
+    try {
+      merged = patch.config === undefined ? r.deployerConfig : mergePatch(r.deployerConfig, patch.config);
+    } catch (e) {
+      throw new DeployConfigError(`config: ${(e as Error).message}.`);
+    }
+    const { config, secrets } = kind.parse(merged, patch.secrets ?? this.#secrets(r));
     if (patch.name !== undefined && !patch.name.trim()) throw new DeployConfigError('a resource needs a name.');
     if (patch.probe !== undefined && patch.probe !== null && !parseAddress(patch.probe)) {
       throw new DeployConfigError(`the probe address ${JSON.stringify(patch.probe)} is not host:port.`);

@@ -3,7 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pgTypes from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import type { SqliteSynchronous } from '../config/config.js';
@@ -27,7 +28,15 @@ export interface Db {
 
 // int8 and numeric come back as strings from pg; our bigints are epoch milliseconds and counts,
 // well inside Number's safe range.
-pg.types.setTypeParser(20, (v) => Number(v));
+let pgLib: typeof pgTypes | null = null;
+/** pg, loaded on first use (a SQLite deployment never needs it; it costs a CLI command ~70 ms). */
+function pgModule(): typeof pgTypes {
+  if (!pgLib) {
+    pgLib = createRequire(import.meta.url)('pg') as typeof pgTypes;
+    pgLib.types.setTypeParser(20, (v) => Number(v));
+  }
+  return pgLib;
+}
 
 export interface OpenOptions {
   /** PostgreSQL: the schema (search_path). */
@@ -61,7 +70,7 @@ export function openDb(url: string, opts: OpenOptions = {}): Db {
       close: () => kysely.destroy(),
     };
   }
-  const pool = new pg.Pool({
+  const pool = new (pgModule().Pool)({
     connectionString: url,
     max: opts.poolSize ?? 10,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
@@ -143,7 +152,7 @@ export const SCHEMA_DDL_LOCK = 0x63657274; // 'cert'
 
 
 export async function createPgSchema(url: string, schema: string): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
+  const c = new (pgModule().Client)({ connectionString: url });
   await c.connect();
   try {
     await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -153,7 +162,7 @@ export async function createPgSchema(url: string, schema: string): Promise<void>
 }
 
 export async function dropPgSchema(url: string, schema: string): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
+  const c = new (pgModule().Client)({ connectionString: url });
   await c.connect();
   try {
     // Never while another database migrates: its migrator reads every schema's catalog.

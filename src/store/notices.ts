@@ -98,12 +98,12 @@ export class SqlNoticeStore implements NoticeStore {
    * (ModifyCertificatesExpiringNotificationSwitch) and those renewed by an issued certificate.
    * Uses certs_status_expiry for the window and the notices' unique key for the rest.
    */
-  async expiryCandidates(now: number, days: number[], limit: number): Promise<ExpiryCandidate[]> {
+  async expiryCandidates(now: number, days: number[], limit: number, everyAccount = false): Promise<ExpiryCandidate[]> {
     const asc = [...new Set(days)].sort((a, b) => a - b);
     if (asc.length === 0) return [];
     const crossed = sql<number>`case ${sql.join(asc.map((d) => sql`when c.not_after <= ${now + d * DAY} then ${sql.lit(d)}`), sql` `)} end`;
-    const rows = await this.db.selectFrom('certificates as c')
-      .innerJoin('notification_channels as nc', (j) => j.onRef('nc.account_uin', '=', 'c.account_uin').on('nc.active', '=', 1))
+    const base = this.db.selectFrom('certificates as c');
+    const rows = await (everyAccount ? base : base.innerJoin('notification_channels as nc', (j) => j.onRef('nc.account_uin', '=', 'c.account_uin').on('nc.active', '=', 1)))
       .leftJoin('cert_notification_switch as s', (j) => j.onRef('s.cert_id', '=', 'c.id').on('s.ignore_expiry', '=', 1))
       .leftJoin('certificates as r', (j) => j.onRef('r.id', '=', 'c.renew_order_id').on('r.status', '=', 1))
       // Hosted certificates are renewed and replaced, and their owners hear from hosting; they

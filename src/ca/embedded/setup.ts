@@ -18,6 +18,9 @@ import { EmbeddedIssuer } from './issuer.js';
 import { caCertificates, caPublicFiles, createCaMaterial, intermediateFileName, type CaMaterial, type CaSigners } from './material.js';
 import { aad } from '../../secrets/aad.js';
 import type { Pkcs11Token, TokenKeyRef } from '../pkcs11/token.js';
+import { CA_EMBEDDED } from './probe.js';
+
+export { caKeyProbe, masterKeyProbe, recordMasterKeyCheck } from './probe.js';
 
 export interface EmbeddedCa {
   issuer: EmbeddedIssuer;
@@ -31,7 +34,7 @@ export interface EmbeddedCa {
   custody: { embedded: StoredCa['custody']; sm2: StoredCa['custody'] };
 }
 
-const EMBEDDED = 'embedded';
+const EMBEDDED = CA_EMBEDDED;
 const SM2 = 'embedded-sm2';
 
 /** What a 'pkcs11' row holds: the certificates and the token's key objects, never a key. */
@@ -41,31 +44,6 @@ interface TokenCaMaterial {
   ecIntermediateCertPem: string;
   token: string;
   keys: { root: TokenKeyRef; rsa: TokenKeyRef; ec: TokenKeyRef };
-}
-
-/**
- * A value sealed under the master key, which tells whether the configured master key is the
- * database's: the key check row, or on a database from before 0019_ca_custody the CA's
- * material (sealed under the master key then). Null on a fresh database.
- */
-export async function masterKeyProbe(stores: { ca: CaStore; masterKeys: MasterKeyStore }): Promise<SealedProbe | null> {
-  const check = await stores.masterKeys.getKeyCheck('master');
-  if (check) return { sealed: check, aad: aad.keyCheck('master') };
-  const stored = await stores.ca.getCaMaterial(EMBEDDED);
-  return stored?.custody === 'master' ? { sealed: stored.materialSealed, aad: aad.ca(EMBEDDED) } : null;
-}
-
-/** Records the key check under the (just unlocked) master key, unless the database has one. */
-export async function recordMasterKeyCheck(store: MasterKeyStore, master: Sealer): Promise<void> {
-  if (await store.getKeyCheck('master')) return;
-  await store.putKeyCheckOnce('master', master.seal('certport', aad.keyCheck('master')));
-}
-
-/** A CA sealed under the CA key, which tells whether the configured CA key is the database's; null when none is. */
-export async function caKeyProbe(store: CaStore): Promise<SealedProbe | null> {
-  const [name] = await store.listCaNames('ca-key');
-  const stored = name ? await store.getCaMaterial(name) : null;
-  return stored ? { sealed: stored.materialSealed, aad: aad.caMaterial(name!) } : null;
 }
 
 export interface CaKeys {
