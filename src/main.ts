@@ -1,6 +1,7 @@
 // Composition root: the only place that picks implementations.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from './actions/index.js';
@@ -47,6 +48,10 @@ import type { JobHandler } from './domain/job.js';
 import { quietLog, type Log } from './domain/log.js';
 import { jobsOnDelete } from './services/dv-validation.js';
 import { MASTER_KEY_REFRESH_MS, MasterKeyService } from './services/master-keys.js';
+import { ConsoleService } from './services/console-users.js';
+import { consoleApi } from './api/console/routes.js';
+import { consoleStatic } from './api/console/static.js';
+import { createLoginThrottle } from './api/console/throttle.js';
 
 export interface Core {
   config: Readonly<Config>;
@@ -65,6 +70,8 @@ export interface Core {
   masterKeys: MasterKeyService;
   /** Worker threads for CPU-heavy pki work (CERTPORT_CPU_THREADS); started on first use or by warm(). */
   cpu: CpuPool;
+  /** Console users' passwords and sessions. */
+  console: ConsoleService;
   close(): Promise<void>;
 }
 
@@ -170,8 +177,10 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     resources, deployments, bindSync, deletions, expirySwitch: new ExpirySwitchService(stores.deployments, certificates, clock), hosting,
     pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock,
   };
+  const consoleService = new ConsoleService(stores.console, stores.accounts, services.accounts, clock,
+    { idleMs: config.consoleIdleMinutes * 60_000, absoluteMs: config.consoleSessionHours * 3_600_000 });
   return {
-    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, cpu,
+    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, cpu, console: consoleService,
     async close() {
       clearInterval(keyRefresh);
       await runner.stop();
@@ -202,6 +211,9 @@ export async function bootstrap(core: Core, log: (msg: string) => void): Promise
   log(`created the first account ${cred.accountUin} (SecretId ${cred.secretId.slice(0, 8)}…); its key is in ${file}`);
 }
 
+/** The built web app (`vite build` into dist/console; this file is dist/src/main.js). */
+export const CONSOLE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'console');
+
 export interface RunningService {
   app: FastifyInstance;
   core: Core;
@@ -223,7 +235,9 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
       logger: log,
       keepAliveTimeout: config.keepAliveTimeoutMs,
       plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
-        metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken })],
+        metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken }),
+        consoleApi({ console: core.console, dispatch: { services: core.services, rateLimit }, throttle: createLoginThrottle(core.redis), publicUrl: config.publicUrl }),
+        consoleStatic(CONSOLE_DIR)],
     });
     await bootstrap(core, (m) => app.log.info(m));
     core.cpu.warm();

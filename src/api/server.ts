@@ -5,13 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { actions, type Services } from '../actions/index.js';
+import type { Services } from '../actions/index.js';
+import { hasAction, runAction } from './dispatch.js';
 import { ServiceError } from '../domain/errors.js';
 import { problemOf } from './problems.js';
 import type { Caller } from '../domain/caller.js';
 import { SerializedResult } from '../services/page-cache.js';
 import type { RateLimit, ReplayGuard } from './guards.js';
-import { checkParams, unflatten } from './params.js';
+import { unflatten } from './params.js';
 import {
   checkTimestamp, header, parseTc3Authorization, utcDate, verifyTc3, verifyV1, type V1Method,
 } from './signature.js';
@@ -164,19 +165,13 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       }
       incoming = await authenticate(req);
       const action = incoming.action!;
-      const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
-      if (!handler) throw new ServiceError('InvalidAction', `The action ${JSON.stringify(action)} does not exist.`);
+      if (!hasAction(action)) throw new ServiceError('InvalidAction', `The action ${JSON.stringify(action)} does not exist.`);
       if (incoming.version !== API_VERSION) {
         throw new ServiceError('NoSuchVersion', `The version ${JSON.stringify(incoming.version ?? '')} does not exist; this API is ${API_VERSION}.`);
       }
-      if (!(await opts.rateLimit.take(incoming.caller.accountUin, action))) {
-        throw new ServiceError('RequestLimitExceeded', `Too many ${action} requests: the limit is per second per account.`);
-      }
-      const params = checkParams(action, incoming.params);
-      executed = true;
-      const result = await handler({ caller: incoming.caller, services: opts.services, requestId: req.id }, params);
+      const result = await runAction(opts, incoming.caller, action, incoming.params, req.id, () => { executed = true; });
       req.log.info({ action, account: incoming.caller.accountUin }, 'ok');
-      return send(reply, req.id, result as Record<string, unknown> | SerializedResult);
+      return send(reply, req.id, result);
     } catch (e) {
       if (incoming?.replayKey && !executed) await opts.replay.release(incoming.replayKey).catch(() => {});
       const problem = problemOf(e);

@@ -12,7 +12,9 @@ const USAGE = `usage: certport <command>
   serve                                   start the API server (CERTPORT_* environment)
   account create [--name N] [--json]      create an account with its first API key
   account list [--json]                   list accounts
-  user create --account UIN [--name N] [--json]   create a sub-user (SubAccountUin)
+  user create --account UIN [--name N] [--password-file F | --password P] [--json]
+                                          create a sub-user (SubAccountUin), with a console password if given
+  user password --account UIN [--user SUB_UIN] [--password-file F]   set a console password (stdin without a file)
   key create --account UIN [--user UIN] [--json]  create an API key (at most 2 per user)
   key list --account UIN [--json]         list API keys (SecretKeys are never shown)
   key disable|enable|delete SECRET_ID     change a key
@@ -36,6 +38,14 @@ function flags(args: string[]) {
     } else rest.push(a);
   }
   return { f: out, rest };
+}
+
+/** A console password: --password P (tests), --password-file F, or stdin; one trailing newline dropped. */
+async function readPassword(f: Record<string, string | true>): Promise<string> {
+  if (typeof f.password === 'string') return f.password;
+  const { readFileSync } = await import('node:fs');
+  const text = typeof f['password-file'] === 'string' ? readFileSync(f['password-file'], 'utf8') : readFileSync(0, 'utf8');
+  return text.replace(/\r?\n$/, '');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -79,8 +89,13 @@ async function main(argv: string[]): Promise<number> {
       console.log(json ? JSON.stringify(list.map((a) => ({ Uin: a.uin, Name: a.name, Status: a.status })))
         : list.map((a) => `${a.uin}\t${a.status}\t${a.name}`).join('\n'));
     } else if (cmd === 'user' && sub === 'create') {
-      const u = await acc.createSubUser(need('account'), typeof f.name === 'string' ? f.name : 'user');
-      console.log(json ? JSON.stringify({ SubAccountUin: u.uin }) : u.uin);
+      const password = f.password !== undefined || f['password-file'] !== undefined ? await readPassword(f) : null;
+      const u = await core.console.createUser(need('account'), typeof f.name === 'string' ? f.name : 'user', password);
+      console.log(json ? JSON.stringify({ SubAccountUin: u.uin, UserName: u.name }) : u.uin);
+    } else if (cmd === 'user' && sub === 'password') {
+      const account = need('account');
+      await core.console.setPassword(account, typeof f.user === 'string' ? f.user : account, await readPassword(f));
+      if (!json) console.log('password set; the user\'s console sessions have ended');
     } else if (cmd === 'key' && sub === 'create') {
       const account = need('account');
       const c = await acc.createKey(account, typeof f.user === 'string' ? f.user : account);

@@ -80,6 +80,9 @@ export interface Config {
   expiryNoticeDays: number[];
   /** How often the expiry sweep looks for certificates nearing expiry. */
   noticeSweepMs: number;
+  /** Console sessions end after this many idle minutes, and this many hours after sign-in. */
+  consoleIdleMinutes: number;
+  consoleSessionHours: number;
 }
 
 export const SQLITE_SYNCHRONOUS = ['NORMAL', 'FULL', 'EXTRA'] as const;
@@ -158,6 +161,8 @@ const KEYS: Record<keyof Config, string> = {
   pageCacheMb: 'CERTPORT_PAGE_CACHE_MB',
   cpuThreads: 'CERTPORT_CPU_THREADS',
   adminToken: 'CERTPORT_ADMIN_TOKEN',
+  consoleIdleMinutes: 'CERTPORT_CONSOLE_IDLE_MINUTES',
+  consoleSessionHours: 'CERTPORT_CONSOLE_SESSION_HOURS',
   renewBeforeDays: 'CERTPORT_RENEW_BEFORE_DAYS',
   smtp: 'CERTPORT_SMTP_URL',
   expiryNoticeDays: 'CERTPORT_EXPIRY_NOTICE_DAYS',
@@ -288,6 +293,8 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     smtp: smtpConfig(get('smtp'), (k) => merged[SMTP_KEYS[k]]),
     expiryNoticeDays: expiryNoticeDays(get('expiryNoticeDays')),
     noticeSweepMs: int(KEYS.noticeSweepMs, get('noticeSweepMs') ?? '600000', 1000, 86_400_000),
+    consoleIdleMinutes: int(KEYS.consoleIdleMinutes, get('consoleIdleMinutes') ?? '30', 1, 7 * 24 * 60),
+    consoleSessionHours: int(KEYS.consoleSessionHours, get('consoleSessionHours') ?? '12', 1, 30 * 24),
   });
 }
 

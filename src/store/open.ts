@@ -8,6 +8,7 @@ import { SqlAccountStore } from './accounts.js';
 import { SqlAcmeAccountStore } from './acme-accounts.js';
 import { SqlCaStore } from './ca-material.js';
 import { SqlCertificateStore } from './certificates.js';
+import { SqlConsoleStore } from './console.js';
 import { SqlCsrStore } from './csrs.js';
 import { SqlDeployStore } from './deployments.js';
 import { SqlDvOrderStore } from './dv-orders.js';
@@ -39,6 +40,8 @@ export interface Stores {
   metrics: SqlMetricsStore;
   /** The key ring and every sealed column (master-key rotation). */
   masterKeys: SqlMasterKeyStore;
+  /** Console passwords and sessions. */
+  console: SqlConsoleStore;
   readonly dialect: Dialect;
   /** The handle itself, for benchmarks and tests that read or seed tables directly. */
   readonly kysely: Kysely<Database>;
@@ -69,6 +72,7 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     organizations: new SqlOrgStore(k),
     metrics: new SqlMetricsStore(k),
     masterKeys: new SqlMasterKeyStore(k),
+    console: new SqlConsoleStore(k),
     dialect: db.dialect,
     kysely: k,
     async ping() {

@@ -313,6 +313,12 @@ export interface NotificationChannelRow {
   updated_at: number;
 }
 
+export interface ConsolePasswordRow { user_uin: string; account_uin: string; password_hash: string; updated_at: number }
+export interface ConsoleSessionRow {
+  id_hash: string; account_uin: string; user_uin: string; csrf_token: string;
+  created_at: number; last_seen_at: number; expires_at: number; address: string; user_agent: string;
+}
+
 export interface Database {
   accounts: AccountRow;
   users: UserRow;
@@ -340,4 +346,6 @@ export interface Database {
   notification_channels: NotificationChannelRow;
   cert_hosting: CertHostingRow;
   master_keys: MasterKeyRow;
+  console_passwords: ConsolePasswordRow;
+  console_sessions: ConsoleSessionRow;
 }

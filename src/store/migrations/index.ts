@@ -21,6 +21,7 @@ import { orderBuckets } from './0015_order_buckets.js';
 import { renewalLink } from './0016_renewal_link.js';
 import { masterKeys } from './0017_master_keys.js';
 import { chainRoot } from './0018_chain_root.js';
+import { consoleTables } from './0022_console.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -41,6 +42,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0016_renewal_link', renewalLink],
   ['0017_master_keys', masterKeys],
   ['0018_chain_root', chainRoot],
+  ['0022_console', consoleTables],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
