@@ -15,6 +15,7 @@ const ALL = [
   ['download', 'DownloadCertificate'],
   ['writes', 'one certificate inserted and deleted through the store, 100k stored'],
   ['sync', 'UploadCertificate throughput with SQLite synchronous=FULL vs NORMAL'],
+  ['console', 'the console in Chromium: first load, the list with 10,000 certificates'],
 ] as const;
 
 const wanted = process.argv.slice(2);

@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestService, type TestService } from '../../testing/harness.js';
@@ -17,12 +16,8 @@ import { startFileServer, validationEnv, type FileServer } from '../../testing/d
 import { startChallTestSrv, type ChallTestSrv } from '../../testing/dns-servers.js';
 import { makeChain, run, withTempDir } from '../../testing/pki-fixtures.js';
 import { ConsoleClient } from '../../testing/console-client.js';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS } from '../../testing/browser.js';
 
-/** FACTS.md: Debian's chromium, these flags. */
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-export const ARTIFACTS = process.env.CERTPORT_ARTIFACTS ?? path.join(ROOT, 'artifacts', 'console');
 const MIN = 60_000;
 
 describe('console in Chromium (sqlite)', () => {
@@ -101,6 +96,7 @@ describe('console in Chromium (sqlite)', () => {
     page = await ctx.newPage();
     await page.goto(`${base}/console/`);
     await page.getByRole('heading', { name: 'Sign in to certport' }).waitFor();
+    assert.equal(await page.getByRole('status').count(), 0, 'no "session ended" notice on a first visit');
     await shot(page, '01-sign-in');
     for (let i = 0; i < 5; i++) {
       await signIn(page, 'mallory', 'not-the-password', t.cred.accountUin);

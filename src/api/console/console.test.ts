@@ -23,6 +23,24 @@ test('scrypt hashes carry their parameters and verify only the right password', 
   assert.notEqual(await hashPassword('correct horse'), h, 'salted');
 });
 
+test('behind TLS (an https public URL) the session cookie is Secure; a foreign Origin is refused at sign-in too', async () => {
+  const t = await startTestService('sqlite', { env: { CERTPORT_PUBLIC_URL: 'https://certs.example.test' } });
+  try {
+    await t.svc.core.console.setPassword(t.cred.accountUin, t.cred.accountUin, 'tls-password-1');
+    const c = new ConsoleClient(`http://127.0.0.1:${t.port}`);
+    const r = await c.login(t.cred.accountUin, 'tls-password-1');
+    assert.match(r.headers.get('set-cookie')!, /; Secure$/);
+    // The public URL's origin is the console's own (a TLS proxy in front).
+    assert.equal((await c.call('POST', 'DescribeCertificates', {}, { origin: 'https://certs.example.test' })).status, 200);
+    const evil = new ConsoleClient(`http://127.0.0.1:${t.port}`, { origin: 'https://evil.example' });
+    const refused = await evil.login(t.cred.accountUin, 'tls-password-1');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers.get('set-cookie'), null);
+  } finally {
+    await t.close();
+  }
+});
+
 for (const backend of BACKENDS) {
   describe(`console API (${backend})`, () => {
     let t: TestService;
