@@ -132,7 +132,7 @@ export function Certificates() {
               {data.list.map((c) => (
                 <tr key={c.CertificateId}>
                   <td><input type="checkbox" aria-label={t('selectRow', { id: c.CertificateId })} checked={selected.has(c.CertificateId)} onChange={() => toggle(c.CertificateId)} /></td>
-                  <td data-label={t('colDomain')}><Link to={`/certificates/${c.CertificateId}`}>{c.Domain || c.CertificateId}</Link>{c.Alias ? <div className="muted">{c.Alias}</div> : null}</td>
+                  <td data-label={t('colDomain')}><div><Link to={`/certificates/${c.CertificateId}`}>{c.Domain || c.CertificateId}</Link>{c.Alias ? <div className="muted">{c.Alias}</div> : null}</div></td>
                   <td data-label={t('colId')}><code>{c.CertificateId}</code></td>
                   <td data-label={t('colStatus')}><span className={`status s${c.Status}`}>{statusName(c.Status, lang)}</span></td>
                   <td data-label={t('colExpires')}>{c.CertEndTime || '—'}</td>
