@@ -8,6 +8,7 @@ import { Certificate } from './pages/Certificate';
 import { Apply } from './pages/Apply';
 import { Upload } from './pages/Upload';
 import { Keys } from './pages/Keys';
+import { Users } from './pages/Users';
 import { ErrorBox } from './ui';
 
 function Page({ path }: { path: string }) {
@@ -18,6 +19,7 @@ function Page({ path }: { path: string }) {
   if (path === '/apply') return <Apply />;
   if (path === '/upload') return <Upload />;
   if (path === '/keys') return <Keys />;
+  if (path === '/users') return <Users />;
   return <main id="main"><p>{t('notFoundPage')}</p><Link to="/">{t('backToList')}</Link></main>;
 }
 
@@ -49,7 +51,8 @@ export function App() {
       </>
     );
   }
-  const nav: [string, string][] = [['/', t('navCertificates')], ['/apply', t('navApply')], ['/upload', t('navUpload')], ['/keys', t('navKeys')]];
+  const nav: [string, string][] = [['/', t('navCertificates')], ['/apply', t('navApply')], ['/upload', t('navUpload')], ['/keys', t('navKeys')],
+    ...(who.IsRoot ? [['/users', t('navUsers')] as [string, string]] : [])];
   const here = (to: string) => (to === '/' ? path === '/' || path.startsWith('/certificates') : path === to);
   const out = async (everywhere: boolean) => {
     await logout(everywhere).catch(() => {});

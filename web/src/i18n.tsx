@@ -135,6 +135,11 @@ const en = {
   requestId: 'Request ID',
   notFoundPage: 'There is no such page.',
   signedInAs: 'Signed in as {name}',
+  navUsers: 'Users',
+  users: 'Users',
+  createUser: 'Create a user',
+  newUserName: 'User name',
+  userCreated: 'Created {name}. They sign in with the account ID and this user name.',
 } as const;
 
 export type Key = keyof typeof en;
@@ -273,6 +278,11 @@ const zh: Record<Key, string> = {
   requestId: '请求 ID',
   notFoundPage: '页面不存在。',
   signedInAs: '当前用户：{name}',
+  navUsers: '用户',
+  users: '用户管理',
+  createUser: '新建用户',
+  newUserName: '用户名',
+  userCreated: '已创建 {name}。该用户使用主账号 ID 和用户名登录。',
 };
 
 export type Lang = 'en' | 'zh-CN';

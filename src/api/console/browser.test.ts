@@ -244,11 +244,28 @@ describe('console in Chromium (sqlite)', () => {
     await zh.close();
   });
 
+  test('the root user creates a sub-user in the console, who signs in by name and sees the account\'s certificates', async () => {
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByLabel('User name', { exact: true }).fill('zoe');
+    await page.getByLabel('Password', { exact: true }).fill('zoe-password-1');
+    await page.getByRole('button', { name: 'Create a user' }).click();
+    await page.getByRole('status').filter({ hasText: 'Created zoe' }).waitFor();
+    await page.getByRole('cell', { name: 'zoe', exact: true }).waitFor();
+    await shot(page, '12-users');
+    const zctx = await context();
+    const z = await zctx.newPage();
+    await signIn(z, 'zoe', 'zoe-password-1', t.cred.accountUin);
+    await z.locator('table.certs tbody tr').first().waitFor();
+    assert.equal(await z.locator('table.certs tbody tr').count(), 2);
+    assert.equal(await z.getByRole('link', { name: 'Users' }).count(), 0, 'only the root user manages users');
+    await zctx.close();
+  });
+
   test('an idle session ends: the next action brings the sign-in page back', async () => {
     offset += (t.svc.core.config.consoleIdleMinutes + 1) * MIN;
     await page.getByRole('link', { name: 'Certificates', exact: true }).click();
     await page.getByText('Your session has ended. Please sign in again.').waitFor();
-    await shot(page, '12-session-ended');
+    await shot(page, '13-session-ended');
     await ctx.close();
   });
 });

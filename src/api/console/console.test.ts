@@ -3,13 +3,14 @@
 // sign-out everywhere, actions through the same handlers (operation log, error codes,
 // another account's data), API keys, users and the CLI.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BACKENDS, expectCode, sdkClient, startTestService, type TestService } from '../../testing/harness.js';
 import { ConsoleClient } from '../../testing/console-client.js';
 import { makeChain } from '../../testing/pki-fixtures.js';
-import { runCli } from '../../testing/cli.js';
+import { CLI_ARGS, runCli } from '../../testing/cli.js';
 import { LOGIN_LIMITS } from './throttle.js';
 import { hashPassword, verifyPassword } from '../../services/console-users.js';
 
@@ -228,6 +229,12 @@ for (const backend of BACKENDS) {
       const set = await runCli(t.env, 'user', 'password', '--account', t.cred.accountUin, '--password-file', file);
       assert.equal(set.code, 0, set.stderr);
       await signedIn(t.cred.accountUin, 'cli-password-1');
+      // From stdin, for a sub-user.
+      const carol = JSON.parse(made.stdout).SubAccountUin as string;
+      const piped = spawnSync(process.execPath, [...CLI_ARGS, 'user', 'password', '--account', t.cred.accountUin, '--user', carol],
+        { env: { ...process.env, ...t.env }, input: 'piped-password-1\n', encoding: 'utf8' });
+      assert.equal(piped.status, 0, piped.stderr);
+      await signedIn(carol, 'piped-password-1');
       await t.svc.core.console.setPassword(t.cred.accountUin, t.cred.accountUin, PASSWORD);
       const short = await runCli(t.env, 'user', 'create', '--account', t.cred.accountUin, '--name', 'dave', '--password', 'short');
       assert.match(short.stderr, /at least 8 characters/);
