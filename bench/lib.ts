@@ -53,10 +53,12 @@ export class Connection {
   #waiting: { resolve: (r: { status: number; body: Buffer }) => void; reject: (e: Error) => void } | null = null;
   readonly ready: Promise<void>;
 
-  constructor(port: number) {
-    this.#socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+  /** `connect`: another transport (a TLS socket, ready on 'secureConnect'). */
+  constructor(port: number, connect?: () => { socket: net.Socket; readyEvent: string }) {
+    const made = connect?.();
+    this.#socket = made?.socket ?? net.connect({ port, host: '127.0.0.1', noDelay: true });
     this.ready = new Promise((ok, fail) => {
-      this.#socket.once('connect', ok);
+      this.#socket.once(made?.readyEvent ?? 'connect', ok);
       this.#socket.once('error', fail);
     });
     this.#socket.on('data', (d: Buffer) => {
@@ -123,8 +125,8 @@ export interface LoadResult { requests: number; errors: number; seconds: number;
  * soon as its previous answer arrived, for `seconds` (after `warmup` seconds not counted).
  * An answer is an error unless it is HTTP 200 without `"Error"` in the body.
  */
-export async function load(port: number, o: { connections: number; seconds: number; warmup?: number; next: (conn: number) => Buffer }): Promise<LoadResult> {
-  const conns = Array.from({ length: o.connections }, () => new Connection(port));
+export async function load(port: number, o: { connections: number; seconds: number; warmup?: number; next: (conn: number) => Buffer; connect?: () => { socket: net.Socket; readyEvent: string } }): Promise<LoadResult> {
+  const conns = Array.from({ length: o.connections }, () => new Connection(port, o.connect));
   await Promise.all(conns.map((c) => c.ready));
   const lat: number[] = [];
   let errors = 0;

@@ -15,6 +15,8 @@ const ALL = [
   ['download', 'DownloadCertificate'],
   ['writes', 'one certificate inserted and deleted through the store, 100k stored'],
   ['sync', 'UploadCertificate throughput with SQLite synchronous=FULL vs NORMAL'],
+  ['tls', 'TLS handshakes/s and signed requests/s over the HTTPS listener vs plain HTTP'],
+  ['pkcs11', 'embedded CA signing through a SoftHSM2 token vs software keys'],
   ['console', 'the console in Chromium: first load, the list with 10,000 certificates'],
 ] as const;
 

@@ -9,14 +9,15 @@ import { createRateLimit, createReplayGuard } from './api/guards.js';
 import { legacyApi } from './api/legacy.js';
 import { buildApi, createLogger } from './api/server.js';
 import type { Config } from './config/config.js';
-import { unlockSealer, type Sealer } from './secrets/sealer.js';
+import { CaKeyError, caKeyFile, unlockKey, unlockSealer, type Sealer } from './secrets/sealer.js';
+import { Pkcs11Token } from './ca/pkcs11/token.js';
 import { CpuPool } from './pki/cpu-pool.js';
 import { AccountService } from './services/accounts.js';
 import { CertificateService } from './services/certificates.js';
 import { CsrService } from './services/csrs.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { AcmeIssuer } from './ca/acme/issuer.js';
-import { loadEmbeddedCa, masterKeyProbe, type EmbeddedCa } from './ca/embedded/setup.js';
+import { caKeyProbe, loadEmbeddedCa, masterKeyProbe, recordMasterKeyCheck, type EmbeddedCa } from './ca/embedded/setup.js';
 import { Issuers } from './ca/issuers.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { PaidOrderService } from './services/paid-orders.js';
@@ -48,6 +49,9 @@ import type { JobHandler } from './domain/job.js';
 import { quietLog, type Log } from './domain/log.js';
 import { jobsOnDelete } from './services/dv-validation.js';
 import { MASTER_KEY_REFRESH_MS, MasterKeyService } from './services/master-keys.js';
+import { TagService } from './services/tags.js';
+import { CaServingSource, FileServingSource, ManagedServingSource, type ServingSource } from './services/tls-serving.js';
+import { TlsListener, type Handler } from './api/tls.js';
 import { ConsoleService } from './services/console-users.js';
 import { consoleApi } from './api/console/routes.js';
 import { consoleStatic } from './api/console/static.js';
@@ -68,8 +72,12 @@ export interface Core {
   redis: Redis | null;
   /** Master-key rotation (`certport master-key`). */
   masterKeys: MasterKeyService;
+  /** CA-key rotation (`certport master-key rotate --ca`). */
+  caKeys: MasterKeyService;
   /** Worker threads for CPU-heavy pki work (CERTPORT_CPU_THREADS); started on first use or by warm(). */
   cpu: CpuPool;
+  /** The HTTPS listener's certificate from certport's CA, for `hostnames` (null: the stored certificate's). */
+  servingFromCa(hostnames: string[] | null, log?: Log): CaServingSource;
   /** Console users' passwords and sessions. */
   console: ConsoleService;
   close(): Promise<void>;
@@ -96,21 +104,44 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
   });
   let sealer: Sealer;
+  let caSealer: Sealer;
   let ca: EmbeddedCa;
+  let token: Pkcs11Token | null = null;
   try {
-    // The key is checked against the stored data before anything uses it.
-    sealer = unlockSealer(config.masterKey, config.dataDir, await masterKeyProbe(stores.ca), await stores.masterKeys.listMasterKeys());
-    ca = await loadEmbeddedCa(stores.ca, sealer, { publicBaseUrl: config.publicUrl, clock });
+    // Each key is checked against the stored data before anything uses it.
+    sealer = unlockSealer(config.masterKey, config.dataDir, await masterKeyProbe(stores), await stores.masterKeys.listMasterKeys('master'));
+    await recordMasterKeyCheck(stores.masterKeys, sealer);
+    const legacy = await stores.ca.listCaNames('master');
+    caSealer = unlockKey('ca', config.caKey, config.dataDir, await caKeyProbe(stores.ca), await stores.masterKeys.listMasterKeys('ca'));
+    if (caSealer.exportSealingKey().equals(sealer.exportSealingKey())) {
+      throw new CaKeyError(`the CA key (CERTPORT_CA_KEY or ${caKeyFile(config.dataDir)}) is the master key: the CA's keys must be sealed apart from customer data`);
+    }
+    if (config.caPkcs11) token = Pkcs11Token.open(config.caPkcs11);
+    ca = await loadEmbeddedCa(stores.ca, { master: sealer, ca: caSealer, token }, { publicBaseUrl: config.publicUrl, clock });
+    if (legacy.length) log.info({ cas: legacy }, 'sealed the CAs\' keys again under the CA key, apart from customer data (they were under the master key)');
+    if (token && ca.custody.embedded !== 'pkcs11') {
+      token.close();
+      token = null;
+      log.warn({}, 'a PKCS#11 token is configured but the embedded CA was made with software keys before: it keeps them (sealed under the CA key); the token holds the keys of a CA made with it');
+    }
   } catch (e) {
+    token?.close();
     await stores.close();
     throw e;
   }
   // A rotation started anywhere hands its key over through the ring: read it now and then.
   const masterKeys = new MasterKeyService(stores.masterKeys, sealer, clock);
-  const keyRefresh = setInterval(() => masterKeys.refresh().then(
-    (changed) => changed && log.info({ kid: sealer.keyId }, 'sealing under the new master key from the key ring'),
-    (e: unknown) => log.warn({ err: e }, 'reading the master key ring failed'),
-  ), MASTER_KEY_REFRESH_MS);
+  const caKeys = new MasterKeyService(stores.masterKeys, caSealer, clock);
+  const keyRefresh = setInterval(() => {
+    masterKeys.refresh().then(
+      (changed) => changed && log.info({ kid: sealer.keyId }, 'sealing under the new master key from the key ring'),
+      (e: unknown) => log.warn({ err: e }, 'reading the master key ring failed'),
+    );
+    caKeys.refresh().then(
+      (changed) => changed && log.info({ kid: caSealer.keyId }, 'sealing the CA\'s keys under the new CA key from the key ring'),
+      (e: unknown) => log.warn({ err: e }, 'reading the CA key ring failed'),
+    );
+  }, MASTER_KEY_REFRESH_MS);
   keyRefresh.unref();
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false }) : null;
   const validator = new Validator({
@@ -175,16 +206,18 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   const services: Services = {
     accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs,
     resources, deployments, bindSync, deletions, expirySwitch: new ExpirySwitchService(stores.deployments, certificates, clock), hosting,
-    pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock,
+    pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock, tags: new TagService(stores.tags, clock),
   };
   const consoleService = new ConsoleService(stores.console, stores.accounts, services.accounts, clock,
     { idleMs: config.consoleIdleMinutes * 60_000, absoluteMs: config.consoleSessionHours * 3_600_000 });
   return {
-    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, cpu, console: consoleService,
+    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, caKeys, cpu, console: consoleService,
+    servingFromCa: (hostnames, l = log) => new CaServingSource(stores.tlsServing, ca.issuer, sealer, clock, hostnames, l),
     async close() {
       clearInterval(keyRefresh);
       await runner.stop();
       await cpu.close();
+      token?.close();
       email?.close();
       redis?.disconnect();
       await stores.close();
@@ -218,6 +251,8 @@ export interface RunningService {
   app: FastifyInstance;
   core: Core;
   url: string;
+  /** The HTTPS listener (CERTPORT_TLS_PORT), when configured. */
+  tls: TlsListener | null;
   close(): Promise<void>;
 }
 
@@ -225,6 +260,7 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
   const log = createLogger(config.logLevel);
   const core = await openCore(config, { ...opts, log });
   try {
+    let handler: Handler | null = null;
     const rateLimit = createRateLimit(config.rateLimit, core.redis);
     const replay = createReplayGuard(core.redis);
     const app = await buildApi({
@@ -234,6 +270,7 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
       ready: () => core.stores.ping(),
       logger: log,
       keepAliveTimeout: config.keepAliveTimeoutMs,
+      handlerSink: (h) => { handler = h; },
       plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken }),
         consoleApi({ console: core.console, dispatch: { services: core.services, rateLimit }, throttle: createLoginThrottle(core.redis), publicUrl: config.publicUrl }),
@@ -246,10 +283,24 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
       core.runner.start(core.jobHandlers);
     }
     const address = await app.listen({ host: config.host, port: config.port });
-    return {
-      app, core, url: address,
-      async close() {
+    let tls: TlsListener | null = null;
+    if (config.tls) {
+      const t = config.tls;
+      const source: ServingSource = t.certFile && t.keyFile ? new FileServingSource(t.certFile, t.keyFile, log)
+        : t.certificateId ? new ManagedServingSource(core.services.certificates, t.certificateId) : core.servingFromCa(t.hostnames);
+      tls = new TlsListener(handler!, { host: config.host, port: t.port, source, reloadMs: t.reloadMs, keepAliveTimeout: config.keepAliveTimeoutMs, log });
+      try {
+        app.log.info(`HTTPS on ${await tls.start()}`);
+      } catch (e) {
+        await tls.close();
         await app.close();
+        throw e;
+      }
+    }
+    return {
+      app, core, url: address, tls,
+      async close() {
+        await Promise.all([tls?.close(), app.close()]);
         await core.close();
       },
     };

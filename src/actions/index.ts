@@ -137,4 +137,5 @@ export const actions: Record<string, ActionHandler> = {
   VerifyManager,
 };
 
+export { tagActions, TAG_API_VERSION } from './tag/index.js';
 export type { ActionContext, ActionHandler, Services } from './types.js';

@@ -12,6 +12,7 @@ import type { ExpirySwitchService } from '../services/expiry-switch.js';
 import type { DvOrderService } from '../services/dv-orders.js';
 import type { PaidOrderService } from '../services/paid-orders.js';
 import type { OrganizationService } from '../services/organizations.js';
+import type { TagService } from '../services/tags.js';
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import type { PageCache, SerializedResult } from '../services/page-cache.js';
@@ -31,6 +32,8 @@ export interface Services {
   deletions: CertificateDeletionService;
   expirySwitch: ExpirySwitchService;
   hosting: HostingService;
+  /** Certificate tags as the Tag API (2018-08-13) sees them. */
+  tags: TagService;
   /** DescribeCertificates pages, reused while current. */
   pages: PageCache;
   clock: Clock;

@@ -4,8 +4,12 @@
 import { ServiceError } from '../domain/errors.js';
 import { models as generated, type FieldType } from './models.generated.js';
 import { models as spec } from './models.spec.js';
+import { tagModels } from './models.tag.generated.js';
 
-const models: Record<string, Record<string, FieldType>> = { ...spec, ...generated }; // the SDK's models first, then the spec's
+type Models = Record<string, Record<string, FieldType>>;
+const models: Models = { ...spec, ...generated }; // the SDK's models first, then the spec's
+/** Each service's models: a Tag `Tag` is not an ssl `Tags`. */
+const byService: Record<'ssl' | 'tag', Models> = { ssl: models, tag: tagModels };
 
 const invalid = (message: string) => new ServiceError('InvalidParameter', message);
 
@@ -47,7 +51,7 @@ function arrayify(v: unknown): unknown {
 
 const NUMERIC = /^-?\d+(\.\d+)?$/;
 
-function coerceScalar(value: unknown, type: string, path: string): unknown {
+function coerceScalar(value: unknown, type: string, path: string, models: Models): unknown {
   switch (type) {
     case 'string':
       if (typeof value === 'string') return value;
@@ -73,26 +77,26 @@ function coerceScalar(value: unknown, type: string, path: string): unknown {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw invalid(`The parameter \`${path}\` must be an object (${type}).`);
       }
-      return coerceObject(value as Record<string, unknown>, model, path + '.');
+      return coerceObject(value as Record<string, unknown>, model, path + '.', models);
     }
   }
 }
 
-function coerceField(value: unknown, field: FieldType, path: string): unknown {
+function coerceField(value: unknown, field: FieldType, path: string, models: Models): unknown {
   if (field.array) {
     if (!Array.isArray(value)) throw invalid(`The parameter \`${path}\` must be an array.`);
-    return value.map((v, i) => coerceScalar(v, field.type, `${path}.${i}`));
+    return value.map((v, i) => coerceScalar(v, field.type, `${path}.${i}`, models));
   }
-  return coerceScalar(value, field.type, path);
+  return coerceScalar(value, field.type, path, models);
 }
 
-function coerceObject(input: Record<string, unknown>, model: Record<string, FieldType>, prefix: string): Record<string, unknown> {
+function coerceObject(input: Record<string, unknown>, model: Record<string, FieldType>, prefix: string, models: Models): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(input)) {
     const field = model[name];
     if (!field) throw new ServiceError('UnknownParameter', `The parameter \`${prefix}${name}\` is not recognized.`);
     if (value === null || value === undefined) continue;
-    out[name] = coerceField(value, field, prefix + name);
+    out[name] = coerceField(value, field, prefix + name, models);
   }
   for (const [name, field] of Object.entries(model)) {
     if (!field.optional && out[name] === undefined) {
@@ -103,11 +107,12 @@ function coerceObject(input: Record<string, unknown>, model: Record<string, Fiel
 }
 
 /** Checks and converts an action's parameters against `<Action>Request` from the SDK models. */
-export function checkParams(action: string, input: unknown): Record<string, unknown> {
+export function checkParams(action: string, input: unknown, service: 'ssl' | 'tag' = 'ssl'): Record<string, unknown> {
+  const models = byService[service];
   const model = models[`${action}Request`];
   if (!model) throw new Error(`no request model for ${action}`);
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw invalid('The request body must be a JSON object.');
   }
-  return coerceObject(input as Record<string, unknown>, model, '');
+  return coerceObject(input as Record<string, unknown>, model, '', models);
 }

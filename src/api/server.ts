@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Services } from '../actions/index.js';
-import { hasAction, runAction } from './dispatch.js';
+import { actions, tagActions, TAG_API_VERSION, type Services } from '../actions/index.js';
+import { runAction } from './dispatch.js';
 import { ServiceError } from '../domain/errors.js';
 import { problemOf } from './problems.js';
 import type { Caller } from '../domain/caller.js';
@@ -14,7 +14,7 @@ import { SerializedResult } from '../services/page-cache.js';
 import type { RateLimit, ReplayGuard } from './guards.js';
 import { unflatten } from './params.js';
 import {
-  checkTimestamp, header, parseTc3Authorization, utcDate, verifyTc3, verifyV1, type V1Method,
+  checkTimestamp, header, hostOf, parseTc3Authorization, utcDate, verifyTc3, verifyV1, type V1Method,
 } from './signature.js';
 
 export const API_VERSION = '2019-12-05';
@@ -34,6 +34,8 @@ export interface ApiOptions {
   logger: Logger;
   /** Idle keep-alive timeout, ms (config keepAliveTimeoutMs). */
   keepAliveTimeout: number;
+  /** Given Fastify's request handler, for another listener serving the same routes (the HTTPS port). */
+  handlerSink?: (handler: (req: IncomingMessage, res: ServerResponse) => void) => void;
   /** Extra routes (e.g. the legacy API) registered on the same server. */
   plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
 }
@@ -41,6 +43,8 @@ export interface ApiOptions {
 interface Incoming {
   action: string | undefined;
   version: string | undefined;
+  /** TC3: the service named in the credential scope (`ssl`, `tag`, or an SDK's endpoint label). */
+  service?: string;
   params: Record<string, unknown>;
   caller: Caller;
   /** Set for v1 requests: the replay key reserved for this request. */
@@ -120,7 +124,10 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: LIMITS.tc3Post + 1024,
-    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => httpServer(handler, opts.keepAliveTimeout),
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+      opts.handlerSink?.(handler);
+      return httpServer(handler, opts.keepAliveTimeout);
+    },
     genReqId: () => randomUUID(),
   });
 
@@ -165,11 +172,14 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       }
       incoming = await authenticate(req);
       const action = incoming.action!;
-      if (!hasAction(action)) throw new ServiceError('InvalidAction', `The action ${JSON.stringify(action)} does not exist.`);
-      if (incoming.version !== API_VERSION) {
-        throw new ServiceError('NoSuchVersion', `The version ${JSON.stringify(incoming.version ?? '')} does not exist; this API is ${API_VERSION}.`);
+      const service = serviceOf(incoming);
+      const table = service === 'tag' ? tagActions : actions;
+      if (!Object.hasOwn(table, action)) throw new ServiceError('InvalidAction', `The action ${JSON.stringify(action)} does not exist${service === 'tag' ? ' in the Tag API' : ''}.`);
+      const version = service === 'tag' ? TAG_API_VERSION : API_VERSION;
+      if (incoming.version !== version) {
+        throw new ServiceError('NoSuchVersion', `The version ${JSON.stringify(incoming.version ?? '')} does not exist; this API is ${version}.`);
       }
-      const result = await runAction(opts, incoming.caller, action, incoming.params, req.id, () => { executed = true; });
+      const result = await runAction(opts, incoming.caller, action, incoming.params, req.id, { table, service, beforeRun: () => { executed = true; } });
       req.log.info({ action, account: incoming.caller.accountUin }, 'ok');
       return send(reply, req.id, result);
     } catch (e) {
@@ -236,7 +246,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
         }
       }
     }
-    return { action, version, params, caller: { accountUin: cred.accountUin, userUin: cred.userUin } };
+    return { action, version, service: auth.service, params, caller: { accountUin: cred.accountUin, userUin: cred.userUin } };
   }
 
   async function authenticateV1(req: FastifyRequest, body: Buffer): Promise<Incoming> {
@@ -249,6 +259,16 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
 
   for (const plugin of opts.plugins ?? []) await plugin(app);
   return app;
+}
+
+/**
+ * Which API a request is for, on the one endpoint (issue 23): the credential scope's service
+ * when it names one (Python, Go, tccli sign `ssl` or `tag`), else the version (the Node and
+ * Java SDKs sign the endpoint's first label; v1 has no scope).
+ */
+function serviceOf(incoming: Incoming): 'ssl' | 'tag' {
+  if (incoming.service === 'tag' || incoming.service === 'ssl') return incoming.service;
+  return incoming.version === TAG_API_VERSION ? 'tag' : 'ssl';
 }
 
 /** v1 parameters from the query (GET) or a form body (POST), as sent. */
@@ -288,7 +308,7 @@ export async function verifyV1Request(
   const secretId = get('SecretId')!;
   const signature = get('Signature')!;
   const cred = await opts.services.accounts.credential(secretId);
-  if (!verifyV1(req.method, header(req.headers, 'host') ?? '', pathOf(req.url), pairs, signature, method, cred.secretKey)) {
+  if (!verifyV1(req.method, hostOf(req.headers), pathOf(req.url), pairs, signature, method, cred.secretKey)) {
     throw new ServiceError('AuthFailure.SignatureFailure', 'The request signature does not match. Check the SecretKey and the signing steps.');
   }
   const replayKey = [secretId, timestamp, get('Nonce'), signature].join('|');

@@ -13,6 +13,11 @@ export function header(headers: Headers, name: string): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
+/** The Host the client signed: the Host header, or over HTTP/2 the `:authority` pseudo-header. */
+export function hostOf(headers: Headers): string {
+  return header(headers, 'host') ?? header(headers, ':authority') ?? '';
+}
+
 const sha256hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
 
@@ -125,7 +130,7 @@ export function verifyTc3(req: Tc3Request, auth: Tc3Authorization, timestamp: st
   const method = req.method.toUpperCase();
   const query = method === 'GET' ? req.rawQuery : '';
   const hash = payloadHash(req);
-  const hosts = hostCandidates(header(req.headers, 'host') ?? '');
+  const hosts = hostCandidates(hostOf(req.headers));
   for (const host of hosts) {
     for (const lower of [false, true]) {
       const values: [string, string][] = auth.signedHeaders.map((name) => {

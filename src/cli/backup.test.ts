@@ -34,7 +34,8 @@ for (const backend of BACKENDS) {
   describe(`backup and restore (${backend})`, () => {
     test('a backup taken during uploads restores every acknowledged certificate with its key; the key is checked at start', async () => {
       const masterKey = randomBytes(32).toString('hex');
-      const t = await startTestService(backend, { env: { CERTPORT_MASTER_KEY: masterKey } });
+      const caKey = randomBytes(32).toString('base64');
+      const t = await startTestService(backend, { env: { CERTPORT_MASTER_KEY: masterKey, CERTPORT_CA_KEY: caKey } });
       const work = await mkdtemp(path.join(tmpdir(), 'certport-backup-'));
       const target = path.join(work, 'restored');
       const database = 'r_' + randomBytes(5).toString('hex');
@@ -74,6 +75,7 @@ for (const backend of BACKENDS) {
           CERTPORT_PORT: String(await freePort()),
           CERTPORT_LOG_LEVEL: 'silent',
           CERTPORT_RATE_LIMIT: '0',
+          CERTPORT_CA_KEY: caKey,
         };
         if (backend === 'postgres') {
           await pgAdmin(`create database ${database}`);
@@ -86,6 +88,7 @@ for (const backend of BACKENDS) {
         const back = JSON.parse(restore.stdout) as Reported;
         assert.deepEqual(back.counts, made.counts);
         assert.equal(back.masterKey, 'ok');
+        assert.equal((back as { caKey?: string }).caKey, 'ok');
         console.log(`# ${backend}: restore wrote ${back.counts.certificates} certificates (${back.counts.certificate_keys} keys), ${back.counts.accounts} accounts, ${back.counts.api_keys} API keys`);
 
         const again = await runCli({ ...env, CERTPORT_MASTER_KEY: masterKey }, 'restore', file);
@@ -109,8 +112,13 @@ for (const backend of BACKENDS) {
         assert.match(cli.stderr, /^certport: the master key from CERTPORT_MASTER_KEY does not open/);
         assert.doesNotMatch(cli.stderr, /Unsupported state/);
 
-        // The right key, from the file beside the data this time.
+        // The right master key, from the file beside the data this time; without the CA key the
+        // CAs' keys do not open: refused, naming its variable and file, and no ca.key generated.
         writeFileSync(keyFile, masterKey + '\n', { mode: 0o600 });
+        const { CERTPORT_CA_KEY: _, ...noCaKey } = env;
+        await assert.rejects(startService(loadConfig(noCaKey)),
+          /this database holds data sealed under a CA key and no key is configured: set CERTPORT_CA_KEY .* or put that key in .*ca\.key/);
+        assert.equal(existsSync(path.join(target, 'ca.key')), false, 'no ca.key generated over sealed CA keys');
         restored = await startService(loadConfig(env));
         const client = sdkClient(Number(new URL(restored.url).port), t.cred);
         for (const c of before) {

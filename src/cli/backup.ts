@@ -4,8 +4,8 @@
 // key it finds opens the restored data, since a backup without its key is useless.
 import { existsSync, statSync } from 'node:fs';
 import { envName, type Config } from '../config/config.js';
-import { masterKeyProbe } from '../ca/embedded/setup.js';
-import { MasterKeyError, findMasterKey, masterKeyFile, unlockSealer } from '../secrets/sealer.js';
+import { caKeyProbe, masterKeyProbe } from '../ca/embedded/setup.js';
+import { MasterKeyError, caKeyFile, findKey, masterKeyFile, unlockKey } from '../secrets/sealer.js';
 import { backupKind, type Counts } from '../store/backup.js';
 import { backupSqlite, restoreSqlite } from '../store/backup-sqlite.js';
 import { backupPostgres, restorePostgres } from '../store/backup-postgres.js';
@@ -26,8 +26,9 @@ function printCounts(counts: Counts): void {
 }
 
 function keyReminder(config: Readonly<Config>): string {
-  return `The master key is not in the backup, and the backup is useless without it: keep ${envName('masterKey')}` +
-    (config.masterKey ? '' : ` (here: ${masterKeyFile(config.dataDir)})`) + ' somewhere else, as safe as the backup.';
+  return `The master key and the CA key are not in the backup, and the backup is useless without them: keep ${envName('masterKey')}` +
+    (config.masterKey ? '' : ` (here: ${masterKeyFile(config.dataDir)})`) + ` and ${envName('caKey')}` +
+    (config.caKey ? '' : ` (here: ${caKeyFile(config.dataDir)})`) + ' somewhere else, as safe as the backup (a PKCS#11 token keeps its own keys: back it up by its own means).';
 }
 
 export async function backupCommand(config: Readonly<Config>, rest: string[], force: boolean, json: boolean): Promise<number> {
@@ -49,20 +50,30 @@ export async function backupCommand(config: Readonly<Config>, rest: string[], fo
   return 0;
 }
 
-/** Whether the key this configuration finds opens the restored data: 'ok', or why not. */
-async function checkKey(config: Readonly<Config>): Promise<{ state: 'ok' | 'missing' | 'wrong'; message: string }> {
-  const found = findMasterKey(config.masterKey, config.dataDir);
+type KeyState = { state: 'ok' | 'missing' | 'wrong'; message: string };
+
+/** Whether the keys this configuration finds open the restored data (the master key, and the CA key for the CAs' keys): 'ok', or why not. */
+async function checkKeys(config: Readonly<Config>): Promise<{ master: KeyState; ca: KeyState }> {
   const stores = await openStores(config.databaseUrl, config.databaseSchema ? { schema: config.databaseSchema } : {});
-  try {
-    const probe = await masterKeyProbe(stores.ca);
+  const check = async (purpose: 'master' | 'ca'): Promise<KeyState> => {
+    const setting = purpose === 'master' ? 'masterKey' : 'caKey';
+    const what = purpose === 'master' ? 'master key' : 'CA key';
+    const found = findKey(purpose, config[setting], config.dataDir);
+    const probe = purpose === 'master' ? await masterKeyProbe(stores) : await caKeyProbe(stores.ca);
     if (!found) {
-      return { state: 'missing', message: `no master key is configured: before starting, set ${envName('masterKey')} to the key of the backed-up service, or put it in ${masterKeyFile(config.dataDir)}` };
+      if (!probe) return { state: 'ok', message: `nothing in the restored data is sealed under a ${what}` };
+      return { state: 'missing', message: `no ${what} is configured: before starting, set ${envName(setting)} to the key of the backed-up service, or put it in ${(purpose === 'master' ? masterKeyFile : caKeyFile)(config.dataDir)}` };
     }
-    unlockSealer(config.masterKey, config.dataDir, probe);
-    return { state: 'ok', message: `the master key from ${found.source} opens the restored data` };
-  } catch (e) {
-    if (e instanceof MasterKeyError) return { state: 'wrong', message: e.message };
-    throw e;
+    try {
+      unlockKey(purpose, config[setting], config.dataDir, probe);
+      return { state: 'ok', message: `the ${what} from ${found.source} opens the restored data` };
+    } catch (e) {
+      if (e instanceof MasterKeyError) return { state: 'wrong', message: e.message };
+      throw e;
+    }
+  };
+  try {
+    return { master: await check('master'), ca: await check('ca') };
   } finally {
     await stores.close();
   }
@@ -80,17 +91,19 @@ export async function restoreCommand(config: Readonly<Config>, rest: string[], f
   if (kind !== want) throw new Error(`${file} is a ${kind} backup and ${envName('databaseUrl')} names a ${want} database`);
   const started = Date.now();
   const counts = db !== null ? await restoreSqlite(file, db, force) : await restorePostgres(file, config.databaseUrl, config.databaseSchema, force);
-  const key = await checkKey(config);
+  const keys = await checkKeys(config);
   if (json) {
-    console.log(JSON.stringify({ file, backend: want, ms: Date.now() - started, counts, masterKey: key.state }));
+    console.log(JSON.stringify({ file, backend: want, ms: Date.now() - started, counts, masterKey: keys.master.state, caKey: keys.ca.state }));
   } else {
     console.log(`restored ${file} into the ${want} database (${((Date.now() - started) / 1000).toFixed(1)} s):`);
     printCounts(counts);
   }
-  if (key.state === 'ok') {
-    if (!json) console.log(key.message);
-  } else {
-    console.error(`certport: warning: ${key.message}`);
+  for (const key of [keys.master, keys.ca]) {
+    if (key.state === 'ok') {
+      if (!json) console.log(key.message);
+    } else {
+      console.error(`certport: warning: ${key.message}`);
+    }
   }
   return 0;
 }

@@ -7,6 +7,7 @@ import { NOTIFY_USAGE, notifyCommand } from './notify.js';
 import { HOSTING_USAGE, hostingCommand } from './hosting.js';
 import { BACKUP_USAGE, backupCommand, restoreCommand } from './backup.js';
 import { MASTER_KEY_USAGE, masterKeyCommand } from './master-key.js';
+import { TLS_USAGE, tlsCommand } from './tls.js';
 
 const USAGE = `usage: certport <command>
   serve                                   start the API server (CERTPORT_* environment)
@@ -22,10 +23,10 @@ const USAGE = `usage: certport <command>
   orders list [--account UIN] [--status N] [--json]   paid (OV/EV) orders, newest first
   orders show ID [--letter FILE] [--json]  an order with everything submitted (--letter saves the confirmation letter)
   orders approve ID [--reviewer NAME]     approve: domain validation starts, issuance follows
-  orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}`;
+  orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}${TLS_USAGE}`;
 
 /** Flags that take no value. */
-const SWITCHES = new Set(['--json', '--chain', '--force']);
+const SWITCHES = new Set(['--json', '--chain', '--force', '--ca']);
 
 function flags(args: string[]) {
   const out: Record<string, string | true> = {};
@@ -149,6 +150,8 @@ async function main(argv: string[]): Promise<number> {
       return await resourceCommand(core.services.resources, sub, f, rest, json);
     } else if (cmd === 'master-key') {
       return await masterKeyCommand(core, sub, f, json);
+    } else if (cmd === 'tls') {
+      return await tlsCommand(core, sub, json);
     } else if (cmd === 'hosting') {
       return await hostingCommand(core.services.hosting, sub, f, rest, json);
     } else if (cmd === 'ca' && sub === 'show') {

@@ -4,8 +4,8 @@
 // key. SQLite runs it with the key in <data dir>/master.key (replaced in place), PostgreSQL
 // with CERTPORT_MASTER_KEY (the new key written to --out).
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { CommonClient } from 'tencentcloud-sdk-nodejs/tencentcloud/common/common_client.js';
@@ -15,7 +15,8 @@ import { Sealer, keyId } from '../secrets/sealer.js';
 import { runCli } from '../testing/cli.js';
 import { BACKENDS, sdkClient, startTestService, type Cred } from '../testing/harness.js';
 import { freePort } from '../testing/net.js';
-import { makeChain } from '../testing/pki-fixtures.js';
+import { makeChain, run } from '../testing/pki-fixtures.js';
+import { generateKeyPairAsync } from '../pki/keys.js';
 
 /** The CSR actions are not in the SDK's typed client: CommonClient signs them the same way. */
 const csrCall = (port: number, cred: Cred, action: string, params: object) => new CommonClient(`127.0.0.1:${port}`, '2019-12-05', {
@@ -28,10 +29,14 @@ for (const backend of BACKENDS) {
     test('re-seals everything online under a new key; the old key is retired by forget', async () => {
       const fileMode = backend === 'sqlite';
       const k1 = randomBytes(32).toString('hex');
-      const t = await startTestService(backend, { env: fileMode ? {} : { CERTPORT_MASTER_KEY: k1 } });
+      const ca1 = randomBytes(32).toString('hex');
+      const t = await startTestService(backend, { env: fileMode ? {} : { CERTPORT_MASTER_KEY: k1, CERTPORT_CA_KEY: ca1 } });
       const keyFile = path.join(t.dataDir, 'master.key');
+      const caKeyFile = path.join(t.dataDir, 'ca.key');
       const outFile = path.join(t.dataDir, 'new.key');
+      const caOutFile = path.join(t.dataDir, 'new-ca.key');
       let second: Awaited<ReturnType<typeof startService>> | null = null;
+      let third: Awaited<ReturnType<typeof startService>> | null = null;
       try {
         const oldKey = fileMode ? parseMasterKey(readFileSync(keyFile, 'utf8')) : Buffer.from(k1, 'hex');
         const core = t.svc.core;
@@ -88,7 +93,8 @@ for (const backend of BACKENDS) {
         assert.equal(report.from, keyId(oldKey));
         assert.equal(report.to, keyId(newKey));
         if (fileMode) assert.deepEqual(parseMasterKey(readFileSync(`${keyFile}.${report.from}.old`, 'utf8')), oldKey, 'the old key is kept beside the new one');
-        for (const column of ['api_keys.secret_key_sealed', 'ca_material.material_sealed', 'certificate_material.private_key_sealed', 'csrs.private_key_sealed',
+        assert.equal(report.resealed['ca_material.material_sealed'], undefined, 'the CA keys are not under the master key');
+        for (const column of ['api_keys.secret_key_sealed', 'key_checks.sealed', 'certificate_material.private_key_sealed', 'csrs.private_key_sealed',
           'csrs.key_password_sealed', 'notification_channels.webhook_secret_sealed', 'deploy_resources.deployer_secret_sealed']) {
           assert.ok(report.resealed[column]! > 0, `${column} sealed again`);
         }
@@ -129,7 +135,50 @@ for (const backend of BACKENDS) {
         assert.equal(refused.code, 1);
         assert.match(refused.stderr, /the master key from CERTPORT_MASTER_KEY does not open this database's sealed data/);
         assert.equal(existsSync(outFile), !fileMode);
+
+        // The CA key, rotated on its own (`--ca`) while the second service runs on the old one:
+        // the CAs' material is sealed again under the new CA key, the CA is the same and signs.
+        const oldCaKey = fileMode ? parseMasterKey(readFileSync(caKeyFile, 'utf8')) : Buffer.from(ca1, 'hex');
+        const rootPem = second.core.ca.rootPem;
+        const caRotate = await runCli(env, 'master-key', 'rotate', '--ca', ...(fileMode ? [] : ['--out', caOutFile]), '--json');
+        assert.equal(caRotate.code, 0, caRotate.stderr);
+        const caReport = JSON.parse(caRotate.stdout) as { from: string; to: string; resealed: Record<string, number> };
+        assert.equal(caReport.from, keyId(oldCaKey, 'ca'));
+        assert.deepEqual(caReport.resealed, { 'ca_material.material_sealed': 2 }, 'the RSA/ECDSA and SM2 CAs, and nothing else');
+        const newCaKey = parseMasterKey(readFileSync(fileMode ? caKeyFile : caOutFile, 'utf8'));
+        assert.equal(caReport.to, keyId(newCaKey, 'ca'));
+        const caOnly = new Sealer(newCaKey, 'ca');
+        for (const v of await stores.sealedValues('ca_material.material_sealed', null, 10)) {
+          assert.ok(caOnly.isCurrent(v.sealed, v.aad), `${v.key} is under the new CA key`);
+          assert.throws(() => new Sealer(oldCaKey, 'ca').open(v.sealed, v.aad));
+          assert.throws(() => only.open(v.sealed, v.aad), 'and never under the master key');
+        }
+        // Customer data did not move: still under the new master key alone.
+        for (const column of stores.sealedColumns()) {
+          for (const v of await stores.sealedValues(column, null, 1_000_000)) assert.ok(only.isCurrent(v.sealed, v.aad), `${column} ${v.key}`);
+        }
+        // A service with both new keys only: the same CA signs, downloads still hold each certificate's key.
+        const env3 = { ...env, CERTPORT_PORT: String(await freePort()), ...(fileMode ? {} : { CERTPORT_CA_KEY: newCaKey.toString('base64') }) };
+        third = await startService(loadConfig(env3));
+        assert.equal(third.core.ca.rootPem, rootPem);
+        const leaf = await generateKeyPairAsync('ECC', 'prime256v1');
+        const issued = await third.core.ca.issuer.issue({ publicKeyPem: leaf.publicKeyPem, domains: ['after.rotate.test'], validityDays: 30 });
+        const inter = new X509Certificate(issued.chainPems[0]!);
+        assert.ok(new X509Certificate(issued.certPem).verify(inter.publicKey) && inter.verify(new X509Certificate(rootPem).publicKey));
+        const client3 = sdkClient(Number(new URL(third.url).port), t.cred);
+        for (const c of acked.slice(0, 5)) {
+          const zip = path.join(t.dataDir, `${c.id}.zip`);
+          writeFileSync(zip, Buffer.from((await client3.DownloadCertificate({ CertificateId: c.id })).Content!, 'base64'));
+          assert.equal(run('unzip', ['-p', zip, '*_nginx/*.key']).trim(), c.key.trim(), `the download of ${c.id} holds its key`);
+        }
+        const caForget = await runCli(env3, 'master-key', 'forget', '--ca', '--json');
+        assert.equal(caForget.code, 0, caForget.stderr);
+        assert.equal((JSON.parse(caForget.stdout) as { forgotten: number }).forgotten, 1);
+        const status = JSON.parse((await runCli(env3, 'master-key', 'status', '--json')).stdout) as { sealing: string; ca: { sealing: string; ring: unknown[] } };
+        assert.equal(status.sealing, keyId(newKey));
+        assert.deepEqual([status.ca.sealing, status.ca.ring.length], [keyId(newCaKey, 'ca'), 0]);
       } finally {
+        await third?.close();
         await second?.close();
         await t.close();
       }

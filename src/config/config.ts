@@ -1,6 +1,6 @@
 // Configuration: environment variables over an optional JSON file (CERTPORT_CONFIG), checked
 // once at start and frozen. Bad values stop the process with a message naming the variable.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,10 @@ export interface Config {
   redisUrl: string | null;
   /** 32-byte key, base64 or hex; null = generate/read `<dataDir>/master.key`. */
   masterKey: string | null;
+  /** The CA key: 32 bytes, base64 or hex, sealing the software CA keys apart from customer data; null = `<dataDir>/ca.key`. */
+  caKey: string | null;
+  /** A PKCS#11 token holding the embedded CA's keys (generated there, never exported); null = software keys under the CA key. */
+  caPkcs11: Pkcs11Config | null;
   /** Requests per second per action per account; 0 disables the limit. */
   rateLimit: number;
   publicUrl: string;
@@ -80,9 +84,27 @@ export interface Config {
   expiryNoticeDays: number[];
   /** How often the expiry sweep looks for certificates nearing expiry. */
   noticeSweepMs: number;
+  /** The HTTPS listener (CERTPORT_TLS_PORT); null = plain HTTP only. */
+  tls: TlsConfig | null;
   /** Console sessions end after this many idle minutes, and this many hours after sign-in. */
   consoleIdleMinutes: number;
   consoleSessionHours: number;
+}
+
+/** Tencent's API host names tools hard-code (issue 23): the serving certificate covers them. */
+export const TENCENT_API_HOSTNAMES = ['ssl.tencentcloudapi.com', 'ssl.intl.tencentcloudapi.com', 'tag.tencentcloudapi.com', 'wss.api.qcloud.com'] as const;
+
+export interface TlsConfig {
+  port: number;
+  /** The names the serving certificate from certport's own CA covers, lower-case. */
+  hostnames: string[];
+  /** An operator's certificate (chain) and key files, re-read when they change. */
+  certFile: string | null;
+  keyFile: string | null;
+  /** A certificate certport manages, served with its key (followed to its renewal). */
+  certificateId: string | null;
+  /** How often the source is looked at for a change (files, the stored certificate). */
+  reloadMs: number;
 }
 
 export const SQLITE_SYNCHRONOUS = ['NORMAL', 'FULL', 'EXTRA'] as const;
@@ -112,6 +134,16 @@ export interface AcmeConfig {
   accounts: '*' | string[];
 }
 
+export interface Pkcs11Config {
+  /** Path to the PKCS#11 module (.so), e.g. /usr/lib/softhsm/libsofthsm2.so. */
+  module: string;
+  /** The token: by slot id, or by label (exactly one). */
+  slot: number | null;
+  tokenLabel: string | null;
+  /** The user PIN (from CERTPORT_CA_PKCS11_PIN, or the file CERTPORT_CA_PKCS11_PIN_FILE names). */
+  pin: string;
+}
+
 export interface DnsProviderConfig {
   zone: string;
   type: 'rfc2136';
@@ -134,6 +166,8 @@ const KEYS: Record<keyof Config, string> = {
   sqliteSynchronous: 'CERTPORT_SQLITE_SYNCHRONOUS',
   redisUrl: 'CERTPORT_REDIS_URL',
   masterKey: 'CERTPORT_MASTER_KEY',
+  caKey: 'CERTPORT_CA_KEY',
+  caPkcs11: 'CERTPORT_CA_PKCS11_MODULE',
   rateLimit: 'CERTPORT_RATE_LIMIT',
   publicUrl: 'CERTPORT_PUBLIC_URL',
   logLevel: 'CERTPORT_LOG_LEVEL',
@@ -167,11 +201,26 @@ const KEYS: Record<keyof Config, string> = {
   smtp: 'CERTPORT_SMTP_URL',
   expiryNoticeDays: 'CERTPORT_EXPIRY_NOTICE_DAYS',
   noticeSweepMs: 'CERTPORT_NOTICE_SWEEP_MS',
+  tls: 'CERTPORT_TLS_PORT',
 };
+const TLS_KEYS = {
+  certFile: 'CERTPORT_TLS_CERT_FILE',
+  keyFile: 'CERTPORT_TLS_KEY_FILE',
+  certificateId: 'CERTPORT_TLS_CERTIFICATE_ID',
+  hostnames: 'CERTPORT_API_HOSTNAMES',
+  hostnamesDefaults: 'CERTPORT_API_HOSTNAMES_DEFAULTS',
+  reloadMs: 'CERTPORT_TLS_RELOAD_MS',
+} as const;
 const SMTP_KEYS = {
   from: 'CERTPORT_SMTP_FROM',
   caFile: 'CERTPORT_SMTP_CA_FILE',
   requireTls: 'CERTPORT_SMTP_REQUIRE_TLS',
+} as const;
+const PKCS11_KEYS = {
+  slot: 'CERTPORT_CA_PKCS11_SLOT',
+  tokenLabel: 'CERTPORT_CA_PKCS11_TOKEN_LABEL',
+  pin: 'CERTPORT_CA_PKCS11_PIN',
+  pinFile: 'CERTPORT_CA_PKCS11_PIN_FILE',
 } as const;
 const ACME_KEYS = {
   email: 'CERTPORT_ACME_EMAIL',
@@ -239,6 +288,11 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   }
   const masterKey = get('masterKey') ?? null;
   if (masterKey !== null) parseMasterKey(masterKey);
+  const caKey = get('caKey') ?? null;
+  if (caKey !== null) parseMasterKey(caKey, KEYS.caKey);
+  if (caKey !== null && masterKey !== null && parseMasterKey(caKey).equals(parseMasterKey(masterKey))) {
+    throw new ConfigError(`${KEYS.caKey} must differ from ${KEYS.masterKey}: the CA's keys are sealed apart from customer data`);
+  }
   const rateLimit = int(KEYS.rateLimit, get('rateLimit') ?? '10', 0, 1_000_000);
   const publicUrl = (get('publicUrl') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
   try {
@@ -263,7 +317,8 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   }
   const caa = bool(KEYS.caa, get('caa') ?? '1');
   return Object.freeze({
-    host, port, dataDir, databaseUrl, databaseSchema, sqliteSynchronous: sqliteSynchronous as SqliteSynchronous, redisUrl, masterKey, rateLimit, publicUrl, logLevel,
+    host, port, dataDir, databaseUrl, databaseSchema, sqliteSynchronous: sqliteSynchronous as SqliteSynchronous, redisUrl, masterKey, caKey,
+    caPkcs11: pkcs11Config(get('caPkcs11'), (k) => merged[PKCS11_KEYS[k]]), rateLimit, publicUrl, logLevel,
     bootstrapSecretId, bootstrapSecretKey,
     dnsResolvers,
     keepAliveTimeoutMs: int(KEYS.keepAliveTimeoutMs, get('keepAliveTimeoutMs') ?? '75000', 1000, 3_600_000),
@@ -293,6 +348,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     smtp: smtpConfig(get('smtp'), (k) => merged[SMTP_KEYS[k]]),
     expiryNoticeDays: expiryNoticeDays(get('expiryNoticeDays')),
     noticeSweepMs: int(KEYS.noticeSweepMs, get('noticeSweepMs') ?? '600000', 1000, 86_400_000),
+    tls: tlsConfig(get('tls'), (k) => merged[TLS_KEYS[k]], publicUrl),
     consoleIdleMinutes: int(KEYS.consoleIdleMinutes, get('consoleIdleMinutes') ?? '30', 1, 7 * 24 * 60),
     consoleSessionHours: int(KEYS.consoleSessionHours, get('consoleSessionHours') ?? '12', 1, 30 * 24),
   });
@@ -319,6 +375,32 @@ function readCaFile(name: string, file: string | undefined): string | null {
 }
 
 /** CERTPORT_SMTP_URL: smtp://[user:pass@]host[:port] (STARTTLS when offered, port 587) or smtps:// (TLS, port 465). */
+function pkcs11Config(module: string | undefined, get: (k: keyof typeof PKCS11_KEYS) => string | undefined): Pkcs11Config | null {
+  if (!module) {
+    requireMain(PKCS11_KEYS, get, KEYS.caPkcs11);
+    return null;
+  }
+  if (!path.isAbsolute(module) || !existsSync(module)) throw new ConfigError(`${KEYS.caPkcs11} must be the absolute path of a PKCS#11 module (.so), got ${JSON.stringify(module)}`);
+  const slotRaw = get('slot');
+  const tokenLabel = get('tokenLabel') ?? null;
+  if ((slotRaw === undefined) === (tokenLabel === null)) {
+    throw new ConfigError(`${KEYS.caPkcs11} needs the token named by exactly one of ${PKCS11_KEYS.slot} and ${PKCS11_KEYS.tokenLabel}`);
+  }
+  const slot = slotRaw === undefined ? null : int(PKCS11_KEYS.slot, slotRaw, 0, 2 ** 32 - 1);
+  let pin = get('pin');
+  const pinFile = get('pinFile');
+  if (pin !== undefined && pinFile !== undefined) throw new ConfigError(`set ${PKCS11_KEYS.pin} or ${PKCS11_KEYS.pinFile}, not both`);
+  if (pinFile !== undefined) {
+    try {
+      pin = readFileSync(pinFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new ConfigError(`${PKCS11_KEYS.pinFile}: cannot read ${pinFile}: ${(e as Error).message}`);
+    }
+  }
+  if (!pin) throw new ConfigError(`${KEYS.caPkcs11} needs the token's user PIN in ${PKCS11_KEYS.pin} or ${PKCS11_KEYS.pinFile}`);
+  return { module, slot, tokenLabel, pin };
+}
+
 function smtpConfig(raw: string | undefined, get: (k: keyof typeof SMTP_KEYS) => string | undefined): SmtpConfig | null {
   if (!raw) {
     requireMain(SMTP_KEYS, get, KEYS.smtp);
@@ -386,6 +468,34 @@ function acmeConfig(directoryUrl: string | undefined, get: (k: keyof typeof ACME
     caPem,
     accounts: list.length === 0 || list.includes('*') ? '*' : list,
   };
+}
+
+function tlsConfig(rawPort: string | undefined, get: (k: keyof typeof TLS_KEYS) => string | undefined, publicUrl: string): TlsConfig | null {
+  if (!rawPort) {
+    requireMain(TLS_KEYS, get, KEYS.tls);
+    return null;
+  }
+  const port = int(KEYS.tls, rawPort, 0, 65535);
+  const certFile = get('certFile') ?? null;
+  const keyFile = get('keyFile') ?? null;
+  if ((certFile === null) !== (keyFile === null)) throw new ConfigError(`${TLS_KEYS.certFile} and ${TLS_KEYS.keyFile} must be set together`);
+  const certificateId = get('certificateId') ?? null;
+  if (certificateId !== null && certFile !== null) throw new ConfigError(`${TLS_KEYS.certificateId} and ${TLS_KEYS.certFile} are two sources: set one`);
+  const defaults = bool(TLS_KEYS.hostnamesDefaults, get('hostnamesDefaults') ?? '1');
+  const names: string[] = defaults ? [...TENCENT_API_HOSTNAMES] : [];
+  const publicHost = new URL(publicUrl).hostname.toLowerCase();
+  if (defaults && publicHost && !isIP(publicHost.replace(/^\[|\]$/g, ''))) names.push(publicHost);
+  for (const n of (get('hostnames') ?? '').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean)) {
+    if (!/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(n)) {
+      throw new ConfigError(`${TLS_KEYS.hostnames} must list DNS names, got ${JSON.stringify(n)}`);
+    }
+    names.push(n);
+  }
+  const hostnames = [...new Set(names)];
+  if (hostnames.length === 0 && certFile === null && certificateId === null) {
+    throw new ConfigError(`${TLS_KEYS.hostnames} lists no name and ${TLS_KEYS.hostnamesDefaults}=0: the serving certificate would cover nothing`);
+  }
+  return { port, hostnames, certFile, keyFile, certificateId, reloadMs: int(TLS_KEYS.reloadMs, get('reloadMs') ?? '5000', 100, 10_000) };
 }
 
 function metricsToken(raw: string | undefined): string | null {
@@ -473,11 +583,11 @@ function dnsProviders(raw: string | undefined): DnsProviderConfig[] {
 }
 
 /** A master key is 32 bytes, given as 64 hex digits or base64. */
-export function parseMasterKey(raw: string): Buffer {
+export function parseMasterKey(raw: string, name: string = KEYS.masterKey): Buffer {
   const s = raw.trim();
   const buf = /^[0-9a-fA-F]{64}$/.test(s) ? Buffer.from(s, 'hex') : Buffer.from(s, 'base64');
   if (buf.length !== 32) {
-    throw new ConfigError(`${KEYS.masterKey} must be 32 bytes as 64 hex digits or base64 (got ${buf.length} bytes)`);
+    throw new ConfigError(`${name} must be 32 bytes as 64 hex digits or base64 (got ${buf.length} bytes)`);
   }
   return buf;
 }

@@ -2,7 +2,7 @@
 // from storage, per aggregate, in the domain's terms. store/ implements them on SQLite and
 // PostgreSQL (row types never leave store/), testing/fakes/ in memory for unit tests.
 import type { AccountRecord, ApiKeyRecord, ProjectRecord, UserRecord } from './account.js';
-import type { CertificateQuery, CertificateRecord, CertificateTransition, OperationLogRecord } from './certificate.js';
+import type { CertificateQuery, CertificateRecord, CertificateTransition, OperationLogRecord, Tag } from './certificate.js';
 import type { CsrQuery, CsrRecord, CsrSummary } from './csr.js';
 import type { BindTask, BoundResource, DeleteTask, DeployDetail, DeployRecord, NewDetail, RecordFamily, RecordQuery, ResourceRecord } from './deployment.js';
 import type { DvOrderRecord } from './dv-order.js';
@@ -124,10 +124,23 @@ export interface PaidOrderStore {
   startDvValidation(order: DvOrderRecord, dvDeadline: number, log: OperationLogRecord, job: NewJob): Promise<boolean>;
 }
 
+/**
+ * How a CA's keys are kept: 'master', sealed under the master key (databases before
+ * 0019_ca_custody, re-sealed at start); 'ca-key', sealed under the CA key; 'pkcs11', in a
+ * PKCS#11 token (the row holds the certificates and the token objects' ids, no key).
+ */
+export type CaCustody = 'master' | 'ca-key' | 'pkcs11';
+
+export interface StoredCa { rootPem: string; materialSealed: string; custody: CaCustody; createdAt: number }
+
 export interface CaStore {
-  getCaMaterial(name: string): Promise<{ rootPem: string; materialSealed: string; createdAt: number } | null>;
+  getCaMaterial(name: string): Promise<StoredCa | null>;
   /** Stores the CA unless another node already did; returns what is stored. */
-  putCaMaterialOnce(name: string, rootPem: string, materialSealed: string, now: number): Promise<{ rootPem: string; materialSealed: string }>;
+  putCaMaterialOnce(name: string, rootPem: string, materialSealed: string, custody: CaCustody, now: number): Promise<StoredCa>;
+  /** Replaces the stored material unless another node changed it meanwhile (false then). */
+  replaceCaMaterial(name: string, from: string, to: string, custody: CaCustody): Promise<boolean>;
+  /** The names of the CAs whose keys are kept `custody`. */
+  listCaNames(custody: CaCustody): Promise<string[]>;
 }
 
 export interface OperationLogStore {
@@ -302,21 +315,69 @@ export interface MasterKeyEntry { kid: string; keySealed: string; sealedBy: stri
 
 /** The key ring: how a rotation hands its new key to every node without a restart. */
 export interface MasterKeyStore {
-  /** Oldest first. */
-  listMasterKeys(): Promise<MasterKeyEntry[]>;
-  addMasterKey(e: MasterKeyEntry): Promise<void>;
-  /** Forgets every entry (once the newest key is the configured one everywhere). */
-  clearMasterKeys(): Promise<number>;
+  /** Oldest first; `purpose` 'master' (customer data) or 'ca' (the CA's keys): two rings. */
+  listMasterKeys(purpose?: KeyRingPurpose): Promise<MasterKeyEntry[]>;
+  addMasterKey(e: MasterKeyEntry, purpose?: KeyRingPurpose): Promise<void>;
+  /** Forgets every entry of one ring (once the newest key is the configured one everywhere). */
+  clearMasterKeys(purpose?: KeyRingPurpose): Promise<number>;
+  /** A value sealed under the master key, kept to tell a wrong key at start. */
+  getKeyCheck(purpose: KeyRingPurpose): Promise<string | null>;
+  putKeyCheckOnce(purpose: KeyRingPurpose, sealed: string): Promise<void>;
 }
+
+export type KeyRingPurpose = 'master' | 'ca';
 
 /** One sealed value, named by its column ('table.column') and its row's key, with what it is bound to. */
 export interface SealedValue { column: string; key: string; sealed: string; aad: string }
 
 /** Every value sealed under the master key, for a rotation to open and seal again. */
 export interface SealedValueStore {
-  sealedColumns(): readonly string[];
+  /** The columns sealed under the master key ('master') or under the CA key ('ca'). */
+  sealedColumns(purpose?: KeyRingPurpose): readonly string[];
   /** Up to `limit` sealed values of `column` whose row key follows `after`, in key order. */
   sealedValues(column: string, after: string | null, limit: number): Promise<SealedValue[]>;
   /** Replaces the value unless its row changed meanwhile (false then): one statement, one transaction. */
   replaceSealed(v: SealedValue, next: string): Promise<boolean>;
+}
+
+/** The HTTPS listener's own certificate from certport's CA (issue 23): one row per name, shared by every node. */
+export interface TlsServingRecord {
+  name: string;
+  /** The leaf then its intermediates (PEM). */
+  certPem: string;
+  keySealed: string;
+  serialHex: string;
+  hostnames: string[];
+  notBefore: number;
+  notAfter: number;
+  createdAt: number;
+}
+
+export interface TlsServingStore {
+  getServing(name: string): Promise<TlsServingRecord | null>;
+  /** The stored serial alone: what each node polls to see a renewal made elsewhere. */
+  servingSerial(name: string): Promise<string | null>;
+  /**
+   * Stores `r` if the stored serial is still `expectedSerial` (null: no row yet); false when
+   * another node (or `certport tls renew`) got there first.
+   */
+  replaceServing(r: TlsServingRecord, expectedSerial: string | null): Promise<boolean>;
+}
+
+/** A certificate's tags as the Tag API sees them (issue 23): the same rows DescribeCertificates reads. */
+export interface TagStore {
+  /** The tags of those of `ids` the account holds; ids it does not hold are absent from the map. */
+  tagsOf(accountUin: string, ids: string[]): Promise<Map<string, Tag[]>>;
+  /** Sets and removes keys on one certificate at once; false when the account holds no such certificate. */
+  modifyTags(accountUin: string, id: string, set: Tag[], removeKeys: string[], now: number): Promise<boolean>;
+  /** (certificate, key, value) rows of the account, by certificate then key; `id` narrows to one. */
+  listTagRows(accountUin: string, id: string | null, offset: number, limit: number): Promise<{ total: number; rows: (Tag & { certId: string })[] }>;
+  listTagKeys(accountUin: string, offset: number, limit: number): Promise<{ total: number; keys: string[] }>;
+  listTagValues(accountUin: string, keys: string[], offset: number, limit: number): Promise<{ total: number; tags: Tag[] }>;
+  /**
+   * Certificates of the account, ids ascending after `afterId`, carrying every filter's key
+   * (with one of its values when values are given); `ids` narrows to those; with
+   * neither filters nor ids, every certificate carrying a tag.
+   */
+  findTagged(accountUin: string, filters: { key: string; values: string[] }[], ids: string[] | null, afterId: string, limit: number): Promise<string[]>;
 }

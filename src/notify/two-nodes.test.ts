@@ -46,6 +46,8 @@ describe('notices with two nodes on one PostgreSQL', { skip: !BACKENDS.includes(
       CERTPORT_DATABASE_URL: PG_URL,
       CERTPORT_DATABASE_SCHEMA: schema,
       CERTPORT_MASTER_KEY: randomBytes(32).toString('hex'),
+      // Nodes share the CA key like the master key (each has its own data dir, so no ca.key file).
+      CERTPORT_CA_KEY: randomBytes(32).toString('hex'),
       // The harness's own key is not the bootstrap key here: use ours.
       CERTPORT_BOOTSTRAP_SECRET_ID: secretId,
       CERTPORT_BOOTSTRAP_SECRET_KEY: secretKey,

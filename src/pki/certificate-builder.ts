@@ -18,7 +18,17 @@ export interface Signer {
 
 const nodeSigner = (key: KeyObject, hash: string, alg: Buffer, maxSignature: number): Signer =>
   ({ alg, maxSignature, sign: (data) => sign(hash, data, key) });
-const ecMax = (size: number) => 8 + 2 * (size + 1);
+/** The longest DER ECDSA signature for a curve of `size` bytes. */
+export const ecMax = (size: number) => 8 + 2 * (size + 1);
+
+/** The signature AlgorithmIdentifier a certificate signed this way carries (for keys outside node:crypto, e.g. in a token). */
+export function signatureAlgorithm(alg: 'rsa-sha256' | 'ecdsa-sha256' | 'ecdsa-sha384'): Buffer {
+  switch (alg) {
+    case 'rsa-sha256': return der.seq(der.oid(OID.sha256WithRSA), der.nullValue());
+    case 'ecdsa-sha256': return der.seq(der.oid(OID.ecdsaWithSHA256));
+    case 'ecdsa-sha384': return der.seq(der.oid(OID.ecdsaWithSHA384));
+  }
+}
 
 /** RSA (SHA-256) or ECDSA on P-256, P-384 or P-521 (the hash of the curve's size); null for any other key. */
 export function signerFor(key: KeyObject): Signer | null {

@@ -8,12 +8,21 @@ export const aad = {
   keyPassword: (certId: string) => 'keypass:' + certId,
   encryptKey: (certId: string) => 'certenckey:' + certId,
   letter: (certId: string) => 'letter:' + certId,
+  /** A CA's material sealed under the master key (databases before 0019_ca_custody). */
   ca: (name: string) => 'ca:' + name,
+  /** A CA's material sealed under the CA key. */
+  caMaterial: (name: string) => 'ca-material:' + name,
   acmeAccount: (directoryUrl: string) => 'acme:' + directoryUrl,
   csrKey: (accountUin: string, id: number) => `csrkey:${accountUin}:${id}`,
   csrKeyPassword: (accountUin: string, id: number) => `csrkeypass:${accountUin}:${id}`,
   deployerSecret: (accountUin: string, id: string) => `deployer:${accountUin}:${id}`,
   webhookSecret: (accountUin: string) => `notify-webhook:${accountUin}`,
+  /** The HTTPS listener's own key (tls_serving). */
+  tlsKey: (name: string) => 'tls:' + name,
   /** A master key kept in the key ring, sealed under the key before it. */
   masterKey: (kid: string) => 'master-key:' + kid,
+  /** A CA key kept in the key ring, sealed under the CA key before it. */
+  caKeyRing: (kid: string) => 'ca-key:' + kid,
+  /** The value that tells at start whether the configured master key is the database's. */
+  keyCheck: (purpose: string) => 'key-check:' + purpose,
 } as const;

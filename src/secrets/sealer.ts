@@ -10,14 +10,25 @@ import { ConfigError, envName, parseMasterKey } from '../config/config.js';
 import type { MasterKeyEntry } from '../domain/stores.js';
 import { aad as boundTo } from './aad.js';
 
-/** A master key's id: an HMAC of a fixed label under the key (it reveals nothing of the key). */
-export const keyId = (key: Buffer): string => createHmac('sha256', key).update('certport master key id').digest('hex').slice(0, 16);
+/**
+ * What a key seals: `master`, customer data (certificate and CSR keys, SecretKeys, letters,
+ * secrets); `ca`, the software keys of certport's own CAs, kept under a key of their own so
+ * that whoever holds the one does not hold the other.
+ */
+export type KeyPurpose = 'master' | 'ca';
+
+/** A key's id: an HMAC of a fixed label under the key (it reveals nothing of the key). */
+export const keyId = (key: Buffer, purpose: KeyPurpose = 'master'): string =>
+  createHmac('sha256', key).update(purpose === 'master' ? 'certport master key id' : 'certport ca key id').digest('hex').slice(0, 16);
+
+/** What a key ring entry (a newer key sealed under the one before) is bound to. */
+const ringAad = (purpose: KeyPurpose, kid: string) => (purpose === 'master' ? boundTo.masterKey(kid) : boundTo.caKeyRing(kid));
 
 interface Key { id: string; key: Buffer; macKey: Buffer }
 
-function makeKey(key: Buffer): Key {
+function makeKey(key: Buffer, purpose: KeyPurpose): Key {
   if (key.length !== 32) throw new Error('master key must be 32 bytes');
-  return { id: keyId(key), key, macKey: Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'certport signed urls v1', 32)) };
+  return { id: keyId(key, purpose), key, macKey: Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'certport signed urls v1', 32)) };
 }
 
 function openWith(k: Key, sealed: string, aad: string): Buffer {
@@ -32,8 +43,10 @@ function openWith(k: Key, sealed: string, aad: string): Buffer {
 export class Sealer {
   /** The sealing key first; every one opens. */
   #keys: Key[];
-  constructor(key: Buffer) {
-    this.#keys = [makeKey(key)];
+  readonly purpose: KeyPurpose;
+  constructor(key: Buffer, purpose: KeyPurpose = 'master') {
+    this.purpose = purpose;
+    this.#keys = [makeKey(key, purpose)];
   }
 
   /** The id of the key new values are sealed under. */
@@ -79,7 +92,7 @@ export class Sealer {
 
   /** Makes `key` the sealing key; the others still open. */
   adopt(key: Buffer): void {
-    const k = makeKey(key);
+    const k = makeKey(key, this.purpose);
     this.#keys = [k, ...this.#keys.filter((o) => o.id !== k.id)];
   }
 
@@ -94,9 +107,9 @@ export class Sealer {
       let k = this.#keys.find((o) => o.id === e.kid);
       if (!k) {
         try {
-          const key = parseMasterKey(this.openString(e.keySealed, boundTo.masterKey(e.kid)));
-          if (keyId(key) === e.kid) {
-            k = makeKey(key);
+          const key = parseMasterKey(this.openString(e.keySealed, ringAad(this.purpose, e.kid)));
+          if (keyId(key, this.purpose) === e.kid) {
+            k = makeKey(key, this.purpose);
             this.#keys.push(k);
           }
         } catch {
@@ -107,6 +120,11 @@ export class Sealer {
     }
     if (newest && newest.id !== before) this.#keys = [newest, ...this.#keys.filter((o) => o !== newest)];
     return this.keyId !== before;
+  }
+
+  /** What a new key put in the ring is bound to (sealed under the current key). */
+  ringAad(kid: string): string {
+    return ringAad(this.purpose, kid);
   }
 
   /** The sealing key itself, for `master-key rotate` to hand the new key to the operator. */
@@ -135,45 +153,69 @@ export interface SealedProbe { sealed: string; aad: string }
 /** A missing or wrong master key: the message names CERTPORT_MASTER_KEY and the key file. */
 export class MasterKeyError extends ConfigError {}
 
-export const masterKeyFile = (dataDir: string) => path.join(dataDir, 'master.key');
+/** A missing or wrong CA key: the message names CERTPORT_CA_KEY and the key file. */
+export class CaKeyError extends MasterKeyError {}
 
-/** The configured key (`source` CERTPORT_MASTER_KEY) or the one in `<dataDir>/master.key`; null when neither is there. */
+export const masterKeyFile = (dataDir: string) => path.join(dataDir, 'master.key');
+export const caKeyFile = (dataDir: string) => path.join(dataDir, 'ca.key');
+
+/** Where each kind of key is configured, and what it is called in messages. */
+const KEY_PLACES = {
+  master: { setting: 'masterKey', file: masterKeyFile, what: 'master key', opens: "this database's sealed data", Err: MasterKeyError },
+  ca: { setting: 'caKey', file: caKeyFile, what: 'CA key', opens: "the CA's keys in this database", Err: CaKeyError },
+} as const;
+
+/** The configured key (`source` the variable) or the one in its file under `dataDir`; null when neither is there. */
+export function findKey(purpose: KeyPurpose, configured: string | null, dataDir: string): { key: Buffer; source: string } | null {
+  const place = KEY_PLACES[purpose];
+  if (configured) return { key: parseMasterKey(configured, envName(place.setting)), source: envName(place.setting) };
+  const file = place.file(dataDir);
+  return existsSync(file) ? { key: parseMasterKey(readFileSync(file, 'utf8'), file), source: file } : null;
+}
+
+/** The configured master key (`source` CERTPORT_MASTER_KEY) or the one in `<dataDir>/master.key`; null when neither is there. */
 export function findMasterKey(configured: string | null, dataDir: string): { key: Buffer; source: string } | null {
-  if (configured) return { key: parseMasterKey(configured), source: envName('masterKey') };
-  const file = masterKeyFile(dataDir);
-  return existsSync(file) ? { key: parseMasterKey(readFileSync(file, 'utf8')), source: file } : null;
+  return findKey('master', configured, dataDir);
 }
 
 /**
  * The sealer for a database whose sealed data `probe` stands for (null: nothing sealed yet),
  * holding the configured key and the newer keys of the database's key ring `ring`.
- * A fresh database without a configured key gets a new `<dataDir>/master.key` (mode 0600);
- * a database with sealed data never does (a restored backup without its key would otherwise
- * start under a new key and fail on the first sealed value): a missing key, or one that does
- * not open the probe, stops here with a sentence saying where the key must be.
+ * Without a configured key, a database with nothing sealed under this kind of key gets a new
+ * key file in `dataDir` (mode 0600); a database with sealed data never does (a restored
+ * backup without its key would otherwise start under a new key and fail on the first sealed
+ * value): a missing key, or one that does not open the probe, stops here with a sentence
+ * naming the setting and saying where the key must be.
  */
-export function unlockSealer(configured: string | null, dataDir: string, probe: SealedProbe | null, ring: readonly MasterKeyEntry[] = []): Sealer {
-  const file = masterKeyFile(dataDir);
-  const found = findMasterKey(configured, dataDir);
+export function unlockKey(purpose: KeyPurpose, configured: string | null, dataDir: string, probe: SealedProbe | null, ring: readonly MasterKeyEntry[] = []): Sealer {
+  const place = KEY_PLACES[purpose];
+  const name = envName(place.setting);
+  const file = place.file(dataDir);
+  const found = findKey(purpose, configured, dataDir);
   // The variable wins over the file, so a wrong variable must go for the file to count.
-  const where = `set ${envName('masterKey')} to the key it was sealed with, or ${configured ? 'unset it and ' : ''}put that key in ${file} (backups do not contain it)`;
+  const where = `set ${name} to the key it was sealed with, or ${configured ? 'unset it and ' : ''}put that key in ${file} (backups do not contain it)`;
   if (!found) {
-    if (probe) throw new MasterKeyError(`this database holds data sealed under a master key and no key is configured: ${where}`);
+    if (probe) throw new place.Err(`this database holds data sealed under a ${place.what} and no key is configured: ${where}`);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const key = randomBytes(32);
     writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
     chmodSync(file, 0o600);
-    return new Sealer(key);
+    return new Sealer(key, purpose);
   }
-  const sealer = new Sealer(found.key);
+  const sealer = new Sealer(found.key, purpose);
   // After a rotation the data is under a newer key, which the ring hands to an older one.
   sealer.learn(ring);
   if (probe) {
     try {
       sealer.open(probe.sealed, probe.aad);
     } catch {
-      throw new MasterKeyError(`the master key from ${found.source} does not open this database's sealed data (it was sealed under another key): ${where}`);
+      throw new place.Err(`the ${place.what} from ${found.source} does not open ${place.opens} (it was sealed under another key): ${where}`);
     }
   }
   return sealer;
+}
+
+/** The master key's sealer (see unlockKey). */
+export function unlockSealer(configured: string | null, dataDir: string, probe: SealedProbe | null, ring: readonly MasterKeyEntry[] = []): Sealer {
+  return unlockKey('master', configured, dataDir, probe, ring);
 }

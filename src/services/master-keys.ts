@@ -8,8 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
 import type { MasterKeyStore, SealedValue, SealedValueStore } from '../domain/stores.js';
-import { aad } from '../secrets/aad.js';
-import { keyId, type Sealer } from '../secrets/sealer.js';
+import { keyId, type KeyPurpose, type Sealer } from '../secrets/sealer.js';
 
 /** How often a node reads the key ring. */
 export const MASTER_KEY_REFRESH_MS = 5000;
@@ -33,15 +32,20 @@ export interface RotationReport {
 export class UnopenableValue extends Error {}
 
 export class MasterKeyService {
+  /** Which ring and which columns: the master key's (customer data) or the CA key's (the CAs' software keys). */
+  readonly purpose: KeyPurpose;
+
   constructor(
     private readonly store: MasterKeyStore & SealedValueStore,
     private readonly sealer: Sealer,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.purpose = sealer.purpose;
+  }
 
   /** Reads the ring again; true when a newer key became the sealing key here. */
   async refresh(): Promise<boolean> {
-    return this.sealer.learn(await this.store.listMasterKeys());
+    return this.sealer.learn(await this.store.listMasterKeys(this.purpose));
   }
 
   /** The key values are now sealed under (what the operator configures after a rotation). */
@@ -58,8 +62,8 @@ export class MasterKeyService {
     const resumed = this.sealer.keyId !== configuredKid;
     if (!resumed) {
       const key = randomBytes(32);
-      const kid = keyId(key);
-      await this.store.addMasterKey({ kid, keySealed: this.sealer.seal(key.toString('base64'), aad.masterKey(kid)), sealedBy: this.sealer.keyId, createdAt: this.clock() });
+      const kid = keyId(key, this.purpose);
+      await this.store.addMasterKey({ kid, keySealed: this.sealer.seal(key.toString('base64'), this.sealer.ringAad(kid)), sealedBy: this.sealer.keyId, createdAt: this.clock() }, this.purpose);
       this.sealer.adopt(key);
     }
     const report: RotationReport = { from: configuredKid, to: this.sealer.keyId, resumed, passes: 0, resealed: {} };
@@ -78,7 +82,7 @@ export class MasterKeyService {
   /** One pass over every sealed column: how many values were not under the sealing key. */
   async #pass(resealed: Record<string, number>): Promise<number> {
     let left = 0;
-    for (const column of this.store.sealedColumns()) {
+    for (const column of this.store.sealedColumns(this.purpose)) {
       for (let after: string | null = null; ;) {
         const batch: SealedValue[] = await this.store.sealedValues(column, after, BATCH);
         for (const v of batch) {
@@ -113,6 +117,6 @@ export class MasterKeyService {
     for (let pass = 1; (await this.#pass({})) > 0; pass++) {
       if (pass >= MAX_PASSES) throw new Error(`values were still being sealed under an older key after ${MAX_PASSES} passes; try again`);
     }
-    return this.store.clearMasterKeys();
+    return this.store.clearMasterKeys(this.purpose);
   }
 }

@@ -14,7 +14,8 @@ export const TABLES = [
   'certificates', 'certificate_material', 'certificate_tags', 'accounts', 'users', 'api_keys', 'projects', 'operation_logs',
   'ca_material', 'dv_orders', 'paid_orders', 'jobs', 'acme_accounts', 'csrs', 'companies', 'managers',
   'deploy_resources', 'deploy_records', 'deploy_details', 'deploy_bind_tasks', 'cert_notification_switch',
-  'cert_delete_tasks', 'notices', 'notification_channels', 'cert_hosting', 'master_keys', 'console_passwords', 'console_sessions',
+  'cert_delete_tasks', 'notices', 'notification_channels', 'cert_hosting', 'master_keys', 'tls_serving', 'key_checks',
+  'console_passwords', 'console_sessions',
 ] as const satisfies readonly (keyof Database)[];
 // A table added to Database and not listed above fails to compile here.
 const allListed: Exclude<keyof Database, (typeof TABLES)[number]> extends never ? true : never = true;

@@ -21,6 +21,8 @@ import { SqlOperationLogStore } from './operation-log.js';
 import { SqlOrgStore } from './organizations.js';
 import { SqlPaidOrderStore } from './paid-orders.js';
 import { SqlProjectStore } from './projects.js';
+import { SqlTagStore } from './tags.js';
+import { SqlTlsServingStore } from './tls-serving.js';
 
 export interface Stores {
   accounts: SqlAccountStore;
@@ -40,6 +42,10 @@ export interface Stores {
   metrics: SqlMetricsStore;
   /** The key ring and every sealed column (master-key rotation). */
   masterKeys: SqlMasterKeyStore;
+  /** Certificate tags as the Tag API sees them. */
+  tags: SqlTagStore;
+  /** The HTTPS listener's own certificate. */
+  tlsServing: SqlTlsServingStore;
   /** Console passwords and sessions. */
   console: SqlConsoleStore;
   readonly dialect: Dialect;
@@ -72,6 +78,8 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     organizations: new SqlOrgStore(k),
     metrics: new SqlMetricsStore(k),
     masterKeys: new SqlMasterKeyStore(k),
+    tags: new SqlTagStore(k),
+    tlsServing: new SqlTlsServingStore(k),
     console: new SqlConsoleStore(k),
     dialect: db.dialect,
     kysely: k,

@@ -1,5 +1,5 @@
 // Row types: they never leave src/store/.
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export interface AccountRow { uin: string; name: string; status: string; created_at: number }
 export interface UserRow { uin: string; account_uin: string; name: string; created_at: number }
@@ -77,7 +77,8 @@ export interface OperationLogRow {
   created_at: number;
 }
 
-export interface CaMaterialRow { name: string; root_pem: string; material_sealed: string; created_at: number }
+/** `custody`: 'master' (sealed under the master key, before 0019), 'ca-key' (sealed under the CA key), 'pkcs11' (plain JSON: certificates and token object ids, no key). */
+export interface CaMaterialRow { name: string; root_pem: string; material_sealed: string; created_at: number; custody: ColumnType<string, string | undefined, string> }
 export interface DvOrderRow {
   cert_id: string;
   account_uin: string;
@@ -135,7 +136,8 @@ export interface ManagerRow {
   expire_at: number | null;
   created_at: number;
 }
-export interface MasterKeyRow { kid: string; key_sealed: string; sealed_by: string; created_at: number }
+export interface MasterKeyRow { kid: string; key_sealed: string; sealed_by: string; created_at: number; purpose: ColumnType<string, string | undefined, string> }
+export interface KeyCheckRow { purpose: string; sealed: string }
 export interface AcmeAccountRow { directory_url: string; key_sealed: string; created_at: number }
 export interface JobRow {
   kind: string;
@@ -313,6 +315,17 @@ export interface NotificationChannelRow {
   updated_at: number;
 }
 
+export interface TlsServingRow {
+  name: string;
+  cert_pem: string;
+  key_sealed: string;
+  serial_hex: string;
+  /** JSON: string[] */
+  hostnames: string;
+  not_before: number;
+  not_after: number;
+  created_at: number;
+}
 export interface ConsolePasswordRow { user_uin: string; account_uin: string; password_hash: string; updated_at: number }
 export interface ConsoleSessionRow {
   id_hash: string; account_uin: string; user_uin: string; csrf_token: string;
@@ -346,6 +359,8 @@ export interface Database {
   notification_channels: NotificationChannelRow;
   cert_hosting: CertHostingRow;
   master_keys: MasterKeyRow;
+  tls_serving: TlsServingRow;
+  key_checks: KeyCheckRow;
   console_passwords: ConsolePasswordRow;
   console_sessions: ConsoleSessionRow;
 }

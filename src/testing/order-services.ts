@@ -14,7 +14,7 @@ import type { CertificateRecord } from '../domain/certificate.js';
 import type { DvAuth, DvOrderRecord } from '../domain/dv-order.js';
 import { ServiceError, type ErrorCode } from '../domain/errors.js';
 import type { JobRecord } from '../domain/job.js';
-import type { CaStore, ProjectStore } from '../domain/stores.js';
+import type { CaCustody, CaStore, ProjectStore, StoredCa } from '../domain/stores.js';
 import { Sealer } from '../secrets/sealer.js';
 import { CertificateService } from '../services/certificates.js';
 import { DvOrderService, DV_VALIDATE, type DvOrderSettings } from '../services/dv-orders.js';
@@ -90,13 +90,22 @@ export class FakeValidator implements DvValidator {
 }
 
 class MemoryCaStore implements CaStore {
-  readonly #m = new Map<string, { rootPem: string; materialSealed: string; createdAt: number }>();
+  readonly #m = new Map<string, StoredCa>();
   async getCaMaterial(name: string) {
     return this.#m.get(name) ?? null;
   }
-  async putCaMaterialOnce(name: string, rootPem: string, materialSealed: string, now: number) {
-    if (!this.#m.has(name)) this.#m.set(name, { rootPem, materialSealed, createdAt: now });
+  async putCaMaterialOnce(name: string, rootPem: string, materialSealed: string, custody: CaCustody, now: number) {
+    if (!this.#m.has(name)) this.#m.set(name, { rootPem, materialSealed, custody, createdAt: now });
     return this.#m.get(name)!;
+  }
+  async replaceCaMaterial(name: string, from: string, to: string, custody: CaCustody) {
+    const r = this.#m.get(name);
+    if (r?.materialSealed !== from) return false;
+    this.#m.set(name, { ...r, materialSealed: to, custody });
+    return true;
+  }
+  async listCaNames(custody: CaCustody) {
+    return [...this.#m].filter(([, r]) => r.custody === custody).map(([n]) => n);
   }
 }
 
@@ -121,6 +130,7 @@ class MemoryProjectStore implements ProjectStore {
 
 // One key and one CA store per process: the CA is made on the first load and read after.
 const sealer = new Sealer(randomBytes(32));
+const caSealer = new Sealer(randomBytes(32), 'ca');
 const caStore = new MemoryCaStore();
 
 export interface OrderCore {
@@ -152,7 +162,7 @@ export async function orderCore(opts: { dv?: Partial<DvOrderSettings>; paid?: Pa
   // Real time at the start: the CA made on the first load is valid from then.
   const clock = fakeClock(Math.floor(Date.now() / 1000) * 1000);
   const validator = new FakeValidator(opts.zones);
-  const ca = await loadEmbeddedCa(caStore, sealer, { publicBaseUrl: '', clock });
+  const ca = await loadEmbeddedCa(caStore, { master: sealer, ca: caSealer, token: null }, { publicBaseUrl: '', clock });
   const issuers = new Issuers([ca.issuer, ca.sm2Issuer], () => ca.issuer.source);
   const certificates = new CertificateService(joinStores(stores.certificates, new MemoryProjectStore(), stores.operationLog), sealer, clock);
   const settled: string[] = [];

@@ -50,6 +50,23 @@ export interface Tc3Options {
   secretKey?: string;
 }
 
+/** The headers of a TC3-signed POST for `host` (for clients other than node:http, e.g. curl). */
+export function tc3Headers(cred: Cred, o: { host: string; action: string; version?: string; service?: string; body: string }): Record<string, string> {
+  const ts = Math.floor(Date.now() / 1000);
+  const date = utcDate(ts);
+  const service = o.service ?? 'ssl';
+  const signed: [string, string][] = [['content-type', 'application/json'], ['host', o.host]];
+  const canonical = tc3CanonicalRequest('POST', '', signed, createHash('sha256').update(o.body).digest('hex'));
+  const signature = tc3Signature(cred.secretKey, date, service, String(ts), canonical);
+  return {
+    'Content-Type': 'application/json',
+    'X-TC-Action': o.action,
+    'X-TC-Version': o.version ?? '2019-12-05',
+    'X-TC-Timestamp': String(ts),
+    Authorization: `TC3-HMAC-SHA256 Credential=${cred.secretId}/${date}/${service}/tc3_request, SignedHeaders=content-type;host, Signature=${signature}`,
+  };
+}
+
 export function tc3Request(port: number, cred: Cred, o: Tc3Options): Promise<RawResponse> {
   const method = o.method ?? 'POST';
   const ts = o.timestamp ?? Math.floor(Date.now() / 1000);
@@ -88,6 +105,8 @@ export interface V1Options {
   timestamp?: number;
   path?: string;
   version?: string;
+  /** The host signed (default 127.0.0.1:port). */
+  host?: string;
 }
 
 /** v1 parameters, signed, as `[key, value]` pairs; send with sendV1. */
@@ -103,7 +122,7 @@ export function signV1(port: number, cred: Cred, o: V1Options): [string, string]
     ...o.params,
   };
   const pairs = Object.entries(params);
-  const s2s = v1StringToSign(o.method ?? 'GET', `127.0.0.1:${port}`, o.path ?? '/', pairs);
+  const s2s = v1StringToSign(o.method ?? 'GET', o.host ?? `127.0.0.1:${port}`, o.path ?? '/', pairs);
   pairs.push(['Signature', v1Signature(cred.secretKey, o.signatureMethod ?? 'HmacSHA1', s2s)]);
   return pairs;
 }

@@ -133,6 +133,8 @@ describe('two certport nodes on one PostgreSQL and one Redis', { skip: !BACKENDS
       CERTPORT_DATABASE_SCHEMA: schema,
       CERTPORT_REDIS_URL: REDIS_URL,
       CERTPORT_MASTER_KEY: randomBytes(32).toString('hex'),
+      // Nodes share the CA key like the master key (each has its own data dir, so no ca.key file).
+      CERTPORT_CA_KEY: randomBytes(32).toString('hex'),
       CERTPORT_BOOTSTRAP_SECRET_ID: cred.secretId,
       CERTPORT_BOOTSTRAP_SECRET_KEY: cred.secretKey,
       CERTPORT_RATE_LIMIT: String(RATE_LIMIT),

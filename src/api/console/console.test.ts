@@ -4,6 +4,7 @@
 // another account's data), API keys, users and the CLI.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import http2 from 'node:http2';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -38,6 +39,36 @@ test('behind TLS (an https public URL) the session cookie is Secure; a foreign O
     assert.equal(refused.status, 403);
     assert.equal(refused.headers.get('set-cookie'), null);
   } finally {
+    await t.close();
+  }
+});
+
+test('on the HTTPS listener (HTTP/2) the session cookie is Secure and the console works', async () => {
+  const t = await startTestService('sqlite', { env: { CERTPORT_TLS_PORT: '0' } });
+  const session = http2.connect(`https://127.0.0.1:${t.svc.tls!.port}`, { rejectUnauthorized: false });
+  const ask = (headers: Record<string, string>, body?: string) => new Promise<{ headers: http2.IncomingHttpHeaders; body: string }>((ok, fail) => {
+    const r = session.request(headers);
+    let text = '';
+    let h: http2.IncomingHttpHeaders = {};
+    r.on('response', (x) => { h = x; }).on('data', (d: Buffer) => { text += d.toString(); }).on('end', () => ok({ headers: h, body: text })).on('error', fail);
+    r.end(body);
+  });
+  try {
+    await t.svc.core.console.setPassword(t.cred.accountUin, t.cred.accountUin, 'tls-password-1');
+    const origin = `https://127.0.0.1:${t.svc.tls!.port}`;
+    const login = await ask({ ':method': 'POST', ':path': '/console/api/login', 'content-type': 'application/json', origin },
+      JSON.stringify({ UserName: t.cred.accountUin, Password: 'tls-password-1' }));
+    assert.equal(login.headers[':status'], 200, login.body);
+    const cookie = String(login.headers['set-cookie']);
+    assert.match(cookie, /HttpOnly; SameSite=Strict; Max-Age=\d+; Secure/);
+    const csrf = (JSON.parse(login.body) as { Response: { CsrfToken: string } }).Response.CsrfToken;
+    const list = await ask({ ':method': 'POST', ':path': '/console/api/DescribeCertificates', 'content-type': 'application/json', origin,
+      cookie: cookie.split(';')[0]!, 'x-csrf-token': csrf }, '{}');
+    assert.equal((JSON.parse(list.body) as { Response: { TotalCount: number } }).Response.TotalCount, 0);
+    const page = await ask({ ':method': 'GET', ':path': '/console/' });
+    assert.ok([200, 503].includes(Number(page.headers[':status'])), 'the same routes as the HTTP port');
+  } finally {
+    session.close();
     await t.close();
   }
 });

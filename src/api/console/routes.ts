@@ -82,7 +82,8 @@ export function consoleApi(o: ConsoleApiOptions) {
     }
     const origin = req.headers.origin;
     if (origin !== undefined) {
-      const own = `${tls(req) ? 'https' : 'http'}://${req.headers.host ?? ''}`;
+      // Over HTTP/2 the host is in :authority.
+      const own = `${tls(req) ? 'https' : 'http'}://${req.headers.host ?? req.headers[':authority'] ?? ''}`;
       if (origin !== own && origin !== publicOrigin) {
         throw new Refusal(403, 'AuthFailure.UnauthorizedOperation', `A console request must come from the console itself (Origin: ${origin}).`);
       }

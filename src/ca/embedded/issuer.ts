@@ -1,7 +1,7 @@
 // The embedded CA (RSA and ECDSA leaves), certport's own: leaves are DER built by hand
 // (pki/certificate-builder.ts) and signed with node:crypto, several thousand a second
 // (FACTS.md: X.509 and keys). No I/O and no storage: key material goes in and out as PEM.
-import { createHash, createPrivateKey, randomBytes, randomFillSync } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomBytes, randomFillSync, verify } from 'node:crypto';
 import * as nodeCrypto from 'node:crypto';
 import { Fault } from '../../domain/errors.js';
 import {
@@ -17,7 +17,7 @@ import { publicKeyFromPem } from '../../pki/spki.js';
 import { readCertificate } from '../../pki/x509.js';
 import type { IssuedCertificate, IssueProfile, IssueRequest } from '../issuer.js';
 import { checkValidityDays, leafValidity, LocalIssuer, type LocalIssuerOptions } from '../local.js';
-import { intermediateFileName, type CaMaterial } from './material.js';
+import { intermediateFileName, type CaMaterial, type CaSigners } from './material.js';
 
 /** The subject of an OV/EV leaf, in the order BR 7.1.4 lists it (C, ST, L, O, OU, then CN). */
 function profileSubject(p: IssueProfile, cn: string | null): [string, string][] {
@@ -51,13 +51,28 @@ interface IssuingCa {
   extsAfterSki: Buffer;
 }
 
-function loadIssuingCa(kind: KeyKind, certPem: string, keyPem: string, publicBaseUrl: string | null): IssuingCa {
+/** A signer whose key is elsewhere (a PKCS#11 token) must match the certificate: one signature, checked here, tells. */
+function checkSigner(kind: KeyKind, signer: Signer, spki: Buffer): void {
+  const probe = Buffer.from('certport: does this key match its certificate?');
+  const pub = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  if ((kind === 'RSA') !== (pub.asymmetricKeyType === 'rsa')) throw new Fault('malformed', `The ${kind} intermediate has a ${pub.asymmetricKeyType} key.`);
+  const hash = pub.asymmetricKeyType === 'rsa' || pub.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'sha256' : 'sha384';
+  if (!verify(hash, probe, pub, signer.sign(probe))) throw new Fault('mismatch', `The ${kind} intermediate's private key does not match its certificate.`);
+}
+
+function loadIssuingCa(kind: KeyKind, certPem: string, keyPem: string | Signer, publicBaseUrl: string | null): IssuingCa {
   const cert = readCertificate(pemDer(certPem, 'CERTIFICATE'));
-  const key = createPrivateKey(keyPem);
-  if (!spkiOf(key).equals(cert.spki)) throw new Fault('mismatch', `The ${kind} intermediate's private key does not match its certificate.`);
-  if ((kind === 'RSA') !== (key.asymmetricKeyType === 'rsa')) throw new Fault('malformed', `The ${kind} intermediate has a ${key.asymmetricKeyType} key.`);
-  const signer = signerFor(key);
-  if (!signer) throw new Fault('malformed', `Unsupported signing key ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trim());
+  let signer: Signer | null;
+  if (typeof keyPem === 'string') {
+    const key = createPrivateKey(keyPem);
+    if (!spkiOf(key).equals(cert.spki)) throw new Fault('mismatch', `The ${kind} intermediate's private key does not match its certificate.`);
+    if ((kind === 'RSA') !== (key.asymmetricKeyType === 'rsa')) throw new Fault('malformed', `The ${kind} intermediate has a ${key.asymmetricKeyType} key.`);
+    signer = signerFor(key);
+    if (!signer) throw new Fault('malformed', `Unsupported signing key ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trim());
+  } else {
+    checkSigner(kind, keyPem, cert.spki);
+    signer = keyPem;
+  }
   const aia = caIssuersExtension(publicBaseUrl, intermediateFileName(kind));
   return {
     kind,
@@ -118,13 +133,15 @@ export class EmbeddedIssuer extends LocalIssuer {
   /** The last Validity encoded: leaves issued within the same second for the same term share it. */
   #validity: { notBefore: number; days: number; der: Buffer } = { notBefore: NaN, days: 0, der: Buffer.alloc(0) };
 
-  constructor(material: CaMaterial, opts: LocalIssuerOptions = {}) {
+  /** Software keys (PEM), or signers whose keys are held elsewhere (a PKCS#11 token). */
+  constructor(material: CaMaterial | CaSigners, opts: LocalIssuerOptions = {}) {
     super(opts);
     const base = opts.publicBaseUrl ?? null;
     this.rootPem = toPem('CERTIFICATE', pemDer(material.rootCertPem, 'CERTIFICATE'));
+    const [rsa, ec] = 'rsaSigner' in material ? [material.rsaSigner, material.ecSigner] : [material.rsaIntermediateKeyPem, material.ecIntermediateKeyPem];
     this.#cas = {
-      RSA: loadIssuingCa('RSA', material.rsaIntermediateCertPem, material.rsaIntermediateKeyPem, base),
-      ECC: loadIssuingCa('ECC', material.ecIntermediateCertPem, material.ecIntermediateKeyPem, base),
+      RSA: loadIssuingCa('RSA', material.rsaIntermediateCertPem, rsa, base),
+      ECC: loadIssuingCa('ECC', material.ecIntermediateCertPem, ec, base),
     };
     this.#random = opts.random ?? pooledRandom();
   }

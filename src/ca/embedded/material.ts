@@ -2,7 +2,7 @@
 // RSA leaf keys, ECDSA P-256 for EC leaf keys), in the shape the CA/Browser Forum Baseline
 // Requirements give a public CA. Made once (./setup.ts keeps it sealed in the database).
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { signerFor } from '../../pki/certificate-builder.js';
+import { signerFor, type Signer } from '../../pki/certificate-builder.js';
 import { generateKeyPairAsync, spkiOf, type KeyKind } from '../../pki/keys.js';
 import { pemDer, toPem } from '../../pki/pem.js';
 import { buildHierarchy, derFile } from '../local.js';
@@ -16,6 +16,15 @@ export interface CaMaterial {
   ecIntermediateKeyPem: string;
 }
 
+/** The embedded CA with its keys held elsewhere (a PKCS#11 token): certificates, and signers for the intermediates. */
+export interface CaSigners {
+  rootCertPem: string;
+  rsaIntermediateCertPem: string;
+  ecIntermediateCertPem: string;
+  rsaSigner: Signer;
+  ecSigner: Signer;
+}
+
 /**
  * File names under `${publicBaseUrl}/ca/` that leaves point to with AIA caIssuers.
  * They hold a single DER certificate: RFC 5280 4.2.2.1 says a caIssuers HTTP URI MUST
@@ -26,7 +35,7 @@ export function intermediateFileName(kind: KeyKind): string {
 }
 
 /** Everything to publish under `${publicBaseUrl}/ca/`: the two intermediates and the root. */
-export function caPublicFiles(m: CaMaterial): { name: string; contentType: string; body: Buffer }[] {
+export function caPublicFiles(m: Pick<CaMaterial, 'rootCertPem' | 'rsaIntermediateCertPem' | 'ecIntermediateCertPem'>): { name: string; contentType: string; body: Buffer }[] {
   return [
     derFile(intermediateFileName('RSA'), pemDer(m.rsaIntermediateCertPem, 'CERTIFICATE')),
     derFile(intermediateFileName('ECC'), pemDer(m.ecIntermediateCertPem, 'CERTIFICATE')),
@@ -45,19 +54,33 @@ export async function createCaMaterial(opts: { name?: string; now?: Date } = {})
     generateKeyPairAsync('ECC', 'prime256v1'),
   ]);
   const spki = (pem: string) => spkiOf(createPublicKey(pem));
+  const certs = caCertificates({
+    name: opts.name, now: opts.now,
+    root: { spki: spki(root.publicKeyPem), signer: signerFor(createPrivateKey(root.privateKeyPem))! },
+    rsaSpki: spki(rsa.publicKeyPem), ecSpki: spki(ec.publicKeyPem),
+  });
+  return {
+    rootCertPem: certs.rootCertPem,
+    rootKeyPem: root.privateKeyPem,
+    rsaIntermediateCertPem: certs.rsaIntermediateCertPem,
+    rsaIntermediateKeyPem: rsa.privateKeyPem,
+    ecIntermediateCertPem: certs.ecIntermediateCertPem,
+    ecIntermediateKeyPem: ec.privateKeyPem,
+  };
+}
+
+/** The hierarchy's certificates (PEM) for keys made anywhere: the root's signer signs all three. */
+export function caCertificates(opts: { name?: string | undefined; now?: Date | undefined; root: { spki: Buffer; signer: Signer }; rsaSpki: Buffer; ecSpki: Buffer }) {
   const { rootDer, intermediateDers: [rsaDer, ecDer] } = buildHierarchy({
     org: opts.name ?? 'certport',
     now: opts.now ?? new Date(),
     rootLabel: 'Root CA',
-    root: { spki: spki(root.publicKeyPem), signer: signerFor(createPrivateKey(root.privateKeyPem))! },
-    intermediates: [{ label: 'RSA', spki: spki(rsa.publicKeyPem) }, { label: 'ECC', spki: spki(ec.publicKeyPem) }],
+    root: opts.root,
+    intermediates: [{ label: 'RSA', spki: opts.rsaSpki }, { label: 'ECC', spki: opts.ecSpki }],
   });
   return {
     rootCertPem: toPem('CERTIFICATE', rootDer),
-    rootKeyPem: root.privateKeyPem,
-    rsaIntermediateCertPem: toPem('CERTIFICATE', rsaDer),
-    rsaIntermediateKeyPem: rsa.privateKeyPem,
-    ecIntermediateCertPem: toPem('CERTIFICATE', ecDer),
-    ecIntermediateKeyPem: ec.privateKeyPem,
+    rsaIntermediateCertPem: toPem('CERTIFICATE', rsaDer!),
+    ecIntermediateCertPem: toPem('CERTIFICATE', ecDer!),
   };
 }

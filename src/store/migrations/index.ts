@@ -21,6 +21,8 @@ import { orderBuckets } from './0015_order_buckets.js';
 import { renewalLink } from './0016_renewal_link.js';
 import { masterKeys } from './0017_master_keys.js';
 import { chainRoot } from './0018_chain_root.js';
+import { caCustody } from './0019_ca_custody.js';
+import { tls } from './0021_tls.js';
 import { consoleTables } from './0022_console.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
@@ -42,6 +44,8 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0016_renewal_link', renewalLink],
   ['0017_master_keys', masterKeys],
   ['0018_chain_root', chainRoot],
+  ['0019_ca_custody', caCustody],
+  ['0021_tls', tls],
   ['0022_console', consoleTables],
 ];
 

@@ -1,0 +1,6 @@
+import type * as T from 'tencentcloud-sdk-nodejs/tencentcloud/services/tag/v20180813/tag_models.js';
+import type { ActionHandler } from '../types.js';
+
+export const UnTagResources: ActionHandler<T.UnTagResourcesRequest, T.UnTagResourcesResponse> = async (ctx, p) => ({
+  FailedResources: await ctx.services.tags.changeMany(ctx.caller, p.ResourceList, [], p.TagKeys),
+});
