@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from './actions/index.js';
-import { createRateLimit, createReplayGuard } from './api/guards.js';
+import { createAuthFailureLimit, createRateLimit, createReplayGuard, createSignatureBinding } from './api/guards.js';
 import { legacyApi } from './api/legacy.js';
 import { buildApi, createLogger } from './api/server.js';
 import type { Config } from './config/config.js';
@@ -52,6 +52,8 @@ import { MASTER_KEY_REFRESH_MS, MasterKeyService } from './services/master-keys.
 import { TagService } from './services/tags.js';
 import { CaServingSource, FileServingSource, ManagedServingSource, type ServingSource } from './services/tls-serving.js';
 import { TlsListener, type Handler } from './api/tls.js';
+import { ACME_SERVER_SOURCE, AcmeServerService } from './services/acme-server.js';
+import { acmeRoutes } from './api/acme/routes.js';
 import { ConsoleService } from './services/console-users.js';
 import { consoleApi } from './api/console/routes.js';
 import { consoleStatic } from './api/console/static.js';
@@ -78,6 +80,8 @@ export interface Core {
   cpu: CpuPool;
   /** The HTTPS listener's certificate from certport's CA, for `hostnames` (null: the stored certificate's). */
   servingFromCa(hostnames: string[] | null, log?: Log): CaServingSource;
+  /** certport's own ACME server (CERTPORT_ACME_SERVER), or null. */
+  acmeServer: AcmeServerService | null;
   /** Console users' passwords and sessions. */
   console: ConsoleService;
   close(): Promise<void>;
@@ -168,7 +172,8 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   const cpu = new CpuPool({ size: config.cpuThreads });
   const certificates = new CertificateService(joinStores(stores.certificates, stores.projects, stores.operationLog), sealer, clock, {
     // Chains from an ACME CA end at its intermediate; only certport's own roots are known here.
-    rootOf: (c) => issuers.rootOf(c),
+    // The ACME server's certificates are the embedded CA's.
+    rootOf: (c) => issuers.rootOf(c.source === ACME_SERVER_SOURCE ? { ...c, source: ca.issuer.source } : c),
     publicUrl: config.publicUrl,
     jobsOnDelete: (c) => jobsOnDelete(stores.dvOrders, c, clock()),
   }, cpu);
@@ -203,6 +208,9 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     },
   };
   const csrs = new CsrService(stores.csrs, sealer, clock);
+  const acmeServer = config.acmeServer
+    ? new AcmeServerService(stores.acmeServer, stores.accounts, certificates, ca.issuer, validator, sealer, clock, config.acmeServer, log)
+    : null;
   const services: Services = {
     accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs,
     resources, deployments, bindSync, deletions, expirySwitch: new ExpirySwitchService(stores.deployments, certificates, clock), hosting,
@@ -211,11 +219,12 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   const consoleService = new ConsoleService(stores.console, stores.accounts, services.accounts, clock,
     { idleMs: config.consoleIdleMinutes * 60_000, absoluteMs: config.consoleSessionHours * 3_600_000 });
   return {
-    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, caKeys, cpu, console: consoleService,
+    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, caKeys, cpu, acmeServer, console: consoleService,
     servingFromCa: (hostnames, l = log) => new CaServingSource(stores.tlsServing, ca.issuer, sealer, clock, hostnames, l),
     async close() {
       clearInterval(keyRefresh);
       await runner.stop();
+      await acmeServer?.drain();
       await cpu.close();
       token?.close();
       email?.close();
@@ -263,16 +272,20 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
     let handler: Handler | null = null;
     const rateLimit = createRateLimit(config.rateLimit, core.redis);
     const replay = createReplayGuard(core.redis);
+    const authFailures = createAuthFailureLimit(config.authFailureLimit, core.redis);
     const app = await buildApi({
       services: core.services,
       rateLimit,
       replay,
+      signatures: createSignatureBinding(core.redis),
+      authFailures,
       ready: () => core.stores.ping(),
       logger: log,
       keepAliveTimeout: config.keepAliveTimeoutMs,
       handlerSink: (h) => { handler = h; },
-      plugins: [legacyApi({ services: core.services, replay, rateLimit }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
+      plugins: [legacyApi({ services: core.services, replay, rateLimit, authFailures }), caRoutes(core.ca), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken }),
+        ...(core.acmeServer ? [acmeRoutes({ service: core.acmeServer, base: `${config.publicUrl}/acme`, eabRequired: config.acmeServer!.eab === 'required' })] : []),
         consoleApi({ console: core.console, dispatch: { services: core.services, rateLimit }, throttle: createLoginThrottle(core.redis), publicUrl: config.publicUrl }),
         consoleStatic(CONSOLE_DIR)],
     });

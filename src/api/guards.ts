@@ -1,5 +1,7 @@
-// Per-account, per-action rate limit (spec "API Category": 10 requests/s per action) and the
-// v1 replay guard. Both live in process memory, or in Redis when several nodes share a limit.
+// Per-account, per-action rate limit (spec "API Category": 10 requests/s per action), the v1
+// replay guard, the binding of TC3 signatures to their action and the limit on failed
+// authentications per address. All live in process memory, or in Redis when several nodes
+// share them.
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
 import { SIGNATURE_WINDOW_SECONDS } from './signature.js';
@@ -69,6 +71,98 @@ export function createReplayGuard(redis: Redis | null, clock: () => number = Dat
     },
     async release(key) {
       seen.delete(key);
+    },
+  };
+}
+
+/**
+ * Records the action and source address a TC3 signature was first seen with. The SDKs sign
+ * only `content-type;host`, so X-TC-Action is outside the signature: without this a captured
+ * request could be sent again within its window as another action (a describe as a delete).
+ * The server refuses another action from another address, and from the same address once
+ * SAME_ADDRESS_OTHER_ACTION_MS have passed since the first use (an SDK sends two actions with
+ * one body in one second — describe, then download — with one signature; a replay comes
+ * later). Byte-identical retries stay allowed from anywhere (the Go SDK resends on
+ * RequestLimitExceeded, maybe through another NAT address). Entries live as long as a
+ * signature can be valid (±300 s).
+ */
+export interface SignatureBinding {
+  /** null when this is the first use or repeats its action; else the first use. */
+  bind(signature: string, action: string, address: string): Promise<FirstUse | null>;
+}
+export interface FirstUse { action: string; address: string; at: number }
+/** How long after its first use a signature may serve another action from the same address. */
+export const SAME_ADDRESS_OTHER_ACTION_MS = 5_000;
+
+/** Whether a signature first used as `first` is refused now for another action from `address`. */
+export function refusesOtherAction(first: FirstUse | null, address: string, now: number): boolean {
+  return first !== null && (first.address !== address || now - first.at > SAME_ADDRESS_OTHER_ACTION_MS);
+}
+
+/** Memory entries kept at most (about 200 bytes each); past it the oldest go first. */
+export const SIGNATURE_BINDING_MAX_ENTRIES = 500_000;
+
+export function createSignatureBinding(redis: Redis | null, clock: () => number = Date.now, maxEntries = SIGNATURE_BINDING_MAX_ENTRIES): SignatureBinding {
+  const encode = (action: string, address: string, at: number) => `${action}\n${at}\n${address}`;
+  const decode = (v: string): FirstUse => {
+    const [action = '', at = '0', ...rest] = v.split('\n');
+    return { action, at: Number(at), address: rest.join('\n') };
+  };
+  if (redis) {
+    return {
+      async bind(signature, action, address) {
+        const key = 'certport-tc3sig:' + signature;
+        for (let i = 0; i < 2; i++) {
+          if ((await redis.set(key, encode(action, address, clock()), 'PX', WINDOW_MS, 'NX')) === 'OK') return null;
+          const first = await redis.get(key);
+          if (first !== null) return decode(first).action === action ? null : decode(first);
+          // Expired between the two commands: try to set it again.
+        }
+        return null;
+      },
+    };
+  }
+  // Every entry lives WINDOW_MS, so insertion order is expiry order: expired ones are at the front.
+  const seen = new Map<string, { exp: number; action: string; address: string; at: number }>();
+  return {
+    async bind(signature, action, address) {
+      const now = clock();
+      for (const [k, e] of seen) {
+        if (e.exp >= now && seen.size < maxEntries) break;
+        seen.delete(k);
+      }
+      const first = seen.get(signature);
+      if (first && first.exp >= now) return first.action === action ? null : { action: first.action, address: first.address, at: first.at };
+      seen.set(signature, { exp: now + WINDOW_MS, action, address, at: now });
+      return null;
+    },
+  };
+}
+
+/**
+ * Failed authentications per source address: once an address has failed `perMinute` times
+ * in a minute, its requests are refused (RequestLimitExceeded) until the minute is over,
+ * before any signature is checked.
+ */
+export interface AuthFailureLimit {
+  blocked(address: string): Promise<boolean>;
+  failed(address: string): Promise<void>;
+}
+
+export function createAuthFailureLimit(perMinute: number, redis: Redis | null): AuthFailureLimit {
+  if (perMinute <= 0) return { blocked: async () => false, failed: async () => {} };
+  const opts = { points: perMinute, duration: 60, keyPrefix: 'certport-authfail' };
+  const limiter: RateLimiterAbstract = redis
+    ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: false, rejectIfRedisNotReady: false,
+      insuranceLimiter: new RateLimiterMemory(opts) })
+    : new RateLimiterMemory(opts);
+  return {
+    async blocked(address) {
+      const r = await limiter.get(address);
+      return r !== null && r.consumedPoints >= perMinute;
+    },
+    async failed(address) {
+      await limiter.penalty(address, 1);
     },
   };
 }

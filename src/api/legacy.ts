@@ -11,8 +11,9 @@ import { problemOf } from './problems.js';
 import type { Caller } from '../domain/caller.js';
 import type { CertificateRecord } from '../domain/certificate.js';
 import type { ProjectRecord } from '../domain/account.js';
-import type { ReplayGuard } from './guards.js';
-import { v1Pairs, verifyV1Request } from './server.js';
+import { createAuthFailureLimit, type AuthFailureLimit, type ReplayGuard } from './guards.js';
+import { limitAuthFailures, v1Pairs, verifyV1Request } from './server.js';
+import { checkText } from './params.js';
 
 export const LEGACY_PATH = '/v2/index.php';
 
@@ -138,16 +139,21 @@ const handlers: Record<string, Handler> = {
   },
 };
 
-export function legacyApi(opts: { services: Services; replay: ReplayGuard; rateLimit: { take(a: string, b: string): Promise<boolean> } }) {
+export function legacyApi(opts: { services: Services; replay: ReplayGuard; rateLimit: { take(a: string, b: string): Promise<boolean> }; authFailures?: AuthFailureLimit }) {
+  const authFailures = opts.authFailures ?? createAuthFailureLimit(0, null);
   return (app: FastifyInstance) => {
     const handle = async (req: FastifyRequest, r: FastifyReply) => {
       let replayKey: string | undefined;
       let executed = false;
       try {
         const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const pairs = v1Pairs(req, body);
-        const auth = await verifyV1Request(opts, req, pairs);
+        const { pairs, auth } = await limitAuthFailures(authFailures, req, async () => {
+          const pairs = v1Pairs(req, body);
+          return { pairs, auth: await verifyV1Request(opts, req, pairs) };
+        });
         replayKey = auth.replayKey;
+        // Text as in the 2019-12-05 API: no control characters (PEM keeps its line breaks).
+        for (const [k, v] of pairs) checkText(v, k, k === 'cert' || k === 'key');
         const params = new Map(pairs);
         const action = params.get('Action')!;
         const handler = Object.hasOwn(handlers, action) ? handlers[action] : undefined;

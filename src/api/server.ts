@@ -11,7 +11,7 @@ import { ServiceError } from '../domain/errors.js';
 import { problemOf } from './problems.js';
 import type { Caller } from '../domain/caller.js';
 import { SerializedResult } from '../services/page-cache.js';
-import type { RateLimit, ReplayGuard } from './guards.js';
+import { createAuthFailureLimit, createSignatureBinding, refusesOtherAction, type AuthFailureLimit, type RateLimit, type ReplayGuard, type SignatureBinding } from './guards.js';
 import { unflatten } from './params.js';
 import {
   checkTimestamp, header, hostOf, parseTc3Authorization, utcDate, verifyTc3, verifyV1, type V1Method,
@@ -28,6 +28,10 @@ export interface ApiOptions {
   services: Services;
   rateLimit: RateLimit;
   replay: ReplayGuard;
+  /** TC3 signatures bound to their first action (default: in memory). */
+  signatures?: SignatureBinding;
+  /** Failed authentications per address (default: no limit). */
+  authFailures?: AuthFailureLimit;
   /** Readiness for /healthz. */
   ready: () => Promise<void>;
   /** The service's logger (createLogger), shared with the background work. */
@@ -121,6 +125,8 @@ export function createLogger(level = 'info'): Logger {
 }
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
+  const signatures = opts.signatures ?? createSignatureBinding(null);
+  const authFailures = opts.authFailures ?? createAuthFailureLimit(0, null);
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: LIMITS.tc3Post + 1024,
@@ -170,7 +176,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       if (req.method !== 'GET' && req.method !== 'POST') {
         throw new ServiceError('UnsupportedProtocol', `HTTP method ${req.method} is not supported; use GET or POST.`);
       }
-      incoming = await authenticate(req);
+      incoming = await limitAuthFailures(authFailures, req, () => authenticate(req));
       const action = incoming.action!;
       const service = serviceOf(incoming);
       const table = service === 'tag' ? tagActions : actions;
@@ -228,6 +234,16 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     if (!verifyTc3({ method: req.method, rawQuery, headers: req.headers, body }, auth, timestamp!, cred.secretKey)) {
       throw new ServiceError('AuthFailure.SignatureFailure', 'The request signature does not match. Check the SecretKey and the signing steps.');
     }
+    // X-TC-Action is not among the headers the SDKs sign, so a captured request could be sent
+    // again as another action. The client itself does that legitimately: two actions with the
+    // same body in the same second (DescribeCertificate then DownloadCertificate of one id) carry
+    // one signature. So another action is refused when it comes from another address.
+    const first = await signatures.bind(auth.signature, action, req.ip);
+    if (first && refusesOtherAction(first, req.ip, Date.now())) {
+      req.log.warn({ action, firstAction: first.action, firstAddress: first.address }, 'TC3 signature replayed with another action');
+      throw new ServiceError('AuthFailure.SignatureFailure',
+        `This signature was already used for the action ${first.action}${first.address !== req.ip ? ' from another address' : ''}; X-TC-Action is not signed, so a signed request counts for that action only. Sign each request anew.`);
+    }
     let params: Record<string, unknown>;
     if (req.method === 'GET') {
       params = unflatten(formPairs(rawQuery).filter(([k]) => !V1_COMMON.has(k)));
@@ -269,6 +285,22 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
 function serviceOf(incoming: Incoming): 'ssl' | 'tag' {
   if (incoming.service === 'tag' || incoming.service === 'ssl') return incoming.service;
   return incoming.version === TAG_API_VERSION ? 'tag' : 'ssl';
+}
+
+/**
+ * Runs an authentication, refusing it outright when the address has failed too often and
+ * counting an AuthFailure against the address (brute force, or a stolen SecretId tried).
+ */
+export async function limitAuthFailures<T>(limit: AuthFailureLimit, req: FastifyRequest, authenticate: () => Promise<T>): Promise<T> {
+  if (await limit.blocked(req.ip)) {
+    throw new ServiceError('RequestLimitExceeded', 'Too many failed authentications from this address: wait a minute, then sign requests correctly.');
+  }
+  try {
+    return await authenticate();
+  } catch (e) {
+    if (e instanceof ServiceError && e.code.startsWith('AuthFailure')) await limit.failed(req.ip);
+    throw e;
+  }
 }
 
 /** v1 parameters from the query (GET) or a form body (POST), as sent. */

@@ -8,11 +8,13 @@ import { HOSTING_USAGE, hostingCommand } from './hosting.js';
 import { BACKUP_USAGE, backupCommand, restoreCommand } from './backup.js';
 import { MASTER_KEY_USAGE, masterKeyCommand } from './master-key.js';
 import { TLS_USAGE, tlsCommand } from './tls.js';
+import { ACME_USAGE, acmeCommand } from './acme.js';
 
 const USAGE = `usage: certport <command>
   serve                                   start the API server (CERTPORT_* environment)
   account create [--name N] [--json]      create an account with its first API key
   account list [--json]                   list accounts
+  account disable|enable UIN              stop (or restart) an account: its API keys, ACME accounts and bindings
   user create --account UIN [--name N] [--password-file F | --password P] [--json]
                                           create a sub-user (SubAccountUin), with a console password if given
   user password --account UIN [--user SUB_UIN] [--password-file F]   set a console password (stdin without a file)
@@ -23,7 +25,7 @@ const USAGE = `usage: certport <command>
   orders list [--account UIN] [--status N] [--json]   paid (OV/EV) orders, newest first
   orders show ID [--letter FILE] [--json]  an order with everything submitted (--letter saves the confirmation letter)
   orders approve ID [--reviewer NAME]     approve: domain validation starts, issuance follows
-  orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}${TLS_USAGE}`;
+  orders reject ID --reason TEXT [--reviewer NAME]   reject (status 2, the reason in StatusMsg)${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}${TLS_USAGE}${ACME_USAGE}`;
 
 /** Flags that take no value. */
 const SWITCHES = new Set(['--json', '--chain', '--force', '--ca']);
@@ -89,6 +91,13 @@ async function main(argv: string[]): Promise<number> {
       const list = await core.stores.accounts.listAccounts();
       console.log(json ? JSON.stringify(list.map((a) => ({ Uin: a.uin, Name: a.name, Status: a.status })))
         : list.map((a) => `${a.uin}\t${a.status}\t${a.name}`).join('\n'));
+    } else if (cmd === 'account' && (sub === 'disable' || sub === 'enable')) {
+      const uin = rest[0];
+      if (!uin) throw new Error('a Uin is required');
+      await acc.setAccountStatus(uin, sub === 'disable' ? 'disabled' : 'active');
+      if (!json) console.log(`${uin} ${sub}d`);
+    } else if (cmd === 'acme') {
+      return await acmeCommand(core, sub, rest, f, json);
     } else if (cmd === 'user' && sub === 'create') {
       const password = f.password !== undefined || f['password-file'] !== undefined ? await readPassword(f) : null;
       const u = await core.console.createUser(need('account'), typeof f.name === 'string' ? f.name : 'user', password);

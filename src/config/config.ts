@@ -6,6 +6,15 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { isIssuerDomainName } from '../domain/caa.js';
 
+/** certport's own ACME server (issue 26), under <publicUrl>/acme/. */
+export interface AcmeServerConfig {
+  /** `required`: every ACME account needs an External Account Binding; `optional`: without one it goes to defaultAccountUin. */
+  eab: 'required' | 'optional';
+  defaultAccountUin: string | null;
+  /** Validity of the certificates it issues. */
+  validityDays: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -29,6 +38,8 @@ export interface Config {
   caPkcs11: Pkcs11Config | null;
   /** Requests per second per action per account; 0 disables the limit. */
   rateLimit: number;
+  /** Failed authentications per minute per source address before its requests are refused; 0 disables the limit. */
+  authFailureLimit: number;
   publicUrl: string;
   logLevel: string;
   bootstrapSecretId: string | null;
@@ -86,6 +97,8 @@ export interface Config {
   noticeSweepMs: number;
   /** The HTTPS listener (CERTPORT_TLS_PORT); null = plain HTTP only. */
   tls: TlsConfig | null;
+  /** certport's own ACME server; null when CERTPORT_ACME_SERVER=0. */
+  acmeServer: AcmeServerConfig | null;
   /** Console sessions end after this many idle minutes, and this many hours after sign-in. */
   consoleIdleMinutes: number;
   consoleSessionHours: number;
@@ -169,6 +182,7 @@ const KEYS: Record<keyof Config, string> = {
   caKey: 'CERTPORT_CA_KEY',
   caPkcs11: 'CERTPORT_CA_PKCS11_MODULE',
   rateLimit: 'CERTPORT_RATE_LIMIT',
+  authFailureLimit: 'CERTPORT_AUTH_FAILURE_LIMIT',
   publicUrl: 'CERTPORT_PUBLIC_URL',
   logLevel: 'CERTPORT_LOG_LEVEL',
   bootstrapSecretId: 'CERTPORT_BOOTSTRAP_SECRET_ID',
@@ -202,7 +216,13 @@ const KEYS: Record<keyof Config, string> = {
   expiryNoticeDays: 'CERTPORT_EXPIRY_NOTICE_DAYS',
   noticeSweepMs: 'CERTPORT_NOTICE_SWEEP_MS',
   tls: 'CERTPORT_TLS_PORT',
+  acmeServer: 'CERTPORT_ACME_SERVER',
 };
+const ACME_SERVER_KEYS = {
+  eab: 'CERTPORT_ACME_SERVER_EAB',
+  defaultAccount: 'CERTPORT_ACME_SERVER_DEFAULT_ACCOUNT',
+  validityDays: 'CERTPORT_ACME_SERVER_VALIDITY_DAYS',
+} as const;
 const TLS_KEYS = {
   certFile: 'CERTPORT_TLS_CERT_FILE',
   keyFile: 'CERTPORT_TLS_KEY_FILE',
@@ -294,6 +314,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     throw new ConfigError(`${KEYS.caKey} must differ from ${KEYS.masterKey}: the CA's keys are sealed apart from customer data`);
   }
   const rateLimit = int(KEYS.rateLimit, get('rateLimit') ?? '10', 0, 1_000_000);
+  const authFailureLimit = int(KEYS.authFailureLimit, get('authFailureLimit') ?? '60', 0, 1_000_000);
   const publicUrl = (get('publicUrl') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
   try {
     new URL(publicUrl);
@@ -318,7 +339,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   const caa = bool(KEYS.caa, get('caa') ?? '1');
   return Object.freeze({
     host, port, dataDir, databaseUrl, databaseSchema, sqliteSynchronous: sqliteSynchronous as SqliteSynchronous, redisUrl, masterKey, caKey,
-    caPkcs11: pkcs11Config(get('caPkcs11'), (k) => merged[PKCS11_KEYS[k]]), rateLimit, publicUrl, logLevel,
+    caPkcs11: pkcs11Config(get('caPkcs11'), (k) => merged[PKCS11_KEYS[k]]), rateLimit, authFailureLimit, publicUrl, logLevel,
     bootstrapSecretId, bootstrapSecretKey,
     dnsResolvers,
     keepAliveTimeoutMs: int(KEYS.keepAliveTimeoutMs, get('keepAliveTimeoutMs') ?? '75000', 1000, 3_600_000),
@@ -349,6 +370,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     expiryNoticeDays: expiryNoticeDays(get('expiryNoticeDays')),
     noticeSweepMs: int(KEYS.noticeSweepMs, get('noticeSweepMs') ?? '600000', 1000, 86_400_000),
     tls: tlsConfig(get('tls'), (k) => merged[TLS_KEYS[k]], publicUrl),
+    acmeServer: acmeServerConfig(get('acmeServer'), (k) => merged[ACME_SERVER_KEYS[k]]),
     consoleIdleMinutes: int(KEYS.consoleIdleMinutes, get('consoleIdleMinutes') ?? '30', 1, 7 * 24 * 60),
     consoleSessionHours: int(KEYS.consoleSessionHours, get('consoleSessionHours') ?? '12', 1, 30 * 24),
   });
@@ -468,6 +490,16 @@ function acmeConfig(directoryUrl: string | undefined, get: (k: keyof typeof ACME
     caPem,
     accounts: list.length === 0 || list.includes('*') ? '*' : list,
   };
+}
+
+function acmeServerConfig(on: string | undefined, get: (k: keyof typeof ACME_SERVER_KEYS) => string | undefined): AcmeServerConfig | null {
+  if (!bool(KEYS.acmeServer, on ?? '1')) return null;
+  const eab = (get('eab') ?? 'required').trim().toLowerCase();
+  if (eab !== 'required' && eab !== 'optional') throw new ConfigError(`${ACME_SERVER_KEYS.eab} must be required or optional, got ${JSON.stringify(eab)}`);
+  const defaultAccountUin = get('defaultAccount')?.trim() || null;
+  if (eab === 'optional' && !defaultAccountUin) throw new ConfigError(`${ACME_SERVER_KEYS.eab}=optional needs ${ACME_SERVER_KEYS.defaultAccount} (the certport account that ACME accounts without a binding belong to)`);
+  if (defaultAccountUin !== null && !/^\d{1,20}$/.test(defaultAccountUin)) throw new ConfigError(`${ACME_SERVER_KEYS.defaultAccount} must be a Uin, got ${JSON.stringify(defaultAccountUin)}`);
+  return { eab, defaultAccountUin, validityDays: int(ACME_SERVER_KEYS.validityDays, get('validityDays') ?? '90', 1, 398) };
 }
 
 function tlsConfig(rawPort: string | undefined, get: (k: keyof typeof TLS_KEYS) => string | undefined, publicUrl: string): TlsConfig | null {

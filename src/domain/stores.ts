@@ -30,6 +30,8 @@ export class RenewalConflict extends Error {
 export interface AccountStore {
   createAccount(a: AccountRecord): Promise<void>;
   getAccount(uin: string): Promise<AccountRecord | null>;
+  /** 'active' or 'disabled'; false when there is no such account. */
+  setAccountStatus(uin: string, status: 'active' | 'disabled'): Promise<boolean>;
   listAccounts(): Promise<AccountRecord[]>;
   createUser(u: UserRecord): Promise<void>;
   getUser(uin: string): Promise<UserRecord | null>;

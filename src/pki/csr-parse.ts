@@ -184,7 +184,7 @@ export function parseCsr(pem: string): ParsedCsr {
   } else if (publicKey.asymmetricKeyType === 'ec') {
     keyAlgorithm = 'ECC';
     keyParameter = publicKey.asymmetricKeyDetails?.namedCurve ?? '';
-    keySize = CURVE_BITS[keyParameter] ?? 0;
+    keySize = (Object.hasOwn(CURVE_BITS, keyParameter) ? CURVE_BITS[keyParameter] : undefined) ?? 0;
     if (!keySize) throw new CsrError(`The CSR's EC key is on an unsupported curve (${keyParameter || 'unknown'}).`);
   } else {
     throw new CsrError(`The CSR's key type ${publicKey.asymmetricKeyType ?? 'unknown'} is not supported; use RSA or ECC.`);

@@ -82,7 +82,9 @@ function keyGenParams(algo: KeyAlgorithm, param?: string): KeyGenParams {
     return ['rsa', { modulusLength: Number(size), publicExponent: 65537 }];
   }
   if (algo === 'ECC') {
-    const curve = EC_CURVES[(param ?? 'prime256v1').toLowerCase()];
+    const name = (param ?? 'prime256v1').toLowerCase();
+    // Own names only: `constructor` is no curve.
+    const curve = Object.hasOwn(EC_CURVES, name) ? EC_CURVES[name] : undefined;
     if (!curve) throw new Fault('invalidValue', `EC curve ${JSON.stringify(param)} is not supported (prime256v1 or secp384r1).`);
     return ['ec', { namedCurve: curve }];
   }

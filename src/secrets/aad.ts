@@ -19,6 +19,8 @@ export const aad = {
   webhookSecret: (accountUin: string) => `notify-webhook:${accountUin}`,
   /** The HTTPS listener's own key (tls_serving). */
   tlsKey: (name: string) => 'tls:' + name,
+  /** An External Account Binding's HMAC key (certport's ACME server, acme_srv_eab). */
+  acmeEab: (kid: string) => 'acme-eab:' + kid,
   /** A master key kept in the key ring, sealed under the key before it. */
   masterKey: (kid: string) => 'master-key:' + kid,
   /** A CA key kept in the key ring, sealed under the CA key before it. */

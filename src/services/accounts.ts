@@ -68,6 +68,12 @@ export class AccountService {
     this.cache.delete(secretId);
   }
 
+  /** A disabled account's API keys, ACME accounts and bindings stop working (keys within the cache time on every node). */
+  async setAccountStatus(uin: string, status: 'active' | 'disabled'): Promise<void> {
+    if (!(await this.store.setAccountStatus(uin, status))) throw new ServiceError('ResourceNotFound', `No account ${uin}.`);
+    this.cache.clear();
+  }
+
   async deleteKey(secretId: string): Promise<void> {
     if (!(await this.store.deleteKey(secretId))) throw new ServiceError('ResourceNotFound', `No key ${secretId}.`);
     this.cache.delete(secretId);

@@ -2,7 +2,7 @@
 // operation-log entry in the same transaction.
 import { ServiceError, certificateNotFound } from '../domain/errors.js';
 import { DOWNLOAD_SERVICE_TYPES, fileDomain, type DownloadBundle, type DownloadServiceType } from '../pki/download-zip.js';
-import type { CertificateFacts } from '../pki/certificate.js';
+import { parseCertificateChain, type CertificateFacts } from '../pki/certificate.js';
 import { inlineCpu, type CpuRunner } from '../pki/cpu-pool.js';
 import { UPLOAD_LIMITS, countCertificateBlocks } from '../pki/limits.js';
 import type { Sealer } from '../secrets/sealer.js';
@@ -204,6 +204,30 @@ export class CertificateService {
     };
     await this.store.insertCertificate(record, logEntry(caller, 'upload', id, now));
     return { certificateId: id, repeatCertId: '' };
+  }
+
+  /**
+   * A certificate certport's CA has just signed for a client that keeps its own key (the ACME
+   * server): stored as issued, a DV certificate of `accountUin` like any other, with `source`
+   * (the API's From) and an operation-log entry saying how it came.
+   */
+  async recordIssued(accountUin: string, chainPem: string, o: { source: string; productName: string; verifyType: string; logAction: (id: string) => string }): Promise<CertificateRecord> {
+    const now = this.clock();
+    const { leaf } = parseCertificateChain(chainPem);
+    const id = newCertificateId();
+    const sans = sanList(leaf);
+    const record: CertificateRecord = {
+      id, accountUin, projectId: 0, alias: '', certificateType: 'SVR', source: o.source, status: CertStatus.issued, statusMsg: null,
+      domain: leaf.subjectCn || sans[0] || '', sans, certPem: chainPem, privateKeySealed: null, keyPasswordSealed: null,
+      fingerprintSha1: leaf.sha1, fingerprintSha256: leaf.sha256, serialHex: leaf.serialHex, issuerCn: leaf.issuerCn,
+      encryptAlgorithm: leaf.encryptAlgorithm, isSm: leaf.isSm, isWildcard: sans.some((n) => n.startsWith('*.')), isDv: true,
+      notBefore: leaf.notBefore, notAfter: leaf.notAfter, certificateUse: '', packageType: null, productZhName: o.productName,
+      verifyType: o.verifyType, validityPeriod: months(leaf.notBefore, leaf.notAfter), caInfo: null, createdAt: now, updatedAt: now,
+      tags: [], dvDeadline: null, validatedAt: now, originCertId: null, renewOrderId: null, replacedBy: null, replacedFor: null,
+      encryptCertPem: null, encryptKeySealed: null,
+    };
+    await this.store.insertCertificate(record, { accountUin, userUin: '--', certId: id, type: 'issued', createdAt: now, action: o.logAction(id) });
+    return record;
   }
 
   async get(caller: Caller, id: string): Promise<CertificateRecord> {

@@ -29,6 +29,10 @@ export class SqlAccountStore implements AccountStore {
     const r = await this.db.selectFrom('accounts').selectAll().where('uin', '=', uin).executeTakeFirst();
     return r ? accountRecord(r) : null;
   }
+  async setAccountStatus(uin: string, status: 'active' | 'disabled') {
+    const r = await this.db.updateTable('accounts').set({ status }).where('uin', '=', uin).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
   async listAccounts() {
     const rows = await this.db.selectFrom('accounts').selectAll().orderBy('created_at').execute();
     return rows.map(accountRecord);

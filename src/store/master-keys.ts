@@ -32,6 +32,7 @@ const SEALED: Readonly<Record<string, SealedColumn>> = {
   'csrs.private_key_sealed': { table: 'csrs', key: 'id', numeric: true, aad: (r) => aad.csrKey(r.account_uin!, Number(r.id)) },
   'csrs.key_password_sealed': { table: 'csrs', key: 'id', numeric: true, aad: (r) => aad.csrKeyPassword(r.account_uin!, Number(r.id)) },
   'deploy_resources.deployer_secret_sealed': { table: 'deploy_resources', key: 'id', aad: (r) => aad.deployerSecret(r.account_uin!, r.id!) },
+  'acme_srv_eab.hmac_sealed': { table: 'acme_srv_eab', key: 'kid', aad: (r) => aad.acmeEab(r.kid!) },
   'tls_serving.key_sealed': { table: 'tls_serving', key: 'name', aad: (r) => aad.tlsKey(r.name!) },
   'notification_channels.webhook_secret_sealed': { table: 'notification_channels', key: 'account_uin', aad: (r) => aad.webhookSecret(r.account_uin!) },
 };

@@ -23,6 +23,7 @@ import { SqlPaidOrderStore } from './paid-orders.js';
 import { SqlProjectStore } from './projects.js';
 import { SqlTagStore } from './tags.js';
 import { SqlTlsServingStore } from './tls-serving.js';
+import { SqlAcmeServerStore } from './acme-server.js';
 
 export interface Stores {
   accounts: SqlAccountStore;
@@ -46,6 +47,8 @@ export interface Stores {
   tags: SqlTagStore;
   /** The HTTPS listener's own certificate. */
   tlsServing: SqlTlsServingStore;
+  /** certport's own ACME server. */
+  acmeServer: SqlAcmeServerStore;
   /** Console passwords and sessions. */
   console: SqlConsoleStore;
   readonly dialect: Dialect;
@@ -80,6 +83,7 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     masterKeys: new SqlMasterKeyStore(k),
     tags: new SqlTagStore(k),
     tlsServing: new SqlTlsServingStore(k),
+    acmeServer: new SqlAcmeServerStore(k),
     console: new SqlConsoleStore(k),
     dialect: db.dialect,
     kysely: k,

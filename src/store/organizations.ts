@@ -19,6 +19,8 @@ const manager = (r: ManagerRow): Manager => ({
 });
 
 // Ids are numbers in the SDK (CompanyId, ManagerId): random int32 keep them unguessable across accounts.
+// An id outside int32 names nothing: answer so without asking PostgreSQL (its `integer` refuses it).
+const isId = (id: number) => Number.isInteger(id) && id >= -2147483648 && id <= 2147483647;
 const newId = () => randomInt(1, 2 ** 31 - 1);
 
 export class SqlOrgStore implements OrgStore {
@@ -55,6 +57,7 @@ export class SqlOrgStore implements OrgStore {
 
   async listCompanies(accountUin: string, q: { companyId?: number; offset: number; limit: number }): Promise<{ total: number; items: Company[] }> {
     let base = this.db.selectFrom('companies').where('account_uin', '=', accountUin);
+    if (q.companyId !== undefined && !isId(q.companyId)) return { total: 0, items: [] };
     if (q.companyId !== undefined) base = base.where('id', '=', q.companyId);
     const n = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
     const rows = await base.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(q.limit).offset(q.offset).execute();
@@ -62,11 +65,13 @@ export class SqlOrgStore implements OrgStore {
   }
 
   async getCompany(accountUin: string, id: number): Promise<Company | null> {
+    if (!isId(id)) return null;
     const r = await this.db.selectFrom('companies').selectAll().where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
     return r ? company(r) : null;
   }
 
   async listManagers(accountUin: string, q: { companyId: number; offset: number; limit: number; name?: string; mail?: string; status?: string; search?: string }) {
+    if (!isId(q.companyId)) return { total: 0, items: [] };
     let base = this.db.selectFrom('managers').where('account_uin', '=', accountUin).where('company_id', '=', q.companyId);
     if (q.mail) base = base.where('mail', '=', q.mail);
     if (q.status) base = base.where('status', '=', q.status);
@@ -77,12 +82,14 @@ export class SqlOrgStore implements OrgStore {
   }
 
   async getManager(accountUin: string, id: number): Promise<Manager | null> {
+    if (!isId(id)) return null;
     const r = await this.db.selectFrom('managers').selectAll().where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
     return r ? manager(r) : null;
   }
 
   /** Changes the status only while it is one of `from`; false otherwise. */
   async setManagerStatus(accountUin: string, id: number, from: ManagerStatus[], to: ManagerStatus, times: { submitAuditAt?: number; verifyAt?: number; expireAt?: number } = {}): Promise<boolean> {
+    if (!isId(id)) return false;
     const r = await this.db.updateTable('managers').set({
       status: to,
       ...(times.submitAuditAt !== undefined ? { submit_audit_at: times.submitAuditAt } : {}),
@@ -93,6 +100,7 @@ export class SqlOrgStore implements OrgStore {
   }
 
   async deleteManager(accountUin: string, id: number): Promise<boolean> {
+    if (!isId(id)) return false;
     const r = await this.db.deleteFrom('managers').where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) === 1;
   }

@@ -332,6 +332,51 @@ export interface ConsoleSessionRow {
   created_at: number; last_seen_at: number; expires_at: number; address: string; user_agent: string;
 }
 
+export interface AcmeServerNonceRow { nonce: string; expires_at: number }
+export interface AcmeServerEabRow {
+  kid: string;
+  account_uin: string;
+  hmac_sealed: string;
+  created_at: number;
+  used_at: number | null;
+  acme_account_id: string | null;
+}
+export interface AcmeServerAccountRow {
+  id: string;
+  thumbprint: string;
+  jwk: string;
+  account_uin: string;
+  status: string;
+  contact: string;
+  eab_kid: string | null;
+  created_at: number;
+}
+export interface AcmeServerOrderRow {
+  id: string;
+  acme_account_id: string;
+  account_uin: string;
+  status: string;
+  identifiers: string;
+  identifiers_key: string;
+  authz_ids: string;
+  expires_at: number;
+  error: string | null;
+  certificate_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+export interface AcmeServerAuthzRow {
+  id: string;
+  acme_account_id: string;
+  identifier: string;
+  wildcard: number;
+  status: string;
+  expires_at: number;
+  challenges: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   accounts: AccountRow;
   users: UserRow;
@@ -361,6 +406,11 @@ export interface Database {
   master_keys: MasterKeyRow;
   tls_serving: TlsServingRow;
   key_checks: KeyCheckRow;
+  acme_srv_nonces: AcmeServerNonceRow;
+  acme_srv_eab: AcmeServerEabRow;
+  acme_srv_accounts: AcmeServerAccountRow;
+  acme_srv_orders: AcmeServerOrderRow;
+  acme_srv_authzs: AcmeServerAuthzRow;
   console_passwords: ConsolePasswordRow;
   console_sessions: ConsoleSessionRow;
 }

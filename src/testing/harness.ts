@@ -56,6 +56,8 @@ export async function startTestService(backend: Backend, opts: { env?: Record<st
     CERTPORT_PORT: String(await freePort()),
     CERTPORT_LOG_LEVEL: 'silent',
     CERTPORT_RATE_LIMIT: '0',
+    // Tests that count failed authentications opt in; Redis-backed counters are shared between test processes.
+    CERTPORT_AUTH_FAILURE_LIMIT: '0',
     CERTPORT_BOOTSTRAP_SECRET_ID: secretId,
     CERTPORT_BOOTSTRAP_SECRET_KEY: secretKey,
     ...(schema ? { CERTPORT_DATABASE_URL: PG_URL, CERTPORT_DATABASE_SCHEMA: schema } : {}),

@@ -7,11 +7,12 @@ import type { Cred } from './harness.js';
 
 export interface RawResponse { status: number; headers: Record<string, string | string[] | undefined>; body: string; json: any }
 
-export function rawRequest(port: number, opts: { method: string; path: string; headers: Record<string, string>; body?: Buffer | string }): Promise<RawResponse> {
+/** `localAddress`: the source address to connect from (any of 127.0.0.0/8 reaches the server). */
+export function rawRequest(port: number, opts: { method: string; path: string; headers: Record<string, string>; body?: Buffer | string; localAddress?: string }): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
     const req = request({
-      host: '127.0.0.1', port, method: opts.method, path: opts.path,
+      host: '127.0.0.1', port, method: opts.method, path: opts.path, ...(opts.localAddress ? { localAddress: opts.localAddress, agent: false } : {}),
       headers: { ...(body ? { 'content-length': String(body.length) } : {}), ...opts.headers },
     }, (res) => {
       const chunks: Buffer[] = [];
@@ -48,6 +49,8 @@ export interface Tc3Options {
   headers?: Record<string, string>;
   scopeDate?: string;
   secretKey?: string;
+  /** The source address to send from. */
+  localAddress?: string;
 }
 
 /** The headers of a TC3-signed POST for `host` (for clients other than node:http, e.g. curl). */
@@ -93,7 +96,7 @@ export function tc3Request(port: number, cred: Cred, o: Tc3Options): Promise<Raw
     ...o.headers,
   };
   const path = method === 'GET' && o.query ? `/?${o.query}` : '/';
-  return rawRequest(port, { method, path, headers, ...(method === 'POST' ? { body } : {}) });
+  return rawRequest(port, { method, path, headers, ...(method === 'POST' ? { body } : {}), ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
 }
 
 export interface V1Options {

@@ -33,6 +33,8 @@ export interface HttpFileCheck {
   maxRedirects?: number;
   /** Default 64 KiB. */
   maxBytes?: number;
+  /** Where to look first, then next; default http then https. ACME http-01 starts at http only (RFC 8555 8.3). */
+  schemes?: ('http:' | 'https:')[];
 }
 
 export const USER_AGENT = 'certport-validation/1.0 (+FILE domain validation)';
@@ -104,7 +106,7 @@ export async function checkHttpFile(opts: HttpFileCheck): Promise<CheckResult> {
   };
   const want = normalizeBody(opts.expected);
   const failures: string[] = [];
-  for (const scheme of ['http:', 'https:'] as const) {
+  for (const scheme of opts.schemes ?? (['http:', 'https:'] as const)) {
     const start = new URL(`${scheme}//${domain}:${s.ports[scheme]}${opts.path}`);
     try {
       const { body, url } = await fetchFollowing(start, s);

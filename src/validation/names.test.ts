@@ -77,3 +77,43 @@ test('guesses the parent zone as the last two labels', () => {
   assert.equal(parentZoneGuess('shop.example.co.uk'), 'co.uk', 'the documented simplification');
   assert.deepEqual(zoneCandidates('*.a.example.co.uk'), ['a.example.co.uk', 'example.co.uk', 'co.uk']);
 });
+
+// IDNA2008 (RFC 5891/5892) on top of UTS #46 non-transitional mapping, as Boulder's policy
+// package requires: code points IDNA2008 disallows (emoji, symbols) are refused in either form.
+test('IDNA2008: emoji and symbol labels are refused, as U-labels and as A-labels', () => {
+  const refused: [string, RegExp][] = [
+    ['💥.example.com', /U\+1F4A5.*not allowed in IDNA2008/],
+    ['xn--hs8h.example.com', /U\+1F4A5.*not allowed in IDNA2008/],
+    ['shop💥.example.com', /not allowed in IDNA2008/],
+    ['☃.example.com', /U\+2603/],
+    ['xn--n3h.example.com', /U\+2603/],
+    ['a\u00a0b.example.com', /./],
+    ['x\u200db.example.com', /./], // ZWJ outside its CONTEXTJ rule
+    ['\u0300abc.example.com', /./], // a label may not start with a combining mark
+    ['abc\u0640.example.com', /U\+0640/], // Arabic tatweel: DISALLOWED by RFC 5892's exceptions
+    ['l\u00b7a.example.com', /U\+00B7/], // middle dot outside l·l (CONTEXTO)
+    ['\u05d0\u0031a.example.com', /./], // Bidi rule (RFC 5893)
+  ];
+  for (const [input, message] of refused) {
+    assert.throws(() => normalizeDomain(input, { allowWildcard: true }), (e: unknown) => {
+      assert.ok(e instanceof NameError, `${input}: NameError, got ${String(e)}`);
+      assert.match(e.message, message, input);
+      return true;
+    }, input);
+  }
+});
+
+test('IDNA2008: valid IDNs pass in either form, with UTS #46 non-transitional mapping', () => {
+  const ok: [string, string][] = [
+    ['bücher.example', 'xn--bcher-kva.example'],
+    ['xn--bcher-kva.example', 'xn--bcher-kva.example'],
+    ['faß.de', 'xn--fa-hia.de'], // non-transitional: ß stays ß (transitional would give fass.de)
+    ['ελληνικά.example', 'xn--hxargifdar.example'],
+    ['παράδειγμα.δοκιμή', 'xn--hxajbheg2az3al.xn--jxalpdlp'],
+    ['пример.рф', 'xn--e1afmkfd.xn--p1ai'],
+    ['l·l.example.com', 'xn--ll-0ea.example.com'], // Catalan ela geminada: CONTEXTO satisfied
+    ['日本語.jp', 'xn--wgv71a119e.jp'],
+    ['ＥＸＡＭＰＬＥ.com', 'example.com'], // full-width letters are mapped
+  ];
+  for (const [input, expected] of ok) assert.equal(normalizeDomain(input, { allowWildcard: false }), expected, input);
+});

@@ -7,6 +7,7 @@ import type { DvAuth } from '../domain/dv-order.js';
 import { checkCaa } from './caa.js';
 import { checkDnsTxt, type CheckResult } from './dns.js';
 import { checkHttpFile } from './http.js';
+import { checkTlsAlpn, keyAuthorizationDigest } from './tls-alpn.js';
 import { addTxtRecord, deleteTxtRecord } from './rfc2136.js';
 
 export interface ValidatorSettings {
@@ -37,6 +38,25 @@ export class Validator {
       httpsPort: this.s.httpsPort,
       resolvers,
       allowPrivate: this.s.allowPrivate,
+    });
+  }
+
+  /**
+   * An ACME challenge (RFC 8555 8.3, 8.4; RFC 8737) for `domain` (no `*.`), through the same
+   * resolvers, ports and address rules as the DV checks: http-01 fetches
+   * /.well-known/acme-challenge/<token> over http (redirects as FILE validation allows them)
+   * and wants the key authorization; dns-01 wants base64url(SHA-256(key authorization)) at
+   * _acme-challenge.<domain>; tls-alpn-01 wants the acmeIdentifier certificate on the HTTPS port.
+   */
+  checkAcme(type: string, domain: string, token: string, keyAuthorization: string): Promise<CheckResult> {
+    const resolvers = this.resolvers;
+    if (type === 'dns-01') return checkDnsTxt(`_acme-challenge.${domain}`, keyAuthorizationDigest(keyAuthorization), { resolvers });
+    if (type === 'tls-alpn-01') {
+      return checkTlsAlpn({ domain, keyAuthorization, port: this.s.httpsPort, resolvers, allowPrivate: this.s.allowPrivate });
+    }
+    return checkHttpFile({
+      domain, path: `/.well-known/acme-challenge/${token}`, expected: keyAuthorization, schemes: ['http:'],
+      httpPort: this.s.httpPort, httpsPort: this.s.httpsPort, resolvers, allowPrivate: this.s.allowPrivate,
     });
   }
 

@@ -24,6 +24,7 @@ import { chainRoot } from './0018_chain_root.js';
 import { caCustody } from './0019_ca_custody.js';
 import { tls } from './0021_tls.js';
 import { consoleTables } from './0022_console.js';
+import { acmeServer } from './0023_acme_server.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -47,6 +48,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0019_ca_custody', caCustody],
   ['0021_tls', tls],
   ['0022_console', consoleTables],
+  ['0023_acme_server', acmeServer],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
@@ -67,7 +69,11 @@ export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> 
 
 async function runMigrator(db: Kysely<any>, dialect: Dialect, schema: string | undefined): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => Object.fromEntries(MIGRATIONS.map(([id, make]) => [id, make(dialect)])) };
-  const { error, results } = await new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest();
+  // Migrations are independent of each other's order of arrival: one made on a branch may land
+  // after a higher id did, and a database that already ran the higher one must still take it.
+  const { error, results } = await new Migrator({
+    db, provider, allowUnorderedMigrations: true, ...(schema ? { migrationTableSchema: schema } : {}),
+  }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);

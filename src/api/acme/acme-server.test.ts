@@ -1,0 +1,242 @@
+// certport's ACME server end to end: certbot, lego and acme-client obtain certificates from a
+// real certport (its HTTPS listener, its root trusted), validated by certport's own validator
+// against a test DNS server and the clients' own challenge servers, all on 127.0.0.1.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import https from 'node:https';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import * as acme from 'acme-client';
+import { BACKENDS, sdkClient, startTestService, type Cred, type TestService } from '../../testing/harness.js';
+import { startChallTestSrv, type ChallTestSrv } from '../../testing/dns-servers.js';
+import { freePort } from '../../testing/net.js';
+import { certbot, lego, RawAcme } from '../../testing/acme-clients.js';
+import { runCli } from '../../testing/cli.js';
+import { domainCsr } from '../../pki/csr.js';
+
+const run = promisify(execFile);
+const ERR = 'urn:ietf:params:acme:error:';
+
+async function verifies(dir: string, rootFile: string, chainPem: string): Promise<void> {
+  const blocks = chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!;
+  assert.ok(blocks.length >= 2, 'leaf and intermediate');
+  await writeFile(path.join(dir, 'leaf.pem'), blocks[0]!);
+  await writeFile(path.join(dir, 'inter.pem'), blocks.slice(1).join('\n'));
+  const { stdout } = await run('openssl', ['verify', '-CAfile', rootFile, '-untrusted', path.join(dir, 'inter.pem'), path.join(dir, 'leaf.pem')]);
+  assert.match(stdout, /leaf\.pem: OK/);
+}
+
+async function listed(t: TestService, cred: Cred, names: string[]): Promise<void> {
+  const r = await sdkClient(t.port, cred).DescribeCertificates({ Limit: 1000 });
+  const hit = r.Certificates!.find((c) => names.every((n) => c.SubjectAltName!.includes(n)));
+  assert.ok(hit, `DescribeCertificates of ${cred.accountUin} lists a certificate for ${names.join(', ')}`);
+  assert.equal(hit.From, 'acme-server');
+  assert.equal(hit.Status, 1);
+}
+
+async function eab(t: TestService, accountUin: string) {
+  return t.svc.core.acmeServer!.createEab(accountUin);
+}
+
+for (const backend of BACKENDS) {
+  describe(`ACME server (${backend})`, () => {
+    let t: TestService;
+    let dns: ChallTestSrv;
+    let dir: string;
+    let rootFile: string;
+    let root: string;
+    let directory: string;
+    let httpPort: number;
+    let httpsPort: number;
+    let tlsCa: string;
+    let tlsCaFile: string;
+    let bound: Cred;
+
+    before(async () => {
+      dns = await startChallTestSrv();
+      dir = await mkdtemp(path.join(tmpdir(), 'certport-acme-'));
+      const tlsPort = await freePort();
+      // The HTTPS listener serves an operator certificate for 127.0.0.1 (certport's CA signs DNS
+      // names only); the clients trust it for the connection, certport's root for what they get.
+      const [tlsCert, tlsKey] = [path.join(dir, 'tls.crt'), path.join(dir, 'tls.key')];
+      await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1',
+        '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2', '-keyout', tlsKey, '-out', tlsCert]);
+      tlsCa = await readFile(tlsCert, 'utf8');
+      httpPort = await freePort();
+      t = await startTestService(backend, {
+        env: {
+          CERTPORT_TLS_PORT: String(tlsPort),
+          CERTPORT_TLS_CERT_FILE: tlsCert,
+          CERTPORT_TLS_KEY_FILE: tlsKey,
+          CERTPORT_PUBLIC_URL: `https://127.0.0.1:${tlsPort}`,
+          CERTPORT_DNS_RESOLVERS: dns.dns,
+          CERTPORT_VALIDATION_ALLOW_PRIVATE: '1',
+          CERTPORT_VALIDATION_HTTP_PORT: String(httpPort),
+          CERTPORT_VALIDATION_HTTPS_PORT: String(httpsPort = await freePort()),
+        },
+      });
+      root = t.svc.core.ca.rootPem;
+      rootFile = path.join(dir, 'root.pem');
+      await writeFile(rootFile, root);
+      directory = `https://127.0.0.1:${tlsPort}/acme/directory`;
+      tlsCaFile = tlsCert;
+      bound = await t.newAccount();
+    });
+    after(async () => {
+      await t?.close();
+      await dns?.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    if (backend === 'sqlite') {
+      it('certbot certonly --standalone (http-01, EAB made by `certport acme eab create`)', async () => {
+        const cli = await runCli(t.env, 'acme', 'eab', 'create', '--account', bound.accountUin, '--json');
+        assert.equal(cli.code, 0, cli.stderr);
+        const b = JSON.parse(cli.stdout) as { kid: string; hmacKey: string };
+        assert.equal(Buffer.from(b.hmacKey, 'base64url').length, 32);
+        const d = path.join(dir, 'certbot');
+        await certbot({ dir: d, directory, caFile: tlsCaFile, httpPort, domains: ['certbot.acme.test', 'www.certbot.acme.test'], kid: b.kid, hmacKey: b.hmacKey });
+        const chain = await readFile(path.join(d, 'config/live/c/fullchain.pem'), 'utf8');
+        await verifies(d, rootFile, chain);
+        await listed(t, bound, ['certbot.acme.test', 'www.certbot.acme.test']);
+      });
+    }
+
+    it('lego run (http-01, EAB)', async () => {
+      const b = await eab(t, bound.accountUin);
+      const d = path.join(dir, 'lego');
+      await lego({ dir: d, directory, caFile: tlsCaFile, port: httpPort, domains: ['lego.acme.test'], kid: b.kid, hmacKey: b.hmacKey });
+      const chain = await readFile(path.join(d, 'certificates/lego.acme.test.crt'), 'utf8');
+      await verifies(d, rootFile, chain);
+      await listed(t, bound, ['lego.acme.test']);
+    });
+
+    it('lego run (tls-alpn-01 on the validation HTTPS port)', async () => {
+      const b = await eab(t, bound.accountUin);
+      const d = path.join(dir, 'lego-tls');
+      await lego({ dir: d, directory, caFile: tlsCaFile, port: httpsPort, domains: ['alpn.acme.test'], kid: b.kid, hmacKey: b.hmacKey, challenge: 'tls' });
+      await verifies(d, rootFile, await readFile(path.join(d, 'certificates/alpn.acme.test.crt'), 'utf8'));
+      await listed(t, bound, ['alpn.acme.test']);
+    });
+
+    it('acme-client: a wildcard by dns-01 on the test DNS server', async () => {
+      const b = await eab(t, bound.accountUin);
+      const client = new acme.Client({
+        directoryUrl: directory, accountKey: await acme.crypto.createPrivateEcdsaKey(), backoffMin: 100, backoffMax: 500,
+        externalAccountBinding: { kid: b.kid, hmacKey: b.hmacKey },
+      });
+      acme.axios.defaults.httpsAgent = new https.Agent({ ca: tlsCa });
+      const [key, csr] = await acme.crypto.createCsr({ commonName: 'wild.acme.test', altNames: ['wild.acme.test', '*.wild.acme.test'] });
+      void key;
+      const pem = await client.auto({
+        csr, termsOfServiceAgreed: true, challengePriority: ['dns-01'], skipChallengeVerification: true,
+        challengeCreateFn: async (authz, _c, keyAuthorization) => dns.setTxt(`_acme-challenge.${authz.identifier.value}`, keyAuthorization),
+        challengeRemoveFn: async () => {},
+      });
+      await dns.clearTxt('_acme-challenge.wild.acme.test');
+      await verifies(path.join(dir), rootFile, pem);
+      await listed(t, bound, ['wild.acme.test', '*.wild.acme.test']);
+    });
+
+    it('refuses a bad JWS signature, a replayed nonce and an unknown account', async () => {
+      const b = await eab(t, bound.accountUin);
+      const raw = new RawAcme(directory, tlsCa);
+      const dirJson = await raw.directory();
+      const bad = await raw.post(dirJson.newAccount, { termsOfServiceAgreed: true }, { useJwk: true, tamper: true });
+      assert.equal(bad.json.type, ERR + 'malformed');
+      assert.match(bad.json.detail, /signature/);
+      assert.ok(bad.headers['replay-nonce'], 'a fresh nonce with the problem');
+      assert.equal(bad.headers['content-type'], 'application/problem+json');
+      const reg = await raw.register(b);
+      assert.equal(reg.status, 201, reg.body);
+      const ok = await raw.post(raw.kid!, '');
+      assert.equal(ok.status, 200);
+      const replay = await raw.post(raw.kid!, '', { nonce: raw.lastNonce! });
+      assert.equal(replay.status, 400);
+      assert.equal(replay.json.type, ERR + 'badNonce');
+      assert.ok(replay.headers['replay-nonce']);
+      const stranger = new RawAcme(directory, tlsCa);
+      stranger.kid = raw.kid!.replace(/[^/]+$/, 'nosuchaccount');
+      const unknown = await stranger.post(dirJson.newOrder, { identifiers: [{ type: 'dns', value: 'x.acme.test' }] });
+      assert.equal(unknown.json.type, ERR + 'accountDoesNotExist');
+      const existing = await new RawAcme(directory, tlsCa).post(dirJson.newAccount, { onlyReturnExisting: true }, { useJwk: true });
+      assert.equal(existing.json.type, ERR + 'accountDoesNotExist');
+      const noEab = await new RawAcme(directory, tlsCa).register();
+      assert.equal(noEab.json.type, ERR + 'externalAccountRequired');
+      const reused = await new RawAcme(directory, tlsCa).register(b);
+      assert.equal(reused.json.type, ERR + 'unauthorized');
+    });
+
+    it('refuses an EAB of a disabled account, and the disabled account\'s ACME keys', async () => {
+      const other = await t.newAccount();
+      const early = new RawAcme(directory, tlsCa);
+      assert.equal((await early.register(await eab(t, other.accountUin))).status, 201);
+      const b = await eab(t, other.accountUin);
+      assert.equal((await runCli(t.env, 'account', 'disable', other.accountUin)).code, 0);
+      try {
+        const r = await new RawAcme(directory, tlsCa).register(b);
+        assert.equal(r.json.type, ERR + 'unauthorized');
+        assert.match(r.json.detail, /disabled/);
+        const order = await early.post((await early.directory()).newOrder, { identifiers: [{ type: 'dns', value: 'off.acme.test' }] });
+        assert.equal(order.json.type, ERR + 'unauthorized');
+      } finally {
+        await t.svc.core.services.accounts.setAccountStatus(other.accountUin, 'active');
+      }
+    });
+
+    it('a failing challenge makes the order invalid; a CSR with other names is badCSR', async () => {
+      const raw = new RawAcme(directory, tlsCa);
+      assert.equal((await raw.register(await eab(t, bound.accountUin))).status, 201);
+      const d = await raw.directory();
+      // Nothing serves the http-01 file: the challenge, the authorization and the order fail.
+      const o = await raw.post(d.newOrder, { identifiers: [{ type: 'dns', value: 'fail.acme.test' }] });
+      assert.equal(o.status, 201, o.body);
+      const authz = (await raw.post(o.json.authorizations[0], '')).json;
+      const http = authz.challenges.find((c: { type: string }) => c.type === 'http-01');
+      assert.equal((await raw.post(http.url, {})).status, 200);
+      let order = o.json;
+      for (let i = 0; i < 100 && order.status === 'pending'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        order = (await raw.post(o.headers.location as string, '')).json;
+      }
+      assert.equal(order.status, 'invalid');
+      assert.ok(order.error.type.startsWith(ERR));
+      const z = (await raw.post(o.json.authorizations[0], '')).json;
+      assert.equal(z.status, 'invalid');
+      assert.equal(z.challenges.find((c: { type: string }) => c.type === 'http-01').status, 'invalid');
+
+      // dns-01 passes; then the CSR names another name.
+      const o2 = await raw.post(d.newOrder, { identifiers: [{ type: 'dns', value: 'csr.acme.test' }] });
+      const z2 = (await raw.post(o2.json.authorizations[0], '')).json;
+      const dns01 = z2.challenges.find((c: { type: string }) => c.type === 'dns-01');
+      const { createHash } = await import('node:crypto');
+      const { thumbprint } = await import('./jws.js');
+      await dns.setTxt('_acme-challenge.csr.acme.test', createHash('sha256').update(`${dns01.token}.${thumbprint(raw.jwk)}`).digest('base64url'));
+      await raw.post(dns01.url, {});
+      let o2s = o2.json;
+      for (let i = 0; i < 100 && o2s.status === 'pending'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        o2s = (await raw.post(o2.headers.location as string, '')).json;
+      }
+      assert.equal(o2s.status, 'ready', JSON.stringify(o2s));
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const otherCsr = domainCsr(keyPem, ['csr.acme.test', 'evil.acme.test']);
+      const der = Buffer.from(otherCsr.replace(/-----[^-]+-----|\s/g, ''), 'base64').toString('base64url');
+      const fin = await raw.post(o2s.finalize, { csr: der });
+      assert.equal(fin.json.type, ERR + 'badCSR');
+      assert.match(fin.json.detail, /evil\.acme\.test/);
+      // The right CSR still finalizes the same order.
+      const goodDer = Buffer.from(domainCsr(keyPem, ['csr.acme.test']).replace(/-----[^-]+-----|\s/g, ''), 'base64').toString('base64url');
+      const fin2 = await raw.post(o2s.finalize, { csr: goodDer });
+      assert.equal(fin2.json.status, 'valid', fin2.body);
+      const cert = await raw.post(fin2.json.certificate, '');
+      assert.equal(cert.headers['content-type'], 'application/pem-certificate-chain');
+      await verifies(dir, rootFile, cert.body);
+    });
+  });
+}

@@ -1,0 +1,417 @@
+// certport's own ACME server (RFC 8555): the rules and the state machine behind the wire
+// format in api/acme/. Accounts are bound to certport accounts (External Account Binding, or
+// the configured default); orders hold DNS names (wildcards by dns-01 only); challenges are
+// checked with certport's validator (its resolvers, ports and address rules); a ready order is
+// finalized with a CSR whose names are exactly the order's, signed by certport's CA, and the
+// certificate becomes a normal certport certificate of the bound account (source `acme-server`).
+//
+//   authz:  pending ──challenge passes──► valid        order: pending ──all authz valid──► ready
+//              └──────challenge fails──► invalid               └──an authz invalid──► invalid
+//                                                             ready ──finalize──► processing ──► valid
+import { randomBytes } from 'node:crypto';
+import {
+  AcmeProblem, type AcmeAuthz, type AcmeChallenge, type AcmeChallengeType, type AcmeIdentifier, type AcmeOrder,
+  type AcmeServerAccount, type AcmeServerStore, type Jwk,
+} from '../domain/acme-server.js';
+import type { AccountStore } from '../domain/stores.js';
+import type { Clock } from '../domain/clock.js';
+import { quietLog, type Log } from '../domain/log.js';
+import type { Issuer } from '../ca/issuer.js';
+import { parseCsr } from '../pki/csr-parse.js';
+import { toPem } from '../pki/pem.js';
+import type { Sealer } from '../secrets/sealer.js';
+import { aad } from '../secrets/aad.js';
+import type { Validator } from '../validation/validator.js';
+import { NameError, normalizeDomain } from '../validation/names.js';
+import type { CertificateService } from './certificates.js';
+
+export const ACME_SERVER_SOURCE = 'acme-server';
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** How long a nonce stays good. */
+export const NONCE_MS = HOUR;
+const ORDER_MS = 7 * DAY;
+const AUTHZ_PENDING_MS = 7 * DAY;
+/** A valid authorization is reused for later orders of the same account this long (Let's Encrypt: 30 days). */
+const AUTHZ_VALID_MS = 30 * DAY;
+/** A challenge left in `processing` this long (its node went away) is checked again. */
+const STALE_PROCESSING_MS = 60_000;
+const MAX_NAMES = 100;
+
+export interface AcmeServerSettings {
+  /** `required`: newAccount needs an External Account Binding; `optional`: without one the account goes to defaultAccountUin. */
+  eab: 'required' | 'optional';
+  defaultAccountUin: string | null;
+  validityDays: number;
+}
+
+export type AcmeValidator = Pick<Validator, 'checkAcme' | 'checkCaa'>;
+
+const newId = () => randomBytes(16).toString('base64url');
+
+/** `*.name` for a wildcard authorization, else the name. */
+export const authzName = (a: Pick<AcmeAuthz, 'identifier' | 'wildcard'>) => (a.wildcard ? '*.' : '') + a.identifier.value;
+
+export class AcmeServerService {
+  readonly #inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: AcmeServerStore,
+    private readonly accounts: Pick<AccountStore, 'getAccount'>,
+    private readonly certificates: Pick<CertificateService, 'recordIssued' | 'findAnywhere'>,
+    private readonly issuer: Pick<Issuer, 'finalize' | 'label'>,
+    private readonly validator: AcmeValidator,
+    private readonly sealer: Sealer,
+    private readonly clock: Clock,
+    private readonly settings: AcmeServerSettings,
+    private readonly log: Log = quietLog,
+  ) {}
+
+  // ---- nonces
+
+  async newNonce(): Promise<string> {
+    const nonce = randomBytes(16).toString('base64url');
+    const now = this.clock();
+    await this.store.putNonce(nonce, now + NONCE_MS);
+    // Now and then, expired nonces go (any node may do it).
+    if (Math.random() < 0.01) await this.store.sweepNonces(now).catch(() => {});
+    return nonce;
+  }
+
+  /** badNonce unless the nonce was handed out by some node and not used yet. */
+  async useNonce(nonce: unknown): Promise<void> {
+    if (typeof nonce !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(nonce) || !(await this.store.takeNonce(nonce, this.clock()))) {
+      throw new AcmeProblem('badNonce', 'The nonce is unknown, expired or already used; retry with the Replay-Nonce of this answer.');
+    }
+  }
+
+  // ---- accounts
+
+  /** The account behind a `kid`, usable: valid, and its certport account active. */
+  async accountById(id: string): Promise<AcmeServerAccount> {
+    const a = await this.store.getAccount(id);
+    if (!a) throw new AcmeProblem('accountDoesNotExist', 'No ACME account has this URL.', 400);
+    if (a.status !== 'valid') throw new AcmeProblem('unauthorized', `The ACME account is ${a.status}.`, 403);
+    await this.requireActive(a.accountUin);
+    return a;
+  }
+
+  private async requireActive(accountUin: string): Promise<void> {
+    const owner = await this.accounts.getAccount(accountUin);
+    if (!owner || owner.status !== 'active') throw new AcmeProblem('unauthorized', `The certport account ${accountUin} this ACME account is bound to is disabled.`, 403);
+  }
+
+  /**
+   * newAccount (RFC 8555 7.3): the existing account of the key, or a new one bound by EAB (`eab`
+   * checks the binding's MAC with its key) or, when EAB is optional and none is given, to the default account.
+   */
+  async newAccount(req: {
+    jwk: Jwk; thumbprint: string; contact: string[]; onlyReturnExisting: boolean; termsOfServiceAgreed: boolean;
+    eab: { kid: string; verify: (hmacKey: Buffer) => boolean } | null;
+  }): Promise<{ account: AcmeServerAccount; created: boolean }> {
+    const existing = await this.store.findAccountByThumbprint(req.thumbprint);
+    if (existing) {
+      if (existing.status !== 'valid') throw new AcmeProblem('unauthorized', `The ACME account of this key is ${existing.status}.`, 403);
+      await this.requireActive(existing.accountUin);
+      return { account: existing, created: false };
+    }
+    if (req.onlyReturnExisting) throw new AcmeProblem('accountDoesNotExist', 'No ACME account exists for this key.', 400);
+    checkContact(req.contact);
+    let accountUin: string;
+    let eabKid: string | null = null;
+    if (req.eab) {
+      const binding = await this.store.getEab(req.eab.kid);
+      if (!binding) throw new AcmeProblem('unauthorized', `No External Account Binding has the key id ${JSON.stringify(req.eab.kid)}.`, 403);
+      if (!req.eab.verify(Buffer.from(this.sealer.openString(binding.hmacSealed, aad.acmeEab(binding.kid)), 'base64url'))) {
+        throw new AcmeProblem('unauthorized', 'The External Account Binding\'s signature does not verify with its key.', 403);
+      }
+      if (binding.usedAt !== null) throw new AcmeProblem('unauthorized', 'This External Account Binding was used already; make a new one.', 403);
+      await this.requireActive(binding.accountUin);
+      accountUin = binding.accountUin;
+      eabKid = binding.kid;
+    } else if (this.settings.eab === 'optional' && this.settings.defaultAccountUin) {
+      accountUin = this.settings.defaultAccountUin;
+      await this.requireActive(accountUin);
+    } else {
+      throw new AcmeProblem('externalAccountRequired', 'This server binds every ACME account to a certport account: make a binding with `certport acme eab create --account UIN` and send it (externalAccountBinding).', 400);
+    }
+    const account: AcmeServerAccount = {
+      id: newId(), thumbprint: req.thumbprint, jwk: req.jwk, accountUin, status: 'valid', contact: req.contact, eabKid, createdAt: this.clock(),
+    };
+    if (!(await this.store.createAccountWithEab(account, eabKid, account.createdAt))) {
+      throw new AcmeProblem('unauthorized', 'This External Account Binding was used already; make a new one.', 403);
+    }
+    this.log.info({ acmeAccount: account.id, accountUin, eabKid }, 'ACME account created');
+    return { account, created: true };
+  }
+
+  async updateAccount(a: AcmeServerAccount, p: { contact?: unknown; status?: unknown }): Promise<AcmeServerAccount> {
+    if (p.status !== undefined && p.status !== 'deactivated') throw new AcmeProblem('malformed', 'An account can only be changed to status "deactivated".');
+    const contact = p.contact === undefined ? undefined : checkContact(p.contact);
+    const patch = { ...(contact ? { contact } : {}), ...(p.status ? { status: 'deactivated' as const } : {}) };
+    if (Object.keys(patch).length) await this.store.updateAccount(a.id, patch);
+    return { ...a, ...patch };
+  }
+
+  /** keyChange (RFC 8555 7.3.5): the account takes the new key unless another account has it. */
+  async changeKey(a: AcmeServerAccount, jwk: Jwk, thumbprint: string): Promise<void> {
+    const other = await this.store.findAccountByThumbprint(thumbprint);
+    if (other) throw new AcmeProblem('conflict', 'Another account already uses the new key.', 409);
+    await this.store.updateAccount(a.id, { jwk, thumbprint });
+  }
+
+  /** `certport acme eab create`: a binding of `accountUin`, used once; the HMAC key is 32 random bytes. */
+  async createEab(accountUin: string): Promise<{ kid: string; hmacKey: string }> {
+    if (!(await this.accounts.getAccount(accountUin))) throw new AcmeProblem('malformed', `No certport account ${accountUin}.`);
+    const kid = 'kid-' + randomBytes(12).toString('base64url');
+    const hmacKey = randomBytes(32).toString('base64url');
+    await this.store.putEab({ kid, accountUin, hmacSealed: this.sealer.seal(hmacKey, aad.acmeEab(kid)), createdAt: this.clock(), usedAt: null, acmeAccountId: null });
+    return { kid, hmacKey };
+  }
+
+  // ---- orders and authorizations
+
+  async newOrder(a: AcmeServerAccount, p: { identifiers?: unknown; notBefore?: unknown; notAfter?: unknown }): Promise<AcmeOrder> {
+    if (p.notBefore !== undefined || p.notAfter !== undefined) {
+      throw new AcmeProblem('malformed', `notBefore and notAfter are not supported: certificates here are valid ${this.settings.validityDays} days from issuance.`);
+    }
+    const identifiers = this.checkIdentifiers(p.identifiers);
+    const now = this.clock();
+    const key = identifiers.map((i) => `dns:${i.value}`).sort().join(',');
+    const reusable = await this.store.findReusableOrder(a.id, key, now);
+    if (reusable) return this.refreshOrder(reusable);
+    const authzs: AcmeAuthz[] = [];
+    const authzIds: string[] = [];
+    for (const ident of identifiers) {
+      const wildcard = ident.value.startsWith('*.');
+      const value = wildcard ? ident.value.slice(2) : ident.value;
+      const valid = await this.store.findValidAuthz(a.id, value, wildcard, now + ORDER_MS);
+      if (valid) {
+        authzIds.push(valid.id);
+        continue;
+      }
+      const types: AcmeChallengeType[] = wildcard ? ['dns-01'] : ['http-01', 'dns-01', 'tls-alpn-01'];
+      const authz: AcmeAuthz = {
+        id: newId(), acmeAccountId: a.id, identifier: { type: 'dns', value }, wildcard, status: 'pending', expiresAt: now + AUTHZ_PENDING_MS,
+        challenges: types.map((type): AcmeChallenge => ({ type, token: randomBytes(32).toString('base64url'), status: 'pending', validated: null, error: null })),
+        createdAt: now, updatedAt: now,
+      };
+      authzs.push(authz);
+      authzIds.push(authz.id);
+    }
+    const order: AcmeOrder = {
+      id: newId(), acmeAccountId: a.id, accountUin: a.accountUin, status: 'pending', identifiers, authzIds,
+      expiresAt: now + ORDER_MS, error: null, certificateId: null, createdAt: now, updatedAt: now,
+    };
+    await this.store.insertOrder(order, authzs);
+    return this.refreshOrder(order);
+  }
+
+  private checkIdentifiers(raw: unknown): AcmeIdentifier[] {
+    if (!Array.isArray(raw) || raw.length === 0) throw new AcmeProblem('malformed', 'identifiers must be a non-empty array.');
+    if (raw.length > MAX_NAMES) throw new AcmeProblem('rejectedIdentifier', `An order may hold at most ${MAX_NAMES} identifiers.`);
+    const out = new Map<string, AcmeIdentifier>();
+    const subproblems: { type: string; detail: string; identifier: AcmeIdentifier }[] = [];
+    for (const i of raw as { type?: unknown; value?: unknown }[]) {
+      if (!i || typeof i !== 'object' || typeof i.type !== 'string' || typeof i.value !== 'string') throw new AcmeProblem('malformed', 'Each identifier needs a type and a value.');
+      if (i.type !== 'dns') {
+        subproblems.push({ type: 'urn:ietf:params:acme:error:unsupportedIdentifier', detail: `Identifiers of type ${JSON.stringify(i.type)} are not supported; use dns.`, identifier: { type: i.type as 'dns', value: i.value } });
+        continue;
+      }
+      try {
+        const value = normalizeDomain(i.value, { allowWildcard: true });
+        out.set(value, { type: 'dns', value });
+      } catch (e) {
+        if (!(e instanceof NameError)) throw e;
+        subproblems.push({ type: 'urn:ietf:params:acme:error:rejectedIdentifier', detail: e.message, identifier: { type: 'dns', value: i.value } });
+      }
+    }
+    if (subproblems.length) {
+      const unsupported = subproblems.every((s) => s.type.endsWith(':unsupportedIdentifier'));
+      throw new AcmeProblem(unsupported ? 'unsupportedIdentifier' : 'rejectedIdentifier', `${subproblems.length} identifier(s) cannot be issued here.`, 400, { subproblems });
+    }
+    return [...out.values()];
+  }
+
+  async getOrder(a: AcmeServerAccount, id: string): Promise<AcmeOrder> {
+    const o = await this.store.getOrder(id);
+    if (!o || o.acmeAccountId !== a.id) throw new AcmeProblem('malformed', 'No such order.', 404);
+    return this.refreshOrder(o);
+  }
+
+  /** A pending order becomes ready when every authorization is valid, invalid when one is not to be, or when it expires. */
+  private async refreshOrder(o: AcmeOrder): Promise<AcmeOrder> {
+    const now = this.clock();
+    if ((o.status === 'pending' || o.status === 'ready') && o.expiresAt <= now) {
+      return this.setOrder(o, ['pending', 'ready'], { status: 'invalid', error: { type: 'malformed', detail: 'The order expired.' } });
+    }
+    if (o.status !== 'pending') return o;
+    const authzs = await Promise.all((await this.store.getAuthzs(o.authzIds)).map((z) => this.refreshAuthz(z)));
+    const failed = authzs.find((z) => z.status !== 'valid' && z.status !== 'pending');
+    if (failed) {
+      const ch = failed.challenges.find((c) => c.error);
+      return this.setOrder(o, ['pending'], {
+        status: 'invalid',
+        error: { type: ch?.error?.type ?? 'unauthorized', detail: `The authorization for ${authzName(failed)} is ${failed.status}${ch?.error ? `: ${ch.error.detail}` : ''}` },
+      });
+    }
+    if (authzs.length === o.authzIds.length && authzs.every((z) => z.status === 'valid')) return this.setOrder(o, ['pending'], { status: 'ready' });
+    return o;
+  }
+
+  private async setOrder(o: AcmeOrder, from: AcmeOrder['status'][], patch: Partial<Pick<AcmeOrder, 'status' | 'error' | 'certificateId'>>): Promise<AcmeOrder> {
+    const now = this.clock();
+    if (await this.store.updateOrder(o.id, from, patch, now)) return { ...o, ...patch, updatedAt: now };
+    return (await this.store.getOrder(o.id)) ?? o;
+  }
+
+  /** The account's orders (RFC 8555 7.1.2.1), newest first, at most 1000. */
+  listOrders(a: AcmeServerAccount): Promise<string[]> {
+    return this.store.listOrderIds(a.id, 1000);
+  }
+
+  async orderAuthzs(o: AcmeOrder): Promise<AcmeAuthz[]> {
+    return this.store.getAuthzs(o.authzIds);
+  }
+
+  async getAuthz(a: AcmeServerAccount, id: string): Promise<AcmeAuthz> {
+    const z = await this.store.getAuthz(id);
+    if (!z || z.acmeAccountId !== a.id) throw new AcmeProblem('malformed', 'No such authorization.', 404);
+    return this.refreshAuthz(z);
+  }
+
+  /** Expiry, and a challenge whose check was lost (its node went away) checked again. */
+  private async refreshAuthz(z: AcmeAuthz): Promise<AcmeAuthz> {
+    const now = this.clock();
+    if ((z.status === 'pending' || z.status === 'valid') && z.expiresAt <= now) {
+      const expired: AcmeAuthz = { ...z, status: 'expired', updatedAt: now };
+      return (await this.store.updateAuthz(expired, z.updatedAt)) ? expired : ((await this.store.getAuthz(z.id)) ?? z);
+    }
+    const i = z.challenges.findIndex((c) => c.status === 'processing');
+    if (z.status === 'pending' && i >= 0 && now - z.updatedAt > STALE_PROCESSING_MS) {
+      const account = await this.store.getAccount(z.acmeAccountId);
+      if (account) this.startValidation(z, i, account.thumbprint);
+    }
+    return z;
+  }
+
+  /** deactivate an authorization (RFC 8555 7.5.2). */
+  async deactivateAuthz(a: AcmeServerAccount, id: string): Promise<AcmeAuthz> {
+    const z = await this.getAuthz(a, id);
+    if (z.status !== 'pending' && z.status !== 'valid') throw new AcmeProblem('malformed', `The authorization is ${z.status}; only pending or valid ones can be deactivated.`);
+    const next: AcmeAuthz = { ...z, status: 'deactivated', updatedAt: this.clock() };
+    if (!(await this.store.updateAuthz(next, z.updatedAt))) return this.getAuthz(a, id);
+    return next;
+  }
+
+  /** The client says a challenge is in place (RFC 8555 7.5.1): its check starts now, in the background. */
+  async respondChallenge(a: AcmeServerAccount, authzId: string, type: string): Promise<{ authz: AcmeAuthz; challenge: AcmeChallenge }> {
+    const z = await this.getAuthz(a, authzId);
+    const i = z.challenges.findIndex((c) => c.type === type);
+    if (i < 0) throw new AcmeProblem('malformed', 'No such challenge.', 404);
+    const ch = z.challenges[i]!;
+    if (z.status !== 'pending' || ch.status !== 'pending') return { authz: z, challenge: ch };
+    const now = this.clock();
+    const next: AcmeAuthz = { ...z, updatedAt: now, challenges: z.challenges.map((c, j) => (j === i ? { ...c, status: 'processing' } : c)) };
+    if (!(await this.store.updateAuthz(next, z.updatedAt))) {
+      const again = await this.getAuthz(a, authzId);
+      return { authz: again, challenge: again.challenges[i]! };
+    }
+    this.startValidation(next, i, a.thumbprint);
+    return { authz: next, challenge: next.challenges[i]! };
+  }
+
+  private startValidation(z: AcmeAuthz, i: number, thumbprint: string): void {
+    const p = this.validate(z, i, thumbprint).catch((e: unknown) => this.log.error({ err: e, authz: z.id }, 'ACME challenge check failed'));
+    this.#inFlight.add(p);
+    void p.finally(() => this.#inFlight.delete(p));
+  }
+
+  private async validate(z: AcmeAuthz, i: number, thumbprint: string): Promise<void> {
+    const ch = z.challenges[i]!;
+    const keyAuthorization = `${ch.token}.${thumbprint}`;
+    let ok: boolean;
+    let detail: string;
+    try {
+      ({ ok, detail } = await this.validator.checkAcme(ch.type, z.identifier.value, ch.token, keyAuthorization));
+    } catch (e) {
+      ok = false;
+      detail = (e as Error).message;
+    }
+    const now = this.clock();
+    const errorType = ok ? null : /^DNS|DNS lookup|no TXT|no A or AAAA/.test(detail) ? 'dns' : /cannot connect|timed out|ALPN/.test(detail) ? (ch.type === 'tls-alpn-01' ? 'tls' : 'connection') : 'incorrectResponse';
+    const next: AcmeAuthz = {
+      ...z, status: ok ? 'valid' : 'invalid', expiresAt: ok ? now + AUTHZ_VALID_MS : z.expiresAt, updatedAt: now,
+      challenges: z.challenges.map((c, j) => (j === i ? { ...c, status: ok ? 'valid' : 'invalid', validated: ok ? now : null, error: errorType ? { type: errorType, detail } : null } : c)),
+    };
+    await this.store.updateAuthz(next, z.updatedAt);
+    this.log.info({ authz: z.id, name: authzName(z), type: ch.type, ok, detail }, 'ACME challenge checked');
+  }
+
+  /** Waits for the challenge checks under way (closing). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** finalize (RFC 8555 7.4): the CSR must name exactly the order's identifiers; certport's CA signs at once. */
+  async finalize(a: AcmeServerAccount, orderId: string, csr: unknown): Promise<AcmeOrder> {
+    const o = await this.getOrder(a, orderId);
+    if (o.status !== 'ready') throw new AcmeProblem('orderNotReady', `The order is ${o.status}, not ready.`, 403);
+    if (typeof csr !== 'string' || !/^[A-Za-z0-9_-]+$/.test(csr)) throw new AcmeProblem('malformed', 'csr must be the base64url DER of a PKCS#10 request.');
+    const csrPem = toPem('CERTIFICATE REQUEST', Buffer.from(csr, 'base64url'));
+    let parsed;
+    try {
+      parsed = parseCsr(csrPem);
+    } catch (e) {
+      throw new AcmeProblem('badCSR', `The CSR is not acceptable: ${(e as Error).message}`);
+    }
+    if (parsed.ipAddresses.length) throw new AcmeProblem('badCSR', 'The CSR asks for IP addresses; this order holds DNS names only.');
+    if (parsed.keyAlgorithm === 'RSA' && parsed.keySize < 2048) throw new AcmeProblem('badCSR', `The CSR's RSA key has ${parsed.keySize} bits; at least 2048 are needed.`);
+    const cn = parsed.subject.CN?.toLowerCase();
+    const names = [...new Set([...(cn ? [cn] : []), ...parsed.dnsNames])];
+    const wanted = new Set(o.identifiers.map((i) => i.value));
+    const extra = names.filter((n) => !wanted.has(n));
+    const missing = [...wanted].filter((n) => !names.includes(n));
+    if (extra.length || missing.length) {
+      throw new AcmeProblem('badCSR', `The CSR's names differ from the order's:${extra.length ? ` not in the order: ${extra.join(', ')};` : ''}${missing.length ? ` missing: ${missing.join(', ')};` : ''}`.replace(/;$/, '.'));
+    }
+    const caa = await this.validator.checkCaa(names);
+    if (caa && !caa.ok) {
+      await this.setOrder(o, ['ready'], { status: 'invalid', error: { type: 'caa', detail: caa.detail } });
+      throw new AcmeProblem('caa', caa.detail, 403);
+    }
+    if (!(await this.store.updateOrder(o.id, ['ready'], { status: 'processing' }, this.clock()))) {
+      throw new AcmeProblem('orderNotReady', 'The order is being finalized already.', 403);
+    }
+    try {
+      const p = await this.issuer.finalize({ ref: null, auths: [] }, { csrPem, domains: names, validityDays: this.settings.validityDays });
+      if (p.state !== 'issued') throw new Error(`the CA answered ${p.state}`);
+      const cert = await this.certificates.recordIssued(o.accountUin, p.chainPem, {
+        source: ACME_SERVER_SOURCE, productName: 'certport ACME certificate', verifyType: 'ACME',
+        logAction: (id) => `ACME account [${a.id}] obtains certificate [id: ${id}] for [${names.join(', ')}] from ${this.issuer.label}`,
+      });
+      return this.setOrder({ ...o, status: 'processing' }, ['processing'], { status: 'valid', certificateId: cert.id });
+    } catch (e) {
+      await this.setOrder(o, ['processing'], { status: 'invalid', error: { type: 'serverInternal', detail: 'Issuance failed.' } });
+      throw e;
+    }
+  }
+
+  /** The certificate of one of the account's orders: leaf and chain, PEM. */
+  async certificate(a: AcmeServerAccount, certificateId: string): Promise<string> {
+    const o = await this.store.findOrderByCertificate(certificateId);
+    const c = o && o.acmeAccountId === a.id ? await this.certificates.findAnywhere(certificateId) : null;
+    if (!c) throw new AcmeProblem('malformed', 'No such certificate.', 404);
+    return c.certPem;
+  }
+}
+
+function checkContact(raw: unknown): string[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.some((c) => typeof c !== 'string')) throw new AcmeProblem('malformed', 'contact must be an array of URLs.');
+  for (const c of raw as string[]) {
+    if (!c.startsWith('mailto:')) throw new AcmeProblem('unsupportedContact', `Only mailto: contacts are supported, got ${JSON.stringify(c)}.`);
+    if (!/^mailto:[^\s@,?]+@[^\s@,?]+\.[^\s@,?]+$/.test(c)) throw new AcmeProblem('invalidContact', `${JSON.stringify(c)} is not an email address.`);
+  }
+  return raw as string[];
+}
