@@ -18,6 +18,7 @@ const ALL = [
   ['tls', 'TLS handshakes/s and signed requests/s over the HTTPS listener vs plain HTTP'],
   ['pkcs11', 'embedded CA signing through a SoftHSM2 token vs software keys'],
   ['ocsp', 'OCSP answers/s for a known serial vs openssl ocsp -index -port'],
+  ['console', 'the console in Chromium: first load, the list with 10,000 certificates'],
 ] as const;
 
 const wanted = process.argv.slice(2);

@@ -4,6 +4,7 @@
 // ~1 s of a command's time (issue 22).
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Services } from './actions/index.js';
@@ -21,7 +22,7 @@ import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.j
 import { PaidOrderService } from './services/paid-orders.js';
 import { OrganizationService } from './services/organizations.js';
 import { joinStores, type Stores } from './store/open.js';
-import { noticeService, openDatabase, unlock } from './storage.js';
+import { consoleService, noticeService, openDatabase, unlock } from './storage.js';
 import { Validator } from './validation/validator.js';
 import { JobRunner } from './workers/runner.js';
 import { defaultDeployers } from './deploy/registry.js';
@@ -48,6 +49,10 @@ import { CRL_REFRESH, CrlService } from './services/crls.js';
 import { revocationRoutes } from './api/admin/revocations.js';
 import { OcspService } from './services/ocsp.js';
 import { ocspRoutes } from './api/ocsp-routes.js';
+import type { ConsoleService } from './services/console-users.js';
+import { consoleApi } from './api/console/routes.js';
+import { consoleStatic } from './api/console/static.js';
+import { createLoginThrottle } from './api/console/throttle.js';
 
 export interface Core {
   config: Readonly<Config>;
@@ -72,6 +77,8 @@ export interface Core {
   servingFromCa(hostnames: string[] | null, log?: Log): CaServingSource;
   /** certport's own ACME server (CERTPORT_ACME_SERVER), or null. */
   acmeServer: AcmeServerService | null;
+  /** Console users' passwords and sessions. */
+  console: ConsoleService;
   close(): Promise<void>;
 }
 
@@ -209,8 +216,9 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock, tags: new TagService(stores.tags, clock), revocations, crls, ocsp,
     trustedRoots: [ca.rootPem, ca.sm2RootPem],
   };
+  const console = await consoleService(config, stores, services.accounts, clock);
   return {
-    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, caKeys, cpu, acmeServer,
+    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, caKeys, cpu, acmeServer, console,
     servingFromCa: (hostnames, l = log) => new CaServingSource(stores.tlsServing, ca.issuer, sealer, clock, hostnames, l),
     async close() {
       clearInterval(keyRefresh);
@@ -243,6 +251,9 @@ export async function bootstrap(core: Core, log: (msg: string) => void): Promise
   chmodSync(file, 0o600);
   log(`created the first account ${cred.accountUin} (SecretId ${cred.secretId.slice(0, 8)}…); its key is in ${file}`);
 }
+
+/** The built web app (`vite build` into dist/console; this file is dist/src/main.js). */
+export const CONSOLE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'console');
 
 export interface RunningService {
   app: FastifyInstance;
@@ -278,7 +289,9 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
       handlerSink: (h) => { handler = h; },
       plugins: [legacyApi({ services: core.services, replay, rateLimit, authFailures }), caRoutes(core.ca, core.services.crls), ocspRoutes(core.services.ocsp), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken), revocationRoutes(core.services.revocations, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken, host: config.host }),
-        ...(core.acmeServer ? [acmeRoutes({ service: core.acmeServer, base: `${config.publicUrl}/acme`, eabRequired: config.acmeServer!.eab === 'required' })] : [])],
+        ...(core.acmeServer ? [acmeRoutes({ service: core.acmeServer, base: `${config.publicUrl}/acme`, eabRequired: config.acmeServer!.eab === 'required' })] : []),
+        consoleApi({ console: core.console, dispatch: { services: core.services, rateLimit }, throttle: createLoginThrottle(core.redis), publicUrl: config.publicUrl }),
+        consoleStatic(CONSOLE_DIR)],
     });
     await bootstrap(core, (m) => app.log.info(m));
     core.cpu.warm();

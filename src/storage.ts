@@ -14,6 +14,7 @@ import { joinStores, openStores, type Stores } from './store/open.js';
 import type { AccountService } from './services/accounts.js';
 import type { ResourceService } from './services/resources.js';
 import type { EmailSender } from './notify/email.js';
+import type { ConsoleService } from './services/console-users.js';
 import { NoticeService } from './notify/notices.js';
 
 /** The database of `config`, brought up to date. */
@@ -51,6 +52,8 @@ export interface Storage {
   notices(): Promise<NoticeService>;
   /** Add, change, list and remove resources (a deployment or a test needs the whole core). */
   resources(): Promise<ResourceService>;
+  /** Console users and their passwords. */
+  console(): Promise<ConsoleService>;
   close(): Promise<void>;
 }
 
@@ -72,9 +75,10 @@ export async function openStorage(config: Readonly<Config>, clock: Clock = syste
     await stores.close();
     throw e;
   }
+  const accounts = once(async () => new (await import('./services/accounts.js')).AccountService(stores.accounts, await sealer(), clock));
   return {
     config, stores, clock,
-    accounts: once(async () => new (await import('./services/accounts.js')).AccountService(stores.accounts, await sealer(), clock)),
+    accounts,
     notices: once(async () => {
       const email = config.smtp ? new (await import('./notify/email.js')).EmailSender(config.smtp) : null;
       if (email) closers.push(() => email.close());
@@ -88,9 +92,17 @@ export async function openStorage(config: Readonly<Config>, clock: Clock = syste
       const certificates = new CertificateService(joinStores(stores.certificates, stores.projects, stores.operationLog), s, clock, undefined, inlineCpu);
       return new ResourceService(stores.deployments, certificates, s, clock, defaultDeployers(), {});
     }),
+    console: once(async () => consoleService(config, stores, await accounts(), clock)),
     async close() {
       for (const c of closers) c();
       await stores.close();
     },
   };
+}
+
+/** The console's users and sessions service of `config`. */
+export async function consoleService(config: Readonly<Config>, stores: Stores, accounts: AccountService, clock: Clock): Promise<ConsoleService> {
+  const { ConsoleService } = await import('./services/console-users.js');
+  return new ConsoleService(stores.console, stores.accounts, accounts, clock,
+    { idleMs: config.consoleIdleMinutes * 60_000, absoluteMs: config.consoleSessionHours * 3_600_000 });
 }

@@ -6,12 +6,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { pino, type Logger } from 'pino';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { actions, tagActions, TAG_API_VERSION, type Services } from '../actions/index.js';
+import { runAction } from './dispatch.js';
 import { ServiceError } from '../domain/errors.js';
 import { problemOf } from './problems.js';
 import type { Caller } from '../domain/caller.js';
 import { SerializedResult } from '../services/page-cache.js';
 import { createAuthFailureLimit, createSignatureBinding, refusesOtherAction, type AuthFailureLimit, type RateLimit, type ReplayGuard, type SignatureBinding } from './guards.js';
-import { checkParams, unflatten } from './params.js';
+import { unflatten } from './params.js';
 import {
   checkTimestamp, header, hostOf, parseTc3Authorization, utcDate, verifyTc3, verifyV1, type V1Method,
 } from './signature.js';
@@ -179,20 +180,14 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       const action = incoming.action!;
       const service = serviceOf(incoming);
       const table = service === 'tag' ? tagActions : actions;
-      const handler = Object.hasOwn(table, action) ? table[action] : undefined;
-      if (!handler) throw new ServiceError('InvalidAction', `The action ${JSON.stringify(action)} does not exist${service === 'tag' ? ' in the Tag API' : ''}.`);
+      if (!Object.hasOwn(table, action)) throw new ServiceError('InvalidAction', `The action ${JSON.stringify(action)} does not exist${service === 'tag' ? ' in the Tag API' : ''}.`);
       const version = service === 'tag' ? TAG_API_VERSION : API_VERSION;
       if (incoming.version !== version) {
         throw new ServiceError('NoSuchVersion', `The version ${JSON.stringify(incoming.version ?? '')} does not exist; this API is ${version}.`);
       }
-      if (!(await opts.rateLimit.take(incoming.caller.accountUin, action))) {
-        throw new ServiceError('RequestLimitExceeded', `Too many ${action} requests: the limit is per second per account.`);
-      }
-      const params = checkParams(action, incoming.params, service);
-      executed = true;
-      const result = await handler({ caller: incoming.caller, services: opts.services, requestId: req.id }, params);
+      const result = await runAction(opts, incoming.caller, action, incoming.params, req.id, { table, service, beforeRun: () => { executed = true; } });
       req.log.info({ action, account: incoming.caller.accountUin }, 'ok');
-      return send(reply, req.id, result as Record<string, unknown> | SerializedResult);
+      return send(reply, req.id, result);
     } catch (e) {
       if (incoming?.replayKey && !executed) await opts.replay.release(incoming.replayKey).catch(() => {});
       const problem = problemOf(e);

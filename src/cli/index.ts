@@ -18,7 +18,9 @@ const USAGE = `usage: certport <command>
   account create [--name N] [--json]      create an account with its first API key
   account list [--json]                   list accounts
   account disable|enable UIN              stop (or restart) an account: its API keys, ACME accounts and bindings
-  user create --account UIN [--name N] [--json]   create a sub-user (SubAccountUin)
+  user create --account UIN [--name N] [--password-file F | --password P] [--json]
+                                          create a sub-user (SubAccountUin), with a console password if given
+  user password --account UIN [--user SUB_UIN] [--password-file F]   set a console password (stdin without a file)
   key create --account UIN [--user UIN] [--json]  create an API key (at most 2 per user)
   key list --account UIN [--json]         list API keys (SecretKeys are never shown)
   key disable|enable|delete SECRET_ID     change a key
@@ -53,8 +55,17 @@ function coreStorage(core: Core): Storage {
   return {
     config: core.config, stores: core.stores, clock: core.services.clock,
     accounts: async () => core.services.accounts, notices: async () => core.notices, resources: async () => core.services.resources,
+    console: async () => core.console,
     close: () => core.close(),
   };
+}
+
+/** A console password: --password P (tests), --password-file F, or stdin; one trailing newline dropped. */
+async function readPassword(f: Record<string, string | true>): Promise<string> {
+  if (typeof f.password === 'string') return f.password;
+  const { readFileSync } = await import('node:fs');
+  const text = typeof f['password-file'] === 'string' ? readFileSync(f['password-file'], 'utf8') : readFileSync(0, 'utf8');
+  return text.replace(/\r?\n$/, '');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -109,8 +120,13 @@ async function main(argv: string[]): Promise<number> {
     } else if (cmd === 'acme') {
       return await acmeCommand(core!, sub, rest, f, json);
     } else if (cmd === 'user' && sub === 'create') {
-      const u = await (await acc()).createSubUser(need('account'), typeof f.name === 'string' ? f.name : 'user');
-      console.log(json ? JSON.stringify({ SubAccountUin: u.uin }) : u.uin);
+      const password = f.password !== undefined || f['password-file'] !== undefined ? await readPassword(f) : null;
+      const u = await (await st.console()).createUser(need('account'), typeof f.name === 'string' ? f.name : 'user', password);
+      console.log(json ? JSON.stringify({ SubAccountUin: u.uin, UserName: u.name }) : u.uin);
+    } else if (cmd === 'user' && sub === 'password') {
+      const account = need('account');
+      await (await st.console()).setPassword(account, typeof f.user === 'string' ? f.user : account, await readPassword(f));
+      if (!json) console.log('password set; the user\'s console sessions have ended');
     } else if (cmd === 'key' && sub === 'create') {
       const account = need('account');
       const c = await (await acc()).createKey(account, typeof f.user === 'string' ? f.user : account);

@@ -109,6 +109,9 @@ export interface Config {
   acmeServer: AcmeServerConfig | null;
   /** The operator's channel for the notices of accounts that have none of their own. */
   noticeDefaults: NoticeDefaults;
+  /** Console sessions end after this many idle minutes, and this many hours after sign-in. */
+  consoleIdleMinutes: number;
+  consoleSessionHours: number;
 }
 
 /** Tencent's API host names tools hard-code (issue 23): the serving certificate covers them. */
@@ -228,6 +231,8 @@ const KEYS: Record<keyof Config, string> = {
   pageCacheMb: 'CERTPORT_PAGE_CACHE_MB',
   cpuThreads: 'CERTPORT_CPU_THREADS',
   adminToken: 'CERTPORT_ADMIN_TOKEN',
+  consoleIdleMinutes: 'CERTPORT_CONSOLE_IDLE_MINUTES',
+  consoleSessionHours: 'CERTPORT_CONSOLE_SESSION_HOURS',
   renewBeforeDays: 'CERTPORT_RENEW_BEFORE_DAYS',
   smtp: 'CERTPORT_SMTP_URL',
   expiryNoticeDays: 'CERTPORT_EXPIRY_NOTICE_DAYS',
@@ -398,6 +403,8 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     tls: tlsConfig(get('tls'), (k) => merged[TLS_KEYS[k]], publicUrl),
     acmeServer: acmeServerConfig(get('acmeServer'), (k) => merged[ACME_SERVER_KEYS[k]]),
     noticeDefaults: noticeDefaults(get('noticeDefaults'), (k) => merged[NOTIFY_DEFAULT_KEYS[k]]),
+    consoleIdleMinutes: int(KEYS.consoleIdleMinutes, get('consoleIdleMinutes') ?? '30', 1, 7 * 24 * 60),
+    consoleSessionHours: int(KEYS.consoleSessionHours, get('consoleSessionHours') ?? '12', 1, 30 * 24),
   });
 }
 

@@ -17,6 +17,7 @@ export const TABLES = [
   'cert_delete_tasks', 'notices', 'notification_channels', 'cert_hosting', 'master_keys', 'tls_serving', 'key_checks',
   'acme_srv_nonces', 'acme_srv_eab', 'acme_srv_accounts', 'acme_srv_orders', 'acme_srv_authzs',
   'revocations', 'blocked_keys', 'crls',
+  'console_passwords', 'console_sessions',
 ] as const satisfies readonly (keyof Database)[];
 // A table added to Database and not listed above fails to compile here.
 const allListed: Exclude<keyof Database, (typeof TABLES)[number]> extends never ? true : never = true;

@@ -8,6 +8,7 @@ import { SqlAccountStore } from './accounts.js';
 import { SqlAcmeAccountStore } from './acme-accounts.js';
 import { SqlCaStore } from './ca-material.js';
 import { SqlCertificateStore } from './certificates.js';
+import { SqlConsoleStore } from './console.js';
 import { SqlCsrStore } from './csrs.js';
 import { SqlDeployStore } from './deployments.js';
 import { SqlDvOrderStore } from './dv-orders.js';
@@ -50,6 +51,8 @@ export interface Stores {
   /** certport's own ACME server. */
   acmeServer: SqlAcmeServerStore;
   revocations: SqlRevocationStore;
+  /** Console passwords and sessions. */
+  console: SqlConsoleStore;
   readonly dialect: Dialect;
   /** The handle itself, for benchmarks and tests that read or seed tables directly. */
   readonly kysely: Kysely<Database>;
@@ -84,6 +87,7 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     tlsServing: new SqlTlsServingStore(k),
     acmeServer: new SqlAcmeServerStore(k),
     revocations: new SqlRevocationStore(k),
+    console: new SqlConsoleStore(k),
     dialect: db.dialect,
     kysely: k,
     async ping() {

@@ -328,6 +328,11 @@ export interface TlsServingRow {
   not_after: number;
   created_at: number;
 }
+export interface ConsolePasswordRow { user_uin: string; account_uin: string; password_hash: string; updated_at: number }
+export interface ConsoleSessionRow {
+  id_hash: string; account_uin: string; user_uin: string; csrf_token: string;
+  created_at: number; last_seen_at: number; expires_at: number; address: string; user_agent: string;
+}
 
 export interface AcmeServerNonceRow { nonce: string; expires_at: number }
 export interface AcmeServerEabRow {
@@ -411,6 +416,8 @@ export interface Database {
   revocations: RevocationRow;
   blocked_keys: BlockedKeyRow;
   crls: CrlRow;
+  console_passwords: ConsolePasswordRow;
+  console_sessions: ConsoleSessionRow;
 }
 
 /** A revocation (0020): kept after its certificate is deleted, so the CRL and OCSP go on publishing it. */

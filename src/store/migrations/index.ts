@@ -24,6 +24,7 @@ import { chainRoot } from './0018_chain_root.js';
 import { caCustody } from './0019_ca_custody.js';
 import { revocation } from './0020_revocation.js';
 import { tls } from './0021_tls.js';
+import { consoleTables } from './0022_console.js';
 import { acmeServer } from './0023_acme_server.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
@@ -48,6 +49,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0019_ca_custody', caCustody],
   ['0020_revocation', revocation],
   ['0021_tls', tls],
+  ['0022_console', consoleTables],
   ['0023_acme_server', acmeServer],
 ];
 

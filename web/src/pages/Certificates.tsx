@@ -1,0 +1,157 @@
+// The certificate list: the spec's filters (DescribeCertificates), days left, paging, bulk delete.
+import { useEffect, useState, type FormEvent } from 'react';
+import { action } from '../api';
+import { useI18n } from '../i18n';
+import { Link, useRoute } from '../router';
+import { DaysLeft, ErrorBox, STATUS_FILTERS, statusName } from '../ui';
+
+interface Cert { CertificateId: string; Domain: string; Alias: string; Status: number; CertEndTime: string; CertificateType: string; From: string }
+
+export function Certificates() {
+  const { t, lang } = useI18n();
+  const { search, go } = useRoute();
+  // Filters live in the address, so a filtered page can be bookmarked and Back works.
+  const f = {
+    status: search.get('status') ?? '', type: search.get('type') ?? '', source: search.get('source') ?? '',
+    q: search.get('q') ?? '', expiring: search.get('expiring') === '1', sort: search.get('sort') ?? '',
+    page: Math.max(1, Number(search.get('page') ?? '1') || 1), size: Number(search.get('size') ?? '20') || 20,
+  };
+  const [q, setQ] = useState(f.q);
+  const [data, setData] = useState<{ total: number; list: Cert[] } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [confirming, setConfirming] = useState(false);
+  const [tick, setTick] = useState(0);
+
+  const set = (changes: Record<string, string>) => {
+    const s = new URLSearchParams(search);
+    for (const [k, v] of Object.entries(changes)) if (v === '') s.delete(k); else s.set(k, v);
+    if (!('page' in changes)) s.delete('page');
+    const qs = s.toString();
+    go(qs ? `/?${qs}` : '/');
+  };
+
+  useEffect(() => {
+    let live = true;
+    setError(null);
+    action<{ TotalCount: number; Certificates: Cert[] }>('DescribeCertificates', {
+      Offset: (f.page - 1) * f.size, Limit: f.size,
+      ...(f.q ? { SearchKey: f.q } : {}),
+      ...(f.status !== '' ? { CertificateStatus: [Number(f.status)] } : {}),
+      ...(f.type ? { CertificateType: f.type } : {}),
+      ...(f.source ? { FilterSource: f.source } : {}),
+      ...(f.expiring ? { FilterExpiring: 1 } : {}),
+      ...(f.sort ? { ExpirationSort: f.sort } : {}),
+    }).then((r) => { if (live) { setData({ total: r.TotalCount, list: r.Certificates ?? [] }); setSelected(new Set()); } },
+      (e: unknown) => { if (live) setError(e); });
+    return () => { live = false; };
+  }, [search.toString(), tick]);
+
+  const pages = data ? Math.max(1, Math.ceil(data.total / f.size)) : 1;
+  const toggle = (id: string) => setSelected((s) => { const n = new Set(s); if (n.has(id)) n.delete(id); else n.add(id); return n; });
+  const allOn = !!data && data.list.length > 0 && data.list.every((c) => selected.has(c.CertificateId));
+  const del = async () => {
+    setConfirming(false);
+    try {
+      await action('DeleteCertificates', { CertificateIds: [...selected] });
+      setTick((x) => x + 1);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const submit = (e: FormEvent) => { e.preventDefault(); set({ q: q.trim() }); };
+
+  return (
+    <main id="main">
+      <h1>{t('certificates')}</h1>
+      <form className="filters" onSubmit={submit} role="search">
+        <div className="field">
+          <label htmlFor="f-q">{t('search')}</label>
+          <input id="f-q" type="search" value={q} placeholder={t('searchPlaceholder')} onChange={(e) => setQ(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="f-status">{t('status')}</label>
+          <select id="f-status" value={f.status} onChange={(e) => set({ status: e.target.value })}>
+            <option value="">{t('all')}</option>
+            {STATUS_FILTERS.map((s) => <option key={s} value={s}>{statusName(s, lang)}</option>)}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="f-type">{t('type')}</label>
+          <select id="f-type" value={f.type} onChange={(e) => set({ type: e.target.value })}>
+            <option value="">{t('all')}</option>
+            <option value="SVR">{t('typeSVR')}</option>
+            <option value="CA">{t('typeCA')}</option>
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="f-source">{t('source')}</label>
+          <select id="f-source" value={f.source} onChange={(e) => set({ source: e.target.value })}>
+            <option value="">{t('all')}</option>
+            <option value="buy">{t('sourceBuy')}</option>
+            <option value="upload">{t('sourceUpload')}</option>
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="f-sort">{t('sort')}</label>
+          <select id="f-sort" value={f.sort} onChange={(e) => set({ sort: e.target.value })}>
+            <option value="">{t('sortNone')}</option>
+            <option value="ASC">{t('sortAsc')}</option>
+            <option value="DESC">{t('sortDesc')}</option>
+          </select>
+        </div>
+        <div className="field check">
+          <input id="f-expiring" type="checkbox" checked={f.expiring} onChange={(e) => set({ expiring: e.target.checked ? '1' : '' })} />
+          <label htmlFor="f-expiring">{t('expiringOnly')}</label>
+        </div>
+        <button type="submit">{t('filter')}</button>
+      </form>
+      <ErrorBox error={error} />
+      <div className="toolbar">
+        <button type="button" onClick={() => setTick((x) => x + 1)}>{t('refresh')}</button>
+        {selected.size > 0 && !confirming ? <button type="button" className="danger" onClick={() => setConfirming(true)}>{t('deleteSelected', { n: selected.size })}</button> : null}
+        {confirming ? <span role="alertdialog" aria-label={t('confirmDelete')} className="confirm">{t('confirmDelete')}
+          <button type="button" className="danger" onClick={() => void del()} autoFocus>{t('confirm')}</button>
+          <button type="button" onClick={() => setConfirming(false)}>{t('cancel')}</button></span> : null}
+      </div>
+      {!data ? <p aria-busy="true">{t('loading')}</p> : data.list.length === 0 ? <p className="empty">{t('noCertificates')}</p> : (
+        <div className="table-wrap">
+          <table className="certs" aria-label={t('certificates')}>
+            <thead>
+              <tr>
+                <th scope="col"><input type="checkbox" aria-label={t('selectAll')} checked={allOn}
+                  onChange={() => setSelected(allOn ? new Set() : new Set(data.list.map((c) => c.CertificateId)))} /></th>
+                <th scope="col">{t('colDomain')}</th>
+                <th scope="col">{t('colId')}</th>
+                <th scope="col">{t('colStatus')}</th>
+                <th scope="col">{t('colExpires')}</th>
+                <th scope="col">{t('colDaysLeft')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.list.map((c) => (
+                <tr key={c.CertificateId}>
+                  <td><input type="checkbox" aria-label={t('selectRow', { id: c.CertificateId })} checked={selected.has(c.CertificateId)} onChange={() => toggle(c.CertificateId)} /></td>
+                  <td data-label={t('colDomain')}><div><Link to={`/certificates/${c.CertificateId}`}>{c.Domain || c.CertificateId}</Link>{c.Alias ? <div className="muted">{c.Alias}</div> : null}</div></td>
+                  <td data-label={t('colId')}><code>{c.CertificateId}</code></td>
+                  <td data-label={t('colStatus')}><span className={`status s${c.Status}`}>{statusName(c.Status, lang)}</span></td>
+                  <td data-label={t('colExpires')}>{c.CertEndTime || '—'}</td>
+                  <td data-label={t('colDaysLeft')}><DaysLeft end={c.CertEndTime} status={c.Status} /></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav className="pager" aria-label="pagination">
+        <button type="button" disabled={f.page <= 1} onClick={() => set({ page: String(f.page - 1) })}>{t('previous')}</button>
+        <span aria-live="polite">{t('pageOf', { p: f.page, n: pages, total: data?.total ?? 0 })}</span>
+        <button type="button" disabled={f.page >= pages} onClick={() => set({ page: String(f.page + 1) })}>{t('next')}</button>
+        <label htmlFor="f-size">{t('perPage')}</label>
+        <select id="f-size" value={f.size} onChange={(e) => set({ size: e.target.value })}>
+          {[10, 20, 50, 100].map((n) => <option key={n} value={n}>{n}</option>)}
+        </select>
+      </nav>
+    </main>
+  );
+}
