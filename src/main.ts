@@ -216,9 +216,9 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock, tags: new TagService(stores.tags, clock), revocations, crls, ocsp,
     trustedRoots: [ca.rootPem, ca.sm2RootPem],
   };
-  const console = await consoleService(config, stores, services.accounts, clock);
+  const consoleUsers = await consoleService(config, stores, services.accounts, clock);
   return {
-    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, caKeys, cpu, acmeServer, console,
+    config, stores, services, ca, runner, jobHandlers, redis, notifier: notices, notices, masterKeys, caKeys, cpu, acmeServer, console: consoleUsers,
     servingFromCa: (hostnames, l = log) => new CaServingSource(stores.tlsServing, ca.issuer, sealer, clock, hostnames, l),
     async close() {
       clearInterval(keyRefresh);
