@@ -97,7 +97,8 @@ for (const backend of BACKENDS) {
         writeFileSync(caFile, right);
         const wrongVar = { ...env, CERTPORT_CA_KEY: randomBytes(32).toString('hex') };
         await assert.rejects(startService(loadConfig(wrongVar)), /the CA key from CERTPORT_CA_KEY does not open the CA's keys .*or unset it and put that key in .*ca\.key/);
-        const cli = await runCli(wrongVar, 'account', 'list');
+        // A command that opens the CA (one-row commands such as `account list` open the database alone).
+        const cli = await runCli(wrongVar, 'ca', 'show');
         assert.equal(cli.code, 1);
         assert.match(cli.stderr, /^certport: the CA key from CERTPORT_CA_KEY does not open/);
         assert.doesNotMatch(cli.stderr, /Unsupported state/);

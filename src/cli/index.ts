@@ -10,7 +10,6 @@ import { BACKUP_USAGE, backupCommand, restoreCommand } from './backup.js';
 import { MASTER_KEY_USAGE, masterKeyCommand } from './master-key.js';
 import { TLS_USAGE, tlsCommand } from './tls.js';
 import { ACME_USAGE, acmeCommand } from './acme.js';
-import { revocationJson } from '../api/admin/revocations.js';
 import { reasonName, type RevocationRecord } from '../domain/revocation.js';
 
 const USAGE = `usage: certport <command>
@@ -137,6 +136,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(json ? JSON.stringify(keys.map((k) => ({ SecretId: k.secretId, Uin: k.accountUin, SubAccountUin: k.userUin, Status: k.status, CreatedAt: new Date(k.createdAt).toISOString() })))
         : keys.map((k) => `${k.secretId}\t${k.userUin}\t${k.status}`).join('\n'));
     } else if (cmd === 'orders') {
+      const { revocationJson } = await import('../api/admin/revocations.js');
       const paid = core!.services.paid;
       const reviewer = typeof f.reviewer === 'string' ? f.reviewer : (process.env.USER ?? 'operator');
       if (sub === 'list') {
@@ -188,6 +188,7 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
     } else if (cmd === 'certificates' && sub === 'revoke') {
+      const { revocationJson } = await import('../api/admin/revocations.js');
       const id = rest[0];
       if (!id) throw new Error('a certificate id is required');
       const operator = typeof f.operator === 'string' ? f.operator : (process.env.USER ?? 'operator');

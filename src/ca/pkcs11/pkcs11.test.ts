@@ -129,7 +129,8 @@ describe(`the embedded CA's keys in a PKCS#11 token (SoftHSM2, ${backend})`, () 
     writeFileSync(wrongPin, '000000');
     // The service in this process is logged in already (the login is shared), so a wrong PIN shows in a CLI process.
     const { runCli } = await import('../../testing/cli.js');
-    const cli = await runCli({ ...base, CERTPORT_CA_PKCS11_PIN_FILE: wrongPin }, 'account', 'list');
+    // A command that opens the CA (one-row commands open the database alone).
+    const cli = await runCli({ ...base, CERTPORT_CA_PKCS11_PIN_FILE: wrongPin }, 'ca', 'show');
     assert.equal(cli.code, 1);
     assert.match(cli.stderr, /logging in to the token CERTPORT_CA_PKCS11_TOKEN_LABEL "certport-ca" failed \(check CERTPORT_CA_PKCS11_PIN\): CKR_PIN_INCORRECT/);
     assert.throws(() => loadConfig({ ...base, CERTPORT_CA_PKCS11_PIN_FILE: '' , CERTPORT_CA_PKCS11_PIN: '' }), /needs the token's user PIN/);
