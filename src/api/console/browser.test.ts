@@ -3,7 +3,7 @@
 // then throttled; apply → publish the shown TXT record on the test DNS server → check now →
 // issued → the nginx ZIP checked with openssl and the JKS with keytool and the password the
 // page shows; upload and find by search; another account sees nothing; CSRF; session expiry;
-// Chinese and phone width. Screenshots go to artifacts/console/ (gitignored) for review.
+// Chinese and phone width; a certificate's operation log, deployments and revocation. Screenshots go to artifacts/console/ (gitignored) for review.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -261,11 +261,30 @@ describe('console in Chromium (sqlite)', () => {
     await zctx.close();
   });
 
+  test('a certificate\'s page: its operation log and deployments, and revoking it with a reason', async () => {
+    await page.goto(`${base}/console/certificates/${issuedId}`);
+    const log = page.getByTestId('oplog');
+    await log.waitFor();
+    assert.ok(await log.locator('tbody tr').count() >= 2, 'applied and downloaded, at least');
+    assert.ok((await log.locator('tbody tr').allTextContents()).every((r) => r.includes(issuedId)), 'only this certificate\'s entries');
+    await page.getByText('This certificate has not been deployed.').waitFor();
+    await page.getByLabel('Reason').selectOption('superseded');
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+    await page.getByTestId('status').filter({ hasText: 'Revoked' }).waitFor();
+    await log.locator('tbody tr').filter({ hasText: 'superseded' }).first().waitFor();
+    await shot(page, '13-revoked');
+    const root = new ConsoleClient(base);
+    await root.login(t.cred.accountUin, PASSWORD);
+    const d = await root.action('DescribeCertificateDetail', { CertificateId: issuedId });
+    assert.equal(d.Status, 10);
+  });
+
   test('an idle session ends: the next action brings the sign-in page back', async () => {
     offset += (t.svc.core.config.consoleIdleMinutes + 1) * MIN;
     await page.getByRole('link', { name: 'Certificates', exact: true }).click();
     await page.getByText('Your session has ended. Please sign in again.').waitFor();
-    await shot(page, '13-session-ended');
+    await shot(page, '14-session-ended');
     await ctx.close();
   });
 });
