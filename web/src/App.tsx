@@ -9,6 +9,7 @@ import { Apply } from './pages/Apply';
 import { Upload } from './pages/Upload';
 import { Keys } from './pages/Keys';
 import { Users } from './pages/Users';
+import { Dashboard } from './pages/Dashboard';
 import { ErrorBox } from './ui';
 
 function Page({ path }: { path: string }) {
@@ -16,6 +17,7 @@ function Page({ path }: { path: string }) {
   if (path === '/' || path === '/certificates') return <Certificates />;
   const cert = match('/certificates/:id', path);
   if (cert) return <Certificate id={cert.id!} />;
+  if (path === '/dashboard') return <Dashboard />;
   if (path === '/apply') return <Apply />;
   if (path === '/upload') return <Upload />;
   if (path === '/keys') return <Keys />;
@@ -51,7 +53,7 @@ export function App() {
       </>
     );
   }
-  const nav: [string, string][] = [['/', t('navCertificates')], ['/apply', t('navApply')], ['/upload', t('navUpload')], ['/keys', t('navKeys')],
+  const nav: [string, string][] = [['/dashboard', t('dashboard')], ['/', t('navCertificates')], ['/apply', t('navApply')], ['/upload', t('navUpload')], ['/keys', t('navKeys')],
     ...(who.IsRoot ? [['/users', t('navUsers')] as [string, string]] : [])];
   const here = (to: string) => (to === '/' ? path === '/' || path.startsWith('/certificates') : path === to);
   const out = async (everywhere: boolean) => {

@@ -170,6 +170,17 @@ const en = {
   hostingOn: 'Hosted',
   hostingReplacing: 'Replacing',
   hostingDone: 'Replaced',
+  dashboard: 'Dashboard',
+  byStatus: 'Certificates by status',
+  allCertificates: 'in all',
+  pendingValidation: 'Pending validation',
+  otherStatuses: 'other statuses',
+  expiringSoon: 'Expiring soon',
+  within7: 'within 7 days',
+  within30: 'within 30 days',
+  nothingExpiring: 'Nothing expires within 30 days.',
+  pendingValidations: 'Waiting for validation',
+  nothingPending: 'No certificate is waiting for validation.',
 } as const;
 
 export type Key = keyof typeof en;
@@ -343,6 +354,17 @@ const zh: Record<Key, string> = {
   hostingOn: '托管中',
   hostingReplacing: '替换中',
   hostingDone: '已替换',
+  dashboard: '概览',
+  byStatus: '按状态统计',
+  allCertificates: '全部证书',
+  pendingValidation: '待验证',
+  otherStatuses: '其他状态',
+  expiringSoon: '即将到期',
+  within7: '7 天内到期',
+  within30: '30 天内到期',
+  nothingExpiring: '30 天内没有到期的证书。',
+  pendingValidations: '等待域名验证',
+  nothingPending: '没有等待验证的证书。',
 };
 
 export type Lang = 'en' | 'zh-CN';
