@@ -3,7 +3,7 @@
 // then throttled; apply → publish the shown TXT record on the test DNS server → check now →
 // issued → the nginx ZIP checked with openssl and the JKS with keytool and the password the
 // page shows; upload and find by search; another account sees nothing; CSRF; session expiry;
-// Chinese and phone width; the dashboard; a certificate's operation log, deployments and revocation. Screenshots go to artifacts/console/ (gitignored) for review.
+// Chinese and phone width; the dashboard; CSRs; a certificate's operation log, deployments and revocation. Screenshots go to artifacts/console/ (gitignored) for review.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -200,6 +200,30 @@ describe('console in Chromium (sqlite)', () => {
     await shot(page, '08-dashboard');
     await tiles.getByRole('link', { name: 'Issued' }).click();
     await page.getByText(/Page 1 of 1 · 2 certificates/).waitFor();
+  });
+
+  test('CSRs: create one with its key, read it (openssl agrees), delete it', async () => {
+    await page.getByRole('link', { name: 'CSRs' }).click();
+    await page.getByText('No CSRs yet.').waitFor();
+    const domain = `csr-${randomBytes(3).toString('hex')}.example.net`;
+    for (const [label, v] of [['Domain name', domain], ['Organization', 'Example Ltd'], ['Department', 'IT'], ['Email', 'it@example.net'],
+      ['Province or state', 'Guangdong'], ['City', 'Shenzhen']] as const) await page.getByLabel(label, { exact: true }).fill(v);
+    await page.getByLabel('Key type').selectOption({ label: 'ECC P-256' });
+    await page.getByRole('button', { name: 'Create a CSR' }).click();
+    const pem = (await page.locator('[data-copy="CSR"]').textContent())!;
+    await withTempDir(async (dir) => {
+      const f = path.join(dir, 'req.pem');
+      writeFileSync(f, pem);
+      const out = run('openssl', ['req', '-in', f, '-noout', '-verify', '-subject']);
+      assert.match(out, new RegExp(`CN ?= ?${domain.replace(/\./g, '\\.')}`));
+      assert.match(out, /O ?= ?Example Ltd/);
+    });
+    await page.getByRole('cell', { name: domain }).waitFor();
+    await shot(page, '08b-csr');
+    await page.locator('table.csrs tbody tr').getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Delete selected (1)' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('No CSRs yet.').waitFor();
   });
 
   test('CSRF: a state change from the page without the session\'s token is refused', async () => {
