@@ -198,6 +198,12 @@ const en = {
   csrDraft: 'A draft: no CSR content is generated yet.',
   close: 'Close',
   pageOfTotal: 'Page {p} of {n} · {total} in all',
+  tagFilter: 'Tag (key=value)',
+  bulkAlias: 'Alias for the selected',
+  setAlias: 'Set alias ({n})',
+  bulkProject: 'Project for the selected',
+  moveProject: 'Move to project ({n})',
+  bulkDone: 'Done for {n} certificates.',
 } as const;
 
 export type Key = keyof typeof en;
@@ -399,6 +405,12 @@ const zh: Record<Key, string> = {
   csrDraft: '草稿：尚未生成 CSR 内容。',
   close: '关闭',
   pageOfTotal: '第 {p} / {n} 页 · 共 {total} 条',
+  tagFilter: '标签（键=值）',
+  bulkAlias: '为所选证书设置备注名',
+  setAlias: '设置备注名（{n}）',
+  bulkProject: '所选证书的项目',
+  moveProject: '移至项目（{n}）',
+  bulkDone: '已处理 {n} 张证书。',
 };
 
 export type Lang = 'en' | 'zh-CN';

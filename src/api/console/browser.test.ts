@@ -3,7 +3,7 @@
 // then throttled; apply → publish the shown TXT record on the test DNS server → check now →
 // issued → the nginx ZIP checked with openssl and the JKS with keytool and the password the
 // page shows; upload and find by search; another account sees nothing; CSRF; session expiry;
-// Chinese and phone width; the dashboard; CSRs; a certificate's operation log, deployments and revocation. Screenshots go to artifacts/console/ (gitignored) for review.
+// Chinese and phone width; the dashboard; bulk alias and a tag filter; CSRs; a certificate's operation log, deployments and revocation. Screenshots go to artifacts/console/ (gitignored) for review.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -200,6 +200,20 @@ describe('console in Chromium (sqlite)', () => {
     await shot(page, '08-dashboard');
     await tiles.getByRole('link', { name: 'Issued' }).click();
     await page.getByText(/Page 1 of 1 · 2 certificates/).waitFor();
+  });
+
+  test('the list: an alias for the selected certificates at once, and a tag filter', async () => {
+    await page.getByLabel('Select all on this page').check();
+    await page.getByLabel('Alias for the selected').fill('bulk-alias');
+    await page.getByRole('button', { name: 'Set alias (2)' }).click();
+    await page.getByRole('status').filter({ hasText: 'Done for 2 certificates.' }).waitFor();
+    await page.locator('table.certs tbody tr .muted').filter({ hasText: 'bulk-alias' }).nth(1).waitFor();
+    const api = new ConsoleClient(base);
+    await api.login(t.cred.accountUin, PASSWORD);
+    for (const id of [issuedId, uploadedId]) assert.equal((await api.action('DescribeCertificateDetail', { CertificateId: id })).Alias, 'bulk-alias');
+    await page.getByLabel('Tag (key=value)').fill('env=nowhere');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No certificates match.').waitFor();
   });
 
   test('CSRs: create one with its key, read it (openssl agrees), delete it', async () => {
