@@ -118,7 +118,7 @@ export function OperationLog({ id, since, refresh }: { id: string; since: string
       <ErrorBox error={error} />
       {logs === null ? (error ? null : <p aria-busy="true">{t('loading')}</p>) : logs.length === 0 ? <p className="muted">{t('noLogs')}</p> : (
         <div className="table-wrap">
-          <table data-testid="oplog">
+          <table data-testid="oplog" className="log">
             <thead><tr><th>{t('time')}</th><th>{t('operation')}</th><th>{t('by')}</th></tr></thead>
             <tbody>{logs.map((l, i) => <tr key={i}><td data-label={t('time')}>{l.CreatedOn}</td><td data-label={t('operation')}>{l.Action}</td><td data-label={t('by')}>{l.SubAccountUin === '--' ? '—' : l.SubAccountUin || t('rootUser')}</td></tr>)}</tbody>
           </table>
