@@ -9,6 +9,8 @@ import { Apply } from './pages/Apply';
 import { Upload } from './pages/Upload';
 import { Keys } from './pages/Keys';
 import { Users } from './pages/Users';
+import { Dashboard } from './pages/Dashboard';
+import { Csrs } from './pages/Csrs';
 import { ErrorBox } from './ui';
 
 function Page({ path }: { path: string }) {
@@ -16,8 +18,10 @@ function Page({ path }: { path: string }) {
   if (path === '/' || path === '/certificates') return <Certificates />;
   const cert = match('/certificates/:id', path);
   if (cert) return <Certificate id={cert.id!} />;
+  if (path === '/dashboard') return <Dashboard />;
   if (path === '/apply') return <Apply />;
   if (path === '/upload') return <Upload />;
+  if (path === '/csrs') return <Csrs />;
   if (path === '/keys') return <Keys />;
   if (path === '/users') return <Users />;
   return <main id="main"><p>{t('notFoundPage')}</p><Link to="/">{t('backToList')}</Link></main>;
@@ -51,7 +55,7 @@ export function App() {
       </>
     );
   }
-  const nav: [string, string][] = [['/', t('navCertificates')], ['/apply', t('navApply')], ['/upload', t('navUpload')], ['/keys', t('navKeys')],
+  const nav: [string, string][] = [['/dashboard', t('dashboard')], ['/', t('navCertificates')], ['/apply', t('navApply')], ['/upload', t('navUpload')], ['/csrs', t('csrs')], ['/keys', t('navKeys')],
     ...(who.IsRoot ? [['/users', t('navUsers')] as [string, string]] : [])];
   const here = (to: string) => (to === '/' ? path === '/' || path.startsWith('/certificates') : path === to);
   const out = async (everywhere: boolean) => {

@@ -3,7 +3,7 @@
 // then throttled; apply → publish the shown TXT record on the test DNS server → check now →
 // issued → the nginx ZIP checked with openssl and the JKS with keytool and the password the
 // page shows; upload and find by search; another account sees nothing; CSRF; session expiry;
-// Chinese and phone width. Screenshots go to artifacts/console/ (gitignored) for review.
+// Chinese and phone width; the dashboard; bulk alias and a tag filter; CSRs; a certificate's operation log, deployments and revocation. Screenshots go to artifacts/console/ (gitignored) for review.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -185,6 +185,61 @@ describe('console in Chromium (sqlite)', () => {
     await shot(page, '07-search');
   });
 
+  test('the dashboard counts the certificates by status, the expiring ones and those waiting for validation', async () => {
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    const tiles = page.getByTestId('by-status');
+    await tiles.waitFor();
+    assert.equal(await tiles.getByRole('link', { name: 'in all' }).locator('.n').textContent(), '2');
+    assert.equal(await tiles.getByRole('link', { name: 'Issued' }).locator('.n').textContent(), '2');
+    assert.equal(await tiles.getByRole('link', { name: 'Pending validation' }).locator('.n').textContent(), '0');
+    const api = new ConsoleClient(base);
+    await api.login(t.cred.accountUin, PASSWORD);
+    const expiring = await api.action('DescribeCertificates', { FilterExpiring: 1 });
+    assert.equal(await page.getByTestId('within30').textContent(), String(expiring.TotalCount));
+    await page.getByText('No certificate is waiting for validation.').waitFor();
+    await shot(page, '08-dashboard');
+    await tiles.getByRole('link', { name: 'Issued' }).click();
+    await page.getByText(/Page 1 of 1 · 2 certificates/).waitFor();
+  });
+
+  test('the list: an alias for the selected certificates at once, and a tag filter', async () => {
+    await page.getByLabel('Select all on this page').check();
+    await page.getByLabel('Alias for the selected').fill('bulk-alias');
+    await page.getByRole('button', { name: 'Set alias (2)' }).click();
+    await page.getByRole('status').filter({ hasText: 'Done for 2 certificates.' }).waitFor();
+    await page.locator('table.certs tbody tr .muted').filter({ hasText: 'bulk-alias' }).nth(1).waitFor();
+    const api = new ConsoleClient(base);
+    await api.login(t.cred.accountUin, PASSWORD);
+    for (const id of [issuedId, uploadedId]) assert.equal((await api.action('DescribeCertificateDetail', { CertificateId: id })).Alias, 'bulk-alias');
+    await page.getByLabel('Tag (key=value)').fill('env=nowhere');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No certificates match.').waitFor();
+  });
+
+  test('CSRs: create one with its key, read it (openssl agrees), delete it', async () => {
+    await page.getByRole('link', { name: 'CSRs' }).click();
+    await page.getByText('No CSRs yet.').waitFor();
+    const domain = `csr-${randomBytes(3).toString('hex')}.example.net`;
+    for (const [label, v] of [['Domain name', domain], ['Organization', 'Example Ltd'], ['Department', 'IT'], ['Email', 'it@example.net'],
+      ['Province or state', 'Guangdong'], ['City', 'Shenzhen']] as const) await page.getByLabel(label, { exact: true }).fill(v);
+    await page.getByLabel('Key type').selectOption({ label: 'ECC P-256' });
+    await page.getByRole('button', { name: 'Create a CSR' }).click();
+    const pem = (await page.locator('[data-copy="CSR"]').textContent())!;
+    await withTempDir(async (dir) => {
+      const f = path.join(dir, 'req.pem');
+      writeFileSync(f, pem);
+      const out = run('openssl', ['req', '-in', f, '-noout', '-verify', '-subject']);
+      assert.match(out, new RegExp(`CN ?= ?${domain.replace(/\./g, '\\.')}`));
+      assert.match(out, /O ?= ?Example Ltd/);
+    });
+    await page.getByRole('cell', { name: domain }).waitFor();
+    await shot(page, '08b-csr');
+    await page.locator('table.csrs tbody tr').getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Delete selected (1)' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('No CSRs yet.').waitFor();
+  });
+
   test('CSRF: a state change from the page without the session\'s token is refused', async () => {
     const r = await page.evaluate(async (id) => {
       const res = await fetch('/console/api/DeleteCertificate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ CertificateId: id }) });
@@ -204,7 +259,7 @@ describe('console in Chromium (sqlite)', () => {
     await p.getByText('No certificates match.').waitFor();
     await p.goto(`${base}/console/certificates/${issuedId}`);
     await p.getByRole('alert').filter({ hasText: 'FailedOperation.CertificateNotFound' }).waitFor();
-    await shot(p, '08-foreign-id');
+    await shot(p, '09-foreign-id');
     const c = new ConsoleClient(base);
     await c.login(other.uin, other.password);
     for (const [action, params] of [['DescribeCertificateDetail', {}], ['DownloadCertificate', {}], ['CheckCertificateDomainVerification', {}],
@@ -219,7 +274,7 @@ describe('console in Chromium (sqlite)', () => {
     await page.getByRole('button', { name: 'Create a key' }).click();
     const secretKey = (await page.locator('[data-copy="SecretKey"]').textContent())!;
     assert.ok(secretKey.length >= 16);
-    await shot(page, '09-keys');
+    await shot(page, '10-keys');
     await page.reload();
     await page.getByRole('table', { name: 'API keys' }).waitFor();
     assert.ok(!(await page.content()).includes(secretKey), 'shown once');
@@ -234,13 +289,13 @@ describe('console in Chromium (sqlite)', () => {
     await p.getByRole('heading', { name: '我的证书' }).waitFor();
     await p.locator('table.certs').waitFor();
     assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling at 390 px');
-    await shot(p, '10-list-zh-phone');
+    await shot(p, '11-list-zh-phone');
     await p.getByLabel('语言').selectOption('en');
     await p.getByRole('heading', { name: 'Certificates' }).waitFor();
     await p.goto(`${base}/console/certificates/${issuedId}`);
     await p.getByRole('heading', { name: 'Details' }).waitFor();
     assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'detail fits at 390 px');
-    await shot(p, '11-detail-phone');
+    await shot(p, '12-detail-phone');
     await zh.close();
   });
 
@@ -251,7 +306,7 @@ describe('console in Chromium (sqlite)', () => {
     await page.getByRole('button', { name: 'Create a user' }).click();
     await page.getByRole('status').filter({ hasText: 'Created zoe' }).waitFor();
     await page.getByRole('cell', { name: 'zoe', exact: true }).waitFor();
-    await shot(page, '12-users');
+    await shot(page, '13-users');
     const zctx = await context();
     const z = await zctx.newPage();
     await signIn(z, 'zoe', 'zoe-password-1', t.cred.accountUin);
@@ -261,11 +316,30 @@ describe('console in Chromium (sqlite)', () => {
     await zctx.close();
   });
 
+  test('a certificate\'s page: its operation log and deployments, and revoking it with a reason', async () => {
+    await page.goto(`${base}/console/certificates/${issuedId}`);
+    const log = page.getByTestId('oplog');
+    await log.waitFor();
+    assert.ok(await log.locator('tbody tr').count() >= 2, 'applied and downloaded, at least');
+    assert.ok((await log.locator('tbody tr').allTextContents()).every((r) => r.includes(issuedId)), 'only this certificate\'s entries');
+    await page.getByText('This certificate has not been deployed.').waitFor();
+    await page.getByLabel('Reason').selectOption('superseded');
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+    await page.getByTestId('status').filter({ hasText: 'Revoked' }).waitFor();
+    await log.locator('tbody tr').filter({ hasText: 'superseded' }).first().waitFor();
+    await shot(page, '14-revoked');
+    const root = new ConsoleClient(base);
+    await root.login(t.cred.accountUin, PASSWORD);
+    const d = await root.action('DescribeCertificateDetail', { CertificateId: issuedId });
+    assert.equal(d.Status, 10);
+  });
+
   test('an idle session ends: the next action brings the sign-in page back', async () => {
     offset += (t.svc.core.config.consoleIdleMinutes + 1) * MIN;
     await page.getByRole('link', { name: 'Certificates', exact: true }).click();
     await page.getByText('Your session has ended. Please sign in again.').waitFor();
-    await shot(page, '13-session-ended');
+    await shot(page, '15-session-ended');
     await ctx.close();
   });
 });

@@ -1,11 +1,13 @@
 // One certificate: details, the DV validation panel (what to publish, "check now", live
-// status), downloads per server format with the keystore password, delete.
+// status), downloads per server format with the keystore password, revoke, its deployments and
+// operation log, delete.
 import { useEffect, useState } from 'react';
 import { action } from '../api';
-import { useI18n } from '../i18n';
+import { useI18n, type Key } from '../i18n';
 import { Link, useRoute } from '../router';
 import { CopyField, DaysLeft, ErrorBox, statusName } from '../ui';
 import { readZipText } from '../zip';
+import { Deployments, OperationLog, Revoke } from './CertificateExtra';
 
 interface DvAuth { DvAuthKey: string; DvAuthValue: string; DvAuthDomain: string; DvAuthPath: string | null; DvAuthSubDomain: string | null; DvAuthVerifyType: string }
 interface Detail {
@@ -16,9 +18,12 @@ interface Detail {
   /** The CA certificates of the chain, issuer first. */
   CACommonNames: string[] | null;
   CAEndTimes: string[] | null;
+  HostingStatus?: number | null;
 }
 interface Check { Domain: string; VerifyType: string; LocalCheck: number; CaCheck: number; LocalCheckFailReason: string; CheckValue: string[] | null; Issued: boolean }
 
+/** HostingStatus (turned on and off with `certport hosting`; the API has no action for it). */
+const HOSTING: Record<number, Key> = { [-1]: 'hostingNone', 0: 'hostingOn', 5: 'hostingReplacing', 10: 'hostingDone' };
 const FORMATS = ['nginx', 'apache', 'tomcat', 'iis', 'jks', 'other', 'root'] as const;
 /** Certificates still moving: the page refreshes them. */
 const MOVING = new Set([0, 4, 11]);
@@ -108,6 +113,7 @@ export function Certificate({ id }: { id: string }) {
           <dt>{t('fingerprint')}</dt><dd><code className="wrap">{d.CertFingerprint || '—'}</code></dd>
           <dt>{t('alias')}</dt><dd>{d.Alias || '—'}</dd>
           <dt>{t('insertTime')}</dt><dd>{d.InsertTime}</dd>
+          {d.HostingStatus !== undefined && d.HostingStatus !== null ? <><dt>{t('hosting')}</dt><dd>{HOSTING[d.HostingStatus] ? t(HOSTING[d.HostingStatus]!) : d.HostingStatus}</dd></> : null}
           {d.StatusMsg ? <><dt>{t('status')}</dt><dd>{d.StatusMsg}</dd></> : null}
           {(d.CACommonNames ?? []).length > 0 ? <><dt>{t('chain')}</dt><dd><ol className="plain">{d.CACommonNames!.map((c, i) => <li key={i}>{c} <span className="muted">({t('notAfter')} {d.CAEndTimes?.[i] ?? '—'})</span></li>)}</ol></dd></> : null}
         </dl>
@@ -157,6 +163,10 @@ export function Certificate({ id }: { id: string }) {
           ) : null}
         </section>
       ) : null}
+
+      {d.Status === 1 && d.From !== 'upload' ? <Revoke id={id} onDone={() => void load()} /> : null}
+      <Deployments id={id} />
+      <OperationLog id={id} since={d.InsertTime} refresh={d.Status} />
 
       <section aria-labelledby="h-del" className="card">
         <h2 id="h-del" className="visually-hidden">{t('deleteCert')}</h2>

@@ -1,6 +1,7 @@
-// The certificate list: the spec's filters (DescribeCertificates), days left, paging, bulk delete.
+// The certificate list: the spec's filters (DescribeCertificates, with tags and project), days left,
+// paging, bulk delete, bulk alias (ModifyCertificateAlias one by one) and project (ModifyCertificateProject).
 import { useEffect, useState, type FormEvent } from 'react';
-import { action } from '../api';
+import { action, ApiError } from '../api';
 import { useI18n } from '../i18n';
 import { Link, useRoute } from '../router';
 import { DaysLeft, ErrorBox, STATUS_FILTERS, statusName } from '../ui';
@@ -13,10 +14,15 @@ export function Certificates() {
   // Filters live in the address, so a filtered page can be bookmarked and Back works.
   const f = {
     status: search.get('status') ?? '', type: search.get('type') ?? '', source: search.get('source') ?? '',
-    q: search.get('q') ?? '', expiring: search.get('expiring') === '1', sort: search.get('sort') ?? '',
+    q: search.get('q') ?? '', project: search.get('project') ?? '', tag: search.get('tag') ?? '', expiring: search.get('expiring') === '1', sort: search.get('sort') ?? '',
     page: Math.max(1, Number(search.get('page') ?? '1') || 1), size: Number(search.get('size') ?? '20') || 20,
   };
   const [q, setQ] = useState(f.q);
+  const [project, setProject] = useState(f.project);
+  const [tag, setTag] = useState(f.tag);
+  const [bulkAlias, setBulkAlias] = useState('');
+  const [bulkProject, setBulkProject] = useState('');
+  const [done, setDone] = useState('');
   const [data, setData] = useState<{ total: number; list: Cert[] } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -42,6 +48,8 @@ export function Certificates() {
       ...(f.source ? { FilterSource: f.source } : {}),
       ...(f.expiring ? { FilterExpiring: 1 } : {}),
       ...(f.sort ? { ExpirationSort: f.sort } : {}),
+      ...(/^\d+$/.test(f.project) ? { ProjectId: Number(f.project) } : {}),
+      ...(f.tag ? { Tags: [tagParam(f.tag)] } : {}),
     }).then((r) => { if (live) { setData({ total: r.TotalCount, list: r.Certificates ?? [] }); setSelected(new Set()); } },
       (e: unknown) => { if (live) setError(e); });
     return () => { live = false; };
@@ -59,7 +67,39 @@ export function Certificates() {
       setError(e);
     }
   };
-  const submit = (e: FormEvent) => { e.preventDefault(); set({ q: q.trim() }); };
+  const submit = (e: FormEvent) => { e.preventDefault(); set({ q: q.trim(), project: project.trim(), tag: tag.trim() }); };
+  /** The API has no bulk alias: one call per certificate, waiting out the per-action rate limit. */
+  const setAliases = async () => {
+    setError(null);
+    try {
+      for (const id of selected) {
+        for (;;) {
+          try {
+            await action('ModifyCertificateAlias', { CertificateId: id, Alias: bulkAlias.trim() });
+            break;
+          } catch (e) {
+            if (!(e instanceof ApiError && e.code === 'RequestLimitExceeded')) throw e;
+            await new Promise((ok) => setTimeout(ok, 1000));
+          }
+        }
+      }
+      setDone(t('bulkDone', { n: selected.size }));
+      setBulkAlias('');
+      setTick((x) => x + 1);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const moveProject = async () => {
+    setError(null);
+    try {
+      await action('ModifyCertificateProject', { CertificateIdList: [...selected], ProjectId: Number(bulkProject) });
+      setDone(t('bulkDone', { n: selected.size }));
+      setTick((x) => x + 1);
+    } catch (e) {
+      setError(e);
+    }
+  };
 
   return (
     <main id="main">
@@ -100,6 +140,14 @@ export function Certificates() {
             <option value="DESC">{t('sortDesc')}</option>
           </select>
         </div>
+        <div className="field">
+          <label htmlFor="f-project">{t('projectId')}</label>
+          <input id="f-project" inputMode="numeric" pattern="[0-9]*" value={project} onChange={(e) => setProject(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="f-tag">{t('tagFilter')}</label>
+          <input id="f-tag" value={tag} placeholder="env=prod" spellCheck={false} onChange={(e) => setTag(e.target.value)} />
+        </div>
         <div className="field check">
           <input id="f-expiring" type="checkbox" checked={f.expiring} onChange={(e) => set({ expiring: e.target.checked ? '1' : '' })} />
           <label htmlFor="f-expiring">{t('expiringOnly')}</label>
@@ -113,6 +161,17 @@ export function Certificates() {
         {confirming ? <span role="alertdialog" aria-label={t('confirmDelete')} className="confirm">{t('confirmDelete')}
           <button type="button" className="danger" onClick={() => void del()} autoFocus>{t('confirm')}</button>
           <button type="button" onClick={() => setConfirming(false)}>{t('cancel')}</button></span> : null}
+        {selected.size > 0 ? (
+          <>
+            <label htmlFor="b-alias">{t('bulkAlias')}</label>
+            <input id="b-alias" value={bulkAlias} maxLength={200} onChange={(e) => setBulkAlias(e.target.value)} />
+            <button type="button" onClick={() => void setAliases()}>{t('setAlias', { n: selected.size })}</button>
+            <label htmlFor="b-project">{t('bulkProject')}</label>
+            <input id="b-project" inputMode="numeric" pattern="[0-9]*" value={bulkProject} onChange={(e) => setBulkProject(e.target.value)} />
+            <button type="button" disabled={!/^\d+$/.test(bulkProject)} onClick={() => void moveProject()}>{t('moveProject', { n: selected.size })}</button>
+          </>
+        ) : null}
+        {done ? <span role="status">{done}</span> : null}
       </div>
       {!data ? <p aria-busy="true">{t('loading')}</p> : data.list.length === 0 ? <p className="empty">{t('noCertificates')}</p> : (
         <div className="table-wrap">
@@ -154,4 +213,10 @@ export function Certificates() {
       </nav>
     </main>
   );
+}
+
+/** "key=value" (or "key" for any value) → a Tags filter entry. */
+function tagParam(s: string): { TagKey: string; TagValue: string } {
+  const i = s.indexOf('=');
+  return i < 0 ? { TagKey: s, TagValue: '' } : { TagKey: s.slice(0, i).trim(), TagValue: s.slice(i + 1).trim() };
 }
