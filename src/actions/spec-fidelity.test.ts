@@ -1,0 +1,51 @@
+// Spec fidelity found by running real clients against certport (issue 24), through the
+// official SDK on SQLite and PostgreSQL: the codes and fields the spec and SDK describe.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { makeChain } from '../testing/pki-fixtures.js';
+import { waitFor } from '../testing/dv.js';
+import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
+import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
+
+let dns: ChallTestSrv;
+before(async () => { dns = await startChallTestSrv(); });
+after(async () => { await dns?.stop(); });
+
+const uniq = () => randomBytes(3).toString('hex');
+
+for (const backend of BACKENDS) {
+  describe(`spec fidelity (${backend})`, () => {
+    let t: TestService;
+    let c: SslClient;
+    before(async () => {
+      t = await startTestService(backend, { env: { CERTPORT_DNS_RESOLVERS: dns.dns, CERTPORT_VALIDATION_INTERVAL_MS: '300' } });
+      c = t.client;
+    });
+    after(async () => { await t.close(); });
+
+    test('ReplaceCertificate of an uploaded certificate: FailedOperation.InvalidCertificateSource', async () => {
+      const chain = await makeChain('EC', `up-${uniq()}.example.test`);
+      const { CertificateId: id } = await c.UploadCertificate({ CertificatePublicKey: chain.leafPem + chain.intermediatePem, CertificatePrivateKey: chain.keyPem });
+      await expectCode(c.ReplaceCertificate({ CertificateId: id!, ValidType: 'DNS', CsrType: 'Upload', CsrContent: chain.csrPem }), 'FailedOperation.InvalidCertificateSource');
+    });
+
+    test('CheckCertificateDomainVerification: CheckValue holds what was found, wrong or right', async () => {
+      const domain = `cv-${uniq()}.example.test`;
+      const { CertificateId: id } = await c.ApplyCertificate({ DvAuthMethod: 'DNS', DomainName: domain });
+      const a = (await waitFor(c, id!, (x) => !!x.DvAuthDetail?.DvAuthKey)).DvAuthDetail!;
+      await dns.setTxt(a.DvAuthKey!, 'not-the-value');
+      const wrong = (await c.CheckCertificateDomainVerification({ CertificateId: id! })).VerificationResults![0]!;
+      assert.equal(wrong.LocalCheck, -2);
+      assert.deepEqual(wrong.CheckValue, ['not-the-value']);
+      await dns.clearTxt(a.DvAuthKey!);
+      await dns.setTxt(a.DvAuthKey!, a.DvAuthValue!);
+      await waitFor(c, id!, (x) => x.Status === 1);
+      const found = (await c.CheckCertificateDomainVerification({ CertificateId: id! })).VerificationResults![0]!;
+      assert.equal(found.LocalCheck, 1);
+      assert.equal(found.Issued, true);
+      assert.deepEqual(found.CheckValue, [a.DvAuthValue]);
+      await dns.clearTxt(a.DvAuthKey!);
+    });
+  });
+}
