@@ -47,5 +47,22 @@ for (const backend of BACKENDS) {
       assert.deepEqual(found.CheckValue, [a.DvAuthValue]);
       await dns.clearTxt(a.DvAuthKey!);
     });
+
+    test('DeleteCertificate: a never-issued free order goes at once (its order cancelled); an issued one keeps the one-hour rule', async () => {
+      const { CertificateId: pending } = await c.ApplyCertificate({ DvAuthMethod: 'DNS', DomainName: `pend-${uniq()}.example.test` });
+      assert.equal((await c.DescribeCertificate({ CertificateId: pending! })).Status, 0);
+      assert.equal((await c.DeleteCertificate({ CertificateId: pending! })).DeleteResult, true);
+      await expectCode(c.DescribeCertificate({ CertificateId: pending! }), 'FailedOperation.CertificateNotFound');
+      const logs = (await c.DescribeCertificateOperateLogs({ Limit: 100 })).OperateLogs!.filter((l) => l.CertId === pending);
+      assert.ok(logs.some((l) => l.Type === 'cancel'), JSON.stringify(logs));
+
+      const domain = `iss-${uniq()}.example.test`;
+      const { CertificateId: id } = await c.ApplyCertificate({ DvAuthMethod: 'DNS', DomainName: domain });
+      const a = (await waitFor(c, id!, (x) => !!x.DvAuthDetail?.DvAuthKey)).DvAuthDetail!;
+      await dns.setTxt(a.DvAuthKey!, a.DvAuthValue!);
+      await waitFor(c, id!, (x) => x.Status === 1);
+      await expectCode(c.DeleteCertificate({ CertificateId: id! }), 'FailedOperation.CannotBeDeletedWithinHour');
+      await dns.clearTxt(a.DvAuthKey!);
+    });
   });
 }
