@@ -64,5 +64,28 @@ for (const backend of BACKENDS) {
       await expectCode(c.DeleteCertificate({ CertificateId: id! }), 'FailedOperation.CannotBeDeletedWithinHour');
       await dns.clearTxt(a.DvAuthKey!);
     });
+
+    test('OrderId is the paid order\'s DealId; PackageTypeName is the product\'s name, not its number', async () => {
+      const made = await c.CreateCertificate({ ProductId: 46, DomainNum: 1, TimeSpan: 1, AutoVoucher: 1 });
+      const id = made.CertificateIds![0]!;
+      const d = await c.DescribeCertificate({ CertificateId: id });
+      assert.equal(d.OrderId, made.DealIds![0]);
+      assert.equal(d.PackageType, '46');
+      assert.equal(d.PackageTypeName, d.ProductZhName);
+      assert.match(d.PackageTypeName!, /EV/);
+      assert.equal((await c.DescribeCertificateDetail({ CertificateId: id })).OrderId, made.DealIds![0]);
+      const listed = (await c.DescribeCertificates({ CertIds: [id] })).Certificates![0]!;
+      assert.equal(listed.PackageTypeName, d.ProductZhName);
+
+      const { CertificateId: free } = await c.ApplyCertificate({ DvAuthMethod: 'DNS', DomainName: `pt-${uniq()}.example.test` });
+      const f = await c.DescribeCertificate({ CertificateId: free! });
+      assert.equal(f.PackageType, '83');
+      assert.notEqual(f.PackageTypeName, '83');
+      assert.equal(f.PackageTypeName, f.ProductZhName);
+      assert.equal(f.OrderId, null, 'no paid order');
+      const chain = await makeChain('EC', `pt-${uniq()}.example.test`);
+      const { CertificateId: up } = await c.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem });
+      assert.equal((await c.DescribeCertificate({ CertificateId: up! })).PackageTypeName, '', 'uploaded: no package');
+    });
   });
 }
