@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { makeChain } from '../testing/pki-fixtures.js';
 import { waitFor } from '../testing/dv.js';
-import { BACKENDS, expectCode, startTestService, type SslClient, type TestService } from '../testing/harness.js';
+import { BACKENDS, expectCode, sdkClient, startTestService, type SslClient, type TestService } from '../testing/harness.js';
 import { startChallTestSrv, type ChallTestSrv } from '../testing/dns-servers.js';
 
 let dns: ChallTestSrv;
@@ -86,6 +86,24 @@ for (const backend of BACKENDS) {
       const chain = await makeChain('EC', `pt-${uniq()}.example.test`);
       const { CertificateId: up } = await c.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem });
       assert.equal((await c.DescribeCertificate({ CertificateId: up! })).PackageTypeName, '', 'uploaded: no package');
+    });
+
+    test('X-TC-Language zh-CN: messages in Chinese (with the detail), English otherwise; v1 Language too', async () => {
+      const zh = sdkClient(t.port, t.cred, { language: 'zh-CN' });
+      const notFound = await expectCode(zh.DescribeCertificate({ CertificateId: 'nOsUcH01' }), 'FailedOperation.CertificateNotFound');
+      assert.match(notFound, /^证书不存在。/);
+      assert.match(notFound, /nOsUcH01/, 'the detail stays');
+      const bad = await expectCode(zh.DescribeCertificates({ Limit: -1 }), 'InvalidParameterValue');
+      assert.match(bad, /^参数取值错误。（.*Limit/);
+      const signature = await expectCode(sdkClient(t.port, { ...t.cred, secretKey: 'x'.repeat(32) }, { language: 'zh-CN' }).DescribeCertificates({}), 'AuthFailure.SignatureFailure');
+      assert.match(signature, /^签名错误/);
+      const v1 = await expectCode(sdkClient(t.port, t.cred, { language: 'zh-CN', signMethod: 'HmacSHA256' }, { reqMethod: 'GET' }).DescribeCertificate({ CertificateId: 'nOsUcH01' }), 'FailedOperation.CertificateNotFound');
+      assert.match(v1, /^证书不存在/);
+      // English when asked for it, and when nothing is asked.
+      const en = await expectCode(sdkClient(t.port, t.cred, { language: 'en-US' }).DescribeCertificate({ CertificateId: 'nOsUcH01' }), 'FailedOperation.CertificateNotFound');
+      assert.doesNotMatch(en, /[\u4e00-\u9fff]/);
+      const plain = await expectCode(c.DescribeCertificate({ CertificateId: 'nOsUcH01' }), 'FailedOperation.CertificateNotFound');
+      assert.equal(plain, en);
     });
   });
 }
