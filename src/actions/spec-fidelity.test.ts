@@ -88,6 +88,22 @@ for (const backend of BACKENDS) {
       assert.equal((await c.DescribeCertificate({ CertificateId: up! })).PackageTypeName, '', 'uploaded: no package');
     });
 
+    test('CompleteCertificate: checks an awaiting order at once (issuing it when it passes); other states and uploads refused', async () => {
+      const { CertificateId: id } = await c.ApplyCertificate({ DvAuthMethod: 'DNS', DomainName: `cc-${uniq()}.example.test` });
+      assert.equal((await c.CompleteCertificate({ CertificateId: id! })).CertificateId, id);
+      const a = (await c.DescribeCertificate({ CertificateId: id! }));
+      assert.equal(a.Status, 0, 'nothing published: still waiting');
+      await dns.setTxt(a.DvAuthDetail!.DvAuthKey!, a.DvAuthDetail!.DvAuthValue!);
+      assert.equal((await c.CompleteCertificate({ CertificateId: id! })).CertificateId, id);
+      await waitFor(c, id!, (x) => x.Status === 1);
+      await expectCode(c.CompleteCertificate({ CertificateId: id! }), 'FailedOperation.InvalidCertificateStatusCode');
+      const chain = await makeChain('EC', `cc-${uniq()}.example.test`);
+      const { CertificateId: up } = await c.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem });
+      await expectCode(c.CompleteCertificate({ CertificateId: up! }), 'FailedOperation.InvalidCertificateSource');
+      await expectCode(c.CompleteCertificate({ CertificateId: 'nOsUcH01' }), 'FailedOperation.CertificateNotFound');
+      await dns.clearTxt(a.DvAuthDetail!.DvAuthKey!);
+    });
+
     test('X-TC-Language zh-CN: messages in Chinese (with the detail), English otherwise; v1 Language too', async () => {
       const zh = sdkClient(t.port, t.cred, { language: 'zh-CN' });
       const notFound = await expectCode(zh.DescribeCertificate({ CertificateId: 'nOsUcH01' }), 'FailedOperation.CertificateNotFound');
