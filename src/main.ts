@@ -178,7 +178,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   const resources = new ResourceService(stores.deployments, certificates, sealer, clock, defaultDeployers(), tuning);
   const deployments = new DeploymentService(stores.deployments, resources, certificates, clock, tuning, runner.kick);
   const bindSync = new BindSyncService(stores.deployments, resources, certificates, clock, tuning, runner.kick);
-  const deletions = new CertificateDeletionService(stores.deployments, certificates, resources, clock, runner.kick);
+  const deletions = new CertificateDeletionService(stores.deployments, certificates, resources, clock, runner.kick, orders);
   const hosting = new HostingService(stores.hosting, stores.jobs, certificates, orders, paid, deployments, notices, clock,
     { renewBeforeDays: config.renewBeforeDays }, runner.kick);
   const signingCas = [...ca.issuer.signingCas(), ...ca.sm2Issuer.signingCas()];

@@ -16,16 +16,18 @@ function localCheck(ok: boolean, verifyType: string, detail: string): number {
 }
 
 export const CheckCertificateDomainVerification: ActionHandler<M.CheckCertificateDomainVerificationRequest, M.CheckCertificateDomainVerificationResponse> = async (ctx, p) => {
-  const { cert, checks } = await ctx.services.orders.checkNow(ctx.caller, p.CertificateId);
+  const { cert, checks, auths } = await ctx.services.orders.checkNow(ctx.caller, p.CertificateId);
   const status = effectiveStatus(cert, ctx.services.clock());
   const issued = isIssued(status);
   if (checks.length === 0) {
-    // Settled orders: report the outcome without looking again.
+    // Settled orders: report the outcome without looking again; an issued order's records
+    // were found with the values it asked for.
+    const shown = auths.length ? auths : [{ domain: cert.domain, value: '' }];
     return {
-      VerificationResults: [{
-        Domain: cert.domain, VerifyType: cert.verifyType ?? '', LocalCheck: issued ? 1 : -1, CaCheck: issued ? 2 : -1,
-        LocalCheckFailReason: issued ? '' : `the order is in status ${status}`, CheckValue: [], Frequently: false, Issued: issued,
-      }],
+      VerificationResults: shown.map((a) => ({
+        Domain: a.domain, VerifyType: cert.verifyType ?? '', LocalCheck: issued ? 1 : -1, CaCheck: issued ? 2 : -1,
+        LocalCheckFailReason: issued ? '' : `the order is in status ${status}`, CheckValue: issued && a.value ? [a.value] : [], Frequently: false, Issued: issued,
+      })),
     };
   }
   return {
@@ -35,7 +37,8 @@ export const CheckCertificateDomainVerification: ActionHandler<M.CheckCertificat
       LocalCheck: localCheck(result.ok, auth.verifyType, result.detail),
       CaCheck: result.ok ? 2 : -1,
       LocalCheckFailReason: result.ok ? '' : result.detail,
-      CheckValue: result.ok ? [auth.value] : [],
+      // What was found: the matching value, or what stands there instead.
+      CheckValue: result.found ?? (result.ok ? [auth.value] : []),
       Frequently: false,
       Issued: false,
     })),

@@ -8,12 +8,14 @@ export const DeleteCertificate: ActionHandler<M.DeleteCertificateRequest, M.Dele
   }
   if (p.IsCheckResource) {
     // The spec: with the check, deletion is asynchronous; DescribeDeleteCertificatesTaskResult
-    // tells whether it happened, or which resources still use the certificate.
-    await ctx.services.certificates.get(ctx.caller, p.CertificateId);
+    // tells whether it happened, or which resources still use the certificate. DeleteResult
+    // says at once whether it will be deleted: false (the spec's asynchronous example) while
+    // resources still use it, so a caller reading only DeleteResult is not misled.
+    const bound = await ctx.services.deletions.boundTo(ctx.caller, p.CertificateId);
     const r = await ctx.services.deletions.deleteCertificates(ctx.caller, [p.CertificateId], true);
     if (r.fail.length) throw new ServiceError('FailedOperation', r.fail[0]!.msg);
-    return { DeleteResult: true, TaskId: r.tasks[0]!.taskId };
+    return { DeleteResult: bound.length === 0, TaskId: r.tasks[0]!.taskId };
   }
-  await ctx.services.certificates.delete(ctx.caller, p.CertificateId);
+  await ctx.services.deletions.deleteOne(ctx.caller, p.CertificateId);
   return { DeleteResult: true };
 };

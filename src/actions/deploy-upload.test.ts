@@ -155,13 +155,15 @@ for (const backend of BACKENDS) {
         throw new Error(`task ${taskId} did not finish`);
       };
       const bound = await c.DeleteCertificate({ CertificateId: boundId, IsCheckResource: true });
-      assert.equal(bound.DeleteResult, true);
+      assert.equal(bound.DeleteResult, false, 'still bound: it will not be deleted');
       assert.match(bound.TaskId!, /^del-/);
       const b = await settle(bound.TaskId!);
       assert.equal(b.Status, 4);
       assert.match(b.Error!, /still deployed/);
       assert.equal((await c.DescribeCertificate({ CertificateId: boundId })).CertificateId, boundId, 'a bound certificate is kept');
-      const free = await settle((await c.DeleteCertificate({ CertificateId: spareId, IsCheckResource: true })).TaskId!);
+      const unbound = await c.DeleteCertificate({ CertificateId: spareId, IsCheckResource: true });
+      assert.equal(unbound.DeleteResult, true);
+      const free = await settle(unbound.TaskId!);
       assert.equal(free.Status, 1);
       await expectCode(c.DescribeCertificate({ CertificateId: spareId }), 'FailedOperation.CertificateNotFound');
       await expectCode(c.DeleteCertificate({ CertificateId: 'NoSuch01', IsCheckResource: true }), 'FailedOperation.CertificateNotFound');

@@ -12,6 +12,8 @@ export const DescribeCertificateDetail: ActionHandler<M.DescribeCertificateDetai
     ...presentDetail(c, certificates.privateKeyPem(c), ctx.services.clock(), order, certificates.issuerRoot(c), certificates.encryptKeyPem(c),
       ctx.services.paid.submittedData(paid, c, true), await certificates.detailFacts(c)),
     ...(hosting ? { HostingStatus: hosting.HostingStatus } : {}),
+    // A paid order's id: the DealId CreateCertificate and CommitCertificateInformation return.
+    OrderId: (paid?.dealId ?? null) as string,
     DvRevokeAuthDetail: revocationFields(REVOCATION_STATUSES.includes(c.status) ? await ctx.services.revocations.get(c.id) : null).DvRevokeAuthDetail,
   };
 };

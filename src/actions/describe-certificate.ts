@@ -7,5 +7,9 @@ export const DescribeCertificate: ActionHandler<M.DescribeCertificateRequest, M.
   const order = c.source !== 'upload' ? await ctx.services.orders.getOrder(c.id) : null;
   const paid = c.source !== 'upload' ? await ctx.services.paid.getOrder(c.id) : null;
   const revocation = REVOCATION_STATUSES.includes(c.status) ? await ctx.services.revocations.get(c.id) : null;
-  return Object.assign(presentCertificate(c, ctx.services.clock(), order, ctx.services.paid.submittedData(paid, c, false)), { DvRevokeAuthDetail: revocationFields(revocation).DvRevokeAuthDetail });
+  return Object.assign(presentCertificate(c, ctx.services.clock(), order, ctx.services.paid.submittedData(paid, c, false)), {
+    // A paid order's id: the DealId CreateCertificate and CommitCertificateInformation return.
+    OrderId: (paid?.dealId ?? null) as string,
+    DvRevokeAuthDetail: revocationFields(revocation).DvRevokeAuthDetail,
+  });
 };

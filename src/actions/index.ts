@@ -10,6 +10,7 @@ import { CheckCertificateChain } from './check-certificate-chain.js';
 import { CheckCertificateDomainVerification } from './check-certificate-domain-verification.js';
 import { CheckCertificateExist } from './check-certificate-exist.js';
 import { CommitCertificateInformation } from './commit-certificate-information.js';
+import { CompleteCertificate } from './complete-certificate.js';
 import { CreateCSR } from './create-csr.js';
 import { CreateCertificate } from './create-certificate.js';
 import { CreateCertificateBindResourceSyncTask } from './create-certificate-bind-resource-sync-task.js';
@@ -83,6 +84,7 @@ export const actions: Record<string, ActionHandler> = {
   CheckCertificateDomainVerification,
   CheckCertificateExist,
   CommitCertificateInformation,
+  CompleteCertificate,
   CreateCSR,
   CreateCertificate,
   CreateCertificateBindResourceSyncTask,

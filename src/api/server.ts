@@ -13,6 +13,7 @@ import type { Caller } from '../domain/caller.js';
 import { SerializedResult } from '../services/page-cache.js';
 import { createAuthFailureLimit, createSignatureBinding, refusesOtherAction, type AuthFailureLimit, type RateLimit, type ReplayGuard, type SignatureBinding } from './guards.js';
 import { unflatten } from './params.js';
+import { languageOf, localizeMessage } from './messages.js';
 import {
   checkTimestamp, header, hostOf, parseTc3Authorization, utcDate, verifyTc3, verifyV1, type V1Method,
 } from './signature.js';
@@ -72,6 +73,11 @@ function withRequestId(json: string, requestId: string): string {
 
 export function errorBody(code: string, message: string) {
   return { Error: { Code: code, Message: message } };
+}
+
+/** errorBody in the language the request asked for (./messages.ts). */
+function errorFor(req: FastifyRequest, code: string, message: string) {
+  return errorBody(code, localizeMessage(code, message, languageOf(req)));
 }
 
 function rawQueryOf(url: string): string {
@@ -143,13 +149,13 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return send(reply, req.id, errorBody('RequestSizeLimitExceeded', `The request body exceeds ${LIMITS.tc3Post} bytes.`));
+      return send(reply, req.id, errorFor(req, 'RequestSizeLimitExceeded', `The request body exceeds ${LIMITS.tc3Post} bytes.`));
     }
     if (err.statusCode && err.statusCode < 500) {
-      return send(reply, req.id, errorBody('InvalidParameter', `The request could not be read: ${err.message}`));
+      return send(reply, req.id, errorFor(req, 'InvalidParameter', `The request could not be read: ${err.message}`));
     }
     req.log.error({ err }, 'unhandled error');
-    return send(reply, req.id, errorBody('InternalError', 'An internal error occurred. Quote the RequestId when reporting it.'));
+    return send(reply, req.id, errorFor(req, 'InternalError', 'An internal error occurred. Quote the RequestId when reporting it.'));
   });
 
   app.get('/healthz', async (_req, reply) => {
@@ -193,10 +199,10 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       const problem = problemOf(e);
       if (problem) {
         req.log.info({ action: incoming?.action, code: problem.code }, 'refused');
-        return send(reply, req.id, errorBody(problem.code, problem.message));
+        return send(reply, req.id, errorFor(req, problem.code, problem.message));
       }
       req.log.error({ err: e, action: incoming?.action }, 'action failed');
-      return send(reply, req.id, errorBody('InternalError', 'An internal error occurred. Quote the RequestId when reporting it.'));
+      return send(reply, req.id, errorFor(req, 'InternalError', 'An internal error occurred. Quote the RequestId when reporting it.'));
     }
   }
 

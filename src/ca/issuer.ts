@@ -83,6 +83,8 @@ export interface Order {
 export interface AuthCheckResult {
   ok: boolean;
   detail: string;
+  /** What the check found published (TXT values or file content), when it found anything. */
+  found?: string[];
 }
 
 /** certport's own look at what the owner published (the validator in validation/), lent to poll. */

@@ -7,7 +7,10 @@ import { DELETE_TASK, type DeleteTask } from '../domain/deployment.js';
 import type { DeleteTaskStore } from '../domain/stores.js';
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
+import { CertStatus } from '../domain/certificate.js';
+import type { CertificateRecord } from '../domain/certificate.js';
 import type { CertificateService } from './certificates.js';
+import type { DvOrderService } from './dv-orders.js';
 import type { ResourceService } from './resources.js';
 
 export const CERT_DELETE = 'cert-delete';
@@ -21,7 +24,26 @@ export class CertificateDeletionService {
     private readonly resources: Pick<ResourceService, 'boundTo'>,
     private readonly clock: Clock,
     private readonly kick: () => void = () => {},
+    /** Cancels an order that was never issued, so deleting it releases what the order holds. */
+    private readonly orders?: Pick<DvOrderService, 'cancel'>,
   ) {}
+
+  /** The resources a certificate of the caller's is still deployed on (`type id`). */
+  async boundTo(caller: Caller, certId: string): Promise<string[]> {
+    const c = await this.certificates.get(caller, certId);
+    return (await this.resources.boundTo(c)).map((r) => `${r.type} ${r.id}`);
+  }
+
+  /**
+   * DeleteCertificate without the resource check. A free order that was never issued (status 0
+   * or 4) is cancelled first and then deleted at once: the one-hour rule guards issued
+   * certificates, and Terraform's destroy of a pending free certificate calls exactly this.
+   */
+  async deleteOne(caller: Caller, certId: string): Promise<void> {
+    const c = await this.certificates.get(caller, certId);
+    if (this.orders && neverIssued(c)) await this.orders.cancel(caller, certId);
+    await this.certificates.delete(caller, certId);
+  }
 
   /**
    * Deletes certificates that no resource serves. `asTask`: one task per certificate, worked by
@@ -67,7 +89,7 @@ export class CertificateDeletionService {
       throw new ServiceError('FailedOperation.DeleteResourceFailed',
         `The certificate ${certId} is still deployed on ${bound.map((r) => `${r.type} ${r.id}`).join(', ')}; update or unbind those first.`);
     }
-    await this.certificates.delete(caller, certId);
+    await this.deleteOne(caller, certId);
   }
 
   /** The job of one delete task. */
@@ -90,4 +112,9 @@ export class CertificateDeletionService {
   deleteTasks(caller: Caller, ids: string[]): Promise<DeleteTask[]> {
     return this.store.getDeleteTasks(caller.accountUin, ids);
   }
+}
+
+/** A free order still awaiting validation: status 0 (pending) or 4 (DNS record added). */
+function neverIssued(c: CertificateRecord): boolean {
+  return c.isDv && c.source !== 'upload' && (c.status === CertStatus.reviewing || c.status === CertStatus.dnsAdded) && !c.notAfter;
 }

@@ -427,17 +427,17 @@ export class DvOrderService {
   }
 
   /** Runs the checks now (CheckCertificateDomainVerification) and, if they pass, issues at once. */
-  async checkNow(caller: Caller, id: string): Promise<{ cert: CertificateRecord; checks: AuthCheck[] }> {
+  async checkNow(caller: Caller, id: string): Promise<{ cert: CertificateRecord; checks: AuthCheck[]; auths: DvAuth[] }> {
     const c = await this.certificates.get(caller, id);
     const order = c.isDv ? await this.store.getDvOrder(id) : null;
     if (!order) throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${id} has no domain validation (it was not applied for here).`);
-    if (!isAwaitingIssue(c.status)) return { cert: c, checks: [] };
+    if (!isAwaitingIssue(c.status)) return { cert: c, checks: [], auths: order.auths };
     const checks = await this.validation.runChecks(order);
     if (checks.every((x) => x.result.ok)) {
       await this.store.enqueueJob({ kind: DV_VALIDATE, subject: id, runAt: this.clock() }, this.clock());
       this.kick();
     }
-    return { cert: c, checks };
+    return { cert: c, checks, auths: order.auths };
   }
 
   /**

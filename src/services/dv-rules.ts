@@ -95,7 +95,7 @@ export function checkReissue(p: ReissueInput, original: CertificateRecord, now: 
     throw new ServiceError('FailedOperation.OrderAlreadyReplaced', `The certificate ${original.id} has already been reissued as ${original.replacedBy}.`);
   }
   if (original.source === 'upload') {
-    throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${original.id} was uploaded, not issued here; only certificates issued here can be reissued.`);
+    throw new ServiceError('FailedOperation.InvalidCertificateSource', `The certificate ${original.id} was uploaded, not issued here; only certificates issued here can be reissued.`);
   }
   const status = effectiveStatus(original, now);
   if (status !== CertStatus.issued) {

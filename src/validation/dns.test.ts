@@ -53,7 +53,7 @@ test('finds the expected TXT value at _dnsauth', async () => {
   await cts.setTxt('_dnsauth.shop.example.com', '202611230000001abcdefgh');
   assert.deepEqual(await lookupTxt('_dnsauth.shop.example.com', opts()), ['202611230000001abcdefgh']);
   const r = await checkDnsTxt('_dnsauth.shop.example.com.', '202611230000001abcdefgh', opts());
-  assert.deepEqual(r, { ok: true, detail: 'TXT record at _dnsauth.shop.example.com matches' });
+  assert.deepEqual(r, { ok: true, detail: 'TXT record at _dnsauth.shop.example.com matches', found: ['202611230000001abcdefgh'] });
   // a value pasted with its quotes still counts
   await cts.setTxt('_dnsauth.quoted.example.com', '"quoted-value"');
   assert.equal((await checkDnsTxt('_dnsauth.quoted.example.com', 'quoted-value', opts())).ok, true);
@@ -103,7 +103,7 @@ test('follows a CNAME into another zone when the authoritative server answers wi
   const o = { resolvers: [bind.dns], timeoutMs: 1000 };
   assert.deepEqual(await lookupTxt('_dnsauth.shop.example.com', o), ['from-the-other-zone']);
   const r = await checkDnsTxt('_dnsauth.shop.example.com', 'from-the-other-zone', o);
-  assert.deepEqual(r, { ok: true, detail: 'TXT record at _dnsauth.shop.example.com (via CNAME _dnsauth.shop.validation.other.net) matches' });
+  assert.deepEqual(r, { ok: true, detail: 'TXT record at _dnsauth.shop.example.com (via CNAME _dnsauth.shop.validation.other.net) matches', found: ['from-the-other-zone'] });
   assert.deepEqual(await lookupTxt('inzone.example.com', o), ['in-zone-value']);
   assert.deepEqual(await lookupTxt('split.example.com', o), ['part-one-part-two'], 'character-strings are joined');
 });

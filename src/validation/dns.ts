@@ -95,6 +95,8 @@ export async function lookupAddresses(name: string, opts: DnsOptions = {}): Prom
 export interface CheckResult {
   ok: boolean;
   detail: string;
+  /** What was found (TXT values, or the file's content), for CheckValue. */
+  found?: string[];
 }
 
 const unquote = (s: string) => s.trim().replace(/^"(.*)"$/, '$1').trim();
@@ -113,9 +115,10 @@ export async function checkDnsTxt(recordName: string, expectedValue: string, opt
   }
   const via = found.chain.length > 1 ? ` (via CNAME ${found.chain.slice(1).join(' -> ')})` : '';
   if (found.records.length === 0) return { ok: false, detail: `no TXT record at ${strip(recordName)}${via}` };
-  if (found.records.some((v) => unquote(v) === want)) return { ok: true, detail: `TXT record at ${strip(recordName)}${via} matches` };
+  const values = found.records.slice(0, 10);
+  if (found.records.some((v) => unquote(v) === want)) return { ok: true, detail: `TXT record at ${strip(recordName)}${via} matches`, found: values };
   const shown = found.records.slice(0, 5).map((v) => JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v)).join(', ');
-  return { ok: false, detail: `TXT record at ${strip(recordName)}${via} does not match: found ${shown}` };
+  return { ok: false, detail: `TXT record at ${strip(recordName)}${via} does not match: found ${shown}`, found: values };
 }
 
 /** Whether recordName is a CNAME pointing at expectedTarget (case and trailing dot ignored). */

@@ -87,7 +87,7 @@ const check = (domain: string, extra: Partial<Parameters<typeof checkHttpFile>[0
 test('finds the file over http, sending Host = the domain, despite BOM and CRLF', async () => {
   seen.length = 0;
   const r = await check('Shop.Example.com');
-  assert.deepEqual(r, { ok: true, detail: `http://shop.example.com:${httpPort}${PATH}: has the expected content` });
+  assert.deepEqual(r, { ok: true, detail: `http://shop.example.com:${httpPort}${PATH}: has the expected content`, found: [TOKEN] });
   assert.deepEqual(seen, [{ host: `shop.example.com:${httpPort}`, path: PATH, sni: undefined, tls: false }]);
 });
 
@@ -124,7 +124,7 @@ test('gives up after more than 10 redirects', async () => {
 test('follows a redirect to https and accepts an untrusted certificate, with SNI = the domain', async () => {
   seen.length = 0;
   const r = await check('tohttps.example.com');
-  assert.deepEqual(r, { ok: true, detail: `https://tlsonly.example.com:${httpsPort}${PATH}: has the expected content` });
+  assert.deepEqual(r, { ok: true, detail: `https://tlsonly.example.com:${httpsPort}${PATH}: has the expected content`, found: [TOKEN] });
   assert.equal(seen[1].sni, 'tlsonly.example.com');
   assert.equal(seen[1].tls, true);
 });

@@ -106,11 +106,13 @@ export async function checkHttpFile(opts: HttpFileCheck): Promise<CheckResult> {
   };
   const want = normalizeBody(opts.expected);
   const failures: string[] = [];
+  let lastFound: string[] | undefined;
   for (const scheme of opts.schemes ?? (['http:', 'https:'] as const)) {
     const start = new URL(`${scheme}//${domain}:${s.ports[scheme]}${opts.path}`);
     try {
       const { body, url } = await fetchFollowing(start, s);
-      if (normalizeBody(body) === want) return { ok: true, detail: `${display(url)}: has the expected content` };
+      if (normalizeBody(body) === want) return { ok: true, detail: `${display(url)}: has the expected content`, found: [normalizeBody(body)] };
+      lastFound = [normalizeBody(body).slice(0, 1024)];
       failures.push(`${display(url)}: has different content (${JSON.stringify(preview(body))})`);
     } catch (e) {
       if (!(e instanceof Failure)) throw e;
@@ -118,7 +120,7 @@ export async function checkHttpFile(opts: HttpFileCheck): Promise<CheckResult> {
       if (e.message.startsWith('DNS') || e.message.includes('private or reserved')) break; // https would fail the same way
     }
   }
-  return { ok: false, detail: failures.join('; ') };
+  return { ok: false, detail: failures.join('; '), ...(lastFound ? { found: lastFound } : {}) };
 }
 
 const preview = (body: string) => {

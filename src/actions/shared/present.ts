@@ -132,7 +132,8 @@ export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, n
   // Object.assign, not `{ ...common(), more }`: V8 (Node 20) adds properties after a spread
   // one by one on a slow path, ~4 µs each; this list item went from ~100 µs to a few.
   return Object.assign(common(c, now), {
-    PackageTypeName: c.packageType ?? '',
+    // The product's name (the spec's example: "TrustAsia C1 DV Free"), not its number.
+    PackageTypeName: c.packageType ? c.productZhName : '',
     ProjectInfo: projectInfo(c, p),
     BoundResource: [],
     IsIgnore: false,
@@ -173,7 +174,8 @@ export function presentCertificate(c: CertificateRecord, now: number, order: DvO
     OrderId: null as unknown as string,
     DvAuthDetail: dvAuthDetail(order),
     VulnerabilityReport: null as unknown as string,
-    PackageTypeName: c.packageType ?? '',
+    // The product's name (the spec's example: "TrustAsia C1 DV Free"), not its number.
+    PackageTypeName: c.packageType ? c.productZhName : '',
     SubmittedData: submitted as unknown as M.SubmittedData,
     DvRevokeAuthDetail: [],
   }) as Omit<M.DescribeCertificateResponse, 'RequestId'>;
