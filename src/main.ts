@@ -154,7 +154,8 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     : null;
   const acmeAccounts = config.acme?.accounts ?? '*';
   const issuers = new Issuers([ca.issuer, ca.sm2Issuer, ...(acme ? [acme] : [])],
-    (accountUin) => (acme && (acmeAccounts === '*' || acmeAccounts.includes(accountUin)) ? acme.source : ca.issuer.source));
+    (accountUin) => (acme && (acmeAccounts === '*' || acmeAccounts.includes(accountUin)) ? acme.source : ca.issuer.source),
+    { [ACME_SERVER_SOURCE]: ca.issuer.source });
   const cpu = new CpuPool({ size: config.cpuThreads });
   const certificates = new CertificateService(joinStores(stores.certificates, stores.projects, stores.operationLog), sealer, clock, {
     // Chains from an ACME CA end at its intermediate; only certport's own roots are known here.
@@ -208,7 +209,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   };
   const csrs = new CsrService(stores.csrs, sealer, clock);
   const acmeServer = config.acmeServer
-    ? new AcmeServerService(stores.acmeServer, stores.accounts, certificates, ca.issuer, validator, sealer, clock, config.acmeServer, log)
+    ? new AcmeServerService(stores.acmeServer, stores.accounts, certificates, ca.issuer, validator, sealer, clock, config.acmeServer, log, revocations)
     : null;
   const services: Services = {
     accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs,

@@ -23,7 +23,12 @@ import type { Sealer } from '../secrets/sealer.js';
 import { aad } from '../secrets/aad.js';
 import type { Validator } from '../validation/validator.js';
 import { NameError, normalizeDomain } from '../validation/names.js';
-import type { CertificateService } from './certificates.js';
+import { effectiveStatus, type CertificateService } from './certificates.js';
+import type { RevocationService } from './revocations.js';
+import { CertStatus } from '../domain/certificate.js';
+import { ServiceError } from '../domain/errors.js';
+import { parseReason } from '../domain/revocation.js';
+import { spkiSha256, spkiSha256OfPem } from '../pki/revocation.js';
 
 export const ACME_SERVER_SOURCE = 'acme-server';
 const HOUR = 3_600_000;
@@ -65,6 +70,8 @@ export class AcmeServerService {
     private readonly clock: Clock,
     private readonly settings: AcmeServerSettings,
     private readonly log: Log = quietLog,
+    /** revokeCert goes through certport's revocation (CRL, OCSP, keyCompromise); null: refused. */
+    private readonly revocations: Pick<RevocationService, 'findByLeafDer' | 'revokeByAcme'> | null = null,
   ) {}
 
   // ---- nonces
@@ -395,6 +402,46 @@ export class AcmeServerService {
       await this.setOrder(o, ['processing'], { status: 'invalid', error: { type: 'serverInternal', detail: 'Issuance failed.' } });
       throw e;
     }
+  }
+
+  /**
+   * revokeCert (RFC 8555 7.6): by an ACME account bound to the certport account that owns the
+   * certificate, or signed with the certificate's own key (`keySpki`: the jwk as SPKI DER).
+   */
+  async revoke(by: { account: AcmeServerAccount } | { keySpki: Buffer }, p: { certificate?: unknown; reason?: unknown }): Promise<void> {
+    if (!this.revocations) throw new AcmeProblem('unauthorized', 'Revocation is not available on this server.', 403);
+    if (typeof p.certificate !== 'string' || !/^[A-Za-z0-9_-]+$/.test(p.certificate)) {
+      throw new AcmeProblem('malformed', 'certificate must be the base64url DER of the certificate.');
+    }
+    // RFC 5280 reason codes, as certport's revocation knows them; absent means unspecified (0).
+    const reason = p.reason === undefined ? 0 : typeof p.reason === 'number' && Number.isInteger(p.reason) ? parseReason(p.reason) : null;
+    if (reason === null) throw new AcmeProblem('badRevocationReason', `Reason ${JSON.stringify(p.reason)} is not one of 0-5 and 9 (RFC 5280).`);
+    const cert = await this.revocations.findByLeafDer(Buffer.from(p.certificate, 'base64url'));
+    // Not ours and not the signer's are answered alike, so the answer tells nothing of other accounts.
+    const notYours = () => new AcmeProblem('unauthorized', 'The certificate was not issued here to this account or for this key.', 403);
+    if (!cert) throw notYours();
+    let who: string;
+    if ('account' in by) {
+      await this.requireActive(by.account.accountUin);
+      if (cert.accountUin !== by.account.accountUin) throw notYours();
+      who = `ACME account ${by.account.id}`;
+    } else {
+      if (spkiSha256(by.keySpki) !== spkiSha256OfPem(cert.certPem)) throw notYours();
+      who = 'ACME revokeCert signed by the certificate key';
+    }
+    const status = effectiveStatus(cert, this.clock());
+    if (status === CertStatus.revoked || status === CertStatus.revoking || status === CertStatus.pendingRevocationLetter) {
+      throw new AcmeProblem('alreadyRevoked', `The certificate ${cert.id} is revoked already.`);
+    }
+    if (status !== CertStatus.issued) throw new AcmeProblem('unauthorized', `The certificate ${cert.id} is in status ${status} (expired or not issued); it cannot be revoked.`, 403);
+    try {
+      await this.revocations.revokeByAcme(who, cert, reason);
+    } catch (e) {
+      if (e instanceof ServiceError && e.code === 'FailedOperation.InvalidCertificateStatusCode') throw new AcmeProblem('alreadyRevoked', e.message);
+      if (e instanceof ServiceError) throw new AcmeProblem('unauthorized', e.message, 403);
+      throw e;
+    }
+    this.log.info({ certId: cert.id, by: who, reason }, 'ACME revokeCert');
   }
 
   /** The certificate of one of the account's orders: leaf and chain, PEM. */

@@ -221,13 +221,14 @@ export function acmeRoutes(o: AcmeRoutesOptions) {
       return reply(rep, 200, pem.trim() + '\n', {}, 'application/pem-certificate-chain');
     });
 
-    // Revocation is not in certport yet (another change brings it): the request is authenticated
-    // like any other and answered plainly, so a client reports why.
+    // revokeCert (RFC 8555 7.6): signed by an account (kid) or by the certificate's key (jwk).
     app.post('/acme/revoke-cert', async (req, rep) => {
       try {
         const h = parseJws(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)).header;
-        await signed(req, '/revoke-cert', h.jwk !== undefined ? 'jwk' : 'kid');
-        throw new AcmeProblem('unauthorized', 'Revocation is not available on this server yet.', 403);
+        const s = await signed(req, '/revoke-cert', h.jwk !== undefined ? 'jwk' : 'kid');
+        const p = asObject(s.payload);
+        await service.revoke(s.account ? { account: s.account } : { keySpki: s.jwk!.key.export({ type: 'spki', format: 'der' }) }, p);
+        return await reply(rep, 200, '');
       } catch (e) {
         return problem(req, rep, e);
       }
