@@ -29,6 +29,8 @@ import { CertStatus } from '../domain/certificate.js';
 import { ServiceError } from '../domain/errors.js';
 import { parseReason } from '../domain/revocation.js';
 import { spkiSha256, spkiSha256OfPem } from '../pki/revocation.js';
+import { authorityKeyId } from '../pki/aki.js';
+import { pemDer } from '../pki/pem.js';
 
 export const ACME_SERVER_SOURCE = 'acme-server';
 const HOUR = 3_600_000;
@@ -63,7 +65,7 @@ export class AcmeServerService {
   constructor(
     private readonly store: AcmeServerStore,
     private readonly accounts: Pick<AccountStore, 'getAccount'>,
-    private readonly certificates: Pick<CertificateService, 'recordIssued' | 'findAnywhere'>,
+    private readonly certificates: Pick<CertificateService, 'recordIssued' | 'findAnywhere' | 'findBySerial'>,
     private readonly issuer: Pick<Issuer, 'finalize' | 'label'>,
     private readonly validator: AcmeValidator,
     private readonly sealer: Sealer,
@@ -442,6 +444,38 @@ export class AcmeServerService {
       throw e;
     }
     this.log.info({ certId: cert.id, by: who, reason }, 'ACME revokeCert');
+  }
+
+  /**
+   * renewalInfo (RFC 9773): certID is base64url(AKI keyIdentifier) "." base64url(serial DER).
+   * The suggested window is the middle third of the last third of the certificate's life
+   * (7/9 to 8/9), so renewals spread out well before expiry; a revoked certificate gets a
+   * window in the past (renew now). Any certificate certport issued is answered (the ARI
+   * resource is public by design: it reveals nothing the certificate does not).
+   */
+  async renewalInfo(certId: string): Promise<{ suggestedWindow: { start: number; end: number }; retryAfterS: number }> {
+    const m = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(certId);
+    if (!m) throw new AcmeProblem('malformed', 'The certID must be base64url(AKI keyIdentifier) "." base64url(serial).');
+    const aki = Buffer.from(m[1]!, 'base64url');
+    const serial = Buffer.from(m[2]!, 'base64url');
+    // DER INTEGER contents: a leading 00 only keeps the number positive; certport stores the hex without it.
+    let i = 0;
+    while (i < serial.length - 1 && serial[i] === 0) i++;
+    const serialHex = serial.subarray(i).toString('hex');
+    const matches = (await this.certificates.findBySerial(serialHex)).filter((c) => {
+      const leaf = c.certPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)?.[0];
+      const got = leaf ? authorityKeyId(pemDer(leaf, 'CERTIFICATE')) : null;
+      return got !== null && got.equals(aki);
+    });
+    const c = matches[0];
+    if (!c) throw new AcmeProblem('malformed', 'No certificate issued here has this certID.', 404);
+    const now = this.clock();
+    const status = effectiveStatus(c, now);
+    if (status === CertStatus.revoked || status === CertStatus.revoking) {
+      return { suggestedWindow: { start: now - 2 * HOUR, end: now - HOUR }, retryAfterS: 6 * 3600 };
+    }
+    const life = c.notAfter - c.notBefore;
+    return { suggestedWindow: { start: c.notBefore + Math.round(life * 7 / 9), end: c.notBefore + Math.round(life * 8 / 9) }, retryAfterS: 6 * 3600 };
   }
 
   /** The certificate of one of the account's orders: leaf and chain, PEM. */

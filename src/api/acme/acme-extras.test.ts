@@ -26,6 +26,7 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
   let tlsCa: string;
   let bound: Cred;
   let other: Cred;
+  let revokedPem: string;
 
   /** An acme-client account bound by EAB to `cred`'s certport account. */
   async function client(cred: Cred) {
@@ -51,6 +52,18 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
     const hit = r.Certificates!.find((c) => c.SubjectAltName!.includes(name));
     assert.ok(hit, `certificate for ${name} listed`);
     return hit.CertificateId!;
+  }
+
+  /** RFC 9773 certID, computed with openssl: base64url(AKI keyIdentifier) "." base64url(serial DER). */
+  async function ariCertId(pem: string): Promise<string> {
+    const f = path.join(dir, 'ari.pem');
+    await writeFile(f, pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0] + '\n');
+    const ext = (await run('openssl', ['x509', '-noout', '-in', f, '-ext', 'authorityKeyIdentifier'])).stdout;
+    const aki = Buffer.from(ext.split('\n').slice(1).join('').replace(/keyid:|[\s:]/g, ''), 'hex');
+    let serial = Buffer.from((await run('openssl', ['x509', '-noout', '-serial', '-in', f])).stdout.trim().split('=')[1]!, 'hex');
+    if (serial[0]! & 0x80) serial = Buffer.concat([Buffer.from([0]), serial]);
+    assert.equal(aki.length, 20);
+    return `${aki.toString('base64url')}.${serial.toString('base64url')}`;
   }
 
   const leafDer = (pem: string) => Buffer.from(pem.match(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/)![1]!.replace(/\s+/g, ''), 'base64');
@@ -83,7 +96,7 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
 
   it('revokeCert by the owning account (acme-client): status 10, on the CRL; twice is alreadyRevoked', async () => {
     const c = await client(bound);
-    const pem = await obtain(c, ['rev1.acme.test']);
+    const pem = revokedPem = await obtain(c, ['rev1.acme.test']);
     const id = await certId(bound, 'rev1.acme.test');
     // Another certport account's ACME account may not revoke it.
     const oc = await client(other);
@@ -126,5 +139,29 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
     const ok = await holder.post(url, { certificate, reason: 1 }, { useJwk: true });
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
     assert.equal((await sdkClient(t.port, bound).DescribeCertificateDetail({ CertificateId: id })).Status, 10);
+  });
+
+  it('renewalInfo (RFC 9773): the middle third of the last third of the life, Retry-After; revoked: renew now', async () => {
+    const pem = await obtain(await client(bound), ['ari.acme.test']);
+    const d = await (await fetch(`http://127.0.0.1:${t.port}/acme/directory`)).json() as { renewalInfo: string };
+    assert.ok(d.renewalInfo.endsWith('/acme/renewal-info'));
+    const r = await fetch(`http://127.0.0.1:${t.port}/acme/renewal-info/${await ariCertId(pem)}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('retry-after'), '21600');
+    const w = (await r.json() as { suggestedWindow: { start: string; end: string } }).suggestedWindow;
+    const f = path.join(dir, 'ari.pem');
+    const dates = (await run('openssl', ['x509', '-noout', '-dates', '-in', f])).stdout;
+    const nb = Date.parse(/notBefore=(.+)/.exec(dates)![1]!);
+    const na = Date.parse(/notAfter=(.+)/.exec(dates)![1]!);
+    const life = na - nb;
+    assert.ok(Math.abs(Date.parse(w.start) - (nb + life * 7 / 9)) < 2000, `start ${w.start}`);
+    assert.ok(Math.abs(Date.parse(w.end) - (nb + life * 8 / 9)) < 2000, `end ${w.end}`);
+    const revoked = await (await fetch(`http://127.0.0.1:${t.port}/acme/renewal-info/${await ariCertId(revokedPem)}`)).json() as { suggestedWindow: { end: string } };
+    assert.ok(Date.parse(revoked.suggestedWindow.end) < Date.now(), 'a revoked certificate: renew now');
+    const [aki] = (await ariCertId(pem)).split('.');
+    const unknown = await fetch(`http://127.0.0.1:${t.port}/acme/renewal-info/${aki}.AQID`);
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as { type: string }).type, ERR + 'malformed');
+    assert.equal((await fetch(`http://127.0.0.1:${t.port}/acme/renewal-info/nodot`)).status, 400);
   });
 });

@@ -28,7 +28,7 @@ export function acmeRoutes(o: AcmeRoutesOptions) {
   const { service, base } = o;
   const url = {
     directory: `${base}/directory`, newNonce: `${base}/new-nonce`, newAccount: `${base}/new-account`, newOrder: `${base}/new-order`,
-    revokeCert: `${base}/revoke-cert`, keyChange: `${base}/key-change`,
+    revokeCert: `${base}/revoke-cert`, keyChange: `${base}/key-change`, renewalInfo: `${base}/renewal-info`,
     account: (id: string) => `${base}/acct/${id}`, order: (id: string) => `${base}/order/${id}`, authz: (id: string) => `${base}/authz/${id}`,
     challenge: (authz: string, type: string) => `${base}/chall/${authz}/${type}`, cert: (id: string) => `${base}/cert/${id}`,
   };
@@ -122,6 +122,7 @@ export function acmeRoutes(o: AcmeRoutesOptions) {
       try {
         return await reply(rep, 200, {
           newNonce: url.newNonce, newAccount: url.newAccount, newOrder: url.newOrder, revokeCert: url.revokeCert, keyChange: url.keyChange,
+          renewalInfo: url.renewalInfo,
           meta: { externalAccountRequired: o.eabRequired, website: 'https://github.com/certport' },
         });
       } catch (e) {
@@ -219,6 +220,17 @@ export function acmeRoutes(o: AcmeRoutesOptions) {
       postAsGet(s.payload);
       const pem = await service.certificate(s.account!, (req.params as { id: string }).id);
       return reply(rep, 200, pem.trim() + '\n', {}, 'application/pem-certificate-chain');
+    });
+
+    // renewalInfo (RFC 9773): a plain GET, no JWS.
+    app.get('/acme/renewal-info/:certId', async (req, rep) => {
+      try {
+        const r = await service.renewalInfo((req.params as { certId: string }).certId);
+        return await reply(rep, 200, { suggestedWindow: { start: iso(r.suggestedWindow.start), end: iso(r.suggestedWindow.end) } },
+          { 'Retry-After': String(r.retryAfterS) });
+      } catch (e) {
+        return problem(req, rep, e);
+      }
     });
 
     // revokeCert (RFC 8555 7.6): signed by an account (kid) or by the certificate's key (jwk).
