@@ -10,7 +10,7 @@
 //                                                             ready ──finalize──► processing ──► valid
 import { randomBytes } from 'node:crypto';
 import {
-  AcmeProblem, type AcmeAuthz, type AcmeChallenge, type AcmeChallengeType, type AcmeIdentifier, type AcmeOrder,
+  AcmeProblem, type AcmePolicy, type AcmeAuthz, type AcmeChallenge, type AcmeChallengeType, type AcmeIdentifier, type AcmeOrder,
   type AcmeServerAccount, type AcmeServerStore, type Jwk,
 } from '../domain/acme-server.js';
 import type { AccountStore } from '../domain/stores.js';
@@ -178,6 +178,50 @@ export class AcmeServerService {
     return { kid, hmacKey };
   }
 
+  // ---- policy
+
+  /** The account's policy, or the default: any name, wildcards, the server's validity. */
+  async policy(accountUin: string): Promise<AcmePolicy> {
+    const p = await this.store.getPolicy(accountUin);
+    const max = this.settings.validityDays;
+    return p ? { ...p, maxDays: Math.min(p.maxDays, max) } : { accountUin, suffixes: [], wildcard: true, maxDays: max };
+  }
+
+  /** `certport acme policy set`: unchanged fields keep their value. */
+  async setPolicy(accountUin: string, p: { suffixes?: string[]; wildcard?: boolean; maxDays?: number }): Promise<AcmePolicy> {
+    if (!(await this.accounts.getAccount(accountUin))) throw new AcmeProblem('malformed', `No certport account ${accountUin}.`);
+    const cur = await this.policy(accountUin);
+    const suffixes = p.suffixes?.filter((s) => s.trim() !== '').map((s) => {
+      try {
+        return normalizeDomain(s.trim().replace(/^\./, ''), { allowWildcard: false });
+      } catch (e) {
+        throw new AcmeProblem('malformed', `The suffix ${JSON.stringify(s)} is not a domain name: ${(e as Error).message}`);
+      }
+    });
+    const maxDays = p.maxDays ?? cur.maxDays;
+    if (!Number.isInteger(maxDays) || maxDays < 1 || maxDays > this.settings.validityDays) {
+      throw new AcmeProblem('malformed', `The maximum validity must be 1 to ${this.settings.validityDays} days (CERTPORT_ACME_SERVER_VALIDITY_DAYS).`);
+    }
+    const next: AcmePolicy = { accountUin, suffixes: suffixes ?? cur.suffixes, wildcard: p.wildcard ?? cur.wildcard, maxDays };
+    await this.store.putPolicy(next, this.clock());
+    return next;
+  }
+
+  /** rejectedIdentifier, with a subproblem per name, for names the account's policy does not allow. */
+  private checkPolicy(p: AcmePolicy, identifiers: AcmeIdentifier[]): void {
+    const subproblems = identifiers.flatMap((i) => {
+      const wildcard = i.value.startsWith('*.');
+      const base = wildcard ? i.value.slice(2) : i.value;
+      const detail = wildcard && !p.wildcard ? 'Wildcard names are not allowed for this account.'
+        : p.suffixes.length && !p.suffixes.some((s) => base === s || base.endsWith('.' + s))
+          ? `${i.value} is outside this account's allowed domains (${p.suffixes.join(', ')}).` : null;
+      return detail ? [{ type: 'urn:ietf:params:acme:error:rejectedIdentifier', detail, identifier: i }] : [];
+    });
+    if (subproblems.length) {
+      throw new AcmeProblem('rejectedIdentifier', `${subproblems.length} identifier(s) are not allowed by the account's policy: ${subproblems.map((s) => s.detail).join(' ')}`, 400, { subproblems });
+    }
+  }
+
   // ---- orders and authorizations
 
   async newOrder(a: AcmeServerAccount, p: { identifiers?: unknown; notBefore?: unknown; notAfter?: unknown }): Promise<AcmeOrder> {
@@ -185,6 +229,7 @@ export class AcmeServerService {
       throw new AcmeProblem('malformed', `notBefore and notAfter are not supported: certificates here are valid ${this.settings.validityDays} days from issuance.`);
     }
     const identifiers = this.checkIdentifiers(p.identifiers);
+    this.checkPolicy(await this.policy(a.accountUin), identifiers);
     const now = this.clock();
     const key = identifiers.map((i) => `dns:${i.value}`).sort().join(',');
     const reusable = await this.store.findReusableOrder(a.id, key, now);
@@ -384,6 +429,9 @@ export class AcmeServerService {
     if (extra.length || missing.length) {
       throw new AcmeProblem('badCSR', `The CSR's names differ from the order's:${extra.length ? ` not in the order: ${extra.join(', ')};` : ''}${missing.length ? ` missing: ${missing.join(', ')};` : ''}`.replace(/;$/, '.'));
     }
+    const policy = await this.policy(o.accountUin);
+    // The policy may have changed since the order was made.
+    this.checkPolicy(policy, o.identifiers);
     const caa = await this.validator.checkCaa(names);
     if (caa && !caa.ok) {
       await this.setOrder(o, ['ready'], { status: 'invalid', error: { type: 'caa', detail: caa.detail } });
@@ -393,7 +441,7 @@ export class AcmeServerService {
       throw new AcmeProblem('orderNotReady', 'The order is being finalized already.', 403);
     }
     try {
-      const p = await this.issuer.finalize({ ref: null, auths: [] }, { csrPem, domains: names, validityDays: this.settings.validityDays });
+      const p = await this.issuer.finalize({ ref: null, auths: [] }, { csrPem, domains: names, validityDays: policy.maxDays });
       if (p.state !== 'issued') throw new Error(`the CA answered ${p.state}`);
       const cert = await this.certificates.recordIssued(o.accountUin, p.chainPem, {
         source: ACME_SERVER_SOURCE, productName: 'certport ACME certificate', verifyType: 'ACME',

@@ -14,6 +14,7 @@ import { sdkClient, startTestService, type Cred, type TestService } from '../../
 import { startChallTestSrv, type ChallTestSrv } from '../../testing/dns-servers.js';
 import { freePort } from '../../testing/net.js';
 import { RawAcme } from '../../testing/acme-clients.js';
+import { runCli } from '../../testing/cli.js';
 
 const run = promisify(execFile);
 const ERR = 'urn:ietf:params:acme:error:';
@@ -163,5 +164,35 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
     assert.equal(unknown.status, 404);
     assert.equal(((await unknown.json()) as { type: string }).type, ERR + 'malformed');
     assert.equal((await fetch(`http://127.0.0.1:${t.port}/acme/renewal-info/nodot`)).status, 400);
+  });
+
+  it('policy (`certport acme policy set|show`): suffixes and wildcards at newOrder (rejectedIdentifier), maximum validity at finalize', async () => {
+    const pol = await t.newAccount();
+    const set = await runCli(t.env, 'acme', 'policy', 'set', '--account', pol.accountUin, '--suffixes', 'allowed.test,.corp.test', '--wildcard', 'no', '--max-days', '30');
+    assert.equal(set.code, 0, set.stderr);
+    const show = await runCli(t.env, 'acme', 'policy', 'show', '--account', pol.accountUin, '--json');
+    assert.deepEqual(JSON.parse(show.stdout), { accountUin: pol.accountUin, suffixes: ['allowed.test', 'corp.test'], wildcard: false, maxDays: 30 });
+    const tooLong = await runCli(t.env, 'acme', 'policy', 'set', '--account', pol.accountUin, '--max-days', '400');
+    assert.notEqual(tooLong.code, 0);
+    const raw = new RawAcme(directory, tlsCa);
+    assert.equal((await raw.register(await t.svc.core.acmeServer!.createEab(pol.accountUin))).status, 201);
+    const newOrder = (await raw.directory()).newOrder;
+    const outside = await raw.post(newOrder, { identifiers: [{ type: 'dns', value: 'a.allowed.test' }, { type: 'dns', value: 'evil.test' }, { type: 'dns', value: 'notallowed.test' }] });
+    assert.equal(outside.status, 400);
+    assert.equal(outside.json.type, ERR + 'rejectedIdentifier');
+    assert.deepEqual(outside.json.subproblems.map((s: { identifier: { value: string } }) => s.identifier.value), ['evil.test', 'notallowed.test']);
+    const wild = await raw.post(newOrder, { identifiers: [{ type: 'dns', value: '*.allowed.test' }] });
+    assert.equal(wild.json.type, ERR + 'rejectedIdentifier');
+    assert.match(wild.json.subproblems[0].detail, /Wildcard/);
+    // An allowed name is issued for 30 days, not the server's 90.
+    const pem = await obtain(await client(pol), ['x.corp.test']);
+    const f = path.join(dir, 'pol.pem');
+    await writeFile(f, pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0] + '\n');
+    const dates = (await run('openssl', ['x509', '-noout', '-dates', '-in', f])).stdout;
+    const days = (Date.parse(/notAfter=(.+)/.exec(dates)![1]!) - Date.parse(/notBefore=(.+)/.exec(dates)![1]!)) / 86_400_000;
+    assert.ok(days > 29 && days <= 30.01, `validity ${days} days`);
+    // Another account keeps the default: any name, 90 days.
+    const dflt = JSON.parse((await runCli(t.env, 'acme', 'policy', 'show', '--account', bound.accountUin, '--json')).stdout);
+    assert.deepEqual(dflt, { accountUin: bound.accountUin, suffixes: [], wildcard: true, maxDays: 90 });
   });
 });
