@@ -266,7 +266,7 @@ export interface RunningService {
 }
 
 export async function startService(config: Readonly<Config>, opts: CoreOptions = {}): Promise<RunningService> {
-  const [{ createRateLimit, createReplayGuard, createAuthFailureLimit, createSignatureBinding }, { legacyApi }, { buildApi, createLogger }, { caRoutes }, { orderRoutes }, { downloadRoutes },
+  const [{ createRateLimit, createReplayGuard, createAuthFailureLimit, createSignatureBinding, createAcmeOrderLimit }, { legacyApi }, { buildApi, createLogger }, { caRoutes }, { orderRoutes }, { downloadRoutes },
     { resourceRoutes }, { metricsRoutes }, { Metrics }, { hostingRoutes }, { notifyRoutes }] = await Promise.all([
     import('./api/guards.js'), import('./api/legacy.js'), import('./api/server.js'), import('./api/ca-routes.js'), import('./api/admin/orders.js'),
     import('./api/download-routes.js'), import('./api/admin/resources.js'), import('./api/metrics-routes.js'), import('./services/metrics.js'),
@@ -290,7 +290,8 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
       handlerSink: (h) => { handler = h; },
       plugins: [legacyApi({ services: core.services, replay, rateLimit, authFailures }), caRoutes(core.ca, core.services.crls), ocspRoutes(core.services.ocsp), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken), revocationRoutes(core.services.revocations, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken, host: config.host }),
-        ...(core.acmeServer ? [acmeRoutes({ service: core.acmeServer, base: `${config.publicUrl}/acme`, eabRequired: config.acmeServer!.eab === 'required' })] : []),
+        ...(core.acmeServer ? [acmeRoutes({ service: core.acmeServer, base: `${config.publicUrl}/acme`, eabRequired: config.acmeServer!.eab === 'required',
+          orderLimit: createAcmeOrderLimit(config.acmeServer!.ordersPerHour, core.redis), ordersPerHour: config.acmeServer!.ordersPerHour })] : []),
         consoleApi({ console: core.console, dispatch: { services: core.services, rateLimit }, throttle: createLoginThrottle(core.redis), publicUrl: config.publicUrl }),
         consoleStatic(CONSOLE_DIR)],
     });

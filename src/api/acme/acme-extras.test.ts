@@ -195,4 +195,27 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
     const dflt = JSON.parse((await runCli(t.env, 'acme', 'policy', 'show', '--account', bound.accountUin, '--json')).stdout);
     assert.deepEqual(dflt, { accountUin: bound.accountUin, suffixes: [], wildcard: true, maxDays: 90 });
   });
+
+  it('rate limit: new orders per certport account and hour (CERTPORT_ACME_SERVER_ORDERS_PER_HOUR=20) answer rateLimited with Retry-After', async () => {
+    const rl = await t.newAccount();
+    const raw = new RawAcme(directory, tlsCa);
+    assert.equal((await raw.register(await t.svc.core.acmeServer!.createEab(rl.accountUin))).status, 201);
+    const newOrder = (await raw.directory()).newOrder;
+    for (let i = 0; i < 20; i++) {
+      const r = await raw.post(newOrder, { identifiers: [{ type: 'dns', value: `n${i}.rl.acme.test` }] });
+      assert.equal(r.status, 201, `order ${i}: ${r.body}`);
+    }
+    const over = await raw.post(newOrder, { identifiers: [{ type: 'dns', value: 'over.rl.acme.test' }] });
+    assert.equal(over.status, 429);
+    assert.equal(over.json.type, ERR + 'rateLimited');
+    const after = Number(over.headers['retry-after']);
+    assert.ok(after >= 1 && after <= 3600, `Retry-After ${over.headers['retry-after']}`);
+    // A second ACME account of the same certport account shares the limit; another certport account does not.
+    const twin = new RawAcme(directory, tlsCa);
+    assert.equal((await twin.register(await t.svc.core.acmeServer!.createEab(rl.accountUin))).status, 201);
+    assert.equal((await twin.post(newOrder, { identifiers: [{ type: 'dns', value: 'twin.rl.acme.test' }] })).status, 429);
+    const stranger = new RawAcme(directory, tlsCa);
+    assert.equal((await stranger.register(await t.svc.core.acmeServer!.createEab(other.accountUin))).status, 201);
+    assert.equal((await stranger.post(newOrder, { identifiers: [{ type: 'dns', value: 'other.rl.acme.test' }] })).status, 201);
+  });
 });

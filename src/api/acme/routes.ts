@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AcmeProblem, type AcmeAuthz, type AcmeChallenge, type AcmeOrder, type AcmeServerAccount } from '../../domain/acme-server.js';
 import type { AcmeServerService } from '../../services/acme-server.js';
+import type { AcmeOrderLimit } from '../guards.js';
 import { importJwk, parseJws, payloadOf, readEab, thumbprint, verifyJws, type Jws } from './jws.js';
 
 const PREFIX = 'urn:ietf:params:acme:error:';
@@ -13,6 +14,9 @@ export interface AcmeRoutesOptions {
   /** `<CERTPORT_PUBLIC_URL>/acme`: every URL handed out, and what each JWS `url` must be. */
   base: string;
   eabRequired: boolean;
+  /** New orders per certport account and hour: rateLimited with Retry-After beyond it. */
+  orderLimit?: AcmeOrderLimit;
+  ordersPerHour?: number;
 }
 
 interface Signed {
@@ -181,6 +185,8 @@ export function acmeRoutes(o: AcmeRoutesOptions) {
 
     post(app, '/new-order', 'kid', async (s, _req, rep) => {
       const p = asObject(s.payload);
+      const wait = await o.orderLimit?.take(s.account!.accountUin);
+      if (wait) throw new AcmeProblem('rateLimited', `Too many new orders for this account: at most ${o.ordersPerHour} an hour (CERTPORT_ACME_SERVER_ORDERS_PER_HOUR); retry in ${wait} s.`, 429, { retryAfterS: wait });
       const order = await service.newOrder(s.account!, { identifiers: p.identifiers, notBefore: p.notBefore, notAfter: p.notAfter });
       return reply(rep, 201, orderJson(order), { Location: url.order(order.id) });
     });
