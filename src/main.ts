@@ -154,7 +154,8 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     : null;
   const acmeAccounts = config.acme?.accounts ?? '*';
   const issuers = new Issuers([ca.issuer, ca.sm2Issuer, ...(acme ? [acme] : [])],
-    (accountUin) => (acme && (acmeAccounts === '*' || acmeAccounts.includes(accountUin)) ? acme.source : ca.issuer.source));
+    (accountUin) => (acme && (acmeAccounts === '*' || acmeAccounts.includes(accountUin)) ? acme.source : ca.issuer.source),
+    { [ACME_SERVER_SOURCE]: ca.issuer.source });
   const cpu = new CpuPool({ size: config.cpuThreads });
   const certificates = new CertificateService(joinStores(stores.certificates, stores.projects, stores.operationLog), sealer, clock, {
     // Chains from an ACME CA end at its intermediate; only certport's own roots are known here.
@@ -208,7 +209,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   };
   const csrs = new CsrService(stores.csrs, sealer, clock);
   const acmeServer = config.acmeServer
-    ? new AcmeServerService(stores.acmeServer, stores.accounts, certificates, ca.issuer, validator, sealer, clock, config.acmeServer, log)
+    ? new AcmeServerService(stores.acmeServer, stores.accounts, certificates, ca.issuer, validator, sealer, clock, config.acmeServer, log, revocations)
     : null;
   const services: Services = {
     accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs,
@@ -265,7 +266,7 @@ export interface RunningService {
 }
 
 export async function startService(config: Readonly<Config>, opts: CoreOptions = {}): Promise<RunningService> {
-  const [{ createRateLimit, createReplayGuard, createAuthFailureLimit, createSignatureBinding }, { legacyApi }, { buildApi, createLogger }, { caRoutes }, { orderRoutes }, { downloadRoutes },
+  const [{ createRateLimit, createReplayGuard, createAuthFailureLimit, createSignatureBinding, createAcmeOrderLimit }, { legacyApi }, { buildApi, createLogger }, { caRoutes }, { orderRoutes }, { downloadRoutes },
     { resourceRoutes }, { metricsRoutes }, { Metrics }, { hostingRoutes }, { notifyRoutes }] = await Promise.all([
     import('./api/guards.js'), import('./api/legacy.js'), import('./api/server.js'), import('./api/ca-routes.js'), import('./api/admin/orders.js'),
     import('./api/download-routes.js'), import('./api/admin/resources.js'), import('./api/metrics-routes.js'), import('./services/metrics.js'),
@@ -289,7 +290,8 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
       handlerSink: (h) => { handler = h; },
       plugins: [legacyApi({ services: core.services, replay, rateLimit, authFailures }), caRoutes(core.ca, core.services.crls), ocspRoutes(core.services.ocsp), downloadRoutes(core.services.certificates), orderRoutes({ token: config.adminToken, paid: core.services.paid }), resourceRoutes(core.services.resources, config.adminToken), hostingRoutes(core.services.hosting, config.adminToken), notifyRoutes(core.notices, config.adminToken), revocationRoutes(core.services.revocations, config.adminToken),
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken, host: config.host }),
-        ...(core.acmeServer ? [acmeRoutes({ service: core.acmeServer, base: `${config.publicUrl}/acme`, eabRequired: config.acmeServer!.eab === 'required' })] : []),
+        ...(core.acmeServer ? [acmeRoutes({ service: core.acmeServer, base: `${config.publicUrl}/acme`, eabRequired: config.acmeServer!.eab === 'required',
+          orderLimit: createAcmeOrderLimit(config.acmeServer!.ordersPerHour, core.redis), ordersPerHour: config.acmeServer!.ordersPerHour })] : []),
         consoleApi({ console: core.console, dispatch: { services: core.services, rateLimit }, throttle: createLoginThrottle(core.redis), publicUrl: config.publicUrl }),
         consoleStatic(CONSOLE_DIR)],
     });

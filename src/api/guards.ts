@@ -166,3 +166,29 @@ export function createAuthFailureLimit(perMinute: number, redis: Redis | null): 
     },
   };
 }
+
+/** New ACME orders per certport account and hour (Let's Encrypt's "new orders" limit). */
+export interface AcmeOrderLimit {
+  /** null when the order may go ahead, else the seconds until one may. */
+  take(accountUin: string): Promise<number | null>;
+}
+
+export function createAcmeOrderLimit(perHour: number, redis: Redis | null): AcmeOrderLimit {
+  if (perHour <= 0) return { take: async () => null };
+  const opts = { points: perHour, duration: 3600, keyPrefix: 'certport-acme-orders' };
+  const limiter: RateLimiterAbstract = redis
+    ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: false, rejectIfRedisNotReady: false,
+      insuranceLimiter: new RateLimiterMemory(opts) })
+    : new RateLimiterMemory(opts);
+  return {
+    async take(accountUin) {
+      try {
+        await limiter.consume(accountUin);
+        return null;
+      } catch (e) {
+        if (e instanceof Error) throw e;
+        return Math.max(1, Math.ceil((e as { msBeforeNext: number }).msBeforeNext / 1000));
+      }
+    },
+  };
+}

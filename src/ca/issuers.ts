@@ -19,6 +19,8 @@ export class Issuers {
   constructor(
     private readonly all: readonly Issuer[],
     private readonly sourceFor: (accountUin: string) => string,
+    /** Sources whose certificates another source's CA signed (the ACME server's are the embedded CA's). */
+    private readonly aliases: Readonly<Record<string, string>> = {},
   ) {}
 
   /** Where an account's new orders go. */
@@ -33,7 +35,8 @@ export class Issuers {
 
   /** The CA of `source` that signs `keyAlgo`, or null when there is none here. */
   find(source: string, keyAlgo: KeyAlgorithm): Issuer | null {
-    return this.all.find((i) => i.source === source && i.keyAlgorithms.includes(keyAlgo)) ?? null;
+    const s = this.aliases[source] ?? source;
+    return this.all.find((i) => i.source === s && i.keyAlgorithms.includes(keyAlgo)) ?? null;
   }
 
   /** The root a stored certificate's chain ends at, when its CA is here and knows it. */

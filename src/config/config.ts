@@ -13,6 +13,8 @@ export interface AcmeServerConfig {
   defaultAccountUin: string | null;
   /** Validity of the certificates it issues. */
   validityDays: number;
+  /** New orders per certport account and hour (0: no limit). */
+  ordersPerHour: number;
 }
 
 export interface Config {
@@ -245,6 +247,7 @@ const ACME_SERVER_KEYS = {
   eab: 'CERTPORT_ACME_SERVER_EAB',
   defaultAccount: 'CERTPORT_ACME_SERVER_DEFAULT_ACCOUNT',
   validityDays: 'CERTPORT_ACME_SERVER_VALIDITY_DAYS',
+  ordersPerHour: 'CERTPORT_ACME_SERVER_ORDERS_PER_HOUR',
 } as const;
 const TLS_KEYS = {
   certFile: 'CERTPORT_TLS_CERT_FILE',
@@ -531,7 +534,8 @@ function acmeServerConfig(on: string | undefined, get: (k: keyof typeof ACME_SER
   const defaultAccountUin = get('defaultAccount')?.trim() || null;
   if (eab === 'optional' && !defaultAccountUin) throw new ConfigError(`${ACME_SERVER_KEYS.eab}=optional needs ${ACME_SERVER_KEYS.defaultAccount} (the certport account that ACME accounts without a binding belong to)`);
   if (defaultAccountUin !== null && !/^\d{1,20}$/.test(defaultAccountUin)) throw new ConfigError(`${ACME_SERVER_KEYS.defaultAccount} must be a Uin, got ${JSON.stringify(defaultAccountUin)}`);
-  return { eab, defaultAccountUin, validityDays: int(ACME_SERVER_KEYS.validityDays, get('validityDays') ?? '90', 1, 398) };
+  return { eab, defaultAccountUin, validityDays: int(ACME_SERVER_KEYS.validityDays, get('validityDays') ?? '90', 1, 398),
+    ordersPerHour: int(ACME_SERVER_KEYS.ordersPerHour, get('ordersPerHour') ?? '300', 0, 1_000_000) };
 }
 
 function tlsConfig(rawPort: string | undefined, get: (k: keyof typeof TLS_KEYS) => string | undefined, publicUrl: string): TlsConfig | null {

@@ -75,7 +75,19 @@ export interface AcmeOrder {
   updatedAt: number;
 }
 
+/** What an account's ACME clients may ask for (`certport acme policy set`). */
+export interface AcmePolicy {
+  accountUin: string;
+  /** Allowed registered suffixes (a name must be one or end in `.suffix`); empty: any name. */
+  suffixes: string[];
+  wildcard: boolean;
+  /** Validity of issued certificates, at most the server's CERTPORT_ACME_SERVER_VALIDITY_DAYS. */
+  maxDays: number;
+}
+
 export interface AcmeServerStore {
+  getPolicy(accountUin: string): Promise<AcmePolicy | null>;
+  putPolicy(p: AcmePolicy, now: number): Promise<void>;
   /** Stores a fresh nonce valid until `expiresAt`. */
   putNonce(nonce: string, expiresAt: number): Promise<void>;
   /** Uses a nonce up: true once for a nonce stored and unexpired, false ever after (any node). */

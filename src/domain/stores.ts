@@ -61,6 +61,8 @@ export interface CertificateStore {
   /** Clears `certId`'s renewal link, only if it still names `renewCertId`. */
   releaseRenewal(certId: string, renewCertId: string, now: number): Promise<void>;
   findByFingerprint(accountUin: string, sha1: string, type: string): Promise<CertificateRecord | null>;
+  /** Every account's certificates with this serial (lowercase hex), for ACME renewal information. */
+  findBySerial(serialHex: string): Promise<CertificateRecord[]>;
   listCertificates(q: CertificateQuery): Promise<{ total: number; items: CertificateRecord[] }>;
   /** Equal tokens, read at two moments, mean nothing was committed in between anywhere in the database. */
   changeToken(): Promise<string>;

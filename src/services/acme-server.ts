@@ -10,7 +10,7 @@
 //                                                             ready ──finalize──► processing ──► valid
 import { randomBytes } from 'node:crypto';
 import {
-  AcmeProblem, type AcmeAuthz, type AcmeChallenge, type AcmeChallengeType, type AcmeIdentifier, type AcmeOrder,
+  AcmeProblem, type AcmePolicy, type AcmeAuthz, type AcmeChallenge, type AcmeChallengeType, type AcmeIdentifier, type AcmeOrder,
   type AcmeServerAccount, type AcmeServerStore, type Jwk,
 } from '../domain/acme-server.js';
 import type { AccountStore } from '../domain/stores.js';
@@ -23,7 +23,14 @@ import type { Sealer } from '../secrets/sealer.js';
 import { aad } from '../secrets/aad.js';
 import type { Validator } from '../validation/validator.js';
 import { NameError, normalizeDomain } from '../validation/names.js';
-import type { CertificateService } from './certificates.js';
+import { effectiveStatus, type CertificateService } from './certificates.js';
+import type { RevocationService } from './revocations.js';
+import { CertStatus } from '../domain/certificate.js';
+import { ServiceError } from '../domain/errors.js';
+import { parseReason } from '../domain/revocation.js';
+import { spkiSha256, spkiSha256OfPem } from '../pki/revocation.js';
+import { authorityKeyId } from '../pki/aki.js';
+import { pemDer } from '../pki/pem.js';
 
 export const ACME_SERVER_SOURCE = 'acme-server';
 const HOUR = 3_600_000;
@@ -58,13 +65,15 @@ export class AcmeServerService {
   constructor(
     private readonly store: AcmeServerStore,
     private readonly accounts: Pick<AccountStore, 'getAccount'>,
-    private readonly certificates: Pick<CertificateService, 'recordIssued' | 'findAnywhere'>,
+    private readonly certificates: Pick<CertificateService, 'recordIssued' | 'findAnywhere' | 'findBySerial'>,
     private readonly issuer: Pick<Issuer, 'finalize' | 'label'>,
     private readonly validator: AcmeValidator,
     private readonly sealer: Sealer,
     private readonly clock: Clock,
     private readonly settings: AcmeServerSettings,
     private readonly log: Log = quietLog,
+    /** revokeCert goes through certport's revocation (CRL, OCSP, keyCompromise); null: refused. */
+    private readonly revocations: Pick<RevocationService, 'findByLeafDer' | 'revokeByAcme'> | null = null,
   ) {}
 
   // ---- nonces
@@ -169,6 +178,50 @@ export class AcmeServerService {
     return { kid, hmacKey };
   }
 
+  // ---- policy
+
+  /** The account's policy, or the default: any name, wildcards, the server's validity. */
+  async policy(accountUin: string): Promise<AcmePolicy> {
+    const p = await this.store.getPolicy(accountUin);
+    const max = this.settings.validityDays;
+    return p ? { ...p, maxDays: Math.min(p.maxDays, max) } : { accountUin, suffixes: [], wildcard: true, maxDays: max };
+  }
+
+  /** `certport acme policy set`: unchanged fields keep their value. */
+  async setPolicy(accountUin: string, p: { suffixes?: string[]; wildcard?: boolean; maxDays?: number }): Promise<AcmePolicy> {
+    if (!(await this.accounts.getAccount(accountUin))) throw new AcmeProblem('malformed', `No certport account ${accountUin}.`);
+    const cur = await this.policy(accountUin);
+    const suffixes = p.suffixes?.filter((s) => s.trim() !== '').map((s) => {
+      try {
+        return normalizeDomain(s.trim().replace(/^\./, ''), { allowWildcard: false });
+      } catch (e) {
+        throw new AcmeProblem('malformed', `The suffix ${JSON.stringify(s)} is not a domain name: ${(e as Error).message}`);
+      }
+    });
+    const maxDays = p.maxDays ?? cur.maxDays;
+    if (!Number.isInteger(maxDays) || maxDays < 1 || maxDays > this.settings.validityDays) {
+      throw new AcmeProblem('malformed', `The maximum validity must be 1 to ${this.settings.validityDays} days (CERTPORT_ACME_SERVER_VALIDITY_DAYS).`);
+    }
+    const next: AcmePolicy = { accountUin, suffixes: suffixes ?? cur.suffixes, wildcard: p.wildcard ?? cur.wildcard, maxDays };
+    await this.store.putPolicy(next, this.clock());
+    return next;
+  }
+
+  /** rejectedIdentifier, with a subproblem per name, for names the account's policy does not allow. */
+  private checkPolicy(p: AcmePolicy, identifiers: AcmeIdentifier[]): void {
+    const subproblems = identifiers.flatMap((i) => {
+      const wildcard = i.value.startsWith('*.');
+      const base = wildcard ? i.value.slice(2) : i.value;
+      const detail = wildcard && !p.wildcard ? 'Wildcard names are not allowed for this account.'
+        : p.suffixes.length && !p.suffixes.some((s) => base === s || base.endsWith('.' + s))
+          ? `${i.value} is outside this account's allowed domains (${p.suffixes.join(', ')}).` : null;
+      return detail ? [{ type: 'urn:ietf:params:acme:error:rejectedIdentifier', detail, identifier: i }] : [];
+    });
+    if (subproblems.length) {
+      throw new AcmeProblem('rejectedIdentifier', `${subproblems.length} identifier(s) are not allowed by the account's policy: ${subproblems.map((s) => s.detail).join(' ')}`, 400, { subproblems });
+    }
+  }
+
   // ---- orders and authorizations
 
   async newOrder(a: AcmeServerAccount, p: { identifiers?: unknown; notBefore?: unknown; notAfter?: unknown }): Promise<AcmeOrder> {
@@ -176,6 +229,7 @@ export class AcmeServerService {
       throw new AcmeProblem('malformed', `notBefore and notAfter are not supported: certificates here are valid ${this.settings.validityDays} days from issuance.`);
     }
     const identifiers = this.checkIdentifiers(p.identifiers);
+    this.checkPolicy(await this.policy(a.accountUin), identifiers);
     const now = this.clock();
     const key = identifiers.map((i) => `dns:${i.value}`).sort().join(',');
     const reusable = await this.store.findReusableOrder(a.id, key, now);
@@ -375,6 +429,9 @@ export class AcmeServerService {
     if (extra.length || missing.length) {
       throw new AcmeProblem('badCSR', `The CSR's names differ from the order's:${extra.length ? ` not in the order: ${extra.join(', ')};` : ''}${missing.length ? ` missing: ${missing.join(', ')};` : ''}`.replace(/;$/, '.'));
     }
+    const policy = await this.policy(o.accountUin);
+    // The policy may have changed since the order was made.
+    this.checkPolicy(policy, o.identifiers);
     const caa = await this.validator.checkCaa(names);
     if (caa && !caa.ok) {
       await this.setOrder(o, ['ready'], { status: 'invalid', error: { type: 'caa', detail: caa.detail } });
@@ -384,7 +441,7 @@ export class AcmeServerService {
       throw new AcmeProblem('orderNotReady', 'The order is being finalized already.', 403);
     }
     try {
-      const p = await this.issuer.finalize({ ref: null, auths: [] }, { csrPem, domains: names, validityDays: this.settings.validityDays });
+      const p = await this.issuer.finalize({ ref: null, auths: [] }, { csrPem, domains: names, validityDays: policy.maxDays });
       if (p.state !== 'issued') throw new Error(`the CA answered ${p.state}`);
       const cert = await this.certificates.recordIssued(o.accountUin, p.chainPem, {
         source: ACME_SERVER_SOURCE, productName: 'certport ACME certificate', verifyType: 'ACME',
@@ -395,6 +452,78 @@ export class AcmeServerService {
       await this.setOrder(o, ['processing'], { status: 'invalid', error: { type: 'serverInternal', detail: 'Issuance failed.' } });
       throw e;
     }
+  }
+
+  /**
+   * revokeCert (RFC 8555 7.6): by an ACME account bound to the certport account that owns the
+   * certificate, or signed with the certificate's own key (`keySpki`: the jwk as SPKI DER).
+   */
+  async revoke(by: { account: AcmeServerAccount } | { keySpki: Buffer }, p: { certificate?: unknown; reason?: unknown }): Promise<void> {
+    if (!this.revocations) throw new AcmeProblem('unauthorized', 'Revocation is not available on this server.', 403);
+    if (typeof p.certificate !== 'string' || !/^[A-Za-z0-9_-]+$/.test(p.certificate)) {
+      throw new AcmeProblem('malformed', 'certificate must be the base64url DER of the certificate.');
+    }
+    // RFC 5280 reason codes, as certport's revocation knows them; absent means unspecified (0).
+    const reason = p.reason === undefined ? 0 : typeof p.reason === 'number' && Number.isInteger(p.reason) ? parseReason(p.reason) : null;
+    if (reason === null) throw new AcmeProblem('badRevocationReason', `Reason ${JSON.stringify(p.reason)} is not one of 0-5 and 9 (RFC 5280).`);
+    const cert = await this.revocations.findByLeafDer(Buffer.from(p.certificate, 'base64url'));
+    // Not ours and not the signer's are answered alike, so the answer tells nothing of other accounts.
+    const notYours = () => new AcmeProblem('unauthorized', 'The certificate was not issued here to this account or for this key.', 403);
+    if (!cert) throw notYours();
+    let who: string;
+    if ('account' in by) {
+      await this.requireActive(by.account.accountUin);
+      if (cert.accountUin !== by.account.accountUin) throw notYours();
+      who = `ACME account ${by.account.id}`;
+    } else {
+      if (spkiSha256(by.keySpki) !== spkiSha256OfPem(cert.certPem)) throw notYours();
+      who = 'ACME revokeCert signed by the certificate key';
+    }
+    const status = effectiveStatus(cert, this.clock());
+    if (status === CertStatus.revoked || status === CertStatus.revoking || status === CertStatus.pendingRevocationLetter) {
+      throw new AcmeProblem('alreadyRevoked', `The certificate ${cert.id} is revoked already.`);
+    }
+    if (status !== CertStatus.issued) throw new AcmeProblem('unauthorized', `The certificate ${cert.id} is in status ${status} (expired or not issued); it cannot be revoked.`, 403);
+    try {
+      await this.revocations.revokeByAcme(who, cert, reason);
+    } catch (e) {
+      if (e instanceof ServiceError && e.code === 'FailedOperation.InvalidCertificateStatusCode') throw new AcmeProblem('alreadyRevoked', e.message);
+      if (e instanceof ServiceError) throw new AcmeProblem('unauthorized', e.message, 403);
+      throw e;
+    }
+    this.log.info({ certId: cert.id, by: who, reason }, 'ACME revokeCert');
+  }
+
+  /**
+   * renewalInfo (RFC 9773): certID is base64url(AKI keyIdentifier) "." base64url(serial DER).
+   * The suggested window is the middle third of the last third of the certificate's life
+   * (7/9 to 8/9), so renewals spread out well before expiry; a revoked certificate gets a
+   * window in the past (renew now). Any certificate certport issued is answered (the ARI
+   * resource is public by design: it reveals nothing the certificate does not).
+   */
+  async renewalInfo(certId: string): Promise<{ suggestedWindow: { start: number; end: number }; retryAfterS: number }> {
+    const m = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(certId);
+    if (!m) throw new AcmeProblem('malformed', 'The certID must be base64url(AKI keyIdentifier) "." base64url(serial).');
+    const aki = Buffer.from(m[1]!, 'base64url');
+    const serial = Buffer.from(m[2]!, 'base64url');
+    // DER INTEGER contents: a leading 00 only keeps the number positive; certport stores the hex without it.
+    let i = 0;
+    while (i < serial.length - 1 && serial[i] === 0) i++;
+    const serialHex = serial.subarray(i).toString('hex');
+    const matches = (await this.certificates.findBySerial(serialHex)).filter((c) => {
+      const leaf = c.certPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)?.[0];
+      const got = leaf ? authorityKeyId(pemDer(leaf, 'CERTIFICATE')) : null;
+      return got !== null && got.equals(aki);
+    });
+    const c = matches[0];
+    if (!c) throw new AcmeProblem('malformed', 'No certificate issued here has this certID.', 404);
+    const now = this.clock();
+    const status = effectiveStatus(c, now);
+    if (status === CertStatus.revoked || status === CertStatus.revoking) {
+      return { suggestedWindow: { start: now - 2 * HOUR, end: now - HOUR }, retryAfterS: 6 * 3600 };
+    }
+    const life = c.notAfter - c.notBefore;
+    return { suggestedWindow: { start: c.notBefore + Math.round(life * 7 / 9), end: c.notBefore + Math.round(life * 8 / 9) }, retryAfterS: 6 * 3600 };
   }
 
   /** The certificate of one of the account's orders: leaf and chain, PEM. */

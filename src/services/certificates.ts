@@ -247,6 +247,11 @@ export class CertificateService {
     return c;
   }
 
+  /** Any account's certificates with this serial (lowercase hex): ACME renewal information. */
+  findBySerial(serialHex: string): Promise<CertificateRecord[]> {
+    return this.store.findBySerial(serialHex);
+  }
+
   /** Any account's certificate by id: for operators (CLI, /admin) and background work only. */
   findAnywhere(id: string): Promise<CertificateRecord | null> {
     return this.store.getCertificateById(id);

@@ -79,6 +79,31 @@ export class RevocationService {
     return (await this.store.getRevocation(id))!;
   }
 
+  /**
+   * The certport certificate whose leaf is exactly `der` (ACME revokeCert names certificates by
+   * their DER): found through its key, then compared byte for byte.
+   */
+  async findByLeafDer(der: Buffer): Promise<CertificateRecord | null> {
+    const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+    const spki = spkiSha256OfPem(pem);
+    if (!spki) return null;
+    for (const c of await this.store.certificatesWithKey(spki)) {
+      const rec = await this.store.getCertificateById(c.id);
+      if (!rec) continue;
+      const leaf = rec.certPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)?.[0];
+      if (leaf && pemDer(leaf, 'CERTIFICATE').equals(der)) return rec;
+    }
+    return null;
+  }
+
+  /**
+   * ACME revokeCert (RFC 8555 7.6): the ACME account or the certificate's own key has already
+   * been checked by the caller, which is the proof; no letter or DNS proof is asked, as for operators.
+   */
+  async revokeByAcme(who: string, cert: CertificateRecord, reason: number): Promise<void> {
+    await this.start(cert, String(reason), { operator: who });
+  }
+
   get(certId: string): Promise<RevocationRecord | null> {
     return this.store.getRevocation(certId);
   }

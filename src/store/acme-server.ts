@@ -1,7 +1,7 @@
 // certport's ACME server: the `acme_srv_*` tables (nonces, bindings, accounts, orders, authorizations).
 import type { Kysely } from 'kysely';
 import type { AcmeServerAccountRow, AcmeServerAuthzRow, AcmeServerEabRow, AcmeServerOrderRow, Database } from './schema.js';
-import type { AcmeAuthz, AcmeOrder, AcmeServerAccount, AcmeServerStore, EabRecord } from '../domain/acme-server.js';
+import type { AcmePolicy, AcmeAuthz, AcmeOrder, AcmeServerAccount, AcmeServerStore, EabRecord } from '../domain/acme-server.js';
 
 const account = (r: AcmeServerAccountRow): AcmeServerAccount => ({
   id: r.id, thumbprint: r.thumbprint, jwk: JSON.parse(r.jwk), accountUin: r.account_uin, status: r.status as AcmeServerAccount['status'],
@@ -30,6 +30,16 @@ export const identifiersKey = (ids: { type: string; value: string }[]) => ids.ma
 
 export class SqlAcmeServerStore implements AcmeServerStore {
   constructor(private readonly db: Kysely<Database>) {}
+
+  async getPolicy(accountUin: string) {
+    const r = await this.db.selectFrom('acme_srv_policies').selectAll().where('account_uin', '=', accountUin).executeTakeFirst();
+    return r ? { accountUin: r.account_uin, suffixes: JSON.parse(r.suffixes) as string[], wildcard: Number(r.wildcard) === 1, maxDays: Number(r.max_days) } : null;
+  }
+  async putPolicy(p: AcmePolicy, now: number) {
+    const row = { suffixes: JSON.stringify(p.suffixes), wildcard: p.wildcard ? 1 : 0, max_days: p.maxDays, updated_at: now };
+    await this.db.insertInto('acme_srv_policies').values({ account_uin: p.accountUin, ...row })
+      .onConflict((oc) => oc.column('account_uin').doUpdateSet(row)).execute();
+  }
 
   async putNonce(nonce: string, expiresAt: number) {
     await this.db.insertInto('acme_srv_nonces').values({ nonce, expires_at: expiresAt }).execute();

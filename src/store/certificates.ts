@@ -60,6 +60,11 @@ export class SqlCertificateStore implements CertificateStore {
     return withTags(this.db.kysely, await selectFull(this.db.kysely).where('c.id', '=', id).executeTakeFirst());
   }
 
+  async findBySerial(serialHex: string) {
+    const rows = await selectFull(this.db.kysely).where('c.serial_hex', '=', serialHex).limit(10).execute();
+    return (await Promise.all(rows.map((r) => withTags(this.db.kysely, r)))).filter((c): c is NonNullable<typeof c> => c !== null);
+  }
+
   async findByFingerprint(accountUin: string, sha1: string, type: string) {
     return withTags(this.db.kysely, await selectFull(this.db.kysely)
       .where('c.account_uin', '=', accountUin).where('c.fingerprint_sha1', '=', sha1).where('c.certificate_type', '=', type)

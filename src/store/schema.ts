@@ -335,6 +335,13 @@ export interface ConsoleSessionRow {
 }
 
 export interface AcmeServerNonceRow { nonce: string; expires_at: number }
+export interface AcmeServerPolicyRow {
+  account_uin: string;
+  suffixes: string;
+  wildcard: number;
+  max_days: number;
+  updated_at: number;
+}
 export interface AcmeServerEabRow {
   kid: string;
   account_uin: string;
@@ -410,6 +417,7 @@ export interface Database {
   key_checks: KeyCheckRow;
   acme_srv_nonces: AcmeServerNonceRow;
   acme_srv_eab: AcmeServerEabRow;
+  acme_srv_policies: AcmeServerPolicyRow;
   acme_srv_accounts: AcmeServerAccountRow;
   acme_srv_orders: AcmeServerOrderRow;
   acme_srv_authzs: AcmeServerAuthzRow;

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AcmeProblem, type AcmeAuthz, type AcmeChallenge, type AcmeOrder, type AcmeServerAccount } from '../../domain/acme-server.js';
 import type { AcmeServerService } from '../../services/acme-server.js';
+import type { AcmeOrderLimit } from '../guards.js';
 import { importJwk, parseJws, payloadOf, readEab, thumbprint, verifyJws, type Jws } from './jws.js';
 
 const PREFIX = 'urn:ietf:params:acme:error:';
@@ -13,6 +14,9 @@ export interface AcmeRoutesOptions {
   /** `<CERTPORT_PUBLIC_URL>/acme`: every URL handed out, and what each JWS `url` must be. */
   base: string;
   eabRequired: boolean;
+  /** New orders per certport account and hour: rateLimited with Retry-After beyond it. */
+  orderLimit?: AcmeOrderLimit;
+  ordersPerHour?: number;
 }
 
 interface Signed {
@@ -28,7 +32,7 @@ export function acmeRoutes(o: AcmeRoutesOptions) {
   const { service, base } = o;
   const url = {
     directory: `${base}/directory`, newNonce: `${base}/new-nonce`, newAccount: `${base}/new-account`, newOrder: `${base}/new-order`,
-    revokeCert: `${base}/revoke-cert`, keyChange: `${base}/key-change`,
+    revokeCert: `${base}/revoke-cert`, keyChange: `${base}/key-change`, renewalInfo: `${base}/renewal-info`,
     account: (id: string) => `${base}/acct/${id}`, order: (id: string) => `${base}/order/${id}`, authz: (id: string) => `${base}/authz/${id}`,
     challenge: (authz: string, type: string) => `${base}/chall/${authz}/${type}`, cert: (id: string) => `${base}/cert/${id}`,
   };
@@ -122,6 +126,7 @@ export function acmeRoutes(o: AcmeRoutesOptions) {
       try {
         return await reply(rep, 200, {
           newNonce: url.newNonce, newAccount: url.newAccount, newOrder: url.newOrder, revokeCert: url.revokeCert, keyChange: url.keyChange,
+          renewalInfo: url.renewalInfo,
           meta: { externalAccountRequired: o.eabRequired, website: 'https://github.com/certport' },
         });
       } catch (e) {
@@ -180,6 +185,8 @@ export function acmeRoutes(o: AcmeRoutesOptions) {
 
     post(app, '/new-order', 'kid', async (s, _req, rep) => {
       const p = asObject(s.payload);
+      const wait = await o.orderLimit?.take(s.account!.accountUin);
+      if (wait) throw new AcmeProblem('rateLimited', `Too many new orders for this account: at most ${o.ordersPerHour} an hour (CERTPORT_ACME_SERVER_ORDERS_PER_HOUR); retry in ${wait} s.`, 429, { retryAfterS: wait });
       const order = await service.newOrder(s.account!, { identifiers: p.identifiers, notBefore: p.notBefore, notAfter: p.notAfter });
       return reply(rep, 201, orderJson(order), { Location: url.order(order.id) });
     });
@@ -221,13 +228,25 @@ export function acmeRoutes(o: AcmeRoutesOptions) {
       return reply(rep, 200, pem.trim() + '\n', {}, 'application/pem-certificate-chain');
     });
 
-    // Revocation is not in certport yet (another change brings it): the request is authenticated
-    // like any other and answered plainly, so a client reports why.
+    // renewalInfo (RFC 9773): a plain GET, no JWS.
+    app.get('/acme/renewal-info/:certId', async (req, rep) => {
+      try {
+        const r = await service.renewalInfo((req.params as { certId: string }).certId);
+        return await reply(rep, 200, { suggestedWindow: { start: iso(r.suggestedWindow.start), end: iso(r.suggestedWindow.end) } },
+          { 'Retry-After': String(r.retryAfterS) });
+      } catch (e) {
+        return problem(req, rep, e);
+      }
+    });
+
+    // revokeCert (RFC 8555 7.6): signed by an account (kid) or by the certificate's key (jwk).
     app.post('/acme/revoke-cert', async (req, rep) => {
       try {
         const h = parseJws(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)).header;
-        await signed(req, '/revoke-cert', h.jwk !== undefined ? 'jwk' : 'kid');
-        throw new AcmeProblem('unauthorized', 'Revocation is not available on this server yet.', 403);
+        const s = await signed(req, '/revoke-cert', h.jwk !== undefined ? 'jwk' : 'kid');
+        const p = asObject(s.payload);
+        await service.revoke(s.account ? { account: s.account } : { keySpki: s.jwk!.key.export({ type: 'spki', format: 'der' }) }, p);
+        return await reply(rep, 200, '');
       } catch (e) {
         return problem(req, rep, e);
       }

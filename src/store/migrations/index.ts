@@ -26,6 +26,7 @@ import { revocation } from './0020_revocation.js';
 import { tls } from './0021_tls.js';
 import { consoleTables } from './0022_console.js';
 import { acmeServer } from './0023_acme_server.js';
+import { acmePolicy } from './0024_acme_policy.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -51,6 +52,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0021_tls', tls],
   ['0022_console', consoleTables],
   ['0023_acme_server', acmeServer],
+  ['0024_acme_policy', acmePolicy],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {

@@ -28,6 +28,10 @@ export class FakeCertificateStore implements CertificateStore {
     });
   }
 
+  async findBySerial(serialHex: string) {
+    return [...this.db.certificates.values()].filter((c) => c.serialHex === serialHex).map(certificateOut);
+  }
+
   async getCertificate(accountUin: string, id: string) {
     const c = this.db.certificates.get(id);
     return c && c.accountUin === accountUin ? certificateOut(c) : null;

@@ -1,0 +1,221 @@
+// The ACME server's revokeCert (RFC 8555 7.6), renewal information (RFC 9773), per-account
+// policy and rate limits, against a real certport (SQLite; the wire and rules are the same on
+// PostgreSQL, whose store the main ACME test covers) with acme-client and hand-made JWS.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import https from 'node:https';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import * as acme from 'acme-client';
+import { sdkClient, startTestService, type Cred, type TestService } from '../../testing/harness.js';
+import { startChallTestSrv, type ChallTestSrv } from '../../testing/dns-servers.js';
+import { freePort } from '../../testing/net.js';
+import { RawAcme } from '../../testing/acme-clients.js';
+import { runCli } from '../../testing/cli.js';
+
+const run = promisify(execFile);
+const ERR = 'urn:ietf:params:acme:error:';
+
+describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', () => {
+  let t: TestService;
+  let dns: ChallTestSrv;
+  let dir: string;
+  let directory: string;
+  let tlsCa: string;
+  let bound: Cred;
+  let other: Cred;
+  let revokedPem: string;
+
+  /** An acme-client account bound by EAB to `cred`'s certport account. */
+  async function client(cred: Cred) {
+    const b = await t.svc.core.acmeServer!.createEab(cred.accountUin);
+    return new acme.Client({
+      directoryUrl: directory, accountKey: await acme.crypto.createPrivateEcdsaKey(), backoffMin: 100, backoffMax: 500,
+      externalAccountBinding: { kid: b.kid, hmacKey: b.hmacKey },
+    });
+  }
+
+  /** A certificate for `names` by dns-01 on the test DNS server; `keyPem`: the certificate's key. */
+  async function obtain(c: acme.Client, names: string[], keyPem?: string | Buffer): Promise<string> {
+    const [, csr] = await acme.crypto.createCsr({ commonName: names[0], altNames: names }, keyPem);
+    return c.auto({
+      csr, termsOfServiceAgreed: true, challengePriority: ['dns-01'], skipChallengeVerification: true,
+      challengeCreateFn: async (authz, _c, keyAuthorization) => dns.setTxt(`_acme-challenge.${authz.identifier.value}`, keyAuthorization),
+      challengeRemoveFn: async (authz) => dns.clearTxt(`_acme-challenge.${authz.identifier.value}`),
+    });
+  }
+
+  async function certId(cred: Cred, name: string): Promise<string> {
+    const r = await sdkClient(t.port, cred).DescribeCertificates({ Limit: 1000, SearchKey: name });
+    const hit = r.Certificates!.find((c) => c.SubjectAltName!.includes(name));
+    assert.ok(hit, `certificate for ${name} listed`);
+    return hit.CertificateId!;
+  }
+
+  /** RFC 9773 certID, computed with openssl: base64url(AKI keyIdentifier) "." base64url(serial DER). */
+  async function ariCertId(pem: string): Promise<string> {
+    const f = path.join(dir, 'ari.pem');
+    await writeFile(f, pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0] + '\n');
+    const ext = (await run('openssl', ['x509', '-noout', '-in', f, '-ext', 'authorityKeyIdentifier'])).stdout;
+    const aki = Buffer.from(ext.split('\n').slice(1).join('').replace(/keyid:|[\s:]/g, ''), 'hex');
+    let serial = Buffer.from((await run('openssl', ['x509', '-noout', '-serial', '-in', f])).stdout.trim().split('=')[1]!, 'hex');
+    if (serial[0]! & 0x80) serial = Buffer.concat([Buffer.from([0]), serial]);
+    assert.equal(aki.length, 20);
+    return `${aki.toString('base64url')}.${serial.toString('base64url')}`;
+  }
+
+  const leafDer = (pem: string) => Buffer.from(pem.match(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/)![1]!.replace(/\s+/g, ''), 'base64');
+
+  before(async () => {
+    dns = await startChallTestSrv();
+    dir = await mkdtemp(path.join(tmpdir(), 'certport-acme-x-'));
+    const tlsPort = await freePort();
+    const [tlsCert, tlsKey] = [path.join(dir, 'tls.crt'), path.join(dir, 'tls.key')];
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2', '-keyout', tlsKey, '-out', tlsCert]);
+    tlsCa = await readFile(tlsCert, 'utf8');
+    t = await startTestService('sqlite', {
+      env: {
+        CERTPORT_TLS_PORT: String(tlsPort), CERTPORT_TLS_CERT_FILE: tlsCert, CERTPORT_TLS_KEY_FILE: tlsKey,
+        CERTPORT_PUBLIC_URL: `https://127.0.0.1:${tlsPort}`, CERTPORT_DNS_RESOLVERS: dns.dns, CERTPORT_VALIDATION_ALLOW_PRIVATE: '1',
+        CERTPORT_ACME_SERVER_ORDERS_PER_HOUR: '20',
+      },
+    });
+    directory = `https://127.0.0.1:${tlsPort}/acme/directory`;
+    acme.axios.defaults.httpsAgent = new https.Agent({ ca: tlsCa });
+    bound = await t.newAccount();
+    other = await t.newAccount();
+  });
+  after(async () => {
+    await t?.close();
+    await dns?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('revokeCert by the owning account (acme-client): status 10, on the CRL; twice is alreadyRevoked', async () => {
+    const c = await client(bound);
+    const pem = revokedPem = await obtain(c, ['rev1.acme.test']);
+    const id = await certId(bound, 'rev1.acme.test');
+    // Another certport account's ACME account may not revoke it.
+    const oc = await client(other);
+    await oc.createAccount({ termsOfServiceAgreed: true });
+    await assert.rejects(oc.revokeCertificate(pem), /not issued here to this account/);
+    await c.revokeCertificate(pem, { reason: 4 });
+    const d = await sdkClient(t.port, bound).DescribeCertificateDetail({ CertificateId: id });
+    assert.equal(d.Status, 10);
+    // The intermediate's CRL lists the serial with reason superseded.
+    await writeFile(path.join(dir, 'leaf.pem'), pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0] + '\n');
+    const s = (await run('openssl', ['x509', '-noout', '-serial', '-in', path.join(dir, 'leaf.pem')])).stdout.trim().split('=')[1]!;
+    // acme-client's CSR key is RSA by default: the RSA intermediate's CRL.
+    const crl = await fetch(`http://127.0.0.1:${t.port}/ca/rsa-intermediate.crl`);
+    assert.equal(crl.status, 200);
+    await writeFile(path.join(dir, 'crl.der'), Buffer.from(await crl.arrayBuffer()));
+    const text = (await run('openssl', ['crl', '-inform', 'DER', '-in', path.join(dir, 'crl.der'), '-noout', '-text'])).stdout;
+    assert.match(text, new RegExp(`Serial Number: ${s}[\\s\\S]*?Superseded`, 'i'));
+    // Again: alreadyRevoked, with its type on the wire.
+    const raw = new RawAcme(directory, tlsCa);
+    const b = await t.svc.core.acmeServer!.createEab(bound.accountUin);
+    assert.equal((await raw.register(b)).status, 201);
+    const again = await raw.post((await raw.directory()).revokeCert, { certificate: leafDer(pem).toString('base64url') });
+    assert.equal(again.status, 400);
+    assert.equal(again.json.type, ERR + 'alreadyRevoked');
+  });
+
+  it('revokeCert signed by the certificate key (jwk); a reason outside RFC 5280 is badRevocationReason', async () => {
+    const holder = new RawAcme(directory, tlsCa);
+    const keyPem = holder.key.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const pem = await obtain(await client(bound), ['rev2.acme.test'], keyPem);
+    const id = await certId(bound, 'rev2.acme.test');
+    const url = (await holder.directory()).revokeCert;
+    const certificate = leafDer(pem).toString('base64url');
+    const bad = await holder.post(url, { certificate, reason: 7 }, { useJwk: true });
+    assert.equal(bad.json.type, ERR + 'badRevocationReason');
+    // Some other key may not revoke it.
+    const stranger = await new RawAcme(directory, tlsCa).post(url, { certificate }, { useJwk: true });
+    assert.equal(stranger.status, 403);
+    assert.equal(stranger.json.type, ERR + 'unauthorized');
+    const ok = await holder.post(url, { certificate, reason: 1 }, { useJwk: true });
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    assert.equal((await sdkClient(t.port, bound).DescribeCertificateDetail({ CertificateId: id })).Status, 10);
+  });
+
+  it('renewalInfo (RFC 9773): the middle third of the last third of the life, Retry-After; revoked: renew now', async () => {
+    const pem = await obtain(await client(bound), ['ari.acme.test']);
+    const d = await (await fetch(`http://127.0.0.1:${t.port}/acme/directory`)).json() as { renewalInfo: string };
+    assert.ok(d.renewalInfo.endsWith('/acme/renewal-info'));
+    const r = await fetch(`http://127.0.0.1:${t.port}/acme/renewal-info/${await ariCertId(pem)}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('retry-after'), '21600');
+    const w = (await r.json() as { suggestedWindow: { start: string; end: string } }).suggestedWindow;
+    const f = path.join(dir, 'ari.pem');
+    const dates = (await run('openssl', ['x509', '-noout', '-dates', '-in', f])).stdout;
+    const nb = Date.parse(/notBefore=(.+)/.exec(dates)![1]!);
+    const na = Date.parse(/notAfter=(.+)/.exec(dates)![1]!);
+    const life = na - nb;
+    assert.ok(Math.abs(Date.parse(w.start) - (nb + life * 7 / 9)) < 2000, `start ${w.start}`);
+    assert.ok(Math.abs(Date.parse(w.end) - (nb + life * 8 / 9)) < 2000, `end ${w.end}`);
+    const revoked = await (await fetch(`http://127.0.0.1:${t.port}/acme/renewal-info/${await ariCertId(revokedPem)}`)).json() as { suggestedWindow: { end: string } };
+    assert.ok(Date.parse(revoked.suggestedWindow.end) < Date.now(), 'a revoked certificate: renew now');
+    const [aki] = (await ariCertId(pem)).split('.');
+    const unknown = await fetch(`http://127.0.0.1:${t.port}/acme/renewal-info/${aki}.AQID`);
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as { type: string }).type, ERR + 'malformed');
+    assert.equal((await fetch(`http://127.0.0.1:${t.port}/acme/renewal-info/nodot`)).status, 400);
+  });
+
+  it('policy (`certport acme policy set|show`): suffixes and wildcards at newOrder (rejectedIdentifier), maximum validity at finalize', async () => {
+    const pol = await t.newAccount();
+    const set = await runCli(t.env, 'acme', 'policy', 'set', '--account', pol.accountUin, '--suffixes', 'allowed.test,.corp.test', '--wildcard', 'no', '--max-days', '30');
+    assert.equal(set.code, 0, set.stderr);
+    const show = await runCli(t.env, 'acme', 'policy', 'show', '--account', pol.accountUin, '--json');
+    assert.deepEqual(JSON.parse(show.stdout), { accountUin: pol.accountUin, suffixes: ['allowed.test', 'corp.test'], wildcard: false, maxDays: 30 });
+    const tooLong = await runCli(t.env, 'acme', 'policy', 'set', '--account', pol.accountUin, '--max-days', '400');
+    assert.notEqual(tooLong.code, 0);
+    const raw = new RawAcme(directory, tlsCa);
+    assert.equal((await raw.register(await t.svc.core.acmeServer!.createEab(pol.accountUin))).status, 201);
+    const newOrder = (await raw.directory()).newOrder;
+    const outside = await raw.post(newOrder, { identifiers: [{ type: 'dns', value: 'a.allowed.test' }, { type: 'dns', value: 'evil.test' }, { type: 'dns', value: 'notallowed.test' }] });
+    assert.equal(outside.status, 400);
+    assert.equal(outside.json.type, ERR + 'rejectedIdentifier');
+    assert.deepEqual(outside.json.subproblems.map((s: { identifier: { value: string } }) => s.identifier.value), ['evil.test', 'notallowed.test']);
+    const wild = await raw.post(newOrder, { identifiers: [{ type: 'dns', value: '*.allowed.test' }] });
+    assert.equal(wild.json.type, ERR + 'rejectedIdentifier');
+    assert.match(wild.json.subproblems[0].detail, /Wildcard/);
+    // An allowed name is issued for 30 days, not the server's 90.
+    const pem = await obtain(await client(pol), ['x.corp.test']);
+    const f = path.join(dir, 'pol.pem');
+    await writeFile(f, pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0] + '\n');
+    const dates = (await run('openssl', ['x509', '-noout', '-dates', '-in', f])).stdout;
+    const days = (Date.parse(/notAfter=(.+)/.exec(dates)![1]!) - Date.parse(/notBefore=(.+)/.exec(dates)![1]!)) / 86_400_000;
+    assert.ok(days > 29 && days <= 30.01, `validity ${days} days`);
+    // Another account keeps the default: any name, 90 days.
+    const dflt = JSON.parse((await runCli(t.env, 'acme', 'policy', 'show', '--account', bound.accountUin, '--json')).stdout);
+    assert.deepEqual(dflt, { accountUin: bound.accountUin, suffixes: [], wildcard: true, maxDays: 90 });
+  });
+
+  it('rate limit: new orders per certport account and hour (CERTPORT_ACME_SERVER_ORDERS_PER_HOUR=20) answer rateLimited with Retry-After', async () => {
+    const rl = await t.newAccount();
+    const raw = new RawAcme(directory, tlsCa);
+    assert.equal((await raw.register(await t.svc.core.acmeServer!.createEab(rl.accountUin))).status, 201);
+    const newOrder = (await raw.directory()).newOrder;
+    for (let i = 0; i < 20; i++) {
+      const r = await raw.post(newOrder, { identifiers: [{ type: 'dns', value: `n${i}.rl.acme.test` }] });
+      assert.equal(r.status, 201, `order ${i}: ${r.body}`);
+    }
+    const over = await raw.post(newOrder, { identifiers: [{ type: 'dns', value: 'over.rl.acme.test' }] });
+    assert.equal(over.status, 429);
+    assert.equal(over.json.type, ERR + 'rateLimited');
+    const after = Number(over.headers['retry-after']);
+    assert.ok(after >= 1 && after <= 3600, `Retry-After ${over.headers['retry-after']}`);
+    // A second ACME account of the same certport account shares the limit; another certport account does not.
+    const twin = new RawAcme(directory, tlsCa);
+    assert.equal((await twin.register(await t.svc.core.acmeServer!.createEab(rl.accountUin))).status, 201);
+    assert.equal((await twin.post(newOrder, { identifiers: [{ type: 'dns', value: 'twin.rl.acme.test' }] })).status, 429);
+    const stranger = new RawAcme(directory, tlsCa);
+    assert.equal((await stranger.register(await t.svc.core.acmeServer!.createEab(other.accountUin))).status, 201);
+    assert.equal((await stranger.post(newOrder, { identifiers: [{ type: 'dns', value: 'other.rl.acme.test' }] })).status, 201);
+  });
+});
