@@ -28,7 +28,7 @@ import type { RevocationService } from './revocations.js';
 import { CertStatus } from '../domain/certificate.js';
 import { ServiceError } from '../domain/errors.js';
 import { parseReason } from '../domain/revocation.js';
-import { spkiSha256, spkiSha256OfPem } from '../pki/revocation.js';
+import { csrSpki, spkiSha256, spkiSha256OfPem } from '../pki/revocation.js';
 import { authorityKeyId } from '../pki/aki.js';
 import { pemDer } from '../pki/pem.js';
 
@@ -73,7 +73,7 @@ export class AcmeServerService {
     private readonly settings: AcmeServerSettings,
     private readonly log: Log = quietLog,
     /** revokeCert goes through certport's revocation (CRL, OCSP, keyCompromise); null: refused. */
-    private readonly revocations: Pick<RevocationService, 'findByLeafDer' | 'revokeByAcme'> | null = null,
+    private readonly revocations: Pick<RevocationService, 'findByLeafDer' | 'revokeByAcme' | 'isKeyBlocked'> | null = null,
   ) {}
 
   // ---- nonces
@@ -421,6 +421,10 @@ export class AcmeServerService {
     }
     if (parsed.ipAddresses.length) throw new AcmeProblem('badCSR', 'The CSR asks for IP addresses; this order holds DNS names only.');
     if (parsed.keyAlgorithm === 'RSA' && parsed.keySize < 2048) throw new AcmeProblem('badCSR', `The CSR's RSA key has ${parsed.keySize} bits; at least 2048 are needed.`);
+    // Boulder's blocked keys: a key reported compromised gets no new certificate here either.
+    if (this.revocations && (await this.revocations.isKeyBlocked(spkiSha256(csrSpki(csrPem))))) {
+      throw new AcmeProblem('badPublicKey', 'The CSR uses a key that was reported compromised (keyCompromise); make a new key.');
+    }
     const cn = parsed.subject.CN?.toLowerCase();
     const names = [...new Set([...(cn ? [cn] : []), ...parsed.dnsNames])];
     const wanted = new Set(o.identifiers.map((i) => i.value));

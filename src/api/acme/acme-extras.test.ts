@@ -140,6 +140,8 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
     const ok = await holder.post(url, { certificate, reason: 1 }, { useJwk: true });
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
     assert.equal((await sdkClient(t.port, bound).DescribeCertificateDetail({ CertificateId: id })).Status, 10);
+    // keyCompromise blocked the key: a new order finalized with it is refused (badPublicKey).
+    await assert.rejects(obtain(await client(bound), ['rev3.acme.test'], keyPem), /reported compromised/);
   });
 
   it('renewalInfo (RFC 9773): the middle third of the last third of the life, Retry-After; revoked: renew now', async () => {
