@@ -6,6 +6,17 @@ import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'r
 import type { Redis } from 'ioredis';
 import { SIGNATURE_WINDOW_SECONDS } from './signature.js';
 
+/**
+ * A rate-limiter-flexible limiter in process memory, or in Redis when nodes share it; with
+ * Redis gone each node keeps answering with a memory limiter of its own (the insurance).
+ */
+export function limiterFor(opts: { points: number; duration: number; keyPrefix: string }, redis: Redis | null): RateLimiterAbstract {
+  return redis
+    ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: false, rejectIfRedisNotReady: false,
+      insuranceLimiter: new RateLimiterMemory(opts) })
+    : new RateLimiterMemory(opts);
+}
+
 export interface RateLimit {
   /** false when the caller is over the limit for this action. */
   take(accountUin: string, action: string): Promise<boolean>;
@@ -14,11 +25,7 @@ export interface RateLimit {
 export function createRateLimit(perSecond: number, redis: Redis | null): RateLimit {
   if (perSecond <= 0) return { take: async () => true };
   const opts = { points: perSecond, duration: 1, keyPrefix: 'certport-rl' };
-  const limiter: RateLimiterAbstract = redis
-    ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: false, rejectIfRedisNotReady: false,
-      // Keep answering if Redis goes away: each node then enforces the limit alone.
-      insuranceLimiter: new RateLimiterMemory(opts) })
-    : new RateLimiterMemory(opts);
+  const limiter = limiterFor(opts, redis);
   return {
     async take(accountUin, action) {
       try {
@@ -152,10 +159,7 @@ export interface AuthFailureLimit {
 export function createAuthFailureLimit(perMinute: number, redis: Redis | null): AuthFailureLimit {
   if (perMinute <= 0) return { blocked: async () => false, failed: async () => {} };
   const opts = { points: perMinute, duration: 60, keyPrefix: 'certport-authfail' };
-  const limiter: RateLimiterAbstract = redis
-    ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: false, rejectIfRedisNotReady: false,
-      insuranceLimiter: new RateLimiterMemory(opts) })
-    : new RateLimiterMemory(opts);
+  const limiter = limiterFor(opts, redis);
   return {
     async blocked(address) {
       const r = await limiter.get(address);
@@ -176,10 +180,7 @@ export interface AcmeOrderLimit {
 export function createAcmeOrderLimit(perHour: number, redis: Redis | null): AcmeOrderLimit {
   if (perHour <= 0) return { take: async () => null };
   const opts = { points: perHour, duration: 3600, keyPrefix: 'certport-acme-orders' };
-  const limiter: RateLimiterAbstract = redis
-    ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: false, rejectIfRedisNotReady: false,
-      insuranceLimiter: new RateLimiterMemory(opts) })
-    : new RateLimiterMemory(opts);
+  const limiter = limiterFor(opts, redis);
   return {
     async take(accountUin) {
       try {

@@ -1,7 +1,8 @@
 // Console sign-in throttling: after 5 failed tries for one user or 20 from one address within
 // 15 minutes, every try (the right password too) is answered 429 for 15 minutes. Counted in
 // process memory, or in Redis when nodes share it (as the API's rate limit).
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { limiterFor } from '../guards.js';
 import type { Redis } from 'ioredis';
 
 export const LOGIN_LIMITS = { perUser: 5, perAddress: 20, windowSeconds: 15 * 60, blockSeconds: 15 * 60 };
@@ -14,12 +15,7 @@ export interface LoginThrottle {
 }
 
 export function createLoginThrottle(redis: Redis | null, limits = LOGIN_LIMITS): LoginThrottle {
-  const make = (points: number, keyPrefix: string): RateLimiterAbstract => {
-    const o = { points, duration: limits.windowSeconds, keyPrefix };
-    return redis
-      ? new RateLimiterRedis({ ...o, storeClient: redis, useRedisPackage: false, rejectIfRedisNotReady: false, insuranceLimiter: new RateLimiterMemory(o) })
-      : new RateLimiterMemory(o);
-  };
+  const make = (points: number, keyPrefix: string) => limiterFor({ points, duration: limits.windowSeconds, keyPrefix }, redis);
   const user = make(limits.perUser, 'certport-login-user');
   const addr = make(limits.perAddress, 'certport-login-addr');
   const waitOf = async (l: RateLimiterAbstract, key: string) => {
