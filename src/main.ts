@@ -172,7 +172,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   }, runner.kick, hostingOnSettled(stores.hosting, stores.jobs, clock, runner.kick), log, notices);
   const orgs = new OrganizationService(stores.organizations, clock);
   const paid = new PaidOrderService(joinStores(stores.certificates, stores.paidOrders, stores.dvOrders), certificates, orders, sealer, clock, {
-    products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit,
+    products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit, letterLevels: config.paidLetterLevels,
     source: ca.issuer.source,
   }, orgs);
   const tuning = opts.deployment ?? {};
@@ -292,7 +292,7 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken, host: config.host }),
         ...(core.acmeServer ? [acmeRoutes({ service: core.acmeServer, base: `${config.publicUrl}/acme`, eabRequired: config.acmeServer!.eab === 'required',
           orderLimit: createAcmeOrderLimit(config.acmeServer!.ordersPerHour, core.redis), ordersPerHour: config.acmeServer!.ordersPerHour })] : []),
-        consoleApi({ console: core.console, dispatch: { services: core.services, rateLimit }, throttle: createLoginThrottle(core.redis), publicUrl: config.publicUrl }),
+        consoleApi({ console: core.console, dispatch: { services: core.services, rateLimit }, throttle: createLoginThrottle(core.redis), publicUrl: config.publicUrl, ca: core.ca }),
         consoleStatic(CONSOLE_DIR)],
     });
     await bootstrap(core, (m) => app.log.info(m));

@@ -42,6 +42,8 @@ export interface PaidSettings {
   maxDomains: number;
   /** Orders an account may hold. */
   orderLimit: number;
+  /** Levels whose orders wait for a signed confirmation letter (8) before review; absent: the products' own rule (EV). */
+  letterLevels?: readonly ('OV' | 'EV')[];
   /** The source (ca/issuer.ts) of the CA that signs what a reviewer vetted: main.ts gives certport's own. */
   source: string;
 }
@@ -269,7 +271,8 @@ export class PaidOrderService {
     if (!order.submitted) throw badParam(`Submit the certificate information first (SubmitCertificateInformation ${id}).`);
     if (verifyType && !['DNS_AUTO', 'DNS', 'FILE'].includes(verifyType)) throw badParam('VerifyType must be DNS_AUTO, DNS or FILE.');
     const now = this.clock();
-    const next = product.needsLetter && !order.letterSealed ? 8 : 0;
+    const needsLetter = this.settings.letterLevels ? product.level !== 'DV' && this.settings.letterLevels.includes(product.level) : product.needsLetter;
+    const next = needsLetter && !order.letterSealed ? 8 : 0;
     const ok = await this.store.transitionCertificate(id, {
       fromStatuses: [CertStatus.pendingSubmission],
       set: { status: next, statusMsg: next === 8 ? 'pending-letter' : 'pre-reviewing' },

@@ -334,6 +334,8 @@ export interface ConsoleSessionRow {
   created_at: number; last_seen_at: number; expires_at: number; address: string; user_agent: string;
 }
 
+export interface ConsoleOperatorRow { user_uin: string; account_uin: string; granted_at: number }
+
 export interface AcmeServerNonceRow { nonce: string; expires_at: number }
 export interface AcmeServerPolicyRow {
   account_uin: string;
@@ -426,6 +428,7 @@ export interface Database {
   crls: CrlRow;
   console_passwords: ConsolePasswordRow;
   console_sessions: ConsoleSessionRow;
+  console_operators: ConsoleOperatorRow;
 }
 
 /** A revocation (0020): kept after its certificate is deleted, so the CRL and OCSP go on publishing it. */
