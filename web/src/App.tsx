@@ -12,9 +12,12 @@ import { Users } from './pages/Users';
 import { Dashboard } from './pages/Dashboard';
 import { Csrs } from './pages/Csrs';
 import { ErrorBox } from './ui';
+import { extraNav, extraPage } from './extra-routes';
 
-function Page({ path }: { path: string }) {
+function Page({ path, who }: { path: string; who: Who }) {
   const { t } = useI18n();
+  const extra = extraPage(path, who);
+  if (extra) return extra;
   if (path === '/' || path === '/certificates') return <Certificates />;
   const cert = match('/certificates/:id', path);
   if (cert) return <Certificate id={cert.id!} />;
@@ -56,8 +59,9 @@ export function App() {
     );
   }
   const nav: [string, string][] = [['/dashboard', t('dashboard')], ['/', t('navCertificates')], ['/apply', t('navApply')], ['/upload', t('navUpload')], ['/csrs', t('csrs')], ['/keys', t('navKeys')],
-    ...(who.IsRoot ? [['/users', t('navUsers')] as [string, string]] : [])];
-  const here = (to: string) => (to === '/' ? path === '/' || path.startsWith('/certificates') : path === to);
+    ...(who.IsRoot ? [['/users', t('navUsers')] as [string, string]] : []),
+    ...extraNav(who, t)];
+  const here = (to: string) => (to === '/' ? path === '/' || path.startsWith('/certificates') : path === to || (to.startsWith('/operator/') && path.startsWith(`${to}/`)));
   const out = async (everywhere: boolean) => {
     await logout(everywhere).catch(() => {});
     setWho(null);
@@ -77,7 +81,7 @@ export function App() {
         </div>
         {langSwitch}
       </header>
-      <Page path={path} />
+      <Page path={path} who={who} />
     </>
   );
 }
