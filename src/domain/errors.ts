@@ -31,7 +31,9 @@ export const ERROR_CODES = [
   'FailedOperation.CertificateNotAvailable',
   'FailedOperation.CertificateNotDeployInstance',
   'FailedOperation.CertificateNotFound',
+  'FailedOperation.CertificateNotFoundOrCantCancel',
   'FailedOperation.CertificateParseError',
+  'FailedOperation.CertificateStatusNotAllowResubmit',
   'FailedOperation.CertificateSyncTaskIdInvalid',
   'FailedOperation.ConfirmLetterTooLarge',
   'FailedOperation.ConfirmLetterTooSmall',
@@ -73,6 +75,7 @@ export const ERROR_CODES = [
   'RequestSizeLimitExceeded',
   'ResourceInUse',
   'ResourceNotFound',
+  'ResourceNotFound.Manager',
   'UnknownParameter',
   'UnsupportedProtocol',
 ] as const;

@@ -313,6 +313,9 @@ export class PaidOrderService {
   }
 
   async uploadLetter(caller: Caller, id: string, base64: string): Promise<void> {
+    if ((await this.certificates.get(caller, id)).source === 'upload') {
+      throw new ServiceError('FailedOperation.InvalidCertificateSource', `The certificate ${id} was uploaded; a confirmation letter is for a paid order made here.`);
+    }
     const { cert } = await this.paid(caller, id);
     if (cert.status !== CertStatus.pendingLetter) throw badStatus(id, cert.status, 'a confirmation letter is only taken while one is awaited (8)');
     const { body, type } = readLetter(base64, 'ConfirmLetter');
