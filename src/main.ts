@@ -20,6 +20,7 @@ import { caKeyProbe, loadEmbeddedCa, type EmbeddedCa } from './ca/embedded/setup
 import { Issuers } from './ca/issuers.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { PaidOrderService } from './services/paid-orders.js';
+import { PackageOrderService, PackageService } from './services/packages.js';
 import { OrganizationService } from './services/organizations.js';
 import { joinStores, type Stores } from './store/open.js';
 import { consoleService, noticeService, openDatabase, unlock } from './storage.js';
@@ -216,6 +217,8 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     resources, deployments, bindSync, deletions, expirySwitch: new ExpirySwitchService(stores.deployments, certificates, clock), hosting,
     pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock, tags: new TagService(stores.tags, clock), revocations, crls, ocsp,
     trustedRoots: [ca.rootPem, ca.sm2RootPem],
+    packages: new PackageService(stores.packages, stores.accounts, clock),
+    packageOrders: new PackageOrderService(stores.packages, paid, certificates, sealer, clock),
   };
   const consoleUsers = await consoleService(config, stores, services.accounts, clock);
   return {

@@ -10,6 +10,7 @@ import { BACKUP_USAGE, backupCommand, restoreCommand } from './backup.js';
 import { MASTER_KEY_USAGE, masterKeyCommand } from './master-key.js';
 import { TLS_USAGE, tlsCommand } from './tls.js';
 import { ACME_USAGE, acmeCommand } from './acme.js';
+import { PACKAGES_USAGE, packagesCommand } from './packages.js';
 import { reasonName, type RevocationRecord } from '../domain/revocation.js';
 
 const USAGE = `usage: certport <command>
@@ -33,7 +34,7 @@ const USAGE = `usage: certport <command>
   orders revocations [--state S] [--account UIN] [--json]   revocations (state pending-confirmation: OV/EV letters to check)
   orders confirm-revoke ID [--reviewer NAME]        confirm an OV/EV revocation whose letter is in (status 10)
   orders cancel-revoke ID --reason TEXT             decline a pending revocation (the certificate is 1 again)
-  certificates revoke ID [--reason NAME|CODE] [--operator NAME] [--json]   revoke now (no proof, no letter); keyCompromise revokes the key's other certificates${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}${TLS_USAGE}${ACME_USAGE}`;
+  certificates revoke ID [--reason NAME|CODE] [--operator NAME] [--json]   revoke now (no proof, no letter); keyCompromise revokes the key's other certificates${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}${TLS_USAGE}${ACME_USAGE}${PACKAGES_USAGE}`;
 
 /** Flags that take no value. */
 const SWITCHES = new Set(['--json', '--chain', '--force', '--ca', '--on', '--off', '--operator']);
@@ -56,7 +57,7 @@ function coreStorage(core: Core): Storage {
   return {
     config: core.config, stores: core.stores, clock: core.services.clock,
     accounts: async () => core.services.accounts, notices: async () => core.notices, resources: async () => core.services.resources,
-    console: async () => core.console,
+    console: async () => core.console, packages: async () => core.services.packages,
     close: () => core.close(),
   };
 }
@@ -95,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
   const json = f.json === true;
   // Commands that read or change a row or two open the database alone (storage.ts, ~0.3 s);
   // the others load the whole core (the CA, orders, deployment: ~1.5 s).
-  const light = ['account', 'user', 'key', 'notify'].includes(cmd) || (cmd === 'resource' && sub !== 'test');
+  const light = ['account', 'user', 'key', 'notify', 'packages'].includes(cmd) || (cmd === 'resource' && sub !== 'test');
   const core: Core | null = light ? null : await (await import('../main.js')).openCore(config);
   const st: Storage = core ? coreStorage(core) : await openStorage(config);
   try {
@@ -207,6 +208,8 @@ async function main(argv: string[]): Promise<number> {
       const operator = typeof f.operator === 'string' ? f.operator : (process.env.USER ?? 'operator');
       const r = await core!.services.revocations.revokeAsOperator(operator, id, typeof f.reason === 'string' ? f.reason : undefined);
       console.log(json ? JSON.stringify(revocationJson(r)) : `${id} ${r.state} (${reasonName(r.reason)})`);
+    } else if (cmd === 'packages') {
+      return await packagesCommand(await st.packages(), sub, f, rest, json);
     } else if (cmd === 'notify') {
       return await notifyCommand(await st.notices(), sub, more);
     } else if (cmd === 'resource') {

@@ -19,6 +19,7 @@ export const TABLES = [
   'revocations', 'blocked_keys', 'crls',
   'console_passwords', 'console_sessions',
   'console_operators',
+  'packages', 'package_usages',
 ] as const satisfies readonly (keyof Database)[];
 // A table added to Database and not listed above fails to compile here.
 const allListed: Exclude<keyof Database, (typeof TABLES)[number]> extends never ? true : never = true;
