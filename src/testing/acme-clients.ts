@@ -15,6 +15,12 @@ export async function certbot(o: { dir: string; directory: string; caFile: strin
   return run('certbot', args, { env: { ...process.env, REQUESTS_CA_BUNDLE: o.caFile }, timeout: 120_000 });
 }
 
+/** Another certbot command (`renew`, `revoke`, …) on the state `certbot()` left in `dir`. */
+export async function certbotCmd(o: { dir: string; directory: string; caFile: string }, ...cmd: string[]) {
+  const args = [...cmd, '--non-interactive', '--server', o.directory, '--config-dir', `${o.dir}/config`, '--work-dir', `${o.dir}/work`, '--logs-dir', `${o.dir}/logs`];
+  return run('certbot', args, { env: { ...process.env, REQUESTS_CA_BUNDLE: o.caFile }, timeout: 120_000 });
+}
+
 /** `challenge`: http-01 on `port` (the default) or tls-alpn-01 on it. */
 export async function lego(o: { dir: string; directory: string; caFile: string; port: number; domains: string[]; kid: string; hmacKey: string; challenge?: 'http' | 'tls' }) {
   const challenge = o.challenge ?? 'http';
