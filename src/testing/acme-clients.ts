@@ -2,6 +2,7 @@
 // processes against it, and a raw signer for requests no well-behaved client sends.
 import { execFile } from 'node:child_process';
 import { createHmac, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
 
@@ -35,7 +36,9 @@ export interface RawResponse { status: number; headers: Record<string, string | 
 /** One HTTPS request trusting `ca`. */
 export function request(url: string, ca: string, method = 'GET', body?: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { method, ca, headers: body ? { 'content-type': 'application/jose+json' } : {} }, (res) => {
+    // Plain http for a certport whose public URL is its API port (tests of the wire, not of TLS).
+    const mod = url.startsWith('http:') ? http : https;
+    const req = mod.request(url, { method, ca, headers: body ? { 'content-type': 'application/jose+json' } : {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -92,10 +95,11 @@ export class RawAcme {
     return { protected: p, payload, signature };
   }
 
-  async post(url: string, payload: unknown, o: { useJwk?: boolean; tamper?: boolean; nonce?: string } = {}): Promise<RawResponse> {
+  /** `to`: where to send it when not to `url` itself (another node behind the same public URL). */
+  async post(url: string, payload: unknown, o: { useJwk?: boolean; tamper?: boolean; nonce?: string; to?: string } = {}): Promise<RawResponse> {
     const nonce = o.nonce ?? await this.nonce();
     this.lastNonce = nonce;
-    return request(url, this.ca, 'POST', this.jws(url, payload, nonce, o));
+    return request(o.to ?? url, this.ca, 'POST', this.jws(url, payload, nonce, o));
   }
 
   async register(eab?: { kid: string; hmacKey: string }): Promise<RawResponse> {
