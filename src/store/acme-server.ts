@@ -154,4 +154,19 @@ export class SqlAcmeServerStore implements AcmeServerStore {
       .where('id', '=', a.id).where('updated_at', '=', expectedUpdatedAt).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
+
+  async recordIssuance(certificateId: string, registeredDomains: string[], namesKey: string, issuedAt: number) {
+    if (!registeredDomains.length) return;
+    await this.db.insertInto('acme_srv_issuances')
+      .values(registeredDomains.map((d) => ({ certificate_id: certificateId, registered_domain: d, names_key: namesKey, issued_at: issuedAt })))
+      .onConflict((oc) => oc.columns(['certificate_id', 'registered_domain']).doNothing()).execute();
+  }
+  async issuancesOfDomain(registeredDomain: string, since: number, limit: number) {
+    const rows = await this.db.selectFrom('acme_srv_issuances').select('issued_at').where('registered_domain', '=', registeredDomain)
+      .where('issued_at', '>', since).orderBy('issued_at', 'desc').limit(limit).execute();
+    return rows.map((r) => Number(r.issued_at));
+  }
+  async issuedBefore(namesKey: string) {
+    return !!(await this.db.selectFrom('acme_srv_issuances').select('certificate_id').where('names_key', '=', namesKey).limit(1).executeTakeFirst());
+  }
 }
