@@ -19,6 +19,7 @@ const ALL = [
   ['pkcs11', 'embedded CA signing through a SoftHSM2 token vs software keys'],
   ['ocsp', 'OCSP answers/s for a known serial vs openssl ocsp -index -port'],
   ['console', 'the console in Chromium: first load, the list with 10,000 certificates'],
+  ['acme-server', 'full ACME orders/s (newOrder, http-01, finalize, download) with acme-client, certport vs Pebble'],
 ] as const;
 
 const wanted = process.argv.slice(2);

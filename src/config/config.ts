@@ -15,6 +15,8 @@ export interface AcmeServerConfig {
   validityDays: number;
   /** New orders per certport account and hour (0: no limit). */
   ordersPerHour: number;
+  /** Certificates per registered domain (Public Suffix List) and 7 days, all accounts together; renewals exempt (0: no limit). */
+  certsPerDomainPerWeek: number;
 }
 
 export interface Config {
@@ -251,6 +253,7 @@ const ACME_SERVER_KEYS = {
   defaultAccount: 'CERTPORT_ACME_SERVER_DEFAULT_ACCOUNT',
   validityDays: 'CERTPORT_ACME_SERVER_VALIDITY_DAYS',
   ordersPerHour: 'CERTPORT_ACME_SERVER_ORDERS_PER_HOUR',
+  certsPerDomainPerWeek: 'CERTPORT_ACME_SERVER_CERTS_PER_DOMAIN_PER_WEEK',
 } as const;
 const TLS_KEYS = {
   certFile: 'CERTPORT_TLS_CERT_FILE',
@@ -539,7 +542,8 @@ function acmeServerConfig(on: string | undefined, get: (k: keyof typeof ACME_SER
   if (eab === 'optional' && !defaultAccountUin) throw new ConfigError(`${ACME_SERVER_KEYS.eab}=optional needs ${ACME_SERVER_KEYS.defaultAccount} (the certport account that ACME accounts without a binding belong to)`);
   if (defaultAccountUin !== null && !/^\d{1,20}$/.test(defaultAccountUin)) throw new ConfigError(`${ACME_SERVER_KEYS.defaultAccount} must be a Uin, got ${JSON.stringify(defaultAccountUin)}`);
   return { eab, defaultAccountUin, validityDays: int(ACME_SERVER_KEYS.validityDays, get('validityDays') ?? '90', 1, 398),
-    ordersPerHour: int(ACME_SERVER_KEYS.ordersPerHour, get('ordersPerHour') ?? '300', 0, 1_000_000) };
+    ordersPerHour: int(ACME_SERVER_KEYS.ordersPerHour, get('ordersPerHour') ?? '300', 0, 1_000_000),
+    certsPerDomainPerWeek: int(ACME_SERVER_KEYS.certsPerDomainPerWeek, get('certsPerDomainPerWeek') ?? '50', 0, 1_000_000) };
 }
 
 function tlsConfig(rawPort: string | undefined, get: (k: keyof typeof TLS_KEYS) => string | undefined, publicUrl: string): TlsConfig | null {

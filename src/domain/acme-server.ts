@@ -119,6 +119,13 @@ export interface AcmeServerStore {
   findValidAuthz(acmeAccountId: string, value: string, wildcard: boolean, until: number): Promise<AcmeAuthz | null>;
   /** Conditional on the authorization's status and its challenges as read (compare-and-set on updated_at). */
   updateAuthz(a: AcmeAuthz, expectedUpdatedAt: number): Promise<boolean>;
+
+  /** Notes an issued certificate under each of its registered domains (the per-domain limit). */
+  recordIssuance(certificateId: string, registeredDomains: string[], namesKey: string, issuedAt: number): Promise<void>;
+  /** Issue times of certificates under `registeredDomain` since `since`, newest first, at most `limit`. */
+  issuancesOfDomain(registeredDomain: string, since: number, limit: number): Promise<number[]>;
+  /** Whether a certificate for exactly this set of identifiers was issued before (a renewal). */
+  issuedBefore(namesKey: string): Promise<boolean>;
 }
 
 /**

@@ -22,7 +22,7 @@ import { toPem } from '../pki/pem.js';
 import type { Sealer } from '../secrets/sealer.js';
 import { aad } from '../secrets/aad.js';
 import type { Validator } from '../validation/validator.js';
-import { NameError, normalizeDomain } from '../validation/names.js';
+import { NameError, normalizeDomain, registeredDomain } from '../validation/names.js';
 import { effectiveStatus, type CertificateService } from './certificates.js';
 import type { RevocationService } from './revocations.js';
 import { CertStatus } from '../domain/certificate.js';
@@ -44,12 +44,18 @@ const AUTHZ_VALID_MS = 30 * DAY;
 /** A challenge left in `processing` this long (its node went away) is checked again. */
 const STALE_PROCESSING_MS = 60_000;
 const MAX_NAMES = 100;
+const WEEK = 7 * DAY;
+
+/** The sorted identifiers of an order: the same set again is a renewal (and an order to hand back). */
+const namesKey = (ids: AcmeIdentifier[]) => ids.map((i) => `${i.type}:${i.value}`).sort().join(',');
 
 export interface AcmeServerSettings {
   /** `required`: newAccount needs an External Account Binding; `optional`: without one the account goes to defaultAccountUin. */
   eab: 'required' | 'optional';
   defaultAccountUin: string | null;
   validityDays: number;
+  /** Certificates per registered domain and 7 days, all accounts together; renewals exempt. 0 or absent: no limit. */
+  certsPerDomainPerWeek?: number;
 }
 
 export type AcmeValidator = Pick<Validator, 'checkAcme' | 'checkCaa'>;
@@ -231,9 +237,10 @@ export class AcmeServerService {
     const identifiers = this.checkIdentifiers(p.identifiers);
     this.checkPolicy(await this.policy(a.accountUin), identifiers);
     const now = this.clock();
-    const key = identifiers.map((i) => `dns:${i.value}`).sort().join(',');
+    const key = namesKey(identifiers);
     const reusable = await this.store.findReusableOrder(a.id, key, now);
     if (reusable) return this.refreshOrder(reusable);
+    await this.checkDomainLimit(identifiers, now);
     const authzs: AcmeAuthz[] = [];
     const authzIds: string[] = [];
     for (const ident of identifiers) {
@@ -259,6 +266,31 @@ export class AcmeServerService {
     };
     await this.store.insertOrder(order, authzs);
     return this.refreshOrder(order);
+  }
+
+  /**
+   * Let's Encrypt's "new certificates per registered domain": at most N certificates in 7 days
+   * whose names fall under one registered domain, whichever account asks (issuing needs control
+   * of the names, so one domain's owners share its budget). A renewal — exactly the identifiers
+   * of a certificate issued before — is not held back, though it counts. Beyond the limit:
+   * rateLimited with Retry-After, the time until the oldest issuance that blocks leaves the window.
+   */
+  private async checkDomainLimit(identifiers: AcmeIdentifier[], now: number): Promise<void> {
+    const limit = this.settings.certsPerDomainPerWeek ?? 0;
+    if (limit <= 0 || (await this.store.issuedBefore(namesKey(identifiers)))) return;
+    const over: { domain: string; freeAt: number }[] = [];
+    for (const domain of new Set(identifiers.map((i) => registeredDomain(i.value)))) {
+      const times = await this.store.issuancesOfDomain(domain, now - WEEK, limit);
+      // The limit-th newest issuance: once it is a week old, one more certificate fits.
+      if (times.length >= limit) over.push({ domain, freeAt: times[limit - 1]! + WEEK });
+    }
+    if (!over.length) return;
+    const retryAfterS = Math.max(1, Math.ceil((Math.max(...over.map((x) => x.freeAt)) - now) / 1000));
+    const subproblems = identifiers.flatMap((i) => over.some((x) => x.domain === registeredDomain(i.value))
+      ? [{ type: 'urn:ietf:params:acme:error:rateLimited', detail: `${registeredDomain(i.value)} has had ${limit} certificates in the last 7 days.`, identifier: i }] : []);
+    throw new AcmeProblem('rateLimited',
+      `Too many certificates for ${over.map((x) => x.domain).join(', ')}: at most ${limit} per registered domain in 7 days (CERTPORT_ACME_SERVER_CERTS_PER_DOMAIN_PER_WEEK); retry after ${new Date(now + retryAfterS * 1000).toISOString()}.`,
+      429, { retryAfterS, subproblems });
   }
 
   private checkIdentifiers(raw: unknown): AcmeIdentifier[] {
@@ -441,6 +473,8 @@ export class AcmeServerService {
       await this.setOrder(o, ['ready'], { status: 'invalid', error: { type: 'caa', detail: caa.detail } });
       throw new AcmeProblem('caa', caa.detail, 403);
     }
+    // Asked again: orders placed while under the limit must not all be issued past it.
+    await this.checkDomainLimit(o.identifiers, this.clock());
     if (!(await this.store.updateOrder(o.id, ['ready'], { status: 'processing' }, this.clock()))) {
       throw new AcmeProblem('orderNotReady', 'The order is being finalized already.', 403);
     }
@@ -451,6 +485,7 @@ export class AcmeServerService {
         source: ACME_SERVER_SOURCE, productName: 'certport ACME certificate', verifyType: 'ACME',
         logAction: (id) => `ACME account [${a.id}] obtains certificate [id: ${id}] for [${names.join(', ')}] from ${this.issuer.label}`,
       });
+      await this.store.recordIssuance(cert.id, [...new Set(o.identifiers.map((i) => registeredDomain(i.value)))], namesKey(o.identifiers), this.clock());
       return this.setOrder({ ...o, status: 'processing' }, ['processing'], { status: 'valid', certificateId: cert.id });
     } catch (e) {
       await this.setOrder(o, ['processing'], { status: 'invalid', error: { type: 'serverInternal', detail: 'Issuance failed.' } });

@@ -28,8 +28,22 @@ const authzRow = (a: AcmeAuthz): AcmeServerAuthzRow => ({
 
 export const identifiersKey = (ids: { type: string; value: string }[]) => ids.map((i) => `${i.type}:${i.value}`).sort().join(',');
 
+/** Nonces kept in memory beyond this many: the oldest go first (their clients get badNonce and retry). */
+const MEMORY_NONCES_MAX = 200_000;
+
 export class SqlAcmeServerStore implements AcmeServerStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /**
+   * On SQLite (one node) nonces live in this process's memory: every ACME request hands out one
+   * and uses one, and two synchronous commits per request were most of the server's time (see
+   * bench/acme-server.ts). A restart forgets them; clients retry badNonce (RFC 8555 6.5), as
+   * Boulder's in-memory nonces are forgotten. On PostgreSQL they stay in the table, so that any
+   * node accepts a nonce another node handed out.
+   */
+  readonly #memory: Map<string, number> | null;
+
+  constructor(private readonly db: Kysely<Database>, opts: { memoryNonces?: boolean } = {}) {
+    this.#memory = opts.memoryNonces ? new Map() : null;
+  }
 
   async getPolicy(accountUin: string) {
     const r = await this.db.selectFrom('acme_srv_policies').selectAll().where('account_uin', '=', accountUin).executeTakeFirst();
@@ -42,13 +56,35 @@ export class SqlAcmeServerStore implements AcmeServerStore {
   }
 
   async putNonce(nonce: string, expiresAt: number) {
+    const m = this.#memory;
+    if (m) {
+      m.set(nonce, expiresAt);
+      // A Map iterates in insertion order: the first key is the oldest.
+      if (m.size > MEMORY_NONCES_MAX) m.delete(m.keys().next().value!);
+      return;
+    }
     await this.db.insertInto('acme_srv_nonces').values({ nonce, expires_at: expiresAt }).execute();
   }
   async takeNonce(nonce: string, now: number) {
+    const m = this.#memory;
+    if (m) {
+      const exp = m.get(nonce);
+      m.delete(nonce);
+      return exp !== undefined && exp > now;
+    }
     const r = await this.db.deleteFrom('acme_srv_nonces').where('nonce', '=', nonce).where('expires_at', '>', now).executeTakeFirst();
     return Number(r.numDeletedRows) === 1;
   }
   async sweepNonces(now: number) {
+    const m = this.#memory;
+    if (m) {
+      // Insertion order is expiry order (one lifetime for all): stop at the first live one.
+      for (const [n, exp] of m) {
+        if (exp > now) break;
+        m.delete(n);
+      }
+      return;
+    }
     await this.db.deleteFrom('acme_srv_nonces').where('expires_at', '<=', now).execute();
   }
 
@@ -153,5 +189,20 @@ export class SqlAcmeServerStore implements AcmeServerStore {
     const r = await this.db.updateTable('acme_srv_authzs').set({ status: row.status, challenges: row.challenges, updated_at: row.updated_at })
       .where('id', '=', a.id).where('updated_at', '=', expectedUpdatedAt).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  async recordIssuance(certificateId: string, registeredDomains: string[], namesKey: string, issuedAt: number) {
+    if (!registeredDomains.length) return;
+    await this.db.insertInto('acme_srv_issuances')
+      .values(registeredDomains.map((d) => ({ certificate_id: certificateId, registered_domain: d, names_key: namesKey, issued_at: issuedAt })))
+      .onConflict((oc) => oc.columns(['certificate_id', 'registered_domain']).doNothing()).execute();
+  }
+  async issuancesOfDomain(registeredDomain: string, since: number, limit: number) {
+    const rows = await this.db.selectFrom('acme_srv_issuances').select('issued_at').where('registered_domain', '=', registeredDomain)
+      .where('issued_at', '>', since).orderBy('issued_at', 'desc').limit(limit).execute();
+    return rows.map((r) => Number(r.issued_at));
+  }
+  async issuedBefore(namesKey: string) {
+    return !!(await this.db.selectFrom('acme_srv_issuances').select('certificate_id').where('names_key', '=', namesKey).limit(1).executeTakeFirst());
   }
 }

@@ -16,6 +16,7 @@ export const TABLES = [
   'deploy_resources', 'deploy_records', 'deploy_details', 'deploy_bind_tasks', 'cert_notification_switch',
   'cert_delete_tasks', 'notices', 'notification_channels', 'cert_hosting', 'master_keys', 'tls_serving', 'key_checks',
   'acme_srv_nonces', 'acme_srv_eab', 'acme_srv_accounts', 'acme_srv_orders', 'acme_srv_authzs', 'acme_srv_policies',
+  'acme_srv_issuances',
   'revocations', 'blocked_keys', 'crls',
   'console_passwords', 'console_sessions',
   'console_operators',

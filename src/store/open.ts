@@ -88,7 +88,7 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     masterKeys: new SqlMasterKeyStore(k),
     tags: new SqlTagStore(k),
     tlsServing: new SqlTlsServingStore(k),
-    acmeServer: new SqlAcmeServerStore(k),
+    acmeServer: new SqlAcmeServerStore(k, { memoryNonces: db.dialect === 'sqlite' }),
     revocations: new SqlRevocationStore(k),
     console: new SqlConsoleStore(k),
     packages: new SqlPackageStore(k),

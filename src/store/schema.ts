@@ -337,6 +337,14 @@ export interface ConsoleSessionRow {
 export interface ConsoleOperatorRow { user_uin: string; account_uin: string; granted_at: number }
 
 export interface AcmeServerNonceRow { nonce: string; expires_at: number }
+/** One row per registered domain of each certificate the ACME server issued (the per-domain limit). */
+export interface AcmeServerIssuanceRow {
+  certificate_id: string;
+  registered_domain: string;
+  /** The certificate's identifiers, sorted: a later order for the same set is a renewal. */
+  names_key: string;
+  issued_at: number;
+}
 export interface AcmeServerPolicyRow {
   account_uin: string;
   suffixes: string;
@@ -420,6 +428,7 @@ export interface Database {
   acme_srv_nonces: AcmeServerNonceRow;
   acme_srv_eab: AcmeServerEabRow;
   acme_srv_policies: AcmeServerPolicyRow;
+  acme_srv_issuances: AcmeServerIssuanceRow;
   acme_srv_accounts: AcmeServerAccountRow;
   acme_srv_orders: AcmeServerOrderRow;
   acme_srv_authzs: AcmeServerAuthzRow;

@@ -2,6 +2,7 @@
 // processes against it, and a raw signer for requests no well-behaved client sends.
 import { execFile } from 'node:child_process';
 import { createHmac, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
 
@@ -12,6 +13,12 @@ export async function certbot(o: { dir: string; directory: string; caFile: strin
     '--server', o.directory, '--config-dir', `${o.dir}/config`, '--work-dir', `${o.dir}/work`, '--logs-dir', `${o.dir}/logs`,
     '--http-01-port', String(o.httpPort), '--http-01-address', '127.0.0.1', '--eab-kid', o.kid, '--eab-hmac-key', o.hmacKey,
     '--key-type', 'ecdsa', '--cert-name', 'c', ...o.domains.flatMap((d) => ['-d', d])];
+  return run('certbot', args, { env: { ...process.env, REQUESTS_CA_BUNDLE: o.caFile }, timeout: 120_000 });
+}
+
+/** Another certbot command (`renew`, `revoke`, …) on the state `certbot()` left in `dir`. */
+export async function certbotCmd(o: { dir: string; directory: string; caFile: string }, ...cmd: string[]) {
+  const args = [...cmd, '--non-interactive', '--server', o.directory, '--config-dir', `${o.dir}/config`, '--work-dir', `${o.dir}/work`, '--logs-dir', `${o.dir}/logs`];
   return run('certbot', args, { env: { ...process.env, REQUESTS_CA_BUNDLE: o.caFile }, timeout: 120_000 });
 }
 
@@ -29,7 +36,9 @@ export interface RawResponse { status: number; headers: Record<string, string | 
 /** One HTTPS request trusting `ca`. */
 export function request(url: string, ca: string, method = 'GET', body?: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { method, ca, headers: body ? { 'content-type': 'application/jose+json' } : {} }, (res) => {
+    // Plain http for a certport whose public URL is its API port (tests of the wire, not of TLS).
+    const mod = url.startsWith('http:') ? http : https;
+    const req = mod.request(url, { method, ca, headers: body ? { 'content-type': 'application/jose+json' } : {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -86,10 +95,11 @@ export class RawAcme {
     return { protected: p, payload, signature };
   }
 
-  async post(url: string, payload: unknown, o: { useJwk?: boolean; tamper?: boolean; nonce?: string } = {}): Promise<RawResponse> {
+  /** `to`: where to send it when not to `url` itself (another node behind the same public URL). */
+  async post(url: string, payload: unknown, o: { useJwk?: boolean; tamper?: boolean; nonce?: string; to?: string } = {}): Promise<RawResponse> {
     const nonce = o.nonce ?? await this.nonce();
     this.lastNonce = nonce;
-    return request(url, this.ca, 'POST', this.jws(url, payload, nonce, o));
+    return request(o.to ?? url, this.ca, 'POST', this.jws(url, payload, nonce, o));
   }
 
   async register(eab?: { kid: string; hmacKey: string }): Promise<RawResponse> {

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { domainToASCII, domainToUnicode } from 'node:url';
 import * as tr46 from 'tr46';
+import { getDomain } from 'tldts';
 import { Fault } from '../domain/errors.js';
 
 /** A name a CA would refuse: an invalid value (InvalidParameterValue at the API edge). */
@@ -180,6 +181,17 @@ function checkAscii(name: string, shown: string): void {
 export function parentZoneGuess(domain: string): string {
   const labels = domain.replace(/^\*\./, '').replace(/\.$/, '').toLowerCase().split('.');
   return labels.slice(-2).join('.');
+}
+
+/**
+ * The registered domain of a name (Let's Encrypt's unit for its per-domain limits): the public
+ * suffix plus one label, by the Public Suffix List that `tldts` carries (private entries such as
+ * `github.io` count as suffixes, so each user's site is its own domain). A name that is itself a
+ * suffix, or an IP address, stands for itself. An unlisted TLD (`.test`) counts as a suffix.
+ */
+export function registeredDomain(name: string): string {
+  const base = name.replace(/^\*\./, '').replace(/\.$/, '').toLowerCase();
+  return getDomain(base, { allowPrivateDomains: true }) ?? base;
 }
 
 /** The name and each ancestor with at least two labels, longest first. */

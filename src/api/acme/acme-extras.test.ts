@@ -1,6 +1,7 @@
 // The ACME server's revokeCert (RFC 8555 7.6), renewal information (RFC 9773), per-account
 // policy and rate limits, against a real certport (SQLite; the wire and rules are the same on
 // PostgreSQL, whose store the main ACME test covers) with acme-client and hand-made JWS.
+// Per-domain limits: example.co.uk and other.co.uk are two registered domains (Public Suffix List).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import https from 'node:https';
@@ -82,6 +83,8 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
         CERTPORT_TLS_PORT: String(tlsPort), CERTPORT_TLS_CERT_FILE: tlsCert, CERTPORT_TLS_KEY_FILE: tlsKey,
         CERTPORT_PUBLIC_URL: `https://127.0.0.1:${tlsPort}`, CERTPORT_DNS_RESOLVERS: dns.dns, CERTPORT_VALIDATION_ALLOW_PRIVATE: '1',
         CERTPORT_ACME_SERVER_ORDERS_PER_HOUR: '20',
+        // The other tests here issue 3 certificates under acme.test; the per-domain test uses example.co.uk.
+        CERTPORT_ACME_SERVER_CERTS_PER_DOMAIN_PER_WEEK: '4',
       },
     });
     directory = `https://127.0.0.1:${tlsPort}/acme/directory`;
@@ -196,6 +199,55 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
     // Another account keeps the default: any name, 90 days.
     const dflt = JSON.parse((await runCli(t.env, 'acme', 'policy', 'show', '--account', bound.accountUin, '--json')).stdout);
     assert.deepEqual(dflt, { accountUin: bound.accountUin, suffixes: [], wildcard: true, maxDays: 90 });
+  });
+
+  it('rate limit per registered domain (CERTPORT_ACME_SERVER_CERTS_PER_DOMAIN_PER_WEEK=4): rateLimited with Retry-After at newOrder and finalize; renewals and other domains pass', async () => {
+    const c = await client(bound);
+    await c.createAccount({ termsOfServiceAgreed: true });
+    for (const n of ['a.example.co.uk', 'b.x.example.co.uk', 'example.co.uk']) await obtain(c, [n]);
+    // An order placed while under the limit, validated, but finalized only after the limit is reached.
+    const late = await c.createOrder({ identifiers: [{ type: 'dns', value: 'late.example.co.uk' }] });
+    const [authz] = await c.getAuthorizations(late);
+    const ch = authz!.challenges.find((x) => x.type === 'dns-01')!;
+    await dns.setTxt('_acme-challenge.late.example.co.uk', await c.getChallengeKeyAuthorization(ch));
+    await c.completeChallenge(ch);
+    await c.waitForValidStatus(ch);
+    await dns.clearTxt('_acme-challenge.late.example.co.uk');
+    // The fourth, with two names: a certificate counts once for its registered domain.
+    await obtain(c, ['d.example.co.uk', 'e.example.co.uk']);
+
+    const raw = new RawAcme(directory, tlsCa);
+    assert.equal((await raw.register(await t.svc.core.acmeServer!.createEab(other.accountUin))).status, 201);
+    const newOrder = (await raw.directory()).newOrder;
+    // Any account: the limit is the domain's (as Let's Encrypt's).
+    const t0 = Date.now();
+    const over = await raw.post(newOrder, { identifiers: [{ type: 'dns', value: 'f.example.co.uk' }, { type: 'dns', value: 'f.other.co.uk' }] });
+    assert.equal(over.status, 429, over.body);
+    assert.equal(over.json.type, ERR + 'rateLimited');
+    assert.match(over.json.detail, /example\.co\.uk/);
+    assert.doesNotMatch(over.json.detail, /other\.co\.uk/);
+    assert.deepEqual(over.json.subproblems.map((x: { identifier: { value: string } }) => x.identifier.value), ['f.example.co.uk']);
+    // Retry-After: when the oldest of the 4 leaves the 7-day window.
+    const wait = Number(over.headers['retry-after']);
+    assert.ok(wait > 7 * 86_400 - (Date.now() - t0) / 1000 - 120 && wait <= 7 * 86_400, `Retry-After ${over.headers['retry-after']}`);
+    // other.co.uk is another registered domain (co.uk is a public suffix): not limited.
+    assert.equal((await raw.post(newOrder, { identifiers: [{ type: 'dns', value: 'g.other.co.uk' }] })).status, 201);
+    // The order placed in time is refused at finalize.
+    const [, csr] = await acme.crypto.createCsr({ commonName: 'late.example.co.uk', altNames: ['late.example.co.uk'] });
+    // acme-client honours Retry-After on 429 (here: a week); no retries for this one call.
+    const settings = (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number } }).acmeSettings;
+    const attempts = settings.retryMaxAttempts;
+    settings.retryMaxAttempts = 0;
+    try {
+      await assert.rejects(c.finalizeOrder(late, csr), /at most 4 per registered domain/);
+    } finally {
+      settings.retryMaxAttempts = attempts;
+    }
+    // A renewal (exactly the names of an issued certificate) is not held back.
+    const renewed = await obtain(c, ['b.x.example.co.uk']);
+    assert.match(renewed, /BEGIN CERTIFICATE/);
+    const r = await sdkClient(t.port, bound).DescribeCertificates({ Limit: 1000, SearchKey: 'b.x.example.co.uk' });
+    assert.equal(r.Certificates!.filter((x) => x.SubjectAltName!.includes('b.x.example.co.uk')).length, 2);
   });
 
   it('rate limit: new orders per certport account and hour (CERTPORT_ACME_SERVER_ORDERS_PER_HOUR=20) answer rateLimited with Retry-After', async () => {

@@ -14,7 +14,7 @@ import * as acme from 'acme-client';
 import { BACKENDS, sdkClient, startTestService, type Cred, type TestService } from '../../testing/harness.js';
 import { startChallTestSrv, type ChallTestSrv } from '../../testing/dns-servers.js';
 import { freePort } from '../../testing/net.js';
-import { certbot, lego, RawAcme } from '../../testing/acme-clients.js';
+import { certbot, certbotCmd, lego, RawAcme } from '../../testing/acme-clients.js';
 import { runCli } from '../../testing/cli.js';
 import { domainCsr } from '../../pki/csr.js';
 
@@ -103,6 +103,53 @@ for (const backend of BACKENDS) {
         const chain = await readFile(path.join(d, 'config/live/c/fullchain.pem'), 'utf8');
         await verifies(d, rootFile, chain);
         await listed(t, bound, ['certbot.acme.test', 'www.certbot.acme.test']);
+      });
+
+      it('certbot renew --force-renewal makes a new certificate record; certbot revoke: status 10, OCSP and CRL say revoked', async () => {
+        const d = path.join(dir, 'certbot');
+        const o = { dir: d, directory, caFile: tlsCaFile };
+        const names = ['certbot.acme.test', 'www.certbot.acme.test'];
+        const ids = async () => (await sdkClient(t.port, bound).DescribeCertificates({ Limit: 1000 })).Certificates!
+          .filter((c) => names.every((n) => c.SubjectAltName!.includes(n))).map((c) => c.CertificateId!);
+        const before = await ids();
+        assert.equal(before.length, 1, 'the certonly test left one certificate');
+        const serial = async () => (await run('openssl', ['x509', '-noout', '-serial', '-in', path.join(d, 'config/live/c/cert.pem')])).stdout.trim().split('=')[1]!;
+        const oldSerial = await serial();
+        // The renewal configuration certbot wrote keeps the standalone port and address; without a TTY certbot
+        // would first sleep up to 8 minutes at random.
+        const r = await certbotCmd(o, 'renew', '--force-renewal', '--no-random-sleep-on-renew', '--cert-name', 'c');
+        assert.match(r.stdout + r.stderr, /renewed|success/i);
+        const newSerial = await serial();
+        assert.notEqual(newSerial, oldSerial, 'certbot installed a new certificate');
+        await verifies(d, rootFile, await readFile(path.join(d, 'config/live/c/fullchain.pem'), 'utf8'));
+        const after = await ids();
+        assert.equal(after.length, 2, `DescribeCertificates of the bound account lists the renewal too: ${after.join(', ')}`);
+        const renewedId = after.find((id) => !before.includes(id))!;
+        const detail = await sdkClient(t.port, bound).DescribeCertificateDetail({ CertificateId: renewedId });
+        assert.equal(detail.From, 'acme-server');
+        assert.equal(detail.Status, 1);
+        const installed = (await readFile(path.join(d, 'config/live/c/cert.pem'), 'utf8')).replace(/\s+/g, '');
+        assert.ok(detail.CertificatePublicKey!.replace(/\s+/g, '').includes(installed), 'the record holds the certificate certbot installed');
+
+        // certbot revoke (signed by the account key): the renewed certificate is revoked in certport.
+        await certbotCmd(o, 'revoke', '--cert-name', 'c', '--reason', 'superseded', '--no-delete-after-revoke');
+        assert.equal((await sdkClient(t.port, bound).DescribeCertificateDetail({ CertificateId: renewedId })).Status, 10);
+        assert.equal((await sdkClient(t.port, bound).DescribeCertificateDetail({ CertificateId: before[0]! })).Status, 1, 'the first certificate stays issued');
+        const chain = await readFile(path.join(d, 'config/live/c/fullchain.pem'), 'utf8');
+        const blocks = chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!;
+        const [leaf, inter] = [path.join(d, 'rleaf.pem'), path.join(d, 'rinter.pem')];
+        await writeFile(leaf, blocks[0]!);
+        await writeFile(inter, blocks.slice(1).join(''));
+        const ocsp = await run('openssl', ['ocsp', '-issuer', inter, '-cert', leaf, '-url', `http://127.0.0.1:${t.port}/ocsp`, '-CAfile', rootFile, '-resp_text']);
+        assert.match(ocsp.stdout + ocsp.stderr, /Response verify OK/);
+        assert.match(ocsp.stdout, /: revoked/);
+        assert.match(ocsp.stdout, /Reason: superseded/);
+        // certbot's key is ECDSA: the EC intermediate's CRL lists the serial.
+        const crl = await fetch(`http://127.0.0.1:${t.port}/ca/ecc-intermediate.crl`);
+        assert.equal(crl.status, 200);
+        await writeFile(path.join(d, 'crl.der'), Buffer.from(await crl.arrayBuffer()));
+        const text = (await run('openssl', ['crl', '-inform', 'DER', '-in', path.join(d, 'crl.der'), '-noout', '-text'])).stdout;
+        assert.match(text, new RegExp(`Serial Number: ${newSerial}[\\s\\S]*?Superseded`, 'i'));
       });
     }
 

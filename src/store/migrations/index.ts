@@ -29,6 +29,7 @@ import { acmeServer } from './0023_acme_server.js';
 import { acmePolicy } from './0024_acme_policy.js';
 import { consoleOperators } from './0029_console_operators.js';
 import { packages } from './0027_packages.js';
+import { acmeDomainLimit } from './0028_acme_domain_limit.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -57,6 +58,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0024_acme_policy', acmePolicy],
   ['0029_console_operators', consoleOperators],
   ['0027_packages', packages],
+  ['0028_acme_domain_limit', acmeDomainLimit],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
