@@ -1,5 +1,6 @@
 // English and Simplified Chinese: chosen from the browser, switchable, remembered.
 import { createContext, useContext, useState, type ReactNode } from 'react';
+import { enDeploy, zhDeploy } from './i18n-deploy';
 
 const en = {
   appName: 'certport console',
@@ -204,6 +205,7 @@ const en = {
   bulkProject: 'Project for the selected',
   moveProject: 'Move to project ({n})',
   bulkDone: 'Done for {n} certificates.',
+  ...enDeploy,
 } as const;
 
 export type Key = keyof typeof en;
@@ -411,6 +413,7 @@ const zh: Record<Key, string> = {
   bulkProject: '所选证书的项目',
   moveProject: '移至项目（{n}）',
   bulkDone: '已处理 {n} 张证书。',
+  ...zhDeploy,
 };
 
 export type Lang = 'en' | 'zh-CN';
