@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 import { action } from '../api';
 import { useI18n } from '../i18n';
 import { ErrorBox } from '../ui';
-import { HOST_TYPES, readInstance, RecordTable, type RecordRow, type Resource } from './deploy';
+import { HOST_TYPES, pageOf, readInstance, RecordTable, type RecordRow, type Resource } from './deploy';
 
 export function CertificateDeploy({ id, deployable }: { id: string; deployable: boolean }) {
   const { t } = useI18n();
@@ -25,7 +25,7 @@ export function CertificateDeploy({ id, deployable }: { id: string; deployable: 
     setSelected(new Set());
     const name = HOST_TYPES.find(([k]) => k === type)![1];
     const read = (match: '1' | '0') => action<{ InstanceList: Record<string, unknown>[] | null }>(name, {
-      CertificateId: id, Limit: 200, Filters: [{ FilterKey: 'domainMatch', FilterValue: match }],
+      CertificateId: id, ...pageOf(type, 0, 200), Filters: [{ FilterKey: 'domainMatch', FilterValue: match }],
     }).then((r) => (r.InstanceList ?? []).map((x) => readInstance(type, x)));
     Promise.all([read('1'), read('0')]).then(([covered, others]) => { if (live) setLists({ covered, others }); }, (e: unknown) => { if (live) setError(e); });
     return () => { live = false; };

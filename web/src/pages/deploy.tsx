@@ -15,6 +15,11 @@ export const HOST_TYPES: [string, string][] = [
   ['cos', 'DescribeHostCosInstanceList'], ['lighthouse', 'DescribeHostLighthouseInstanceList'],
 ];
 
+/** These lists take no Offset or Limit (the SDK's request has none): one call answers. */
+const UNPAGED = new Set(['waf', 'live', 'vod', 'lighthouse']);
+/** Paging parameters for a type's list, where its action takes them. */
+export const pageOf = (type: string, offset: number, limit: number) => (UNPAGED.has(type) ? {} : { Offset: offset, Limit: limit });
+
 /** One registered resource, whatever its type's shape. `id` is what InstanceIdList takes. */
 export interface Resource { type: string; id: string; name: string; region: string; domains: string[]; certId: string }
 
@@ -45,9 +50,9 @@ export async function loadResources(): Promise<Resource[]> {
   const lists = await Promise.all(HOST_TYPES.map(async ([type, name]) => {
     const out: Resource[] = [];
     for (let offset = 0; offset < 1000; offset += 200) {
-      const r = await action<{ TotalCount: number; InstanceList: Raw[] | null }>(name, { Offset: offset, Limit: 200 });
+      const r = await action<{ TotalCount: number; InstanceList: Raw[] | null }>(name, pageOf(type, offset, 200));
       out.push(...(r.InstanceList ?? []).map((x) => readInstance(type, x)));
-      if (out.length >= r.TotalCount || (r.InstanceList ?? []).length === 0) break;
+      if (UNPAGED.has(type) || out.length >= r.TotalCount || (r.InstanceList ?? []).length === 0) break;
     }
     return out;
   }));
