@@ -20,6 +20,7 @@ import { caKeyProbe, loadEmbeddedCa, type EmbeddedCa } from './ca/embedded/setup
 import { Issuers } from './ca/issuers.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { PaidOrderService } from './services/paid-orders.js';
+import { PackageOrderService, PackageService } from './services/packages.js';
 import { OrganizationService } from './services/organizations.js';
 import { joinStores, type Stores } from './store/open.js';
 import { consoleService, noticeService, openDatabase, unlock } from './storage.js';
@@ -172,7 +173,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   }, runner.kick, hostingOnSettled(stores.hosting, stores.jobs, clock, runner.kick), log, notices);
   const orgs = new OrganizationService(stores.organizations, clock);
   const paid = new PaidOrderService(joinStores(stores.certificates, stores.paidOrders, stores.dvOrders), certificates, orders, sealer, clock, {
-    products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit,
+    products: config.paidProducts, maxDays: config.paidMaxDays, maxDomains: config.paidMaxDomains, orderLimit: config.paidOrderLimit, letterLevels: config.paidLetterLevels,
     source: ca.issuer.source,
   }, orgs);
   const tuning = opts.deployment ?? {};
@@ -216,6 +217,8 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
     resources, deployments, bindSync, deletions, expirySwitch: new ExpirySwitchService(stores.deployments, certificates, clock), hosting,
     pages: new PageCache(config.pageCacheMb * 1024 * 1024), clock, tags: new TagService(stores.tags, clock), revocations, crls, ocsp,
     trustedRoots: [ca.rootPem, ca.sm2RootPem],
+    packages: new PackageService(stores.packages, stores.accounts, clock),
+    packageOrders: new PackageOrderService(stores.packages, paid, certificates, sealer, clock),
   };
   const consoleUsers = await consoleService(config, stores, services.accounts, clock);
   return {
@@ -292,7 +295,7 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken, host: config.host }),
         ...(core.acmeServer ? [acmeRoutes({ service: core.acmeServer, base: `${config.publicUrl}/acme`, eabRequired: config.acmeServer!.eab === 'required',
           orderLimit: createAcmeOrderLimit(config.acmeServer!.ordersPerHour, core.redis), ordersPerHour: config.acmeServer!.ordersPerHour })] : []),
-        consoleApi({ console: core.console, dispatch: { services: core.services, rateLimit }, throttle: createLoginThrottle(core.redis), publicUrl: config.publicUrl, notices: core.notices }),
+        consoleApi({ console: core.console, dispatch: { services: core.services, rateLimit }, throttle: createLoginThrottle(core.redis), publicUrl: config.publicUrl, ca: core.ca, notices: core.notices }),
         consoleStatic(CONSOLE_DIR)],
     });
     await bootstrap(core, (m) => app.log.info(m));

@@ -15,6 +15,7 @@ import type { AccountService } from './services/accounts.js';
 import type { ResourceService } from './services/resources.js';
 import type { EmailSender } from './notify/email.js';
 import type { ConsoleService } from './services/console-users.js';
+import type { PackageService } from './services/packages.js';
 import { NoticeService } from './notify/notices.js';
 
 /** The database of `config`, brought up to date. */
@@ -54,6 +55,8 @@ export interface Storage {
   resources(): Promise<ResourceService>;
   /** Console users and their passwords. */
   console(): Promise<ConsoleService>;
+  /** Packages: grants of paid-certificate units. */
+  packages(): Promise<PackageService>;
   close(): Promise<void>;
 }
 
@@ -93,6 +96,7 @@ export async function openStorage(config: Readonly<Config>, clock: Clock = syste
       return new ResourceService(stores.deployments, certificates, s, clock, defaultDeployers(), {});
     }),
     console: once(async () => consoleService(config, stores, await accounts(), clock)),
+    packages: once(async () => new (await import('./services/packages.js')).PackageService(stores.packages, stores.accounts, clock)),
     async close() {
       for (const c of closers) c();
       await stores.close();

@@ -14,6 +14,7 @@ import { CompleteCertificate } from './complete-certificate.js';
 import { CreateCSR } from './create-csr.js';
 import { CreateCertificate } from './create-certificate.js';
 import { CreateCertificateBindResourceSyncTask } from './create-certificate-bind-resource-sync-task.js';
+import { CreateCertificateByPackage } from './create-certificate-by-package.js';
 import { DeleteCertificate } from './delete-certificate.js';
 import { DeleteCertificates } from './delete-certificates.js';
 import { DeleteManager } from './delete-manager.js';
@@ -51,6 +52,7 @@ import { DescribeHostVodInstanceList } from './describe-host-vod-instance-list.j
 import { DescribeHostWafInstanceList } from './describe-host-waf-instance-list.js';
 import { DescribeManagerDetail } from './describe-manager-detail.js';
 import { DescribeManagers } from './describe-managers.js';
+import { DescribePackages } from './describe-packages.js';
 import { DownloadCertificate } from './download-certificate.js';
 import { ModifyCSR } from './modify-csr.js';
 import { ModifyCertificateAlias } from './modify-certificate-alias.js';
@@ -88,6 +90,7 @@ export const actions: Record<string, ActionHandler> = {
   CreateCSR,
   CreateCertificate,
   CreateCertificateBindResourceSyncTask,
+  CreateCertificateByPackage,
   DeleteCertificate,
   DeleteCertificates,
   DeleteManager,
@@ -125,6 +128,7 @@ export const actions: Record<string, ActionHandler> = {
   DescribeHostWafInstanceList,
   DescribeManagerDetail,
   DescribeManagers,
+  DescribePackages,
   DownloadCertificate,
   ModifyCSR,
   ModifyCertificateAlias,

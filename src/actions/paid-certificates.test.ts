@@ -62,8 +62,8 @@ for (const backend of BACKENDS) {
       // Nothing but submission is allowed yet.
       await expectCode(c.CommitCertificateInformation({ CertificateId: id }), 'FailedOperation.InvalidParam');
       await expectCode(c.UploadConfirmLetter({ CertificateId: id, ConfirmLetter: png() }), 'FailedOperation.InvalidCertificateStatusCode');
-      await expectCode(c.CancelAuditCertificate({ CertificateId: id }), 'FailedOperation.InvalidCertificateStatusCode');
-      await expectCode(c.ModifyCertificateResubmit({ CertificateId: id }), 'FailedOperation.InvalidCertificateStatusCode');
+      await expectCode(c.CancelAuditCertificate({ CertificateId: id }), 'FailedOperation.CertificateNotFoundOrCantCancel');
+      await expectCode(c.ModifyCertificateResubmit({ CertificateId: id }), 'FailedOperation.CertificateStatusNotAllowResubmit');
       const missing = await expectCode(c.SubmitCertificateInformation({ CertificateId: id, CsrType: 'online', CertificateDomain: domain }), 'FailedOperation.InvalidParam');
       assert.match(missing, /OrganizationName/);
 
@@ -151,7 +151,7 @@ for (const backend of BACKENDS) {
       assert.equal((await c.CancelAuditCertificate({ CertificateId: a })).Result, true);
       d = await c.DescribeCertificate({ CertificateId: a });
       assert.equal(d.Status, 7);
-      await expectCode(c.CancelAuditCertificate({ CertificateId: a }), 'FailedOperation.InvalidCertificateStatusCode');
+      await expectCode(c.CancelAuditCertificate({ CertificateId: a }), 'FailedOperation.CertificateNotFoundOrCantCancel');
     });
 
     test('organizations are entered once: companies and managers, verified by the approval, then orders skip review', async () => {
@@ -197,7 +197,7 @@ for (const backend of BACKENDS) {
       await c.SubmitAuditManager({ ManagerId: nobody.ManagerId! });
       assert.equal((await c.DescribeManagerDetail({ ManagerId: nobody.ManagerId! })).Status, 'audit');
       const other = sdkClient(t.port, await t.newAccount());
-      await expectCode(other.DescribeManagerDetail({ ManagerId: ada.ManagerId! }), 'ResourceNotFound');
+      await expectCode(other.DescribeManagerDetail({ ManagerId: ada.ManagerId! }), 'ResourceNotFound.Manager');
       await expectCode(other.DescribeManagers({ CompanyId: widgets.CompanyId! }), 'ResourceNotFound');
       assert.equal((await other.DescribeCompanies({})).TotalCount, 0);
     });

@@ -24,6 +24,29 @@ for (const backend of BACKENDS) {
     });
     after(async () => { await t.close(); });
 
+    test('per-action spec codes (scripts/spec-error-codes.mjs): each answered in its situation', async () => {
+      const chain = await makeChain('EC', `codes-${uniq()}.example.test`);
+      const { CertificateId: uploaded } = await c.UploadCertificate({ CertificatePublicKey: chain.leafPem + chain.intermediatePem, CertificatePrivateKey: chain.keyPem });
+      // CancelAuditCertificate: one code for "does not exist, or cannot be cancelled".
+      await expectCode(c.CancelAuditCertificate({ CertificateId: 'nosuch00' }), 'FailedOperation.CertificateNotFoundOrCantCancel');
+      await expectCode(c.CancelAuditCertificate({ CertificateId: uploaded! }), 'FailedOperation.CertificateNotFoundOrCantCancel');
+      // ModifyCertificateResubmit: not found, and "cannot re-submit in this status".
+      await expectCode(c.ModifyCertificateResubmit({ CertificateId: 'nosuch00' }), 'FailedOperation.CertificateNotFound');
+      await expectCode(c.ModifyCertificateResubmit({ CertificateId: uploaded! }), 'FailedOperation.CertificateStatusNotAllowResubmit');
+      // UploadConfirmLetter: an uploaded certificate is the wrong source; an unknown id not found.
+      const letter = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(2048)]).toString('base64');
+      await expectCode(c.UploadConfirmLetter({ CertificateId: uploaded!, ConfirmLetter: letter }), 'FailedOperation.InvalidCertificateSource');
+      await expectCode(c.UploadConfirmLetter({ CertificateId: 'nosuch00', ConfirmLetter: letter }), 'FailedOperation.CertificateNotFound');
+      // CommitCertificateInformation: not found; a certificate that is no paid order in status 5.
+      await expectCode(c.CommitCertificateInformation({ CertificateId: 'nosuch00' }), 'FailedOperation.CertificateNotFound');
+      await expectCode(c.CommitCertificateInformation({ CertificateId: uploaded! }), 'FailedOperation.InvalidCertificateStatusCode');
+      // ApplyCertificate with a (discontinued) free-certificate package.
+      await expectCode(c.ApplyCertificate({ DvAuthMethod: 'DNS', DomainName: `pk-${uniq()}.example.test`, PackageId: 'pkg-none' }), 'FailedOperation.PackageNotFound');
+      // The managers of a company: one that does not exist.
+      await expectCode(c.DescribeManagerDetail({ ManagerId: 987654321 }), 'ResourceNotFound.Manager');
+      await expectCode(c.CreateCertificate({ DomainNum: 1, TimeSpan: 1 } as never), 'MissingParameter');
+    });
+
     test('ReplaceCertificate of an uploaded certificate: FailedOperation.InvalidCertificateSource', async () => {
       const chain = await makeChain('EC', `up-${uniq()}.example.test`);
       const { CertificateId: id } = await c.UploadCertificate({ CertificatePublicKey: chain.leafPem + chain.intermediatePem, CertificatePrivateKey: chain.keyPem });

@@ -19,6 +19,7 @@ import type { PageCache, SerializedResult } from '../services/page-cache.js';
 import type { RevocationService } from '../services/revocations.js';
 import type { CrlService } from '../services/crls.js';
 import type { OcspService } from '../services/ocsp.js';
+import type { PackageOrderService, PackageService } from '../services/packages.js';
 
 export interface Services {
   accounts: AccountService;
@@ -48,6 +49,10 @@ export interface Services {
   ocsp: OcspService;
   /** certport's own roots (RSA/ECDSA and SM2), trusted by CheckCertificateChain beside the system's. */
   trustedRoots: readonly string[];
+  /** The operator's grants of paid-certificate units (DescribePackages). */
+  packages: PackageService;
+  /** CreateCertificateByPackage. */
+  packageOrders: PackageOrderService;
 }
 
 export interface ActionContext {

@@ -20,6 +20,13 @@ const ZH: Readonly<Record<string, string>> = {
   'FailedOperation.MainDomainCertificateCountLimit': '该主域名下的免费证书数量已达上限。',
   'FailedOperation.OrderAlreadyReplaced': '订单已经重颁发。',
   'FailedOperation.CertificateExists': '证书已存在。',
+  'FailedOperation.CertificateNotFoundOrCantCancel': '证书不存在或者无法取消审核。',
+  'FailedOperation.CertificateStatusNotAllowResubmit': '该证书状态不允许重新提交审核。',
+  'ResourceNotFound.Manager': '公司管理人不存在。',
+  'FailedOperation.PackageCountLimit': '权益点余量不足。',
+  'FailedOperation.PackageExpired': '权益包已过期。',
+  'FailedOperation.PackageNotFound': '权益包不存在。',
+  'InvalidParameter.PackageIdsInvalid': '权益点ID列表无效。',
   'FailedOperation': '操作失败。',
   'InternalError': '内部错误。',
   'InvalidAction': '接口不存在。',
@@ -37,7 +44,7 @@ const ZH: Readonly<Record<string, string>> = {
 };
 
 /** Codes whose English message carries the detail (which parameter, which id): kept after the Chinese. */
-const WITH_DETAIL = /^(InvalidParameter|MissingParameter|UnknownParameter|FailedOperation\.InvalidParam$|FailedOperation\.CertificateNotFound$|FailedOperation\.InvalidCertificateStatusCode$|FailedOperation\.CannotBeDeletedWithinHour$|FailedOperation\.MainDomainCertificateCountLimit$|FailedOperation$)/;
+const WITH_DETAIL = /^(InvalidParameter|MissingParameter|UnknownParameter|FailedOperation\.InvalidParam$|FailedOperation\.CertificateNotFound$|FailedOperation\.InvalidCertificateStatusCode$|FailedOperation\.CannotBeDeletedWithinHour$|FailedOperation\.MainDomainCertificateCountLimit$|FailedOperation\.Package\w+$|FailedOperation\.CertificateNotFoundOrCantCancel$|FailedOperation\.CertificateStatusNotAllowResubmit$|FailedOperation$)/;
 
 /** The Chinese catalogue entry of a code, or of its family (InvalidParameter.X → InvalidParameter). */
 function zhOf(code: string): string | undefined {

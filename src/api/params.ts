@@ -47,7 +47,7 @@ export const PARAM_LIMITS = { maxDepth: 8, maxArray: 1000, perField: { DnsNames:
  * Text fields that carry PEM or Base64 and so keep line breaks and tabs; in every other text
  * field any control character is refused.
  */
-const MULTILINE = new Set(['CertificatePublicKey', 'CertificatePrivateKey', 'Csr', 'CsrContent', 'ConfirmLetter', 'CertificateChain']);
+const MULTILINE = new Set(['CertificatePublicKey', 'CertificatePrivateKey', 'Csr', 'CsrContent', 'RenewCsr', 'ConfirmLetter', 'CertificateChain']);
 // C0 controls, DEL and C1 controls; lone UTF-16 surrogates (not text: they become U+FFFD or fail in the drivers).
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const CONTROL_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

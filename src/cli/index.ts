@@ -10,6 +10,7 @@ import { BACKUP_USAGE, backupCommand, restoreCommand } from './backup.js';
 import { MASTER_KEY_USAGE, masterKeyCommand } from './master-key.js';
 import { TLS_USAGE, tlsCommand } from './tls.js';
 import { ACME_USAGE, acmeCommand } from './acme.js';
+import { PACKAGES_USAGE, packagesCommand } from './packages.js';
 import { reasonName, type RevocationRecord } from '../domain/revocation.js';
 
 const USAGE = `usage: certport <command>
@@ -17,9 +18,11 @@ const USAGE = `usage: certport <command>
   account create [--name N] [--json]      create an account with its first API key
   account list [--json]                   list accounts
   account disable|enable UIN              stop (or restart) an account: its API keys, ACME accounts and bindings
-  user create --account UIN [--name N] [--password-file F | --password P] [--json]
+  user create --account UIN [--name N] [--password-file F | --password P] [--operator] [--json]
                                           create a sub-user (SubAccountUin), with a console password if given
   user password --account UIN [--user SUB_UIN] [--password-file F]   set a console password (stdin without a file)
+  user operator --account UIN [--user SUB_UIN] --on|--off   make a console user an operator (order review, accounts, CA) or not
+  user operators [--json]                 list console operators
   key create --account UIN [--user UIN] [--json]  create an API key (at most 2 per user)
   key list --account UIN [--json]         list API keys (SecretKeys are never shown)
   key disable|enable|delete SECRET_ID     change a key
@@ -31,10 +34,10 @@ const USAGE = `usage: certport <command>
   orders revocations [--state S] [--account UIN] [--json]   revocations (state pending-confirmation: OV/EV letters to check)
   orders confirm-revoke ID [--reviewer NAME]        confirm an OV/EV revocation whose letter is in (status 10)
   orders cancel-revoke ID --reason TEXT             decline a pending revocation (the certificate is 1 again)
-  certificates revoke ID [--reason NAME|CODE] [--operator NAME] [--json]   revoke now (no proof, no letter); keyCompromise revokes the key's other certificates${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}${TLS_USAGE}${ACME_USAGE}`;
+  certificates revoke ID [--reason NAME|CODE] [--operator NAME] [--json]   revoke now (no proof, no letter); keyCompromise revokes the key's other certificates${RESOURCE_USAGE}${NOTIFY_USAGE}${HOSTING_USAGE}${BACKUP_USAGE}${MASTER_KEY_USAGE}${TLS_USAGE}${ACME_USAGE}${PACKAGES_USAGE}`;
 
 /** Flags that take no value. */
-const SWITCHES = new Set(['--json', '--chain', '--force', '--ca']);
+const SWITCHES = new Set(['--json', '--chain', '--force', '--ca', '--on', '--off', '--operator']);
 
 function flags(args: string[]) {
   const out: Record<string, string | true> = {};
@@ -54,7 +57,7 @@ function coreStorage(core: Core): Storage {
   return {
     config: core.config, stores: core.stores, clock: core.services.clock,
     accounts: async () => core.services.accounts, notices: async () => core.notices, resources: async () => core.services.resources,
-    console: async () => core.console,
+    console: async () => core.console, packages: async () => core.services.packages,
     close: () => core.close(),
   };
 }
@@ -93,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
   const json = f.json === true;
   // Commands that read or change a row or two open the database alone (storage.ts, ~0.3 s);
   // the others load the whole core (the CA, orders, deployment: ~1.5 s).
-  const light = ['account', 'user', 'key', 'notify'].includes(cmd) || (cmd === 'resource' && sub !== 'test');
+  const light = ['account', 'user', 'key', 'notify', 'packages'].includes(cmd) || (cmd === 'resource' && sub !== 'test');
   const core: Core | null = light ? null : await (await import('../main.js')).openCore(config);
   const st: Storage = core ? coreStorage(core) : await openStorage(config);
   try {
@@ -121,7 +124,18 @@ async function main(argv: string[]): Promise<number> {
     } else if (cmd === 'user' && sub === 'create') {
       const password = f.password !== undefined || f['password-file'] !== undefined ? await readPassword(f) : null;
       const u = await (await st.console()).createUser(need('account'), typeof f.name === 'string' ? f.name : 'user', password);
-      console.log(json ? JSON.stringify({ SubAccountUin: u.uin, UserName: u.name }) : u.uin);
+      if (f.operator === true) await (await st.console()).setOperator(u.accountUin, u.uin, true);
+      console.log(json ? JSON.stringify({ SubAccountUin: u.uin, UserName: u.name, IsOperator: f.operator === true }) : u.uin);
+    } else if (cmd === 'user' && sub === 'operator') {
+      const account = need('account');
+      if ((f.on === true) === (f.off === true)) throw new Error('say --on or --off');
+      const user = typeof f.user === 'string' ? f.user : account;
+      await (await st.console()).setOperator(account, user, f.on === true);
+      if (!json) console.log(`${user} is ${f.on === true ? 'now' : 'no longer'} a console operator`);
+    } else if (cmd === 'user' && sub === 'operators') {
+      const list = await (await st.console()).listOperators();
+      console.log(json ? JSON.stringify(list.map((o) => ({ SubAccountUin: o.userUin, Uin: o.accountUin, GrantedAt: new Date(o.grantedAt).toISOString() })))
+        : list.map((o) => `${o.userUin}\t${o.accountUin}\t${new Date(o.grantedAt).toISOString()}`).join('\n'));
     } else if (cmd === 'user' && sub === 'password') {
       const account = need('account');
       await (await st.console()).setPassword(account, typeof f.user === 'string' ? f.user : account, await readPassword(f));
@@ -194,6 +208,8 @@ async function main(argv: string[]): Promise<number> {
       const operator = typeof f.operator === 'string' ? f.operator : (process.env.USER ?? 'operator');
       const r = await core!.services.revocations.revokeAsOperator(operator, id, typeof f.reason === 'string' ? f.reason : undefined);
       console.log(json ? JSON.stringify(revocationJson(r)) : `${id} ${r.state} (${reasonName(r.reason)})`);
+    } else if (cmd === 'packages') {
+      return await packagesCommand(await st.packages(), sub, f, rest, json);
     } else if (cmd === 'notify') {
       return await notifyCommand(await st.notices(), sub, more);
     } else if (cmd === 'resource') {

@@ -87,6 +87,8 @@ export interface Config {
   paidMaxDays: number;
   paidMaxDomains: number;
   paidOrderLimit: number;
+  /** Validation levels whose orders wait for a signed confirmation letter (status 8) before review. */
+  paidLetterLevels: ('OV' | 'EV')[];
   /** Serve GET /metrics (Prometheus) on the API port (CERTPORT_METRICS=0 turns it off). */
   metrics: boolean;
   /** Bearer token /metrics requires; null = open. */
@@ -228,6 +230,7 @@ const KEYS: Record<keyof Config, string> = {
   paidMaxDays: 'CERTPORT_PAID_MAX_DAYS',
   paidMaxDomains: 'CERTPORT_PAID_MAX_DOMAINS',
   paidOrderLimit: 'CERTPORT_PAID_ORDER_LIMIT',
+  paidLetterLevels: 'CERTPORT_PAID_LETTER',
   metrics: 'CERTPORT_METRICS',
   metricsToken: 'CERTPORT_METRICS_TOKEN',
   pageCacheMb: 'CERTPORT_PAGE_CACHE_MB',
@@ -393,6 +396,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     paidMaxDays: int(KEYS.paidMaxDays, get('paidMaxDays') ?? '398', 1, 3650),
     paidMaxDomains: int(KEYS.paidMaxDomains, get('paidMaxDomains') ?? '100', 1, 1000),
     paidOrderLimit: int(KEYS.paidOrderLimit, get('paidOrderLimit') ?? '100', 0, 10_000_000),
+    paidLetterLevels: letterLevels(get('paidLetterLevels')),
     metrics: bool(KEYS.metrics, get('metrics') ?? '1'),
     metricsToken: metricsToken(get('metricsToken')),
     pageCacheMb: int(KEYS.pageCacheMb, get('pageCacheMb') ?? '32', 0, 65_536),
@@ -641,6 +645,14 @@ function productList(raw: string | undefined): '*' | number[] {
   const list = (raw ?? '*').split(',').map((x) => x.trim()).filter(Boolean);
   if (list.length === 0 || list.includes('*')) return '*';
   return list.map((x) => int(KEYS.paidProducts, x, 1, 1000));
+}
+
+/** CERTPORT_PAID_LETTER: "EV" (the default), "OV,EV", or "none". */
+function letterLevels(raw: string | undefined): ('OV' | 'EV')[] {
+  const list = (raw ?? 'EV').split(',').map((x) => x.trim().toUpperCase()).filter(Boolean);
+  if (list.length === 1 && list[0] === 'NONE') return [];
+  for (const x of list) if (x !== 'OV' && x !== 'EV') throw new ConfigError(`${KEYS.paidLetterLevels} is a list of OV and EV, or none; got ${JSON.stringify(raw)}`);
+  return [...new Set(list)] as ('OV' | 'EV')[];
 }
 
 function bool(name: string, raw: string): boolean {

@@ -34,4 +34,8 @@ export interface ConsoleStore {
   deleteUserSessions(userUin: string): Promise<number>;
   /** Sessions past their absolute end or idle since before `idleBefore`. */
   deleteStaleSessions(now: number, idleBefore: number): Promise<number>;
+  /** Console operators (the admin role): whether a user is one, and granting or taking it. */
+  isOperator(userUin: string): Promise<boolean>;
+  setOperator(userUin: string, accountUin: string, on: boolean, at: number): Promise<void>;
+  listOperators(): Promise<{ userUin: string; accountUin: string; grantedAt: number }[]>;
 }

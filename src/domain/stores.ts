@@ -11,6 +11,7 @@ import type { JobRecord, NewJob } from './job.js';
 import type { MetricsSnapshot } from './metrics.js';
 import type { Channel, ChannelState, ChannelsRecord, ExpiryCandidate, NewNotice, NoticeRecord, NoticeState } from './notice.js';
 import type { Company, Manager, ManagerStatus } from './organization.js';
+import type { PackageQuery, PackageRecord } from './package.js';
 import type { PaidOrderRecord } from './paid-order.js';
 import type { CrlIssuer, RevocationRecord, RevokedSerial } from './revocation.js';
 
@@ -127,6 +128,27 @@ export interface PaidOrderStore {
   countPaidOrders(accountUin: string): Promise<number>;
   /** Approval: the certificate (status 0) gets its DV order and first validation job. */
   startDvValidation(order: DvOrderRecord, dvDeadline: number, log: OperationLogRecord, job: NewJob): Promise<boolean>;
+}
+
+/** Packages (domain/package.ts) and the paid orders made from them. */
+export interface PackageStore {
+  insertPackage(p: PackageRecord): Promise<void>;
+  getPackage(id: string): Promise<PackageRecord | null>;
+  listPackages(q: PackageQuery): Promise<{ items: PackageRecord[]; total: number; totalBalance: number }>;
+  /** Withdraws a package (balance to 0); false if it was already withdrawn or does not exist. */
+  revokePackage(id: string, now: number): Promise<boolean>;
+  /**
+   * Takes `units` from the account's `packageIds` (in that order, each while it is neither
+   * expired nor withdrawn) and inserts the orders, in one transaction; each package's balance
+   * is taken by one conditional UPDATE, so it never goes below 0. `renewal`: the certificate
+   * the first order renews, linked in the same transaction. Answers 'insufficient' (nothing
+   * taken or inserted) when the packages do not hold enough, 'renewed' when the certificate
+   * already has a renewal order.
+   */
+  spendPackages(accountUin: string, packageIds: string[], units: number, now: number,
+    items: { cert: CertificateRecord; order: PaidOrderRecord; log: OperationLogRecord }[], renewal: string | null): Promise<'ok' | 'insufficient' | 'renewed'>;
+  /** Returns what `certId`'s order took (an order that could not be completed). */
+  refundPackages(certId: string, now: number): Promise<void>;
 }
 
 /**

@@ -3,7 +3,7 @@
 import { ServiceError } from '../domain/errors.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { AccountStore } from '../domain/stores.js';
-import type { ApiKeyRecord } from '../domain/account.js';
+import type { AccountRecord, ApiKeyRecord } from '../domain/account.js';
 import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import { newSecretId, newSecretKey, newUin } from './ids.js';
@@ -57,6 +57,10 @@ export class AccountService {
       secretKeySealed: this.sealer.seal(secretKey, aad.apiKey(secretId)),
     });
     return { accountUin, userUin, secretId, secretKey };
+  }
+
+  listAccounts(): Promise<AccountRecord[]> {
+    return this.store.listAccounts();
   }
 
   listKeys(accountUin: string): Promise<ApiKeyRecord[]> {

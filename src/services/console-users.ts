@@ -175,6 +175,31 @@ export class ConsoleService {
     return this.store.deleteUserSessions(userUin);
   }
 
+  // Operators: the console's admin role (order review, accounts, the CA), across every account.
+  // Granted and taken by the CLI only (`certport user operator`), so no console user can make
+  // another one; read on every operator request, so taking it away works at once.
+
+  isOperator(userUin: string): Promise<boolean> {
+    return this.store.isOperator(userUin);
+  }
+
+  async setOperator(accountUin: string, userUin: string, on: boolean): Promise<void> {
+    const user = await this.users.getUser(userUin);
+    if (!user || user.accountUin !== accountUin) throw new ServiceError('ResourceNotFound', `No user ${userUin} in account ${accountUin}.`);
+    await this.store.setOperator(userUin, accountUin, on, this.clock());
+  }
+
+  /** An account's users with whether each has a console password and is an operator (operator pages). */
+  async describeUsers(accountUin: string): Promise<(UserRecord & { hasPassword: boolean; operator: boolean })[]> {
+    if (!(await this.users.getAccount(accountUin))) throw new ServiceError('ResourceNotFound', `No account ${accountUin}.`);
+    const users = await this.users.listUsers(accountUin);
+    return Promise.all(users.map(async (u) => ({ ...u, hasPassword: (await this.store.getPassword(u.uin)) !== null, operator: await this.store.isOperator(u.uin) })));
+  }
+
+  listOperators() {
+    return this.store.listOperators();
+  }
+
   // API keys from the console: the root user sees and changes every key of the account, a
   // sub-user only their own. A key outside that is "not found", as another account's is.
 

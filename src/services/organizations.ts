@@ -69,7 +69,7 @@ export class OrganizationService {
 
   async manager(caller: Caller, id: number): Promise<{ manager: Manager; company: Company | null }> {
     const manager = await this.store.getManager(caller.accountUin, id);
-    if (!manager) throw notFound('Manager', id);
+    if (!manager) throw new ServiceError('ResourceNotFound.Manager', `Manager ${id} does not exist.`);
     return { manager, company: await this.store.getCompany(caller.accountUin, manager.companyId) };
   }
 

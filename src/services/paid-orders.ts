@@ -17,7 +17,7 @@ import { cleanupJobs } from './dv-validation.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { CertificateStore, DvOrderStore, PaidOrderStore } from '../domain/stores.js';
 import { RenewalConflict } from '../domain/stores.js';
-import { CertStatus, type CertificateRecord, type Tag } from '../domain/certificate.js';
+import { CertStatus, type CertificateRecord, type OperationLogRecord, type Tag } from '../domain/certificate.js';
 import type { PaidOrderRecord } from '../domain/paid-order.js';
 import { NameError, normalizeDomain } from '../validation/names.js';
 import { logEntry, type CertificateService } from './certificates.js';
@@ -42,6 +42,8 @@ export interface PaidSettings {
   maxDomains: number;
   /** Orders an account may hold. */
   orderLimit: number;
+  /** Levels whose orders wait for a signed confirmation letter (8) before review; absent: the products' own rule (EV). */
+  letterLevels?: readonly ('OV' | 'EV')[];
   /** The source (ca/issuer.ts) of the CA that signs what a reviewer vetted: main.ts gives certport's own. */
   source: string;
 }
@@ -119,6 +121,11 @@ export function readLetter(base64: string, param: string): { body: Buffer; type:
   return { body, type };
 }
 
+/** What CreateCertificate (and CreateCertificateByPackage) orders. */
+export interface NewOrder { productId: number; domainNum: number; timeSpan: number; tags?: Tag[]; projectId?: number }
+
+export type PreparedOrder = { cert: CertificateRecord; order: PaidOrderRecord; log: OperationLogRecord };
+
 export class PaidOrderService {
   constructor(
     private readonly store: CertificateStore & PaidOrderStore & DvOrderStore,
@@ -139,7 +146,17 @@ export class PaidOrderService {
     return this.settings.products === '*' || this.settings.products.includes(id) ? p : null;
   }
 
-  async create(caller: Caller, p: { productId: number; domainNum: number; timeSpan: number; tags?: Tag[] }): Promise<{ certificateIds: string[]; dealIds: string[] }> {
+  async create(caller: Caller, p: NewOrder): Promise<{ certificateIds: string[]; dealIds: string[] }> {
+    const made = await this.prepare(caller, p, 1);
+    await this.store.insertPaidOrders(made);
+    return { certificateIds: made.map((m) => m.cert.id), dealIds: made.map((m) => m.order.dealId) };
+  }
+
+  /**
+   * `count` new orders (status 5) checked and built but not stored: CreateCertificate stores
+   * them as they are, CreateCertificateByPackage together with what it takes from packages.
+   */
+  async prepare(caller: Caller, p: NewOrder, count: number, logExtra = ''): Promise<PreparedOrder[]> {
     const product = this.product(p.productId);
     if (!product) throw badParam(`ProductId ${p.productId} is not offered here.`);
     if (!Number.isInteger(p.domainNum) || p.domainNum < 1) throw badParam('DomainNum must be a whole number of at least 1.');
@@ -147,30 +164,35 @@ export class PaidOrderService {
     if (!multi && p.domainNum !== 1) throw badParam(`${product.name} covers one domain; DomainNum must be 1.`);
     if (p.domainNum > this.settings.maxDomains) throw badParam(`DomainNum can be at most ${this.settings.maxDomains}.`);
     if (!Number.isInteger(p.timeSpan) || p.timeSpan < 1 || p.timeSpan > 10) throw badParam('TimeSpan must be a whole number of years from 1 to 10.');
-    if ((await this.store.countPaidOrders(caller.accountUin)) >= this.settings.orderLimit) {
-      throw badParam(`This account already holds ${this.settings.orderLimit} paid orders, the limit.`);
+    if ((await this.store.countPaidOrders(caller.accountUin)) + count > this.settings.orderLimit) {
+      throw badParam(`This account may hold ${this.settings.orderLimit} paid orders; ${count} more would pass the limit.`);
     }
+    const projectId = p.projectId ?? 0;
+    if (projectId !== 0) await this.certificates.project(caller.accountUin, projectId);
     const now = this.clock();
-    const id = newCertificateId();
     // Multi-year orders issue the longest certificate the rules allow (the spec's "multi-year
     // certificate and automatic review": later years are reissues).
     const validityDays = Math.min(p.timeSpan * 365, this.settings.maxDays);
-    const dealId = new Date(now).toISOString().replace(/\D/g, '').slice(0, 14) + String(randomInt(0, 1e9)).padStart(9, '0');
-    const cert: CertificateRecord = {
-      id, accountUin: caller.accountUin, projectId: 0, alias: '', certificateType: 'SVR', source: this.settings.source, status: CertStatus.pendingSubmission, statusMsg: null,
-      domain: '', sans: [], certPem: '', privateKeySealed: null, keyPasswordSealed: null, fingerprintSha1: '', fingerprintSha256: '',
-      serialHex: '', issuerCn: '', encryptAlgorithm: product.sm2 ? 'SM2' : 'RSA 2048', isSm: product.sm2, isWildcard: product.coverage.startsWith('wildcard'),
-      isDv: product.level === 'DV', notBefore: 0, notAfter: 0, certificateUse: '', packageType: String(product.id), productZhName: product.name,
-      verifyType: null, validityPeriod: String(p.timeSpan * 12), caInfo: null, createdAt: now, updatedAt: now, tags: p.tags ?? [],
-      dvDeadline: null, validatedAt: null, originCertId: null, renewOrderId: null, replacedBy: null, replacedFor: null,
-      encryptCertPem: null, encryptKeySealed: null,
-    };
-    const order: PaidOrderRecord = {
-      certId: id, accountUin: caller.accountUin, productId: product.id, domainNum: p.domainNum, timeSpan: p.timeSpan, validityDays, dealId,
-      submitted: null, csrPem: null, letterSealed: null, letterType: null, reviewNote: null, reviewedBy: null, reviewedAt: null, createdAt: now,
-    };
-    await this.store.insertPaidOrders([{ cert, order, log: logEntry(caller, 'create', id, now, ` (${product.name}, ${p.domainNum} domain(s), ${p.timeSpan} year(s))`) }]);
-    return { certificateIds: [id], dealIds: [dealId] };
+    const out: PreparedOrder[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = newCertificateId();
+      const dealId = new Date(now).toISOString().replace(/\D/g, '').slice(0, 14) + String(randomInt(0, 1e9)).padStart(9, '0');
+      const cert: CertificateRecord = {
+        id, accountUin: caller.accountUin, projectId, alias: '', certificateType: 'SVR', source: this.settings.source, status: CertStatus.pendingSubmission, statusMsg: null,
+        domain: '', sans: [], certPem: '', privateKeySealed: null, keyPasswordSealed: null, fingerprintSha1: '', fingerprintSha256: '',
+        serialHex: '', issuerCn: '', encryptAlgorithm: product.sm2 ? 'SM2' : 'RSA 2048', isSm: product.sm2, isWildcard: product.coverage.startsWith('wildcard'),
+        isDv: product.level === 'DV', notBefore: 0, notAfter: 0, certificateUse: '', packageType: String(product.id), productZhName: product.name,
+        verifyType: null, validityPeriod: String(p.timeSpan * 12), caInfo: null, createdAt: now, updatedAt: now, tags: p.tags ?? [],
+        dvDeadline: null, validatedAt: null, originCertId: null, renewOrderId: null, replacedBy: null, replacedFor: null,
+        encryptCertPem: null, encryptKeySealed: null,
+      };
+      const order: PaidOrderRecord = {
+        certId: id, accountUin: caller.accountUin, productId: product.id, domainNum: p.domainNum, timeSpan: p.timeSpan, validityDays, dealId,
+        submitted: null, csrPem: null, letterSealed: null, letterType: null, reviewNote: null, reviewedBy: null, reviewedAt: null, createdAt: now,
+      };
+      out.push({ cert, order, log: logEntry(caller, 'create', id, now, ` (${product.name}, ${p.domainNum} domain(s), ${p.timeSpan} year(s))${logExtra}`) });
+    }
+    return out;
   }
 
   private async paid(caller: Caller, id: string): Promise<{ cert: CertificateRecord; order: PaidOrderRecord; product: Product }> {
@@ -184,7 +206,8 @@ export class PaidOrderService {
     return this.store.getPaidOrder(certId);
   }
 
-  async submit(caller: Caller, id: string, p: SubmitInput, key: { algo?: string; param?: string } = {}): Promise<void> {
+  /** `key.privateKeyPem`: a key to reuse (a renewal's `original` CSR method) instead of making one. */
+  async submit(caller: Caller, id: string, p: SubmitInput, key: { algo?: string; param?: string; privateKeyPem?: string } = {}): Promise<void> {
     const { cert, order, product } = await this.paid(caller, id);
     if (cert.status !== CertStatus.pendingSubmission) throw badStatus(id, cert.status, 'information can only be submitted while it is pending submission (5)');
     const csrType = (p.CsrType ?? '').toLowerCase();
@@ -230,6 +253,8 @@ export class PaidOrderService {
       await this.keyCheck?.(spki, 'The CSR');
       if (cn !== domain) throw badParam(`The CSR's common name (${cn ?? 'none'}) must be CertificateDomain (${domain}).`);
       csrPem = p.CsrContent;
+    } else if (key.privateKeyPem) {
+      privateKeySealed = this.sealer.seal(key.privateKeyPem, aad.certKey(id));
     } else {
       const algo = (key.algo || 'RSA').toUpperCase();
       const param = key.param || (algo === 'ECC' ? 'prime256v1' : '2048');
@@ -269,7 +294,8 @@ export class PaidOrderService {
     if (!order.submitted) throw badParam(`Submit the certificate information first (SubmitCertificateInformation ${id}).`);
     if (verifyType && !['DNS_AUTO', 'DNS', 'FILE'].includes(verifyType)) throw badParam('VerifyType must be DNS_AUTO, DNS or FILE.');
     const now = this.clock();
-    const next = product.needsLetter && !order.letterSealed ? 8 : 0;
+    const needsLetter = this.settings.letterLevels ? product.level !== 'DV' && this.settings.letterLevels.includes(product.level) : product.needsLetter;
+    const next = needsLetter && !order.letterSealed ? 8 : 0;
     const ok = await this.store.transitionCertificate(id, {
       fromStatuses: [CertStatus.pendingSubmission],
       set: { status: next, statusMsg: next === 8 ? 'pending-letter' : 'pre-reviewing' },
@@ -290,6 +316,9 @@ export class PaidOrderService {
   }
 
   async uploadLetter(caller: Caller, id: string, base64: string): Promise<void> {
+    if ((await this.certificates.get(caller, id)).source === 'upload') {
+      throw new ServiceError('FailedOperation.InvalidCertificateSource', `The certificate ${id} was uploaded; a confirmation letter is for a paid order made here.`);
+    }
     const { cert } = await this.paid(caller, id);
     if (cert.status !== CertStatus.pendingLetter) throw badStatus(id, cert.status, 'a confirmation letter is only taken while one is awaited (8)');
     const { body, type } = readLetter(base64, 'ConfirmLetter');
@@ -377,18 +406,42 @@ export class PaidOrderService {
       if (e instanceof RenewalConflict) throw new ServiceError('FailedOperation.InvalidCertificateStatusCode', `The certificate ${old.id} already has a renewal order.`);
       throw e;
     }
+    await this.submitRenewal(caller, old, order, id, { method: 'online' });
+    return id;
+  }
+
+  /** The key type of an issued certificate, as `submit` takes it (a renewal's new key of the same type). */
+  static sameKeyType(old: CertificateRecord): { algo?: string; param?: string } {
+    const [algo, size] = old.encryptAlgorithm.split(' ');
+    return algo === 'ECC' ? { algo, param: size === '384' ? 'secp384r1' : 'prime256v1' } : algo === 'RSA' ? { algo, param: size ?? '2048' } : {};
+  }
+
+  /**
+   * Submits and commits renewal order `id` (status 5) of `old` with what was submitted for `old`
+   * and the key chosen: `online` a new key (`algo`/`param`, else the old one's type), `upload`
+   * the CSR given, `original` the old key. A renewal that cannot be committed is cancelled and
+   * the error thrown.
+   */
+  async submitRenewal(caller: Caller, old: CertificateRecord, order: PaidOrderRecord, id: string,
+    key: { method: 'online' | 'upload' | 'original'; algo?: string; param?: string; csr?: string; keyPassword?: string }): Promise<void> {
     try {
-      const submitted = Object.fromEntries(Object.entries(order.submitted).filter(([k]) => !k.startsWith('_'))) as SubmitInput;
-      const [algo, size] = old.encryptAlgorithm.split(' ');
-      const key = algo === 'ECC' ? { algo, param: size === '384' ? 'secp384r1' : 'prime256v1' } : algo === 'RSA' ? { algo, param: size ?? '2048' } : {};
-      await this.submit(caller, id, { ...submitted, CsrType: 'online', CsrContent: undefined } as SubmitInput, key);
+      const submitted = Object.fromEntries(Object.entries(order.submitted ?? {}).filter(([k]) => !k.startsWith('_'))) as SubmitInput;
+      const base = { ...submitted, KeyPassword: key.keyPassword };
+      if (key.method === 'upload') {
+        await this.submit(caller, id, { ...base, CsrType: 'parse', CsrContent: key.csr } as SubmitInput);
+      } else if (key.method === 'original') {
+        await this.submit(caller, id, { ...base, CsrType: 'online', CsrContent: undefined } as SubmitInput,
+          { privateKeyPem: this.sealer.openString(old.privateKeySealed!, aad.certKey(old.id)) });
+      } else {
+        const k = key.algo ? { algo: key.algo, ...(key.param ? { param: key.param } : {}) } : PaidOrderService.sameKeyType(old);
+        await this.submit(caller, id, { ...base, CsrType: 'online', CsrContent: undefined } as SubmitInput, k);
+      }
       await this.commit(caller, id);
     } catch (e) {
       const reason = `the renewal could not be submitted: ${(e as Error).message}`;
       await this.store.transitionCertificate(id, { fromStatuses: [CertStatus.pendingSubmission], set: { status: CertStatus.cancelled, statusMsg: reason.slice(0, 500) } });
       throw e;
     }
-    return id;
   }
 
   async approve(reviewer: string, id: string): Promise<void> {

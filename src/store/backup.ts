@@ -18,6 +18,8 @@ export const TABLES = [
   'acme_srv_nonces', 'acme_srv_eab', 'acme_srv_accounts', 'acme_srv_orders', 'acme_srv_authzs', 'acme_srv_policies',
   'revocations', 'blocked_keys', 'crls',
   'console_passwords', 'console_sessions',
+  'console_operators',
+  'packages', 'package_usages',
 ] as const satisfies readonly (keyof Database)[];
 // A table added to Database and not listed above fails to compile here.
 const allListed: Exclude<keyof Database, (typeof TABLES)[number]> extends never ? true : never = true;

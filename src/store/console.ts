@@ -46,4 +46,19 @@ export class SqlConsoleStore implements ConsoleStore {
       .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', idleBefore)])).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
+  async isOperator(userUin: string) {
+    return (await this.db.selectFrom('console_operators').select('user_uin').where('user_uin', '=', userUin).executeTakeFirst()) !== undefined;
+  }
+  async setOperator(userUin: string, accountUin: string, on: boolean, at: number) {
+    if (!on) {
+      await this.db.deleteFrom('console_operators').where('user_uin', '=', userUin).execute();
+      return;
+    }
+    await this.db.insertInto('console_operators').values({ user_uin: userUin, account_uin: accountUin, granted_at: at })
+      .onConflict((oc) => oc.column('user_uin').doNothing()).execute();
+  }
+  async listOperators() {
+    const rows = await this.db.selectFrom('console_operators').selectAll().orderBy('granted_at').execute();
+    return rows.map((r) => ({ userUin: r.user_uin, accountUin: r.account_uin, grantedAt: Number(r.granted_at) }));
+  }
 }

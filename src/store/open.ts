@@ -25,6 +25,7 @@ import { SqlTagStore } from './tags.js';
 import { SqlTlsServingStore } from './tls-serving.js';
 import { SqlAcmeServerStore } from './acme-server.js';
 import { SqlRevocationStore } from './revocations.js';
+import { SqlPackageStore } from './packages.js';
 
 export interface Stores {
   accounts: SqlAccountStore;
@@ -53,6 +54,8 @@ export interface Stores {
   revocations: SqlRevocationStore;
   /** Console passwords and sessions. */
   console: SqlConsoleStore;
+  /** Packages: the operator's grants of paid-certificate units. */
+  packages: SqlPackageStore;
   readonly dialect: Dialect;
   /** The handle itself, for benchmarks and tests that read or seed tables directly. */
   readonly kysely: Kysely<Database>;
@@ -88,6 +91,7 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     acmeServer: new SqlAcmeServerStore(k),
     revocations: new SqlRevocationStore(k),
     console: new SqlConsoleStore(k),
+    packages: new SqlPackageStore(k),
     dialect: db.dialect,
     kysely: k,
     async ping() {

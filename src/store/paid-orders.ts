@@ -1,6 +1,7 @@
 // Paid (OV/EV) orders: the `paid_orders` table, with the certificate each order is for.
 import type { Kysely } from 'kysely';
 import type { Database, PaidOrderRow } from './schema.js';
+import type { Q } from './db.js';
 import type { CertificateRecord, OperationLogRecord } from '../domain/certificate.js';
 import type { DvOrderRecord } from '../domain/dv-order.js';
 import type { NewJob } from '../domain/job.js';
@@ -29,21 +30,24 @@ const paidRecord = (r: PaidOrderRow): PaidOrderRecord => ({
   createdAt: Number(r.created_at),
 });
 
+/** New orders with their certificates and log lines (also the packages store's, inside its transaction). */
+export async function insertPaidOrderRows(tx: Q, items: { cert: CertificateRecord; order: PaidOrderRecord; log: OperationLogRecord }[]): Promise<void> {
+  for (const { cert: c, order: o, log } of items) {
+    await insertCertificateRows(tx, c);
+    await tx.insertInto('paid_orders').values({
+      cert_id: o.certId, account_uin: o.accountUin, product_id: o.productId, domain_num: o.domainNum, time_span: o.timeSpan,
+      validity_days: o.validityDays, deal_id: o.dealId, submitted: null, csr_pem: null, letter_sealed: null, letter_type: null,
+      review_note: null, reviewed_by: null, reviewed_at: null, created_at: o.createdAt,
+    }).execute();
+    await insertLog(tx, log);
+  }
+}
+
 export class SqlPaidOrderStore implements PaidOrderStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async insertPaidOrders(items: { cert: CertificateRecord; order: PaidOrderRecord; log: OperationLogRecord }[]) {
-    await this.db.transaction().execute(async (tx) => {
-      for (const { cert: c, order: o, log } of items) {
-        await insertCertificateRows(tx, c);
-        await tx.insertInto('paid_orders').values({
-          cert_id: o.certId, account_uin: o.accountUin, product_id: o.productId, domain_num: o.domainNum, time_span: o.timeSpan,
-          validity_days: o.validityDays, deal_id: o.dealId, submitted: null, csr_pem: null, letter_sealed: null, letter_type: null,
-          review_note: null, reviewed_by: null, reviewed_at: null, created_at: o.createdAt,
-        }).execute();
-        await insertLog(tx, log);
-      }
-    });
+    await this.db.transaction().execute((tx) => insertPaidOrderRows(tx, items));
   }
 
   async getPaidOrder(certId: string) {

@@ -334,6 +334,8 @@ export interface ConsoleSessionRow {
   created_at: number; last_seen_at: number; expires_at: number; address: string; user_agent: string;
 }
 
+export interface ConsoleOperatorRow { user_uin: string; account_uin: string; granted_at: number }
+
 export interface AcmeServerNonceRow { nonce: string; expires_at: number }
 export interface AcmeServerPolicyRow {
   account_uin: string;
@@ -426,6 +428,9 @@ export interface Database {
   crls: CrlRow;
   console_passwords: ConsolePasswordRow;
   console_sessions: ConsoleSessionRow;
+  console_operators: ConsoleOperatorRow;
+  packages: PackageRow;
+  package_usages: PackageUsageRow;
 }
 
 /** A revocation (0020): kept after its certificate is deleted, so the CRL and OCSP go on publishing it. */
@@ -449,3 +454,19 @@ export interface RevocationRow {
 }
 export interface BlockedKeyRow { spki_sha256: string; cert_id: string; blocked_at: number }
 export interface CrlRow { issuer: string; crl_number: number; this_update: number; next_update: number; der_base64: string }
+
+/** A package (0027): an operator's grant of paid-certificate units to an account. */
+export interface PackageRow {
+  id: string;
+  account_uin: string;
+  type: string;
+  total: number;
+  balance: number;
+  products: string;
+  granted_by: string;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+export interface PackageUsageRow { package_id: string; cert_id: string; units: number; created_at: number }

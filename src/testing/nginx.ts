@@ -11,7 +11,8 @@ import { waitPort } from './net.js';
 
 export const NGINX = '/usr/sbin/nginx';
 
-export interface NginxSite { name: string; port: number; certFile: string; keyFile: string }
+/** `extra`: more directives for the server block (e.g. OCSP stapling). */
+export interface NginxSite { name: string; port: number; certFile: string; keyFile: string; extra?: string }
 
 export interface Nginx {
   dir: string;
@@ -48,6 +49,7 @@ ${sites.map((s) => `  server {
     server_name ${s.name};
     ssl_certificate ${s.certFile};
     ssl_certificate_key ${s.keyFile};
+    ${s.extra ?? ''}
     location / { return 200 "ok\\n"; }
   }`).join('\n')}
 }

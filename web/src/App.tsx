@@ -14,9 +14,12 @@ import { Csrs } from './pages/Csrs';
 import { ErrorBox } from './ui';
 import { Deployments } from './pages/Deployments';
 import { Notices } from './pages/Notices';
+import { extraNav, extraPage } from './extra-routes';
 
-function Page({ path }: { path: string }) {
+function Page({ path, who }: { path: string; who: Who }) {
   const { t } = useI18n();
+  const extra = extraPage(path, who);
+  if (extra) return extra;
   if (path === '/' || path === '/certificates') return <Certificates />;
   const cert = match('/certificates/:id', path);
   if (cert) return <Certificate id={cert.id!} />;
@@ -60,10 +63,11 @@ export function App() {
     );
   }
   const nav: [string, string][] = [['/dashboard', t('dashboard')], ['/', t('navCertificates')], ['/apply', t('navApply')], ['/upload', t('navUpload')], ['/csrs', t('csrs')], ['/keys', t('navKeys')],
-    ...(who.IsRoot ? [['/users', t('navUsers')] as [string, string]] : [])];
+    ...(who.IsRoot ? [['/users', t('navUsers')] as [string, string]] : []),
+    ...extraNav(who, t)];
   // Deployments and notices, before the API keys.
   nav.splice(nav.findIndex(([to]) => to === '/keys'), 0, ['/deployments', t('navDeployments')], ['/notices', t('navNotices')]);
-  const here = (to: string) => (to === '/' ? path === '/' || path.startsWith('/certificates') : path === to);
+  const here = (to: string) => (to === '/' ? path === '/' || path.startsWith('/certificates') : path === to || (to.startsWith('/operator/') && path.startsWith(`${to}/`)));
   const out = async (everywhere: boolean) => {
     await logout(everywhere).catch(() => {});
     setWho(null);
@@ -83,7 +87,7 @@ export function App() {
         </div>
         {langSwitch}
       </header>
-      <Page path={path} />
+      <Page path={path} who={who} />
     </>
   );
 }

@@ -5,6 +5,8 @@ export interface Who {
   SubAccountUin: string;
   UserName: string;
   IsRoot: boolean;
+  /** A console operator (the admin role, granted with `certport user operator`). */
+  IsOperator?: boolean;
   CsrfToken: string;
   ExpiresAt: string;
   IdleExpiresAt: string;
@@ -24,9 +26,9 @@ export function onSignedOut(fn: () => void): () => void {
   return () => signedOutListeners.delete(fn);
 }
 
-type Json = Record<string, any>;
+export type Json = Record<string, any>;
 
-async function request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Json> {
+export async function request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Json> {
   const res = await fetch(`/console/api/${path}`, {
     method,
     credentials: 'same-origin',

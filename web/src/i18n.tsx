@@ -1,6 +1,7 @@
 // English and Simplified Chinese: chosen from the browser, switchable, remembered.
 import { createContext, useContext, useState, type ReactNode } from 'react';
 import { enDeploy, zhDeploy } from './i18n-deploy';
+import { enPaid, zhPaid } from './i18n-paid';
 
 const en = {
   appName: 'certport console',
@@ -208,9 +209,9 @@ const en = {
   ...enDeploy,
 } as const;
 
-export type Key = keyof typeof en;
+export type Key = keyof typeof en | keyof typeof enPaid;
 
-const zh: Record<Key, string> = {
+const zh: Record<keyof typeof en, string> = {
   appName: 'certport 控制台',
   skip: '跳到正文',
   language: '语言',
@@ -417,7 +418,7 @@ const zh: Record<Key, string> = {
 };
 
 export type Lang = 'en' | 'zh-CN';
-const dicts: Record<Lang, Record<Key, string>> = { en, 'zh-CN': zh };
+const dicts: Record<Lang, Record<Key, string>> = { en: { ...en, ...enPaid }, 'zh-CN': { ...zh, ...zhPaid } };
 
 function initial(): Lang {
   const saved = localStorage.getItem('certport.lang');
@@ -426,7 +427,7 @@ function initial(): Lang {
 }
 
 export type T = (k: Key, vars?: Record<string, string | number>) => string;
-const Ctx = createContext<{ lang: Lang; setLang: (l: Lang) => void; t: T }>({ lang: 'en', setLang: () => {}, t: (k) => en[k] });
+const Ctx = createContext<{ lang: Lang; setLang: (l: Lang) => void; t: T }>({ lang: 'en', setLang: () => {}, t: (k) => dicts.en[k] });
 
 export function I18n({ children }: { children: ReactNode }) {
   const [lang, set] = useState<Lang>(initial);

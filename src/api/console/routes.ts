@@ -5,6 +5,7 @@
 //   GET  /console/api/keys; POST /console/api/keys/{create,disable,enable,delete}
 //   GET  /console/api/users; POST /console/api/users/{create,password}   (users: the root user)
 //   POST /console/api/<Action>                                any API action, same JSON body
+//   /console/api/operator/…                                   operators only (operator.ts)
 // Answers are Tencent-shaped envelopes ({"Response":{…,"RequestId"}}). Actions run through
 // runAction, as signed requests do (same checks, rate limit, operation log, with the console
 // user as SubAccountUin). A missing or ended session is HTTP 401, a refused CSRF check 403,
@@ -21,6 +22,8 @@ import { send } from '../server.js';
 import type { LoginThrottle } from './throttle.js';
 import type { NoticeService } from '../../notify/notices.js';
 import { consoleNoticeRoutes } from './notices.js';
+import { operatorRoutes } from './operator.js';
+import type { EmbeddedCa } from '../../ca/embedded/setup.js';
 
 export const COOKIE = 'certport_console';
 const PREFIX = '/console/api';
@@ -33,6 +36,8 @@ export interface ConsoleApiOptions {
   publicUrl: string;
   /** Notices and channels (notices.ts); without it those routes are not served. */
   notices?: NoticeService;
+  /** The embedded CA, for the operators' CA page. */
+  ca?: EmbeddedCa;
 }
 
 /** An answer that is not HTTP 200: the gates (session, CSRF, throttle). */
@@ -113,8 +118,9 @@ export function consoleApi(o: ConsoleApiOptions) {
     return s;
   }
 
-  const who = (s: Session) => ({
+  const who = async (s: Session) => ({
     Uin: s.accountUin, SubAccountUin: s.userUin, UserName: s.userName, IsRoot: s.accountUin === s.userUin,
+    IsOperator: await o.console.isOperator(s.userUin),
     CsrfToken: s.csrfToken, ExpiresAt: new Date(s.expiresAt).toISOString(), IdleExpiresAt: new Date(s.idleExpiresAt).toISOString(),
   });
 
@@ -161,7 +167,7 @@ export function consoleApi(o: ConsoleApiOptions) {
       const { token, session: s } = await o.console.createSession(ok, { address: req.ip, userAgent: str(req.headers['user-agent']) });
       setCookie(reply, req, token, Math.floor(o.console.options.absoluteMs / 1000));
       req.log.info({ account: ok.accountUin, user: ok.uin }, 'console sign-in');
-      return who(s);
+      return await who(s);
     }));
 
     app.post(`${PREFIX}/logout`, (req, reply) => guard(req, reply, async () => {
@@ -178,7 +184,7 @@ export function consoleApi(o: ConsoleApiOptions) {
       return { EndedSessions: ended };
     }));
 
-    app.get(`${PREFIX}/whoami`, (req, reply) => guard(req, reply, async () => who(await session(req, false))));
+    app.get(`${PREFIX}/whoami`, (req, reply) => guard(req, reply, async () => await who(await session(req, false))));
 
     app.get(`${PREFIX}/keys`, (req, reply) => guard(req, reply, async () => {
       const keys = await o.console.listKeys(await session(req, false));
@@ -234,6 +240,11 @@ export function consoleApi(o: ConsoleApiOptions) {
       }
       throw new ServiceError('InvalidAction', `No user action ${req.params.change}.`);
     }));
+
+    operatorRoutes(app, {
+      prefix: PREFIX, session, guard, body: jsonBody, envelope,
+      refusal: (status, code, message) => new Refusal(status, code, message),
+    }, { console: o.console, services: o.dispatch.services, ca: o.ca, publicUrl: o.publicUrl });
 
     app.post<{ Params: { action: string } }>(`${PREFIX}/:action`, (req, reply) => guard(req, reply, async () => {
       const s = await session(req, true);

@@ -27,6 +27,8 @@ import { tls } from './0021_tls.js';
 import { consoleTables } from './0022_console.js';
 import { acmeServer } from './0023_acme_server.js';
 import { acmePolicy } from './0024_acme_policy.js';
+import { consoleOperators } from './0029_console_operators.js';
+import { packages } from './0027_packages.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -53,6 +55,8 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0022_console', consoleTables],
   ['0023_acme_server', acmeServer],
   ['0024_acme_policy', acmePolicy],
+  ['0029_console_operators', consoleOperators],
+  ['0027_packages', packages],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {

@@ -9,6 +9,7 @@ import { CopyField, DaysLeft, ErrorBox, statusName } from '../ui';
 import { readZipText } from '../zip';
 import { OperationLog, Revoke } from './CertificateExtra';
 import { CertificateDeploy, ExpirySwitch } from './CertificateDeploy';
+import { PaidPanel, type PaidDetail } from './PaidPanel';
 
 interface DvAuth { DvAuthKey: string; DvAuthValue: string; DvAuthDomain: string; DvAuthPath: string | null; DvAuthSubDomain: string | null; DvAuthVerifyType: string }
 interface Detail {
@@ -119,6 +120,8 @@ export function Certificate({ id }: { id: string }) {
           {(d.CACommonNames ?? []).length > 0 ? <><dt>{t('chain')}</dt><dd><ol className="plain">{d.CACommonNames!.map((c, i) => <li key={i}>{c} <span className="muted">({t('notAfter')} {d.CAEndTimes?.[i] ?? '—'})</span></li>)}</ol></dd></> : null}
         </dl>
       </section>
+
+      <PaidPanel d={d as Detail & PaidDetail} onChange={() => void load()} />
 
       {d.Status === 0 && auths.length > 0 ? (
         <section aria-labelledby="h-dv" className="card dv">
