@@ -295,7 +295,7 @@ export async function startService(config: Readonly<Config>, opts: CoreOptions =
         metricsRoutes({ metrics: config.metrics ? new Metrics(core.stores.metrics, core.services.clock) : null, token: config.metricsToken, host: config.host }),
         ...(core.acmeServer ? [acmeRoutes({ service: core.acmeServer, base: `${config.publicUrl}/acme`, eabRequired: config.acmeServer!.eab === 'required',
           orderLimit: createAcmeOrderLimit(config.acmeServer!.ordersPerHour, core.redis), ordersPerHour: config.acmeServer!.ordersPerHour })] : []),
-        consoleApi({ console: core.console, dispatch: { services: core.services, rateLimit }, throttle: createLoginThrottle(core.redis), publicUrl: config.publicUrl, ca: core.ca }),
+        consoleApi({ console: core.console, dispatch: { services: core.services, rateLimit }, throttle: createLoginThrottle(core.redis), publicUrl: config.publicUrl, ca: core.ca, notices: core.notices }),
         consoleStatic(CONSOLE_DIR)],
     });
     await bootstrap(core, (m) => app.log.info(m));

@@ -12,6 +12,8 @@ import { Users } from './pages/Users';
 import { Dashboard } from './pages/Dashboard';
 import { Csrs } from './pages/Csrs';
 import { ErrorBox } from './ui';
+import { Deployments } from './pages/Deployments';
+import { Notices } from './pages/Notices';
 import { extraNav, extraPage } from './extra-routes';
 
 function Page({ path, who }: { path: string; who: Who }) {
@@ -27,6 +29,8 @@ function Page({ path, who }: { path: string; who: Who }) {
   if (path === '/csrs') return <Csrs />;
   if (path === '/keys') return <Keys />;
   if (path === '/users') return <Users />;
+  if (path === '/deployments') return <Deployments />;
+  if (path === '/notices') return <Notices />;
   return <main id="main"><p>{t('notFoundPage')}</p><Link to="/">{t('backToList')}</Link></main>;
 }
 
@@ -61,6 +65,8 @@ export function App() {
   const nav: [string, string][] = [['/dashboard', t('dashboard')], ['/', t('navCertificates')], ['/apply', t('navApply')], ['/upload', t('navUpload')], ['/csrs', t('csrs')], ['/keys', t('navKeys')],
     ...(who.IsRoot ? [['/users', t('navUsers')] as [string, string]] : []),
     ...extraNav(who, t)];
+  // Deployments and notices, before the API keys.
+  nav.splice(nav.findIndex(([to]) => to === '/keys'), 0, ['/deployments', t('navDeployments')], ['/notices', t('navNotices')]);
   const here = (to: string) => (to === '/' ? path === '/' || path.startsWith('/certificates') : path === to || (to.startsWith('/operator/') && path.startsWith(`${to}/`)));
   const out = async (everywhere: boolean) => {
     await logout(everywhere).catch(() => {});

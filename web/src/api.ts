@@ -84,3 +84,6 @@ export const users = {
   list: () => request('GET', 'users'),
   create: (UserName: string, Password: string) => request('POST', 'users/create', { UserName, Password }),
 };
+/** The console's own endpoints beside the actions: notices, channels, the account's deploy records. */
+export const consoleGet = (path: string) => request('GET', path);
+export const consolePost = (path: string, body: Json = {}) => request('POST', path, body);

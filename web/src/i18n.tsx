@@ -1,5 +1,6 @@
 // English and Simplified Chinese: chosen from the browser, switchable, remembered.
 import { createContext, useContext, useState, type ReactNode } from 'react';
+import { enDeploy, zhDeploy } from './i18n-deploy';
 import { enPaid, zhPaid } from './i18n-paid';
 
 const en = {
@@ -205,6 +206,7 @@ const en = {
   bulkProject: 'Project for the selected',
   moveProject: 'Move to project ({n})',
   bulkDone: 'Done for {n} certificates.',
+  ...enDeploy,
 } as const;
 
 export type Key = keyof typeof en | keyof typeof enPaid;
@@ -412,6 +414,7 @@ const zh: Record<keyof typeof en, string> = {
   bulkProject: '所选证书的项目',
   moveProject: '移至项目（{n}）',
   bulkDone: '已处理 {n} 张证书。',
+  ...zhDeploy,
 };
 
 export type Lang = 'en' | 'zh-CN';

@@ -20,6 +20,8 @@ import { runAction, type Dispatch } from '../dispatch.js';
 import { problemOf } from '../problems.js';
 import { send } from '../server.js';
 import type { LoginThrottle } from './throttle.js';
+import type { NoticeService } from '../../notify/notices.js';
+import { consoleNoticeRoutes } from './notices.js';
 import { operatorRoutes } from './operator.js';
 import type { EmbeddedCa } from '../../ca/embedded/setup.js';
 
@@ -32,6 +34,8 @@ export interface ConsoleApiOptions {
   throttle: LoginThrottle;
   /** CERTPORT_PUBLIC_URL: its origin is accepted in Origin, and https there means a Secure cookie. */
   publicUrl: string;
+  /** Notices and channels (notices.ts); without it those routes are not served. */
+  notices?: NoticeService;
   /** The embedded CA, for the operators' CA page. */
   ca?: EmbeddedCa;
 }
@@ -249,6 +253,9 @@ export function consoleApi(o: ConsoleApiOptions) {
       req.log.info({ action: req.params.action, account: s.accountUin, user: s.userUin }, 'console ok');
       return r;
     }));
+
+    // Notices, channels and the account's deployment records (notices.ts).
+    if (o.notices) consoleNoticeRoutes(app, { prefix: PREFIX, session, guard, jsonBody }, o.notices, o.dispatch.services.deployments);
 
     // Anything else under the API prefix is not the web app's index page.
     app.all(`${PREFIX}/*`, (req, reply) => envelope(reply, 404, req.id, { Error: { Code: 'InvalidAction', Message: `No console endpoint ${req.method} ${req.url.split('?')[0]}.` } }));

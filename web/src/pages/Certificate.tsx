@@ -7,7 +7,8 @@ import { useI18n, type Key } from '../i18n';
 import { Link, useRoute } from '../router';
 import { CopyField, DaysLeft, ErrorBox, statusName } from '../ui';
 import { readZipText } from '../zip';
-import { Deployments, OperationLog, Revoke } from './CertificateExtra';
+import { OperationLog, Revoke } from './CertificateExtra';
+import { CertificateDeploy, ExpirySwitch } from './CertificateDeploy';
 import { PaidPanel, type PaidDetail } from './PaidPanel';
 
 interface DvAuth { DvAuthKey: string; DvAuthValue: string; DvAuthDomain: string; DvAuthPath: string | null; DvAuthSubDomain: string | null; DvAuthVerifyType: string }
@@ -168,7 +169,8 @@ export function Certificate({ id }: { id: string }) {
       ) : null}
 
       {d.Status === 1 && d.From !== 'upload' ? <Revoke id={id} onDone={() => void load()} /> : null}
-      <Deployments id={id} />
+      <CertificateDeploy id={id} deployable={d.Status === 1} />
+      {d.Status === 1 || d.Status === 3 ? <ExpirySwitch id={id} /> : null}
       <OperationLog id={id} since={d.InsertTime} refresh={d.Status} />
 
       <section aria-labelledby="h-del" className="card">

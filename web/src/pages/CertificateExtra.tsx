@@ -1,5 +1,5 @@
-// The parts of a certificate's page after its details: revocation (RFC 5280 reasons), its
-// deployment records, and its operation log.
+// The parts of a certificate's page after its details: revocation (RFC 5280 reasons) and its
+// operation log (deployments: CertificateDeploy.tsx).
 import { useEffect, useState } from 'react';
 import { action } from '../api';
 import { useI18n, type Key } from '../i18n';
@@ -52,38 +52,6 @@ export function Revoke({ id, onDone }: { id: string; onDone: () => void }) {
           ))}
         </div>
       ) : null}
-    </section>
-  );
-}
-
-interface DeployRecord { Id: number; ResourceType: string; Region: string; Status: number; CreateTime: string; UpdateTime: string }
-const DEPLOY_STATUS: Record<number, Key> = { 0: 'deployStatus0', 1: 'deployStatus1', 2: 'deployStatus2' };
-
-export function Deployments({ id }: { id: string }) {
-  const { t } = useI18n();
-  const [list, setList] = useState<DeployRecord[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    action<{ TotalCount: number; DeployRecordList: DeployRecord[] | null }>('DescribeHostDeployRecord', { CertificateId: id, Limit: 50 })
-      .then((r) => { setList(r.DeployRecordList ?? []); setTotal(r.TotalCount); }, setError);
-  }, [id]);
-  return (
-    <section aria-labelledby="h-deploy" className="card">
-      <h2 id="h-deploy">{t('deployments')}</h2>
-      <ErrorBox error={error} />
-      {list === null ? (error ? null : <p aria-busy="true">{t('loading')}</p>) : list.length === 0 ? <p className="muted">{t('noDeployments')}</p> : (
-        <div className="table-wrap">
-          <table data-testid="deployments">
-            <thead><tr><th>{t('colId')}</th><th>{t('resourceType')}</th><th>{t('region')}</th><th>{t('status')}</th><th>{t('insertTime')}</th><th>{t('updated')}</th></tr></thead>
-            <tbody>{list.map((r) => (
-              <tr key={r.Id}><td data-label={t('colId')}>{r.Id}</td><td data-label={t('resourceType')}>{r.ResourceType}</td><td data-label={t('region')}>{r.Region || '—'}</td>
-                <td data-label={t('status')}>{DEPLOY_STATUS[r.Status] ? t(DEPLOY_STATUS[r.Status]!) : r.Status}</td><td data-label={t('insertTime')}>{r.CreateTime}</td><td data-label={t('updated')}>{r.UpdateTime}</td></tr>
-            ))}</tbody>
-          </table>
-          {total > list.length ? <p className="muted">{t('shownOf', { n: list.length, total })}</p> : null}
-        </div>
-      )}
     </section>
   );
 }

@@ -6,7 +6,7 @@ import { useI18n } from '../i18n';
 import { Link, useRoute } from '../router';
 import { DaysLeft, ErrorBox, STATUS_FILTERS, statusName } from '../ui';
 
-interface Cert { CertificateId: string; Domain: string; Alias: string; Status: number; CertEndTime: string; CertificateType: string; From: string }
+interface Cert { CertificateId: string; Domain: string; Alias: string; Status: number; CertEndTime: string; CertificateType: string; From: string; IsIgnore?: boolean }
 
 export function Certificates() {
   const { t, lang } = useI18n();
@@ -101,6 +101,19 @@ export function Certificates() {
     }
   };
 
+  /** Expiry notices off (1) or on (0) for the selected: ModifyCertificatesExpiringNotificationSwitch, 50 at a time. */
+  const expirySwitch = async (off: boolean) => {
+    setError(null);
+    try {
+      const ids = [...selected];
+      for (let i = 0; i < ids.length; i += 50) await action('ModifyCertificatesExpiringNotificationSwitch', { CertificateIds: ids.slice(i, i + 50), SwitchStatus: off ? 1 : 0 });
+      setDone(t('bulkDone', { n: ids.length }));
+      setTick((x) => x + 1);
+    } catch (e) {
+      setError(e);
+    }
+  };
+
   return (
     <main id="main">
       <h1>{t('certificates')}</h1>
@@ -169,6 +182,8 @@ export function Certificates() {
             <label htmlFor="b-project">{t('bulkProject')}</label>
             <input id="b-project" inputMode="numeric" pattern="[0-9]*" value={bulkProject} onChange={(e) => setBulkProject(e.target.value)} />
             <button type="button" disabled={!/^\d+$/.test(bulkProject)} onClick={() => void moveProject()}>{t('moveProject', { n: selected.size })}</button>
+            <button type="button" onClick={() => void expirySwitch(true)}>{t('expiryOffSelected', { n: selected.size })}</button>
+            <button type="button" onClick={() => void expirySwitch(false)}>{t('expiryOnSelected', { n: selected.size })}</button>
           </>
         ) : null}
         {done ? <span role="status">{done}</span> : null}
@@ -191,7 +206,7 @@ export function Certificates() {
               {data.list.map((c) => (
                 <tr key={c.CertificateId}>
                   <td><input type="checkbox" aria-label={t('selectRow', { id: c.CertificateId })} checked={selected.has(c.CertificateId)} onChange={() => toggle(c.CertificateId)} /></td>
-                  <td data-label={t('colDomain')}><div><Link to={`/certificates/${c.CertificateId}`}>{c.Domain || c.CertificateId}</Link>{c.Alias ? <div className="muted">{c.Alias}</div> : null}</div></td>
+                  <td data-label={t('colDomain')}><div><Link to={`/certificates/${c.CertificateId}`}>{c.Domain || c.CertificateId}</Link>{c.Alias ? <div className="muted">{c.Alias}</div> : null}{c.IsIgnore ? <div className="muted muted-expiry">{t('expiryMuted')}</div> : null}</div></td>
                   <td data-label={t('colId')}><code>{c.CertificateId}</code></td>
                   <td data-label={t('colStatus')}><span className={`status s${c.Status}`}>{statusName(c.Status, lang)}</span></td>
                   <td data-label={t('colExpires')}>{c.CertEndTime || '—'}</td>

@@ -6,6 +6,7 @@ import { action } from '../api';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { DaysLeft, ErrorBox, parseApiTime, statusName } from '../ui';
+import { DashboardFailures } from './DashboardFailures';
 
 interface Cert { CertificateId: string; Domain: string; Alias: string; Status: number; CertEndTime: string }
 interface List { TotalCount: number; Certificates: Cert[] | null }
@@ -66,6 +67,7 @@ export function Dashboard() {
         <h2 id="h-pending">{t('pendingValidations')}</h2>
         {(d.pending.Certificates ?? []).length ? <CertTable list={d.pending.Certificates!} label={t('pendingValidations')} /> : <p className="muted">{t('nothingPending')}</p>}
       </section>
+      <DashboardFailures />
     </main>
   );
 }
