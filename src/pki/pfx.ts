@@ -74,9 +74,54 @@ function pkcs12MacKey(password: string, salt: Buffer, iterations: number): Buffe
     for (let i = 0; i < out.length; i++) out[i] = b[i % b.length]!;
     return out;
   };
-  let A = createHash('sha256').update(D).update(fill(salt)).update(fill(pw)).digest();
-  for (let i = 1; i < iterations; i++) A = createHash('sha256').update(A).digest();
-  return A;
+  const A = createHash('sha256').update(D).update(fill(salt)).update(fill(pw)).digest();
+  return rehash32(A, iterations - 1);
+}
+
+const K256 = new Uint32Array([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+  0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+  0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+]);
+const H256 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+
+/**
+ * SHA-256 applied `times` more times to a 32-byte value: the PKCS#12 KDF's iteration. One
+ * padded block per round, in place; ~0.4 µs a round where node:crypto's per-call overhead is
+ * ~5 µs (2,047 calls made the MAC key cost more than the rest of the PFX).
+ */
+export function rehash32(value: Buffer, times: number): Buffer {
+  const w = new Uint32Array(64);
+  const h = new Uint32Array(8);
+  for (let i = 0; i < 8; i++) h[i] = value.readUInt32BE(i * 4);
+  for (let t = 0; t < times; t++) {
+    for (let i = 0; i < 8; i++) w[i] = h[i]!;
+    w[8] = 0x80000000;
+    for (let i = 9; i < 15; i++) w[i] = 0;
+    w[15] = 256;
+    for (let i = 16; i < 64; i++) {
+      const a = w[i - 15]!, b = w[i - 2]!;
+      const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
+      const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
+      w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0;
+    }
+    let a = H256[0]!, b = H256[1]!, c = H256[2]!, d = H256[3]!, e = H256[4]!, f = H256[5]!, g = H256[6]!, hh = H256[7]!;
+    for (let i = 0; i < 64; i++) {
+      const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+      const t1 = (hh + S1 + ((e & f) ^ (~e & g)) + K256[i]! + w[i]!) | 0;
+      const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+      const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      hh = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    }
+    h[0] = H256[0]! + a; h[1] = H256[1]! + b; h[2] = H256[2]! + c; h[3] = H256[3]! + d;
+    h[4] = H256[4]! + e; h[5] = H256[5]! + f; h[6] = H256[6]! + g; h[7] = H256[7]! + hh;
+  }
+  const out = Buffer.allocUnsafe(32);
+  for (let i = 0; i < 8; i++) out.writeUInt32BE(h[i]!, i * 4);
+  return out;
 }
 
 export async function buildPfx(opts: { keyPem: string; certPems: string[] /* leaf first then chain */; password: string; friendlyName: string }): Promise<Buffer> {
