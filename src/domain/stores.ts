@@ -2,7 +2,7 @@
 // from storage, per aggregate, in the domain's terms. store/ implements them on SQLite and
 // PostgreSQL (row types never leave store/), testing/fakes/ in memory for unit tests.
 import type { AccountRecord, ApiKeyRecord, ProjectRecord, UserRecord } from './account.js';
-import type { CertificateQuery, CertificateRecord, CertificateTransition, OperationLogRecord, Tag } from './certificate.js';
+import type { ChainFacts, CertificateQuery, CertificateRecord, CertificateTransition, OperationLogRecord, Tag } from './certificate.js';
 import type { CsrQuery, CsrRecord, CsrSummary } from './csr.js';
 import type { BindTask, BoundResource, DeleteTask, DeployDetail, DeployRecord, NewDetail, RecordFamily, RecordQuery, ResourceRecord } from './deployment.js';
 import type { DvOrderRecord } from './dv-order.js';
@@ -73,6 +73,23 @@ export interface CertificateStore {
   deleteCertificate(accountUin: string, id: string, log: OperationLogRecord, jobs?: NewJob[]): Promise<boolean>;
   /** Keeps a fact derived from the stored chain (CertificateRecord.chainRootPem); not an operation, so not logged. */
   recordChainRoot(id: string, rootPem: string): Promise<void>;
+  /** Keeps the chain's facts found on first read (CertificateRecord.chainFacts), only while the chain is still `certPem`. */
+  recordChainFacts(id: string, certPem: string, facts: ChainFacts): Promise<void>;
+  /** The certificate's kept DownloadCertificate archive, or null. */
+  getDownload(id: string): Promise<KeptDownload | null>;
+  /** Keeps (or replaces) the certificate's archive, only while the certificate exists. */
+  putDownload(d: KeptDownload): Promise<void>;
+}
+
+/** A DownloadCertificate archive once built, sealed (CertificateService.download). */
+export interface KeptDownload {
+  certId: string;
+  /** What it was built from (a hash): served only while the certificate's inputs hash the same. */
+  digest: string;
+  passwordSealed: string | null;
+  zipSealed: string;
+  files: string[];
+  builtAt: number;
 }
 
 

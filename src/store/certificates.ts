@@ -1,9 +1,9 @@
 // Certificates: their rows, material and tags (certificate-rows.ts), written with the log
 // entry (and the jobs) each change comes with. The listing has a module per backend (listing/).
 import type { Db } from './db.js';
-import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../domain/certificate.js';
+import type { ChainFacts, CertificateQuery, CertificateRecord, OperationLogRecord } from '../domain/certificate.js';
 import type { NewJob } from '../domain/job.js';
-import { type CertificateStore, RenewalConflict } from '../domain/stores.js';
+import { type CertificateStore, type KeptDownload, RenewalConflict } from '../domain/stores.js';
 import { insertCertificateRows, materialRow, readCertificate, selectFull, tagRows, toRow, withTags } from './certificate-rows.js';
 import { insertLog, logRow } from './operation-log.js';
 import { upsertJob } from './jobs.js';
@@ -114,6 +114,27 @@ export class SqlCertificateStore implements CertificateStore {
     await this.db.kysely.updateTable('certificate_material').set({ chain_root_pem: rootPem }).where('cert_id', '=', id).execute();
   }
 
+  async recordChainFacts(id: string, certPem: string, facts: ChainFacts) {
+    await this.db.kysely.updateTable('certificate_material').set({ chain_facts: JSON.stringify(facts) })
+      .where('cert_id', '=', id).where('cert_pem', '=', certPem).execute();
+  }
+
+  async getDownload(id: string): Promise<KeptDownload | null> {
+    const r = await this.db.kysely.selectFrom('certificate_downloads').selectAll().where('cert_id', '=', id).executeTakeFirst();
+    return r ? { certId: r.cert_id, digest: r.digest, passwordSealed: r.password_sealed, zipSealed: r.zip_sealed, files: JSON.parse(r.files) as string[], builtAt: Number(r.built_at) } : null;
+  }
+
+  async putDownload(d: KeptDownload) {
+    const row = { cert_id: d.certId, digest: d.digest, password_sealed: d.passwordSealed, zip_sealed: d.zipSealed, files: JSON.stringify(d.files), built_at: d.builtAt };
+    await this.db.kysely.transaction().execute(async (tx) => {
+      // Not for a certificate deleted while its archive was being built.
+      if (!(await tx.selectFrom('certificates').select('id').where('id', '=', d.certId).executeTakeFirst())) return;
+      await tx.insertInto('certificate_downloads').values(row)
+        .onConflict((oc) => oc.column('cert_id').doUpdateSet({ digest: row.digest, password_sealed: row.password_sealed, zip_sealed: row.zip_sealed, files: row.files, built_at: row.built_at }))
+        .execute();
+    });
+  }
+
   async deleteCertificate(accountUin: string, id: string, log: OperationLogRecord, jobs: NewJob[] = []) {
     return this.db.kysely.transaction().execute(async (tx) => {
       const own = await tx.selectFrom('certificates').select('id').where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
@@ -124,7 +145,8 @@ export class SqlCertificateStore implements CertificateStore {
       await tx.updateTable('certificates').set({ renew_order_id: null })
         .where('renew_order_id', '=', id).where('account_uin', '=', accountUin).execute();
       for (const j of jobs) await upsertJob(tx, j, log.createdAt);
-      // The sealed key goes with the certificate, for good.
+      // The sealed key goes with the certificate, for good, and so does its kept archive.
+      await tx.deleteFrom('certificate_downloads').where('cert_id', '=', id).execute();
       await tx.deleteFrom('certificate_material').where('cert_id', '=', id).execute();
       const r = await tx.deleteFrom('certificates').where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
       if (Number(r.numDeletedRows) === 0) return false;
