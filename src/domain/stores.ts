@@ -54,6 +54,8 @@ export interface ProjectStore {
 export interface CertificateStore {
   insertCertificate(c: CertificateRecord, log: OperationLogRecord): Promise<void>;
   getCertificate(accountUin: string, id: string): Promise<CertificateRecord | null>;
+  /** The certificate with its hosting status (null: not hosted), in one read: DescribeCertificateDetail. */
+  getCertificateDetail(accountUin: string, id: string): Promise<{ certificate: CertificateRecord; hostingStatus: number | null } | null>;
   /** By id alone, for operators and background work that start from an id (hosting). */
   getCertificateById(id: string): Promise<CertificateRecord | null>;
   /** Links a renewal made apart from ApplyCertificate (a hosted paid order); RenewalConflict if one is linked already. */

@@ -250,6 +250,13 @@ export class CertificateService {
     return c;
   }
 
+  /** The certificate and its hosting status (null when not hosted), in one read (DescribeCertificateDetail). */
+  async getDetail(caller: Caller, id: string): Promise<{ certificate: CertificateRecord; hostingStatus: number | null }> {
+    const d = await this.store.getCertificateDetail(caller.accountUin, id);
+    if (!d) throw certificateNotFound(id);
+    return d;
+  }
+
   /** Any account's certificates with this serial (lowercase hex): ACME renewal information. */
   findBySerial(serialHex: string): Promise<CertificateRecord[]> {
     return this.store.findBySerial(serialHex);

@@ -1,15 +1,28 @@
 // Certificates: their rows, material and tags (certificate-rows.ts), written with the log
 // entry (and the jobs) each change comes with. The listing has a module per backend (listing/).
+import { CompiledQuery } from 'kysely';
 import type { Db } from './db.js';
 import type { ChainFacts, CertificateQuery, CertificateRecord, OperationLogRecord } from '../domain/certificate.js';
 import type { NewJob } from '../domain/job.js';
 import { type CertificateStore, type KeptDownload, RenewalConflict } from '../domain/stores.js';
-import { insertCertificateRows, materialRow, readCertificate, selectFull, tagRows, toRow, withTags } from './certificate-rows.js';
+import { insertCertificateRows, materialRow, readCertificate, selectFull, tagRows, toRecord, toRow, withTags, type FullRow } from './certificate-rows.js';
 import { insertLog, logRow } from './operation-log.js';
 import { upsertJob } from './jobs.js';
 import { listCertificates, type ListingBackend } from './listing/plan.js';
 import { postgresListing } from './listing/postgres.js';
 import { sqliteListing } from './listing/sqlite.js';
+
+const DETAIL_COLUMNS = `c.*, m.cert_pem, m.private_key_sealed, m.key_password_sealed, m.encrypt_cert_pem, m.encrypt_key_sealed, m.chain_root_pem, m.chain_facts`;
+const DETAIL_SQL_SQLITE = `select ${DETAIL_COLUMNS},
+  (select json_group_array(json_array(t.tag_key, t.tag_value)) from (select tag_key, tag_value from certificate_tags where cert_id = c.id order by tag_key) t) as tags_json,
+  h.status as hosting_status
+from certificates c join certificate_material m on m.cert_id = c.id left join cert_hosting h on h.cert_id = c.id and h.account_uin = c.account_uin
+where c.account_uin = ? and c.id = ?`;
+const DETAIL_SQL_PG = `select ${DETAIL_COLUMNS},
+  (select coalesce(json_agg(json_build_array(t.tag_key, t.tag_value) order by t.tag_key), '[]'::json)::text from certificate_tags t where t.cert_id = c.id) as tags_json,
+  h.status as hosting_status
+from certificates c join certificate_material m on m.cert_id = c.id left join cert_hosting h on h.cert_id = c.id and h.account_uin = c.account_uin
+where c.account_uin = $1 and c.id = $2`;
 
 export class SqlCertificateStore implements CertificateStore {
   readonly #listing: ListingBackend;
@@ -40,6 +53,20 @@ export class SqlCertificateStore implements CertificateStore {
 
   async getCertificate(accountUin: string, id: string) {
     return readCertificate(this.db.kysely, accountUin, id);
+  }
+
+  /**
+   * DescribeCertificateDetail's read in one statement, written out (no query building per call):
+   * the row, its material, its tags (aggregated) and its hosting status (issue 27: three round
+   * trips were one on each backend).
+   */
+  async getCertificateDetail(accountUin: string, id: string): Promise<{ certificate: CertificateRecord; hostingStatus: number | null } | null> {
+    const { rows } = await this.db.kysely.executeQuery<FullRow & { tags_json: string; hosting_status: number | string | null }>(
+      CompiledQuery.raw(this.db.dialect === 'postgres' ? DETAIL_SQL_PG : DETAIL_SQL_SQLITE, [accountUin, id]));
+    const r = rows[0];
+    if (!r) return null;
+    const tags = (JSON.parse(r.tags_json) as [string, string][]).map(([key, value]) => ({ key, value }));
+    return { certificate: toRecord(r, tags), hostingStatus: r.hosting_status === null ? null : Number(r.hosting_status) };
   }
 
   async linkRenewal(certId: string, renewCertId: string, now: number) {

@@ -98,6 +98,13 @@ export class FakeCertificateStore implements CertificateStore {
     if (c) this.db.write(() => { c.chainRootPem = rootPem; });
   }
 
+  async getCertificateDetail(accountUin: string, id: string) {
+    const c = this.db.certificates.get(id);
+    if (!c || c.accountUin !== accountUin) return null;
+    const h = this.db.hosting.get(id);
+    return { certificate: certificateOut(c), hostingStatus: h && h.accountUin === accountUin ? h.status : null };
+  }
+
   async recordChainFacts(id: string, certPem: string, facts: ChainFacts) {
     const c = this.db.certificates.get(id);
     if (c && c.certPem === certPem) this.db.write(() => { c.chainFacts = copy(facts); });
