@@ -441,11 +441,13 @@ export class CertificateService {
       if (!c.chainFacts) await this.store.recordChainFacts(c.id, c.certPem, built.facts);
       bundle = { zip: built.zip, password: built.password, files: built.files };
       if (!only) {
+        // Kept with the download's log entry: one commit.
         await this.store.putDownload({
           certId: c.id, digest, builtAt: now, files: built.files,
           zipSealed: this.sealer.seal(built.zip, aad.downloadZip(c.id)),
           passwordSealed: generated !== null && built.password !== null ? this.sealer.seal(generated, aad.downloadPassword(c.id)) : null,
-        });
+        }, logEntry(caller, 'download', id, now));
+        return bundle;
       }
     }
     await this.store.appendLog(logEntry(caller, 'download', id, now));

@@ -115,8 +115,11 @@ export class FakeCertificateStore implements CertificateStore {
     return d ? copy(d) : null;
   }
 
-  async putDownload(d: KeptDownload) {
-    if (this.db.certificates.has(d.certId)) this.db.write(() => { this.db.downloads.set(d.certId, copy(d)); });
+  async putDownload(d: KeptDownload, log: OperationLogRecord) {
+    this.db.write(() => {
+      this.db.logs.push(copy(log));
+      if (this.db.certificates.has(d.certId)) this.db.downloads.set(d.certId, copy(d));
+    });
   }
 
   async deleteCertificate(accountUin: string, id: string, log: OperationLogRecord, jobs: NewJob[] = []) {
