@@ -1,6 +1,7 @@
 // Shared by the benchmarks: TC3 signing of raw requests, a small wrk-style load generator
 // (N keep-alive connections, each sends its next request as soon as the last answer is in),
 // latency percentiles, resident-memory sampling and bulk seeding of certificates.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -193,10 +194,14 @@ export function benchRow(template: CertificateRecord, j: number, rows: number, n
 export const benchId = (j: number) => 'b' + j.toString(36).padStart(7, '0');
 
 /** Seeds through SqlCertificateStore.bulkInsertCertificates, 5,000 rows per transaction. */
-export async function seed(store: SqlCertificateStore, template: CertificateRecord, rows: number, now = Date.now(), progress?: (done: number) => void): Promise<void> {
+export async function seed(store: SqlCertificateStore, template: CertificateRecord, rows: number, now = Date.now(), progress?: (done: number) => void,
+  tweak?: (r: CertificateRecord) => CertificateRecord): Promise<void> {
   for (let i = 0; i < rows; i += 5000) {
     const batch: CertificateRecord[] = [];
-    for (let j = i; j < Math.min(rows, i + 5000); j++) batch.push(benchRow(template, j, rows, now));
+    for (let j = i; j < Math.min(rows, i + 5000); j++) {
+      const r = benchRow(template, j, rows, now);
+      batch.push(tweak ? tweak(r) : r);
+    }
     await store.bulkInsertCertificates(batch);
     if (progress && (i / 5000) % 20 === 19) progress(i + 5000);
   }
@@ -207,4 +212,88 @@ export function cpuSeconds(pid: number = process.pid): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Like `load`, but every request on a new TCP connection announcing `Connection: close` (as
+ * clients of a server that closes after each answer do: moto's Werkzeug server, FACTS.md).
+ */
+export async function loadNewConnections(port: number, o: { connections: number; seconds: number; warmup?: number; next: (conn: number) => Buffer }): Promise<LoadResult> {
+  const lat: number[] = [];
+  let errors = 0;
+  let firstError: string | null = null;
+  const start = performance.now();
+  const measureFrom = start + (o.warmup ?? 0) * 1000;
+  const stopAt = measureFrom + o.seconds * 1000;
+  let counted = 0;
+  await Promise.all(Array.from({ length: o.connections }, async (_, i) => {
+    while (performance.now() < stopAt) {
+      const req = withConnectionClose(o.next(i));
+      const s = performance.now();
+      const c = new Connection(port);
+      let r: { status: number; body: Buffer };
+      try {
+        await c.ready;
+        r = await c.send(req);
+      } finally {
+        c.close();
+      }
+      const e = performance.now();
+      if (s < measureFrom) continue;
+      counted++;
+      lat.push(e - s);
+      if (r.status !== 200 || r.body.includes('"Error"')) {
+        errors++;
+        firstError ??= `${r.status} ${r.body.subarray(0, 300).toString()}`;
+      }
+    }
+  }));
+  const seconds = (performance.now() - measureFrom) / 1000;
+  const p = percentiles(lat);
+  return { requests: counted, errors, seconds, rps: counted / seconds, p50: p.p50, p99: p.p99, firstError };
+}
+
+/** The request with a `Connection: close` header added (the signature covers no such header). */
+export function withConnectionClose(req: Buffer): Buffer {
+  const end = req.indexOf(HEADER_END);
+  return Buffer.concat([req.subarray(0, end), Buffer.from('\r\nConnection: close'), req.subarray(end)]);
+}
+
+/** `n` requests one after another on one keep-alive connection; latencies in ms. */
+export async function sequential(port: number, n: number, next: (i: number) => Buffer, check = true): Promise<number[]> {
+  const c = new Connection(port);
+  await c.ready;
+  const lat: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const req = next(i);
+      const s = performance.now();
+      const r = await c.send(req);
+      lat.push(performance.now() - s);
+      if (check && (r.status !== 200 || r.body.includes('"Error"'))) throw new Error(`request ${i}: ${r.status} ${r.body.subarray(0, 300).toString()}`);
+    }
+  } finally {
+    c.close();
+  }
+  return lat;
+}
+
+/** The load averages, for each figure printed (the machine is shared). */
+export const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+/** moto's version when `moto_server` (the AWS ACM emulator issue 27 compares with) can run here, else null. */
+export function motoVersion(): string | null {
+  const r = spawnSync('python3', ['-c', 'import moto, shutil; assert shutil.which("moto_server"); print(moto.__version__)'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/** An AWS JSON 1.1 request to moto's ACM (moto routes by the credential scope's service and checks no signature). */
+export function acmRequest(port: number, target: string, params: object): Buffer {
+  const body = Buffer.from(JSON.stringify(params));
+  return Buffer.concat([Buffer.from([
+    'POST / HTTP/1.1', `Host: 127.0.0.1:${port}`, 'Content-Type: application/x-amz-json-1.1', `Content-Length: ${body.length}`,
+    `X-Amz-Target: CertificateManager.${target}`,
+    'Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/acm/aws4_request, SignedHeaders=host, Signature=00',
+    '', '',
+  ].join('\r\n')), body]);
 }

@@ -13,8 +13,13 @@ import { loadConfig } from '../src/config/config.js';
 import { bootstrap, openCore } from '../src/main.js';
 import { makeChain } from '../src/testing/pki-fixtures.js';
 import { dropPgSchema } from '../src/store/db.js';
+import { openDatabase } from '../src/storage.js';
 import { PG_URL, type Backend } from '../src/testing/harness.js';
 import { freePort } from '../src/testing/net.js';
+import { parseMasterKey } from '../src/config/config.js';
+import type { CertificateRecord } from '../src/domain/certificate.js';
+import { aad } from '../src/secrets/aad.js';
+import { Sealer } from '../src/secrets/sealer.js';
 import { seed, type Cred } from './lib.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -24,16 +29,21 @@ export const CLI = COMPILED ? path.join(HERE, '..', 'src', 'cli', 'index.js') : 
 export const nodeArgs = (file: string) => (file.endsWith('.ts') ? ['--import', 'tsx', file] : [file]);
 export const benchFile = (name: string) => path.join(HERE, COMPILED ? `${name}.js` : `${name}.ts`);
 
+/** The stored certificates' template: key algorithm, the chain stored with it, a key every row opens. */
+export interface TemplateOptions { alg?: 'RSA' | 'EC'; withChain?: boolean; ownKeys?: boolean }
+
 export interface PreparedData {
   backend: Backend;
   env: Record<string, string>;
   cred: Cred & { accountUin: string };
+  /** The uploaded template's id (the seeded rows are benchId(0 … stored - 2)). */
+  templateId: string;
   cleanup(): Promise<void>;
 }
 
 /** A data dir (and schema) with the first account and `stored` certificates in it. */
 export async function prepareData(backend: Backend, stored: number, extraEnv: Record<string, string> = {},
-  progress?: (done: number) => void): Promise<PreparedData> {
+  progress?: (done: number) => void, opts: TemplateOptions = {}): Promise<PreparedData> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'certport-bench-'));
   const schema = backend === 'postgres' ? 'bench_' + randomBytes(5).toString('hex') : null;
   const cred = { secretId: 'AKIDbench' + randomBytes(12).toString('hex'), secretKey: randomBytes(16).toString('hex') };
@@ -49,14 +59,23 @@ export async function prepareData(backend: Backend, stored: number, extraEnv: Re
   };
   const core = await openCore(loadConfig(env));
   let accountUin: string;
+  let templateId: string;
   try {
     await bootstrap(core, () => {});
     accountUin = (await core.stores.accounts.listAccounts())[0]!.uin;
     const caller = { accountUin, userUin: accountUin };
-    const chain = await makeChain('EC', 'bench.example.com');
-    const { certificateId } = await core.services.certificates.upload(caller, { publicKey: chain.leafPem, privateKey: chain.keyPem });
+    const chain = await makeChain(opts.alg ?? 'EC', 'bench.example.com');
+    const { certificateId } = await core.services.certificates.upload(caller, {
+      publicKey: opts.withChain ? chain.leafPem + chain.intermediatePem + chain.rootPem : chain.leafPem, privateKey: chain.keyPem,
+    });
     const template = await core.services.certificates.get(caller, certificateId);
-    if (stored > 1) await seed(core.stores.certificates, template, stored - 1, Date.now(), progress);
+    templateId = certificateId;
+    // A sealed key opens only under its own certificate's id (secrets/aad.ts): each copy gets
+    // the template's key sealed again for its id, so reads that open the key work on every row.
+    const sealer = new Sealer(parseMasterKey(env.CERTPORT_MASTER_KEY!));
+    const keyPem = template.privateKeySealed ? sealer.openString(template.privateKeySealed, aad.certKey(template.id)) : null;
+    const tweak = opts.ownKeys && keyPem ? (r: CertificateRecord) => ({ ...r, privateKeySealed: sealer.seal(keyPem, aad.certKey(r.id)) }) : undefined;
+    if (stored > 1) await seed(core.stores.certificates, template, stored - 1, Date.now(), progress, tweak);
     await sql`${sql.raw(backend === 'postgres' ? 'vacuum analyze' : 'analyze')}`.execute(core.stores.kysely);
     // The seed's dirty pages written now, not by a checkpoint in the middle of the measurements
     // (the seed leaves a million rows' pages dirty; a service in steady state has no such backlog).
@@ -65,7 +84,7 @@ export async function prepareData(backend: Backend, stored: number, extraEnv: Re
     await core.close();
   }
   return {
-    backend, env, cred: { ...cred, accountUin },
+    backend, env, cred: { ...cred, accountUin }, templateId,
     async cleanup() {
       if (schema) await dropPgSchema(PG_URL, schema);
       await rm(dataDir, { recursive: true, force: true });
@@ -113,4 +132,26 @@ export async function startChild(args: string[], env: Record<string, string>, po
 export async function startNode(data: PreparedData, env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<Child> {
   const port = await freePort();
   return startChild([...nodeArgs(CLI), 'serve'], { ...data.env, CERTPORT_PORT: String(port), ...env }, port, '/healthz', nodeFlags);
+}
+
+/**
+ * Waits (up to `maxMs`) until the node has no due background job left: a fresh node sweeps the
+ * seeded certificates for expiry notices (thousands of writes), which would otherwise be measured
+ * with the first requests. Returns how long it waited.
+ */
+export async function settle(data: PreparedData, maxMs = 120_000): Promise<number> {
+  const t0 = Date.now();
+  const stores = await openDatabase(loadConfig(data.env));
+  try {
+    while (Date.now() - t0 < maxMs) {
+      const now = Date.now();
+      const r = await stores.kysely.selectFrom('jobs').select((e) => e.fn.countAll().as('n'))
+        .where('state', '=', 'pending').where('run_at', '<=', now).executeTakeFirst();
+      if (Number(r?.n ?? 0) === 0) break;
+      await new Promise((ok) => setTimeout(ok, 500));
+    }
+  } finally {
+    await stores.close();
+  }
+  return Date.now() - t0;
 }

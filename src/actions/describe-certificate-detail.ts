@@ -4,14 +4,13 @@ import type { ActionHandler } from './types.js';
 
 export const DescribeCertificateDetail: ActionHandler<M.DescribeCertificateDetailRequest, M.DescribeCertificateDetailResponse> = async (ctx, p) => {
   const { certificates, orders } = ctx.services;
-  const c = await certificates.get(ctx.caller, p.CertificateId);
-  const order = c.source !== 'upload' ? await orders.getOrder(c.id) : null;
-  const paid = c.source !== 'upload' ? await ctx.services.paid.getOrder(c.id) : null;
-  const hosting = (await ctx.services.hosting.views(ctx.caller.accountUin, [c.id])).get(c.id);
+  // One read for the certificate, its tags and its hosting status; orders only for those applied for here.
+  const { certificate: c, hostingStatus } = await certificates.getDetail(ctx.caller, p.CertificateId);
+  const [order, paid] = c.source !== 'upload' ? await Promise.all([orders.getOrder(c.id), ctx.services.paid.getOrder(c.id)]) : [null, null];
   return {
     ...presentDetail(c, certificates.privateKeyPem(c), ctx.services.clock(), order, certificates.issuerRoot(c), certificates.encryptKeyPem(c),
       ctx.services.paid.submittedData(paid, c, true), await certificates.detailFacts(c)),
-    ...(hosting ? { HostingStatus: hosting.HostingStatus } : {}),
+    ...(hostingStatus !== null ? { HostingStatus: hostingStatus } : {}),
     // A paid order's id: the DealId CreateCertificate and CommitCertificateInformation return.
     OrderId: (paid?.dealId ?? null) as string,
     DvRevokeAuthDetail: revocationFields(REVOCATION_STATUSES.includes(c.status) ? await ctx.services.revocations.get(c.id) : null).DvRevokeAuthDetail,

@@ -105,6 +105,25 @@ export interface CertificateRecord {
    * (a chain stored before it was kept, or a new chain since).
    */
   chainRootPem?: string | null;
+  /**
+   * What reads need of the stored chain, found once when it is stored (issue 27): absent (or null)
+   * when not known yet (stored before 0026, or a new chain since); then found on first read and kept.
+   */
+  chainFacts?: ChainFacts | null;
+}
+
+/**
+ * The stored chain as parsed once: the leaf, the intermediates (leaf-to-root order) and the
+ * self-signed roots as indexes into its PEM certificate blocks (pki/certificate.ts
+ * certificateBlocks), the leaf's CN, and the SHA-1 of the SM2 encryption certificate's leaf.
+ */
+export interface ChainFacts {
+  v: 1;
+  leaf: number;
+  intermediates: number[];
+  roots: number[];
+  leafCn: string;
+  encryptSha1: string | null;
 }
 
 /** A change to a certificate made only if its status is still one of `fromStatuses`. */
@@ -112,7 +131,7 @@ export interface CertificateTransition {
   fromStatuses: number[];
   set: Partial<Pick<CertificateRecord,
     'status' | 'statusMsg' | 'certPem' | 'fingerprintSha1' | 'fingerprintSha256' | 'serialHex' | 'issuerCn' | 'encryptAlgorithm'
-    | 'notBefore' | 'notAfter' | 'validatedAt' | 'validityPeriod' | 'encryptCertPem'>>;
+    | 'notBefore' | 'notAfter' | 'validatedAt' | 'validityPeriod' | 'encryptCertPem' | 'chainRootPem' | 'chainFacts'>>;
 
 }
 

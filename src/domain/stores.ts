@@ -2,7 +2,7 @@
 // from storage, per aggregate, in the domain's terms. store/ implements them on SQLite and
 // PostgreSQL (row types never leave store/), testing/fakes/ in memory for unit tests.
 import type { AccountRecord, ApiKeyRecord, ProjectRecord, UserRecord } from './account.js';
-import type { CertificateQuery, CertificateRecord, CertificateTransition, OperationLogRecord, Tag } from './certificate.js';
+import type { ChainFacts, CertificateQuery, CertificateRecord, CertificateTransition, OperationLogRecord, Tag } from './certificate.js';
 import type { CsrQuery, CsrRecord, CsrSummary } from './csr.js';
 import type { BindTask, BoundResource, DeleteTask, DeployDetail, DeployRecord, NewDetail, RecordFamily, RecordQuery, ResourceRecord } from './deployment.js';
 import type { DvOrderRecord } from './dv-order.js';
@@ -55,6 +55,8 @@ export interface ProjectStore {
 export interface CertificateStore {
   insertCertificate(c: CertificateRecord, log: OperationLogRecord): Promise<void>;
   getCertificate(accountUin: string, id: string): Promise<CertificateRecord | null>;
+  /** The certificate with its hosting status (null: not hosted), in one read: DescribeCertificateDetail. */
+  getCertificateDetail(accountUin: string, id: string): Promise<{ certificate: CertificateRecord; hostingStatus: number | null } | null>;
   /** By id alone, for operators and background work that start from an id (hosting). */
   getCertificateById(id: string): Promise<CertificateRecord | null>;
   /** Links a renewal made apart from ApplyCertificate (a hosted paid order); RenewalConflict if one is linked already. */
@@ -74,6 +76,23 @@ export interface CertificateStore {
   deleteCertificate(accountUin: string, id: string, log: OperationLogRecord, jobs?: NewJob[]): Promise<boolean>;
   /** Keeps a fact derived from the stored chain (CertificateRecord.chainRootPem); not an operation, so not logged. */
   recordChainRoot(id: string, rootPem: string): Promise<void>;
+  /** Keeps the chain's facts found on first read (CertificateRecord.chainFacts), only while the chain is still `certPem`. */
+  recordChainFacts(id: string, certPem: string, facts: ChainFacts): Promise<void>;
+  /** The certificate's kept DownloadCertificate archive, or null. */
+  getDownload(id: string): Promise<KeptDownload | null>;
+  /** Keeps (or replaces) the certificate's archive, only while the certificate exists; with the download's log entry (one commit). */
+  putDownload(d: KeptDownload, log: OperationLogRecord): Promise<void>;
+}
+
+/** A DownloadCertificate archive once built, sealed (CertificateService.download). */
+export interface KeptDownload {
+  certId: string;
+  /** What it was built from (a hash): served only while the certificate's inputs hash the same. */
+  digest: string;
+  passwordSealed: string | null;
+  zipSealed: string;
+  files: string[];
+  builtAt: number;
 }
 
 

@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { X509Certificate as NodeX509, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { Fault } from '../domain/errors.js';
+import type { ChainFacts } from '../domain/certificate.js';
 import * as der from './der.js';
 import { OID, SM2_CURVE_OID, SM2_SIGNATURE_OID } from './oids.js';
 import { checkKeyDerivation } from './limits.js';
@@ -123,7 +124,7 @@ export function parseCertificateChain(pemText: string): ParsedChain {
   if (typeof pemText !== 'string' || !pemText.includes('-----BEGIN')) {
     throw new Fault('unparsable', 'CertificatePublicKey must hold a PEM certificate (-----BEGIN CERTIFICATE-----).');
   }
-  const blocks = pemBlocks(pemText).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE');
+  const blocks = certificateBlocks(pemText);
   if (blocks.length === 0) {
     throw new Fault('unparsable', 'No PEM CERTIFICATE block could be read from CertificatePublicKey.');
   }
@@ -143,6 +144,45 @@ export function parseCertificateChain(pemText: string): ParsedChain {
   }
   chain.push(...rest);
   return { leaf, chain };
+}
+
+/** The certificate blocks of a PEM text, as parseCertificateChain reads them. */
+export function certificateBlocks(pemText: string) {
+  return pemBlocks(pemText).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE');
+}
+
+/**
+ * What reads need of a stored chain (domain ChainFacts), from one parse: kept beside the chain so
+ * that DescribeCertificateDetail and DownloadCertificate never parse it again.
+ */
+export function chainFactsOf(certPem: string, encryptCertPem: string | null, parsed: ParsedChain = parseCertificateChain(certPem)): ChainFacts {
+  const blocks = certificateBlocks(certPem);
+  const used = new Set<number>();
+  const indexOf = (c: ParsedCertificate) => {
+    const i = blocks.findIndex((b, j) => !used.has(j) && b.der.equals(c.der));
+    used.add(i);
+    return i;
+  };
+  const leaf = indexOf(parsed.leaf);
+  const intermediates: number[] = [];
+  const roots: number[] = [];
+  for (const c of parsed.chain) (c.selfSigned ? roots : intermediates).push(indexOf(c));
+  let encryptSha1: string | null = null;
+  if (encryptCertPem) {
+    try { encryptSha1 = parseCertificateChain(encryptCertPem).leaf.sha1; } catch { encryptSha1 = null; }
+  }
+  return { v: 1, leaf, intermediates, roots, leafCn: parsed.leaf.subjectCn, encryptSha1 };
+}
+
+/** The stored chain split by its facts, without parsing a certificate (a PEM split and base64). */
+export function storedChainParts(certPem: string, facts: ChainFacts): { leafPem: string; leafCn: string; intermediatePems: string[]; rootPems: string[] } {
+  const blocks = certificateBlocks(certPem);
+  const pem = (i: number) => {
+    const b = blocks[i];
+    if (!b) throw new Fault('unparsable', 'The stored chain does not match its stored facts.');
+    return toPem('CERTIFICATE', b.der);
+  };
+  return { leafPem: pem(facts.leaf), leafCn: facts.leafCn, intermediatePems: facts.intermediates.map(pem), rootPems: facts.roots.map(pem) };
 }
 
 /** A parsed certificate without its binary parts (what crosses from a worker thread). */

@@ -1,7 +1,8 @@
 // The CPU-heavy pki work that runs on the worker pool (./cpu-pool.ts), by name. Inputs and
 // outputs are plain data (strings, numbers, arrays, Buffers): they cross between threads by
 // structured clone, and Faults cross as their kind and message.
-import { parseCertificateChain, selfSignedTop } from './certificate.js';
+import { chainFactsOf, parseCertificateChain, selfSignedTop } from './certificate.js';
+import type { ChainFacts } from '../domain/certificate.js';
 import { buildStoredDownloadZip } from './download-zip.js';
 import { readUpload } from './upload.js';
 
@@ -12,6 +13,10 @@ export const CPU_TASKS = {
   chainRoot: (certPem: string): string => selfSignedTop(parseCertificateChain(certPem)) ?? '',
   /** SHA-1 fingerprint of a PEM chain's leaf. */
   leafFingerprint: (certPem: string): string => parseCertificateChain(certPem).leaf.sha1,
+  /** What reads need of a stored chain (ChainFacts), for one stored before they were kept; null when it cannot be read. */
+  chainFacts: ({ certPem, encryptCertPem }: { certPem: string; encryptCertPem: string | null }): ChainFacts | null => {
+    try { return chainFactsOf(certPem, encryptCertPem); } catch { return null; }
+  },
   /** DownloadCertificate's ZIP, with its PFX and JKS. */
   downloadZip: buildStoredDownloadZip,
 } as const;

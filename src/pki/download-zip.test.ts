@@ -162,3 +162,20 @@ test('downloadFormats', () => {
   assert.deepEqual(downloadFormats(true, true, false), noKeystores);
   assert.deepEqual(downloadFormats(true, false, true), noKeystores);
 });
+
+test('chain facts kept at upload split a stored chain exactly as parsing it does, in any order', async () => {
+  const { chainFactsOf, splitChain, storedChainParts } = await import('./certificate.js');
+  const { makeChain: make } = await import('../testing/pki-fixtures.js');
+  const c = await make('EC', 'facts.example.com');
+  for (const pem of [c.leafPem + c.intermediatePem + c.rootPem, c.rootPem + c.intermediatePem + c.leafPem, c.intermediatePem + c.leafPem, c.leafPem]) {
+    const parsed = splitChain(pem);
+    const facts = JSON.parse(JSON.stringify(chainFactsOf(pem, null))) as ReturnType<typeof chainFactsOf>;
+    const parts = storedChainParts(pem, facts);
+    assert.equal(parts.leafPem, parsed.leaf.pem);
+    assert.equal(parts.leafCn, 'facts.example.com');
+    assert.deepEqual(parts.intermediatePems, parsed.intermediatePems);
+    assert.deepEqual(parts.rootPems, parsed.rootPems);
+  }
+  // The encryption certificate's fingerprint (SM2 double certificates) is kept with them.
+  assert.equal(chainFactsOf(c.leafPem, c.intermediatePem).encryptSha1, splitChain(c.intermediatePem).leaf.sha1);
+});

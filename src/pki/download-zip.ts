@@ -4,7 +4,8 @@ import yazl from 'yazl';
 import { X509Certificate, randomInt } from 'node:crypto';
 import { buildPfx } from './pfx.js';
 import { buildJks } from './jks.js';
-import { splitChain } from './certificate.js';
+import { chainFactsOf, storedChainParts } from './certificate.js';
+import type { ChainFacts } from '../domain/certificate.js';
 import { fileDomain, type DownloadServiceType } from './download-names.js';
 
 export { DOWNLOAD_SERVICE_TYPES, fileDomain, type DownloadServiceType } from './download-names.js';
@@ -23,6 +24,8 @@ export interface DownloadBundleInput {
   encryptKeyPem?: string | null;
   /** Only one server type's folders (DescribeDownloadCertificateUrl's ServiceType), both layouts. */
   only?: DownloadServiceType;
+  /** ZIP entries' modification time (ms since the epoch); now when absent. */
+  mtime?: number;
 }
 
 
@@ -171,7 +174,7 @@ export async function buildDownloadZip(input: DownloadBundleInput): Promise<Down
   add(`${d}_other/${d}_enc.key`, encKey);
 
   const zip = new yazl.ZipFile();
-  const mtime = new Date();
+  const mtime = new Date(input.mtime ?? Date.now());
   const keep = (name: string) => {
     if (!input.only) return true;
     const top = name.includes('/') ? name.slice(0, name.indexOf('/')) : '';
@@ -203,16 +206,22 @@ export interface StoredDownloadInput extends Omit<DownloadBundleInput, 'leafPem'
   /** The certificate's domain; the leaf's CN, then `fallbackName`, when it is empty. */
   domain: string;
   fallbackName: string;
+  /** The chain's facts when kept (then nothing is parsed); else found here and returned to be kept. */
+  facts?: ChainFacts | null;
+  /** ZIP entries' modification time (ms): a rebuild of a kept download keeps its time. */
+  mtime?: number;
 }
 
-export function buildStoredDownloadZip(input: StoredDownloadInput): Promise<DownloadBundle> {
-  const { certPem, issuerRootPem, domain, fallbackName, ...rest } = input;
-  const { leaf, intermediatePems, rootPems } = splitChain(certPem);
-  return buildDownloadZip({
+export async function buildStoredDownloadZip(input: StoredDownloadInput): Promise<DownloadBundle & { facts: ChainFacts }> {
+  const { certPem, issuerRootPem, domain, fallbackName, facts: kept, ...rest } = input;
+  const facts = kept ?? chainFactsOf(certPem, rest.encryptCertPem ?? null);
+  const { leafPem, leafCn, intermediatePems, rootPems } = storedChainParts(certPem, facts);
+  const bundle = await buildDownloadZip({
     ...rest,
-    domain: domain || leaf.subjectCn || fallbackName,
-    leafPem: leaf.pem,
+    domain: domain || leafCn || fallbackName,
+    leafPem,
     chainPems: intermediatePems,
     rootPems: issuerRootPem ? [issuerRootPem] : rootPems,
   });
+  return { ...bundle, facts };
 }

@@ -68,3 +68,14 @@ test('buildPfx refuses an empty chain', async () => {
   const c = await makeChain('EC', 'x.example.com');
   await assert.rejects(buildPfx({ keyPem: c.keyPem, certPems: [], password: PASSWORD, friendlyName: 'x' }));
 });
+
+test('rehash32 is SHA-256 applied again and again (the PKCS#12 KDF iteration)', async () => {
+  const { createHash, randomBytes } = await import('node:crypto');
+  const { rehash32 } = await import('./pfx.js');
+  for (const times of [0, 1, 2, 2047]) {
+    const start = randomBytes(32);
+    let want = start;
+    for (let i = 0; i < times; i++) want = createHash('sha256').update(want).digest();
+    assert.equal(rehash32(start, times).toString('hex'), want.toString('hex'), `${times} rounds`);
+  }
+});

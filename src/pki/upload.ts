@@ -2,8 +2,9 @@
 // the cost limits, and the facts later reads need kept as plain data, so that the reading can
 // run on a worker thread (./cpu-pool.ts) and nothing re-parses the chain on every read.
 import { Fault } from '../domain/errors.js';
+import type { ChainFacts } from '../domain/certificate.js';
 import {
-  certificateFacts, isSm2Key, keyMatches, parseCertificateChain, parsePrivateKey, privateKeyToPem, selfSignedTop,
+  certificateFacts, chainFactsOf, isSm2Key, keyMatches, parseCertificateChain, parsePrivateKey, privateKeyToPem, selfSignedTop,
   type CertificateFacts, type ParsedCertificate,
 } from './certificate.js';
 import { UPLOAD_LIMITS, checkChainLength, checkKeyBits, checkPemSize } from './limits.js';
@@ -22,6 +23,8 @@ export interface UploadFacts {
     /** PKCS#8 PEM, unencrypted: what is kept of a key uploaded encrypted. */
     pkcs8Pem: string;
   } | null;
+  /** What reads need of the chain, kept with it (issue 27: reads never parse it again). */
+  chainFacts: ChainFacts;
 }
 
 export interface UploadText {
@@ -57,5 +60,5 @@ export function readUpload(input: UploadText): UploadFacts {
     checkKeyBits(k.asymmetricKeyType, k.asymmetricKeyDetails?.modulusLength, 'The private key');
     key = { isSm2: isSm2Key(k), matches: keyMatches(parsed.leaf, k), pkcs8Pem: privateKeyToPem(k) };
   }
-  return { leaf: certificateFacts(parsed.leaf), chain: parsed.chain.map(certificateFacts), rootPem: selfSignedTop(parsed) ?? '', key };
+  return { leaf: certificateFacts(parsed.leaf), chain: parsed.chain.map(certificateFacts), rootPem: selfSignedTop(parsed) ?? '', key, chainFacts: chainFactsOf(input.publicKey, null, parsed) };
 }

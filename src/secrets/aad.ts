@@ -7,6 +7,9 @@ export const aad = {
   certKey: (certId: string) => 'certkey:' + certId,
   keyPassword: (certId: string) => 'keypass:' + certId,
   encryptKey: (certId: string) => 'certenckey:' + certId,
+  /** A certificate's DownloadCertificate archive once built, and the keystore password in it. */
+  downloadZip: (certId: string) => 'certdownload:' + certId,
+  downloadPassword: (certId: string) => 'certdownloadpass:' + certId,
   letter: (certId: string) => 'letter:' + certId,
   revokeLetter: (certId: string) => 'revokeletter:' + certId,
   /** A CA's material sealed under the master key (databases before 0019_ca_custody). */

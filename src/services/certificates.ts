@@ -3,7 +3,7 @@
 import { ServiceError, certificateNotFound } from '../domain/errors.js';
 import type { DownloadBundle } from '../pki/download-zip.js';
 import { DOWNLOAD_SERVICE_TYPES, fileDomain, type DownloadServiceType } from '../pki/download-names.js';
-import { parseCertificateChain, type CertificateFacts } from '../pki/certificate.js';
+import { chainFactsOf, parseCertificateChain, selfSignedTop, type CertificateFacts } from '../pki/certificate.js';
 import { inlineCpu, type CpuRunner } from '../pki/cpu-pool.js';
 import { UPLOAD_LIMITS, countCertificateBlocks } from '../pki/limits.js';
 import type { Sealer } from '../secrets/sealer.js';
@@ -15,6 +15,7 @@ import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import { newCertificateId } from './ids.js';
 import { aad } from '../secrets/aad.js';
+import { createHash, randomInt } from 'node:crypto';
 
 export const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -128,7 +129,7 @@ export class CertificateService {
     }
     const now = this.clock();
     // Parsed once, on a worker, within the cost limits (pki/limits.ts); the key only for SVR.
-    const { leaf, chain, rootPem, key } = await this.cpu.run('readUpload', {
+    const { leaf, chain, rootPem, key, chainFacts } = await this.cpu.run('readUpload', {
       publicKey: input.publicKey,
       ...(type === 'SVR' ? { privateKey: input.privateKey, keyPassword: input.keyPassword } : {}),
     }, caller.accountUin);
@@ -212,6 +213,7 @@ export class CertificateService {
       encryptCertPem: null,
       encryptKeySealed: null,
       chainRootPem: rootPem,
+      chainFacts,
     };
     await this.store.insertCertificate(record, logEntry(caller, 'upload', id, now));
     return { certificateId: id, repeatCertId: '' };
@@ -224,7 +226,8 @@ export class CertificateService {
    */
   async recordIssued(accountUin: string, chainPem: string, o: { source: string; productName: string; verifyType: string; logAction: (id: string) => string }): Promise<CertificateRecord> {
     const now = this.clock();
-    const { leaf } = parseCertificateChain(chainPem);
+    const parsed = parseCertificateChain(chainPem);
+    const { leaf } = parsed;
     const id = newCertificateId();
     const sans = sanList(leaf);
     const record: CertificateRecord = {
@@ -235,7 +238,7 @@ export class CertificateService {
       notBefore: leaf.notBefore, notAfter: leaf.notAfter, certificateUse: '', packageType: null, productZhName: o.productName,
       verifyType: o.verifyType, validityPeriod: months(leaf.notBefore, leaf.notAfter), caInfo: null, createdAt: now, updatedAt: now,
       tags: [], dvDeadline: null, validatedAt: now, originCertId: null, renewOrderId: null, replacedBy: null, replacedFor: null,
-      encryptCertPem: null, encryptKeySealed: null,
+      encryptCertPem: null, encryptKeySealed: null, chainRootPem: selfSignedTop(parsed) ?? '', chainFacts: chainFactsOf(chainPem, null, parsed),
     };
     await this.store.insertCertificate(record, { accountUin, userUin: '--', certId: id, type: 'issued', createdAt: now, action: o.logAction(id) });
     return record;
@@ -245,6 +248,13 @@ export class CertificateService {
     const c = await this.store.getCertificate(caller.accountUin, id);
     if (!c) throw certificateNotFound(id);
     return c;
+  }
+
+  /** The certificate and its hosting status (null when not hosted), in one read (DescribeCertificateDetail). */
+  async getDetail(caller: Caller, id: string): Promise<{ certificate: CertificateRecord; hostingStatus: number | null }> {
+    const d = await this.store.getCertificateDetail(caller.accountUin, id);
+    if (!d) throw certificateNotFound(id);
+    return d;
   }
 
   /** Any account's certificates with this serial (lowercase hex): ACME renewal information. */
@@ -299,13 +309,19 @@ export class CertificateService {
   /**
    * What DescribeCertificateDetail shows beyond the record: RootCert.Standard (the issuing CA's
    * root, else the top of the stored chain when self-signed) and the encryption certificate's
-   * fingerprint. The chain's root is kept at upload; for a certificate stored without it, it is
-   * found once, on a worker, and kept.
+   * fingerprint. Both are kept when the chain is stored; for a certificate stored without them,
+   * they are found once, on a worker, and kept (issue 27: reads never parse).
    */
   async detailFacts(c: CertificateRecord): Promise<{ standardRoot: string | null; encryptFingerprint: string | null }> {
-    const encryptFingerprint = c.encryptCertPem
-      ? await this.cpu.run('leafFingerprint', c.encryptCertPem, c.accountUin).catch(() => null)
-      : null;
+    let encryptFingerprint: string | null = null;
+    if (c.encryptCertPem) {
+      let facts = c.chainFacts ?? null;
+      if (!facts && this.#withinLimits(c)) {
+        facts = await this.cpu.run('chainFacts', { certPem: c.certPem, encryptCertPem: c.encryptCertPem }, c.accountUin).catch(() => null);
+        if (facts) await this.store.recordChainFacts(c.id, c.certPem, facts);
+      }
+      encryptFingerprint = facts?.encryptSha1 ?? null;
+    }
     return { standardRoot: this.issuerRoot(c) ?? (await this.#chainRoot(c)), encryptFingerprint };
   }
 
@@ -380,19 +396,60 @@ export class CertificateService {
       throw new ServiceError('FailedOperation.CertificateInvalid',
         `The certificate ${id} was stored with ${countCertificateBlocks(c.certPem)} certificates in its chain (${c.certPem.length} characters); downloads take at most ${UPLOAD_LIMITS.chainCertificates} (${UPLOAD_LIMITS.certificatePem} characters). Upload it again with a shorter chain.`);
     }
-    // Parsed and packaged (PFX, JKS, ZIP) on a worker: the costliest read there is.
-    const bundle = await this.cpu.run('downloadZip', {
-      certPem: c.certPem,
-      issuerRootPem: this.issuerRoot(c),
-      domain: c.domain,
-      fallbackName: id,
-      keyPem: c.certificateType === 'SVR' ? this.privateKeyPem(c) : null,
-      csrPem: null,
-      password: c.keyPasswordSealed ? this.sealer.openString(c.keyPasswordSealed, aad.keyPassword(c.id)) : null,
-      encryptCertPem: c.encryptCertPem,
-      encryptKeyPem: c.certificateType === 'SVR' ? this.encryptKeyPem(c) : null,
-      ...(only ? { only } : {}),
-    }, caller.accountUin);
+    const issuerRootPem = this.issuerRoot(c);
+    const digest = downloadDigest(c, issuerRootPem);
+    const kept = await this.store.getDownload(c.id);
+    let bundle: DownloadBundle | null = null;
+    // The whole archive, once built, is kept sealed and served while its inputs are unchanged:
+    // the same bytes every time (the keystore password is fixed per certificate).
+    if (kept && kept.digest === digest && !only) {
+      try {
+        bundle = {
+          zip: this.sealer.open(kept.zipSealed, aad.downloadZip(c.id)),
+          password: kept.passwordSealed ? this.sealer.openString(kept.passwordSealed, aad.downloadPassword(c.id)) : null,
+          files: kept.files,
+        };
+      } catch {
+        bundle = null; // sealed under a key this node no longer holds: built again below
+      }
+    }
+    if (!bundle) {
+      const own = c.keyPasswordSealed ? this.sealer.openString(c.keyPasswordSealed, aad.keyPassword(c.id)) : null;
+      // A generated keystore password stays the certificate's: an archive built again (its
+      // chain or key changed, a one-type link) keeps the password its users already have.
+      let generated: string | null = null;
+      if (!own && kept?.passwordSealed) {
+        try { generated = this.sealer.openString(kept.passwordSealed, aad.downloadPassword(c.id)); } catch { generated = null; }
+      }
+      generated ??= own ? null : keystorePassword();
+      // Packaged (PFX, JKS, ZIP) on a worker from the chain's kept facts: the costliest read there is.
+      const built = await this.cpu.run('downloadZip', {
+        certPem: c.certPem,
+        issuerRootPem,
+        domain: c.domain,
+        fallbackName: id,
+        keyPem: c.certificateType === 'SVR' ? this.privateKeyPem(c) : null,
+        csrPem: null,
+        password: own ?? generated,
+        encryptCertPem: c.encryptCertPem,
+        encryptKeyPem: c.certificateType === 'SVR' ? this.encryptKeyPem(c) : null,
+        facts: c.chainFacts ?? null,
+        mtime: now,
+        ...(only ? { only } : {}),
+      }, caller.accountUin);
+      // A chain stored before its facts were kept: kept now (the first read parsed it).
+      if (!c.chainFacts) await this.store.recordChainFacts(c.id, c.certPem, built.facts);
+      bundle = { zip: built.zip, password: built.password, files: built.files };
+      if (!only) {
+        // Kept with the download's log entry: one commit.
+        await this.store.putDownload({
+          certId: c.id, digest, builtAt: now, files: built.files,
+          zipSealed: this.sealer.seal(built.zip, aad.downloadZip(c.id)),
+          passwordSealed: generated !== null && built.password !== null ? this.sealer.seal(generated, aad.downloadPassword(c.id)) : null,
+        }, logEntry(caller, 'download', id, now));
+        return bundle;
+      }
+    }
     await this.store.appendLog(logEntry(caller, 'download', id, now));
     return bundle;
   }
@@ -400,6 +457,21 @@ export class CertificateService {
   logs(caller: Caller, from: number, to: number, offset: number, limit: number) {
     return this.store.listLogs(caller.accountUin, from, to, offset, limit);
   }
+}
+
+/** What a download is built from: a kept archive is served only while this is unchanged. */
+const DOWNLOAD_FORMAT = 'certport download v1';
+function downloadDigest(c: CertificateRecord, issuerRootPem: string | null): string {
+  return createHash('sha256').update(JSON.stringify([DOWNLOAD_FORMAT, c.certificateType, c.domain, c.certPem, c.privateKeySealed, c.keyPasswordSealed,
+    c.encryptCertPem, c.encryptKeySealed, issuerRootPem])).digest('hex');
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** A generated keystore password (keystorePass.txt): 16 letters and digits. */
+function keystorePassword(): string {
+  let s = '';
+  for (let i = 0; i < 16; i++) s += ALNUM[randomInt(ALNUM.length)];
+  return s;
 }
 
 function sanList(leaf: CertificateFacts): string[] {

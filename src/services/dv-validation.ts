@@ -13,7 +13,7 @@ import { quietLog, type Log } from '../domain/log.js';
 import type { DvAuth, DvOrderRecord } from '../domain/dv-order.js';
 import type { NewJob } from '../domain/job.js';
 import type { CertificateStore, DvOrderStore, JobStore, PaidOrderStore } from '../domain/stores.js';
-import { parseCertificateChain } from '../pki/certificate.js';
+import { chainFactsOf, parseCertificateChain, selfSignedTop } from '../pki/certificate.js';
 import { domainCsr } from '../pki/csr.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { Validator } from '../validation/validator.js';
@@ -267,7 +267,8 @@ export class DvValidation {
 
   /** Issued: the chain goes in, status 1, exactly once (a conditional update). */
   private async storeIssued(issuer: Issuer, c: CertificateRecord, order: DvOrderRecord, certPem: string, encryptCertPem: string | null): Promise<void> {
-    const { leaf } = parseCertificateChain(certPem);
+    const parsed = parseCertificateChain(certPem);
+    const { leaf } = parsed;
     const done = this.clock();
     const cleanup = order.deleteDnsAutoRecord ? cleanupJobs(order, done) : [];
     // Conditional: of two steps racing on one order, only the one that stores it settles it.
@@ -278,6 +279,8 @@ export class DvValidation {
         issuerCn: leaf.issuerCn, encryptAlgorithm: leaf.encryptAlgorithm, notBefore: leaf.notBefore, notAfter: leaf.notAfter,
         validatedAt: c.validatedAt ?? done,
         ...(encryptCertPem ? { encryptCertPem } : {}),
+        // Parsed here once, kept for reads (issue 27).
+        chainRootPem: selfSignedTop(parsed) ?? '', chainFacts: chainFactsOf(certPem, encryptCertPem ?? c.encryptCertPem, parsed),
         validityPeriod: String(Math.max(1, Math.round((leaf.notAfter - leaf.notBefore) / (30.44 * 86_400_000)))),
       },
     }, systemLogEntry(c.accountUin, 'issued', c.id, done, ` by ${issuer.label} (serial ${leaf.serialHex})`), cleanup);

@@ -11,7 +11,7 @@ export type Counts = Record<string, number>;
 
 /** Every certport table: counted after a backup and after a restore. */
 export const TABLES = [
-  'certificates', 'certificate_material', 'certificate_tags', 'accounts', 'users', 'api_keys', 'projects', 'operation_logs',
+  'certificates', 'certificate_material', 'certificate_downloads', 'certificate_tags', 'accounts', 'users', 'api_keys', 'projects', 'operation_logs',
   'ca_material', 'dv_orders', 'paid_orders', 'jobs', 'acme_accounts', 'csrs', 'companies', 'managers',
   'deploy_resources', 'deploy_records', 'deploy_details', 'deploy_bind_tasks', 'cert_notification_switch',
   'cert_delete_tasks', 'notices', 'notification_channels', 'cert_hosting', 'master_keys', 'tls_serving', 'key_checks',

@@ -1,15 +1,15 @@
 // Certificates as rows: the mappers both ways and the statements every store that writes or
 // reads a whole certificate shares (the certificate store, the order stores, the listing).
 import type { CertificateMaterialRow, CertificateRow } from './schema.js';
-import type { CertificateRecord, Tag } from '../domain/certificate.js';
+import type { ChainFacts, CertificateRecord, Tag } from '../domain/certificate.js';
 import type { Q } from './db.js';
 import { spkiSha256OfPem } from '../pki/revocation.js';
 
 /** What a CertificateRecord needs of certificate_material (joined as `m`). */
-export const MATERIAL = ['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed', 'm.encrypt_cert_pem', 'm.encrypt_key_sealed', 'm.chain_root_pem'] as const;
+export const MATERIAL = ['m.cert_pem', 'm.private_key_sealed', 'm.key_password_sealed', 'm.encrypt_cert_pem', 'm.encrypt_key_sealed', 'm.chain_root_pem', 'm.chain_facts'] as const;
 
 export type FullRow = CertificateRow & Pick<CertificateMaterialRow, 'cert_pem' | 'private_key_sealed' | 'key_password_sealed'>
-  & Partial<Pick<CertificateMaterialRow, 'encrypt_cert_pem' | 'encrypt_key_sealed' | 'chain_root_pem'>>;
+  & Partial<Pick<CertificateMaterialRow, 'encrypt_cert_pem' | 'encrypt_key_sealed' | 'chain_root_pem' | 'chain_facts'>>;
 
 export function toRecord(r: FullRow, tags: Tag[]): CertificateRecord {
   return {
@@ -55,6 +55,7 @@ export function toRecord(r: FullRow, tags: Tag[]): CertificateRecord {
     encryptKeySealed: r.encrypt_key_sealed ?? null,
     // Absent when not known (the record's own convention), so a record reads back as written.
     ...(r.chain_root_pem != null ? { chainRootPem: r.chain_root_pem } : {}),
+    ...(r.chain_facts != null ? { chainFacts: JSON.parse(r.chain_facts) as ChainFacts } : {}),
   };
 }
 
@@ -102,6 +103,7 @@ export function toRow(c: CertificateRecord): CertificateRow {
 export const materialRow = (c: CertificateRecord): CertificateMaterialRow => ({
   cert_id: c.id, cert_pem: c.certPem, private_key_sealed: c.privateKeySealed, key_password_sealed: c.keyPasswordSealed,
   encrypt_cert_pem: c.encryptCertPem, encrypt_key_sealed: c.encryptKeySealed, chain_root_pem: c.chainRootPem ?? null,
+  chain_facts: c.chainFacts ? JSON.stringify(c.chainFacts) : null,
   spki_sha256: spkiSha256OfPem(c.certPem),
 });
 

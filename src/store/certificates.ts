@@ -1,15 +1,28 @@
 // Certificates: their rows, material and tags (certificate-rows.ts), written with the log
 // entry (and the jobs) each change comes with. The listing has a module per backend (listing/).
+import { CompiledQuery } from 'kysely';
 import type { Db } from './db.js';
-import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../domain/certificate.js';
+import type { ChainFacts, CertificateQuery, CertificateRecord, OperationLogRecord } from '../domain/certificate.js';
 import type { NewJob } from '../domain/job.js';
-import { type CertificateStore, RenewalConflict } from '../domain/stores.js';
-import { insertCertificateRows, materialRow, readCertificate, selectFull, tagRows, toRow, withTags } from './certificate-rows.js';
+import { type CertificateStore, type KeptDownload, RenewalConflict } from '../domain/stores.js';
+import { insertCertificateRows, materialRow, readCertificate, selectFull, tagRows, toRecord, toRow, withTags, type FullRow } from './certificate-rows.js';
 import { insertLog, logRow } from './operation-log.js';
 import { upsertJob } from './jobs.js';
 import { listCertificates, type ListingBackend } from './listing/plan.js';
 import { postgresListing } from './listing/postgres.js';
 import { sqliteListing } from './listing/sqlite.js';
+
+const DETAIL_COLUMNS = `c.*, m.cert_pem, m.private_key_sealed, m.key_password_sealed, m.encrypt_cert_pem, m.encrypt_key_sealed, m.chain_root_pem, m.chain_facts`;
+const DETAIL_SQL_SQLITE = `select ${DETAIL_COLUMNS},
+  (select json_group_array(json_array(t.tag_key, t.tag_value)) from (select tag_key, tag_value from certificate_tags where cert_id = c.id order by tag_key) t) as tags_json,
+  h.status as hosting_status
+from certificates c join certificate_material m on m.cert_id = c.id left join cert_hosting h on h.cert_id = c.id and h.account_uin = c.account_uin
+where c.account_uin = ? and c.id = ?`;
+const DETAIL_SQL_PG = `select ${DETAIL_COLUMNS},
+  (select coalesce(json_agg(json_build_array(t.tag_key, t.tag_value) order by t.tag_key), '[]'::json)::text from certificate_tags t where t.cert_id = c.id) as tags_json,
+  h.status as hosting_status
+from certificates c join certificate_material m on m.cert_id = c.id left join cert_hosting h on h.cert_id = c.id and h.account_uin = c.account_uin
+where c.account_uin = $1 and c.id = $2`;
 
 export class SqlCertificateStore implements CertificateStore {
   readonly #listing: ListingBackend;
@@ -40,6 +53,20 @@ export class SqlCertificateStore implements CertificateStore {
 
   async getCertificate(accountUin: string, id: string) {
     return readCertificate(this.db.kysely, accountUin, id);
+  }
+
+  /**
+   * DescribeCertificateDetail's read in one statement, written out (no query building per call):
+   * the row, its material, its tags (aggregated) and its hosting status (issue 27: three round
+   * trips were one on each backend).
+   */
+  async getCertificateDetail(accountUin: string, id: string): Promise<{ certificate: CertificateRecord; hostingStatus: number | null } | null> {
+    const { rows } = await this.db.kysely.executeQuery<FullRow & { tags_json: string; hosting_status: number | string | null }>(
+      CompiledQuery.raw(this.db.dialect === 'postgres' ? DETAIL_SQL_PG : DETAIL_SQL_SQLITE, [accountUin, id]));
+    const r = rows[0];
+    if (!r) return null;
+    const tags = (JSON.parse(r.tags_json) as [string, string][]).map(([key, value]) => ({ key, value }));
+    return { certificate: toRecord(r, tags), hostingStatus: r.hosting_status === null ? null : Number(r.hosting_status) };
   }
 
   async linkRenewal(certId: string, renewCertId: string, now: number) {
@@ -114,6 +141,28 @@ export class SqlCertificateStore implements CertificateStore {
     await this.db.kysely.updateTable('certificate_material').set({ chain_root_pem: rootPem }).where('cert_id', '=', id).execute();
   }
 
+  async recordChainFacts(id: string, certPem: string, facts: ChainFacts) {
+    await this.db.kysely.updateTable('certificate_material').set({ chain_facts: JSON.stringify(facts) })
+      .where('cert_id', '=', id).where('cert_pem', '=', certPem).execute();
+  }
+
+  async getDownload(id: string): Promise<KeptDownload | null> {
+    const r = await this.db.kysely.selectFrom('certificate_downloads').selectAll().where('cert_id', '=', id).executeTakeFirst();
+    return r ? { certId: r.cert_id, digest: r.digest, passwordSealed: r.password_sealed, zipSealed: r.zip_sealed, files: JSON.parse(r.files) as string[], builtAt: Number(r.built_at) } : null;
+  }
+
+  async putDownload(d: KeptDownload, log: OperationLogRecord) {
+    const row = { cert_id: d.certId, digest: d.digest, password_sealed: d.passwordSealed, zip_sealed: d.zipSealed, files: JSON.stringify(d.files), built_at: d.builtAt };
+    await this.db.kysely.transaction().execute(async (tx) => {
+      await insertLog(tx, log);
+      // Not for a certificate deleted while its archive was being built.
+      if (!(await tx.selectFrom('certificates').select('id').where('id', '=', d.certId).executeTakeFirst())) return;
+      await tx.insertInto('certificate_downloads').values(row)
+        .onConflict((oc) => oc.column('cert_id').doUpdateSet({ digest: row.digest, password_sealed: row.password_sealed, zip_sealed: row.zip_sealed, files: row.files, built_at: row.built_at }))
+        .execute();
+    });
+  }
+
   async deleteCertificate(accountUin: string, id: string, log: OperationLogRecord, jobs: NewJob[] = []) {
     return this.db.kysely.transaction().execute(async (tx) => {
       const own = await tx.selectFrom('certificates').select('id').where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
@@ -124,7 +173,8 @@ export class SqlCertificateStore implements CertificateStore {
       await tx.updateTable('certificates').set({ renew_order_id: null })
         .where('renew_order_id', '=', id).where('account_uin', '=', accountUin).execute();
       for (const j of jobs) await upsertJob(tx, j, log.createdAt);
-      // The sealed key goes with the certificate, for good.
+      // The sealed key goes with the certificate, for good, and so does its kept archive.
+      await tx.deleteFrom('certificate_downloads').where('cert_id', '=', id).execute();
       await tx.deleteFrom('certificate_material').where('cert_id', '=', id).execute();
       const r = await tx.deleteFrom('certificates').where('account_uin', '=', accountUin).where('id', '=', id).executeTakeFirst();
       if (Number(r.numDeletedRows) === 0) return false;

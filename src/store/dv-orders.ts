@@ -122,9 +122,17 @@ export class SqlDvOrderStore implements DvOrderStore {
       if (v.validityPeriod !== undefined) set.validity_period = v.validityPeriod;
       const r = await tx.updateTable('certificates').set(set).where('id', '=', id).where('status', 'in', t.fromStatuses).executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return false;
-      // A new chain: its root is found again when first read.
-      if (v.certPem !== undefined) await tx.updateTable('certificate_material').set({ cert_pem: v.certPem, chain_root_pem: null, spki_sha256: spkiSha256OfPem(v.certPem) }).where('cert_id', '=', id).execute();
-      if (v.encryptCertPem !== undefined) await tx.updateTable('certificate_material').set({ encrypt_cert_pem: v.encryptCertPem }).where('cert_id', '=', id).execute();
+      // A new chain: its root and facts as the caller parsed them, else found again when first read.
+      if (v.certPem !== undefined) {
+        await tx.updateTable('certificate_material').set({
+          cert_pem: v.certPem, chain_root_pem: v.chainRootPem ?? null, chain_facts: v.chainFacts ? JSON.stringify(v.chainFacts) : null, spki_sha256: spkiSha256OfPem(v.certPem),
+        }).where('cert_id', '=', id).execute();
+      }
+      if (v.encryptCertPem !== undefined) {
+        await tx.updateTable('certificate_material').set({ encrypt_cert_pem: v.encryptCertPem, ...(v.certPem === undefined ? { chain_facts: null } : {}) }).where('cert_id', '=', id).execute();
+      }
+      // A kept download of the old material is dropped with it.
+      if (v.certPem !== undefined || v.encryptCertPem !== undefined) await tx.deleteFrom('certificate_downloads').where('cert_id', '=', id).execute();
       if (log) await insertLog(tx, log);
       for (const j of jobs) await upsertJob(tx, j, log?.createdAt ?? Date.now());
       return true;

@@ -63,6 +63,20 @@ export interface CertificateMaterialRow {
   chain_root_pem: string | null;
   /** SHA-256 of the leaf's SubjectPublicKeyInfo, hex (0020): a key's certificates, for keyCompromise. */
   spki_sha256?: string | null;
+  /** CertificateRecord.chainFacts as JSON (0026); null when not known yet. */
+  chain_facts?: string | null;
+}
+/** A DownloadCertificate archive once built (0026): sealed, with what it was built from. */
+export interface CertificateDownloadRow {
+  cert_id: string;
+  /** SHA-256 of the inputs it was built from (CertificateService.download): a kept archive is served only while they are unchanged. */
+  digest: string;
+  /** The generated keystore password, sealed; null when the certificate's own key password is used. */
+  password_sealed: string | null;
+  zip_sealed: string;
+  /** The archive's entry names (JSON array). */
+  files: string;
+  built_at: number;
 }
 export interface CertificateTagRow {
   cert_id: string; account_uin: string; tag_key: string; tag_value: string;
@@ -403,6 +417,7 @@ export interface Database {
   projects: ProjectRow;
   certificates: CertificateRow;
   certificate_material: CertificateMaterialRow;
+  certificate_downloads: CertificateDownloadRow;
   certificate_tags: CertificateTagRow;
   operation_logs: OperationLogRow;
   ca_material: CaMaterialRow;

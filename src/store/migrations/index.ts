@@ -30,6 +30,7 @@ import { acmePolicy } from './0024_acme_policy.js';
 import { consoleOperators } from './0029_console_operators.js';
 import { packages } from './0027_packages.js';
 import { acmeDomainLimit } from './0028_acme_domain_limit.js';
+import { readFacts } from './0026_read_facts.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -59,6 +60,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0029_console_operators', consoleOperators],
   ['0027_packages', packages],
   ['0028_acme_domain_limit', acmeDomainLimit],
+  ['0026_read_facts', readFacts],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {

@@ -1,7 +1,7 @@
 // CertificateStore in memory.
-import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../../domain/certificate.js';
+import type { ChainFacts, CertificateQuery, CertificateRecord, OperationLogRecord } from '../../domain/certificate.js';
 import type { NewJob } from '../../domain/job.js';
-import { type CertificateStore, RenewalConflict } from '../../domain/stores.js';
+import { type CertificateStore, type KeptDownload, RenewalConflict } from '../../domain/stores.js';
 import { listInMemory } from './listing.js';
 import { upsertJob } from './jobs.js';
 import { copy, insertNew, type MemoryDb } from './memory.js';
@@ -98,6 +98,30 @@ export class FakeCertificateStore implements CertificateStore {
     if (c) this.db.write(() => { c.chainRootPem = rootPem; });
   }
 
+  async getCertificateDetail(accountUin: string, id: string) {
+    const c = this.db.certificates.get(id);
+    if (!c || c.accountUin !== accountUin) return null;
+    const h = this.db.hosting.get(id);
+    return { certificate: certificateOut(c), hostingStatus: h && h.accountUin === accountUin ? h.status : null };
+  }
+
+  async recordChainFacts(id: string, certPem: string, facts: ChainFacts) {
+    const c = this.db.certificates.get(id);
+    if (c && c.certPem === certPem) this.db.write(() => { c.chainFacts = copy(facts); });
+  }
+
+  async getDownload(id: string) {
+    const d = this.db.downloads.get(id);
+    return d ? copy(d) : null;
+  }
+
+  async putDownload(d: KeptDownload, log: OperationLogRecord) {
+    this.db.write(() => {
+      this.db.logs.push(copy(log));
+      if (this.db.certificates.has(d.certId)) this.db.downloads.set(d.certId, copy(d));
+    });
+  }
+
   async deleteCertificate(accountUin: string, id: string, log: OperationLogRecord, jobs: NewJob[] = []) {
     const c = this.db.certificates.get(id);
     if (!c || c.accountUin !== accountUin) return false;
@@ -110,6 +134,7 @@ export class FakeCertificateStore implements CertificateStore {
       }
       for (const j of jobs) upsertJob(this.db, j);
       this.db.certificates.delete(id);
+      this.db.downloads.delete(id);
       this.db.logs.push(copy(log));
     });
     return true;

@@ -8,6 +8,7 @@ import type { DvOrderRecord } from '../../domain/dv-order.js';
 import type { HostingRecord } from '../../domain/hosting.js';
 import type { JobRecord } from '../../domain/job.js';
 import type { PaidOrderRecord } from '../../domain/paid-order.js';
+import type { KeptDownload } from '../../domain/stores.js';
 
 export class MemoryDb {
   readonly accounts = new Set<string>();
@@ -27,6 +28,8 @@ export class MemoryDb {
   readonly expirySwitch = new Map<string, { accountUin: string; ignore: boolean; updatedAt: number }>();
   readonly deleteTasks = new Map<string, DeleteTask>();
   readonly hosting = new Map<string, HostingRecord>();
+  /** Kept DownloadCertificate archives, by certificate id. */
+  readonly downloads = new Map<string, KeptDownload>();
   #serial = 0;
   #version = 0;
 
