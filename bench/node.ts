@@ -15,7 +15,7 @@ import { makeChain } from '../src/testing/pki-fixtures.js';
 import { dropPgSchema } from '../src/store/db.js';
 import { PG_URL, type Backend } from '../src/testing/harness.js';
 import { freePort } from '../src/testing/net.js';
-import { seed, type Cred } from './lib.js';
+import { seed, seedVaried, type Cred } from './lib.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const COMPILED = !fileURLToPath(import.meta.url).endsWith('.ts');
@@ -28,12 +28,21 @@ export interface PreparedData {
   backend: Backend;
   env: Record<string, string>;
   cred: Cred & { accountUin: string };
+  /** With `varied`: every account's credential and how many certificates it holds (the first is `cred`'s). */
+  accounts: (Cred & { accountUin: string; stored: number })[];
   cleanup(): Promise<void>;
 }
 
+/**
+ * `varied`: instead of `stored` copies in one account, `stored` certificates spread over
+ * `accounts` accounts (shares 4:3:2:1 for four) with variedRow's mix of statuses, types,
+ * sources, SM and keys.
+ */
+export interface Population { accounts: number }
+
 /** A data dir (and schema) with the first account and `stored` certificates in it. */
 export async function prepareData(backend: Backend, stored: number, extraEnv: Record<string, string> = {},
-  progress?: (done: number) => void): Promise<PreparedData> {
+  progress?: (done: number) => void, varied?: Population): Promise<PreparedData> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'certport-bench-'));
   const schema = backend === 'postgres' ? 'bench_' + randomBytes(5).toString('hex') : null;
   const cred = { secretId: 'AKIDbench' + randomBytes(12).toString('hex'), secretKey: randomBytes(16).toString('hex') };
@@ -49,6 +58,7 @@ export async function prepareData(backend: Backend, stored: number, extraEnv: Re
   };
   const core = await openCore(loadConfig(env));
   let accountUin: string;
+  const accounts: PreparedData['accounts'] = [];
   try {
     await bootstrap(core, () => {});
     accountUin = (await core.stores.accounts.listAccounts())[0]!.uin;
@@ -56,7 +66,22 @@ export async function prepareData(backend: Backend, stored: number, extraEnv: Re
     const chain = await makeChain('EC', 'bench.example.com');
     const { certificateId } = await core.services.certificates.upload(caller, { publicKey: chain.leafPem, privateKey: chain.keyPem });
     const template = await core.services.certificates.get(caller, certificateId);
-    if (stored > 1) await seed(core.stores.certificates, template, stored - 1, Date.now(), progress);
+    if (varied) {
+      const n = varied.accounts;
+      const weights = Array.from({ length: n }, (_, i) => n - i);
+      const sum = weights.reduce((a, b) => a + b, 0);
+      const now = Date.now();
+      let first = 0;
+      for (let i = 0; i < n; i++) {
+        const a = i === 0 ? { ...cred, accountUin } : await core.services.accounts.createAccount(`bench${i}`);
+        // The first account holds the uploaded template too.
+        const rows = i === n - 1 ? stored - 1 - first : Math.floor(((stored - 1) * weights[i]!) / sum);
+        await seedVaried(core.stores.certificates, template, a.accountUin, first, rows, stored, i === 0 ? 0.01 : 0, now,
+          progress && ((d) => progress(first + d)));
+        accounts.push({ secretId: a.secretId, secretKey: a.secretKey, accountUin: a.accountUin, stored: rows + (i === 0 ? 1 : 0) });
+        first += rows;
+      }
+    } else if (stored > 1) await seed(core.stores.certificates, template, stored - 1, Date.now(), progress);
     await sql`${sql.raw(backend === 'postgres' ? 'vacuum analyze' : 'analyze')}`.execute(core.stores.kysely);
     // The seed's dirty pages written now, not by a checkpoint in the middle of the measurements
     // (the seed leaves a million rows' pages dirty; a service in steady state has no such backlog).
@@ -65,7 +90,7 @@ export async function prepareData(backend: Backend, stored: number, extraEnv: Re
     await core.close();
   }
   return {
-    backend, env, cred: { ...cred, accountUin },
+    backend, env, cred: { ...cred, accountUin }, accounts,
     async cleanup() {
       if (schema) await dropPgSchema(PG_URL, schema);
       await rm(dataDir, { recursive: true, force: true });
