@@ -95,9 +95,9 @@ export async function checkListing(backend: Backend, stored: number, queries: nu
       // The second half with planner and trigram statistics (PostgreSQL then picks search-key parts).
       if (i === Math.floor(queries / 2)) await sql`analyze`.execute(kysely);
       const q: CertificateQuery = { accountUin: pick([account, account, account, other.accountUin]), offset: 0, limit: 1 + randomInt(40), now };
-      const n = randomInt(4);
+      const n = randomInt(5);
       for (let f = 0; f < n; f++) {
-        switch (randomInt(12)) {
+        switch (randomInt(14)) {
           case 0: case 1: case 2: q.searchKey = randomInt(3) ? pick(KEYS) : pick(mine()).id.slice(randomInt(4), 6); break;
           case 3: q.certificateType = pick(['SVR', 'CA']); break;
           case 4: q.projectId = randomInt(4); break;
@@ -114,6 +114,9 @@ export async function checkListing(backend: Backend, stored: number, queries: nu
           case 9: q.deployable = randomInt(2) === 0; break;
           case 10: q.pendingIssue = true; break;
           case 11: q.certIds = Array.from({ length: 3 }, () => pick(mine()).id); break;
+          case 12: q.isSm = randomInt(2) === 0; break;
+          // The statuses judged by the clock (issued or expired), alone or with the facets.
+          case 13: q.statuses = [pick([1, 3])]; break;
         }
       }
       if (randomInt(2)) q.expirationSort = pick(['ASC', 'DESC'] as const);

@@ -49,10 +49,8 @@ export async function listCertificates(db: Kysely<Database>, q: CertificateQuery
   // A deeper page reads the count, then the page from the nearer end: one snapshot keeps the
   // two in agreement. Everything else is a single statement (or needs no agreement).
   if (q.offset > 0 && !key) {
-    if (backend.deepPage) {
-      const one = await list(db, q, key, backend, true);
-      if (one) return one;
-    }
+    const one = await list(db, q, key, backend, true);
+    if (one) return one;
     return backend.snapshot(db).execute(async (tx) => (await list(tx, q, key, backend))!); // only oneStatement reads return null
   }
   return (await list(db, q, key, backend))!;
@@ -76,6 +74,48 @@ function expiringCount(db: Q, accountUin: string, now: number, until: number) {
   return db.selectNoFrom(sql<number>`(select coalesce(sum(d.n), 0) from certificate_expiry_days d
     where d.account_uin = ${accountUin} and d.day > ${first} and d.day < ${last})
     + ${rows(now, (first + 1) * DAY_MS - 1)} + ${rows(last * DAY_MS, until)}`.as('n'));
+}
+
+/**
+ * TotalCount from the kept facet counts (migration 0025) when every filter is one of project,
+ * type, source, SM, status, pending issue and deployable; else null. Issued certificates
+ * past notAfter count as expired (3) rather than issued (1) when the query has a time: the
+ * facet rows count every issued one as issued, and the issued rows already past notAfter
+ * (the status index's covering range, index entries only) move from one to the other.
+ */
+function facetCount(q: CertificateQuery, key: string): RawBuilder<number> | null {
+  if (key || q.tags?.length || q.certIds?.length || q.expiring) return null;
+  const fixed = (t: string) => {
+    const out: RawBuilder<boolean>[] = [];
+    if (q.certificateType) out.push(sql<boolean>`${sql.ref(`${t}.certificate_type`)} = ${q.certificateType}`);
+    if (q.projectId !== undefined) out.push(sql<boolean>`${sql.ref(`${t}.project_id`)} = ${q.projectId}`);
+    if (q.isSm !== undefined) out.push(sql<boolean>`${sql.ref(`${t}.is_sm`)} = ${q.isSm ? 1 : 0}`);
+    if (q.source) {
+      out.push(t === 'f' ? sql<boolean>`f.bought = ${q.source === 'buy' ? 1 : 0}`
+        : q.source === 'buy' ? sql<boolean>`${sql.ref(`${t}.source`)} <> 'upload'` : sql<boolean>`${sql.ref(`${t}.source`)} = 'upload'`);
+    }
+    return out;
+  };
+  // What depends on the status as judged at q.now: `eff` is the status, 3 for an expired issued one.
+  const judged = (eff: RawBuilder<number>, t: string) => {
+    const out: RawBuilder<boolean>[] = [];
+    if (q.statuses?.length) out.push(sql<boolean>`${eff} in (${sql.join(q.statuses)})`);
+    if (q.pendingIssue) out.push(sql<boolean>`${eff} in (0, 4)`);
+    if (q.deployable !== undefined) {
+      const cond = sql<boolean>`(${sql.ref(`${t}.certificate_type`)} = 'SVR' and ${eff} = 1 and ${sql.ref(`${t}.has_key`)} = 1)`;
+      out.push(q.deployable ? cond : sql<boolean>`not ${cond}`);
+    }
+    return out;
+  };
+  const all = (conds: RawBuilder<boolean>[]) => (conds.length ? sql.join(conds, sql` and `) : sql`1 = 1`);
+  const sum = sql<number>`(select coalesce(sum(f.n), 0) from certificate_facets f
+    where f.account_uin = ${q.accountUin} and ${all([...fixed('f'), ...judged(sql`f.status`, 'f')])})`;
+  const timed = q.now !== undefined && (q.deployable !== undefined || (q.statuses ?? []).some((s) => s === 1 || s === 3));
+  if (!timed) return sum;
+  const asIs = all(judged(sql`1`, 'e'));
+  const expired = all(judged(sql`3`, 'e'));
+  return sql<number>`(${sum} + (select coalesce(sum(case when ${expired} then 1 else 0 end - case when ${asIs} then 1 else 0 end), 0)
+    from certificates e where e.account_uin = ${q.accountUin} and e.status = 1 and e.not_after < ${q.now} and ${all(fixed('e'))}))`;
 }
 
 /**
@@ -187,7 +227,11 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
   // of the window from the kept per-day counts (migration 0014), the two partial days row by row.
   const onlyExpiring = q.expiring && !key && tags.length === 0 && (q.statuses === undefined || (q.statuses.length === 1 && q.statuses[0] === 1))
     && filters === (q.statuses ? 2 : 1) ? q.expiring : null;
-  const counted = onlyExpiring ? expiringCount(db, q.accountUin, onlyExpiring.now, onlyExpiring.until) : !filtered
+  const facets = filtered ? facetCount(q, key) : null;
+  // The count read from kept rows, not by walking the account's: then a page can be cut to it.
+  const kept = !filtered || onlyExpiring !== null || facets !== null;
+  const counted = onlyExpiring ? expiringCount(db, q.accountUin, onlyExpiring.now, onlyExpiring.until)
+    : facets ? db.selectNoFrom(facets.as('n')) : !filtered
     ? db.selectFrom(sql<{ n: number }>`certificate_counts`.as('k')).select('k.n').where(sql.ref('k.account_uin'), '=', q.accountUin)
     : filters === 1 && tags.length === 1
       ? db.selectFrom('certificate_tags as t').select((eb) => eb.fn.countAll<number>().as('n'))
@@ -231,7 +275,33 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
       items: rows.flatMap((r) => (r.id === null ? [] : [record(r as unknown as Row)])),
     };
   }
-  if (oneStatement) return backend.deepPage?.({ q, filtered, page, counted, record }) ?? null;
+  /**
+   * A page with its count in one statement (no snapshot, one round trip): the count first
+   * (a CTE, `at`), then the page from whichever end of the order is nearer, both directions
+   * written out and all but one cut to no rows by the count; none is read past the last
+   * match, and nothing when nothing matches. null when no row comes back (past the end).
+   */
+  const counted1 = async (): Promise<Listed | null> => {
+    const o = q.offset;
+    const L = q.limit;
+    const at = sql`(select n, t, case when n - ${o} - t > 0 then n - ${o} - t else 0 end as fe, case when n - ${o} - t < ${o} then 1 else 0 end as b
+      from (select n, case when n - ${o} < ${L} then case when n > ${o} then n - ${o} else 0 end else ${L} end as t
+        from (select coalesce((${counted}), 0) as n) z) y)`;
+    const branch = (backwards: boolean) => {
+      let ids = base.select(q.expirationSort ? ['c.id', 'c.not_after', 'c.created_at'] : ['c.id', 'c.created_at', 'c.not_after'])
+        .where(sql<boolean>`(select b from at) = ${backwards ? 1 : 0}`);
+      for (const [col, d] of ordering(backwards)) ids = ids.orderBy(`c.${col}`, d);
+      return db.selectFrom(ids.limit(sql<number>`(select t from at)`).offset(backwards ? sql<number>`(select fe from at)` : o).as(backwards ? 'g' : 'f'))
+        .select(['id', 'created_at', 'not_after']);
+    };
+    const rows = await rowsOf(branch(false).unionAll(branch(true)) as any, false, at).select(sql<number>`(select n from at)`.as('total')).execute();
+    return rows.length ? { total: Number(rows[0]!.total), items: rows.map(record) } : null;
+  };
+  if (oneStatement) {
+    const bucketed = await backend.deepPage?.({ q, filtered, page, counted, record });
+    return bucketed ?? (known === null ? counted1() : null);
+  }
+  if (q.offset === 0 && kept && known === null) return (await counted1()) ?? { total: await count(), items: [] };
   if (q.offset === 0 && known === null) {
     // The first page (nearly every call), and the count with it.
     const rows = await page(q.limit, 0, false).select(counted.as('total')).execute();

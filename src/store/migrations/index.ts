@@ -27,6 +27,7 @@ import { tls } from './0021_tls.js';
 import { consoleTables } from './0022_console.js';
 import { acmeServer } from './0023_acme_server.js';
 import { acmePolicy } from './0024_acme_policy.js';
+import { listingFacets } from './0025_listing_facets.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -53,6 +54,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0022_console', consoleTables],
   ['0023_acme_server', acmeServer],
   ['0024_acme_policy', acmePolicy],
+  ['0025_listing_facets', listingFacets],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
