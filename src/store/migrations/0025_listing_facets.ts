@@ -37,17 +37,21 @@ export function listingFacets(dialect: Dialect): Migration {
       if (dialect === 'postgres') {
         // Statement-level (a bulk insert touches each facet row once), rows in key order so
         // concurrent writers lock them in the same order.
+        // An update moves only the rows whose facets changed (most change an alias or a time).
+        const moved = (other: string) => sql.raw(`case when tg_op = 'UPDATE' then
+          ' join ${other} x on x.id = r.id where (r.account_uin, r.project_id, r.certificate_type, r.source, r.status, r.is_sm, r.has_key)
+            is distinct from (x.account_uin, x.project_id, x.certificate_type, x.source, x.status, x.is_sm, x.has_key)' else '' end`);
         await sql`create function certificate_facets_apply() returns trigger language plpgsql as $$
             begin
               if tg_op in ('DELETE', 'UPDATE') then
                 execute format('update %I.certificate_facets f set n = f.n - o.n
-                  from (select ${facet('r', "''")}, count(*) as n from old_rows r group by 1, 2, 3, 4, 5, 6, 7) o (${sql.raw(KEY)}, n)
+                  from (select ${facet('r', "''")}, count(*) as n from old_rows r' || ${moved('new_rows')} || ' group by 1, 2, 3, 4, 5, 6, 7) o (${sql.raw(KEY)}, n)
                   where (f.account_uin, f.project_id, f.certificate_type, f.bought, f.status, f.is_sm, f.has_key)
                       = (o.account_uin, o.project_id, o.certificate_type, o.bought, o.status, o.is_sm, o.has_key)', tg_table_schema);
               end if;
               if tg_op in ('INSERT', 'UPDATE') then
                 execute format('insert into %I.certificate_facets as f (${sql.raw(KEY)}, n)
-                  select ${facet('r', "''")}, count(*) from new_rows r group by 1, 2, 3, 4, 5, 6, 7 order by 1, 2, 3, 4, 5, 6, 7
+                  select ${facet('r', "''")}, count(*) from new_rows r' || ${moved('old_rows')} || ' group by 1, 2, 3, 4, 5, 6, 7 order by 1, 2, 3, 4, 5, 6, 7
                   on conflict (${sql.raw(KEY)}) do update set n = f.n + excluded.n', tg_table_schema);
               end if;
               return null;
