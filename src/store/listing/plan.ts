@@ -28,6 +28,11 @@ export interface ListingBackend {
   tagsJson: RawBuilder<unknown>;
   /** A page deep in the default order read with its count in one statement; null to read it in a snapshot. */
   deepPage?(p: DeepPage): Promise<Listed | null>;
+  /**
+   * A page and its count in one statement, one direction cut to no rows by the count
+   * (PostgreSQL gates the other in one step; SQLite would walk it row by row).
+   */
+  onePageStatement?: boolean;
   /** The transaction a count and a deeper page are read in, so that they agree. */
   snapshot(db: Kysely<Database>): TransactionBuilder<Database>;
 }
@@ -48,9 +53,13 @@ export async function listCertificates(db: Kysely<Database>, q: CertificateQuery
   const key = q.searchKey ? q.searchKey.toLowerCase() : '';
   // A deeper page reads the count, then the page from the nearer end: one snapshot keeps the
   // two in agreement. Everything else is a single statement (or needs no agreement).
-  if (q.offset > 0 && !key) {
-    const one = await list(db, q, key, backend, true);
-    if (one) return one;
+  // SQLite has no round trips to save: its pages are read with their counts in a transaction
+  // (cheap there), the count first so a page is cut to it.
+  if (!key && (q.offset > 0 || !backend.onePageStatement)) {
+    if (backend.onePageStatement) {
+      const one = await list(db, q, key, backend, true);
+      if (one) return one;
+    }
     return backend.snapshot(db).execute(async (tx) => (await list(tx, q, key, backend))!); // only oneStatement reads return null
   }
   return (await list(db, q, key, backend))!;
@@ -299,10 +308,10 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
   };
   if (oneStatement) {
     const bucketed = await backend.deepPage?.({ q, filtered, page, counted, record });
-    return bucketed ?? (known === null ? counted1() : null);
+    return bucketed ?? (known === null && backend.onePageStatement ? counted1() : null);
   }
-  if (q.offset === 0 && kept && known === null) return (await counted1()) ?? { total: await count(), items: [] };
-  if (q.offset === 0 && known === null) {
+  if (q.offset === 0 && kept && known === null && backend.onePageStatement) return (await counted1()) ?? { total: await count(), items: [] };
+  if (q.offset === 0 && known === null && !(kept && filtered && !backend.onePageStatement)) {
     // The first page (nearly every call), and the count with it.
     const rows = await page(q.limit, 0, false).select(counted.as('total')).execute();
     return { total: rows.length ? Number(rows[0]!.total) : await count(), items: rows.map(record) };
