@@ -158,9 +158,14 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
   if (q.certIds?.length) filter((b) => b.where('c.id', 'in', q.certIds!));
   if (q.pendingIssue) filter((b) => b.where('c.status', 'in', [0, 4]));
   if (q.deployable !== undefined) {
+    // SQLite: status and expiry kept out of the index choice (unary +). It picked the status
+    // index and sorted every deployable row (13.5 ms at 40k in one account); the order's
+    // covering index filters the same columns and stops at the page (0.4 ms).
+    const st = sql.raw(backend.onePageStatement ? 'c.status' : '+c.status');
+    const na = sql.raw(backend.onePageStatement ? 'c.not_after' : '+c.not_after');
     const cond = q.now === undefined
-      ? sql<boolean>`(c.certificate_type = 'SVR' and c.status = 1 and c.has_key = 1)`
-      : sql<boolean>`(c.certificate_type = 'SVR' and c.status = 1 and c.has_key = 1 and c.not_after >= ${q.now})`;
+      ? sql<boolean>`(c.certificate_type = 'SVR' and ${st} = 1 and c.has_key = 1)`
+      : sql<boolean>`(c.certificate_type = 'SVR' and ${st} = 1 and c.has_key = 1 and ${na} >= ${q.now})`;
     filter((b) => b.where(q.deployable ? cond : sql<boolean>`not ${cond}`));
   }
   if (q.expiring) {
