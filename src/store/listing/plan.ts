@@ -29,8 +29,10 @@ export interface ListingBackend {
   /** A page deep in the default order read with its count in one statement; null to read it in a snapshot. */
   deepPage?(p: DeepPage): Promise<Listed | null>;
   /**
-   * A page and its count in one statement, one direction cut to no rows by the count
-   * (PostgreSQL gates the other in one step; SQLite would walk it row by row).
+   * First pages with their count in one statement, gated by a kept count (PostgreSQL, where a
+   * statement is a round trip); else the count is read first and the page cut to it, in the
+   * snapshot (SQLite: a gate there is checked row by row). Also: SQLite keeps status and
+   * expiry out of the Deployable filter's index choice.
    */
   onePageStatement?: boolean;
   /** The transaction a count and a deeper page are read in, so that they agree. */
@@ -289,36 +291,13 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
       items: rows.flatMap((r) => (r.id === null ? [] : [record(r as unknown as Row)])),
     };
   }
-  /**
-   * A page with its count in one statement (no snapshot, one round trip): the count first
-   * (a CTE, `at`), then the page from whichever end of the order is nearer, both directions
-   * written out and all but one cut to no rows by the count; none is read past the last
-   * match, and nothing when nothing matches. null when no row comes back (past the end).
-   */
-  const counted1 = async (): Promise<Listed | null> => {
-    const o = q.offset;
-    const L = q.limit;
-    const at = sql`(select n, t, case when n - ${o} - t > 0 then n - ${o} - t else 0 end as fe, case when n - ${o} - t < ${o} then 1 else 0 end as b
-      from (select n, case when n - ${o} < ${L} then case when n > ${o} then n - ${o} else 0 end else ${L} end as t
-        from (select coalesce((${counted}), 0) as n) z) y)`;
-    const branch = (backwards: boolean) => {
-      let ids = base.select(q.expirationSort ? ['c.id', 'c.not_after', 'c.created_at'] : ['c.id', 'c.created_at', 'c.not_after'])
-        .where(sql<boolean>`(select b from at) = ${backwards ? 1 : 0}`);
-      for (const [col, d] of ordering(backwards)) ids = ids.orderBy(`c.${col}`, d);
-      return db.selectFrom(ids.limit(sql<number>`(select t from at)`).offset(backwards ? sql<number>`(select fe from at)` : o).as(backwards ? 'g' : 'f'))
-        .select(['id', 'created_at', 'not_after']);
-    };
-    const rows = await rowsOf(branch(false).unionAll(branch(true)) as any, false, at).select(sql<number>`(select n from at)`.as('total')).execute();
-    return rows.length ? { total: Number(rows[0]!.total), items: rows.map(record) } : null;
-  };
-  if (oneStatement) {
-    const bucketed = await backend.deepPage?.({ q, filtered, page, counted, record });
-    return bucketed ?? (known === null && backend.onePageStatement ? counted1() : null);
-  }
-  if (q.offset === 0 && kept && known === null && backend.onePageStatement) return (await counted1()) ?? { total: await count(), items: [] };
+  if (oneStatement) return backend.deepPage?.({ q, filtered, page, counted, record }) ?? null;
   if (q.offset === 0 && known === null && !(kept && filtered && !backend.onePageStatement)) {
-    // The first page (nearly every call), and the count with it.
-    const rows = await page(q.limit, 0, false).select(counted.as('total')).execute();
+    // The first page (nearly every call), and the count with it. A kept count gates the page
+    // (PostgreSQL evaluates it once, as a one-time filter): nothing matching, nothing walked.
+    // The limit stays a constant: with a computed one PostgreSQL planned a sort of every row.
+    const gate = kept && filtered ? sql<boolean>`(${counted}) > 0` : undefined;
+    const rows = await page(q.limit, 0, false, gate).select(counted.as('total')).execute();
     return { total: rows.length ? Number(rows[0]!.total) : await count(), items: rows.map(record) };
   }
   // Deeper pages: from the nearer end of the order (ids only, so the sort's index covers
