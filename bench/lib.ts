@@ -297,3 +297,37 @@ export function acmRequest(port: number, target: string, params: object): Buffer
     '', '',
   ].join('\r\n')), body]);
 }
+
+/**
+ * A varied population for the listing benchmarks: benchRow's names, projects, expiry and tags,
+ * and spread over what DescribeCertificates filters by, so that each filter matches many, few
+ * or none of an account's rows: status (mostly issued, 2% each of 0, 2, 4, 7, 10; issued ones
+ * 5% past notAfter), 5% CA, 20% bought (source embedded), 10% without a private key, and 1%
+ * SM only in the first account (`smShare`: 0 elsewhere, so IsSM=1 matches nothing there).
+ */
+export function variedRow(template: CertificateRecord, j: number, rows: number, now: number, accountUin: string, smShare: number): CertificateRecord {
+  const r = benchRow(template, j, rows, now);
+  const s = j % 50;
+  return {
+    ...r, accountUin,
+    status: s === 1 ? 0 : s === 2 ? 2 : s === 3 ? 4 : s === 4 ? 7 : s === 5 ? 10 : 1,
+    certificateType: j % 20 === 7 ? 'CA' : 'SVR',
+    source: j % 5 === 3 ? 'embedded' : 'upload',
+    isSm: smShare > 0 && j % Math.round(1 / smShare) === 11 % Math.round(1 / smShare),
+    privateKeySealed: j % 10 === 9 ? null : template.privateKeySealed,
+  };
+}
+
+/** Seeds `rows` varied certificates (variedRow) into one account, 5,000 per transaction; ids from `first` of `total`. */
+export async function seedVaried(store: SqlCertificateStore, template: CertificateRecord, accountUin: string, first: number, rows: number,
+  total: number, smShare: number, now = Date.now(), progress?: (done: number) => void): Promise<void> {
+  for (let i = 0; i < rows; i += 5000) {
+    const batch: CertificateRecord[] = [];
+    for (let j = i; j < Math.min(rows, i + 5000); j++) batch.push(variedRow(template, first + j, total, now, accountUin, smShare));
+    await store.bulkInsertCertificates(batch);
+    if (progress && (i / 5000) % 20 === 19) progress(i + 5000);
+  }
+}
+
+/** The machine's load averages (1, 5, 15 min) as printed by the benchmarks. */
+export const loadAvg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');

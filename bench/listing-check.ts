@@ -72,6 +72,13 @@ export async function checkListing(backend: Backend, stored: number, queries: nu
       await store.updateAlias(c.accountUin, c.id, alias, now, log(c, 'modify'));
       all.set(c.id, { ...c, alias });
     }
+    // Project moves (a facet of the kept counts).
+    for (let i = 0; i < stored / 20; i++) {
+      const c = pick(mine());
+      const projectId = randomInt(4);
+      await store.updateProject(c.accountUin, [c.id], projectId, now, (id) => ({ ...log(c, 'project'), certId: id }));
+      all.set(c.id, { ...c, projectId });
+    }
     for (let i = 0; i < stored / 20; i++) {
       const c = pick(mine().filter((x) => x.id !== template.id));
       await store.deleteCertificate(c.accountUin, c.id, log(c, 'delete'));
@@ -95,9 +102,9 @@ export async function checkListing(backend: Backend, stored: number, queries: nu
       // The second half with planner and trigram statistics (PostgreSQL then picks search-key parts).
       if (i === Math.floor(queries / 2)) await sql`analyze`.execute(kysely);
       const q: CertificateQuery = { accountUin: pick([account, account, account, other.accountUin]), offset: 0, limit: 1 + randomInt(40), now };
-      const n = randomInt(4);
+      const n = randomInt(5);
       for (let f = 0; f < n; f++) {
-        switch (randomInt(12)) {
+        switch (randomInt(14)) {
           case 0: case 1: case 2: q.searchKey = randomInt(3) ? pick(KEYS) : pick(mine()).id.slice(randomInt(4), 6); break;
           case 3: q.certificateType = pick(['SVR', 'CA']); break;
           case 4: q.projectId = randomInt(4); break;
@@ -114,6 +121,9 @@ export async function checkListing(backend: Backend, stored: number, queries: nu
           case 9: q.deployable = randomInt(2) === 0; break;
           case 10: q.pendingIssue = true; break;
           case 11: q.certIds = Array.from({ length: 3 }, () => pick(mine()).id); break;
+          case 12: q.isSm = randomInt(2) === 0; break;
+          // The statuses judged by the clock (issued or expired), alone or with the facets.
+          case 13: q.statuses = [pick([1, 3])]; break;
         }
       }
       if (randomInt(2)) q.expirationSort = pick(['ASC', 'DESC'] as const);
@@ -135,7 +145,7 @@ export async function checkListing(backend: Backend, stored: number, queries: nu
     const countRow = await store.listCertificates({ accountUin: account, offset: 0, limit: 1 });
     const plain = mine().filter((c) => c.accountUin === account).length;
     if (countRow.total !== plain) mismatches.push(`${backend}: the kept count says ${countRow.total}, the rows ${plain}`);
-    const summary = `${backend}: ${checked} random queries over ${all.size} certificates (2 accounts), after ${stored / 20} alias changes, ${stored / 20} deletions and ${stored / 20} status/expiry changes: ${mismatches.length ? 'DIFFERENCES' : 'all equal to the plain evaluation'}`;
+    const summary = `${backend}: ${checked} random queries over ${all.size} certificates (2 accounts), after ${stored / 20} alias changes, ${stored / 20} project moves, ${stored / 20} deletions and ${stored / 20} status/expiry changes: ${mismatches.length ? 'DIFFERENCES' : 'all equal to the plain evaluation'}`;
     return { checked, summary, mismatches };
   } finally {
     await t.close();

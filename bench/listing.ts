@@ -1,8 +1,9 @@
 // Benchmark: DescribeCertificates at scale. Seeds 100,000 certificates on SQLite and
-// 1,000,000 on PostgreSQL in one account (bulk, through the store, not the API), starts
+// 1,000,000 on PostgreSQL in one account, varied as bench/lib.ts variedRow says (bulk, through the store, not the API), starts
 // `certport serve` on them, sends TC3-signed requests one at a time over a keep-alive
 // connection and prints p50/p99 per query shape against the 20 ms target, beside the floor of
-// the same stack measured in the same run (a signed DescribeCertificates for one CertId).
+// the same stack measured in the same run (a signed DescribeCertificates for one CertId),
+// and for every filter of the spec its first page and a random page of what it matches.
 // Rate limit off (CERTPORT_RATE_LIMIT=0). The page cache is off too (CERTPORT_PAGE_CACHE_MB=0):
 // most lines repeat one request, and these figures are about reading pages from the database.
 //
@@ -29,7 +30,9 @@ for (const backend of BACKENDS) {
   // Seeded in bulk through the store in this process (then `VACUUM ANALYZE` / `ANALYZE`, as
   // autovacuum or a periodic ANALYZE keep statistics), served by `certport serve` in its own.
   const s0 = performance.now();
-  const data = await prepareData(backend, rows + 1, {}, (n) => process.stdout.write(`\r${backend}: seeding ${n}/${rows}`));
+  // One account, variedRow's mix (statuses, 5% CA, 20% bought, 1% SM, 10% without a key), so
+  // that each filter matches many, few or none.
+  const data = await prepareData(backend, rows + 1, {}, (n) => process.stdout.write(`\r${backend}: seeding ${n}/${rows}`), { varied: { accounts: 1 } });
   console.log(`\r${backend}: seeded ${rows + 1} certificates in ${((performance.now() - s0) / 1000).toFixed(1)} s; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const node = await startNode(data, { CERTPORT_PAGE_CACHE_MB: '0' });
   try {
@@ -72,8 +75,29 @@ for (const backend of BACKENDS) {
     await shape(`Offset ${Math.floor(rows / 2)} (50%, the worst for paging from either end)`, () => ({ Offset: Math.floor(rows / 2) }), false);
     await shape(`Offset ${rows - 9} (the last page)`, () => ({ Offset: rows - 9 }));
     await shape('Limit 1000', () => ({ Limit: 1000 }), false);
-    await shape('ProjectId 3', () => ({ ProjectId: 3 }), false);
-    await shape('CertificateStatus [1]', () => ({ CertificateStatus: [1] }), false);
+    await shape('ProjectId 3', () => ({ ProjectId: 3 }));
+    await shape('CertificateStatus [1]', () => ({ CertificateStatus: [1] }));
+    // Every other filter of the spec, first page and a random page of what it matches.
+    const totalOf = async (params: object) => (await call({ ...params, Limit: 1 })).TotalCount ?? 0;
+    const every: [string, object][] = [
+      ['CertificateStatus [0] (2%)', { CertificateStatus: [0] }], ['CertificateStatus [2]', { CertificateStatus: [2] }],
+      ['CertificateStatus [3] (expired, by the clock)', { CertificateStatus: [3] }], ['CertificateStatus [4]', { CertificateStatus: [4] }],
+      ['CertificateStatus [7]', { CertificateStatus: [7] }], ['CertificateStatus [10]', { CertificateStatus: [10] }],
+      ['CertificateStatus [5] (none)', { CertificateStatus: [5] }], ['CertificateStatus [1, 3]', { CertificateStatus: [1, 3] }],
+      ['CertificateType CA (5%)', { CertificateType: 'CA' }], ['CertificateType SVR (95%)', { CertificateType: 'SVR' }],
+      ['FilterSource buy (20%)', { FilterSource: 'buy' }], ['FilterSource upload (80%)', { FilterSource: 'upload' }], ['Upload 1', { Upload: 1 }],
+      ['IsSM 1 (1%)', { IsSM: 1 }], ['IsSM 0 (99%)', { IsSM: 0 }], ['Deployable 1', { Deployable: 1 }], ['Deployable 0', { Deployable: 0 }],
+      ['FilterExpiring 1', { FilterExpiring: 1 }], ['IsPendingIssue 1', { IsPendingIssue: 1 }], ['Hostable 1', { Hostable: 1 }], ['Renew 1', { Renew: 1 }],
+      ['ExpirationSort DESC', { ExpirationSort: 'DESC' }], ['Tags team=t9 (none)', { Tags: [{ TagKey: 'team', TagValue: 't9' }] }],
+      ['CertificateType CA + IsSM 0 + FilterSource buy', { CertificateType: 'CA', IsSM: 0, FilterSource: 'buy' }],
+      ['Deployable 1 + ProjectId 3 + ExpirationSort ASC', { Deployable: 1, ProjectId: 3, ExpirationSort: 'ASC' }],
+    ];
+    for (const [name, params] of every) {
+      await shape(name, () => params);
+      const total = await totalOf(params);
+      await shape(`${name}, random Offset of ${total}`, () => ({ ...params, Offset: Math.floor(Math.random() * Math.max(1, total - 9)) }));
+    }
+    await shape('CertIds [10 ids]', (i) => ({ CertIds: Array.from({ length: 10 }, (_, k) => benchId(rand(i + k))) }));
     conn.close();
   } finally {
     await node.stop();

@@ -20,7 +20,7 @@ import { parseMasterKey } from '../src/config/config.js';
 import type { CertificateRecord } from '../src/domain/certificate.js';
 import { aad } from '../src/secrets/aad.js';
 import { Sealer } from '../src/secrets/sealer.js';
-import { seed, type Cred } from './lib.js';
+import { seed, seedVaried, type Cred } from './lib.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const COMPILED = !fileURLToPath(import.meta.url).endsWith('.ts');
@@ -30,7 +30,7 @@ export const nodeArgs = (file: string) => (file.endsWith('.ts') ? ['--import', '
 export const benchFile = (name: string) => path.join(HERE, COMPILED ? `${name}.js` : `${name}.ts`);
 
 /** The stored certificates' template: key algorithm, the chain stored with it, a key every row opens. */
-export interface TemplateOptions { alg?: 'RSA' | 'EC'; withChain?: boolean; ownKeys?: boolean }
+export interface TemplateOptions { alg?: 'RSA' | 'EC'; withChain?: boolean; ownKeys?: boolean; varied?: Population }
 
 export interface PreparedData {
   backend: Backend;
@@ -38,12 +38,22 @@ export interface PreparedData {
   cred: Cred & { accountUin: string };
   /** The uploaded template's id (the seeded rows are benchId(0 … stored - 2)). */
   templateId: string;
+  /** With `varied`: every account's credential and how many certificates it holds (the first is `cred`'s). */
+  accounts: (Cred & { accountUin: string; stored: number })[];
   cleanup(): Promise<void>;
 }
+
+/**
+ * `varied`: instead of `stored` copies in one account, `stored` certificates spread over
+ * `accounts` accounts (shares 4:3:2:1 for four) with variedRow's mix of statuses, types,
+ * sources, SM and keys.
+ */
+export interface Population { accounts: number }
 
 /** A data dir (and schema) with the first account and `stored` certificates in it. */
 export async function prepareData(backend: Backend, stored: number, extraEnv: Record<string, string> = {},
   progress?: (done: number) => void, opts: TemplateOptions = {}): Promise<PreparedData> {
+  const varied = opts.varied;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'certport-bench-'));
   const schema = backend === 'postgres' ? 'bench_' + randomBytes(5).toString('hex') : null;
   const cred = { secretId: 'AKIDbench' + randomBytes(12).toString('hex'), secretKey: randomBytes(16).toString('hex') };
@@ -60,6 +70,7 @@ export async function prepareData(backend: Backend, stored: number, extraEnv: Re
   const core = await openCore(loadConfig(env));
   let accountUin: string;
   let templateId: string;
+  const accounts: PreparedData['accounts'] = [];
   try {
     await bootstrap(core, () => {});
     accountUin = (await core.stores.accounts.listAccounts())[0]!.uin;
@@ -75,7 +86,22 @@ export async function prepareData(backend: Backend, stored: number, extraEnv: Re
     const sealer = new Sealer(parseMasterKey(env.CERTPORT_MASTER_KEY!));
     const keyPem = template.privateKeySealed ? sealer.openString(template.privateKeySealed, aad.certKey(template.id)) : null;
     const tweak = opts.ownKeys && keyPem ? (r: CertificateRecord) => ({ ...r, privateKeySealed: sealer.seal(keyPem, aad.certKey(r.id)) }) : undefined;
-    if (stored > 1) await seed(core.stores.certificates, template, stored - 1, Date.now(), progress, tweak);
+    if (varied) {
+      const n = varied.accounts;
+      const weights = Array.from({ length: n }, (_, i) => n - i);
+      const sum = weights.reduce((a, b) => a + b, 0);
+      const now = Date.now();
+      let first = 0;
+      for (let i = 0; i < n; i++) {
+        const a = i === 0 ? { ...cred, accountUin } : await core.services.accounts.createAccount(`bench${i}`);
+        // The first account holds the uploaded template too.
+        const rows = i === n - 1 ? stored - 1 - first : Math.floor(((stored - 1) * weights[i]!) / sum);
+        await seedVaried(core.stores.certificates, template, a.accountUin, first, rows, stored, i === 0 ? 0.01 : 0, now,
+          progress && ((d) => progress(first + d)));
+        accounts.push({ secretId: a.secretId, secretKey: a.secretKey, accountUin: a.accountUin, stored: rows + (i === 0 ? 1 : 0) });
+        first += rows;
+      }
+    } else if (stored > 1) await seed(core.stores.certificates, template, stored - 1, Date.now(), progress, tweak);
     await sql`${sql.raw(backend === 'postgres' ? 'vacuum analyze' : 'analyze')}`.execute(core.stores.kysely);
     // The seed's dirty pages written now, not by a checkpoint in the middle of the measurements
     // (the seed leaves a million rows' pages dirty; a service in steady state has no such backlog).
@@ -84,7 +110,7 @@ export async function prepareData(backend: Backend, stored: number, extraEnv: Re
     await core.close();
   }
   return {
-    backend, env, cred: { ...cred, accountUin }, templateId,
+    backend, env, cred: { ...cred, accountUin }, templateId, accounts,
     async cleanup() {
       if (schema) await dropPgSchema(PG_URL, schema);
       await rm(dataDir, { recursive: true, force: true });

@@ -26,6 +26,7 @@ export async function openDatabase(config: Readonly<Config>): Promise<Stores> {
   }
   return openStores(config.databaseUrl, {
     synchronous: config.sqliteSynchronous,
+    poolSize: config.databasePoolSize,
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
   });
 }

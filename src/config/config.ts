@@ -30,6 +30,8 @@ export interface Config {
   databaseUrl: string;
   /** PostgreSQL schema to use (created if missing); null = the server's default search_path. */
   databaseSchema: string | null;
+  /** PostgreSQL: connections in the pool (CERTPORT_DATABASE_POOL_SIZE, default 20). */
+  databasePoolSize: number;
   /** SQLite's `synchronous` pragma: FULL (the default: an acknowledged write survives a power
    * loss), NORMAL (WAL synced at checkpoints only) or EXTRA. */
   sqliteSynchronous: SqliteSynchronous;
@@ -200,6 +202,7 @@ const KEYS: Record<keyof Config, string> = {
   dataDir: 'CERTPORT_DATA_DIR',
   databaseUrl: 'CERTPORT_DATABASE_URL',
   databaseSchema: 'CERTPORT_DATABASE_SCHEMA',
+  databasePoolSize: 'CERTPORT_DATABASE_POOL_SIZE',
   sqliteSynchronous: 'CERTPORT_SQLITE_SYNCHRONOUS',
   redisUrl: 'CERTPORT_REDIS_URL',
   masterKey: 'CERTPORT_MASTER_KEY',
@@ -334,6 +337,9 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   if (databaseSchema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
     throw new ConfigError(`${KEYS.databaseSchema} must be a lowercase SQL identifier, got ${JSON.stringify(databaseSchema)}`);
   }
+  // 20: a DescribeCertificates page runs its side queries at once (one connection each), so
+  // 50 concurrent requests queued on pg's default of 10 (bench/throughput.ts).
+  const databasePoolSize = int(KEYS.databasePoolSize, get('databasePoolSize') ?? '20', 1, 1000);
   const sqliteSynchronous = (get('sqliteSynchronous') ?? 'FULL').trim().toUpperCase();
   if (!(SQLITE_SYNCHRONOUS as readonly string[]).includes(sqliteSynchronous)) {
     throw new ConfigError(`${KEYS.sqliteSynchronous} must be one of ${SQLITE_SYNCHRONOUS.join(', ')}, got ${JSON.stringify(sqliteSynchronous)}`);
@@ -374,7 +380,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   }
   const caa = bool(KEYS.caa, get('caa') ?? '1');
   return Object.freeze({
-    host, port, dataDir, databaseUrl, databaseSchema, sqliteSynchronous: sqliteSynchronous as SqliteSynchronous, redisUrl, masterKey, caKey,
+    host, port, dataDir, databaseUrl, databaseSchema, databasePoolSize, sqliteSynchronous: sqliteSynchronous as SqliteSynchronous, redisUrl, masterKey, caKey,
     caPkcs11: pkcs11Config(get('caPkcs11'), (k) => merged[PKCS11_KEYS[k]]), rateLimit, authFailureLimit, publicUrl, logLevel,
     bootstrapSecretId, bootstrapSecretKey,
     dnsResolvers,

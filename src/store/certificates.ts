@@ -49,6 +49,8 @@ export class SqlCertificateStore implements CertificateStore {
         if (tags.length) await tx.insertInto('certificate_tags').values(tags).execute();
       }
     });
+    // Bulk growth: statistics refreshed if the tables grew enough to need it.
+    await this.db.optimize();
   }
 
   async getCertificate(accountUin: string, id: string) {

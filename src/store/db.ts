@@ -5,7 +5,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import type pgTypes from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { CompiledQuery, Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import type { SqliteSynchronous } from '../config/config.js';
 
@@ -15,6 +15,24 @@ export type Q = Kysely<Database> | Transaction<Database>;
 
 /** A LIKE pattern (with `escape '\\'`) matching text that contains `s`, lowercased. */
 export const likeContaining = (s: string) => '%' + s.toLowerCase().replace(/[\\%_]/g, (m) => '\\' + m) + '%';
+/**
+ * A hot read written out once per dialect (issue 27): no query builder per request (Kysely's
+ * builder and compiler cost ~0.1–0.2 ms a query, more than the read itself), one SQL text
+ * whatever the parameters (SQLite keeps the prepared statement; lists are one parameter:
+ * `(select value from json_each(?))` on SQLite, `any($n::text[])` on PostgreSQL, see `listParam`).
+ */
+export interface HotRead { sqlite: string; postgres: string }
+
+export const isPostgres = (q: Q) => q.getExecutor().adapter instanceof PostgresAdapter;
+
+/** A list as one parameter of a HotRead: a JSON array on SQLite, an array on PostgreSQL. */
+export const listParam = (pg: boolean, values: readonly (string | number)[]) => (pg ? values : JSON.stringify(values));
+
+export async function hotRead<R>(q: Q, read: HotRead, params: (pg: boolean) => unknown[]): Promise<R[]> {
+  const pg = isPostgres(q);
+  return (await q.executeQuery<R>(CompiledQuery.raw(pg ? read.postgres : read.sqlite, params(pg)))).rows;
+}
+
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
@@ -23,8 +41,18 @@ export interface Db {
    * last read: equal tokens mean nothing was committed in between (see SqlCertificateStore.changeToken).
    */
   changeToken(): Promise<string>;
+  /**
+   * SQLite: refreshes the planner's statistics of tables that grew or shrank a lot since they
+   * were last analysed (`PRAGMA optimize`, bounded by analysis_limit so it costs milliseconds
+   * at a million rows). Stale statistics from an ANALYZE of a tiny table turned an id lookup
+   * into a full scan (issue 27). PostgreSQL's autovacuum keeps its own: a no-op there.
+   */
+  optimize(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How often a SQLite node refreshes its statistics (PRAGMA optimize) while it runs. */
+export const SQLITE_OPTIMIZE_MS = 60 * 60 * 1000;
 
 // int8 and numeric come back as strings from pg; our bigints are epoch milliseconds and counts,
 // well inside Number's safe range.
@@ -64,10 +92,25 @@ export function openDb(url: string, opts: OpenOptions = {}): Db {
     // This connection's row changes (its own writes, whatever transaction they are in) and
     // data_version (commits by any other connection, e.g. a CLI command on the same file).
     const token = database.prepare('select total_changes(), (select data_version from pragma_data_version)').raw(true);
+    // Each table's statistics sampled from at most this many index rows.
+    database.pragma('analysis_limit = 1000');
+    let optimizer: NodeJS.Timeout | null = null;
     return {
       kysely, dialect: 'sqlite',
       changeToken: async () => (token.get() as number[]).join(':'),
-      close: () => kysely.destroy(),
+      async optimize() {
+        // 0x10002: every table, not only those this connection used (the recommended call on open).
+        database.pragma('optimize = 0x10002');
+        optimizer ??= setInterval(() => {
+          try {
+            database.pragma('optimize');
+          } catch { /* busy: the next round */ }
+        }, SQLITE_OPTIMIZE_MS).unref();
+      },
+      close: () => {
+        if (optimizer) clearInterval(optimizer);
+        return kysely.destroy();
+      },
     };
   }
   const pool = new (pgModule().Pool)({
@@ -82,6 +125,7 @@ export function openDb(url: string, opts: OpenOptions = {}): Db {
   return {
     kysely, dialect: 'postgres',
     changeToken: sharedAfterCall(async () => String((await pool.query<[string]>(snapshot)).rows[0]![0])),
+    optimize: async () => {},
     close: () => kysely.destroy(),
   };
 }

@@ -8,9 +8,20 @@ import type { BindTask, BoundResource, DeleteTask, DeployDetail, DeployRecord, N
 import type { DeployStore } from '../domain/stores.js';
 import { insertLog, logRow } from './operation-log.js';
 import { upsertJob } from './jobs.js';
+import { hotRead, listParam, type HotRead } from './db.js';
 
 const json = <T>(s: string | null, d: T): T => (s ? (JSON.parse(s) as T) : d);
 const num = (v: number | null): number | null => (v === null ? null : Number(v));
+
+const RESOURCES_SERVING: HotRead = {
+  sqlite: `select * from deploy_resources where account_uin = ? and (cert_id in (select value from json_each(?))
+    or probe_sha256 in (select value from json_each(?))) order by created_at, id`,
+  postgres: 'select * from deploy_resources where account_uin = $1 and (cert_id = any($2::text[]) or probe_sha256 = any($3::text[])) order by created_at, id',
+};
+const IGNORED_EXPIRY: HotRead = {
+  sqlite: 'select cert_id from cert_notification_switch where account_uin = ? and cert_id in (select value from json_each(?)) and ignore_expiry = 1',
+  postgres: 'select cert_id from cert_notification_switch where account_uin = $1 and cert_id = any($2::text[]) and ignore_expiry = 1',
+};
 
 const toResource = (r: DeployResourceRow): ResourceRecord => ({
   id: r.id,
@@ -133,12 +144,9 @@ export class SqlDeployStore implements DeployStore {
   /** Resources whose last deployment or last probe shows one of these fingerprints. */
   async resourcesServing(accountUin: string, certIds: string[], sha256s: string[]): Promise<ResourceRecord[]> {
     if (certIds.length === 0 && sha256s.length === 0) return [];
-    const rows = await this.db.selectFrom('deploy_resources').selectAll().where('account_uin', '=', accountUin)
-      .where((eb) => eb.or([
-        ...(certIds.length ? [eb('cert_id', 'in', certIds)] : []),
-        ...(sha256s.length ? [eb('probe_sha256', 'in', sha256s)] : []),
-      ]))
-      .orderBy('created_at').orderBy('id').execute();
+    // Every DescribeCertificates page asks: written out once (db.ts HotRead).
+    const rows = await hotRead<DeployResourceRow>(this.db, RESOURCES_SERVING,
+      (pg) => [accountUin, listParam(pg, certIds), listParam(pg, sha256s)]);
     return rows.map(toResource);
   }
 
@@ -347,8 +355,7 @@ export class SqlDeployStore implements DeployStore {
 
   async ignoredExpiry(accountUin: string, certIds: string[]): Promise<Set<string>> {
     if (certIds.length === 0) return new Set();
-    const rows = await this.db.selectFrom('cert_notification_switch').select('cert_id').where('account_uin', '=', accountUin)
-      .where('cert_id', 'in', certIds).where('ignore_expiry', '=', 1).execute();
+    const rows = await hotRead<{ cert_id: string }>(this.db, IGNORED_EXPIRY, (pg) => [accountUin, listParam(pg, certIds)]);
     return new Set(rows.map((r) => r.cert_id));
   }
 

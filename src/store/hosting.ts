@@ -3,6 +3,13 @@ import type { Kysely } from 'kysely';
 import type { CertHostingRow, Database } from './schema.js';
 import { HOSTING, type HostingConfigInput, type HostingRecord, type HostingState } from '../domain/hosting.js';
 import type { HostingStore } from '../domain/stores.js';
+import { hotRead, listParam, type HotRead } from './db.js';
+
+/** Every DescribeCertificates page asks (db.ts HotRead). */
+const HOSTING_OF: HotRead = {
+  sqlite: 'select * from cert_hosting where account_uin = ? and cert_id in (select value from json_each(?))',
+  postgres: 'select * from cert_hosting where account_uin = $1 and cert_id = any($2::text[])',
+};
 
 
 const record = (r: CertHostingRow): HostingRecord => ({
@@ -25,8 +32,7 @@ export class SqlHostingStore implements HostingStore {
   async getMany(accountUin: string, certIds: string[]): Promise<Map<string, HostingRecord>> {
     const out = new Map<string, HostingRecord>();
     for (let i = 0; i < certIds.length; i += 500) {
-      const rows = await this.db.selectFrom('cert_hosting').selectAll()
-        .where('account_uin', '=', accountUin).where('cert_id', 'in', certIds.slice(i, i + 500)).execute();
+      const rows = await hotRead<CertHostingRow>(this.db, HOSTING_OF, (pg) => [accountUin, listParam(pg, certIds.slice(i, i + 500))]);
       for (const r of rows) out.set(r.cert_id, record(r));
     }
     return out;

@@ -2,7 +2,7 @@
 // counters would see only its own work). Read-only; each query is a GROUP BY over an index or
 // an index probe per account, so a scrape stays cheap with millions of certificates:
 //  - certificates by status and source: index-only over certs_status_source_expiry (0012);
-//  - the nearest expiry per account: one probe of certs_account_status_expiry per account;
+//  - the nearest expiry per account: one probe of certs_account_status_expiry_f per account;
 //  - issuance outcomes: the 'issued'/'failed' operation-log entries, over oplog_type (0012);
 //  - pending validations: the few certificates at status 0/4 (certs_status_source_expiry)
 //    joined to their orders by primary key;

@@ -68,6 +68,8 @@ export interface Stores {
 export async function openStores(url: string, opts: OpenOptions = {}): Promise<Stores> {
   const db = openDb(url, opts);
   await migrate(db.kysely, db.dialect);
+  // Statistics fresh from the start (a database that grew since it was last analysed), then hourly.
+  await db.optimize();
   const k = db.kysely;
   return {
     accounts: new SqlAccountStore(k),

@@ -3,7 +3,13 @@ import type { Kysely } from 'kysely';
 import type { Database, ProjectRow } from './schema.js';
 import type { ProjectRecord } from '../domain/account.js';
 import type { ProjectStore } from '../domain/stores.js';
+import { hotRead, listParam, type HotRead } from './db.js';
 
+/** Every DescribeCertificates page asks (db.ts HotRead). */
+const PROJECTS: HotRead = {
+  sqlite: 'select * from projects where account_uin = ? and project_id in (select value from json_each(?))',
+  postgres: 'select * from projects where account_uin = $1 and project_id = any($2::bigint[])',
+};
 const projectRecord = (r: ProjectRow): ProjectRecord => ({ accountUin: r.account_uin, projectId: Number(r.project_id), name: r.name, createdAt: Number(r.created_at) });
 
 export class SqlProjectStore implements ProjectStore {
@@ -16,8 +22,7 @@ export class SqlProjectStore implements ProjectStore {
   }
   async getProjects(accountUin: string, projectIds: number[]) {
     if (projectIds.length === 0) return [];
-    const rows = await this.db.selectFrom('projects').selectAll()
-      .where('account_uin', '=', accountUin).where('project_id', 'in', projectIds).execute();
+    const rows = await hotRead<ProjectRow>(this.db, PROJECTS, (pg) => [accountUin, listParam(pg, projectIds)]);
     return rows.map(projectRecord);
   }
   /** The project, created unless another request (or node) already did. */

@@ -40,6 +40,8 @@ export const postgresListing: ListingBackend = {
     return rows.length ? { total: Number(rows[0]!.total), items: rows.map(record) } : null;
   },
 
+  onePageStatement: true,
+
   snapshot: (db) => db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only'),
 };
 

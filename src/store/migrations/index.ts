@@ -31,6 +31,7 @@ import { consoleOperators } from './0029_console_operators.js';
 import { packages } from './0027_packages.js';
 import { acmeDomainLimit } from './0028_acme_domain_limit.js';
 import { readFacts } from './0026_read_facts.js';
+import { listingFacets } from './0025_listing_facets.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -61,6 +62,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0027_packages', packages],
   ['0028_acme_domain_limit', acmeDomainLimit],
   ['0026_read_facts', readFacts],
+  ['0025_listing_facets', listingFacets],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
