@@ -88,6 +88,10 @@ export function openDb(url: string, opts: OpenOptions = {}): Db {
     database.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
+    // 64 MiB of page cache for the one connection (SQLite's default is 2 MiB): deep listing
+    // pages and random-id reads of wide rows were page reads. A random-Offset page of 100,000
+    // rows: 2.1–2.5 ms against 4.8–7.4 ms with the default (alternating runs, issue 27).
+    database.pragma('cache_size = -65536');
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
     // This connection's row changes (its own writes, whatever transaction they are in) and
     // data_version (commits by any other connection, e.g. a CLI command on the same file).
