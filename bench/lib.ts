@@ -129,6 +129,15 @@ export interface LoadResult { requests: number; errors: number; seconds: number;
 export async function load(port: number, o: { connections: number; seconds: number; warmup?: number; next: (conn: number) => Buffer; connect?: () => { socket: net.Socket; readyEvent: string } }): Promise<LoadResult> {
   const conns = Array.from({ length: o.connections }, () => new Connection(port, o.connect));
   await Promise.all(conns.map((c) => c.ready));
+  try {
+    return await closedLoop(o, (i) => conns[i]!.send(o.next(i)));
+  } finally {
+    for (const c of conns) c.close();
+  }
+}
+
+/** The measuring loop of `load` and `loadNewConnections`: `send(conn)` timed, `connections` at once. */
+async function closedLoop(o: { connections: number; seconds: number; warmup?: number }, send: (conn: number) => Promise<{ status: number; body: Buffer }>): Promise<LoadResult> {
   const lat: number[] = [];
   let errors = 0;
   let firstError: string | null = null;
@@ -136,10 +145,10 @@ export async function load(port: number, o: { connections: number; seconds: numb
   const measureFrom = start + (o.warmup ?? 0) * 1000;
   const stopAt = measureFrom + o.seconds * 1000;
   let counted = 0;
-  await Promise.all(conns.map(async (c, i) => {
+  await Promise.all(Array.from({ length: o.connections }, async (_, i) => {
     while (performance.now() < stopAt) {
       const s = performance.now();
-      const r = await c.send(o.next(i));
+      const r = await send(i);
       const e = performance.now();
       if (s < measureFrom) continue;
       counted++;
@@ -151,7 +160,6 @@ export async function load(port: number, o: { connections: number; seconds: numb
     }
   }));
   const seconds = (performance.now() - measureFrom) / 1000;
-  for (const c of conns) c.close();
   const p = percentiles(lat);
   return { requests: counted, errors, seconds, rps: counted / seconds, p50: p.p50, p99: p.p99, firstError };
 }
@@ -219,38 +227,16 @@ export function cpuSeconds(pid: number = process.pid): number {
  * clients of a server that closes after each answer do: moto's Werkzeug server, FACTS.md).
  */
 export async function loadNewConnections(port: number, o: { connections: number; seconds: number; warmup?: number; next: (conn: number) => Buffer }): Promise<LoadResult> {
-  const lat: number[] = [];
-  let errors = 0;
-  let firstError: string | null = null;
-  const start = performance.now();
-  const measureFrom = start + (o.warmup ?? 0) * 1000;
-  const stopAt = measureFrom + o.seconds * 1000;
-  let counted = 0;
-  await Promise.all(Array.from({ length: o.connections }, async (_, i) => {
-    while (performance.now() < stopAt) {
-      const req = withConnectionClose(o.next(i));
-      const s = performance.now();
-      const c = new Connection(port);
-      let r: { status: number; body: Buffer };
-      try {
-        await c.ready;
-        r = await c.send(req);
-      } finally {
-        c.close();
-      }
-      const e = performance.now();
-      if (s < measureFrom) continue;
-      counted++;
-      lat.push(e - s);
-      if (r.status !== 200 || r.body.includes('"Error"')) {
-        errors++;
-        firstError ??= `${r.status} ${r.body.subarray(0, 300).toString()}`;
-      }
+  return closedLoop(o, async (i) => {
+    const req = withConnectionClose(o.next(i));
+    const c = new Connection(port);
+    try {
+      await c.ready;
+      return await c.send(req);
+    } finally {
+      c.close();
     }
-  }));
-  const seconds = (performance.now() - measureFrom) / 1000;
-  const p = percentiles(lat);
-  return { requests: counted, errors, seconds, rps: counted / seconds, p50: p.p50, p99: p.p99, firstError };
+  });
 }
 
 /** The request with a `Connection: close` header added (the signature covers no such header). */
