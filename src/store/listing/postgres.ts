@@ -2,28 +2,29 @@
 // most selective part (migration 0006's trigram statistics); a tag's few ids hashed as a
 // constant array; tags as json_agg; a deep page of the default order from the kept bucket
 // counts (migration 0015) in one statement, else with its count in one repeatable-read snapshot.
-import { sql } from 'kysely';
 import type { Q } from '../db.js';
 import { ORDER_BUCKET } from '../migrations/0015_order_buckets.js';
 import { searchTextHolds, type ListingBackend } from './plan.js';
+import { raw, rowsOf, sql } from './text.js';
 
 export const postgresListing: ListingBackend = {
+  pg: true,
   async search(db, key) {
     const part = await selectivePart(db, key);
-    return part === key ? [searchTextHolds(part)] : [searchTextHolds(part), sql<boolean>`strpos(c.search_text, ${key}) > 0`];
+    return part === key ? [searchTextHolds(part)] : [searchTextHolds(part), sql`strpos(c.search_text, ${key}) > 0`];
   },
 
-  async fewTagged(tagged) {
+  async fewTagged(db, tagged) {
     // PostgreSQL would probe the tag index once for every certificate it walks in sort
     // order (it never keeps a hash join's order): ~17 ms for a tag on 0.3% of a million.
     // Up to 20,000 ids as a constant array are hashed instead (~2 ms).
-    const ids = (await tagged.limit(20_001).execute()).map((r) => r.cert_id);
-    return ids.length <= 20_000 ? { where: sql<boolean>`c.id = any(${ids}::text[])`, n: ids.length } : null;
+    const ids = (await rowsOf<{ cert_id: string }>(db, sql`${tagged} limit 20001`, true)).map((r) => r.cert_id);
+    return ids.length <= 20_000 ? { where: sql`c.id = any(${ids}::text[])`, n: ids.length } : null;
   },
 
-  tagsJson: sql<unknown>`(select json_agg(json_build_array(t.tag_key, t.tag_value) order by t.tag_key) from certificate_tags t where t.cert_id = c.id)`,
+  tagsJson: raw('(select json_agg(json_build_array(t.tag_key, t.tag_value) order by t.tag_key) from certificate_tags t where t.cert_id = c.id)'),
 
-  async deepPage({ q, filtered, page, counted, record }) {
+  async deepPage(db, { q, filtered, page, counted, record }) {
     if (filtered || q.expirationSort || q.offset <= 2 * ORDER_BUCKET) return null;
     // Deep in the default order: the bucket holding the page's first row from the kept
     // bucket counts (migration 0015), at most one bucket's rows skipped, and the count, in
@@ -34,8 +35,8 @@ export const postgresListing: ListingBackend = {
         from certificate_order_buckets where account_uin = ${q.accountUin}
         window w as (order by lo_created_at desc, lo_id desc)) b
       where cum > ${q.offset} order by lo_created_at desc, lo_id desc limit 1)`;
-    const rows = await page(q.limit, sql<number>`(select ${q.offset} - at.before from at)`, false,
-      sql<boolean>`(c.created_at, c.id) < (select at.hc, at.hi from at)`, at).select(counted.as('total')).execute();
+    const rows = await rowsOf<{ total: number | string }>(db, page(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
+      sql`(c.created_at, c.id) < (select at.hc, at.hi from at)`, at, counted), true);
     // Past the end (or no bucket): read as below, in a snapshot.
     return rows.length ? { total: Number(rows[0]!.total), items: rows.map(record) } : null;
   },
@@ -78,8 +79,8 @@ async function selectivePart(db: Q, key: string): Promise<string> {
     return [...out];
   };
   // A part's trigrams are among the whole key's.
-  const stats = (await sql<{ f: { min: number | null; found: Record<string, number> | null } | null }>`
-    select certificate_trigram_freqs(${trigrams(chars)}::text[]) as f`.execute(db)).rows[0]?.f;
+  const stats = (await rowsOf<{ f: { min: number | null; found: Record<string, number> | null } | null }>(db, sql`
+    select certificate_trigram_freqs(${trigrams(chars)}::text[]) as f`, true))[0]?.f;
   if (!stats?.min) return key; // not analysed yet: look every trigram up
   const found = stats.found ?? {};
   let best = key;

@@ -1,0 +1,95 @@
+// Benchmark: the store's side of DescribeCertificates alone, without HTTP (issue 27): the
+// varied requests of bench/throughput.ts (random Offset over what each filter set matches, one
+// of four accounts holding 4:3:2:1) sent straight to listCertificates, one at a time, in this
+// process. Prints CPU per call (the main thread's budget per request) and wall time, overall
+// and for the slowest filter sets, with the load average. Run it under `node --cpu-prof` to see
+// where a listing's time goes.
+//   node dist/bench/listing-store.js
+//   CERTPORT_TEST_BACKENDS=sqlite CERTPORT_BENCH_SIZES=10000,100000 CERTPORT_BENCH_REQUESTS=5000
+//   CERTPORT_BENCH_PROFILE=dir   a CPU profile of the measured calls only, one file per size
+import { randomInt } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { loadConfig } from '../src/config/config.js';
+import type { CertificateQuery } from '../src/domain/certificate.js';
+import { EXPIRING_WINDOW } from '../src/services/certificates.js';
+import { openDatabase } from '../src/storage.js';
+import { BACKENDS } from '../src/testing/harness.js';
+import { loadAvg, machine, percentiles } from './lib.js';
+import { prepareData } from './node.js';
+
+const SIZES = (process.env.CERTPORT_BENCH_SIZES ?? '10000').split(',').map(Number);
+const N = Number(process.env.CERTPORT_BENCH_REQUESTS ?? 5000);
+const ACCOUNTS = 4;
+const PROFILE = process.env.CERTPORT_BENCH_PROFILE;
+
+/** bench/throughput.ts's filter sets, as DescribeCertificates turns them into a query. */
+const FILTERS: [string, (now: number) => Partial<CertificateQuery>][] = [
+  ...Array.from({ length: 10 }, () => ['none', () => ({})] as [string, () => Partial<CertificateQuery>]),
+  ['status [1]', () => ({ statuses: [1] })], ['status [0,4]', () => ({ statuses: [0, 4] })], ['status [3]', () => ({ statuses: [3] })],
+  ['status [2]', () => ({ statuses: [2] })], ['type CA', () => ({ certificateType: 'CA' })], ['type SVR', () => ({ certificateType: 'SVR' })],
+  ['source buy', () => ({ source: 'buy' })], ['source upload', () => ({ source: 'upload' })], ['Upload 1', () => ({ source: 'upload' })],
+  ['IsSM 1', () => ({ isSm: true })], ['IsSM 0', () => ({ isSm: false })], ['Deployable 1', () => ({ deployable: true })],
+  ['Deployable 0', () => ({ deployable: false })], ['expiring', (now) => ({ expiring: { now, until: now + EXPIRING_WINDOW } })],
+  ['pending issue', () => ({ pendingIssue: true })], ['project 3', () => ({ projectId: 3 })],
+  ['sort ASC', () => ({ expirationSort: 'ASC' })], ['sort DESC', () => ({ expirationSort: 'DESC' })],
+  ['sort ASC + status [1]', () => ({ expirationSort: 'ASC', statuses: [1] })], ['SVR + upload', () => ({ certificateType: 'SVR', source: 'upload' })],
+  ['Deployable 1 + sort ASC', () => ({ deployable: true, expirationSort: 'ASC' })], ['IsSM 0 + status [1]', () => ({ isSm: false, statuses: [1] })],
+  ['SearchKey bench7.', () => ({ searchKey: 'bench7.' })], ['Hostable 1', () => ({})], ['Renew 1', () => ({})],
+];
+
+console.log(`DescribeCertificates in the store alone — ${machine()}; ${N} calls per size, one at a time; load average ${loadAvg()}`);
+for (const backend of BACKENDS) {
+  for (const size of SIZES) {
+    const data = await prepareData(backend, size, {}, undefined, { varied: { accounts: ACCOUNTS } });
+    const stores = await openDatabase(loadConfig(data.env));
+    try {
+      const store = stores.certificates;
+      const now = Date.now();
+      const query = (a: number, f: number, offset: number, limit: number): CertificateQuery =>
+        ({ accountUin: data.accounts[a]!.accountUin, offset, limit, now, ...FILTERS[f]![1](now) });
+      const totals = await Promise.all(data.accounts.map(async (_, a) =>
+        Promise.all(FILTERS.map(async (_f, f) => (await store.listCertificates(query(a, f, 0, 1))).total))));
+      const one = async () => {
+        const a = randomInt(ACCOUNTS);
+        const f = randomInt(FILTERS.length);
+        const t0 = performance.now();
+        await store.listCertificates(query(a, f, randomInt(Math.max(1, totals[a]![f]! - 9)), 10));
+        return { f, ms: performance.now() - t0 };
+      };
+      for (let i = 0; i < 300; i++) await one();
+      const byFilter = new Map<string, number[]>();
+      const all: number[] = [];
+      const session = PROFILE ? new Session() : null;
+      if (session) {
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+      }
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let i = 0; i < N; i++) {
+        const r = await one();
+        all.push(r.ms);
+        const name = FILTERS[r.f]![0];
+        (byFilter.get(name) ?? byFilter.set(name, []).get(name)!).push(r.ms);
+      }
+      const wall = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      if (session) {
+        const { profile } = await session.post('Profiler.stop');
+        writeFileSync(join(PROFILE!, `listing-store-${backend}-${size}.cpuprofile`), JSON.stringify(profile));
+        session.disconnect();
+      }
+      const p = percentiles(all);
+      console.log(`${backend} ${size.toLocaleString('en')}: ${(((cpu.user + cpu.system) / 1000) / N).toFixed(3)} ms CPU per call, ${(wall / N).toFixed(3)} ms wall (p50 ${p.p50.toFixed(2)}, p99 ${p.p99.toFixed(2)}); load average ${loadAvg()}`);
+      const rows = [...byFilter].map(([name, l]) => ({ name, mean: l.reduce((x, y) => x + y, 0) / l.length, p99: percentiles(l).p99 }));
+      for (const r of rows.sort((x, y) => y.mean - x.mean).slice(0, 8)) console.log(`  ${r.name.padEnd(26)} mean ${r.mean.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
+    } finally {
+      await stores.close();
+      await data.cleanup();
+    }
+  }
+}
