@@ -12,16 +12,41 @@
 // A count and the page it goes with agree (one statement, or one snapshot).
 // Every statement is written out as text (text.ts): no query builder per request.
 import type { Kysely, TransactionBuilder } from 'kysely';
-import type { Database } from '../schema.js';
+import type { CertificateRow, Database } from '../schema.js';
 import type { CertificateQuery, CertificateRecord } from '../../domain/certificate.js';
-import { likeContaining, type Q } from '../db.js';
+import { likeContaining, ROWS_AS_ARRAYS, type Q } from '../db.js';
 import { toRecord, type FullRow } from '../certificate-rows.js';
 import { join, raw, rowsOf, sql, type Sql } from './text.js';
 
 export type Listed = { total: number; items: CertificateRecord[] };
 
-/** What a CertificateRecord needs of certificate_material (joined as `m`). */
-const MATERIAL = 'm.cert_pem, m.private_key_sealed, m.key_password_sealed, m.encrypt_cert_pem, m.encrypt_key_sealed, m.chain_root_pem, m.chain_facts';
+/**
+ * What a listed row is read with, in this order: every column of the certificate but its
+ * search text, what a CertificateRecord needs of certificate_material (joined as `m`), its
+ * tags (as `tags_json`), then the count (as `total`) where a statement carries it. SQLite
+ * answers these statements as arrays (db.ts ROWS_AS_ARRAYS), PostgreSQL as objects.
+ */
+const CERT_COLUMNS = ['id', 'account_uin', 'project_id', 'alias', 'certificate_type', 'source', 'status', 'status_msg', 'domain', 'sans',
+  'has_key', 'fingerprint_sha1', 'fingerprint_sha256', 'serial_hex', 'issuer_cn', 'encrypt_algorithm', 'is_sm', 'is_wildcard', 'is_dv',
+  'not_before', 'not_after', 'certificate_use', 'package_type', 'product_zh_name', 'verify_type', 'validity_period', 'ca_info', 'created_at',
+  'updated_at', 'dv_deadline', 'validated_at', 'origin_cert_id', 'renew_order_id', 'replaced_by', 'replaced_for'] as const;
+// Every column of CertificateRow is read but the search text (a column added to the table and
+// not here fails to compile).
+const everyColumn: Exclude<keyof CertificateRow, (typeof CERT_COLUMNS)[number] | 'search_text'> extends never ? true : never = true;
+void everyColumn;
+const MATERIAL_COLUMNS = ['cert_pem', 'private_key_sealed', 'key_password_sealed', 'encrypt_cert_pem', 'encrypt_key_sealed', 'chain_root_pem', 'chain_facts'] as const;
+const ROW_COLUMNS: readonly string[] = [...CERT_COLUMNS, ...MATERIAL_COLUMNS, 'tags_json', 'total'];
+const SELECTED = raw([...CERT_COLUMNS.map((c) => `c.${c}`), ...MATERIAL_COLUMNS.map((c) => `m.${c}`)].join(', '));
+
+type Row = FullRow & { tags_json: unknown; total?: number | string };
+
+/** A row as an object (SQLite's arrays named by ROW_COLUMNS; PostgreSQL's objects as they come). */
+function named(r: Row | unknown[]): Row {
+  if (!Array.isArray(r)) return r;
+  const o: Record<string, unknown> = { search_text: '' };
+  for (let i = 0; i < r.length; i++) o[ROW_COLUMNS[i]!] = r[i];
+  return o as unknown as Row;
+}
 
 /** What a backend brings to the listing. */
 export interface ListingBackend {
@@ -142,8 +167,6 @@ function facetCount(q: CertificateQuery, key: string): Sql | null {
     from certificates e where e.account_uin = ${q.accountUin} and e.status = 1 and e.not_after < ${q.now} and ${all(fixed('e'))}))`;
 }
 
-type Row = FullRow & { tags_json: unknown; total?: number | string; n?: number | string };
-
 /**
  * `oneStatement`: only a page that one statement reads with its count (a deep page of the
  * default order on PostgreSQL); null, before any query, for anything else.
@@ -229,7 +252,7 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
    * order. `at`: a statement `p` reads as `at` (a CTE: evaluated once). `total`: selected on every row.
    */
   const pageRows = (p: Sql, backwards: boolean, at?: Sql, total?: Sql) => sql`with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as (${p})
-    select c.*, ${raw(MATERIAL)}, ${tagsJson} as tags_json${total ? sql`, (${total}) as total` : raw('')}
+    select ${SELECTED}, ${tagsJson} as tags_json${total ? sql`, (${total}) as total` : raw('')}
     from p inner join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id
     order by ${orderBy('c', backwards)}`;
   /** `below`: only rows before a (created_at, id) key in the default order. */
@@ -265,7 +288,7 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
       ? sql`select count(*) as n from certificate_tags as t where ${tagRows(tags[0]!)}`
       : sql`select count(*) as n from certificates as c where ${where}`;
   const count = async () => known ?? Number((await rowsOf<{ n: number | string }>(db, counted, pg))[0]?.n ?? 0);
-  const read = (s: Sql) => rowsOf<Row>(db, s, pg);
+  const read = async (s: Sql) => (await rowsOf<Row | unknown[]>(db, { t: ROWS_AS_ARRAYS + s.t, p: s.p }, pg)).map(named);
 
   if (soleTag) {
     const tagPage = (limit: number, offset: number, total?: Sql) => pageRows(sql`select t.cert_id as id, t.cert_created_at from certificate_tags as t
@@ -287,11 +310,11 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
     const rows = await read(sql`with hits as materialized (select c.id, c.created_at, c.not_after from certificates as c where ${where}),
       n as (select count(*) as n from hits),
       p as (select hits.id, hits.created_at, hits.not_after from hits order by ${orderBy('hits', false)} limit ${q.limit} offset ${q.offset})
-      select n.n, c.*, ${raw(MATERIAL)}, ${tagsJson} as tags_json
+      select ${SELECTED}, ${tagsJson} as tags_json, n.n as total
       from n left join p on true left join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id
       order by ${orderBy('p', false)}`);
     return {
-      total: Number(rows[0]?.n ?? 0),
+      total: Number(rows[0]?.total ?? 0),
       items: rows.flatMap((r) => (r.id === null ? [] : [record(r)])),
     };
   }
