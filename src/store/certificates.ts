@@ -28,7 +28,7 @@ export class SqlCertificateStore implements CertificateStore {
   readonly #listing: ListingBackend;
 
   constructor(private readonly db: Db) {
-    this.#listing = db.dialect === 'postgres' ? postgresListing : sqliteListing;
+    this.#listing = db.dialect === 'postgres' ? postgresListing : sqliteListing();
   }
 
   async insertCertificate(c: CertificateRecord, log: OperationLogRecord) {

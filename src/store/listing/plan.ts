@@ -17,6 +17,7 @@ import type { CertificateQuery, CertificateRecord } from '../../domain/certifica
 import { likeContaining, ROWS_AS_ARRAYS, type Q } from '../db.js';
 import { toRecord, type FullRow } from '../certificate-rows.js';
 import { join, raw, rowsOf, sql, type Sql } from './text.js';
+import { EVERY, Positions } from './positions.js';
 
 export type Listed = { total: number; items: CertificateRecord[] };
 
@@ -69,6 +70,8 @@ export interface ListingBackend {
   onePageStatement?: boolean;
   /** The transaction a count and a deeper page are read in, so that they agree. */
   snapshot(db: Kysely<Database>): TransactionBuilder<Database>;
+  /** SQLite: kept positions of deep pages (positions.ts) and the change token, read inside the snapshot, they are kept under. */
+  positions?: { kept: Positions; token(db: Q): Promise<string> };
 }
 
 /** What deepPage gets of the query being planned (see `list`). */
@@ -255,7 +258,7 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
     select ${SELECTED}, ${tagsJson} as tags_json${total ? sql`, (${total}) as total` : raw('')}
     from p inner join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id
     order by ${orderBy('c', backwards)}`;
-  /** `below`: only rows before a (created_at, id) key in the default order. */
+  /** `below`: a condition on the order's key (only rows before or from a key). */
   const page = (limit: number, offset: number | Sql, backwards: boolean, below?: Sql, at?: Sql, total?: Sql) => {
     // Only the order's own columns: its index then holds all that OFFSET skips, and
     // PostgreSQL skips it in an index-only scan (a heap read per skipped row made
@@ -332,6 +335,33 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
   const total = await count();
   const take = Math.max(0, Math.min(q.limit, total - q.offset));
   if (take === 0) return { total, items: [] };
+  const positions = backend.positions;
+  const shape = positions && q.offset >= EVERY ? Positions.shape(q) : null;
+  if (positions && shape) {
+    // From the kept position at or before the page (positions.ts), reading them on a second ask.
+    const token = await positions.token(db);
+    const now = q.now ?? 0;
+    let keys = positions.kept.find(shape, token, now);
+    if (keys === 'read') {
+      const col = q.expirationSort ? 'not_after' : 'created_at';
+      const all = await rowsOf<[number, string]>(db, sql`${raw(ROWS_AS_ARRAYS)}select c.${raw(col)}, c.id from certificates as c
+        where ${where} order by ${orderBy('c', false)}`, pg);
+      keys = [];
+      for (let i = 0; i < all.length; i += EVERY) keys.push(all[i]!);
+      // Clock-judged filters hold until the account's next issued certificate passes its notAfter.
+      const until = Positions.timed(q) ? Number((await rowsOf<{ u: number | null }>(db, sql`select min(c.not_after) as u from certificates as c
+        where c.account_uin = ${q.accountUin} and c.status = 1 and c.not_after >= ${now}`, pg))[0]?.u ?? Infinity) : Infinity;
+      positions.kept.keep(shape, token, Positions.timed(q) ? now : -Infinity, until, keys);
+    }
+    if (keys) {
+      const i = Math.min(Math.floor(q.offset / EVERY), keys.length - 1);
+      const [k0, k1] = keys[i]!;
+      const atOrAfter = q.expirationSort === 'ASC' ? sql`(c.not_after, c.id) >= (${k0}, ${k1})`
+        : q.expirationSort === 'DESC' ? sql`c.not_after <= ${k0} and (c.not_after < ${k0} or c.id >= ${k1})`
+          : sql`(c.created_at, c.id) <= (${k0}, ${k1})`;
+      return { total, items: (await read(page(take, q.offset - i * EVERY, false, atOrAfter))).map(record) };
+    }
+  }
   const fromEnd = total - q.offset - take;
   const backwards = fromEnd < q.offset;
   const items = (await read(page(take, backwards ? fromEnd : q.offset, backwards))).map(record);

@@ -1,10 +1,15 @@
 // DescribeCertificates on SQLite: SearchKey through the FTS5 trigram table (migration 0006),
-// tags as json_group_array; a deeper page and its count read in one transaction. SQLite skips
-// 90,000 of 100,000 index entries in a few ms (bench/listing.ts): it needs no order buckets.
+// tags as json_group_array; a deeper page and its count read in one transaction, from a kept
+// position when the same filters were asked for before and nothing changed since (positions.ts).
 import { searchTextHolds, type ListingBackend } from './plan.js';
-import { raw, sql } from './text.js';
+import { Positions } from './positions.js';
+import { raw, rowsOf, sql } from './text.js';
 
-export const sqliteListing: ListingBackend = {
+/** This connection's changes and other connections' commits as of the transaction's snapshot (data_version needs a read transaction). */
+const TOKEN = raw('select total_changes() as a, (select data_version from pragma_data_version) as b');
+
+/** One per database: its kept positions belong to it. */
+export const sqliteListing = (): ListingBackend => ({
   pg: false,
   async search(_db, key) {
     // FTS5's trigram tokenizer matches a quoted phrase of three or more characters as a substring.
@@ -15,4 +20,11 @@ export const sqliteListing: ListingBackend = {
   },
   tagsJson: raw('(select json_group_array(json_array(t.tag_key, t.tag_value) order by t.tag_key) from certificate_tags t where t.cert_id = c.id)'),
   snapshot: (db) => db.transaction(),
-};
+  positions: {
+    kept: new Positions(),
+    async token(db) {
+      const r = (await rowsOf<{ a: number; b: number }>(db, TOKEN, false))[0]!;
+      return `${r.a}:${r.b}`;
+    },
+  },
+});

@@ -1,0 +1,100 @@
+// Kept positions (SQLite): deep pages read from a kept key equal the plain evaluation, and stay
+// equal after writes (the change token moves) and as the clock passes a notAfter (clock-judged
+// filters hold only until then).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { makeChain } from '../../testing/pki-fixtures.js';
+import { startTestService, type TestService } from '../../testing/harness.js';
+import { listInMemory } from '../../testing/fakes/listing.js';
+import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../../domain/certificate.js';
+import { EVERY, Positions } from './positions.js';
+
+const DAY = 86_400_000;
+
+describe('kept positions', () => {
+  test('are read on the second ask under one token and used until the token or the clock moves', () => {
+    const p = new Positions(2);
+    const q: CertificateQuery = { accountUin: 'a', offset: 500, limit: 10, now: 1000, statuses: [1] };
+    const shape = Positions.shape(q)!;
+    assert.equal(p.find(shape, 't1', 1000), null);
+    assert.equal(p.find(shape, 't1', 1001), 'read');
+    p.keep(shape, 't1', 1001, 2000, [[1, 'x']]);
+    assert.deepEqual(p.find(shape, 't1', 2000), [[1, 'x']]);
+    assert.equal(p.find(shape, 't1', 2001), null, 'past the next notAfter');
+    p.keep(shape, 't1', 2001, 3000, [[1, 'x']]);
+    assert.equal(p.find(shape, 't2', 2002), null, 'after a commit');
+    assert.equal(Positions.shape({ ...q, expiring: { now: 1, until: 2 } }), null);
+    assert.notEqual(Positions.shape({ ...q, now: undefined }), shape, 'statuses judged by the clock or not');
+  });
+});
+
+describe('kept positions (sqlite)', () => {
+  let t: TestService;
+  before(async () => {
+    t = await startTestService('sqlite');
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  test('deep pages equal the plain evaluation across writes and the clock', async () => {
+    const chain = await makeChain('EC', 'positions.example.com');
+    const up = await t.client.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem });
+    const account = t.cred.accountUin;
+    const caller = { accountUin: account, userUin: account };
+    const template = await t.svc.core.services.certificates.get(caller, up.CertificateId!);
+    const { certificates: store, dvOrders } = t.svc.core.stores;
+    const now = Date.UTC(2027, 0, 10, 13, 0, 0);
+    // Ties in both sort keys (30 creation instants, 40 expiry days).
+    const make = (i: number): CertificateRecord => ({
+      ...template, id: `pos${String(i).padStart(5, '0')}`, status: [1, 1, 1, 0, 3, 1, 2, 4][i % 8]!, certificateType: i % 9 === 0 ? 'CA' : 'SVR',
+      isSm: i % 11 === 0, privateKeySealed: i % 6 === 0 ? null : template.privateKeySealed, projectId: i % 3,
+      createdAt: now - (i % 30) * 1000, notAfter: now + ((i % 40) - 10) * DAY, tags: i % 4 === 0 ? [{ key: 'team', value: 'a' }] : [],
+    });
+    const all = new Map<string, CertificateRecord>([[template.id, template]]);
+    const rows = Array.from({ length: 20 * EVERY }, (_, i) => make(i));
+    await store.bulkInsertCertificates(rows);
+    for (const r of rows) all.set(r.id, r);
+    const log = (id: string): OperationLogRecord => ({ accountUin: account, userUin: account, certId: id, type: 'x', action: 'x', createdAt: now });
+    const shapes: Partial<CertificateQuery>[] = [
+      {}, { statuses: [1] }, { statuses: [3] }, { deployable: true }, { deployable: false }, { isSm: false }, { certificateType: 'SVR' },
+      { expirationSort: 'ASC' }, { expirationSort: 'DESC' }, { expirationSort: 'DESC', statuses: [1] }, { tags: [{ key: 'team', value: '' }], projectId: 1 },
+      { source: 'upload', pendingIssue: true },
+    ];
+    let clock = now;
+    const check = async (round: string) => {
+      for (const s of shapes) {
+        const total = listInMemory(all.values(), { accountUin: account, offset: 0, limit: 1, now: clock, ...s }).total;
+        for (const offset of [EVERY, EVERY + 3, Math.floor(total / 2), total - 5, 5 * EVERY - 1]) {
+          if (offset < 0) continue;
+          const q: CertificateQuery = { accountUin: account, offset, limit: 7, now: clock, ...s };
+          const want = listInMemory(all.values(), q);
+          // Three times: the first asks, the second reads the positions, the third uses them.
+          for (let k = 0; k < 3; k++) {
+            const got = await store.listCertificates(q);
+            assert.equal(got.total, want.total, `${round} ${JSON.stringify(q)}`);
+            assert.deepEqual(got.items.map((c) => c.id), want.items.map((c) => c.id), `${round} ${JSON.stringify(q)} (try ${k})`);
+          }
+        }
+      }
+    };
+    await check('as seeded');
+    // Writes between reads: newer rows, deletions, transitions, project moves.
+    const more = Array.from({ length: EVERY + 5 }, (_, i) => ({ ...make(50_000 + i), createdAt: now + 5000 + (i % 3) }));
+    await store.bulkInsertCertificates(more);
+    for (const r of more) all.set(r.id, r);
+    for (const r of rows.filter((_, i) => i % 17 === 0)) {
+      assert.ok(await store.deleteCertificate(account, r.id, log(r.id)));
+      all.delete(r.id);
+    }
+    for (const r of rows.filter((x, i) => i % 13 === 1 && all.has(x.id))) {
+      const set = { status: r.status === 1 ? 2 : 1, notAfter: r.notAfter + DAY };
+      assert.ok(await dvOrders.transitionCertificate(r.id, { fromStatuses: [r.status], set }, log(r.id)));
+      all.set(r.id, { ...r, ...set });
+    }
+    await check('after writes');
+    // The clock past a notAfter: issued certificates expire without any write.
+    clock = now + 3 * DAY + 1;
+    await check('days later');
+  });
+});
