@@ -8,7 +8,9 @@
 //    read with PEM, keys and tags; the first page carries the count too; a deeper page is
 //    read from whichever end of the order is nearer (Offset 999,990 of 1,000,000 is the
 //    first page read backwards); on PostgreSQL, deeper than two buckets from either end of
-//    the default order, from the bucket counts of migration 0015, in one statement.
+//    the default order, from the bucket counts of migration 0015, in one statement; on
+//    SQLite, when the same filters were asked for before and nothing changed, from the
+//    kept key nearest before it (positions.ts).
 // A count and the page it goes with agree (one statement, or one snapshot).
 // Every statement is written out as text (text.ts): no query builder per request.
 import type { Kysely, TransactionBuilder } from 'kysely';
