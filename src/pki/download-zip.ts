@@ -1,9 +1,13 @@
 // The ZIP that DownloadCertificate returns, in both generations of Tencent's layout
 // (scripts unzip it and read fixed names). No I/O: returns the archive as a Buffer.
-import yazl from 'yazl';
-import { X509Certificate, randomInt } from 'node:crypto';
-import { buildPfx } from './pfx.js';
-import { buildJks } from './jks.js';
+// Synchronous work only (a worker of the CPU pool runs it): the key is parsed once and the
+// certificates decoded once for both keystores, and ./zip.ts writes the archive in one go.
+import { X509Certificate, createPrivateKey, randomInt } from 'node:crypto';
+import { Fault } from '../domain/errors.js';
+import { buildPfxDer } from './pfx.js';
+import { buildJksDer } from './jks.js';
+import { firstPemDer } from './pem.js';
+import { zipSync, type ZipEntry } from './zip.js';
 import { chainFactsOf, storedChainParts } from './certificate.js';
 import type { ChainFacts } from '../domain/certificate.js';
 import { fileDomain, type DownloadServiceType } from './download-names.js';
@@ -120,9 +124,14 @@ export async function buildDownloadZip(input: DownloadBundleInput): Promise<Down
   let pfx: Buffer | null = null;
   let jks: Buffer | null = null;
   if (withKeystores && password !== null) {
-    const certPems = [leaf, ...chain, ...roots];
-    pfx = await buildPfx({ keyPem: key, certPems, password, friendlyName: d });
-    jks = buildJks({ keyPem: key, certPems, password, alias: d });
+    const certDers = [leaf, ...chain, ...roots].map((pem) => {
+      const block = firstPemDer(pem, ['CERTIFICATE']);
+      if (!block) throw new Fault('unparsable', 'A certificate of the chain is not a PEM certificate.');
+      return block.der;
+    });
+    const pkcs8 = createPrivateKey(key).export({ type: 'pkcs8', format: 'der' });
+    pfx = buildPfxDer({ pkcs8, certDers, password, friendlyName: d });
+    jks = buildJksDer({ pkcs8, certDers, password, alias: d });
   }
 
   const entries: [string, string | Buffer][] = [];
@@ -173,28 +182,26 @@ export async function buildDownloadZip(input: DownloadBundleInput): Promise<Down
   add(`${d}_other/${d}_enc.crt`, enc);
   add(`${d}_other/${d}_enc.key`, encKey);
 
-  const zip = new yazl.ZipFile();
-  const mtime = new Date(input.mtime ?? Date.now());
   const keep = (name: string) => {
     if (!input.only) return true;
     const top = name.includes('/') ? name.slice(0, name.indexOf('/')) : '';
     return top.toLowerCase() === input.only || top === `${d}_${input.only}`;
   };
   const kept = entries.filter(([name]) => keep(name));
-  entries.length = 0;
-  entries.push(...kept);
-  for (const [name, content] of entries) {
+  // One Buffer per distinct text, so that zipSync deflates each content once.
+  const bytes = new Map<string, Buffer>();
+  const zipEntries: ZipEntry[] = kept.map(([name, content]) => {
+    let data: Buffer;
+    if (typeof content === 'string') {
+      data = bytes.get(content) ?? Buffer.from(content, 'utf8');
+      bytes.set(content, data);
+    } else data = content;
     const isKeyMaterial = /\.(key|pfx|jks)$|keystorePass\.txt$/.test(name);
-    zip.addBuffer(typeof content === 'string' ? Buffer.from(content, 'utf8') : content, name, { mtime, mode: isKeyMaterial ? 0o100600 : 0o100644 });
-  }
-  zip.end();
-  const chunks: Buffer[] = [];
-  const out = await new Promise<Buffer>((resolve, reject) => {
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
+    // Keystores are encrypted: deflate would spend time to find nothing to shrink.
+    return { name, data, mode: isKeyMaterial ? 0o100600 : 0o100644, compress: typeof content === 'string' };
   });
-  return { zip: out, password, files: entries.map(([n]) => n) };
+  const out = zipSync(zipEntries, new Date(input.mtime ?? Date.now()));
+  return { zip: out, password, files: kept.map(([n]) => n) };
 }
 
 /** A stored certificate's ZIP: its PEM split into leaf, chain and roots, then packaged. */

@@ -1,9 +1,17 @@
 // PKCS#12 (PFX) for IIS / Tomcat downloads (RFC 7292), encoded by hand with ./der.ts and
-// node:crypto. No I/O. PBES2 (PBKDF2-SHA256, AES-256-CBC, 2048 iterations) for the key bag
-// and the certificate safe, HMAC-SHA256 MAC: what OpenSSL 3 writes by default. Hand-encoding
-// because pkijs spent ~30 ms of a download's ~60 in generic ASN.1 work (issue 27); this takes
-// about a millisecond, mostly the three 2048-iteration key derivations. node-forge is not
-// used: it cannot handle EC keys.
+// node:crypto. No I/O. PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) for the key bag and the
+// certificate safe, HMAC-SHA256 MAC with the PKCS#12 KDF: the algorithms OpenSSL 3 writes by
+// default. Hand-encoding because pkijs spent ~30 ms of a download's ~60 in generic ASN.1 work
+// (issue 27). node-forge is not used: it cannot handle EC keys.
+//
+// Iterations: 2048 for PBKDF2 and for the MAC, OpenSSL 3.0's default (PKCS12_DEFAULT_ITER,
+// what `openssl pkcs12 -export` writes). OpenSSL 1.1/3.x and Java 17 keytool read it (Java's
+// own default is 10,000; it reads any count up to its 5,000,000 cap). No PFX of Tencent's own
+// was at hand to compare, so the default of the tool most PFX files come from it is.
+// The key derivations are the PFX's cost, so the key bag and the certificate safe share one
+// PBKDF2 output: one salt, one derived key, each safe with its own random IV. A reader simply
+// derives the same key twice (a salt is there against precomputation, and one file's two
+// safes share their password anyway): an ordinary PFX, with two key derivations, not three.
 import { X509Certificate, createCipheriv, createHash, createHmac, createPrivateKey, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { OID } from './oids.js';
 import { explicit, nullValue, octets, oid, seq, set, tlv, uint } from './der.js';
@@ -43,15 +51,21 @@ function bagAttributes(friendlyName: string, localKeyId: Buffer): Buffer {
   );
 }
 
-/** PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC (RFC 8018): the AlgorithmIdentifier and the ciphertext. */
-function pbes2Encrypt(plain: Buffer, password: Buffer): { algorithm: Buffer; encrypted: Buffer } {
+/** A PBES2 key (PBKDF2-HMAC-SHA256 → AES-256) derived once, for each safe that uses it. */
+interface Pbes2Key { salt: Buffer; key: Buffer }
+
+function pbes2Key(password: Buffer): Pbes2Key {
   const salt = randomBytes(16);
+  return { salt, key: pbkdf2Sync(password, salt, ITERATIONS, 32, 'sha256') };
+}
+
+/** PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC (RFC 8018): the AlgorithmIdentifier and the ciphertext, under a fresh IV. */
+function pbes2Encrypt(plain: Buffer, k: Pbes2Key): { algorithm: Buffer; encrypted: Buffer } {
   const iv = randomBytes(16);
-  const key = pbkdf2Sync(password, salt, ITERATIONS, 32, 'sha256');
-  const c = createCipheriv('aes-256-cbc', key, iv);
+  const c = createCipheriv('aes-256-cbc', k.key, iv);
   const encrypted = Buffer.concat([c.update(plain), c.final()]);
   const algorithm = seq(oid(PBES2), seq(
-    seq(oid(PBKDF2), seq(octets(salt), uint(ITERATIONS), seq(oid(HMAC_SHA256), nullValue()))),
+    seq(oid(PBKDF2), seq(octets(k.salt), uint(ITERATIONS), seq(oid(HMAC_SHA256), nullValue()))),
     seq(oid(AES256_CBC), octets(iv)),
   ));
   return { algorithm, encrypted };
@@ -125,15 +139,21 @@ export function rehash32(value: Buffer, times: number): Buffer {
 }
 
 export async function buildPfx(opts: { keyPem: string; certPems: string[] /* leaf first then chain */; password: string; friendlyName: string }): Promise<Buffer> {
-  if (opts.certPems.length === 0) throw new Error('buildPfx: at least the leaf certificate is required');
+  return buildPfxDer({ pkcs8: privateKeyPkcs8Der(opts.keyPem), certDers: opts.certPems.map(certificateDer), password: opts.password, friendlyName: opts.friendlyName });
+}
+
+/** buildPfx from DER: the key as unencrypted PKCS#8, the certificates leaf first (a download parses each once for PFX and JKS). */
+export function buildPfxDer(opts: { pkcs8: Buffer; certDers: Buffer[]; password: string; friendlyName: string }): Buffer {
+  const certDers = opts.certDers;
+  if (certDers.length === 0) throw new Error('buildPfx: at least the leaf certificate is required');
   const password = Buffer.from(opts.password, 'utf8');
-  const certDers = opts.certPems.map(certificateDer);
   // Same convention as OpenSSL and Java: localKeyId = SHA-1 of the leaf certificate.
   const localKeyId = createHash('sha1').update(certDers[0]!).digest();
   const attributes = bagAttributes(opts.friendlyName, localKeyId);
+  const pbes2 = pbes2Key(password);
 
   // The key: an EncryptedPrivateKeyInfo in a pkcs8ShroudedKeyBag, in a plain Data safe.
-  const keyEnc = pbes2Encrypt(privateKeyPkcs8Der(opts.keyPem), password);
+  const keyEnc = pbes2Encrypt(opts.pkcs8, pbes2);
   const keyBag = seq(oid(OID.pkcs8ShroudedKeyBag), explicit(0, seq(keyEnc.algorithm, octets(keyEnc.encrypted))), attributes);
   const keySafe = seq(oid(PKCS7_DATA), explicit(0, octets(seq(keyBag))));
 
@@ -143,7 +163,7 @@ export async function buildPfx(opts: { keyPem: string; certPems: string[] /* lea
     explicit(0, seq(oid(OID.x509Certificate), explicit(0, octets(der)))),
     ...(i === 0 ? [attributes] : []),
   ));
-  const certEnc = pbes2Encrypt(seq(...certBags), password);
+  const certEnc = pbes2Encrypt(seq(...certBags), pbes2);
   const certSafe = seq(oid(PKCS7_ENCRYPTED_DATA), explicit(0, seq(
     uint(0),
     seq(oid(PKCS7_DATA), certEnc.algorithm, tlv(0x80, certEnc.encrypted)),
