@@ -2,9 +2,9 @@
 // (scripts unzip it and read fixed names). No I/O: returns the archive as a Buffer.
 // Synchronous work only (a worker of the CPU pool runs it): the key is parsed once and the
 // certificates decoded once for both keystores, and ./zip.ts writes the archive in one go.
-import { X509Certificate, createPrivateKey, randomInt } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { Fault } from '../domain/errors.js';
-import { buildPfxDer } from './pfx.js';
+import { buildPfxDer, derivePfxSecrets, generatedKeystoreSecrets } from './pfx.js';
 import { buildJksDer } from './jks.js';
 import { firstPemDer } from './pem.js';
 import { zipSync, type ZipEntry } from './zip.js';
@@ -62,14 +62,6 @@ export function downloadFormats(hasKey: boolean, isCa: boolean, isSm: boolean): 
   return { NGINX: true, APACHE: true, IIS: keystores, TOMCAT: keystores, JKS: keystores, OTHER: true, ROOT: true };
 }
 
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-function randomPassword(len = 16): string {
-  let s = '';
-  for (let i = 0; i < len; i++) s += ALNUM[randomInt(ALNUM.length)];
-  return s;
-}
-
-
 /** LF line endings, exactly one trailing newline. */
 function pemText(pem: string): string {
   return pem.replace(/\r\n?/g, '\n').trim() + '\n';
@@ -119,18 +111,20 @@ export async function buildDownloadZip(input: DownloadBundleInput): Promise<Down
   const bundle = leaf + concatPems(chain);
   const rootBundle = concatPems([...chain, ...roots]);
   const withKeystores = key !== null && !isSm2Key(key);
-  const password = withKeystores ? (input.password ? input.password : randomPassword()) : null;
+  // A password made up here comes with its PFX key derivations done ahead of time (pfx.ts).
+  const secrets = !withKeystores ? null : input.password ? derivePfxSecrets(input.password) : generatedKeystoreSecrets();
+  const password = secrets?.password ?? null;
 
   let pfx: Buffer | null = null;
   let jks: Buffer | null = null;
-  if (withKeystores && password !== null) {
+  if (secrets && password !== null && key !== null) {
     const certDers = [leaf, ...chain, ...roots].map((pem) => {
       const block = firstPemDer(pem, ['CERTIFICATE']);
       if (!block) throw new Fault('unparsable', 'A certificate of the chain is not a PEM certificate.');
       return block.der;
     });
     const pkcs8 = createPrivateKey(key).export({ type: 'pkcs8', format: 'der' });
-    pfx = buildPfxDer({ pkcs8, certDers, password, friendlyName: d });
+    pfx = buildPfxDer({ pkcs8, certDers, password, friendlyName: d, secrets });
     jks = buildJksDer({ pkcs8, certDers, password, alias: d });
   }
 

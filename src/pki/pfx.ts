@@ -12,7 +12,7 @@
 // PBKDF2 output: one salt, one derived key, each safe with its own random IV. A reader simply
 // derives the same key twice (a salt is there against precomputation, and one file's two
 // safes share their password anyway): an ordinary PFX, with two key derivations, not three.
-import { X509Certificate, createCipheriv, createHash, createHmac, createPrivateKey, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { X509Certificate, createCipheriv, createHash, createHmac, createPrivateKey, pbkdf2Sync, randomBytes, randomInt } from 'node:crypto';
 import { OID } from './oids.js';
 import { explicit, nullValue, octets, oid, seq, set, tlv, uint } from './der.js';
 
@@ -54,9 +54,63 @@ function bagAttributes(friendlyName: string, localKeyId: Buffer): Buffer {
 /** A PBES2 key (PBKDF2-HMAC-SHA256 → AES-256) derived once, for each safe that uses it. */
 interface Pbes2Key { salt: Buffer; key: Buffer }
 
-function pbes2Key(password: Buffer): Pbes2Key {
-  const salt = randomBytes(16);
-  return { salt, key: pbkdf2Sync(password, salt, ITERATIONS, 32, 'sha256') };
+/**
+ * What a PFX derives from its password: the PBES2 key and the MAC key, each with its random
+ * salt. Neither depends on the content, so they can be derived before it is known (see
+ * generatedKeystoreSecrets).
+ */
+export interface PfxSecrets { password: string; pbes2: Pbes2Key; mac: { salt: Buffer; key: Buffer } }
+
+export function derivePfxSecrets(password: string): PfxSecrets {
+  const pbes2Salt = randomBytes(16);
+  const macSalt = randomBytes(16);
+  return {
+    password,
+    pbes2: { salt: pbes2Salt, key: pbkdf2Sync(Buffer.from(password, 'utf8'), pbes2Salt, ITERATIONS, 32, 'sha256') },
+    mac: { salt: macSalt, key: pkcs12MacKey(password, macSalt, ITERATIONS) },
+  };
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** A generated keystore password (keystorePass.txt): 16 letters and digits, ~95 bits. */
+export function keystorePassword(): string {
+  let s = '';
+  for (let i = 0; i < 16; i++) s += ALNUM[randomInt(ALNUM.length)];
+  return s;
+}
+
+/**
+ * Generated passwords with their PFX secrets derived ahead of time, a few per thread (issue 27):
+ * the two key derivations are most of a PFX's cost, and for a password certport makes up they
+ * need not wait for the download that uses it. The thread derives the next ones after a
+ * download, one per turn of its event loop, while the request thread stores and answers; under
+ * a burst the spares run out and secrets are derived in line, as for a user's own password.
+ * Each set is used once (its salts are random, as every PFX's must be).
+ */
+const SPARES = 4;
+const spares: PfxSecrets[] = [];
+let refilling = false;
+
+function refill(): void {
+  if (refilling || spares.length >= SPARES) return;
+  refilling = true;
+  setImmediate(() => {
+    refilling = false;
+    if (spares.length < SPARES) spares.push(derivePfxSecrets(keystorePassword()));
+    refill();
+  });
+}
+
+/** A new generated password with its PFX secrets: a spare when one is ready. */
+export function generatedKeystoreSecrets(): PfxSecrets {
+  const s = spares.pop() ?? derivePfxSecrets(keystorePassword());
+  refill();
+  return s;
+}
+
+/** Derives the spare secrets now (a worker of the CPU pool, when it starts). */
+export function prepareKeystoreSecrets(): void {
+  refill();
 }
 
 /** PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC (RFC 8018): the AlgorithmIdentifier and the ciphertext, under a fresh IV. */
@@ -142,18 +196,21 @@ export async function buildPfx(opts: { keyPem: string; certPems: string[] /* lea
   return buildPfxDer({ pkcs8: privateKeyPkcs8Der(opts.keyPem), certDers: opts.certPems.map(certificateDer), password: opts.password, friendlyName: opts.friendlyName });
 }
 
-/** buildPfx from DER: the key as unencrypted PKCS#8, the certificates leaf first (a download parses each once for PFX and JKS). */
-export function buildPfxDer(opts: { pkcs8: Buffer; certDers: Buffer[]; password: string; friendlyName: string }): Buffer {
+/**
+ * buildPfx from DER: the key as unencrypted PKCS#8, the certificates leaf first (a download
+ * decodes each once for PFX and JKS). `secrets` (derivePfxSecrets, generatedKeystoreSecrets)
+ * stand for the password when given.
+ */
+export function buildPfxDer(opts: { pkcs8: Buffer; certDers: Buffer[]; password: string; friendlyName: string; secrets?: PfxSecrets }): Buffer {
   const certDers = opts.certDers;
   if (certDers.length === 0) throw new Error('buildPfx: at least the leaf certificate is required');
-  const password = Buffer.from(opts.password, 'utf8');
+  const secrets = opts.secrets && opts.secrets.password === opts.password ? opts.secrets : derivePfxSecrets(opts.password);
   // Same convention as OpenSSL and Java: localKeyId = SHA-1 of the leaf certificate.
   const localKeyId = createHash('sha1').update(certDers[0]!).digest();
   const attributes = bagAttributes(opts.friendlyName, localKeyId);
-  const pbes2 = pbes2Key(password);
 
   // The key: an EncryptedPrivateKeyInfo in a pkcs8ShroudedKeyBag, in a plain Data safe.
-  const keyEnc = pbes2Encrypt(opts.pkcs8, pbes2);
+  const keyEnc = pbes2Encrypt(opts.pkcs8, secrets.pbes2);
   const keyBag = seq(oid(OID.pkcs8ShroudedKeyBag), explicit(0, seq(keyEnc.algorithm, octets(keyEnc.encrypted))), attributes);
   const keySafe = seq(oid(PKCS7_DATA), explicit(0, octets(seq(keyBag))));
 
@@ -163,18 +220,17 @@ export function buildPfxDer(opts: { pkcs8: Buffer; certDers: Buffer[]; password:
     explicit(0, seq(oid(OID.x509Certificate), explicit(0, octets(der)))),
     ...(i === 0 ? [attributes] : []),
   ));
-  const certEnc = pbes2Encrypt(seq(...certBags), pbes2);
+  const certEnc = pbes2Encrypt(seq(...certBags), secrets.pbes2);
   const certSafe = seq(oid(PKCS7_ENCRYPTED_DATA), explicit(0, seq(
     uint(0),
     seq(oid(PKCS7_DATA), certEnc.algorithm, tlv(0x80, certEnc.encrypted)),
   )));
 
   const authSafe = seq(keySafe, certSafe);
-  const macSalt = randomBytes(16);
-  const mac = createHmac('sha256', pkcs12MacKey(opts.password, macSalt, ITERATIONS)).update(authSafe).digest();
+  const mac = createHmac('sha256', secrets.mac.key).update(authSafe).digest();
   return seq(
     uint(3),
     seq(oid(PKCS7_DATA), explicit(0, octets(authSafe))),
-    seq(seq(seq(oid(SHA256), nullValue()), octets(mac)), octets(macSalt), uint(ITERATIONS)),
+    seq(seq(seq(oid(SHA256), nullValue()), octets(mac)), octets(secrets.mac.salt), uint(ITERATIONS)),
   );
 }
