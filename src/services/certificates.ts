@@ -404,6 +404,8 @@ export class CertificateService {
       await this.store.appendLog(logEntry(caller, 'download', id, now));
       return bundle;
     }
+    // An archive of this certificate being kept (below) is read once it is.
+    await this.#keeping.get(c.id);
     const kept = await this.store.getDownload(c.id);
     // The whole archive, once built, is kept sealed and served while its inputs are unchanged:
     // the same bytes every time (the keystore password is fixed per certificate).
@@ -432,28 +434,40 @@ export class CertificateService {
       await this.store.appendLog(logEntry(caller, 'download', id, now));
       return bundle;
     }
-    const flight = this.#buildAndKeep(caller, c, issuerRootPem, digest, kept, now);
+    const flight = this.#build(caller, c, issuerRootPem, kept, now);
     this.#building.set(key, flight);
+    let bundle: DownloadBundle;
     try {
-      return await flight;
+      bundle = await flight;
     } finally {
       this.#building.delete(key);
     }
+    // Kept after the answer is sent (a write of the ~70 KB sealed archive, a synchronous commit
+    // on SQLite): the log entry, like every download's, is written before answering. Until it
+    // is kept, this certificate's downloads on this node wait for it (the same password for
+    // all). A failed write is not an error of this download: the next one builds again.
+    const keeping = new Promise((ok) => setImmediate(ok))
+      .then(() => this.store.putDownload({
+        certId: c.id, digest, builtAt: now, files: bundle.files,
+        zipSealed: this.sealer.seal(bundle.zip, aad.downloadZip(c.id)),
+        // Only a generated password is kept; a user's own is the certificate's already.
+        passwordSealed: !c.keyPasswordSealed && bundle.password !== null ? this.sealer.seal(bundle.password, aad.downloadPassword(c.id)) : null,
+      }))
+      .catch(() => {})
+      .finally(() => { if (this.#keeping.get(c.id) === keeping) this.#keeping.delete(c.id); });
+    this.#keeping.set(c.id, keeping);
+    await this.store.appendLog(logEntry(caller, 'download', id, now));
+    return bundle;
   }
 
   /** Full archives being built, by certificate and inputs (download's single-flight). */
   readonly #building = new Map<string, Promise<DownloadBundle>>();
+  /** Archives being kept after their download was answered, by certificate. */
+  readonly #keeping = new Map<string, Promise<void>>();
 
-  /** Builds the full archive and keeps it sealed, with the caller's log entry: one commit. */
-  async #buildAndKeep(caller: Caller, c: CertificateRecord, issuerRootPem: string | null, digest: string, kept: KeptDownload | null, now: number): Promise<DownloadBundle> {
-    const bundle = await this.#build(caller, c, issuerRootPem, kept, now);
-    await this.store.putDownload({
-      certId: c.id, digest, builtAt: now, files: bundle.files,
-      zipSealed: this.sealer.seal(bundle.zip, aad.downloadZip(c.id)),
-      // Only a generated password is kept; a user's own is the certificate's already.
-      passwordSealed: !c.keyPasswordSealed && bundle.password !== null ? this.sealer.seal(bundle.password, aad.downloadPassword(c.id)) : null,
-    }, logEntry(caller, 'download', c.id, now));
-    return bundle;
+  /** Resolves once every archive built so far is kept (tests; a node before it closes its database). */
+  async settled(): Promise<void> {
+    while (this.#keeping.size) await Promise.all(this.#keeping.values());
   }
 
   /** Packages the archive (PFX, JKS, ZIP) on a worker, from the chain's kept facts: the costliest read there is. */
