@@ -4,7 +4,8 @@
 // certificates (the headline: nothing built before), then the same N again (repeated), one at a
 // time on one keep-alive connection; then N first downloads from 8 connections at once. A bare
 // Fastify route returning the same answer is the floor, measured in the same run.
-//   node dist/bench/download.js   (CERTPORT_TEST_BACKENDS, CERTPORT_BENCH_REQUESTS)
+//   node dist/bench/download.js   (CERTPORT_TEST_BACKENDS, CERTPORT_BENCH_REQUESTS; CERTPORT_BENCH_NODE_FLAGS,
+//   e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`, go to the node's command line)
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,7 +22,7 @@ console.log(`DownloadCertificate, RSA-2048 with chain, all formats — ${machine
 console.log(`${STORED} certificates stored; ${N} sequential first downloads, the same ${N} again, then ${N} first downloads over ${CONCURRENT} connections`);
 for (const backend of BACKENDS) {
   const data = await prepareData(backend, STORED, {}, undefined, { alg: 'RSA', withChain: true, ownKeys: true });
-  const node = await startNode(data);
+  const node = await startNode(data, {}, (process.env.CERTPORT_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean));
   const settled = await settle(data);
   const req = (j: number) => signedRequest(node.port, data.cred, 'DownloadCertificate', { CertificateId: benchId(j) });
   const bodyFile = join(data.env.CERTPORT_DATA_DIR!, 'download-certificate.json');

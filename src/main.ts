@@ -228,6 +228,8 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
       clearInterval(keyRefresh);
       await runner.stop();
       await acmeServer?.drain();
+      // Archives of answered downloads still being kept are written before the database closes.
+      await certificates.settled();
       await cpu.close();
       token?.close();
       email?.close();

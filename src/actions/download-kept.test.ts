@@ -40,7 +40,12 @@ for (const backend of BACKENDS) {
     after(async () => { await t.close(); });
     const db = () => t.svc.core.stores.kysely;
     const kept = (id: string) => db().selectFrom('certificate_downloads').selectAll().where('cert_id', '=', id).executeTakeFirst();
-    const download = async (id: string) => Buffer.from((await t.client.DownloadCertificate({ CertificateId: id })).Content!, 'base64');
+    // The archive is kept just after the answer: wait for it, as a later request on this node would.
+    const download = async (id: string) => {
+      const zip = Buffer.from((await t.client.DownloadCertificate({ CertificateId: id })).Content!, 'base64');
+      await t.svc.core.services.certificates.settled();
+      return zip;
+    };
 
     test('a second download is byte-identical, and still verifies with openssl and keytool', async () => {
       const id = (await t.client.UploadCertificate({ CertificatePublicKey: ch.leafPem + ch.intermediatePem, CertificatePrivateKey: ch.keyPem })).CertificateId!;

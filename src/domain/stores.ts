@@ -80,8 +80,8 @@ export interface CertificateStore {
   recordChainFacts(id: string, certPem: string, facts: ChainFacts): Promise<void>;
   /** The certificate's kept DownloadCertificate archive, or null. */
   getDownload(id: string): Promise<KeptDownload | null>;
-  /** Keeps (or replaces) the certificate's archive, only while the certificate exists; with the download's log entry (one commit). */
-  putDownload(d: KeptDownload, log: OperationLogRecord): Promise<void>;
+  /** Keeps (or replaces) the certificate's archive, only while the certificate exists; with a log entry when given (one commit). */
+  putDownload(d: KeptDownload, log?: OperationLogRecord | null): Promise<void>;
 }
 
 /** A DownloadCertificate archive once built, sealed (CertificateService.download). */

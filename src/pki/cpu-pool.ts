@@ -207,7 +207,7 @@ export class CpuPool implements CpuRunner {
 }
 
 async function serve(): Promise<void> {
-  await import('./cpu-tasks.js');
+  const { prepareWorker } = await import('./cpu-tasks.js');
   parentPort!.on('message', async ({ task, input }: { task: CpuTask; input: never }) => {
     let reply: Reply;
     try {
@@ -223,6 +223,7 @@ async function serve(): Promise<void> {
   });
   // Every module is loaded by now (awaited above).
   parentPort!.postMessage({ ready: true } satisfies Reply);
+  prepareWorker();
 }
 
 if (!isMainThread && (workerData as { certportCpuPool?: boolean } | null)?.certportCpuPool) void serve();

@@ -5,6 +5,7 @@ import { chainFactsOf, parseCertificateChain, selfSignedTop } from './certificat
 import type { ChainFacts } from '../domain/certificate.js';
 import { buildStoredDownloadZip } from './download-zip.js';
 import { readUpload } from './upload.js';
+import { prepareKeystoreSecrets } from './pfx.js';
 
 export const CPU_TASKS = {
   /** UploadCertificate: the chain and key read within the cost limits. */
@@ -24,3 +25,8 @@ export const CPU_TASKS = {
 export type CpuTask = keyof typeof CPU_TASKS;
 export type TaskInput<K extends CpuTask> = Parameters<(typeof CPU_TASKS)[K]>[0];
 export type TaskOutput<K extends CpuTask> = Awaited<ReturnType<(typeof CPU_TASKS)[K]>>;
+
+/** A worker's preparation once it takes tasks: the spare keystore secrets (pfx.ts). */
+export function prepareWorker(): void {
+  prepareKeystoreSecrets();
+}

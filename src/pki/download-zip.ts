@@ -1,9 +1,16 @@
 // The ZIP that DownloadCertificate returns, in both generations of Tencent's layout
 // (scripts unzip it and read fixed names). No I/O: returns the archive as a Buffer.
-import yazl from 'yazl';
-import { X509Certificate, randomInt } from 'node:crypto';
-import { buildPfx } from './pfx.js';
-import { buildJks } from './jks.js';
+// Synchronous work only (a worker of the CPU pool runs it): the key is parsed once and the
+// certificates decoded once for both keystores, and ./zip.ts writes the archive in one go.
+import { createPrivateKey } from 'node:crypto';
+import * as der from './der.js';
+import { decodeName } from './names.js';
+import { OID } from './oids.js';
+import { Fault } from '../domain/errors.js';
+import { buildPfxDer, derivePfxSecrets, generatedKeystoreSecrets } from './pfx.js';
+import { buildJksDer } from './jks.js';
+import { firstPemDer } from './pem.js';
+import { zipSync, type ZipEntry } from './zip.js';
 import { chainFactsOf, storedChainParts } from './certificate.js';
 import type { ChainFacts } from '../domain/certificate.js';
 import { fileDomain, type DownloadServiceType } from './download-names.js';
@@ -58,14 +65,6 @@ export function downloadFormats(hasKey: boolean, isCa: boolean, isSm: boolean): 
   return { NGINX: true, APACHE: true, IIS: keystores, TOMCAT: keystores, JKS: keystores, OTHER: true, ROOT: true };
 }
 
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-function randomPassword(len = 16): string {
-  let s = '';
-  for (let i = 0; i < len; i++) s += ALNUM[randomInt(ALNUM.length)];
-  return s;
-}
-
-
 /** LF line endings, exactly one trailing newline. */
 function pemText(pem: string): string {
   return pem.replace(/\r\n?/g, '\n').trim() + '\n';
@@ -92,9 +91,12 @@ function caFileNames(pems: string[]): string[] {
   return pems.map((pem, i) => {
     let base = '';
     try {
-      const subject = new X509Certificate(pem).subject; // "C=..\nO=..\nCN=.."
-      const attr = (k: string) => subject.split('\n').find((l) => l.startsWith(`${k}=`))?.slice(k.length + 1) ?? '';
-      base = (attr('CN') || attr('O')).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+|[._]+$/g, '');
+      // The subject read straight from the DER (a full X.509 parse per CA was a tenth of a build).
+      const buf = firstPemDer(pem, ['CERTIFICATE'])!.der;
+      const tbs = der.children(buf, der.children(buf, der.readNode(buf))[0]!);
+      const subject = decodeName(buf, tbs[tbs[0]!.tag === 0xa0 ? 5 : 4]!);
+      const attr = (oid: string) => subject.find((a) => a.type === oid)?.value ?? '';
+      base = (attr(OID.commonName) || attr(OID.organizationName)).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+|[._]+$/g, '');
     } catch { /* leave base empty */ }
     if (!base) base = `ca_${i + 1}`;
     let name = base;
@@ -115,14 +117,21 @@ export async function buildDownloadZip(input: DownloadBundleInput): Promise<Down
   const bundle = leaf + concatPems(chain);
   const rootBundle = concatPems([...chain, ...roots]);
   const withKeystores = key !== null && !isSm2Key(key);
-  const password = withKeystores ? (input.password ? input.password : randomPassword()) : null;
+  // A password made up here comes with its PFX key derivations done ahead of time (pfx.ts).
+  const secrets = !withKeystores ? null : input.password ? derivePfxSecrets(input.password) : generatedKeystoreSecrets();
+  const password = secrets?.password ?? null;
 
   let pfx: Buffer | null = null;
   let jks: Buffer | null = null;
-  if (withKeystores && password !== null) {
-    const certPems = [leaf, ...chain, ...roots];
-    pfx = await buildPfx({ keyPem: key, certPems, password, friendlyName: d });
-    jks = buildJks({ keyPem: key, certPems, password, alias: d });
+  if (secrets && password !== null && key !== null) {
+    const certDers = [leaf, ...chain, ...roots].map((pem) => {
+      const block = firstPemDer(pem, ['CERTIFICATE']);
+      if (!block) throw new Fault('unparsable', 'A certificate of the chain is not a PEM certificate.');
+      return block.der;
+    });
+    const pkcs8 = createPrivateKey(key).export({ type: 'pkcs8', format: 'der' });
+    pfx = buildPfxDer({ pkcs8, certDers, password, friendlyName: d, secrets });
+    jks = buildJksDer({ pkcs8, certDers, password, alias: d });
   }
 
   const entries: [string, string | Buffer][] = [];
@@ -173,28 +182,26 @@ export async function buildDownloadZip(input: DownloadBundleInput): Promise<Down
   add(`${d}_other/${d}_enc.crt`, enc);
   add(`${d}_other/${d}_enc.key`, encKey);
 
-  const zip = new yazl.ZipFile();
-  const mtime = new Date(input.mtime ?? Date.now());
   const keep = (name: string) => {
     if (!input.only) return true;
     const top = name.includes('/') ? name.slice(0, name.indexOf('/')) : '';
     return top.toLowerCase() === input.only || top === `${d}_${input.only}`;
   };
   const kept = entries.filter(([name]) => keep(name));
-  entries.length = 0;
-  entries.push(...kept);
-  for (const [name, content] of entries) {
+  // One Buffer per distinct text, so that zipSync deflates each content once.
+  const bytes = new Map<string, Buffer>();
+  const zipEntries: ZipEntry[] = kept.map(([name, content]) => {
+    let data: Buffer;
+    if (typeof content === 'string') {
+      data = bytes.get(content) ?? Buffer.from(content, 'utf8');
+      bytes.set(content, data);
+    } else data = content;
     const isKeyMaterial = /\.(key|pfx|jks)$|keystorePass\.txt$/.test(name);
-    zip.addBuffer(typeof content === 'string' ? Buffer.from(content, 'utf8') : content, name, { mtime, mode: isKeyMaterial ? 0o100600 : 0o100644 });
-  }
-  zip.end();
-  const chunks: Buffer[] = [];
-  const out = await new Promise<Buffer>((resolve, reject) => {
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
+    // Keystores are encrypted: deflate would spend time to find nothing to shrink.
+    return { name, data, mode: isKeyMaterial ? 0o100600 : 0o100644, compress: typeof content === 'string' };
   });
-  return { zip: out, password, files: entries.map(([n]) => n) };
+  const out = zipSync(zipEntries, new Date(input.mtime ?? Date.now()));
+  return { zip: out, password, files: kept.map(([n]) => n) };
 }
 
 /** A stored certificate's ZIP: its PEM split into leaf, chain and roots, then packaged. */

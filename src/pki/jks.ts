@@ -8,9 +8,9 @@
 //     trusted entry: UTF "X.509", u32 len + DER
 //   20 bytes SHA-1(password as UTF-16BE || "Mighty Aphrodite" || everything above)
 // where UTF is Java's DataOutput.writeUTF (u16 length + modified UTF-8).
-import * as asn1js from 'asn1js';
 import { X509Certificate, createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { OID } from './oids.js';
+import { nullValue, octets, oid, seq } from './der.js';
 
 const MAGIC = 0xfeedfeed;
 const VERSION = 2;
@@ -73,13 +73,7 @@ function protectKey(pkcs8: Buffer, password: string): Buffer {
   }
   const check = sha1(pw, pkcs8);
   const protectedKey = Buffer.concat([salt, encrypted, check]);
-  const epki = new asn1js.Sequence({
-    value: [
-      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.jksKeyProtector }), new asn1js.Null()] }),
-      new asn1js.OctetString({ valueHex: new Uint8Array(protectedKey) }),
-    ],
-  });
-  return Buffer.from(epki.toBER(false));
+  return seq(seq(oid(OID.jksKeyProtector), nullValue()), octets(protectedKey));
 }
 
 function finish(body: Buffer, password: string): Buffer {
@@ -91,16 +85,21 @@ const certDer = (pem: string) => new X509Certificate(pem).raw;
 
 /** JKS with a single PrivateKeyEntry: the key and its chain (leaf first). */
 export function buildJks(opts: { keyPem: string; certPems: string[]; password: string; alias: string; createdAt?: Date }): Buffer {
-  if (opts.certPems.length === 0) throw new Error('buildJks: at least the leaf certificate is required');
   const pkcs8 = createPrivateKey(opts.keyPem).export({ type: 'pkcs8', format: 'der' });
-  const chain = opts.certPems.map(certDer);
+  return buildJksDer({ ...opts, pkcs8, certDers: opts.certPems.map(certDer) });
+}
+
+/** buildJks from DER: the key as unencrypted PKCS#8, the certificates leaf first. */
+export function buildJksDer(opts: { pkcs8: Buffer; certDers: Buffer[]; password: string; alias: string; createdAt?: Date }): Buffer {
+  const chain = opts.certDers;
+  if (chain.length === 0) throw new Error('buildJks: at least the leaf certificate is required');
   const w = new Writer();
   w.u32(MAGIC); w.u32(VERSION); w.u32(1);
   w.u32(TAG_PRIVATE_KEY);
   // keytool lower-cases aliases when it looks them up, so store them lower-cased.
   w.utf(opts.alias.toLowerCase());
   w.u64((opts.createdAt ?? new Date()).getTime());
-  w.lenBytes(protectKey(pkcs8, opts.password));
+  w.lenBytes(protectKey(opts.pkcs8, opts.password));
   w.u32(chain.length);
   for (const der of chain) { w.utf('X.509'); w.lenBytes(der); }
   return finish(w.done(), opts.password);

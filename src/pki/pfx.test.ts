@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildPfx } from './pfx.js';
+import { buildPfx, buildPfxDer, generatedKeystoreSecrets, privateKeyPkcs8Der, certificateDer } from './pfx.js';
 import { keytoolList, makeChain, opensslPubOfCert, opensslPubOfKey, run, withTempDir } from '../testing/pki-fixtures.js';
 
-const PASSWORD = 'S3cret-pass_42!';
+const PASS = 'S3cret-pass_42!';
+const PASSWORD = PASS;
 
 /** `openssl pkcs12 -info` prints its report on stderr: return stdout + stderr, throw on failure. */
 function opensslInfo(file: string, password: string): string {
@@ -16,7 +17,7 @@ function opensslInfo(file: string, password: string): string {
 }
 
 /** Checks a PFX with openssl and keytool: encryption parameters, key/cert pairing, chain, wrong password. */
-async function checkPfx(dir: string, pfx: Buffer, keyPem: string, alias: string, chainLength: number) {
+async function checkPfx(dir: string, pfx: Buffer, keyPem: string, alias: string, chainLength: number, PASSWORD = PASS) {
   const file = join(dir, 'store.pfx');
   await writeFile(file, pfx);
   await writeFile(join(dir, 'orig.key'), keyPem);
@@ -62,6 +63,23 @@ test('buildPfx EC P-384 (key and self-signed cert made by openssl, SEC1 key PEM)
     const pfx = await buildPfx({ keyPem, certPems: [certPem], password: PASSWORD, friendlyName: 'p384' });
     await checkPfx(dir, pfx, keyPem, 'p384', 1);
   });
+});
+
+test('a generated password with secrets derived ahead of time: openssl and keytool read the PFX; no two share a password or salt', async () => {
+  const c = await makeChain('RSA', 'spare.example.com');
+  const made = Array.from({ length: 7 }, () => generatedKeystoreSecrets()); // more than the spares
+  const seen = new Set<string>();
+  for (const m of made) for (const v of [m.password, m.pbes2.salt.toString('hex'), m.mac.salt.toString('hex')]) {
+    assert.ok(!seen.has(v), 'used once');
+    seen.add(v);
+  }
+  const secrets = made[0]!;
+  assert.match(secrets.password, /^[A-Za-z0-9]{16}$/);
+  const pfx = buildPfxDer({
+    pkcs8: privateKeyPkcs8Der(c.keyPem), certDers: [c.leafPem, c.intermediatePem].map(certificateDer),
+    password: secrets.password, friendlyName: 'spare.example.com', secrets,
+  });
+  await withTempDir((dir) => checkPfx(dir, pfx, c.keyPem, 'spare.example.com', 2, secrets.password));
 });
 
 test('buildPfx refuses an empty chain', async () => {

@@ -1,10 +1,18 @@
 // PKCS#12 (PFX) for IIS / Tomcat downloads (RFC 7292), encoded by hand with ./der.ts and
-// node:crypto. No I/O. PBES2 (PBKDF2-SHA256, AES-256-CBC, 2048 iterations) for the key bag
-// and the certificate safe, HMAC-SHA256 MAC: what OpenSSL 3 writes by default. Hand-encoding
-// because pkijs spent ~30 ms of a download's ~60 in generic ASN.1 work (issue 27); this takes
-// about a millisecond, mostly the three 2048-iteration key derivations. node-forge is not
-// used: it cannot handle EC keys.
-import { X509Certificate, createCipheriv, createHash, createHmac, createPrivateKey, pbkdf2Sync, randomBytes } from 'node:crypto';
+// node:crypto. No I/O. PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) for the key bag and the
+// certificate safe, HMAC-SHA256 MAC with the PKCS#12 KDF: the algorithms OpenSSL 3 writes by
+// default. Hand-encoding because pkijs spent ~30 ms of a download's ~60 in generic ASN.1 work
+// (issue 27). node-forge is not used: it cannot handle EC keys.
+//
+// Iterations: 2048 for PBKDF2 and for the MAC, OpenSSL 3.0's default (PKCS12_DEFAULT_ITER,
+// what `openssl pkcs12 -export` writes). OpenSSL 1.1/3.x and Java 17 keytool read it (Java's
+// own default is 10,000; it reads any count up to its 5,000,000 cap). No PFX of Tencent's own
+// was at hand to compare, so the default of the tool most PFX files come from it is.
+// The key derivations are the PFX's cost, so the key bag and the certificate safe share one
+// PBKDF2 output: one salt, one derived key, each safe with its own random IV. A reader simply
+// derives the same key twice (a salt is there against precomputation, and one file's two
+// safes share their password anyway): an ordinary PFX, with two key derivations, not three.
+import { X509Certificate, createCipheriv, createHash, createHmac, createPrivateKey, pbkdf2Sync, randomBytes, randomInt } from 'node:crypto';
 import { OID } from './oids.js';
 import { explicit, nullValue, octets, oid, seq, set, tlv, uint } from './der.js';
 
@@ -43,15 +51,75 @@ function bagAttributes(friendlyName: string, localKeyId: Buffer): Buffer {
   );
 }
 
-/** PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC (RFC 8018): the AlgorithmIdentifier and the ciphertext. */
-function pbes2Encrypt(plain: Buffer, password: Buffer): { algorithm: Buffer; encrypted: Buffer } {
-  const salt = randomBytes(16);
+/** A PBES2 key (PBKDF2-HMAC-SHA256 → AES-256) derived once, for each safe that uses it. */
+interface Pbes2Key { salt: Buffer; key: Buffer }
+
+/**
+ * What a PFX derives from its password: the PBES2 key and the MAC key, each with its random
+ * salt. Neither depends on the content, so they can be derived before it is known (see
+ * generatedKeystoreSecrets).
+ */
+export interface PfxSecrets { password: string; pbes2: Pbes2Key; mac: { salt: Buffer; key: Buffer } }
+
+export function derivePfxSecrets(password: string): PfxSecrets {
+  const pbes2Salt = randomBytes(16);
+  const macSalt = randomBytes(16);
+  return {
+    password,
+    pbes2: { salt: pbes2Salt, key: pbkdf2Sync(Buffer.from(password, 'utf8'), pbes2Salt, ITERATIONS, 32, 'sha256') },
+    mac: { salt: macSalt, key: pkcs12MacKey(password, macSalt, ITERATIONS) },
+  };
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** A generated keystore password (keystorePass.txt): 16 letters and digits, ~95 bits. */
+export function keystorePassword(): string {
+  let s = '';
+  for (let i = 0; i < 16; i++) s += ALNUM[randomInt(ALNUM.length)];
+  return s;
+}
+
+/**
+ * Generated passwords with their PFX secrets derived ahead of time, a few per thread (issue 27):
+ * the two key derivations are most of a PFX's cost, and for a password certport makes up they
+ * need not wait for the download that uses it. The thread derives the next ones after a
+ * download, one per turn of its event loop, while the request thread stores and answers; under
+ * a burst the spares run out and secrets are derived in line, as for a user's own password.
+ * Each set is used once (its salts are random, as every PFX's must be).
+ */
+const SPARES = 4;
+const spares: PfxSecrets[] = [];
+let refilling = false;
+
+function refill(): void {
+  if (refilling || spares.length >= SPARES) return;
+  refilling = true;
+  setImmediate(() => {
+    refilling = false;
+    if (spares.length < SPARES) spares.push(derivePfxSecrets(keystorePassword()));
+    refill();
+  });
+}
+
+/** A new generated password with its PFX secrets: a spare when one is ready. */
+export function generatedKeystoreSecrets(): PfxSecrets {
+  const s = spares.pop() ?? derivePfxSecrets(keystorePassword());
+  refill();
+  return s;
+}
+
+/** Derives the spare secrets now (a worker of the CPU pool, when it starts). */
+export function prepareKeystoreSecrets(): void {
+  refill();
+}
+
+/** PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC (RFC 8018): the AlgorithmIdentifier and the ciphertext, under a fresh IV. */
+function pbes2Encrypt(plain: Buffer, k: Pbes2Key): { algorithm: Buffer; encrypted: Buffer } {
   const iv = randomBytes(16);
-  const key = pbkdf2Sync(password, salt, ITERATIONS, 32, 'sha256');
-  const c = createCipheriv('aes-256-cbc', key, iv);
+  const c = createCipheriv('aes-256-cbc', k.key, iv);
   const encrypted = Buffer.concat([c.update(plain), c.final()]);
   const algorithm = seq(oid(PBES2), seq(
-    seq(oid(PBKDF2), seq(octets(salt), uint(ITERATIONS), seq(oid(HMAC_SHA256), nullValue()))),
+    seq(oid(PBKDF2), seq(octets(k.salt), uint(ITERATIONS), seq(oid(HMAC_SHA256), nullValue()))),
     seq(oid(AES256_CBC), octets(iv)),
   ));
   return { algorithm, encrypted };
@@ -125,15 +193,24 @@ export function rehash32(value: Buffer, times: number): Buffer {
 }
 
 export async function buildPfx(opts: { keyPem: string; certPems: string[] /* leaf first then chain */; password: string; friendlyName: string }): Promise<Buffer> {
-  if (opts.certPems.length === 0) throw new Error('buildPfx: at least the leaf certificate is required');
-  const password = Buffer.from(opts.password, 'utf8');
-  const certDers = opts.certPems.map(certificateDer);
+  return buildPfxDer({ pkcs8: privateKeyPkcs8Der(opts.keyPem), certDers: opts.certPems.map(certificateDer), password: opts.password, friendlyName: opts.friendlyName });
+}
+
+/**
+ * buildPfx from DER: the key as unencrypted PKCS#8, the certificates leaf first (a download
+ * decodes each once for PFX and JKS). `secrets` (derivePfxSecrets, generatedKeystoreSecrets)
+ * stand for the password when given.
+ */
+export function buildPfxDer(opts: { pkcs8: Buffer; certDers: Buffer[]; password: string; friendlyName: string; secrets?: PfxSecrets }): Buffer {
+  const certDers = opts.certDers;
+  if (certDers.length === 0) throw new Error('buildPfx: at least the leaf certificate is required');
+  const secrets = opts.secrets && opts.secrets.password === opts.password ? opts.secrets : derivePfxSecrets(opts.password);
   // Same convention as OpenSSL and Java: localKeyId = SHA-1 of the leaf certificate.
   const localKeyId = createHash('sha1').update(certDers[0]!).digest();
   const attributes = bagAttributes(opts.friendlyName, localKeyId);
 
   // The key: an EncryptedPrivateKeyInfo in a pkcs8ShroudedKeyBag, in a plain Data safe.
-  const keyEnc = pbes2Encrypt(privateKeyPkcs8Der(opts.keyPem), password);
+  const keyEnc = pbes2Encrypt(opts.pkcs8, secrets.pbes2);
   const keyBag = seq(oid(OID.pkcs8ShroudedKeyBag), explicit(0, seq(keyEnc.algorithm, octets(keyEnc.encrypted))), attributes);
   const keySafe = seq(oid(PKCS7_DATA), explicit(0, octets(seq(keyBag))));
 
@@ -143,18 +220,17 @@ export async function buildPfx(opts: { keyPem: string; certPems: string[] /* lea
     explicit(0, seq(oid(OID.x509Certificate), explicit(0, octets(der)))),
     ...(i === 0 ? [attributes] : []),
   ));
-  const certEnc = pbes2Encrypt(seq(...certBags), password);
+  const certEnc = pbes2Encrypt(seq(...certBags), secrets.pbes2);
   const certSafe = seq(oid(PKCS7_ENCRYPTED_DATA), explicit(0, seq(
     uint(0),
     seq(oid(PKCS7_DATA), certEnc.algorithm, tlv(0x80, certEnc.encrypted)),
   )));
 
   const authSafe = seq(keySafe, certSafe);
-  const macSalt = randomBytes(16);
-  const mac = createHmac('sha256', pkcs12MacKey(opts.password, macSalt, ITERATIONS)).update(authSafe).digest();
+  const mac = createHmac('sha256', secrets.mac.key).update(authSafe).digest();
   return seq(
     uint(3),
     seq(oid(PKCS7_DATA), explicit(0, octets(authSafe))),
-    seq(seq(seq(oid(SHA256), nullValue()), octets(mac)), octets(macSalt), uint(ITERATIONS)),
+    seq(seq(seq(oid(SHA256), nullValue()), octets(mac)), octets(secrets.mac.salt), uint(ITERATIONS)),
   );
 }

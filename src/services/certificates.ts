@@ -7,7 +7,7 @@ import { chainFactsOf, parseCertificateChain, selfSignedTop, type CertificateFac
 import { inlineCpu, type CpuRunner } from '../pki/cpu-pool.js';
 import { UPLOAD_LIMITS, countCertificateBlocks } from '../pki/limits.js';
 import type { Sealer } from '../secrets/sealer.js';
-import type { CertificateStore, OperationLogStore, ProjectStore } from '../domain/stores.js';
+import type { CertificateStore, KeptDownload, OperationLogStore, ProjectStore } from '../domain/stores.js';
 import type { NewJob } from '../domain/job.js';
 import { CertStatus, isIssued, type CertificateQuery, type CertificateRecord, type OperationLogRecord, type Tag } from '../domain/certificate.js';
 import type { ProjectRecord } from '../domain/account.js';
@@ -15,7 +15,7 @@ import type { Caller } from '../domain/caller.js';
 import type { Clock } from '../domain/clock.js';
 import { newCertificateId } from './ids.js';
 import { aad } from '../secrets/aad.js';
-import { createHash, randomInt } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 export const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -398,11 +398,19 @@ export class CertificateService {
     }
     const issuerRootPem = this.issuerRoot(c);
     const digest = downloadDigest(c, issuerRootPem);
+    if (only) {
+      // A one-type archive (a signed link) is built each time and not kept.
+      const bundle = await this.#build(caller, c, issuerRootPem, await this.store.getDownload(c.id), now, only);
+      await this.store.appendLog(logEntry(caller, 'download', id, now));
+      return bundle;
+    }
+    // An archive of this certificate being kept (below) is read once it is.
+    await this.#keeping.get(c.id);
     const kept = await this.store.getDownload(c.id);
-    let bundle: DownloadBundle | null = null;
     // The whole archive, once built, is kept sealed and served while its inputs are unchanged:
     // the same bytes every time (the keystore password is fixed per certificate).
-    if (kept && kept.digest === digest && !only) {
+    if (kept && kept.digest === digest) {
+      let bundle: DownloadBundle | null = null;
       try {
         bundle = {
           zip: this.sealer.open(kept.zipSealed, aad.downloadZip(c.id)),
@@ -412,46 +420,83 @@ export class CertificateService {
       } catch {
         bundle = null; // sealed under a key this node no longer holds: built again below
       }
-    }
-    if (!bundle) {
-      const own = c.keyPasswordSealed ? this.sealer.openString(c.keyPasswordSealed, aad.keyPassword(c.id)) : null;
-      // A generated keystore password stays the certificate's: an archive built again (its
-      // chain or key changed, a one-type link) keeps the password its users already have.
-      let generated: string | null = null;
-      if (!own && kept?.passwordSealed) {
-        try { generated = this.sealer.openString(kept.passwordSealed, aad.downloadPassword(c.id)); } catch { generated = null; }
-      }
-      generated ??= own ? null : keystorePassword();
-      // Packaged (PFX, JKS, ZIP) on a worker from the chain's kept facts: the costliest read there is.
-      const built = await this.cpu.run('downloadZip', {
-        certPem: c.certPem,
-        issuerRootPem,
-        domain: c.domain,
-        fallbackName: id,
-        keyPem: c.certificateType === 'SVR' ? this.privateKeyPem(c) : null,
-        csrPem: null,
-        password: own ?? generated,
-        encryptCertPem: c.encryptCertPem,
-        encryptKeyPem: c.certificateType === 'SVR' ? this.encryptKeyPem(c) : null,
-        facts: c.chainFacts ?? null,
-        mtime: now,
-        ...(only ? { only } : {}),
-      }, caller.accountUin);
-      // A chain stored before its facts were kept: kept now (the first read parsed it).
-      if (!c.chainFacts) await this.store.recordChainFacts(c.id, c.certPem, built.facts);
-      bundle = { zip: built.zip, password: built.password, files: built.files };
-      if (!only) {
-        // Kept with the download's log entry: one commit.
-        await this.store.putDownload({
-          certId: c.id, digest, builtAt: now, files: built.files,
-          zipSealed: this.sealer.seal(built.zip, aad.downloadZip(c.id)),
-          passwordSealed: generated !== null && built.password !== null ? this.sealer.seal(generated, aad.downloadPassword(c.id)) : null,
-        }, logEntry(caller, 'download', id, now));
+      if (bundle) {
+        await this.store.appendLog(logEntry(caller, 'download', id, now));
         return bundle;
       }
     }
+    // Downloads that find the archive being built wait for that build (single-flight on this
+    // node; another node may build it too, and the one kept last serves from then on).
+    const key = `${c.id}\n${digest}`;
+    const building = this.#building.get(key);
+    if (building) {
+      const bundle = await building;
+      await this.store.appendLog(logEntry(caller, 'download', id, now));
+      return bundle;
+    }
+    const flight = this.#build(caller, c, issuerRootPem, kept, now);
+    this.#building.set(key, flight);
+    let bundle: DownloadBundle;
+    try {
+      bundle = await flight;
+    } finally {
+      this.#building.delete(key);
+    }
+    // Kept after the answer is sent (a write of the ~70 KB sealed archive, a synchronous commit
+    // on SQLite): the log entry, like every download's, is written before answering. Until it
+    // is kept, this certificate's downloads on this node wait for it (the same password for
+    // all). A failed write is not an error of this download: the next one builds again.
+    const keeping = new Promise((ok) => setImmediate(ok))
+      .then(() => this.store.putDownload({
+        certId: c.id, digest, builtAt: now, files: bundle.files,
+        zipSealed: this.sealer.seal(bundle.zip, aad.downloadZip(c.id)),
+        // Only a generated password is kept; a user's own is the certificate's already.
+        passwordSealed: !c.keyPasswordSealed && bundle.password !== null ? this.sealer.seal(bundle.password, aad.downloadPassword(c.id)) : null,
+      }))
+      .catch(() => {})
+      .finally(() => { if (this.#keeping.get(c.id) === keeping) this.#keeping.delete(c.id); });
+    this.#keeping.set(c.id, keeping);
     await this.store.appendLog(logEntry(caller, 'download', id, now));
     return bundle;
+  }
+
+  /** Full archives being built, by certificate and inputs (download's single-flight). */
+  readonly #building = new Map<string, Promise<DownloadBundle>>();
+  /** Archives being kept after their download was answered, by certificate. */
+  readonly #keeping = new Map<string, Promise<void>>();
+
+  /** Resolves once every archive built so far is kept (tests; a node before it closes its database). */
+  async settled(): Promise<void> {
+    while (this.#keeping.size) await Promise.all(this.#keeping.values());
+  }
+
+  /** Packages the archive (PFX, JKS, ZIP) on a worker, from the chain's kept facts: the costliest read there is. */
+  async #build(caller: Caller, c: CertificateRecord, issuerRootPem: string | null, kept: KeptDownload | null, now: number, only?: DownloadServiceType): Promise<DownloadBundle> {
+    const own = c.keyPasswordSealed ? this.sealer.openString(c.keyPasswordSealed, aad.keyPassword(c.id)) : null;
+    // A generated keystore password stays the certificate's: an archive built again (its chain
+    // or key changed, a one-type link) keeps the password its users already have. A new one is
+    // made up on the worker, whose key derivations for it are done ahead of time (pki/pfx.ts).
+    let generated: string | null = null;
+    if (!own && kept?.passwordSealed) {
+      try { generated = this.sealer.openString(kept.passwordSealed, aad.downloadPassword(c.id)); } catch { generated = null; }
+    }
+    const built = await this.cpu.run('downloadZip', {
+      certPem: c.certPem,
+      issuerRootPem,
+      domain: c.domain,
+      fallbackName: c.id,
+      keyPem: c.certificateType === 'SVR' ? this.privateKeyPem(c) : null,
+      csrPem: null,
+      password: own ?? generated,
+      encryptCertPem: c.encryptCertPem,
+      encryptKeyPem: c.certificateType === 'SVR' ? this.encryptKeyPem(c) : null,
+      facts: c.chainFacts ?? null,
+      mtime: now,
+      ...(only ? { only } : {}),
+    }, caller.accountUin);
+    // A chain stored before its facts were kept: kept now (the first read parsed it).
+    if (!c.chainFacts) await this.store.recordChainFacts(c.id, c.certPem, built.facts);
+    return { zip: built.zip, password: built.password, files: built.files };
   }
 
   logs(caller: Caller, from: number, to: number, offset: number, limit: number) {
@@ -464,14 +509,6 @@ const DOWNLOAD_FORMAT = 'certport download v1';
 function downloadDigest(c: CertificateRecord, issuerRootPem: string | null): string {
   return createHash('sha256').update(JSON.stringify([DOWNLOAD_FORMAT, c.certificateType, c.domain, c.certPem, c.privateKeySealed, c.keyPasswordSealed,
     c.encryptCertPem, c.encryptKeySealed, issuerRootPem])).digest('hex');
-}
-
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-/** A generated keystore password (keystorePass.txt): 16 letters and digits. */
-function keystorePassword(): string {
-  let s = '';
-  for (let i = 0; i < 16; i++) s += ALNUM[randomInt(ALNUM.length)];
-  return s;
 }
 
 function sanList(leaf: CertificateFacts): string[] {

@@ -153,10 +153,10 @@ export class SqlCertificateStore implements CertificateStore {
     return r ? { certId: r.cert_id, digest: r.digest, passwordSealed: r.password_sealed, zipSealed: r.zip_sealed, files: JSON.parse(r.files) as string[], builtAt: Number(r.built_at) } : null;
   }
 
-  async putDownload(d: KeptDownload, log: OperationLogRecord) {
+  async putDownload(d: KeptDownload, log: OperationLogRecord | null = null) {
     const row = { cert_id: d.certId, digest: d.digest, password_sealed: d.passwordSealed, zip_sealed: d.zipSealed, files: JSON.stringify(d.files), built_at: d.builtAt };
     await this.db.kysely.transaction().execute(async (tx) => {
-      await insertLog(tx, log);
+      if (log) await insertLog(tx, log);
       // Not for a certificate deleted while its archive was being built.
       if (!(await tx.selectFrom('certificates').select('id').where('id', '=', d.certId).executeTakeFirst())) return;
       await tx.insertInto('certificate_downloads').values(row)

@@ -115,9 +115,9 @@ export class FakeCertificateStore implements CertificateStore {
     return d ? copy(d) : null;
   }
 
-  async putDownload(d: KeptDownload, log: OperationLogRecord) {
+  async putDownload(d: KeptDownload, log: OperationLogRecord | null = null) {
     this.db.write(() => {
-      this.db.logs.push(copy(log));
+      if (log) this.db.logs.push(copy(log));
       if (this.db.certificates.has(d.certId)) this.db.downloads.set(d.certId, copy(d));
     });
   }
