@@ -62,7 +62,18 @@ export function send(reply: FastifyReply, requestId: string, body: Record<string
   return reply
     .code(200)
     .header('content-type', 'application/json')
-    .send(Buffer.from(body instanceof SerializedResult ? withRequestId(body.json, requestId) : JSON.stringify({ Response: { ...body, RequestId: requestId } })));
+    .send(Buffer.from(envelopeJson(body instanceof SerializedResult ? body.json : JSON.stringify(body), requestId, !(body instanceof SerializedResult) && Object.hasOwn(body, 'RequestId'))));
+}
+
+/**
+ * `{"Response":{…,"RequestId":id}}` around a result serialized as it is: copying the result into
+ * a new object first (`{ ...body, RequestId }`) cost ~50 µs for a detail's 50 fields (V8 adds
+ * properties after a spread on a slow path, and serializes the copy slower too). A result
+ * carrying a RequestId of its own keeps the old way (the envelope's RequestId wins).
+ */
+export function envelopeJson(json: string, requestId: string, hasRequestId = false): string {
+  if (hasRequestId) return JSON.stringify({ Response: { ...(JSON.parse(json) as object), RequestId: requestId } });
+  return withRequestId(json, requestId);
 }
 
 /** `{"Response":{…,"RequestId":id}}` around an already serialized result object. */
