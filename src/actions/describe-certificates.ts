@@ -55,7 +55,9 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   // expiring, deployable) move with it across the whole account: those pages are not kept.
   const pages = ctx.services.pages;
   const timeFiltered = q.expiring !== undefined || q.deployable !== undefined || (q.statuses ?? []).some(isIssued);
-  const cached = pages.enabled && !timeFiltered ? { key: `${account}\n${JSON.stringify(p)}`, token: await ctx.services.certificates.changeToken() } : null;
+  const key = pages.enabled && !timeFiltered ? `${account}\n${JSON.stringify(p)}` : null;
+  // A request asked for the first time is answered without the cache (pages.wanted).
+  const cached = key !== null && pages.wanted(key, now) ? { key, token: await ctx.services.certificates.changeToken() } : null;
   const hit = cached && pages.get(cached.key, cached.token, now);
   if (hit) return hit;
   const { total, items } = await ctx.services.certificates.list(q, ctx.caller);

@@ -111,12 +111,13 @@ export function metricsRoutes(opts: MetricsRoutesOptions) {
     });
     const outcomes = new WeakMap<FastifyRequest, string>();
 
-    app.addHook('onSend', async (req, _reply, payload) => {
+    // Callback hooks, not async ones: no promise per request and hook (two on every request).
+    app.addHook('onSend', (req, _reply, payload, next) => {
       const route = req.routeOptions.url;
       if (route === '/' || route === LEGACY_PATH) outcomes.set(req, outcomeOf(payload, route === LEGACY_PATH));
-      return payload;
+      next(null, payload);
     });
-    app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
+    app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, next) => {
       const route = req.routeOptions.url;
       let action = '';
       if (route === '/') action = actionOf(req, (n) => Object.hasOwn(actions, n));
@@ -124,6 +125,7 @@ export function metricsRoutes(opts: MetricsRoutesOptions) {
       duration.observe({ method: req.method, route: route ?? 'unmatched', status_code: String(reply.statusCode), action }, reply.elapsedTime / 1000);
       const code = outcomes.get(req);
       if (code !== undefined) apiRequests.inc({ action, code });
+      next();
     });
 
     const want = opts.token === null ? null : digest(opts.token);

@@ -184,12 +184,20 @@ function coerceObject(input: Record<string, unknown>, model: Readonly<Record<str
     if (value === null || value === undefined) continue;
     out[name] = coerceField(value, field, prefix + name, name, models);
   }
-  for (const [name, field] of Object.entries(model)) {
-    if (!field.optional && out[name] === undefined) {
+  for (const name of requiredOf(model)) {
+    if (out[name] === undefined) {
       throw new ServiceError('MissingParameter', `The request is missing the required parameter \`${prefix}${name}\`.`);
     }
   }
   return out;
+}
+
+/** A model's required field names, listed once per model (not Object.entries per request). */
+const required = new WeakMap<object, string[]>();
+function requiredOf(model: Readonly<Record<string, FieldType>>): string[] {
+  let r = required.get(model);
+  if (!r) required.set(model, r = Object.entries(model).filter(([, f]) => !f.optional).map(([n]) => n));
+  return r;
 }
 
 /** Checks and converts an action's parameters against `<Action>Request` from the SDK models. */

@@ -19,6 +19,11 @@ export class AccountService {
   // working within this many milliseconds on every node.
   private cache = new Map<string, { cred: Credential | null; at: number }>();
   private readonly cacheMs = 5000;
+  // Lookups under way, shared: when an entry runs out under load, every request in flight for
+  // that key would otherwise read it (two statements each) at once.
+  private reading = new Map<string, Promise<Credential | null>>();
+  // Bumped by every change of a key or account here: a lookup begun before one is not kept.
+  private generation = 0;
 
   constructor(
     private readonly store: AccountStore,
@@ -69,18 +74,30 @@ export class AccountService {
 
   async setKeyStatus(secretId: string, status: 'active' | 'disabled'): Promise<void> {
     if (!(await this.store.setKeyStatus(secretId, status))) throw new ServiceError('ResourceNotFound', `No key ${secretId}.`);
-    this.cache.delete(secretId);
+    this.forget(secretId);
   }
 
   /** A disabled account's API keys, ACME accounts and bindings stop working (keys within the cache time on every node). */
   async setAccountStatus(uin: string, status: 'active' | 'disabled'): Promise<void> {
     if (!(await this.store.setAccountStatus(uin, status))) throw new ServiceError('ResourceNotFound', `No account ${uin}.`);
-    this.cache.clear();
+    this.forget(null);
   }
 
   async deleteKey(secretId: string): Promise<void> {
     if (!(await this.store.deleteKey(secretId))) throw new ServiceError('ResourceNotFound', `No key ${secretId}.`);
-    this.cache.delete(secretId);
+    this.forget(secretId);
+  }
+
+  /** Drops what this node knows of one key (or of all), including lookups under way. */
+  private forget(secretId: string | null): void {
+    this.generation++;
+    if (secretId === null) {
+      this.cache.clear();
+      this.reading.clear();
+    } else {
+      this.cache.delete(secretId);
+      this.reading.delete(secretId);
+    }
   }
 
   /** The active credential for a SecretId, or AuthFailure.SecretIdNotFound. */
@@ -88,18 +105,36 @@ export class AccountService {
     const now = this.clock();
     const hit = this.cache.get(secretId);
     let cred: Credential | null;
-    if (hit && now - hit.at < this.cacheMs) {
+    if (hit && now - hit.at < this.cacheMs && now >= hit.at) {
       cred = hit.cred;
     } else {
-      const k = await this.store.findKey(secretId);
-      const account = k && k.status === 'active' ? await this.store.getAccount(k.accountUin) : null;
-      cred = k && account && account.status === 'active'
-        ? { accountUin: k.accountUin, userUin: k.userUin, secretId, secretKey: this.sealer.openString(k.secretKeySealed, aad.apiKey(secretId)) }
-        : null;
+      let reading = this.reading.get(secretId);
+      if (!reading) {
+        reading = this.lookup(secretId, now);
+        this.reading.set(secretId, reading);
+        const done = () => {
+          if (this.reading.get(secretId) === reading) this.reading.delete(secretId);
+        };
+        reading.then(done, done);
+      }
+      cred = await reading;
+    }
+    if (!cred) throw new ServiceError('AuthFailure.SecretIdNotFound', 'The SecretId does not exist or is disabled.');
+    return cred;
+  }
+
+  /** Reads a key and its account, and keeps the outcome unless a change here came in between. */
+  private async lookup(secretId: string, now: number): Promise<Credential | null> {
+    const generation = this.generation;
+    const k = await this.store.findKey(secretId);
+    const account = k && k.status === 'active' ? await this.store.getAccount(k.accountUin) : null;
+    const cred = k && account && account.status === 'active'
+      ? { accountUin: k.accountUin, userUin: k.userUin, secretId, secretKey: this.sealer.openString(k.secretKeySealed, aad.apiKey(secretId)) }
+      : null;
+    if (generation === this.generation) {
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(secretId, { cred, at: now });
     }
-    if (!cred) throw new ServiceError('AuthFailure.SecretIdNotFound', 'The SecretId does not exist or is disabled.');
     return cred;
   }
 }

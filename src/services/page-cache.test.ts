@@ -8,7 +8,7 @@ import { startService, type RunningService } from '../main.js';
 import { makeChain } from '../testing/pki-fixtures.js';
 import { sharedAfterCall } from '../store/db.js';
 import { BACKENDS, sdkClient, startTestService, type SslClient, type TestService } from '../testing/harness.js';
-import { PAGE_MAX_AGE_MS, PageCache } from './page-cache.js';
+import { PAGE_MAX_AGE_MS, PAGE_SEEN_MS, PageCache } from './page-cache.js';
 
 const DAY = 86_400_000;
 
@@ -44,6 +44,25 @@ describe('PageCache', () => {
     assert.equal(big.json.length, 48);
     assert.equal(c.get('g', 't', 1), null);
     assert.equal(new PageCache(0).enabled, false);
+  });
+
+  test('a request is wanted from its second ask within PAGE_SEEN_MS, or while cached', () => {
+    const c = new PageCache(1 << 20);
+    assert.equal(c.wanted('k', 1000), false, 'first ask');
+    assert.equal(c.wanted('k', 2000), true, 'second ask');
+    assert.equal(c.wanted('k', 3000), false, 'the second ask used the memory up; nothing was kept');
+    c.put('k', 't', 3000, 10_000, {});
+    assert.equal(c.wanted('k', 4000), true, 'cached');
+    assert.equal(c.wanted('late', 0), false);
+    assert.equal(c.wanted('late', PAGE_SEEN_MS), false, 'asked again too late');
+    const small = new PageCache(40); // remembers 10 characters of keys
+    small.wanted('aaaa', 0);
+    small.wanted('bbbb', 0);
+    small.wanted('cccc', 0); // 12 > 10: aaaa forgotten
+    assert.equal(small.wanted('bbbb', 1), true);
+    assert.equal(small.wanted('aaaa', 1), false);
+    assert.equal(small.wanted('x'.repeat(11), 1), false);
+    assert.equal(small.wanted('x'.repeat(11), 2), false, 'a key over the budget is never remembered');
   });
 });
 
@@ -104,7 +123,9 @@ for (const backend of BACKENDS) {
       const chain = await makeChain('EC', 'cache.example.com');
       await t.client.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem, Alias: 'first' });
       const hits = pages().hits;
-      const a = await t.client.DescribeCertificates({ Limit: 5 });
+      await t.client.DescribeCertificates({ Limit: 5 }); // first ask: answered, not kept
+      assert.equal(pages().hits, hits);
+      const a = await t.client.DescribeCertificates({ Limit: 5 }); // second: kept
       const b = await t.client.DescribeCertificates({ Limit: 5 });
       assert.equal(pages().hits, hits + 1);
       assert.notEqual(a.RequestId, b.RequestId);

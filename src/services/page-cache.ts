@@ -17,10 +17,20 @@ interface Entry {
 
 /** Longest any entry is kept, whatever its span: a bound on what a missed dependency could cost. */
 export const PAGE_MAX_AGE_MS = 60_000;
+/** How long a request asked for once is remembered, waiting for its second ask (`wanted`). */
+export const PAGE_SEEN_MS = 60_000;
 
 export class PageCache {
   readonly #entries = new Map<string, Entry>();
   #bytes = 0;
+  /**
+   * Keys asked for once lately (when), in first-asked order; at most a quarter of the byte
+   * budget. A page is kept from its second ask on: a request no one repeats (a random page,
+   * issue 27's varied load) then costs neither the change token (a round trip on PostgreSQL)
+   * nor an entry that evicts pages which are asked for again.
+   */
+  readonly #seen = new Map<string, number>();
+  #seenBytes = 0;
   /** Answers served from the cache, and looked up but not found current. */
   hits = 0;
   misses = 0;
@@ -30,6 +40,30 @@ export class PageCache {
 
   get enabled(): boolean {
     return this.capacityBytes > 0;
+  }
+
+  /**
+   * Whether the answer to `key` is worth a change token, a lookup and keeping: true when it
+   * is cached or was asked for within PAGE_SEEN_MS; else remembers this ask and says false
+   * (the caller computes the answer without the cache: always correct, only not kept).
+   */
+  wanted(key: string, now: number): boolean {
+    if (this.#entries.has(key)) return true;
+    const at = this.#seen.get(key);
+    if (at !== undefined) {
+      this.#unsee(key);
+      if (now - at < PAGE_SEEN_MS && now >= at) return true;
+    }
+    const budget = this.capacityBytes / 4;
+    if (key.length > budget) return false;
+    this.#seen.set(key, now);
+    this.#seenBytes += key.length;
+    while (this.#seenBytes > budget) this.#unsee(this.#seen.keys().next().value as string);
+    return false;
+  }
+
+  #unsee(key: string) {
+    if (this.#seen.delete(key)) this.#seenBytes -= key.length;
   }
 
   get(key: string, token: string, now: number): SerializedResult | null {

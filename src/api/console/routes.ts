@@ -18,7 +18,7 @@ import type { ConsoleService, Session } from '../../services/console-users.js';
 import { SerializedResult } from '../../services/page-cache.js';
 import { runAction, type Dispatch } from '../dispatch.js';
 import { problemOf } from '../problems.js';
-import { send } from '../server.js';
+import { envelopeJson, send } from '../server.js';
 import type { LoginThrottle } from './throttle.js';
 import type { NoticeService } from '../../notify/notices.js';
 import { consoleNoticeRoutes } from './notices.js';
@@ -49,7 +49,7 @@ class Refusal extends Error {
 
 function envelope(reply: FastifyReply, status: number, requestId: string, body: Record<string, unknown>) {
   return reply.code(status).header('content-type', 'application/json').header('cache-control', 'no-store')
-    .send(Buffer.from(JSON.stringify({ Response: { ...body, RequestId: requestId } })));
+    .send(Buffer.from(envelopeJson(JSON.stringify(body), requestId, Object.hasOwn(body, 'RequestId'))));
 }
 
 function cookieOf(req: FastifyRequest): string {
