@@ -186,7 +186,8 @@ export class SqlAcmeServerStore implements AcmeServerStore {
   }
   async updateAuthz(a: AcmeAuthz, expectedUpdatedAt: number) {
     const row = authzRow(a);
-    const r = await this.db.updateTable('acme_srv_authzs').set({ status: row.status, challenges: row.challenges, updated_at: row.updated_at })
+    // expires_at too: a passed challenge makes the authorization good for its reuse period.
+    const r = await this.db.updateTable('acme_srv_authzs').set({ status: row.status, challenges: row.challenges, expires_at: row.expires_at, updated_at: row.updated_at })
       .where('id', '=', a.id).where('updated_at', '=', expectedUpdatedAt).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
