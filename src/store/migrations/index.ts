@@ -32,6 +32,7 @@ import { packages } from './0027_packages.js';
 import { acmeDomainLimit } from './0028_acme_domain_limit.js';
 import { readFacts } from './0026_read_facts.js';
 import { listingFacets } from './0025_listing_facets.js';
+import { ipIdentifiers } from './0030_ip_identifiers.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -63,6 +64,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0028_acme_domain_limit', acmeDomainLimit],
   ['0026_read_facts', readFacts],
   ['0025_listing_facets', listingFacets],
+  ['0030_ip_identifiers', ipIdentifiers],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
