@@ -22,8 +22,14 @@ export interface IssueRequest {
   csrPem?: string;
   /** SubjectPublicKeyInfo (PEM) when the service generated the key itself. One of csrPem/publicKeyPem. */
   publicKeyPem?: string;
-  /** Already-normalised names (see validation/names.ts); the first becomes the subject CN. */
+  /** Already-normalised names (see validation/names.ts); the first becomes the subject CN. Empty only with ipAddresses. */
   domains: string[];
+  /**
+   * IP addresses (RFC 8738 identifiers of certport's ACME server) in canonical text (pki/ip.ts),
+   * written as iPAddress SANs after the DNS names; the first is the CN when there is no name.
+   * certport's own CAs sign them; an upstream ACME CA refuses them (CaRefused).
+   */
+  ipAddresses?: string[];
   validityDays: number;
   /** Organization-validated (OV) or extended-validation (EV) certificates: the vetted subject. DV when absent. */
   profile?: IssueProfile;

@@ -3,8 +3,11 @@ import type { Core } from '../main.js';
 
 export const ACME_USAGE = `
   acme eab create --account UIN [--json]  an External Account Binding for ACME clients: {"kid","hmacKey"} (used once)
-  acme policy set --account UIN [--suffixes a.com,b.org] [--wildcard yes|no] [--max-days N]
-                                          what the account's ACME clients may ask for (empty --suffixes: any name)
+  acme policy set --account UIN [--suffixes a.com,b.org] [--wildcard yes|no] [--max-days N] [--ip-ranges 192.0.2.0/24,2001:db8::/32|none]
+                                          what the account's ACME clients may ask for (empty --suffixes: any name;
+                                          IP addresses, with CERTPORT_ACME_SERVER_IP_IDENTIFIERS=1: those in --ip-ranges,
+                                          or without it, any when no suffixes are set and none when they are;
+                                          empty --ip-ranges: back to that)
   acme policy show --account UIN [--json]`;
 
 export async function acmeCommand(core: Core, sub: string | undefined, rest: string[], f: Record<string, string | true>, json: boolean): Promise<number> {
@@ -28,11 +31,14 @@ export async function acmeCommand(core: Core, sub: string | undefined, rest: str
     const days = f['max-days'];
     if (days !== undefined && (typeof days !== 'string' || !/^\d+$/.test(days))) throw new Error('--max-days must be a whole number of days');
     const suffixes = f.suffixes === undefined ? undefined : f.suffixes === true ? [] : f.suffixes.split(',');
-    p = await core.acmeServer.setPolicy(f.account, { suffixes, wildcard, maxDays: days === undefined ? undefined : Number(days) });
+    const r = f['ip-ranges'];
+    const ipRanges = r === undefined ? undefined : r === true || r.trim() === '' ? null : r.trim() === 'none' ? [] : r.split(',');
+    p = await core.acmeServer.setPolicy(f.account, { suffixes, wildcard, maxDays: days === undefined ? undefined : Number(days), ipRanges });
   } else {
     p = await core.acmeServer.policy(f.account);
   }
   console.log(json ? JSON.stringify(p)
-    : `account ${p.accountUin}\nsuffixes ${p.suffixes.length ? p.suffixes.join(',') : '(any)'}\nwildcard ${p.wildcard ? 'yes' : 'no'}\nmax-days ${p.maxDays}`);
+    : `account ${p.accountUin}\nsuffixes ${p.suffixes.length ? p.suffixes.join(',') : '(any)'}\nwildcard ${p.wildcard ? 'yes' : 'no'}\nmax-days ${p.maxDays}`
+      + `\nip-ranges ${p.ipRanges === null ? (p.suffixes.length ? '(none: not set, suffixes are)' : '(any: not set)') : p.ipRanges.length ? p.ipRanges.join(',') : '(none)'}`);
   return 0;
 }

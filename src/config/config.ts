@@ -17,6 +17,8 @@ export interface AcmeServerConfig {
   ordersPerHour: number;
   /** Certificates per registered domain (Public Suffix List) and 7 days, all accounts together; renewals exempt (0: no limit). */
   certsPerDomainPerWeek: number;
+  /** IP address identifiers (RFC 8738): off, an `ip` identifier is unsupportedIdentifier. */
+  ipIdentifiers: boolean;
 }
 
 export interface Config {
@@ -257,6 +259,7 @@ const ACME_SERVER_KEYS = {
   validityDays: 'CERTPORT_ACME_SERVER_VALIDITY_DAYS',
   ordersPerHour: 'CERTPORT_ACME_SERVER_ORDERS_PER_HOUR',
   certsPerDomainPerWeek: 'CERTPORT_ACME_SERVER_CERTS_PER_DOMAIN_PER_WEEK',
+  ipIdentifiers: 'CERTPORT_ACME_SERVER_IP_IDENTIFIERS',
 } as const;
 const TLS_KEYS = {
   certFile: 'CERTPORT_TLS_CERT_FILE',
@@ -549,7 +552,8 @@ function acmeServerConfig(on: string | undefined, get: (k: keyof typeof ACME_SER
   if (defaultAccountUin !== null && !/^\d{1,20}$/.test(defaultAccountUin)) throw new ConfigError(`${ACME_SERVER_KEYS.defaultAccount} must be a Uin, got ${JSON.stringify(defaultAccountUin)}`);
   return { eab, defaultAccountUin, validityDays: int(ACME_SERVER_KEYS.validityDays, get('validityDays') ?? '90', 1, 398),
     ordersPerHour: int(ACME_SERVER_KEYS.ordersPerHour, get('ordersPerHour') ?? '300', 0, 1_000_000),
-    certsPerDomainPerWeek: int(ACME_SERVER_KEYS.certsPerDomainPerWeek, get('certsPerDomainPerWeek') ?? '50', 0, 1_000_000) };
+    certsPerDomainPerWeek: int(ACME_SERVER_KEYS.certsPerDomainPerWeek, get('certsPerDomainPerWeek') ?? '50', 0, 1_000_000),
+    ipIdentifiers: bool(ACME_SERVER_KEYS.ipIdentifiers, get('ipIdentifiers') ?? '0') };
 }
 
 function tlsConfig(rawPort: string | undefined, get: (k: keyof typeof TLS_KEYS) => string | undefined, publicUrl: string): TlsConfig | null {

@@ -37,7 +37,8 @@ export interface EabRecord {
   acmeAccountId: string | null;
 }
 
-export interface AcmeIdentifier { type: 'dns'; value: string }
+/** A DNS name, or an IP address (RFC 8738) in canonical text: IPv4 dotted decimal, IPv6 per RFC 5952. */
+export interface AcmeIdentifier { type: 'dns' | 'ip'; value: string }
 
 export interface AcmeChallenge {
   type: AcmeChallengeType;
@@ -83,6 +84,12 @@ export interface AcmePolicy {
   wildcard: boolean;
   /** Validity of issued certificates, at most the server's CERTPORT_ACME_SERVER_VALIDITY_DAYS. */
   maxDays: number;
+  /**
+   * IP addresses (with CERTPORT_ACME_SERVER_IP_IDENTIFIERS=1) in these CIDR prefixes, canonical
+   * (`192.0.2.0/24`, `2001:db8::/32`); empty: none. null (not set): any address when `suffixes`
+   * is empty (an account without limits), none when the account is held to domain suffixes.
+   */
+  ipRanges: string[] | null;
 }
 
 export interface AcmeServerStore {
@@ -115,8 +122,8 @@ export interface AcmeServerStore {
 
   getAuthz(id: string): Promise<AcmeAuthz | null>;
   getAuthzs(ids: string[]): Promise<AcmeAuthz[]>;
-  /** A valid authorization of the account for the name, good until at least `until`. */
-  findValidAuthz(acmeAccountId: string, value: string, wildcard: boolean, until: number): Promise<AcmeAuthz | null>;
+  /** A valid authorization of the account for the identifier, good until at least `until`. */
+  findValidAuthz(acmeAccountId: string, identifier: AcmeIdentifier, wildcard: boolean, until: number): Promise<AcmeAuthz | null>;
   /** Conditional on the authorization's status and its challenges as read (compare-and-set on updated_at). */
   updateAuthz(a: AcmeAuthz, expectedUpdatedAt: number): Promise<boolean>;
 

@@ -4,7 +4,7 @@
 import { randomBytes, sign, type KeyObject } from 'node:crypto';
 import * as der from './der.js';
 import { keyIdentifier } from './keys.js';
-import { dnsNames } from './names.js';
+import { dnsNames, generalNames } from './names.js';
 import { KEY_USAGE, OID } from './oids.js';
 import { SM2_SIG_ALG, sm2Sign, type Sm2Private } from './sm2.js';
 
@@ -57,8 +57,9 @@ export const keyLabel = (key: KeyObject) => [key.asymmetricKeyType ?? 'unknown',
 export const extension = (id: string, critical: boolean, value: Buffer) =>
   der.seq(der.oid(id), ...(critical ? [der.bool(true)] : []), der.octets(value));
 
-/** subjectAltName with dNSNames; critical when the subject is empty (RFC 5280 4.2.1.6). */
-export const sanExtension = (names: readonly string[], critical: boolean) => extension(OID.subjectAltName, critical, dnsNames(names));
+/** subjectAltName with dNSNames, then iPAddresses (4 or 16 octets); critical when the subject is empty (RFC 5280 4.2.1.6). */
+export const sanExtension = (names: readonly string[], critical: boolean, ips: readonly Buffer[] = []) =>
+  extension(OID.subjectAltName, critical, ips.length ? generalNames(names, ips) : dnsNames(names));
 
 /** certificatePolicies holding one policy identifier. */
 export const policyExtension = (policy: string) => extension(OID.certificatePolicies, false, der.seq(der.seq(der.oid(policy))));

@@ -1,6 +1,7 @@
 // X.501 Names and DNS names as certificates and CSRs carry them.
 import { Fault } from '../domain/errors.js';
 import * as der from './der.js';
+import { canonicalIp, ipBytes } from './ip.js';
 import { OID } from './oids.js';
 
 /** PrintableString attributes (RFC 5280 Appendix A, EV Guidelines 9.2.5); emailAddress is IA5String (PKCS #9); the rest UTF8String. */
@@ -56,6 +57,10 @@ export const isDnsName = (d: unknown): d is string => typeof d === 'string' && d
 /** SAN dNSNames (GeneralName [2]) as a subjectAltName extension value. */
 export const dnsNames = (names: readonly string[]) => der.seq(...names.map((d) => der.tlv(0x82, Buffer.from(d, 'latin1'))));
 
+/** SAN dNSNames (GeneralName [2]) then iPAddresses (GeneralName [7], the address's octets). */
+export const generalNames = (names: readonly string[], ips: readonly Buffer[]) =>
+  der.seq(...names.map((d) => der.tlv(0x82, Buffer.from(d, 'latin1'))), ...ips.map((b) => der.tlv(0x87, b)));
+
 /** Names must already be normalised (validation/names.ts); this is a last line of defence. */
 export function checkedDomains(domains: string[]): string[] {
   if (!Array.isArray(domains) || domains.length === 0) throw new Fault('malformed', 'At least one domain is required.');
@@ -66,6 +71,24 @@ export function checkedDomains(domains: string[]): string[] {
   }
   if (out.length > 100) throw new Fault('malformed', 'A certificate holds at most 100 names.');
   return out;
+}
+
+/**
+ * A leaf's names: DNS names (checkedDomains) and IP addresses in their one spelling (pki/ip.ts),
+ * at least one of either and 100 together. A certificate for addresses only is named in its CN
+ * by its first address (CA/B Forum BR 7.1.4.3 allows an IP address there, in that spelling).
+ */
+export function checkedNames(domains: string[] | undefined, ips: string[] | undefined): { domains: string[]; ips: { text: string; bytes: Buffer }[] } {
+  if (!ips?.length) return { domains: checkedDomains(domains ?? []), ips: [] };
+  const out: { text: string; bytes: Buffer }[] = [];
+  for (const ip of ips) {
+    const text = canonicalIp(ip);
+    if (text === null || text !== ip) throw new Fault('invalidValue', `${JSON.stringify(ip)} is not an IP address in its canonical form.`);
+    if (!out.some((o) => o.text === text)) out.push({ text, bytes: ipBytes(text)! });
+  }
+  const names = domains?.length ? checkedDomains(domains) : [];
+  if (names.length + out.length > 100) throw new Fault('malformed', 'A certificate holds at most 100 names.');
+  return { domains: names, ips: out };
 }
 
 /** ub-common-name is 64 (RFC 5280): a longer first name goes only into the SAN. */

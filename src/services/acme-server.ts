@@ -1,6 +1,7 @@
 // certport's own ACME server (RFC 8555): the rules and the state machine behind the wire
 // format in api/acme/. Accounts are bound to certport accounts (External Account Binding, or
-// the configured default); orders hold DNS names (wildcards by dns-01 only); challenges are
+// the configured default); orders hold DNS names (wildcards by dns-01 only) and, when the
+// operator turns them on, IP addresses (RFC 8738: http-01 and tls-alpn-01 only); challenges are
 // checked with certport's validator (its resolvers, ports and address rules); a ready order is
 // finalized with a CSR whose names are exactly the order's, signed by certport's CA, and the
 // certificate becomes a normal certport certificate of the bound account (source `acme-server`).
@@ -23,6 +24,7 @@ import type { Sealer } from '../secrets/sealer.js';
 import { aad } from '../secrets/aad.js';
 import type { Validator } from '../validation/validator.js';
 import { NameError, normalizeDomain, registeredDomain } from '../validation/names.js';
+import { canonicalIp, inPrefix, ipBytes, ipText, parsePrefix } from '../pki/ip.js';
 import { effectiveStatus, type CertificateService } from './certificates.js';
 import type { RevocationService } from './revocations.js';
 import { CertStatus } from '../domain/certificate.js';
@@ -56,9 +58,22 @@ export interface AcmeServerSettings {
   validityDays: number;
   /** Certificates per registered domain and 7 days, all accounts together; renewals exempt. 0 or absent: no limit. */
   certsPerDomainPerWeek?: number;
+  /** IP address identifiers (RFC 8738); absent or false: unsupportedIdentifier. */
+  ipIdentifiers?: boolean;
 }
 
-export type AcmeValidator = Pick<Validator, 'checkAcme' | 'checkCaa'>;
+export type AcmeValidator = Pick<Validator, 'checkAcme' | 'checkCaa' | 'addressAllowed'>;
+
+/**
+ * What the per-domain limit counts an identifier under: a DNS name's registered domain; an
+ * IPv4 address itself; an IPv6 address's /64 (what one site is usually given, as Let's Encrypt counts).
+ */
+export function limitUnit(i: AcmeIdentifier): string {
+  if (i.type !== 'ip') return registeredDomain(i.value);
+  const b = ipBytes(i.value);
+  if (!b || b.length === 4) return i.value;
+  return `${ipText(Buffer.concat([b.subarray(0, 8), Buffer.alloc(8)]))}/64`;
+}
 
 const newId = () => randomBytes(16).toString('base64url');
 
@@ -190,11 +205,11 @@ export class AcmeServerService {
   async policy(accountUin: string): Promise<AcmePolicy> {
     const p = await this.store.getPolicy(accountUin);
     const max = this.settings.validityDays;
-    return p ? { ...p, maxDays: Math.min(p.maxDays, max) } : { accountUin, suffixes: [], wildcard: true, maxDays: max };
+    return p ? { ...p, maxDays: Math.min(p.maxDays, max) } : { accountUin, suffixes: [], wildcard: true, maxDays: max, ipRanges: null };
   }
 
-  /** `certport acme policy set`: unchanged fields keep their value. */
-  async setPolicy(accountUin: string, p: { suffixes?: string[]; wildcard?: boolean; maxDays?: number }): Promise<AcmePolicy> {
+  /** `certport acme policy set`: unchanged fields keep their value; `ipRanges: null` goes back to "not set". */
+  async setPolicy(accountUin: string, p: { suffixes?: string[]; wildcard?: boolean; maxDays?: number; ipRanges?: string[] | null }): Promise<AcmePolicy> {
     if (!(await this.accounts.getAccount(accountUin))) throw new AcmeProblem('malformed', `No certport account ${accountUin}.`);
     const cur = await this.policy(accountUin);
     const suffixes = p.suffixes?.filter((s) => s.trim() !== '').map((s) => {
@@ -208,14 +223,31 @@ export class AcmeServerService {
     if (!Number.isInteger(maxDays) || maxDays < 1 || maxDays > this.settings.validityDays) {
       throw new AcmeProblem('malformed', `The maximum validity must be 1 to ${this.settings.validityDays} days (CERTPORT_ACME_SERVER_VALIDITY_DAYS).`);
     }
-    const next: AcmePolicy = { accountUin, suffixes: suffixes ?? cur.suffixes, wildcard: p.wildcard ?? cur.wildcard, maxDays };
+    const ipRanges = p.ipRanges === undefined ? cur.ipRanges : p.ipRanges === null ? null : [...new Set(p.ipRanges.filter((r) => r.trim() !== '').map((r) => {
+      const prefix = parsePrefix(r);
+      if (!prefix) throw new AcmeProblem('malformed', `The address range ${JSON.stringify(r)} is not an address or a CIDR prefix with its host bits zero (192.0.2.0/24, 2001:db8::/32).`);
+      return prefix.text;
+    }))];
+    const next: AcmePolicy = { accountUin, suffixes: suffixes ?? cur.suffixes, wildcard: p.wildcard ?? cur.wildcard, maxDays, ipRanges };
     await this.store.putPolicy(next, this.clock());
     return next;
   }
 
-  /** rejectedIdentifier, with a subproblem per name, for names the account's policy does not allow. */
+  /**
+   * rejectedIdentifier, with a subproblem per name, for names the account's policy does not
+   * allow. Addresses: within the policy's ranges; with none set, any for an account without
+   * suffixes and none for one held to suffixes (a domain-limited account gets no address by default).
+   */
   private checkPolicy(p: AcmePolicy, identifiers: AcmeIdentifier[]): void {
     const subproblems = identifiers.flatMap((i) => {
+      if (i.type === 'ip') {
+        const ranges = p.ipRanges ?? (p.suffixes.length ? [] : null);
+        const detail = ranges === null || ranges.some((r) => { const x = parsePrefix(r); return !!x && inPrefix(i.value, x); }) ? null
+          : ranges.length ? `${i.value} is outside this account's allowed address ranges (${ranges.join(', ')}).`
+            : p.ipRanges === null ? `IP addresses are not allowed for this account: its policy holds it to domains (${p.suffixes.join(', ')}) and lists no address ranges.`
+              : 'IP addresses are not allowed for this account.';
+        return detail ? [{ type: 'urn:ietf:params:acme:error:rejectedIdentifier', detail, identifier: i }] : [];
+      }
       const wildcard = i.value.startsWith('*.');
       const base = wildcard ? i.value.slice(2) : i.value;
       const detail = wildcard && !p.wildcard ? 'Wildcard names are not allowed for this account.'
@@ -246,14 +278,16 @@ export class AcmeServerService {
     for (const ident of identifiers) {
       const wildcard = ident.value.startsWith('*.');
       const value = wildcard ? ident.value.slice(2) : ident.value;
-      const valid = await this.store.findValidAuthz(a.id, value, wildcard, now + ORDER_MS);
+      const identifier: AcmeIdentifier = { type: ident.type, value };
+      const valid = await this.store.findValidAuthz(a.id, identifier, wildcard, now + ORDER_MS);
       if (valid) {
         authzIds.push(valid.id);
         continue;
       }
-      const types: AcmeChallengeType[] = wildcard ? ['dns-01'] : ['http-01', 'dns-01', 'tls-alpn-01'];
+      // RFC 8738 section 7: no dns-01 for an address (there is no name to put a TXT record under).
+      const types: AcmeChallengeType[] = wildcard ? ['dns-01'] : ident.type === 'ip' ? ['http-01', 'tls-alpn-01'] : ['http-01', 'dns-01', 'tls-alpn-01'];
       const authz: AcmeAuthz = {
-        id: newId(), acmeAccountId: a.id, identifier: { type: 'dns', value }, wildcard, status: 'pending', expiresAt: now + AUTHZ_PENDING_MS,
+        id: newId(), acmeAccountId: a.id, identifier, wildcard, status: 'pending', expiresAt: now + AUTHZ_PENDING_MS,
         challenges: types.map((type): AcmeChallenge => ({ type, token: randomBytes(32).toString('base64url'), status: 'pending', validated: null, error: null })),
         createdAt: now, updatedAt: now,
       };
@@ -279,15 +313,15 @@ export class AcmeServerService {
     const limit = this.settings.certsPerDomainPerWeek ?? 0;
     if (limit <= 0 || (await this.store.issuedBefore(namesKey(identifiers)))) return;
     const over: { domain: string; freeAt: number }[] = [];
-    for (const domain of new Set(identifiers.map((i) => registeredDomain(i.value)))) {
+    for (const domain of new Set(identifiers.map(limitUnit))) {
       const times = await this.store.issuancesOfDomain(domain, now - WEEK, limit);
       // The limit-th newest issuance: once it is a week old, one more certificate fits.
       if (times.length >= limit) over.push({ domain, freeAt: times[limit - 1]! + WEEK });
     }
     if (!over.length) return;
     const retryAfterS = Math.max(1, Math.ceil((Math.max(...over.map((x) => x.freeAt)) - now) / 1000));
-    const subproblems = identifiers.flatMap((i) => over.some((x) => x.domain === registeredDomain(i.value))
-      ? [{ type: 'urn:ietf:params:acme:error:rateLimited', detail: `${registeredDomain(i.value)} has had ${limit} certificates in the last 7 days.`, identifier: i }] : []);
+    const subproblems = identifiers.flatMap((i) => over.some((x) => x.domain === limitUnit(i))
+      ? [{ type: 'urn:ietf:params:acme:error:rateLimited', detail: `${limitUnit(i)} has had ${limit} certificates in the last 7 days.`, identifier: i }] : []);
     throw new AcmeProblem('rateLimited',
       `Too many certificates for ${over.map((x) => x.domain).join(', ')}: at most ${limit} per registered domain in 7 days (CERTPORT_ACME_SERVER_CERTS_PER_DOMAIN_PER_WEEK); retry after ${new Date(now + retryAfterS * 1000).toISOString()}.`,
       429, { retryAfterS, subproblems });
@@ -298,25 +332,54 @@ export class AcmeServerService {
     if (raw.length > MAX_NAMES) throw new AcmeProblem('rejectedIdentifier', `An order may hold at most ${MAX_NAMES} identifiers.`);
     const out = new Map<string, AcmeIdentifier>();
     const subproblems: { type: string; detail: string; identifier: AcmeIdentifier }[] = [];
+    const refuse = (type: string, detail: string, identifier: AcmeIdentifier) => subproblems.push({ type: `urn:ietf:params:acme:error:${type}`, detail, identifier });
+    const ipOn = this.settings.ipIdentifiers === true;
     for (const i of raw as { type?: unknown; value?: unknown }[]) {
       if (!i || typeof i !== 'object' || typeof i.type !== 'string' || typeof i.value !== 'string') throw new AcmeProblem('malformed', 'Each identifier needs a type and a value.');
+      if (i.type === 'ip' && ipOn) {
+        const ip = this.checkAddress(i.value);
+        if ('value' in ip) out.set(`ip:${ip.value}`, { type: 'ip', value: ip.value });
+        else refuse(ip.type, ip.detail, { type: 'ip', value: i.value });
+        continue;
+      }
       if (i.type !== 'dns') {
-        subproblems.push({ type: 'urn:ietf:params:acme:error:unsupportedIdentifier', detail: `Identifiers of type ${JSON.stringify(i.type)} are not supported; use dns.`, identifier: { type: i.type as 'dns', value: i.value } });
+        refuse('unsupportedIdentifier', `Identifiers of type ${JSON.stringify(i.type)} are not supported; use dns${ipOn ? ' or ip' : ''}.`, { type: i.type as 'dns', value: i.value });
         continue;
       }
       try {
         const value = normalizeDomain(i.value, { allowWildcard: true });
-        out.set(value, { type: 'dns', value });
+        out.set(`dns:${value}`, { type: 'dns', value });
       } catch (e) {
         if (!(e instanceof NameError)) throw e;
-        subproblems.push({ type: 'urn:ietf:params:acme:error:rejectedIdentifier', detail: e.message, identifier: { type: 'dns', value: i.value } });
+        const ip = ipOn ? canonicalIp(i.value.trim()) : null;
+        refuse('rejectedIdentifier', ip === null ? e.message : `${JSON.stringify(i.value)} is an IP address: ask for it as {"type":"ip"} (RFC 8738), not as a DNS name.`,
+          { type: 'dns', value: i.value });
       }
     }
     if (subproblems.length) {
-      const unsupported = subproblems.every((s) => s.type.endsWith(':unsupportedIdentifier'));
-      throw new AcmeProblem(unsupported ? 'unsupportedIdentifier' : 'rejectedIdentifier', `${subproblems.length} identifier(s) cannot be issued here.`, 400, { subproblems });
+      // One kind of problem names the whole; a mix is rejectedIdentifier.
+      const kinds = new Set(subproblems.map((s) => s.type.slice('urn:ietf:params:acme:error:'.length)));
+      throw new AcmeProblem(kinds.size === 1 ? [...kinds][0]! : 'rejectedIdentifier', `${subproblems.length} identifier(s) cannot be issued here: ${subproblems.map((s) => s.detail).join(' ')}`, 400, { subproblems });
     }
     return [...out.values()];
+  }
+
+  /**
+   * An `ip` identifier's value (RFC 8738 section 3): an IPv4 address in dotted decimal or an
+   * IPv6 address, put into RFC 5952's canonical text; anything else (prefixes, wildcards, zone
+   * ids, brackets, ports, `127.1`) is malformed. IPv4-mapped IPv6 addresses are refused (ask for
+   * the IPv4 address), and so are private and reserved ones unless the validator may reach them.
+   */
+  private checkAddress(raw: string): { value: string } | { type: string; detail: string } {
+    const value = canonicalIp(raw);
+    if (value === null) {
+      return { type: 'malformed', detail: `${JSON.stringify(raw)} is not an IP address: IPv4 in dotted decimal or IPv6 text, without prefix length, wildcard, zone, brackets or port.` };
+    }
+    if (value.startsWith('::ffff:') && value.includes('.')) return { type: 'rejectedIdentifier', detail: `${value} is an IPv4-mapped IPv6 address; ask for ${value.slice(7)} itself.` };
+    if (!this.validator.addressAllowed(value)) {
+      return { type: 'rejectedIdentifier', detail: `${value} is a private or reserved address, which this server does not validate (CERTPORT_VALIDATION_ALLOW_PRIVATE).` };
+    }
+    return { value };
   }
 
   async getOrder(a: AcmeServerAccount, id: string): Promise<AcmeOrder> {
@@ -419,7 +482,7 @@ export class AcmeServerService {
     let ok: boolean;
     let detail: string;
     try {
-      ({ ok, detail } = await this.validator.checkAcme(ch.type, z.identifier.value, ch.token, keyAuthorization));
+      ({ ok, detail } = await this.validator.checkAcme(ch.type, z.identifier, ch.token, keyAuthorization));
     } catch (e) {
       ok = false;
       detail = (e as Error).message;
@@ -451,24 +514,29 @@ export class AcmeServerService {
     } catch (e) {
       throw new AcmeProblem('badCSR', `The CSR is not acceptable: ${(e as Error).message}`);
     }
-    if (parsed.ipAddresses.length) throw new AcmeProblem('badCSR', 'The CSR asks for IP addresses; this order holds DNS names only.');
     if (parsed.keyAlgorithm === 'RSA' && parsed.keySize < 2048) throw new AcmeProblem('badCSR', `The CSR's RSA key has ${parsed.keySize} bits; at least 2048 are needed.`);
     // Boulder's blocked keys: a key reported compromised gets no new certificate here either.
     if (this.revocations && (await this.revocations.isKeyBlocked(spkiSha256(csrSpki(csrPem))))) {
       throw new AcmeProblem('badPublicKey', 'The CSR uses a key that was reported compromised (keyCompromise); make a new key.');
     }
-    const cn = parsed.subject.CN?.toLowerCase();
-    const names = [...new Set([...(cn ? [cn] : []), ...parsed.dnsNames])];
-    const wanted = new Set(o.identifiers.map((i) => i.value));
-    const extra = names.filter((n) => !wanted.has(n));
-    const missing = [...wanted].filter((n) => !names.includes(n));
+    // A CN is one of the names (or addresses) too; an address must also be an iPAddress SAN (RFC 8738 section 3).
+    const cn = parsed.subject.CN?.trim().toLowerCase();
+    const cnIp = cn ? canonicalIp(cn) : null;
+    const csrIps = parsed.ipAddresses.map((t) => canonicalIp(t) ?? `(unreadable address ${t})`);
+    const names = [...new Set([...(cn && cnIp === null ? [cn] : []), ...parsed.dnsNames])];
+    const ips = [...new Set([...(cnIp !== null ? [cnIp] : []), ...csrIps])];
+    const wantNames = new Set(o.identifiers.filter((i) => i.type === 'dns').map((i) => i.value));
+    const wantIps = new Set(o.identifiers.filter((i) => i.type === 'ip').map((i) => i.value));
+    const extra = [...names.filter((n) => !wantNames.has(n)), ...ips.filter((n) => !wantIps.has(n))];
+    const missing = [...[...wantNames].filter((n) => !names.includes(n)), ...[...wantIps].filter((n) => !csrIps.includes(n))];
     if (extra.length || missing.length) {
-      throw new AcmeProblem('badCSR', `The CSR's names differ from the order's:${extra.length ? ` not in the order: ${extra.join(', ')};` : ''}${missing.length ? ` missing: ${missing.join(', ')};` : ''}`.replace(/;$/, '.'));
+      throw new AcmeProblem('badCSR', `The CSR's names differ from the order's:${extra.length ? ` not in the order: ${extra.join(', ')};` : ''}${missing.length ? ` missing${wantIps.size ? ' (addresses as iPAddress SANs)' : ''}: ${missing.join(', ')};` : ''}`.replace(/;$/, '.'));
     }
     const policy = await this.policy(o.accountUin);
     // The policy may have changed since the order was made.
     this.checkPolicy(policy, o.identifiers);
-    const caa = await this.validator.checkCaa(names);
+    // CAA (RFC 8659) is for names; an address has none to ask (RFC 8738 section 9).
+    const caa = names.length ? await this.validator.checkCaa(names) : null;
     if (caa && !caa.ok) {
       await this.setOrder(o, ['ready'], { status: 'invalid', error: { type: 'caa', detail: caa.detail } });
       throw new AcmeProblem('caa', caa.detail, 403);
@@ -479,13 +547,13 @@ export class AcmeServerService {
       throw new AcmeProblem('orderNotReady', 'The order is being finalized already.', 403);
     }
     try {
-      const p = await this.issuer.finalize({ ref: null, auths: [] }, { csrPem, domains: names, validityDays: policy.maxDays });
+      const p = await this.issuer.finalize({ ref: null, auths: [] }, { csrPem, domains: names, ...(ips.length ? { ipAddresses: ips } : {}), validityDays: policy.maxDays });
       if (p.state !== 'issued') throw new Error(`the CA answered ${p.state}`);
       const cert = await this.certificates.recordIssued(o.accountUin, p.chainPem, {
         source: ACME_SERVER_SOURCE, productName: 'certport ACME certificate', verifyType: 'ACME',
-        logAction: (id) => `ACME account [${a.id}] obtains certificate [id: ${id}] for [${names.join(', ')}] from ${this.issuer.label}`,
+        logAction: (id) => `ACME account [${a.id}] obtains certificate [id: ${id}] for [${[...names, ...ips].join(', ')}] from ${this.issuer.label}`,
       });
-      await this.store.recordIssuance(cert.id, [...new Set(o.identifiers.map((i) => registeredDomain(i.value)))], namesKey(o.identifiers), this.clock());
+      await this.store.recordIssuance(cert.id, [...new Set(o.identifiers.map(limitUnit))], namesKey(o.identifiers), this.clock());
       return this.setOrder({ ...o, status: 'processing' }, ['processing'], { status: 'valid', certificateId: cert.id });
     } catch (e) {
       await this.setOrder(o, ['processing'], { status: 'invalid', error: { type: 'serverInternal', detail: 'Issuance failed.' } });

@@ -1,7 +1,7 @@
 // certport's ACME server: the `acme_srv_*` tables (nonces, bindings, accounts, orders, authorizations).
 import type { Kysely } from 'kysely';
 import type { AcmeServerAccountRow, AcmeServerAuthzRow, AcmeServerEabRow, AcmeServerOrderRow, Database } from './schema.js';
-import type { AcmePolicy, AcmeAuthz, AcmeOrder, AcmeServerAccount, AcmeServerStore, EabRecord } from '../domain/acme-server.js';
+import type { AcmePolicy, AcmeAuthz, AcmeIdentifier, AcmeOrder, AcmeServerAccount, AcmeServerStore, EabRecord } from '../domain/acme-server.js';
 
 const account = (r: AcmeServerAccountRow): AcmeServerAccount => ({
   id: r.id, thumbprint: r.thumbprint, jwk: JSON.parse(r.jwk), accountUin: r.account_uin, status: r.status as AcmeServerAccount['status'],
@@ -17,12 +17,12 @@ const order = (r: AcmeServerOrderRow): AcmeOrder => ({
   error: r.error ? JSON.parse(r.error) : null, certificateId: r.certificate_id, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
 });
 const authz = (r: AcmeServerAuthzRow): AcmeAuthz => ({
-  id: r.id, acmeAccountId: r.acme_account_id, identifier: { type: 'dns', value: r.identifier }, wildcard: Number(r.wildcard) === 1,
+  id: r.id, acmeAccountId: r.acme_account_id, identifier: { type: r.identifier_type === 'ip' ? 'ip' : 'dns', value: r.identifier }, wildcard: Number(r.wildcard) === 1,
   status: r.status as AcmeAuthz['status'], expiresAt: Number(r.expires_at), challenges: JSON.parse(r.challenges),
   createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
 });
 const authzRow = (a: AcmeAuthz): AcmeServerAuthzRow => ({
-  id: a.id, acme_account_id: a.acmeAccountId, identifier: a.identifier.value, wildcard: a.wildcard ? 1 : 0, status: a.status,
+  id: a.id, acme_account_id: a.acmeAccountId, identifier: a.identifier.value, identifier_type: a.identifier.type, wildcard: a.wildcard ? 1 : 0, status: a.status,
   expires_at: a.expiresAt, challenges: JSON.stringify(a.challenges), created_at: a.createdAt, updated_at: a.updatedAt,
 });
 
@@ -47,10 +47,13 @@ export class SqlAcmeServerStore implements AcmeServerStore {
 
   async getPolicy(accountUin: string) {
     const r = await this.db.selectFrom('acme_srv_policies').selectAll().where('account_uin', '=', accountUin).executeTakeFirst();
-    return r ? { accountUin: r.account_uin, suffixes: JSON.parse(r.suffixes) as string[], wildcard: Number(r.wildcard) === 1, maxDays: Number(r.max_days) } : null;
+    return r ? {
+      accountUin: r.account_uin, suffixes: JSON.parse(r.suffixes) as string[], wildcard: Number(r.wildcard) === 1, maxDays: Number(r.max_days),
+      ipRanges: r.ip_ranges === null ? null : JSON.parse(r.ip_ranges) as string[],
+    } : null;
   }
   async putPolicy(p: AcmePolicy, now: number) {
-    const row = { suffixes: JSON.stringify(p.suffixes), wildcard: p.wildcard ? 1 : 0, max_days: p.maxDays, updated_at: now };
+    const row = { suffixes: JSON.stringify(p.suffixes), wildcard: p.wildcard ? 1 : 0, max_days: p.maxDays, updated_at: now, ip_ranges: p.ipRanges === null ? null : JSON.stringify(p.ipRanges) };
     await this.db.insertInto('acme_srv_policies').values({ account_uin: p.accountUin, ...row })
       .onConflict((oc) => oc.column('account_uin').doUpdateSet(row)).execute();
   }
@@ -178,15 +181,16 @@ export class SqlAcmeServerStore implements AcmeServerStore {
     const byId = new Map(rows.map((r) => [r.id, authz(r)]));
     return ids.map((id) => byId.get(id)).filter((a): a is AcmeAuthz => !!a);
   }
-  async findValidAuthz(acmeAccountId: string, value: string, wildcard: boolean, until: number) {
+  async findValidAuthz(acmeAccountId: string, identifier: AcmeIdentifier, wildcard: boolean, until: number) {
     const r = await this.db.selectFrom('acme_srv_authzs').selectAll().where('acme_account_id', '=', acmeAccountId)
-      .where('identifier', '=', value).where('status', '=', 'valid').where('wildcard', '=', wildcard ? 1 : 0)
+      .where('identifier', '=', identifier.value).where('identifier_type', '=', identifier.type).where('status', '=', 'valid').where('wildcard', '=', wildcard ? 1 : 0)
       .where('expires_at', '>', until).orderBy('expires_at', 'desc').executeTakeFirst();
     return r ? authz(r) : null;
   }
   async updateAuthz(a: AcmeAuthz, expectedUpdatedAt: number) {
     const row = authzRow(a);
-    const r = await this.db.updateTable('acme_srv_authzs').set({ status: row.status, challenges: row.challenges, updated_at: row.updated_at })
+    // expires_at too: a passed challenge makes the authorization good for its reuse period.
+    const r = await this.db.updateTable('acme_srv_authzs').set({ status: row.status, challenges: row.challenges, expires_at: row.expires_at, updated_at: row.updated_at })
       .where('id', '=', a.id).where('updated_at', '=', expectedUpdatedAt).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }

@@ -365,6 +365,8 @@ export interface AcmeServerPolicyRow {
   wildcard: number;
   max_days: number;
   updated_at: number;
+  /** JSON string[] of CIDR prefixes (0030); null: not set. */
+  ip_ranges: string | null;
 }
 export interface AcmeServerEabRow {
   kid: string;
@@ -402,6 +404,8 @@ export interface AcmeServerAuthzRow {
   id: string;
   acme_account_id: string;
   identifier: string;
+  /** 'dns' or 'ip' (0030). */
+  identifier_type: string;
   wildcard: number;
   status: string;
   expires_at: number;

@@ -25,6 +25,12 @@ function handler(req: IncomingMessage, res: ServerResponse) {
   const tls = !!(req.socket as TLSSocket).encrypted;
   seen.push({ host: req.headers.host ?? '', path: req.url ?? '', sni: tls ? ((req.socket as TLSSocket).servername || undefined) : undefined, tls });
   const redirect = (code: number, location: string) => res.writeHead(code, { Location: location }).end();
+  // An IP address identifier (RFC 8738): Host is the address itself.
+  if (host === '127.0.0.1') {
+    if (req.url === '/ip/tohttps') return redirect(302, `https://127.0.0.1:${httpsPort}${PATH}`);
+    if (req.url === '/ip/toother') return redirect(302, `http://127.0.0.2:${httpPort}${PATH}`);
+    if (req.url === '/ip/toname') return redirect(302, `http://shop.example.com:${httpPort}${PATH}`);
+  }
   const hop = /^\/r\/(\d+)$/.exec(req.url ?? '');
   if (hop) {
     const n = Number(hop[1]);
@@ -33,6 +39,7 @@ function handler(req: IncomingMessage, res: ServerResponse) {
   if (req.url !== PATH) return res.writeHead(404).end('not found');
   switch (host) {
     case 'shop.example.com':
+    case '127.0.0.1':
       return res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`\uFEFF${TOKEN.replace(/\n/g, '\r\n')}\r\n`);
     case 'wrong.example.com':
       return res.writeHead(200).end('not-the-token');
@@ -142,6 +149,26 @@ test('refuses redirects to other ports, IP addresses and other schemes', async (
   assert.match((await check('otherport.example.com')).detail, /redirect to port 1 is not allowed/);
   assert.match((await check('toip.example.com')).detail, /redirect to the IP address 127.0.0.1 is not allowed/);
   assert.match((await check('toftp.example.com')).detail, /redirect to ftp: URL/);
+});
+
+test('an IP address identifier: fetched from the address with Host = the address, no DNS; redirects to it (https: no SNI) or to names only', async () => {
+  seen.length = 0;
+  const r = await check('127.0.0.1', { isAddress: true, resolvers: ['127.0.0.1:1'] }); // a dead resolver: DNS is never asked
+  assert.equal(r.ok, true, r.detail);
+  assert.equal(r.detail, `http://127.0.0.1:${httpPort}${PATH}: has the expected content`);
+  assert.deepEqual(seen, [{ host: `127.0.0.1:${httpPort}`, path: PATH, sni: undefined, tls: false }]);
+  seen.length = 0;
+  const https = await check('127.0.0.1', { isAddress: true, path: '/ip/tohttps' });
+  assert.equal(https.ok, true, https.detail);
+  assert.deepEqual(seen.map((x) => [x.host, x.tls, x.sni]), [[`127.0.0.1:${httpPort}`, false, undefined], [`127.0.0.1:${httpsPort}`, true, undefined]]);
+  assert.match((await check('127.0.0.1', { isAddress: true, path: '/ip/toother' })).detail, /redirect to the IP address 127.0.0.2 is not allowed.*\(or the address 127.0.0.1 itself\)/);
+  assert.equal((await check('127.0.0.1', { isAddress: true, path: '/ip/toname' })).ok, true);
+  seen.length = 0;
+  assert.deepEqual(await check('127.0.0.1', { isAddress: true, allowPrivate: false }), { ok: false, detail: `http://127.0.0.1:${httpPort}${PATH}: 127.0.0.1 is a private or reserved address` });
+  assert.equal(seen.length, 0, 'nothing was fetched');
+  assert.match((await check('127.1', { isAddress: true })).detail, /is not an IP address/);
+  // A DV (name) check still refuses an address as the domain.
+  assert.match((await check('127.0.0.1')).detail, /is an IP address/);
 });
 
 test('caps the body and times out a stalled response', async () => {

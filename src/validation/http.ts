@@ -7,15 +7,21 @@
 // and reserved addresses, send Host (and SNI) = the domain, follow a bounded number of
 // redirects to http/https on the validation ports only, re-checking every target, and cap
 // the body. Any TLS certificate is accepted: ownership is proven by the content, and a site
-// awaiting its first certificate has no trusted one yet.
+// awaiting its first certificate has no trusted one yet. An IP address identifier (ACME, RFC
+// 8738 section 4) is checked at that address itself, with Host the address and no SNI (RFC
+// 6066 forbids addresses there); the same address rules apply to it.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP } from 'node:net';
+import { canonicalIp } from '../pki/ip.js';
 import { lookupAddresses, type CheckResult } from './dns.js';
 import { normalizeDomain } from './names.js';
 
 export interface HttpFileCheck {
+  /** The name whose file is fetched; with `isAddress`, an IP address. */
   domain: string;
+  /** `domain` is an IP address (RFC 8738): fetched from that address, no DNS. */
+  isAddress?: boolean;
   /** e.g. '/.well-known/pki-validation/fileauth.txt' */
   path: string;
   expected: string;
@@ -79,6 +85,8 @@ class Failure extends Error {
 
 interface Settings {
   ports: { 'http:': number; 'https:': number };
+  /** The IP address identifier being checked (canonical), whose URLs name no host to resolve. */
+  address?: string;
   resolvers?: string[];
   allowPrivate: boolean;
   timeoutMs: number;
@@ -89,15 +97,24 @@ interface Settings {
 const normalizeBody = (s: string) => s.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n').trim();
 
 export async function checkHttpFile(opts: HttpFileCheck): Promise<CheckResult> {
-  let domain: string;
-  try {
-    domain = normalizeDomain(opts.domain, { allowWildcard: false });
-  } catch (e) {
-    return { ok: false, detail: (e as Error).message };
+  let host: string;
+  let address: string | undefined;
+  if (opts.isAddress) {
+    const ip = canonicalIp(opts.domain);
+    if (ip === null) return { ok: false, detail: `${JSON.stringify(opts.domain)} is not an IP address` };
+    address = ip;
+    host = ip.includes(':') ? `[${ip}]` : ip;
+  } else {
+    try {
+      host = normalizeDomain(opts.domain, { allowWildcard: false });
+    } catch (e) {
+      return { ok: false, detail: (e as Error).message };
+    }
   }
   if (!opts.path.startsWith('/') || /[\s#?]/.test(opts.path)) return { ok: false, detail: `path ${JSON.stringify(opts.path)} must be an absolute path` };
   const s: Settings = {
     ports: { 'http:': opts.httpPort ?? 80, 'https:': opts.httpsPort ?? 443 },
+    ...(address ? { address } : {}),
     resolvers: opts.resolvers,
     allowPrivate: opts.allowPrivate ?? false,
     timeoutMs: opts.timeoutMs ?? 10_000,
@@ -108,7 +125,7 @@ export async function checkHttpFile(opts: HttpFileCheck): Promise<CheckResult> {
   const failures: string[] = [];
   let lastFound: string[] | undefined;
   for (const scheme of opts.schemes ?? (['http:', 'https:'] as const)) {
-    const start = new URL(`${scheme}//${domain}:${s.ports[scheme]}${opts.path}`);
+    const start = new URL(`${scheme}//${host}:${s.ports[scheme]}${opts.path}`);
     try {
       const { body, url } = await fetchFollowing(start, s);
       if (normalizeBody(body) === want) return { ok: true, detail: `${display(url)}: has the expected content`, found: [normalizeBody(body)] };
@@ -161,17 +178,34 @@ function checkRedirectTarget(next: URL, from: URL, s: Settings): void {
   if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new Failure(`redirect to ${next.protocol} URL ${display(next)} is not allowed`, from);
   if (next.username || next.password) throw new Failure(`redirect to ${display(next)} carries credentials`, from);
   const host = next.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host)) throw new Failure(`redirect to the IP address ${host} is not allowed; validation follows names only`, from);
+  if (isIP(host)) {
+    // An address identifier's own address is where its check already is (e.g. http to https).
+    if (s.address === undefined || canonicalIp(host) !== s.address) {
+      throw new Failure(`redirect to the IP address ${host} is not allowed; validation follows names only${s.address ? ` (or the address ${s.address} itself)` : ''}`, from);
+    }
+    return checkPort(next, from, s);
+  }
   try {
     normalizeDomain(host, { allowWildcard: false });
   } catch (e) {
     throw new Failure(`redirect to ${display(next)}: ${(e as Error).message}`, from);
   }
-  const port = Number(next.port || (next.protocol === 'https:' ? 443 : 80));
-  if (port !== s.ports[next.protocol]) throw new Failure(`redirect to port ${port} is not allowed (only ${s.ports[next.protocol]} for ${next.protocol.slice(0, -1)})`, from);
+  checkPort(next, from, s);
+}
+
+function checkPort(next: URL, from: URL, s: Settings): void {
+  const protocol = next.protocol as 'http:' | 'https:';
+  const port = Number(next.port || (protocol === 'https:' ? 443 : 80));
+  if (port !== s.ports[protocol]) throw new Failure(`redirect to port ${port} is not allowed (only ${s.ports[protocol]} for ${protocol.slice(0, -1)})`, from);
 }
 
 async function addressesFor(host: string, s: Settings): Promise<string[]> {
+  const literal = host.replace(/^\[|\]$/g, '');
+  if (isIP(literal)) {
+    // Only the identifier's own address gets here (checkRedirectTarget); it is not resolved.
+    if (!s.allowPrivate && !isPublicAddress(literal)) throw new Failure(`${literal} is a private or reserved address`);
+    return [literal];
+  }
   let all: string[];
   try {
     all = await lookupAddresses(host, { resolvers: s.resolvers, timeoutMs: Math.min(s.timeoutMs, 5000) });
@@ -229,7 +263,8 @@ function get(url: URL, port: number, address: string, s: Settings): Promise<Fetc
         Connection: 'close',
       },
       agent: false,
-      ...(https ? { servername: url.hostname, rejectUnauthorized: false } : {}),
+      // No SNI for an address (RFC 6066 3): node leaves it out when none is given and Host is one.
+      ...(https ? { ...(isIP(url.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: url.hostname }), rejectUnauthorized: false } : {}),
     });
     let connected = false;
     req.on('socket', (sock) => {

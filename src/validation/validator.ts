@@ -6,7 +6,7 @@ import type { DnsProviderConfig } from '../config/config.js';
 import type { DvAuth } from '../domain/dv-order.js';
 import { checkCaa } from './caa.js';
 import { checkDnsTxt, type CheckResult } from './dns.js';
-import { checkHttpFile } from './http.js';
+import { checkHttpFile, isPublicAddress } from './http.js';
 import { checkTlsAlpn, keyAuthorizationDigest } from './tls-alpn.js';
 import { addTxtRecord, deleteTxtRecord } from './rfc2136.js';
 
@@ -42,22 +42,33 @@ export class Validator {
   }
 
   /**
-   * An ACME challenge (RFC 8555 8.3, 8.4; RFC 8737) for `domain` (no `*.`), through the same
-   * resolvers, ports and address rules as the DV checks: http-01 fetches
-   * /.well-known/acme-challenge/<token> over http (redirects as FILE validation allows them)
-   * and wants the key authorization; dns-01 wants base64url(SHA-256(key authorization)) at
+   * An ACME challenge (RFC 8555 8.3, 8.4; RFC 8737; RFC 8738) for a DNS name (no `*.`) or an IP
+   * address, through the same resolvers, ports and address rules as the DV checks: http-01
+   * fetches /.well-known/acme-challenge/<token> over http (redirects as FILE validation allows
+   * them) and wants the key authorization; dns-01 wants base64url(SHA-256(key authorization)) at
    * _acme-challenge.<domain>; tls-alpn-01 wants the acmeIdentifier certificate on the HTTPS port.
+   * An address is connected to itself; dns-01 cannot prove one (RFC 8738 section 7).
    */
-  checkAcme(type: string, domain: string, token: string, keyAuthorization: string): Promise<CheckResult> {
+  async checkAcme(type: string, identifier: { type: 'dns' | 'ip'; value: string }, token: string, keyAuthorization: string): Promise<CheckResult> {
     const resolvers = this.resolvers;
-    if (type === 'dns-01') return checkDnsTxt(`_acme-challenge.${domain}`, keyAuthorizationDigest(keyAuthorization), { resolvers });
+    const domain = identifier.value;
+    const isAddress = identifier.type === 'ip';
+    if (type === 'dns-01') {
+      if (isAddress) return { ok: false, detail: `dns-01 cannot prove control of the IP address ${domain} (RFC 8738 section 7)` };
+      return checkDnsTxt(`_acme-challenge.${domain}`, keyAuthorizationDigest(keyAuthorization), { resolvers });
+    }
     if (type === 'tls-alpn-01') {
-      return checkTlsAlpn({ domain, keyAuthorization, port: this.s.httpsPort, resolvers, allowPrivate: this.s.allowPrivate });
+      return checkTlsAlpn({ domain, isAddress, keyAuthorization, port: this.s.httpsPort, resolvers, allowPrivate: this.s.allowPrivate });
     }
     return checkHttpFile({
-      domain, path: `/.well-known/acme-challenge/${token}`, expected: keyAuthorization, schemes: ['http:'],
+      domain, isAddress, path: `/.well-known/acme-challenge/${token}`, expected: keyAuthorization, schemes: ['http:'],
       httpPort: this.s.httpPort, httpsPort: this.s.httpsPort, resolvers, allowPrivate: this.s.allowPrivate,
     });
+  }
+
+  /** Whether an address may be validated at all: public ones, and any with CERTPORT_VALIDATION_ALLOW_PRIVATE. */
+  addressAllowed(ip: string): boolean {
+    return this.s.allowPrivate || isPublicAddress(ip);
   }
 
   /** Whether CAA lets certport issue for every one of `names` (./caa.ts); null when CAA is not asked here. */

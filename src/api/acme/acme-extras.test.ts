@@ -176,7 +176,7 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
     const set = await runCli(t.env, 'acme', 'policy', 'set', '--account', pol.accountUin, '--suffixes', 'allowed.test,.corp.test', '--wildcard', 'no', '--max-days', '30');
     assert.equal(set.code, 0, set.stderr);
     const show = await runCli(t.env, 'acme', 'policy', 'show', '--account', pol.accountUin, '--json');
-    assert.deepEqual(JSON.parse(show.stdout), { accountUin: pol.accountUin, suffixes: ['allowed.test', 'corp.test'], wildcard: false, maxDays: 30 });
+    assert.deepEqual(JSON.parse(show.stdout), { accountUin: pol.accountUin, suffixes: ['allowed.test', 'corp.test'], wildcard: false, maxDays: 30, ipRanges: null });
     const tooLong = await runCli(t.env, 'acme', 'policy', 'set', '--account', pol.accountUin, '--max-days', '400');
     assert.notEqual(tooLong.code, 0);
     const raw = new RawAcme(directory, tlsCa);
@@ -198,7 +198,7 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
     assert.ok(days > 29 && days <= 30.01, `validity ${days} days`);
     // Another account keeps the default: any name, 90 days.
     const dflt = JSON.parse((await runCli(t.env, 'acme', 'policy', 'show', '--account', bound.accountUin, '--json')).stdout);
-    assert.deepEqual(dflt, { accountUin: bound.accountUin, suffixes: [], wildcard: true, maxDays: 90 });
+    assert.deepEqual(dflt, { accountUin: bound.accountUin, suffixes: [], wildcard: true, maxDays: 90, ipRanges: null });
   });
 
   it('rate limit per registered domain (CERTPORT_ACME_SERVER_CERTS_PER_DOMAIN_PER_WEEK=4): rateLimited with Retry-After at newOrder and finalize; renewals and other domains pass', async () => {

@@ -218,6 +218,16 @@ for (const backend of BACKENDS) {
       assert.equal(reused.json.type, ERR + 'unauthorized');
     });
 
+    it('an ip identifier is unsupportedIdentifier while CERTPORT_ACME_SERVER_IP_IDENTIFIERS is off (the default)', async () => {
+      const raw = new RawAcme(directory, tlsCa);
+      assert.equal((await raw.register(await eab(t, bound.accountUin))).status, 201);
+      const r = await raw.post((await raw.directory()).newOrder, { identifiers: [{ type: 'ip', value: '127.0.0.1' }] });
+      assert.equal(r.status, 400);
+      assert.equal(r.json.type, ERR + 'unsupportedIdentifier');
+      assert.deepEqual(r.json.subproblems.map((s: { type: string; identifier: unknown }) => [s.type, s.identifier]), [[ERR + 'unsupportedIdentifier', { type: 'ip', value: '127.0.0.1' }]]);
+      assert.match(r.json.detail, /use dns\./);
+    });
+
     it('refuses an EAB of a disabled account, and the disabled account\'s ACME keys', async () => {
       const other = await t.newAccount();
       const early = new RawAcme(directory, tlsCa);

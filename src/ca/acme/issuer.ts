@@ -220,6 +220,8 @@ export class AcmeIssuer implements Issuer {
   }
 
   async finalize(o: Order, req: IssueRequest): Promise<OrderProgress> {
+    // Its orders are placed for DNS names only (place); an address would be a CSR the order does not match.
+    if (req.ipAddresses?.length) throw new CaRefused(`${PROBLEM}unsupportedIdentifier`, 'IP addresses are not ordered from an upstream ACME CA.');
     const csr = firstPemDer(req.csrPem ?? '', ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'])?.der;
     if (!csr) throw new Fault('malformed', 'An ACME CA finalizes an order with a CSR (RFC 8555 7.4).');
     const order = await this.fetchOrder(o.ref);

@@ -192,6 +192,33 @@ test('leaves a first name longer than 64 characters out of the subject and marks
   assert.match(t, /Subject Alternative Name: critical\s+DNS:a{60}\.example\.com/);
 });
 
+test('writes IP addresses as iPAddress SANs after the names; addresses alone are named in the CN by the first', async () => {
+  const issuer = new EmbeddedIssuer(material);
+  const only = await issuer.issue({ publicKeyPem: generateKeyPair('ECC').publicKeyPem, domains: [], ipAddresses: ['127.0.0.1', '2001:db8::1'], validityDays: 30 });
+  assert.match(await opensslVerify(only), /leaf.pem: OK/);
+  let t = text(only.certPem);
+  assert.match(t, /Subject: CN = 127.0.0.1\n/);
+  assert.match(t, /Subject Alternative Name: \n\s+IP Address:127.0.0.1, IP Address:2001:DB8:0:0:0:0:0:1\n/);
+  assert.deepEqual(parseCertificateDer(pemBlocks(only.certPem)[0].der).ipAddresses, ['127.0.0.1', '2001:db8::1']);
+  // openssl's own host check: the leaf is good for the address, not for another.
+  await withTempDir(async (dir) => {
+    await writeFile(join(dir, 'root.pem'), only.rootPem);
+    await writeFile(join(dir, 'chain.pem'), only.chainPems.join(''));
+    await writeFile(join(dir, 'leaf.pem'), only.certPem);
+    const v = (ip: string) => spawnSync('openssl', ['verify', '-verify_ip', ip, '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'chain.pem'), join(dir, 'leaf.pem')], { encoding: 'utf8' });
+    assert.match(v('2001:db8::1').stdout, /OK/);
+    assert.match(v('127.0.0.2').stdout + v('127.0.0.2').stderr, /IP address mismatch/);
+  });
+  const mixed = await issuer.issue({ publicKeyPem: generateKeyPair('RSA').publicKeyPem, domains: ['a.example.com'], ipAddresses: ['192.0.2.7'], validityDays: 30 });
+  assert.match(await opensslVerify(mixed), /OK/);
+  t = text(mixed.certPem);
+  assert.match(t, /Subject: CN = a.example.com\n/);
+  assert.match(t, /DNS:a.example.com, IP Address:192.0.2.7\n/);
+  // Only the one spelling of an address (the ACME server passes canonical text).
+  await assert.rejects(issuer.issue({ publicKeyPem: generateKeyPair('ECC').publicKeyPem, domains: [], ipAddresses: ['0:0::1'], validityDays: 30 }), /canonical form/);
+  await assert.rejects(issuer.issue({ publicKeyPem: generateKeyPair('ECC').publicKeyPem, domains: [], ipAddresses: ['10.0.0.0/8'], validityDays: 30 }), /not an IP address/);
+});
+
 test('publishes the intermediates as DER under the AIA file names', () => {
   const files = caPublicFiles(material);
   assert.deepEqual(files.map((f) => f.name), [intermediateFileName('RSA'), intermediateFileName('ECC'), 'root.der']);

@@ -10,7 +10,7 @@ import {
 import { csrPublicKey } from '../../pki/csr-parse.js';
 import * as der from '../../pki/der.js';
 import { keyIdentifier, kindOf, spkiOf, type KeyKind } from '../../pki/keys.js';
-import { checkedDomains, commonNameFor, encodeName } from '../../pki/names.js';
+import { checkedNames, commonNameFor, encodeName } from '../../pki/names.js';
 import { KEY_USAGE, OID } from '../../pki/oids.js';
 import { pemDer, toPem } from '../../pki/pem.js';
 import { publicKeyFromPem } from '../../pki/spki.js';
@@ -163,7 +163,7 @@ export class EmbeddedIssuer extends LocalIssuer {
 
   /** The same as issue(); synchronous because signing is CPU-bound and fast. */
   issueSync(req: IssueRequest): IssuedCertificate {
-    const domains = checkedDomains(req.domains);
+    const { domains, ips } = checkedNames(req.domains, req.ipAddresses);
     checkValidityDays(req.validityDays);
     if (req.usage === 'encrypt') throw new Fault('invalidValue', 'Encryption certificates are SM2 (GM/T double certificates); this CA signs RSA and ECDSA keys.');
     const leaf = req.csrPem ? csrPublicKey(req.csrPem) : publicKeyFromPem(req.publicKeyPem);
@@ -177,10 +177,10 @@ export class EmbeddedIssuer extends LocalIssuer {
     const serial = Buffer.concat([SERIAL_HEAD, random]);
     serial[3] |= 0x80;
     // A first name too long for the CN goes only into the SAN, and an empty subject makes the
-    // SAN critical (RFC 5280 4.2.1.6).
-    const cn = commonNameFor(domains);
+    // SAN critical (RFC 5280 4.2.1.6). Addresses alone: the first one is the CN.
+    const cn = domains.length ? commonNameFor(domains) : ips[0]!.text;
     const ski = Buffer.concat([SKI_EXTENSION_HEAD, sha1(leaf.keyBits)]);
-    const san = sanExtension(domains, cn === null);
+    const san = sanExtension(domains, cn === null, ips.map((i) => i.bytes));
     const policies = this.#policies[req.profile?.level ?? 'DV'];
     const extsLen = ca.extsBeforeSki.length + ski.length + ca.extsAfterSki.length + san.length + policies.length;
     // [3] EXPLICIT SEQUENCE OF Extension: the two headers, then the extensions themselves.

@@ -18,6 +18,7 @@ import { startFileServer, validationEnv, waitFor, type FileServer } from '../../
 import { startChallTestSrv, type ChallTestSrv } from '../../testing/dns-servers.js';
 import { freePort } from '../../testing/net.js';
 import { run } from '../../testing/pki-fixtures.js';
+import { generateKeyPair } from '../../pki/keys.js';
 
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const LABEL = 'certport-ca';
@@ -70,6 +71,19 @@ describe(`the embedded CA's keys in a PKCS#11 token (SoftHSM2, ${backend})`, () 
       writeFileSync(chain, pems.slice(1).join('\n') + '\n');
       assert.equal(run('openssl', ['verify', '-CAfile', root, '-untrusted', chain, leaf]).trim(), `${leaf}: OK`);
       assert.match(run('openssl', ['x509', '-in', leaf, '-noout', '-text']), algo === 'RSA' ? /sha256WithRSAEncryption/ : /ecdsa-with-SHA256/);
+    }
+  });
+
+  test('IP address SANs (the ACME server\'s RFC 8738 certificates) are signed through the token too', async () => {
+    const root = path.join(work, 'root-ip.pem');
+    writeFileSync(root, t.svc.core.ca.rootPem);
+    for (const algo of ['RSA', 'ECC'] as const) {
+      const c = await t.svc.core.ca.issuer.issue({ publicKeyPem: generateKeyPair(algo).publicKeyPem, domains: [], ipAddresses: ['127.0.0.1', '::1'], validityDays: 30 });
+      const [leaf, chain] = [path.join(work, `ip-${algo}.pem`), path.join(work, `ip-${algo}-chain.pem`)];
+      writeFileSync(leaf, c.certPem);
+      writeFileSync(chain, c.chainPems.join(''));
+      assert.equal(run('openssl', ['verify', '-verify_ip', '127.0.0.1', '-CAfile', root, '-untrusted', chain, leaf]).trim(), `${leaf}: OK`);
+      assert.match(run('openssl', ['x509', '-in', leaf, '-noout', '-ext', 'subjectAltName']), /IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1/);
     }
   });
 

@@ -11,7 +11,7 @@ import {
 import { verifySm2Csr } from '../../pki/csr-parse.js';
 import * as der from '../../pki/der.js';
 import { keyIdentifier } from '../../pki/keys.js';
-import { checkedDomains, commonNameFor, encodeName } from '../../pki/names.js';
+import { checkedNames, commonNameFor, encodeName } from '../../pki/names.js';
 import { KEY_USAGE, OID } from '../../pki/oids.js';
 import { pemDer, toPem } from '../../pki/pem.js';
 import { sm2PrivateKey, sm2PublicKey, sm2PublicKeyFromPem, verifySm2Certificate } from '../../pki/sm2.js';
@@ -76,7 +76,7 @@ export class Sm2Issuer extends LocalIssuer {
 
   /** The same as issue(); synchronous because signing is CPU-bound. */
   issueSync(req: IssueRequest): IssuedCertificate {
-    const domains = checkedDomains(req.domains);
+    const { domains, ips } = checkedNames(req.domains, req.ipAddresses);
     checkValidityDays(req.validityDays);
     const usage = req.usage ?? 'sign';
     if (usage !== 'sign' && usage !== 'encrypt') throw new Fault('invalidValue', `usage must be "sign" or "encrypt", not ${JSON.stringify(usage)}.`);
@@ -84,8 +84,8 @@ export class Sm2Issuer extends LocalIssuer {
     const { notBefore, notAfter } = leafValidity(this.clock(), req.validityDays, this.#notAfter, 'SM2');
     const serial = newSerial(this.#random);
     // A first name too long for the CN goes only into the SAN, and an empty subject makes the
-    // SAN critical (RFC 5280 4.2.1.6).
-    const cn = commonNameFor(domains);
+    // SAN critical (RFC 5280 4.2.1.6). Addresses alone: the first one is the CN.
+    const cn = domains.length ? commonNameFor(domains) : ips[0]!.text;
     const certDer = buildCertificate({
       serial: serial.der,
       issuerName: this.#subjectName,
@@ -102,7 +102,7 @@ export class Sm2Issuer extends LocalIssuer {
         extension(OID.authorityKeyIdentifier, false, der.seq(der.tlv(0x80, this.#ski))),
         ...(this.#aia ? [this.#aia] : []),
         ...(this.#crlDp ? [this.#crlDp] : []),
-        sanExtension(domains, cn === null),
+        sanExtension(domains, cn === null, ips.map((i) => i.bytes)),
         this.#policies,
       ],
     });

@@ -365,6 +365,14 @@ test('a first name longer than 64 characters goes only into a critical SAN', () 
   assert.match(t, /Subject Alternative Name: critical\s+DNS:a{60}\.example\.com, DNS:b\.example\.com/);
 });
 
+test('IP addresses go into the SAN as iPAddress, the first into an otherwise empty CN', async () => {
+  const c = issuer.issueSync({ publicKeyPem: generateSm2KeyPair().publicKeyPem, domains: [], ipAddresses: ['192.0.2.1', '::1'], validityDays: 5 });
+  const t = text(c.certPem);
+  assert.match(t, /Subject: CN = 192.0.2.1\n/);
+  assert.match(t, /IP Address:192.0.2.1, IP Address:0:0:0:0:0:0:0:1\n/);
+  assert.ok((await opensslVerifyChain(c)).leaf);
+});
+
 test('refuses material whose intermediate key or root does not match', async () => {
   const other = await createSm2CaMaterial({ name: 'other' });
   assert.equal(await codeOf(() => new Sm2Issuer({ ...material, intermediateKeyPem: other.intermediateKeyPem })), 'FailedOperation.CertificateMismatch');

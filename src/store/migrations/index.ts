@@ -33,6 +33,7 @@ import { acmeDomainLimit } from './0028_acme_domain_limit.js';
 import { readFacts } from './0026_read_facts.js';
 import { listingFacets } from './0025_listing_facets.js';
 import { listExpiryDesc } from './0031_list_expiry_desc.js';
+import { ipIdentifiers } from './0030_ip_identifiers.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -65,6 +66,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0026_read_facts', readFacts],
   ['0025_listing_facets', listingFacets],
   ['0031_list_expiry_desc', listExpiryDesc],
+  ['0030_ip_identifiers', ipIdentifiers],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
