@@ -92,7 +92,7 @@ function expiringCount(db: Q, accountUin: string, now: number, until: number) {
  * type, source, SM, status, pending issue and deployable; else null. Issued certificates
  * past notAfter count as expired (3) rather than issued (1) when the query has a time: the
  * facet rows count every issued one as issued, and the issued rows already past notAfter
- * (the status index's covering range, index entries only) move from one to the other.
+ * (kept by expiry day and facet, today's from the status index) move from one to the other.
  */
 function facetCount(q: CertificateQuery, key: string): RawBuilder<number> | null {
   if (key || q.tags?.length || q.certIds?.length || q.expiring) return null;
@@ -123,10 +123,15 @@ function facetCount(q: CertificateQuery, key: string): RawBuilder<number> | null
     where f.account_uin = ${q.accountUin} and ${all([...fixed('f'), ...judged(sql`f.status`, 'f')])})`;
   const timed = q.now !== undefined && (q.deployable !== undefined || (q.statuses ?? []).some((s) => s === 1 || s === 3));
   if (!timed) return sum;
-  const asIs = all(judged(sql`1`, 'e'));
-  const expired = all(judged(sql`3`, 'e'));
-  return sql<number>`(${sum} + (select coalesce(sum(case when ${expired} then 1 else 0 end - case when ${asIs} then 1 else 0 end), 0)
-    from certificates e where e.account_uin = ${q.accountUin} and e.status = 1 and e.not_after < ${q.now} and ${all(fixed('e'))}))`;
+  // Issued ones past notAfter: those of the days before today from their kept counts
+  // (migration 0034_pg_expiry_facets, same facet columns as `f`), today's row by row.
+  const moved = (t: string, n: RawBuilder<unknown>) =>
+    sql<number>`case when ${all(judged(sql`3`, t))} then ${n} else 0 end - case when ${all(judged(sql`1`, t))} then ${n} else 0 end`;
+  const today = Math.floor(q.now! / DAY_MS);
+  return sql<number>`(${sum} + (select coalesce(sum(${moved('f', sql`f.n`)}), 0) from certificate_expiry_facets f
+      where f.account_uin = ${q.accountUin} and f.day < ${today} and ${all(fixed('f'))})
+    + (select coalesce(sum(${moved('e', sql`1`)}), 0) from certificates e where e.account_uin = ${q.accountUin}
+      and e.status = 1 and e.not_after >= ${today * DAY_MS} and e.not_after < ${q.now} and ${all(fixed('e'))}))`;
 }
 
 /**

@@ -32,6 +32,8 @@ import { packages } from './0027_packages.js';
 import { acmeDomainLimit } from './0028_acme_domain_limit.js';
 import { readFacts } from './0026_read_facts.js';
 import { listingFacets } from './0025_listing_facets.js';
+import { expiryFacets } from './0034_pg_expiry_facets.js';
+import { listingIndexes } from './0034_pg_listing_indexes.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -63,6 +65,8 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0028_acme_domain_limit', acmeDomainLimit],
   ['0026_read_facts', readFacts],
   ['0025_listing_facets', listingFacets],
+  ['0034_pg_expiry_facets', expiryFacets],
+  ['0034_pg_listing_indexes', listingIndexes],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
