@@ -129,7 +129,7 @@ function facetCount(q: CertificateQuery, key: string): RawBuilder<number> | null
     sql<number>`case when ${all(judged(sql`3`, t))} then ${n} else 0 end - case when ${all(judged(sql`1`, t))} then ${n} else 0 end`;
   const today = Math.floor(q.now! / DAY_MS);
   return sql<number>`(${sum} + (select coalesce(sum(${moved('f', sql`f.n`)}), 0) from certificate_expiry_facets f
-      where f.account_uin = ${q.accountUin} and f.day < ${today} and ${all(fixed('f'))})
+      where f.account_uin = ${q.accountUin} and f.day < ${today} and f.status = 1 and ${all(fixed('f'))})
     + (select coalesce(sum(${moved('e', sql`1`)}), 0) from certificates e where e.account_uin = ${q.accountUin}
       and e.status = 1 and e.not_after >= ${today * DAY_MS} and e.not_after < ${q.now} and ${all(fixed('e'))}))`;
 }
