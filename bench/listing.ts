@@ -10,6 +10,9 @@
 //   node dist/bench/listing.js                 both backends
 //   CERTPORT_TEST_BACKENDS=sqlite node dist/bench/listing.js
 //   CERTPORT_BENCH_SQLITE_ROWS=… CERTPORT_BENCH_PG_ROWS=… CERTPORT_BENCH_REQUESTS=… to resize
+//   CERTPORT_BENCH_PG_URL=postgres://…/db   seed into that database (a schema of it), not the tests'
+//   CERTPORT_BENCH_KEEP=/tmp/x              keep the data set, reuse it next run (bench/node.ts);
+//                                           bench/listing-explain.js then shows each filter's statements
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BACKENDS } from '../src/testing/harness.js';

@@ -4,7 +4,7 @@
 // bulk beforehand; and other servers as child processes. Every process is stopped by its PID.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ import { parseMasterKey } from '../src/config/config.js';
 import type { CertificateRecord } from '../src/domain/certificate.js';
 import { aad } from '../src/secrets/aad.js';
 import { Sealer } from '../src/secrets/sealer.js';
-import { seed, seedVaried, type Cred } from './lib.js';
+import { pgBulkInserter, seed, seedVaried, type Cred } from './lib.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const COMPILED = !fileURLToPath(import.meta.url).endsWith('.ts');
@@ -50,9 +50,32 @@ export interface PreparedData {
  */
 export interface Population { accounts: number }
 
-/** A data dir (and schema) with the first account and `stored` certificates in it. */
+/** The PostgreSQL database benchmarks seed into (a schema each): CERTPORT_BENCH_PG_URL, else the tests'. */
+export const BENCH_PG_URL = process.env.CERTPORT_BENCH_PG_URL ?? PG_URL;
+
+/**
+ * A data dir (and schema) with the first account and `stored` certificates in it.
+ * CERTPORT_BENCH_KEEP=<file prefix>: the data set is kept after the run and described in
+ * `<prefix>.<backend>.<stored>[.varied<n>].json`; a later run with the same prefix and shape
+ * reuses it instead of seeding (a million rows on PostgreSQL take minutes). Delete the data
+ * dir and schema named in that file (and the file) by hand when done.
+ */
 export async function prepareData(backend: Backend, stored: number, extraEnv: Record<string, string> = {},
   progress?: (done: number) => void, opts: TemplateOptions = {}): Promise<PreparedData> {
+  const keep = process.env.CERTPORT_BENCH_KEEP;
+  if (!keep) return seedData(backend, stored, extraEnv, progress, opts);
+  const file = `${keep}.${backend}.${stored}${opts.varied ? `.varied${opts.varied.accounts}` : ''}${opts.alg ? `.${opts.alg}` : ''}${opts.withChain ? '.chain' : ''}${opts.ownKeys ? '.ownkeys' : ''}.json`;
+  const kept = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Omit<PreparedData, 'cleanup'>, () => null);
+  const data = kept ? { ...kept, env: { ...kept.env, ...extraEnv } } : await seedData(backend, stored, extraEnv, progress, opts);
+  if (!kept) {
+    const { cleanup: _, ...described } = data as PreparedData;
+    await writeFile(file, JSON.stringify(described, null, 1));
+  }
+  return { ...data, cleanup: async () => {} };
+}
+
+async function seedData(backend: Backend, stored: number, extraEnv: Record<string, string>,
+  progress: ((done: number) => void) | undefined, opts: TemplateOptions): Promise<PreparedData> {
   const varied = opts.varied;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'certport-bench-'));
   const schema = backend === 'postgres' ? 'bench_' + randomBytes(5).toString('hex') : null;
@@ -64,7 +87,7 @@ export async function prepareData(backend: Backend, stored: number, extraEnv: Re
     CERTPORT_MASTER_KEY: randomBytes(32).toString('hex'),
     CERTPORT_BOOTSTRAP_SECRET_ID: cred.secretId,
     CERTPORT_BOOTSTRAP_SECRET_KEY: cred.secretKey,
-    ...(schema ? { CERTPORT_DATABASE_URL: PG_URL, CERTPORT_DATABASE_SCHEMA: schema } : {}),
+    ...(schema ? { CERTPORT_DATABASE_URL: BENCH_PG_URL, CERTPORT_DATABASE_SCHEMA: schema } : {}),
     ...extraEnv,
   };
   const core = await openCore(loadConfig(env));
@@ -97,7 +120,7 @@ export async function prepareData(backend: Backend, stored: number, extraEnv: Re
         // The first account holds the uploaded template too.
         const rows = i === n - 1 ? stored - 1 - first : Math.floor(((stored - 1) * weights[i]!) / sum);
         await seedVaried(core.stores.certificates, template, a.accountUin, first, rows, stored, i === 0 ? 0.01 : 0, now,
-          progress && ((d) => progress(first + d)));
+          progress && ((d) => progress(first + d)), backend === 'postgres' ? pgBulkInserter(core.stores.kysely) : undefined);
         accounts.push({ secretId: a.secretId, secretKey: a.secretKey, accountUin: a.accountUin, stored: rows + (i === 0 ? 1 : 0) });
         first += rows;
       }
@@ -112,7 +135,7 @@ export async function prepareData(backend: Backend, stored: number, extraEnv: Re
   return {
     backend, env, cred: { ...cred, accountUin }, templateId, accounts,
     async cleanup() {
-      if (schema) await dropPgSchema(PG_URL, schema);
+      if (schema) await dropPgSchema(BENCH_PG_URL, schema);
       await rm(dataDir, { recursive: true, force: true });
     },
   };

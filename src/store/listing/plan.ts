@@ -135,7 +135,7 @@ function expiringCount(accountUin: string, now: number, until: number): Sql {
  * type, source, SM, status, pending issue and deployable; else null. Issued certificates
  * past notAfter count as expired (3) rather than issued (1) when the query has a time: the
  * facet rows count every issued one as issued, and the issued rows already past notAfter
- * (the status index's covering range, index entries only) move from one to the other.
+ * (kept by expiry day and facet, today's from the status index) move from one to the other.
  */
 function facetCount(q: CertificateQuery, key: string): Sql | null {
   if (key || q.tags?.length || q.certIds?.length || q.expiring) return null;
@@ -166,10 +166,15 @@ function facetCount(q: CertificateQuery, key: string): Sql | null {
     where f.account_uin = ${q.accountUin} and ${all([...fixed('f'), ...judged(raw('f.status'), 'f')])})`;
   const timed = q.now !== undefined && (q.deployable !== undefined || (q.statuses ?? []).some((st) => st === 1 || st === 3));
   if (!timed) return sum;
-  const asIs = all(judged(raw('1'), 'e'));
-  const expired = all(judged(raw('3'), 'e'));
-  return sql`(${sum} + (select coalesce(sum(case when ${expired} then 1 else 0 end - case when ${asIs} then 1 else 0 end), 0)
-    from certificates e where e.account_uin = ${q.accountUin} and e.status = 1 and e.not_after < ${q.now} and ${all(fixed('e'))}))`;
+  // Issued ones past notAfter: those of the days before today from their kept counts
+  // (migration 0034_pg_expiry_facets, same facet columns as `f`), today's row by row.
+  const moved = (t: string, n: Sql) =>
+    sql`case when ${all(judged(raw('3'), t))} then ${n} else 0 end - case when ${all(judged(raw('1'), t))} then ${n} else 0 end`;
+  const today = Math.floor(q.now! / DAY_MS);
+  return sql`(${sum} + (select coalesce(sum(${moved('f', raw('f.n'))}), 0) from certificate_expiry_facets f
+      where f.account_uin = ${q.accountUin} and f.day < ${today} and f.status = 1 and ${all(fixed('f'))})
+    + (select coalesce(sum(${moved('e', raw('1'))}), 0) from certificates e where e.account_uin = ${q.accountUin}
+      and e.status = 1 and e.not_after >= ${today * DAY_MS} and e.not_after < ${q.now} and ${all(fixed('e'))}))`;
 }
 
 /**

@@ -34,6 +34,8 @@ import { readFacts } from './0026_read_facts.js';
 import { listingFacets } from './0025_listing_facets.js';
 import { listExpiryDesc } from './0031_list_expiry_desc.js';
 import { ipIdentifiers } from './0030_ip_identifiers.js';
+import { expiryFacets } from './0034_pg_expiry_facets.js';
+import { listingIndexes } from './0034_pg_listing_indexes.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -67,6 +69,8 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0025_listing_facets', listingFacets],
   ['0031_list_expiry_desc', listExpiryDesc],
   ['0030_ip_identifiers', ipIdentifiers],
+  ['0034_pg_expiry_facets', expiryFacets],
+  ['0034_pg_listing_indexes', listingIndexes],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
