@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { actions, tagActions, TAG_API_VERSION, type Services } from '../actions/index.js';
 import { runAction } from './dispatch.js';
 import { ServiceError } from '../domain/errors.js';
@@ -154,7 +154,10 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     // The signed API logs one line per request itself (handle: action, account, outcome,
     // time), not Fastify's two: three synchronous writes per request were the info level's cost.
-    disableRequestLogging: (req: FastifyRequest | IncomingMessage) => 'routeOptions' in req && req.routeOptions.url === '/',
+    // (Fastify 5.12's logController; its top-level disableRequestLogging is deprecated, FSTDEP023.)
+    logController: new LogController({
+      disableRequestLogging: (req: FastifyRequest | IncomingMessage) => 'routeOptions' in req && req.routeOptions.url === '/',
+    }),
   });
 
   app.removeAllContentTypeParsers();
