@@ -349,23 +349,7 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
       items: rows.flatMap((r) => (r.id === null ? [] : [record(r)])),
     };
   }
-  if (oneStatement) {
-    const deep = await backend.deepPage?.(db, { q, filtered, page, counted, record });
-    if (deep || !kept || known !== null) return deep ?? null;
-    // A kept count (PostgreSQL): the count and the page from the nearer end in one statement,
-    // the end chosen by one-time filters on the count (`at`), so only one branch walks. A
-    // snapshot's BEGIN, count, page and COMMIT were four round trips.
-    const n = raw('(select at.n from at)');
-    const col = raw(q.expirationSort ? 'not_after' : 'created_at');
-    const skipBack = sql`greatest(0, ${n} - ${q.offset} - ${q.limit})`;
-    const ids = sql`(select c.id, c.${col} from certificates as c where ${where} and ${skipBack} >= ${q.offset}
-        order by ${orderBy('c', false)} limit ${q.limit} offset ${q.offset})
-      union all
-      (select c.id, c.${col} from certificates as c where ${where} and ${skipBack} < ${q.offset} and ${n} > ${q.offset}
-        order by ${orderBy('c', true)} limit (select greatest(0, least(${q.limit}, ${n} - ${q.offset}))::bigint) offset (select ${skipBack}::bigint))`;
-    const rows = await read(pageRows(ids, false, sql`(${counted})`, sql`select at.n from at`));
-    return { total: rows.length ? Number(rows[0]!.total) : await count(), items: rows.map(record) };
-  }
+  if (oneStatement) return backend.deepPage?.(db, { q, filtered, page, counted, record }) ?? null;
   if (q.offset === 0 && known === null && !(kept && filtered && !backend.onePageStatement)) {
     // The first page (nearly every call), and the count with it. A kept count gates the page
     // (PostgreSQL evaluates it once, as a one-time filter): nothing matching, nothing walked.
