@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { BACKENDS } from '../src/testing/harness.js';
 import { freePort } from '../src/testing/net.js';
 import { Connection, benchId, cpuSeconds, load, loadAverage, loadNewConnections, machine, acmRequest, motoVersion, ms, percentiles, sequential, signedRequest, type LoadResult } from './lib.js';
-import { benchFile, nodeArgs, prepareData, settle, startChild, startNode } from './node.js';
+import { benchFile, nodeArgs, prepareData, settle, startChild, startNode, BASE_CLI } from './node.js';
 import { makeChain } from '../src/testing/pki-fixtures.js';
 
 const SECONDS = Number(process.env.CERTPORT_BENCH_SECONDS ?? 8);
@@ -73,6 +73,8 @@ for (const backend of BACKENDS) {
   const ids = [data.templateId, ...Array.from({ length: STORED - 1 }, (_, j) => benchId(j))];
   const node = await startNode(data);
   const settled = await settle(data);
+  // The base build on the same data, measured in the same rounds.
+  const base = BASE_CLI ? await startNode(data, {}, [], BASE_CLI) : null;
   const bodyFile = join(data.env.CERTPORT_DATA_DIR!, 'describe-certificate-detail.json');
   const conn = new Connection(node.port);
   await conn.ready;
@@ -84,6 +86,7 @@ for (const backend of BACKENDS) {
   const barePort = await freePort();
   const bare = await startChild([...nodeArgs(benchFile('bare-server')), bodyFile, String(barePort)], {}, barePort);
   // Signed per request (a TC3 signature is ~20 µs here): each request a random id.
+  const baseReq = () => signedRequest(base!.port, data.cred, 'DescribeCertificateDetail', { CertificateId: ids[rand(ids.length)] });
   const certport = () => signedRequest(node.port, data.cred, 'DescribeCertificateDetail', { CertificateId: ids[rand(ids.length)] });
   const bareReq = Buffer.from(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${barePort}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`);
   try {
@@ -99,8 +102,9 @@ for (const backend of BACKENDS) {
         (runs.moto ??= []).push(r);
         console.log(`  ${`round ${round}: moto DescribeCertificate (new conn.)`.padEnd(40)} ${r.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(r.p50).padStart(8)}   p99 ${ms(r.p99).padStart(8)}   load ${loadAverage()}`);
       }
-      for (const [name, server, fresh] of [['bare keep-alive', bare, false], ['certport keep-alive', node, false], ['bare new connection', bare, true], ['certport new connection', node, true]] as const) {
-        const next = server === bare ? () => bareReq : certport;
+      for (const [name, server, fresh] of [['bare keep-alive', bare, false], ['certport keep-alive', node, false], ['bare new connection', bare, true], ['certport new connection', node, true],
+        ...(base ? [['base keep-alive', base, false], ['base new connection', base, true]] as const : [])] as const) {
+        const next = server === bare ? () => bareReq : server === base ? baseReq : certport;
         const s0 = cpuSeconds(server.pid);
         const t0 = Date.now();
         const r = fresh
@@ -116,12 +120,14 @@ for (const backend of BACKENDS) {
     const seq = percentiles(await sequential(node.port, SEQUENTIAL, certport));
     const bareSeq = percentiles(await sequential(bare.port, SEQUENTIAL, () => bareReq));
     console.log(`  ${backend}: keep-alive certport/bare ${(mean('certport keep-alive') / mean('bare keep-alive')).toFixed(2)}; new connection certport/bare ${(mean('certport new connection') / mean('bare new connection')).toFixed(2)}`);
+    if (base) console.log(`  ${backend}: this build / base: keep-alive ${(mean('certport keep-alive') / mean('base keep-alive')).toFixed(2)}, new connection ${(mean('certport new connection') / mean('base new connection')).toFixed(2)}`);
     const motoRps = moto ? mean('moto') : MOTO_QUOTED;
     const motoName = moto ? `moto ${motoRps.toFixed(0)} req/s, same run` : `moto quoted ${MOTO_QUOTED} req/s`;
     console.log(`  ${backend}: certport/moto (${motoName}): new connection ${(mean('certport new connection') / motoRps).toFixed(1)}× (target ≥ 3×), keep-alive ${(mean('certport keep-alive') / motoRps).toFixed(1)}×`);
     console.log(`  ${backend}: sequential certport p50 ${ms(seq.p50)} p90 ${ms(seq.p90)} p99 ${ms(seq.p99)} (target p50 < 1.5 ms); bare p50 ${ms(bareSeq.p50)} p99 ${ms(bareSeq.p99)}   load ${loadAverage()}`);
   } finally {
     await bare.stop();
+    await base?.stop();
     await node.stop();
     await data.cleanup();
   }

@@ -49,7 +49,7 @@ for (const backend of BACKENDS) {
       const store = stores.certificates;
       const now = Date.now();
       const query = (a: number, f: number, offset: number, limit: number): CertificateQuery =>
-        ({ accountUin: data.accounts[a]!.accountUin, offset, limit, now, ...FILTERS[f]![1](now) });
+        ({ accountUin: data.accounts[a]!.accountUin, offset, limit, now, ...FILTERS[f]![1](now), ...(process.env.CERTPORT_BENCH_SIDES ? { sides: true } : {}) });
       const totals = await Promise.all(data.accounts.map(async (_, a) =>
         Promise.all(FILTERS.map(async (_f, f) => (await store.listCertificates(query(a, f, 0, 1))).total))));
       const one = async () => {

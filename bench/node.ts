@@ -27,6 +27,8 @@ const COMPILED = !fileURLToPath(import.meta.url).endsWith('.ts');
 export const CLI = COMPILED ? path.join(HERE, '..', 'src', 'cli', 'index.js') : path.join(HERE, '..', 'src', 'cli', 'index.ts');
 /** How to run a module of this folder (or the CLI) with the same loader as this process. */
 export const nodeArgs = (file: string) => (file.endsWith('.ts') ? ['--import', 'tsx', file] : [file]);
+/** Another build's CLI (CERTPORT_BENCH_BASE_DIST: its dist folder) to measure beside this one, in alternating rounds. */
+export const BASE_CLI = process.env.CERTPORT_BENCH_BASE_DIST ? path.join(process.env.CERTPORT_BENCH_BASE_DIST, 'src', 'cli', 'index.js') : null;
 export const benchFile = (name: string) => path.join(HERE, COMPILED ? `${name}.js` : `${name}.ts`);
 
 /** The stored certificates' template: key algorithm, the chain stored with it, a key every row opens. */
@@ -178,9 +180,9 @@ export async function startChild(args: string[], env: Record<string, string>, po
 }
 
 /** `certport serve` on the prepared data, on a free port. */
-export async function startNode(data: PreparedData, env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<Child> {
+export async function startNode(data: PreparedData, env: Record<string, string> = {}, nodeFlags: string[] = [], cli = CLI): Promise<Child> {
   const port = await freePort();
-  return startChild([...nodeArgs(CLI), 'serve'], { ...data.env, CERTPORT_PORT: String(port), ...env }, port, '/healthz', nodeFlags);
+  return startChild([...nodeArgs(cli), 'serve'], { ...data.env, CERTPORT_PORT: String(port), ...env }, port, '/healthz', nodeFlags);
 }
 
 /**

@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { BACKENDS } from '../src/testing/harness.js';
 import { freePort } from '../src/testing/net.js';
 import { Connection, cpuSeconds, load, loadAvg, machine, ms, signedRequest, type Cred, type LoadResult } from './lib.js';
-import { benchFile, nodeArgs, prepareData, startChild, startNode } from './node.js';
+import { BASE_CLI, benchFile, nodeArgs, prepareData, startChild, startNode } from './node.js';
 
 const SECONDS = Number(process.env.CERTPORT_BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.CERTPORT_BENCH_ROUNDS ?? 2);
@@ -50,6 +50,8 @@ for (const backend of BACKENDS) {
     const data = await prepareData(backend, size, {}, undefined, { varied: { accounts: ACCOUNTS } });
     console.log(`${backend}, ${size.toLocaleString('en')} stored in ${ACCOUNTS} accounts (${data.accounts.map((a) => a.stored).join(' / ')}), seeded and analysed in ${((performance.now() - s0) / 1000).toFixed(0)} s; load average ${loadAvg()}`);
     const node = await startNode(data, NODE_ENV);
+    // The base build on the same data, its varied rounds between this build's.
+    const base = BASE_CLI ? await startNode(data, NODE_ENV, [], BASE_CLI) : null;
     const barePort = await freePort();
     let bare: Awaited<ReturnType<typeof startChild>> | null = null;
     try {
@@ -74,24 +76,24 @@ for (const backend of BACKENDS) {
       const bodyFile = join(data.env.CERTPORT_DATA_DIR!, 'describe-certificates.json');
       writeFileSync(bodyFile, sample.body);
       bare = await startChild([...nodeArgs(benchFile('bare-server')), bodyFile, String(barePort)], {}, barePort);
-      const varied = () => {
+      const varied = (port: number) => {
         const a = randomInt(ACCOUNTS);
         const f = randomInt(FILTERS.length);
         const total = totals[a]![f]!;
-        return signedRequest(node.port, data.accounts[a]!, 'DescribeCertificates', { ...FILTERS[f], Offset: randomInt(Math.max(1, total - 9)), Limit: 10 });
+        return signedRequest(port, data.accounts[a]!, 'DescribeCertificates', { ...FILTERS[f], Offset: randomInt(Math.max(1, total - 9)), Limit: 10 });
       };
-      const runs: Record<'bare' | 'varied' | 'repeat', LoadResult[]> = { bare: [], varied: [], repeat: [] };
-      const NAMES = { bare: 'bare Fastify route', varied: 'certport, varied (headline)', repeat: 'certport, one request repeated' };
+      const runs: Record<'bare' | 'varied' | 'repeat' | 'base', LoadResult[]> = { bare: [], varied: [], repeat: [], base: [] };
+      const NAMES = { bare: 'bare Fastify route', varied: 'certport, varied (headline)', repeat: 'certport, one request repeated', base: 'base build, varied' };
       for (let round = 1; round <= ROUNDS; round++) {
-        for (const which of ['bare', 'varied', 'repeat'] as const) {
-          const server = which === 'bare' ? bare : node;
+        for (const which of [...(base ? ['base'] as const : []), 'bare', 'varied', 'repeat'] as const) {
+          const server = which === 'bare' ? bare : which === 'base' ? base! : node;
           const { port, pid } = server;
           const repeated = which === 'repeat' ? signedRequest(port, data.accounts[0]!, 'DescribeCertificates', repeat) : null;
           const bareReq = Buffer.from(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${JSON.stringify(repeat).length}\r\n\r\n${JSON.stringify(repeat)}`);
           const sc = cpuSeconds(pid);
           const cc = cpuSeconds();
           const t0 = Date.now();
-          const r = await load(port, { connections: CONNECTIONS, seconds: SECONDS, warmup: 2, next: () => (which === 'bare' ? bareReq : repeated ?? varied()) });
+          const r = await load(port, { connections: CONNECTIONS, seconds: SECONDS, warmup: 2, next: () => (which === 'bare' ? bareReq : repeated ?? varied(server.port)) });
           const wall = (Date.now() - t0) / 1000;
           if (r.errors) throw new Error(`${which}: ${r.errors} errors, first: ${r.firstError}`);
           runs[which].push(r);
@@ -102,11 +104,13 @@ for (const backend of BACKENDS) {
       const ratio = mean(runs.varied) / mean(runs.bare);
       const ok = ratio >= TARGET[backend];
       if (!ok) missed++;
+      if (base) console.log(`  base build varied ${mean(runs.base).toFixed(0)} req/s = ${(mean(runs.base) / mean(runs.bare)).toFixed(3)} of bare; this build / base ${(mean(runs.varied) / mean(runs.base)).toFixed(2)}`);
       const head = `${backend} ${String(size / 1000).padStart(3)}k: varied ${mean(runs.varied).toFixed(0).padStart(5)} req/s / bare ${mean(runs.bare).toFixed(0).padStart(5)} = ${ratio.toFixed(3)} (target ≥ ${TARGET[backend]} ${ok ? 'ok' : 'MISS'});  repeated ${mean(runs.repeat).toFixed(0)} req/s = ${(mean(runs.repeat) / mean(runs.bare)).toFixed(2)} (secondary, page cache)`;
       console.log(`  ${head}`);
       summary.push(head);
     } finally {
       await bare?.stop();
+      await base?.stop();
       await node.stop();
       await data.cleanup();
     }

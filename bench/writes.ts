@@ -26,7 +26,7 @@ for (const backend of BACKENDS) {
   try {
     const { certificates: store, kysely } = core.stores;
     const account = data.cred.accountUin;
-    const template = (await store.listCertificates({ accountUin: account, offset: 0, limit: 1 })).items[0]!;
+    const template = (await store.listCertificates({ accountUin: account, offset: 0, limit: 1, material: true })).items[0]!;
     const log = (id: string) => ({ accountUin: account, userUin: account, certId: id, type: 'bench', action: 'bench', createdAt: Date.now() });
     const round = async (label: string | null, tag: string, n = N) => {
       const ins: number[] = [];

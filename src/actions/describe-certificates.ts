@@ -3,6 +3,7 @@ import { CertStatus, isAwaitingIssue, isIssued, type CertificateQuery } from '..
 import { ServiceError } from '../domain/errors.js';
 import { EXPIRING_WINDOW, nextTimeChange } from '../services/certificates.js';
 import { HostingService } from '../services/hosting.js';
+import { ResourceService } from '../services/resources.js';
 import { pageParams } from './shared/paging.js';
 import { hostingFields, presentListItem, revocationFields } from './shared/present.js';
 import type { ActionHandler } from './types.js';
@@ -60,26 +61,31 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   const cached = key !== null && pages.wanted(key, now) ? { key, token: await ctx.services.certificates.changeToken() } : null;
   const hit = cached && pages.get(cached.key, cached.token, now);
   if (hit) return hit;
-  const { total, items } = await ctx.services.certificates.list(q, ctx.caller);
+  // The page's rows with what each item shows besides (resources, muted notices, hosting,
+  // project) in one statement where the store can (ListedSides); else one query each, at once.
+  const { total, items, sides } = await ctx.services.certificates.list({ ...q, sides: true }, ctx.caller);
   const ids = items.map((c) => c.id);
-  // What the page needs besides the rows, one query each, at once (on PostgreSQL each is a
-  // round trip): pending DV orders, where the certificates are deployed, muted expiry notices,
-  // hosting, and the projects.
-  const [orders, bound, ignored, hosting, projects, revocations] = await Promise.all([
+  const [orders, revocations, apart] = await Promise.all([
     ctx.services.orders.getOrders(items.filter((c) => c.isDv && isAwaitingIssue(c.status)).map((c) => c.id)),
-    ctx.services.resources.boundTypes(items),
-    ctx.services.expirySwitch.ignoredExpiry(account, ids),
-    ctx.services.hosting.views(account, ids),
-    ctx.services.certificates.findProjects(account, items.map((c) => c.projectId)),
     ctx.services.revocations.getMany(items.filter((c) => c.status === CertStatus.revoked).map((c) => c.id)),
+    sides ? null : Promise.all([
+      ctx.services.resources.boundTypes(items),
+      ctx.services.expirySwitch.ignoredExpiry(account, ids),
+      ctx.services.hosting.views(account, ids),
+      ctx.services.certificates.findProjects(account, items.map((c) => c.projectId)),
+    ]),
   ]);
   const result = {
     TotalCount: total,
-    Certificates: items.map((c) => Object.assign(presentListItem(c, projects.get(c.projectId) ?? null, now, orders.get(c.id) ?? null), {
-      BoundResource: bound.get(c.id) ?? [],
-      IsIgnore: ignored.has(c.id),
-      CertRevokedTime: revocationFields(revocations.get(c.id)).CertRevokedTime,
-    }, hostingFields(hosting.get(c.id) ?? HostingService.view(null)))),
+    Certificates: items.map((c, i) => {
+      const s = sides?.[i];
+      const project = s ? s.project : apart![3].get(c.projectId) ?? null;
+      return Object.assign(presentListItem(c, project, now, orders.get(c.id) ?? null), {
+        BoundResource: s ? ResourceService.typesServing(c, s.resources) : apart![0].get(c.id) ?? [],
+        IsIgnore: s ? s.ignoredExpiry : apart![1].has(c.id),
+        CertRevokedTime: revocationFields(revocations.get(c.id)).CertRevokedTime,
+      }, hostingFields(s ? HostingService.view(s.hosting) : apart![2].get(c.id) ?? HostingService.view(null)));
+    }),
   };
   if (!cached) return result;
   return pages.put(cached.key, cached.token, now, Math.min(...items.map((c) => nextTimeChange(c, now))), result);

@@ -97,6 +97,8 @@ const handlers: Record<string, Handler> = {
       ...(params.get('searchKey') ? { searchKey: params.get('searchKey')! } : {}),
       ...(certType ? { certificateType: certType } : {}),
       ...(id ? { certIds: [id] } : {}),
+      // Its entries tell issued from not by the PEM (listEntry).
+      material: true,
     };
     let total: number;
     let items: CertificateRecord[];

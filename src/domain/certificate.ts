@@ -158,6 +158,14 @@ export interface CertificateQuery {
   certIds?: string[];
   /** Awaiting issuance: statuses 0 and 4. */
   pendingIssue?: boolean;
+  /**
+   * Read the PEM, sealed keys and chain facts. Without it (a list item shows none of them) the
+   * records carry certPem '', no chain, and '' for each sealed key and encryptCertPem that is
+   * set: half of a page's bytes at Limit 1000 were PEM nobody showed.
+   */
+  material?: boolean;
+  /** Read each item's side facts with its page (ListedSides), in the same statement. */
+  sides?: boolean;
 }
 
 export interface OperationLogRecord {

@@ -15,6 +15,15 @@ import type { PackageQuery, PackageRecord } from './package.js';
 import type { PaidOrderRecord } from './paid-order.js';
 import type { CrlIssuer, RevocationRecord, RevokedSerial } from './revocation.js';
 
+/** What DescribeCertificates shows of a listed certificate besides its record, read with its page. */
+export interface ListedSides {
+  /** The account's resources that may serve its fingerprint (the caller checks which do), oldest first. */
+  resources: ResourceRecord[];
+  ignoredExpiry: boolean;
+  hosting: HostingRecord | null;
+  project: ProjectRecord | null;
+}
+
 /** The certificate being reissued was reissued already (or is no longer issued). */
 export class ReplaceConflict extends Error {
   constructor(readonly certId: string) {
@@ -66,7 +75,8 @@ export interface CertificateStore {
   findByFingerprint(accountUin: string, sha1: string, type: string): Promise<CertificateRecord | null>;
   /** Every account's certificates with this serial (lowercase hex), for ACME renewal information. */
   findBySerial(serialHex: string): Promise<CertificateRecord[]>;
-  listCertificates(q: CertificateQuery): Promise<{ total: number; items: CertificateRecord[] }>;
+  /** With `q.sides`, a store may also answer each item's side facts (`sides[i]` for `items[i]`); callers read them apart when absent. */
+  listCertificates(q: CertificateQuery): Promise<{ total: number; items: CertificateRecord[]; sides?: ListedSides[] }>;
   /** Equal tokens, read at two moments, mean nothing was committed in between anywhere in the database. */
   changeToken(): Promise<string>;
   updateAlias(accountUin: string, id: string, alias: string, now: number, log: OperationLogRecord): Promise<boolean>;

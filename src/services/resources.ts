@@ -309,6 +309,13 @@ export class ResourceService {
     return out;
   }
 
+  /** BoundResource of one certificate from the resources read with its page (ListedSides.resources). */
+  static typesServing(c: Pick<CertificateRecord, 'fingerprintSha256'>, resources: ResourceRecord[]): string[] {
+    const types: string[] = [];
+    for (const r of resources) if (servingSha256(r) === c.fingerprintSha256 && !types.includes(r.type)) types.push(r.type);
+    return types;
+  }
+
   /** Candidates for DescribeHost*InstanceList: resources of the type that could take the certificate. */
   async instancesFor(caller: Caller, certId: string, type: string): Promise<{ resource: ResourceRecord; covers: boolean; serving: boolean }[]> {
     const c = await this.certificates.get(caller, certId);

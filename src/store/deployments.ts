@@ -23,7 +23,7 @@ const IGNORED_EXPIRY: HotRead = {
   postgres: 'select cert_id from cert_notification_switch where account_uin = $1 and cert_id = any($2::text[]) and ignore_expiry = 1',
 };
 
-const toResource = (r: DeployResourceRow): ResourceRecord => ({
+export const toResource = (r: DeployResourceRow): ResourceRecord => ({
   id: r.id,
   accountUin: r.account_uin,
   name: r.name,

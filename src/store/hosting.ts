@@ -12,7 +12,7 @@ const HOSTING_OF: HotRead = {
 };
 
 
-const record = (r: CertHostingRow): HostingRecord => ({
+export const hostingRecord = (r: CertHostingRow): HostingRecord => ({
   certId: r.cert_id, accountUin: r.account_uin, resourceTypes: JSON.parse(r.resource_types), replaceDays: r.replace_days,
   messageTypes: JSON.parse(r.message_types), windowStart: r.window_start, windowEnd: r.window_end, status: Number(r.status),
   renewCertId: r.renew_cert_id, recordId: r.record_id === null ? null : Number(r.record_id),
@@ -26,14 +26,14 @@ export class SqlHostingStore implements HostingStore {
 
   async get(certId: string): Promise<HostingRecord | null> {
     const r = await this.db.selectFrom('cert_hosting').selectAll().where('cert_id', '=', certId).executeTakeFirst();
-    return r ? record(r) : null;
+    return r ? hostingRecord(r) : null;
   }
 
   async getMany(accountUin: string, certIds: string[]): Promise<Map<string, HostingRecord>> {
     const out = new Map<string, HostingRecord>();
     for (let i = 0; i < certIds.length; i += 500) {
       const rows = await hotRead<CertHostingRow>(this.db, HOSTING_OF, (pg) => [accountUin, listParam(pg, certIds.slice(i, i + 500))]);
-      for (const r of rows) out.set(r.cert_id, record(r));
+      for (const r of rows) out.set(r.cert_id, hostingRecord(r));
     }
     return out;
   }
@@ -41,7 +41,7 @@ export class SqlHostingStore implements HostingStore {
   async list(accountUin?: string): Promise<HostingRecord[]> {
     let q = this.db.selectFrom('cert_hosting').selectAll().orderBy('created_at');
     if (accountUin) q = q.where('account_uin', '=', accountUin);
-    return (await q.execute()).map(record);
+    return (await q.execute()).map(hostingRecord);
   }
 
   /** Hosting on (or its settings changed): the state of a hosting under way is kept. */
@@ -77,6 +77,6 @@ export class SqlHostingStore implements HostingStore {
   /** The hosting whose renewal is `renewCertId` (to wake it when the renewal settles). */
   async byRenewal(renewCertId: string): Promise<HostingRecord | null> {
     const r = await this.db.selectFrom('cert_hosting').selectAll().where('renew_cert_id', '=', renewCertId).executeTakeFirst();
-    return r ? record(r) : null;
+    return r ? hostingRecord(r) : null;
   }
 }

@@ -10,7 +10,7 @@ const PROJECTS: HotRead = {
   sqlite: 'select * from projects where account_uin = ? and project_id in (select value from json_each(?))',
   postgres: 'select * from projects where account_uin = $1 and project_id = any($2::bigint[])',
 };
-const projectRecord = (r: ProjectRow): ProjectRecord => ({ accountUin: r.account_uin, projectId: Number(r.project_id), name: r.name, createdAt: Number(r.created_at) });
+export const projectRecord = (r: ProjectRow): ProjectRecord => ({ accountUin: r.account_uin, projectId: Number(r.project_id), name: r.name, createdAt: Number(r.created_at) });
 
 export class SqlProjectStore implements ProjectStore {
   constructor(private readonly db: Kysely<Database>) {}
