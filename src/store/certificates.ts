@@ -63,10 +63,8 @@ export class SqlCertificateStore implements CertificateStore {
    * trips were one on each backend).
    */
   async getCertificateDetail(accountUin: string, id: string): Promise<{ certificate: CertificateRecord; hostingStatus: number | null } | null> {
-    type Row = FullRow & { tags_json: string; hosting_status: number | string | null };
-    // PostgreSQL: named, so each connection plans it once (an id lookup: one plan suits every id).
-    const rows = this.db.named ? await this.db.named<Row>('certport_detail', DETAIL_SQL_PG, [accountUin, id])
-      : (await this.db.kysely.executeQuery<Row>(CompiledQuery.raw(DETAIL_SQL_SQLITE, [accountUin, id]))).rows;
+    const { rows } = await this.db.kysely.executeQuery<FullRow & { tags_json: string; hosting_status: number | string | null }>(
+      CompiledQuery.raw(this.db.dialect === 'postgres' ? DETAIL_SQL_PG : DETAIL_SQL_SQLITE, [accountUin, id]));
     const r = rows[0];
     if (!r) return null;
     const tags = (JSON.parse(r.tags_json) as [string, string][]).map(([key, value]) => ({ key, value }));

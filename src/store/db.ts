@@ -56,12 +56,6 @@ export interface Db {
    * into a full scan (issue 27). PostgreSQL's autovacuum keeps its own: a no-op there.
    */
   optimize(): Promise<void>;
-  /**
-   * PostgreSQL: a named prepared statement (parsed and planned once per connection; pg then
-   * skips re-reading the row description). Only for fixed texts whose plan suits every value
-   * (after five runs PostgreSQL may keep a generic plan). Absent on SQLite (db.ts keeps its statements).
-   */
-  named?<R>(name: string, text: string, values: unknown[]): Promise<R[]>;
   close(): Promise<void>;
 }
 
@@ -144,7 +138,6 @@ export function openDb(url: string, opts: OpenOptions = {}): Db {
     kysely, dialect: 'postgres',
     changeToken: sharedAfterCall(async () => String((await pool.query<[string]>(snapshot)).rows[0]![0])),
     optimize: async () => {},
-    named: async <R>(name: string, text: string, values: unknown[]) => (await pool.query({ name, text, values })).rows as R[],
     close: () => kysely.destroy(),
   };
 }
