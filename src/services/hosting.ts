@@ -225,7 +225,9 @@ export class HostingService {
     const status = effectiveStatus(c, now);
     if (isAwaitingIssue(status)) return this.later(h, now + 15 * MINUTE);
     if (!h.renewCertId && c.renewOrderId) {
-      // Renewed already (by the owner with OldCertificateId, or by an earlier step).
+      // Renewed already (by the owner with OldCertificateId, or by an earlier step); an order
+      // that has ended was counted as a failure when it ended, so it is let go, not taken up again.
+      if (await this.orders.releaseEndedRenewal(c)) return this.startRenewal(h, { ...c, renewOrderId: null });
       h.renewCertId = c.renewOrderId;
       await this.store.update(h.certId, { renewCertId: h.renewCertId }, now);
     }

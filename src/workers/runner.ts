@@ -25,6 +25,9 @@ export class JobRunner {
   readonly owner = `node-${process.pid}-${randomBytes(4).toString('hex')}`;
   #timer: NodeJS.Timeout | null = null;
   #running = new Set<Promise<void>>();
+  /** kind + subject of the jobs this node is working: a lease can run out under a handler (a
+   * clock stepped forward, a long stall), and the same job must not then start beside itself. */
+  #working = new Set<string>();
   #stopped = true;
   #polling: Promise<void> | null = null;
   #again = false;
@@ -81,8 +84,12 @@ export class JobRunner {
         const due = await this.o.store.dueJobs(this.o.clock(), free * 2);
         for (const job of due) {
           if (this.#stopped || this.#running.size >= (this.o.concurrency ?? 4)) break;
+          const key = `${job.kind}\0${job.subject}`;
+          if (this.#working.has(key)) continue;
           if (!(await this.o.store.claimJob(job.kind, job.subject, this.owner, this.o.clock(), this.o.leaseMs ?? 60_000))) continue;
+          this.#working.add(key);
           const p = this.#run({ ...job, attempts: job.attempts + 1 }).finally(() => {
+            this.#working.delete(key);
             this.#running.delete(p);
             this.kick();
           });
