@@ -8,7 +8,7 @@ import { type CertificateStore, type KeptDownload, RenewalConflict } from '../do
 import { insertCertificateRows, materialRow, readCertificate, selectFull, tagRows, toRecord, toRow, withTags, type FullRow } from './certificate-rows.js';
 import { insertLog, logRow } from './operation-log.js';
 import { upsertJob } from './jobs.js';
-import { listCertificates, type ListingBackend } from './listing/plan.js';
+import { listCertificates, listCertificatesNow, type ListingBackend } from './listing/plan.js';
 import { postgresListing } from './listing/postgres.js';
 import { sqliteListing } from './listing/sqlite.js';
 
@@ -101,6 +101,15 @@ export class SqlCertificateStore implements CertificateStore {
   }
 
   listCertificates(q: CertificateQuery): Promise<{ total: number; items: CertificateRecord[] }> {
+    // SQLite: synchronously on the connection when no transaction holds it (issue 27).
+    if (this.db.now) {
+      try {
+        const l = listCertificatesNow(this.db.kysely, this.db.now, q, this.#listing);
+        if (l) return Promise.resolve(l);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     return listCertificates(this.db.kysely, q, this.#listing);
   }
 

@@ -16,9 +16,9 @@
 import type { Kysely, TransactionBuilder } from 'kysely';
 import type { CertificateRow, Database } from '../schema.js';
 import type { CertificateQuery, CertificateRecord } from '../../domain/certificate.js';
-import { likeContaining, ROWS_AS_ARRAYS, type Q } from '../db.js';
+import { likeContaining, ROWS_AS_ARRAYS, type Q, type SqliteNow } from '../db.js';
 import { toRecord, type FullRow } from '../certificate-rows.js';
-import { join, raw, rowsOf, sql, type Sql } from './text.js';
+import { join, raw, rowsOf, sql, sqliteText, type Sql } from './text.js';
 import { EVERY, Positions } from './positions.js';
 import { sideColumns, sidesOf } from './sides.js';
 import type { ListedSides } from '../../domain/stores.js';
@@ -67,8 +67,8 @@ function named(r: Row | unknown[]): Row {
 export interface ListingBackend {
   /** PostgreSQL (`$n` parameters) or SQLite (`?`). */
   pg: boolean;
-  /** The conditions that find rows whose search text holds `key` (lowercased, not empty). */
-  search(db: Q, key: string): Promise<Sql[]>;
+  /** The conditions that find rows whose search text holds `key` (lowercased, not empty); SQLite's without reading (listCertificatesNow). */
+  search(db: Q, key: string): Sql[] | Promise<Sql[]>;
   /** The ids of a tag's rows (`tagged` selects cert_id) as one condition, when there are few enough to beat a subquery; else null. */
   fewTagged?(db: Q, tagged: Sql): Promise<{ where: Sql; n: number } | null>;
   /** A row's tags as a JSON array of [key, value] in key order (correlated with `c`). */
@@ -84,8 +84,8 @@ export interface ListingBackend {
   onePageStatement?: boolean;
   /** The transaction a count and a deeper page are read in, so that they agree. */
   snapshot(db: Kysely<Database>): TransactionBuilder<Database>;
-  /** SQLite: kept positions of deep pages (positions.ts) and the change token, read inside the snapshot, they are kept under. */
-  positions?: { kept: Positions; token(db: Q): Promise<string> };
+  /** SQLite: kept positions of deep pages (positions.ts) and the statement reading the change token (as `t`) inside the snapshot, they are kept under. */
+  positions?: { kept: Positions; token: Sql };
 }
 
 /** What deepPage gets of the query being planned (see `list`). */
@@ -105,19 +105,65 @@ export interface DeepPage {
 
 export async function listCertificates(db: Kysely<Database>, q: CertificateQuery, backend: ListingBackend): Promise<Listed> {
   const key = q.searchKey ? q.searchKey.toLowerCase() : '';
+  const { pg } = backend;
   // A deeper page reads the count, then the page from the nearer end: one snapshot keeps the
   // two in agreement. Everything else is a single statement (or needs no agreement).
   // SQLite has no round trips to save: its pages are read with their counts in a transaction
   // (cheap there), the count first so a page is cut to it.
   if (!key && (q.offset > 0 || !backend.onePageStatement)) {
     if (backend.onePageStatement) {
-      const one = await list(db, q, key, backend, true);
+      const one = await through(db, pg, list(db, q, key, backend, true));
       if (one) return withSides(q, backend, one);
     }
-    return withSides(q, backend, await backend.snapshot(db).execute(async (tx) => (await list(tx, q, key, backend))!)); // only oneStatement reads return null
+    return withSides(q, backend, await backend.snapshot(db).execute(async (tx) => (await through(tx, pg, list(tx, q, key, backend)))!)); // only oneStatement reads return null
   }
-  return withSides(q, backend, (await list(db, q, key, backend))!);
+  return withSides(q, backend, (await through(db, pg, list(db, q, key, backend)))!);
 }
+
+/** What `list` asks for as it goes: a statement's rows, or the value of a backend hook's promise (PostgreSQL's). */
+type Steps<T> = Generator<Sql | Promise<unknown>, T, any>;
+
+/** `list`'s statements run through Kysely (`db`: the database or the snapshot's transaction). */
+async function through<T>(db: Q, pg: boolean, steps: Steps<T>): Promise<T> {
+  let answer: unknown;
+  for (;;) {
+    const s = steps.next(answer);
+    if (s.done) return s.value;
+    answer = s.value instanceof Promise ? await s.value : await rowsOf(db, s.value, pg);
+  }
+}
+
+// ---- SQLite, synchronously (issue 27) ----
+/**
+ * SQLite: the listing read on the connection itself (db.ts SqliteNow), each statement run
+ * synchronously, those of a count and its page in one read transaction, all in this turn;
+ * the same statements as listCertificates without Kysely's executor per statement. Null
+ * while a transaction holds the connection: then read it with listCertificates.
+ */
+export function listCertificatesNow(db: Kysely<Database>, now: SqliteNow, q: CertificateQuery, backend: ListingBackend): Listed | null {
+  const key = q.searchKey ? q.searchKey.toLowerCase() : '';
+  const steps = list(db, q, key, backend);
+  // A search is one statement (one snapshot of its own); the rest read a count and a page.
+  const l = key ? drain((s) => now.all(sqliteText(s), s.p), steps) : now.snapshot((all) => drain((s) => all(sqliteText(s), s.p), steps));
+  return l && withSides(q, backend, l);
+}
+
+/** Runs `list` to its end, synchronously; null (before any statement) when `all` cannot read now. */
+function drain<T>(all: (s: Sql) => unknown[] | null, steps: Steps<T>): T | null {
+  let answer: unknown;
+  for (let first = true; ; first = false) {
+    const s = steps.next(answer);
+    if (s.done) return s.value;
+    if (s.value instanceof Promise) throw new Error('listCertificatesNow: a backend hook reads asynchronously');
+    const rows = all(s.value);
+    if (rows === null) {
+      if (first) return null;
+      throw new Error('listCertificatesNow: the connection was taken in the middle of a listing');
+    }
+    answer = rows;
+  }
+}
+// ---- end SQLite, synchronously ----
 
 /**
  * Side facts only on PostgreSQL, where each separate read is a round trip and a pool
@@ -205,7 +251,7 @@ function facetCount(q: CertificateQuery, key: string): Sql | null {
  * `oneStatement`: only a page that one statement reads with its count (a deep page of the
  * default order on PostgreSQL); null, before any query, for anything else.
  */
-async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend, oneStatement = false): Promise<Listed | null> {
+function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend, oneStatement = false): Steps<Listed | null> {
   const { pg } = backend;
   const conds: Sql[] = [sql`c.account_uin = ${q.accountUin}`];
   let filters = 0;
@@ -213,7 +259,10 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
     conds.push(cond);
     filters++;
   };
-  if (key) for (const cond of await backend.search(db, key)) filter(cond);
+  if (key) {
+    const found = backend.search(db, key);
+    for (const cond of Array.isArray(found) ? found : (yield found) as Sql[]) filter(cond);
+  }
   if (q.certificateType) filter(sql`c.certificate_type = ${q.certificateType}`);
   if (q.projectId !== undefined) filter(sql`c.project_id = ${q.projectId}`);
   if (q.statuses?.length) {
@@ -259,7 +308,7 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
   for (const t of q.tags ?? []) {
     const tagged = sql`select t.cert_id from certificate_tags as t where ${tagRows(t)}`;
     if (backend.fewTagged && !soleTag) {
-      const few = await backend.fewTagged(db, tagged);
+      const few = (yield backend.fewTagged(db, tagged)) as { where: Sql; n: number } | null;
       if (few) {
         filter(few.where);
         tagCounts.push(few.n);
@@ -325,19 +374,23 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
     : filters === 1 && tags.length === 1
       ? sql`select count(*) as n from certificate_tags as t where ${tagRows(tags[0]!)}`
       : sql`select count(*) as n from certificates as c where ${where}`;
-  const count = async () => known ?? Number((await rowsOf<{ n: number | string }>(db, counted, pg))[0]?.n ?? 0);
-  const read = async (s: Sql) => (await rowsOf<Row | unknown[]>(db, { t: ROWS_AS_ARRAYS + s.t, p: s.p }, pg)).map(named);
+  const count = function* (): Steps<number> {
+    return known ?? Number(((yield counted) as { n: number | string }[])[0]?.n ?? 0);
+  };
+  const read = function* (s: Sql): Steps<Row[]> {
+    return ((yield { t: ROWS_AS_ARRAYS + s.t, p: s.p }) as (Row | unknown[])[]).map(named);
+  };
 
   if (soleTag) {
     const tagPage = (limit: number, offset: number, total?: Sql) => pageRows(sql`select t.cert_id as id, t.cert_created_at from certificate_tags as t
       where t.account_uin = ${q.accountUin} and t.tag_key = ${soleTag.key} and t.tag_value = ${soleTag.value}
       order by t.cert_created_at desc, t.cert_id desc limit ${limit} offset ${offset}`, false, undefined, total);
     if (q.offset === 0) {
-      const rows = await read(tagPage(q.limit, 0, counted));
-      return { total: rows.length ? Number(rows[0]!.total) : await count(), items: rows.map(record) };
+      const rows = yield* read(tagPage(q.limit, 0, counted));
+      return { total: rows.length ? Number(rows[0]!.total) : yield* count(), items: rows.map(record) };
     }
-    const total = await count();
-    return { total, items: q.offset >= total ? [] : (await read(tagPage(q.limit, q.offset))).map(record) };
+    const total = yield* count();
+    return { total, items: q.offset >= total ? [] : (yield* read(tagPage(q.limit, q.offset))).map(record) };
   }
 
   if (key) {
@@ -345,7 +398,7 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
     // page's rows, in one statement (the planner cannot know how few the matches are, and
     // might otherwise walk the whole sort index hoping to meet them early). The count
     // comes on every row, and alone on one row when the page is empty.
-    const rows = await read(sql`with hits as materialized (select c.id, c.created_at, c.not_after from certificates as c where ${where}),
+    const rows = yield* read(sql`with hits as materialized (select c.id, c.created_at, c.not_after from certificates as c where ${where}),
       n as (select count(*) as n from hits),
       p as (select hits.id, hits.created_at, hits.not_after from hits order by ${orderBy('hits', false)} limit ${q.limit} offset ${q.offset})
       select ${SELECTED}, ${tagsJson} as tags_json, ${sides}, n.n as total
@@ -356,36 +409,36 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
       items: rows.flatMap((r) => (r.id === null ? [] : [record(r)])),
     };
   }
-  if (oneStatement) return backend.deepPage?.(db, { q, filtered, page, counted, record }) ?? null;
+  if (oneStatement) return backend.deepPage ? (yield backend.deepPage(db, { q, filtered, page, counted, record })) as Listed | null : null;
   if (q.offset === 0 && known === null && !(kept && filtered && !backend.onePageStatement)) {
     // The first page (nearly every call), and the count with it. A kept count gates the page
     // (PostgreSQL evaluates it once, as a one-time filter): nothing matching, nothing walked.
     // The limit stays a constant: with a computed one PostgreSQL planned a sort of every row.
     const gate = kept && filtered ? sql`(${counted}) > 0` : undefined;
-    const rows = await read(page(q.limit, 0, false, gate, undefined, counted));
-    return { total: rows.length ? Number(rows[0]!.total) : await count(), items: rows.map(record) };
+    const rows = yield* read(page(q.limit, 0, false, gate, undefined, counted));
+    return { total: rows.length ? Number(rows[0]!.total) : yield* count(), items: rows.map(record) };
   }
   // Deeper pages: from the nearer end of the order (ids only, so the sort's index covers
   // what is skipped).
-  const total = await count();
+  const total = yield* count();
   const take = Math.max(0, Math.min(q.limit, total - q.offset));
   if (take === 0) return { total, items: [] };
   const positions = backend.positions;
   const shape = positions && q.offset >= EVERY ? Positions.shape(q) : null;
   if (positions && shape) {
     // From the kept position at or before the page (positions.ts), reading them on a second ask.
-    const token = await positions.token(db);
+    const token = ((yield positions.token) as { t: string }[])[0]!.t;
     const now = q.now ?? 0;
     let keys = positions.kept.find(shape, token, now);
     if (keys === 'read') {
       const col = q.expirationSort ? 'not_after' : 'created_at';
-      const all = await rowsOf<[number, string]>(db, sql`${raw(ROWS_AS_ARRAYS)}select c.${raw(col)}, c.id from certificates as c
-        where ${where} order by ${orderBy('c', false)}`, pg);
+      const all = (yield sql`${raw(ROWS_AS_ARRAYS)}select c.${raw(col)}, c.id from certificates as c
+        where ${where} order by ${orderBy('c', false)}`) as [number, string][];
       keys = [];
       for (let i = 0; i < all.length; i += EVERY) keys.push(all[i]!);
       // Clock-judged filters hold until the account's next issued certificate passes its notAfter.
-      const until = Positions.timed(q) ? Number((await rowsOf<{ u: number | null }>(db, sql`select min(c.not_after) as u from certificates as c
-        where c.account_uin = ${q.accountUin} and c.status = 1 and c.not_after >= ${now}`, pg))[0]?.u ?? Infinity) : Infinity;
+      const until = Positions.timed(q) ? Number(((yield sql`select min(c.not_after) as u from certificates as c
+        where c.account_uin = ${q.accountUin} and c.status = 1 and c.not_after >= ${now}`) as { u: number | null }[])[0]?.u ?? Infinity) : Infinity;
       positions.kept.keep(shape, token, Positions.timed(q) ? now : -Infinity, until, keys);
     }
     if (keys) {
@@ -394,11 +447,11 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
       const atOrAfter = q.expirationSort === 'ASC' ? sql`(c.not_after, c.id) >= (${k0}, ${k1})`
         : q.expirationSort === 'DESC' ? sql`c.not_after <= ${k0} and (c.not_after < ${k0} or c.id >= ${k1})`
           : sql`(c.created_at, c.id) <= (${k0}, ${k1})`;
-      return { total, items: (await read(page(take, q.offset - i * EVERY, false, atOrAfter))).map(record) };
+      return { total, items: (yield* read(page(take, q.offset - i * EVERY, false, atOrAfter))).map(record) };
     }
   }
   const fromEnd = total - q.offset - take;
   const backwards = fromEnd < q.offset;
-  const items = (await read(page(take, backwards ? fromEnd : q.offset, backwards))).map(record);
+  const items = (yield* read(page(take, backwards ? fromEnd : q.offset, backwards))).map(record);
   return { total, items: backwards ? items.reverse() : items };
 }

@@ -3,15 +3,15 @@
 // position when the same filters were asked for before and nothing changed since (positions.ts).
 import { searchTextHolds, type ListingBackend } from './plan.js';
 import { Positions } from './positions.js';
-import { raw, rowsOf, sql } from './text.js';
+import { raw, sql } from './text.js';
 
 /** This connection's changes and other connections' commits as of the transaction's snapshot (data_version needs a read transaction). */
-const TOKEN = raw('select total_changes() as a, (select data_version from pragma_data_version) as b');
+const TOKEN = raw(`select total_changes() || ':' || (select data_version from pragma_data_version) as t`);
 
 /** One per database: its kept positions belong to it. */
 export const sqliteListing = (): ListingBackend => ({
   pg: false,
-  async search(_db, key) {
+  search(_db, key) {
     // FTS5's trigram tokenizer matches a quoted phrase of three or more characters as a substring.
     if ([...key].length < 3) return [searchTextHolds(key)];
     const phrase = '"' + key.replaceAll('"', '""') + '"';
@@ -22,9 +22,6 @@ export const sqliteListing = (): ListingBackend => ({
   snapshot: (db) => db.transaction(),
   positions: {
     kept: new Positions(),
-    async token(db) {
-      const r = (await rowsOf<{ a: number; b: number }>(db, TOKEN, false))[0]!;
-      return `${r.a}:${r.b}`;
-    },
+    token: TOKEN,
   },
 });

@@ -45,6 +45,9 @@ export function compiled(s: Sql, pg: boolean): CompiledQuery {
   return CompiledQuery.raw(pg ? s.t.replace(/\u0000/g, () => '$' + ++n) : s.t.replaceAll(HOLE, '?'), s.p);
 }
 
+/** SQLite's text of `s` (`?` parameters), for the connection itself (db.ts SqliteNow). */
+export const sqliteText = (s: Sql) => s.t.replaceAll(HOLE, '?');
+
 export async function rowsOf<R>(db: Q, s: Sql, pg: boolean): Promise<R[]> {
   return (await db.executeQuery<R>(compiled(s, pg))).rows;
 }
