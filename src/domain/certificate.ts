@@ -161,7 +161,9 @@ export interface CertificateQuery {
   /**
    * Read the PEM, sealed keys and chain facts. Without it (a list item shows none of them) the
    * records carry certPem '', no chain, and '' for each sealed key and encryptCertPem that is
-   * set: half of a page's bytes at Limit 1000 were PEM nobody showed.
+   * set: half of a page's bytes at Limit 1000 were PEM nobody showed. On SQLite they also
+   * carry '' for fingerprintSha1, serialHex, issuerCn and certificateUse and 0 for updatedAt,
+   * which no list item shows (each cell read costs, issue 27).
    */
   material?: boolean;
   /** Read each item's side facts with its page (ListedSides), in the same statement. */

@@ -63,6 +63,30 @@ function named(r: Row | unknown[]): Row {
   return o as unknown as Row;
 }
 
+// ---- SQLite: a list item's columns only (issue 27) ----
+/**
+ * Without material on SQLite, a row is read with only what a list item shows (present.ts
+ * presentListItem, DescribeCertificates): each cell costs SQLite and V8 ~0.2-0.3 µs, and the
+ * columns left out here (the constant ones too: no PEM, no chain, no side facts) were a fifth
+ * of a page statement's. The record carries the account asked for and these values for the
+ * rest (CertificateQuery.material).
+ */
+const UNSHOWN = { fingerprint_sha1: '', serial_hex: '', issuer_cn: '', certificate_use: '', updated_at: 0 } as const;
+const ITEM_CERT_COLUMNS = CERT_COLUMNS.filter((c) => c !== 'account_uin' && c !== 'has_key' && !(c in UNSHOWN));
+const ITEM_ROW_COLUMNS: readonly string[] = [...ITEM_CERT_COLUMNS, ...MARKED, 'tags_json', 'total'];
+const ITEM_SELECTED = raw([...ITEM_CERT_COLUMNS.map((c) => `c.${c}`), ...[...MARKED].map((c) => `case when m.${c} is null then null else '' end`)].join(', '));
+
+function itemNamed(r: unknown[], accountUin: string): Row {
+  const o: Record<string, unknown> = {
+    search_text: '', account_uin: accountUin, fingerprint_sha1: UNSHOWN.fingerprint_sha1, serial_hex: UNSHOWN.serial_hex,
+    issuer_cn: UNSHOWN.issuer_cn, certificate_use: UNSHOWN.certificate_use, updated_at: UNSHOWN.updated_at, has_key: 0,
+    cert_pem: null, chain_root_pem: null, chain_facts: null,
+  };
+  for (let i = 0; i < r.length; i++) o[ITEM_ROW_COLUMNS[i]!] = r[i];
+  return o as unknown as Row;
+}
+// ---- end SQLite: a list item's columns ----
+
 /** What a backend brings to the listing. */
 export interface ListingBackend {
   /** PostgreSQL (`$n` parameters) or SQLite (`?`). */
@@ -329,15 +353,17 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   };
   const orderBy = (t: string, backwards: boolean) => raw(ordering(backwards).map(([col, d]) => `${t}.${col} ${d}`).join(', '));
   const tagsJson = backend.tagsJson;
-  const SELECTED = q.material ? WITH_MATERIAL : NO_MATERIAL;
-  const sides = sideColumns(pg, sidesWanted(q, backend));
+  // SQLite without material: a list item's columns only (ITEM_SELECTED), and no side facts (read apart there).
+  const item = !pg && !q.material;
+  const SELECTED = q.material ? WITH_MATERIAL : item ? ITEM_SELECTED : NO_MATERIAL;
+  const sides = item ? raw('') : sql`, ${sideColumns(pg, sidesWanted(q, backend))}`;
   /**
    * One page in one statement: `p` picks the page's ids through the indexes (sorting only
    * ids), then only those rows are read with their PEM, sealed keys and tags, in the page's
    * order. `at`: a statement `p` reads as `at` (a CTE: evaluated once). `total`: selected on every row.
    */
   const pageRows = (p: Sql, backwards: boolean, at?: Sql, total?: Sql) => sql`with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as (${p})
-    select ${SELECTED}, ${tagsJson} as tags_json, ${sides}${total ? sql`, (${total}) as total` : raw('')}
+    select ${SELECTED}, ${tagsJson} as tags_json${sides}${total ? sql`, (${total}) as total` : raw('')}
     from p inner join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id
     order by ${orderBy('c', backwards)}`;
   /** `below`: a condition on the order's key (only rows before or from a key). */
@@ -378,7 +404,8 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     return known ?? Number(((yield counted) as { n: number | string }[])[0]?.n ?? 0);
   };
   const read = function* (s: Sql): Steps<Row[]> {
-    return ((yield { t: ROWS_AS_ARRAYS + s.t, p: s.p }) as (Row | unknown[])[]).map(named);
+    const rows = (yield { t: ROWS_AS_ARRAYS + s.t, p: s.p }) as (Row | unknown[])[];
+    return item ? rows.map((r) => itemNamed(r as unknown[], q.accountUin)) : rows.map(named);
   };
 
   if (soleTag) {
@@ -401,7 +428,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     const rows = yield* read(sql`with hits as materialized (select c.id, c.created_at, c.not_after from certificates as c where ${where}),
       n as (select count(*) as n from hits),
       p as (select hits.id, hits.created_at, hits.not_after from hits order by ${orderBy('hits', false)} limit ${q.limit} offset ${q.offset})
-      select ${SELECTED}, ${tagsJson} as tags_json, ${sides}, n.n as total
+      select ${SELECTED}, ${tagsJson} as tags_json${sides}, n.n as total
       from n left join p on true left join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id
       order by ${orderBy('p', false)}`);
     return {
