@@ -360,19 +360,22 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
    * One page in one statement: `p` picks the page's ids through the indexes (sorting only
    * ids), then only those rows are read with their PEM, sealed keys and tags, in the page's
    * order. `at`: a statement `p` reads as `at` (a CTE: evaluated once). `total`: selected on every row.
+   * `byRowid`: `p` also picks SQLite's rowids (as `rid`), and the rows are read by them.
    */
-  const pageRows = (p: Sql, backwards: boolean, at?: Sql, total?: Sql) => sql`with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as (${p})
+  const pageRows = (p: Sql, backwards: boolean, at?: Sql, total?: Sql, byRowid = false) => sql`with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as (${p})
     select ${SELECTED}, ${tagsJson} as tags_json${sides}${total ? sql`, (${total}) as total` : raw('')}
-    from p inner join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id
+    from p inner join certificates as c on ${raw(byRowid ? 'c.rowid = p.rid' : 'c.id = p.id')} left join certificate_material as m on m.cert_id = c.id
     order by ${orderBy('c', backwards)}`;
   /** `below`: a condition on the order's key (only rows before or from a key). */
   const page = (limit: number, offset: number | Sql, backwards: boolean, below?: Sql, at?: Sql, total?: Sql) => {
     // Only the order's own columns: its index then holds all that OFFSET skips, and
     // PostgreSQL skips it in an index-only scan (a heap read per skipped row made
     // Offset 900,000 of 1,000,000 cost ~60 ms when the rows were not cached).
-    const ids = sql`select c.id, c.${raw(q.expirationSort ? 'not_after' : 'created_at')} from certificates as c
+    // SQLite: the rowids too (every index holds them), so each row is read by its rowid
+    // rather than looked up by id first (0.92 of a page statement's time, issue 27).
+    const ids = sql`select ${raw(pg ? '' : 'c.rowid as rid, ')}c.id, c.${raw(q.expirationSort ? 'not_after' : 'created_at')} from certificates as c
       where ${below ? sql`${where} and ${below}` : where} order by ${orderBy('c', backwards)} limit ${limit} offset ${offset}`;
-    return pageRows(ids, backwards, at, total);
+    return pageRows(ids, backwards, at, total, !pg);
   };
   const record = (r: Row) => {
     const list = (typeof r.tags_json === 'string' ? JSON.parse(r.tags_json) : r.tags_json ?? []) as [string, string][];
