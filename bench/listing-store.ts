@@ -7,6 +7,7 @@
 //   node dist/bench/listing-store.js
 //   CERTPORT_TEST_BACKENDS=sqlite CERTPORT_BENCH_SIZES=10000,100000 CERTPORT_BENCH_REQUESTS=5000
 //   CERTPORT_BENCH_PROFILE=dir   a CPU profile of the measured calls only, one file per size
+//   CERTPORT_BENCH_STATEMENTS=1  SQLite: time spent in each statement (by its text), the costliest first
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -24,6 +25,26 @@ const SIZES = (process.env.CERTPORT_BENCH_SIZES ?? '10000').split(',').map(Numbe
 const N = Number(process.env.CERTPORT_BENCH_REQUESTS ?? 5000);
 const ACCOUNTS = 4;
 const PROFILE = process.env.CERTPORT_BENCH_PROFILE;
+
+/** SQLite statements' time by text (CERTPORT_BENCH_STATEMENTS): better-sqlite3's Statement methods timed. */
+const statements = new Map<string, { n: number; ms: number }>();
+if (process.env.CERTPORT_BENCH_STATEMENTS) {
+  const { default: BetterSqlite } = await import('better-sqlite3');
+  const probe = new BetterSqlite(':memory:');
+  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
+  probe.close();
+  for (const m of ['all', 'get', 'run', 'iterate'] as const) {
+    const orig = proto[m]!;
+    proto[m] = function (this: { source: string }, ...a: unknown[]) {
+      const t0 = performance.now();
+      try { return orig.apply(this, a); } finally {
+        const e = statements.get(this.source) ?? statements.set(this.source, { n: 0, ms: 0 }).get(this.source)!;
+        e.n++;
+        e.ms += performance.now() - t0;
+      }
+    };
+  }
+}
 
 /** bench/throughput.ts's filter sets, as DescribeCertificates turns them into a query. */
 const FILTERS: [string, (now: number) => Partial<CertificateQuery>][] = [
@@ -60,6 +81,7 @@ for (const backend of BACKENDS) {
         return { f, ms: performance.now() - t0 };
       };
       for (let i = 0; i < 300; i++) await one();
+      statements.clear();
       const byFilter = new Map<string, number[]>();
       const all: number[] = [];
       const session = PROFILE ? new Session() : null;
@@ -87,6 +109,9 @@ for (const backend of BACKENDS) {
       console.log(`${backend} ${size.toLocaleString('en')}: ${(((cpu.user + cpu.system) / 1000) / N).toFixed(3)} ms CPU per call, ${(wall / N).toFixed(3)} ms wall (p50 ${p.p50.toFixed(2)}, p99 ${p.p99.toFixed(2)}); load average ${loadAvg()}`);
       const rows = [...byFilter].map(([name, l]) => ({ name, mean: l.reduce((x, y) => x + y, 0) / l.length, p99: percentiles(l).p99 }));
       for (const r of rows.sort((x, y) => y.mean - x.mean).slice(0, 8)) console.log(`  ${r.name.padEnd(26)} mean ${r.mean.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
+      for (const [text, e] of [...statements].sort((x, y) => y[1].ms - x[1].ms).slice(0, 12)) {
+        console.log(`  ${(e.ms / N).toFixed(3)} ms per call, ${e.n} runs, ${(e.ms / e.n).toFixed(3)} ms each: ${text.replace(/\s+/g, ' ').slice(0, 400)}`);
+      }
     } finally {
       await stores.close();
       await data.cleanup();

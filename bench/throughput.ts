@@ -12,6 +12,7 @@
 //   node dist/bench/throughput.js
 //   CERTPORT_TEST_BACKENDS=sqlite CERTPORT_BENCH_SIZES=10000,100000 CERTPORT_BENCH_SECONDS=8 CERTPORT_BENCH_ROUNDS=2
 //   CERTPORT_BENCH_NODE_ENV='{"CERTPORT_DATABASE_POOL_SIZE":"20"}' (extra environment of the node)
+//   CERTPORT_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (node flags of the measured node)
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +26,9 @@ const SECONDS = Number(process.env.CERTPORT_BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.CERTPORT_BENCH_ROUNDS ?? 2);
 const SIZES = (process.env.CERTPORT_BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 const NODE_ENV = JSON.parse(process.env.CERTPORT_BENCH_NODE_ENV ?? '{}') as Record<string, string>;
+/** CERTPORT_BENCH_LINES=varied: only those lines (to profile one of them; ratios need bare). */
+const LINES = (process.env.CERTPORT_BENCH_LINES ?? 'base,bare,varied,repeat').split(',');
+const NODE_FLAGS = (process.env.CERTPORT_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const CONNECTIONS = 50;
 const ACCOUNTS = 4;
 const TARGET = { sqlite: 0.3, postgres: 0.2 } as const;
@@ -49,7 +53,7 @@ for (const backend of BACKENDS) {
     const s0 = performance.now();
     const data = await prepareData(backend, size, {}, undefined, { varied: { accounts: ACCOUNTS } });
     console.log(`${backend}, ${size.toLocaleString('en')} stored in ${ACCOUNTS} accounts (${data.accounts.map((a) => a.stored).join(' / ')}), seeded and analysed in ${((performance.now() - s0) / 1000).toFixed(0)} s; load average ${loadAvg()}`);
-    const node = await startNode(data, NODE_ENV);
+    const node = await startNode(data, NODE_ENV, NODE_FLAGS);
     // The base build on the same data, its varied rounds between this build's.
     const base = BASE_CLI ? await startNode(data, NODE_ENV, [], BASE_CLI) : null;
     const barePort = await freePort();
@@ -86,6 +90,7 @@ for (const backend of BACKENDS) {
       const NAMES = { bare: 'bare Fastify route', varied: 'certport, varied (headline)', repeat: 'certport, one request repeated', base: 'base build, varied' };
       for (let round = 1; round <= ROUNDS; round++) {
         for (const which of [...(base ? ['base'] as const : []), 'bare', 'varied', 'repeat'] as const) {
+          if (!LINES.includes(which)) continue;
           const server = which === 'bare' ? bare : which === 'base' ? base! : node;
           const { port, pid } = server;
           const repeated = which === 'repeat' ? signedRequest(port, data.accounts[0]!, 'DescribeCertificates', repeat) : null;

@@ -47,6 +47,34 @@ function dosDateTime(d: Date): { date: number; time: number } {
   };
 }
 
+/** What an entry's local header and its central directory header both say. */
+interface HeaderFields {
+  method: number;
+  time: number;
+  date: number;
+  crc: number;
+  packedSize: number;
+  size: number;
+  nameLength: number;
+}
+
+/**
+ * The 26 bytes a local header (from byte 4) and a central directory header (from byte 6) hold
+ * alike: version needed, flags, method, time, date, CRC-32, sizes, name and extra field lengths.
+ */
+function writeHeaderFields(b: Buffer, at: number, f: HeaderFields, extraLength: number): void {
+  b.writeUInt16LE(NEEDED, at);
+  b.writeUInt16LE(UTF8_NAMES, at + 2);
+  b.writeUInt16LE(f.method, at + 4);
+  b.writeUInt16LE(f.time, at + 6);
+  b.writeUInt16LE(f.date, at + 8);
+  b.writeUInt32LE(f.crc, at + 10);
+  b.writeUInt32LE(f.packedSize, at + 14);
+  b.writeUInt32LE(f.size, at + 18);
+  b.writeUInt16LE(f.nameLength, at + 22);
+  b.writeUInt16LE(extraLength, at + 24);
+}
+
 /** The whole archive. Entries with the same `data` Buffer object are compressed once. */
 export function zipSync(entries: readonly ZipEntry[], mtime: Date): Buffer {
   const { date, time } = dosDateTime(mtime);
@@ -73,32 +101,15 @@ export function zipSync(entries: readonly ZipEntry[], mtime: Date): Buffer {
       packed.set(e.data, p);
     }
     const name = Buffer.from(e.name, 'utf8');
+    const entry: HeaderFields = { method: p.method, time, date, crc: p.crc, packedSize: p.body.length, size: e.data.length, nameLength: name.length };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(NEEDED, 4);
-    local.writeUInt16LE(UTF8_NAMES, 6);
-    local.writeUInt16LE(p.method, 8);
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(p.crc, 14);
-    local.writeUInt32LE(p.body.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
+    writeHeaderFields(local, 4, entry, 0);
 
     const cd = Buffer.alloc(46);
     cd.writeUInt32LE(0x02014b50, 0);
     cd.writeUInt16LE(MADE_BY, 4);
-    cd.writeUInt16LE(NEEDED, 6);
-    cd.writeUInt16LE(UTF8_NAMES, 8);
-    cd.writeUInt16LE(p.method, 10);
-    cd.writeUInt16LE(time, 12);
-    cd.writeUInt16LE(date, 14);
-    cd.writeUInt32LE(p.crc, 16);
-    cd.writeUInt32LE(p.body.length, 20);
-    cd.writeUInt32LE(e.data.length, 24);
-    cd.writeUInt16LE(name.length, 28);
-    cd.writeUInt16LE(ut.length, 30);
+    writeHeaderFields(cd, 6, entry, ut.length);
     // comment length, disk number, internal attributes: 0
     cd.writeUInt32LE((e.mode << 16) >>> 0, 38);
     cd.writeUInt32LE(offset, 42);

@@ -4,16 +4,13 @@
 // Per-domain limits: example.co.uk and other.co.uk are two registered domains (Public Suffix List).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import https from 'node:https';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import * as acme from 'acme-client';
-import { sdkClient, startTestService, type Cred, type TestService } from '../../testing/harness.js';
-import { startChallTestSrv, type ChallTestSrv } from '../../testing/dns-servers.js';
-import { freePort } from '../../testing/net.js';
+import { sdkClient, type Cred, type TestService } from '../../testing/harness.js';
+import { startAcmeWorld, type AcmeWorld } from '../../testing/acme-world.js';
 import { RawAcme } from '../../testing/acme-clients.js';
 import { runCli } from '../../testing/cli.js';
 
@@ -21,31 +18,18 @@ const run = promisify(execFile);
 const ERR = 'urn:ietf:params:acme:error:';
 
 describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', () => {
+  let w: AcmeWorld;
   let t: TestService;
-  let dns: ChallTestSrv;
-  let dir: string;
-  let directory: string;
-  let tlsCa: string;
-  let bound: Cred;
   let other: Cred;
   let revokedPem: string;
-
-  /** An acme-client account bound by EAB to `cred`'s certport account. */
-  async function client(cred: Cred) {
-    const b = await t.svc.core.acmeServer!.createEab(cred.accountUin);
-    return new acme.Client({
-      directoryUrl: directory, accountKey: await acme.crypto.createPrivateEcdsaKey(), backoffMin: 100, backoffMax: 500,
-      externalAccountBinding: { kid: b.kid, hmacKey: b.hmacKey },
-    });
-  }
 
   /** A certificate for `names` by dns-01 on the test DNS server; `keyPem`: the certificate's key. */
   async function obtain(c: acme.Client, names: string[], keyPem?: string | Buffer): Promise<string> {
     const [, csr] = await acme.crypto.createCsr({ commonName: names[0], altNames: names }, keyPem);
     return c.auto({
       csr, termsOfServiceAgreed: true, challengePriority: ['dns-01'], skipChallengeVerification: true,
-      challengeCreateFn: async (authz, _c, keyAuthorization) => dns.setTxt(`_acme-challenge.${authz.identifier.value}`, keyAuthorization),
-      challengeRemoveFn: async (authz) => dns.clearTxt(`_acme-challenge.${authz.identifier.value}`),
+      challengeCreateFn: async (authz, _c, keyAuthorization) => w.dns.setTxt(`_acme-challenge.${authz.identifier.value}`, keyAuthorization),
+      challengeRemoveFn: async (authz) => w.dns.clearTxt(`_acme-challenge.${authz.identifier.value}`),
     });
   }
 
@@ -58,7 +42,7 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
 
   /** RFC 9773 certID, computed with openssl: base64url(AKI keyIdentifier) "." base64url(serial DER). */
   async function ariCertId(pem: string): Promise<string> {
-    const f = path.join(dir, 'ari.pem');
+    const f = path.join(w.dir, 'ari.pem');
     await writeFile(f, pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0] + '\n');
     const ext = (await run('openssl', ['x509', '-noout', '-in', f, '-ext', 'authorityKeyIdentifier'])).stdout;
     const aki = Buffer.from(ext.split('\n').slice(1).join('').replace(/keyid:|[\s:]/g, ''), 'hex');
@@ -71,56 +55,41 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
   const leafDer = (pem: string) => Buffer.from(pem.match(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/)![1]!.replace(/\s+/g, ''), 'base64');
 
   before(async () => {
-    dns = await startChallTestSrv();
-    dir = await mkdtemp(path.join(tmpdir(), 'certport-acme-x-'));
-    const tlsPort = await freePort();
-    const [tlsCert, tlsKey] = [path.join(dir, 'tls.crt'), path.join(dir, 'tls.key')];
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2', '-keyout', tlsKey, '-out', tlsCert]);
-    tlsCa = await readFile(tlsCert, 'utf8');
-    t = await startTestService('sqlite', {
-      env: {
-        CERTPORT_TLS_PORT: String(tlsPort), CERTPORT_TLS_CERT_FILE: tlsCert, CERTPORT_TLS_KEY_FILE: tlsKey,
-        CERTPORT_PUBLIC_URL: `https://127.0.0.1:${tlsPort}`, CERTPORT_DNS_RESOLVERS: dns.dns, CERTPORT_VALIDATION_ALLOW_PRIVATE: '1',
-        CERTPORT_ACME_SERVER_ORDERS_PER_HOUR: '20',
-        // The other tests here issue 3 certificates under acme.test; the per-domain test uses example.co.uk.
-        CERTPORT_ACME_SERVER_CERTS_PER_DOMAIN_PER_WEEK: '4',
-      },
+    w = await startAcmeWorld('sqlite', {
+      CERTPORT_ACME_SERVER_ORDERS_PER_HOUR: '20',
+      // The other tests here issue 3 certificates under acme.test; the per-domain test uses example.co.uk.
+      CERTPORT_ACME_SERVER_CERTS_PER_DOMAIN_PER_WEEK: '4',
     });
-    directory = `https://127.0.0.1:${tlsPort}/acme/directory`;
-    acme.axios.defaults.httpsAgent = new https.Agent({ ca: tlsCa });
-    bound = await t.newAccount();
+    t = w.t;
     other = await t.newAccount();
   });
   after(async () => {
-    await t?.close();
-    await dns?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await w?.close();
   });
 
   it('revokeCert by the owning account (acme-client): status 10, on the CRL; twice is alreadyRevoked', async () => {
-    const c = await client(bound);
+    const c = await w.client(w.bound);
     const pem = revokedPem = await obtain(c, ['rev1.acme.test']);
-    const id = await certId(bound, 'rev1.acme.test');
+    const id = await certId(w.bound, 'rev1.acme.test');
     // Another certport account's ACME account may not revoke it.
-    const oc = await client(other);
+    const oc = await w.client(other);
     await oc.createAccount({ termsOfServiceAgreed: true });
     await assert.rejects(oc.revokeCertificate(pem), /not issued here to this account/);
     await c.revokeCertificate(pem, { reason: 4 });
-    const d = await sdkClient(t.port, bound).DescribeCertificateDetail({ CertificateId: id });
+    const d = await sdkClient(t.port, w.bound).DescribeCertificateDetail({ CertificateId: id });
     assert.equal(d.Status, 10);
     // The intermediate's CRL lists the serial with reason superseded.
-    await writeFile(path.join(dir, 'leaf.pem'), pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0] + '\n');
-    const s = (await run('openssl', ['x509', '-noout', '-serial', '-in', path.join(dir, 'leaf.pem')])).stdout.trim().split('=')[1]!;
+    await writeFile(path.join(w.dir, 'leaf.pem'), pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0] + '\n');
+    const s = (await run('openssl', ['x509', '-noout', '-serial', '-in', path.join(w.dir, 'leaf.pem')])).stdout.trim().split('=')[1]!;
     // acme-client's CSR key is RSA by default: the RSA intermediate's CRL.
     const crl = await fetch(`http://127.0.0.1:${t.port}/ca/rsa-intermediate.crl`);
     assert.equal(crl.status, 200);
-    await writeFile(path.join(dir, 'crl.der'), Buffer.from(await crl.arrayBuffer()));
-    const text = (await run('openssl', ['crl', '-inform', 'DER', '-in', path.join(dir, 'crl.der'), '-noout', '-text'])).stdout;
+    await writeFile(path.join(w.dir, 'crl.der'), Buffer.from(await crl.arrayBuffer()));
+    const text = (await run('openssl', ['crl', '-inform', 'DER', '-in', path.join(w.dir, 'crl.der'), '-noout', '-text'])).stdout;
     assert.match(text, new RegExp(`Serial Number: ${s}[\\s\\S]*?Superseded`, 'i'));
     // Again: alreadyRevoked, with its type on the wire.
-    const raw = new RawAcme(directory, tlsCa);
-    const b = await t.svc.core.acmeServer!.createEab(bound.accountUin);
+    const raw = new RawAcme(w.directory, w.tlsCa);
+    const b = await w.eab(w.bound);
     assert.equal((await raw.register(b)).status, 201);
     const again = await raw.post((await raw.directory()).revokeCert, { certificate: leafDer(pem).toString('base64url') });
     assert.equal(again.status, 400);
@@ -128,40 +97,40 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
   });
 
   it('revokeCert signed by the certificate key (jwk); a reason outside RFC 5280 is badRevocationReason', async () => {
-    const holder = new RawAcme(directory, tlsCa);
+    const holder = new RawAcme(w.directory, w.tlsCa);
     const keyPem = holder.key.export({ type: 'pkcs8', format: 'pem' }) as string;
-    const pem = await obtain(await client(bound), ['rev2.acme.test'], keyPem);
-    const id = await certId(bound, 'rev2.acme.test');
+    const pem = await obtain(await w.client(w.bound), ['rev2.acme.test'], keyPem);
+    const id = await certId(w.bound, 'rev2.acme.test');
     const url = (await holder.directory()).revokeCert;
     const certificate = leafDer(pem).toString('base64url');
     const bad = await holder.post(url, { certificate, reason: 7 }, { useJwk: true });
     assert.equal(bad.json.type, ERR + 'badRevocationReason');
     // Some other key may not revoke it.
-    const stranger = await new RawAcme(directory, tlsCa).post(url, { certificate }, { useJwk: true });
+    const stranger = await new RawAcme(w.directory, w.tlsCa).post(url, { certificate }, { useJwk: true });
     assert.equal(stranger.status, 403);
     assert.equal(stranger.json.type, ERR + 'unauthorized');
     const ok = await holder.post(url, { certificate, reason: 1 }, { useJwk: true });
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
-    assert.equal((await sdkClient(t.port, bound).DescribeCertificateDetail({ CertificateId: id })).Status, 10);
+    assert.equal((await sdkClient(t.port, w.bound).DescribeCertificateDetail({ CertificateId: id })).Status, 10);
     // keyCompromise blocked the key: a new order finalized with it is refused (badPublicKey).
-    await assert.rejects(obtain(await client(bound), ['rev3.acme.test'], keyPem), /reported compromised/);
+    await assert.rejects(obtain(await w.client(w.bound), ['rev3.acme.test'], keyPem), /reported compromised/);
   });
 
   it('renewalInfo (RFC 9773): the middle third of the last third of the life, Retry-After; revoked: renew now', async () => {
-    const pem = await obtain(await client(bound), ['ari.acme.test']);
+    const pem = await obtain(await w.client(w.bound), ['ari.acme.test']);
     const d = await (await fetch(`http://127.0.0.1:${t.port}/acme/directory`)).json() as { renewalInfo: string };
     assert.ok(d.renewalInfo.endsWith('/acme/renewal-info'));
     const r = await fetch(`http://127.0.0.1:${t.port}/acme/renewal-info/${await ariCertId(pem)}`);
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('retry-after'), '21600');
-    const w = (await r.json() as { suggestedWindow: { start: string; end: string } }).suggestedWindow;
-    const f = path.join(dir, 'ari.pem');
+    const win = (await r.json() as { suggestedWindow: { start: string; end: string } }).suggestedWindow;
+    const f = path.join(w.dir, 'ari.pem');
     const dates = (await run('openssl', ['x509', '-noout', '-dates', '-in', f])).stdout;
     const nb = Date.parse(/notBefore=(.+)/.exec(dates)![1]!);
     const na = Date.parse(/notAfter=(.+)/.exec(dates)![1]!);
     const life = na - nb;
-    assert.ok(Math.abs(Date.parse(w.start) - (nb + life * 7 / 9)) < 2000, `start ${w.start}`);
-    assert.ok(Math.abs(Date.parse(w.end) - (nb + life * 8 / 9)) < 2000, `end ${w.end}`);
+    assert.ok(Math.abs(Date.parse(win.start) - (nb + life * 7 / 9)) < 2000, `start ${win.start}`);
+    assert.ok(Math.abs(Date.parse(win.end) - (nb + life * 8 / 9)) < 2000, `end ${win.end}`);
     const revoked = await (await fetch(`http://127.0.0.1:${t.port}/acme/renewal-info/${await ariCertId(revokedPem)}`)).json() as { suggestedWindow: { end: string } };
     assert.ok(Date.parse(revoked.suggestedWindow.end) < Date.now(), 'a revoked certificate: renew now');
     const [aki] = (await ariCertId(pem)).split('.');
@@ -179,8 +148,8 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
     assert.deepEqual(JSON.parse(show.stdout), { accountUin: pol.accountUin, suffixes: ['allowed.test', 'corp.test'], wildcard: false, maxDays: 30, ipRanges: null });
     const tooLong = await runCli(t.env, 'acme', 'policy', 'set', '--account', pol.accountUin, '--max-days', '400');
     assert.notEqual(tooLong.code, 0);
-    const raw = new RawAcme(directory, tlsCa);
-    assert.equal((await raw.register(await t.svc.core.acmeServer!.createEab(pol.accountUin))).status, 201);
+    const raw = new RawAcme(w.directory, w.tlsCa);
+    assert.equal((await raw.register(await w.eab(pol))).status, 201);
     const newOrder = (await raw.directory()).newOrder;
     const outside = await raw.post(newOrder, { identifiers: [{ type: 'dns', value: 'a.allowed.test' }, { type: 'dns', value: 'evil.test' }, { type: 'dns', value: 'notallowed.test' }] });
     assert.equal(outside.status, 400);
@@ -190,34 +159,34 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
     assert.equal(wild.json.type, ERR + 'rejectedIdentifier');
     assert.match(wild.json.subproblems[0].detail, /Wildcard/);
     // An allowed name is issued for 30 days, not the server's 90.
-    const pem = await obtain(await client(pol), ['x.corp.test']);
-    const f = path.join(dir, 'pol.pem');
+    const pem = await obtain(await w.client(pol), ['x.corp.test']);
+    const f = path.join(w.dir, 'pol.pem');
     await writeFile(f, pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0] + '\n');
     const dates = (await run('openssl', ['x509', '-noout', '-dates', '-in', f])).stdout;
     const days = (Date.parse(/notAfter=(.+)/.exec(dates)![1]!) - Date.parse(/notBefore=(.+)/.exec(dates)![1]!)) / 86_400_000;
     assert.ok(days > 29 && days <= 30.01, `validity ${days} days`);
     // Another account keeps the default: any name, 90 days.
-    const dflt = JSON.parse((await runCli(t.env, 'acme', 'policy', 'show', '--account', bound.accountUin, '--json')).stdout);
-    assert.deepEqual(dflt, { accountUin: bound.accountUin, suffixes: [], wildcard: true, maxDays: 90, ipRanges: null });
+    const dflt = JSON.parse((await runCli(t.env, 'acme', 'policy', 'show', '--account', w.bound.accountUin, '--json')).stdout);
+    assert.deepEqual(dflt, { accountUin: w.bound.accountUin, suffixes: [], wildcard: true, maxDays: 90, ipRanges: null });
   });
 
   it('rate limit per registered domain (CERTPORT_ACME_SERVER_CERTS_PER_DOMAIN_PER_WEEK=4): rateLimited with Retry-After at newOrder and finalize; renewals and other domains pass', async () => {
-    const c = await client(bound);
+    const c = await w.client(w.bound);
     await c.createAccount({ termsOfServiceAgreed: true });
     for (const n of ['a.example.co.uk', 'b.x.example.co.uk', 'example.co.uk']) await obtain(c, [n]);
     // An order placed while under the limit, validated, but finalized only after the limit is reached.
     const late = await c.createOrder({ identifiers: [{ type: 'dns', value: 'late.example.co.uk' }] });
     const [authz] = await c.getAuthorizations(late);
     const ch = authz!.challenges.find((x) => x.type === 'dns-01')!;
-    await dns.setTxt('_acme-challenge.late.example.co.uk', await c.getChallengeKeyAuthorization(ch));
+    await w.dns.setTxt('_acme-challenge.late.example.co.uk', await c.getChallengeKeyAuthorization(ch));
     await c.completeChallenge(ch);
     await c.waitForValidStatus(ch);
-    await dns.clearTxt('_acme-challenge.late.example.co.uk');
+    await w.dns.clearTxt('_acme-challenge.late.example.co.uk');
     // The fourth, with two names: a certificate counts once for its registered domain.
     await obtain(c, ['d.example.co.uk', 'e.example.co.uk']);
 
-    const raw = new RawAcme(directory, tlsCa);
-    assert.equal((await raw.register(await t.svc.core.acmeServer!.createEab(other.accountUin))).status, 201);
+    const raw = new RawAcme(w.directory, w.tlsCa);
+    assert.equal((await raw.register(await w.eab(other))).status, 201);
     const newOrder = (await raw.directory()).newOrder;
     // Any account: the limit is the domain's (as Let's Encrypt's).
     const t0 = Date.now();
@@ -246,14 +215,14 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
     // A renewal (exactly the names of an issued certificate) is not held back.
     const renewed = await obtain(c, ['b.x.example.co.uk']);
     assert.match(renewed, /BEGIN CERTIFICATE/);
-    const r = await sdkClient(t.port, bound).DescribeCertificates({ Limit: 1000, SearchKey: 'b.x.example.co.uk' });
+    const r = await sdkClient(t.port, w.bound).DescribeCertificates({ Limit: 1000, SearchKey: 'b.x.example.co.uk' });
     assert.equal(r.Certificates!.filter((x) => x.SubjectAltName!.includes('b.x.example.co.uk')).length, 2);
   });
 
   it('rate limit: new orders per certport account and hour (CERTPORT_ACME_SERVER_ORDERS_PER_HOUR=20) answer rateLimited with Retry-After', async () => {
     const rl = await t.newAccount();
-    const raw = new RawAcme(directory, tlsCa);
-    assert.equal((await raw.register(await t.svc.core.acmeServer!.createEab(rl.accountUin))).status, 201);
+    const raw = new RawAcme(w.directory, w.tlsCa);
+    assert.equal((await raw.register(await w.eab(rl))).status, 201);
     const newOrder = (await raw.directory()).newOrder;
     for (let i = 0; i < 20; i++) {
       const r = await raw.post(newOrder, { identifiers: [{ type: 'dns', value: `n${i}.rl.acme.test` }] });
@@ -265,11 +234,11 @@ describe('ACME server: revokeCert, renewalInfo, policy, rate limits (sqlite)', (
     const after = Number(over.headers['retry-after']);
     assert.ok(after >= 1 && after <= 3600, `Retry-After ${over.headers['retry-after']}`);
     // A second ACME account of the same certport account shares the limit; another certport account does not.
-    const twin = new RawAcme(directory, tlsCa);
-    assert.equal((await twin.register(await t.svc.core.acmeServer!.createEab(rl.accountUin))).status, 201);
+    const twin = new RawAcme(w.directory, w.tlsCa);
+    assert.equal((await twin.register(await w.eab(rl))).status, 201);
     assert.equal((await twin.post(newOrder, { identifiers: [{ type: 'dns', value: 'twin.rl.acme.test' }] })).status, 429);
-    const stranger = new RawAcme(directory, tlsCa);
-    assert.equal((await stranger.register(await t.svc.core.acmeServer!.createEab(other.accountUin))).status, 201);
+    const stranger = new RawAcme(w.directory, w.tlsCa);
+    assert.equal((await stranger.register(await w.eab(other))).status, 201);
     assert.equal((await stranger.post(newOrder, { identifiers: [{ type: 'dns', value: 'other.rl.acme.test' }] })).status, 201);
   });
 });

@@ -8,17 +8,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import http from 'node:http';
-import https from 'node:https';
 import { createSecureContext, createServer as createTlsServer } from 'node:tls';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import * as acme from 'acme-client';
-import { BACKENDS, sdkClient, startTestService, type Cred, type TestService } from '../../testing/harness.js';
-import { freePort } from '../../testing/net.js';
-import { startChallTestSrv, type ChallTestSrv } from '../../testing/dns-servers.js';
+import { BACKENDS, sdkClient, startTestService, type TestService } from '../../testing/harness.js';
+import { startAcmeWorld, type AcmeWorld } from '../../testing/acme-world.js';
 import { lego, RawAcme } from '../../testing/acme-clients.js';
 import { runCli } from '../../testing/cli.js';
 import { thumbprint } from './jws.js';
@@ -56,30 +53,12 @@ const OLD_LEGO = /rejectedIdentifier.*is an IP address/;
 
 for (const backend of BACKENDS) {
   describe(`ACME server: IP address identifiers, RFC 8738 (${backend})`, () => {
+    let w: AcmeWorld;
     let t: TestService;
-    let dir: string;
-    let rootFile: string;
-    let directory: string;
-    let httpPort: number;
-    let httpsPort: number;
-    let tlsCa: string;
-    let tlsCaFile: string;
-    let bound: Cred;
-    let dns: ChallTestSrv;
-
-    async function verifies(chainPem: string, ip: string): Promise<string> {
-      const blocks = chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!;
-      const [leaf, inter] = [path.join(dir, 'leaf.pem'), path.join(dir, 'inter.pem')];
-      await writeFile(leaf, blocks[0]!);
-      await writeFile(inter, blocks.slice(1).join('\n'));
-      const { stdout } = await run('openssl', ['verify', '-verify_ip', ip, '-CAfile', rootFile, '-untrusted', inter, leaf]);
-      assert.match(stdout, /leaf\.pem: OK/);
-      return (await run('openssl', ['x509', '-in', leaf, '-noout', '-text'])).stdout;
-    }
 
     /** The bound account's certificate for the address: listed, from the ACME server, found by SearchKey. */
     async function listed(ip: string) {
-      const r = await sdkClient(t.port, bound).DescribeCertificates({ Limit: 1000, SearchKey: ip });
+      const r = await sdkClient(t.port, w.bound).DescribeCertificates({ Limit: 1000, SearchKey: ip });
       const hit = r.Certificates!.find((c) => c.SubjectAltName!.includes(ip));
       assert.ok(hit, `DescribeCertificates (SearchKey ${ip}) lists a certificate for it`);
       assert.equal(hit.From, 'acme-server');
@@ -91,12 +70,7 @@ for (const backend of BACKENDS) {
 
     /** acme-client's low-level API: an order for `ip`, its `type` challenge answered on the address, the certificate (PEM). */
     async function obtain(ip: string, type: 'http-01' | 'tls-alpn-01'): Promise<{ pem: string; seen: string[] }> {
-      const b = await t.svc.core.acmeServer!.createEab(bound.accountUin);
-      const client = new acme.Client({
-        directoryUrl: directory, accountKey: await acme.crypto.createPrivateEcdsaKey(), backoffMin: 100, backoffMax: 500,
-        externalAccountBinding: { kid: b.kid, hmacKey: b.hmacKey },
-      });
-      acme.axios.defaults.httpsAgent = new https.Agent({ ca: tlsCa });
+      const client = await w.client(w.bound);
       await client.createAccount({ termsOfServiceAgreed: true });
       const order = await client.createOrder({ identifiers: [{ type: 'ip', value: ip }] });
       const [authz] = await client.getAuthorizations(order);
@@ -106,10 +80,10 @@ for (const backend of BACKENDS) {
       const keyAuthorization = await client.getChallengeKeyAuthorization(ch);
       let responder: { seen?: string[]; sni?: string[]; close(): Promise<void> };
       if (type === 'http-01') {
-        responder = await http01Server(ip, httpPort, (token) => (token === ch.token ? keyAuthorization : null));
+        responder = await http01Server(ip, w.httpPort, (token) => (token === ch.token ? keyAuthorization : null));
       } else {
         const [key, cert] = await acme.crypto.createAlpnCertificate(authz!, keyAuthorization);
-        responder = await alpnServer(ip, httpsPort, key.toString(), cert.toString());
+        responder = await alpnServer(ip, w.httpsPort, key.toString(), cert.toString());
       }
       try {
         await client.completeChallenge(ch);
@@ -123,43 +97,17 @@ for (const backend of BACKENDS) {
     }
 
     before(async () => {
-      dns = await startChallTestSrv();
-      dir = await mkdtemp(path.join(tmpdir(), 'certport-acme-ip-'));
-      const tlsPort = await freePort();
-      const [tlsCert, tlsKey] = [path.join(dir, 'tls.crt'), path.join(dir, 'tls.key')];
-      await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2', '-keyout', tlsKey, '-out', tlsCert]);
-      tlsCa = await readFile(tlsCert, 'utf8');
-      tlsCaFile = tlsCert;
-      [httpPort, httpsPort] = [await freePort(), await freePort()];
-      t = await startTestService(backend, {
-        env: {
-          CERTPORT_TLS_PORT: String(tlsPort),
-          CERTPORT_TLS_CERT_FILE: tlsCert,
-          CERTPORT_TLS_KEY_FILE: tlsKey,
-          CERTPORT_PUBLIC_URL: `https://127.0.0.1:${tlsPort}`,
-          CERTPORT_DNS_RESOLVERS: dns.dns,
-          CERTPORT_VALIDATION_ALLOW_PRIVATE: '1',
-          CERTPORT_VALIDATION_HTTP_PORT: String(httpPort),
-          CERTPORT_VALIDATION_HTTPS_PORT: String(httpsPort),
-          CERTPORT_ACME_SERVER_IP_IDENTIFIERS: '1',
-        },
-      });
-      rootFile = path.join(dir, 'root.pem');
-      await writeFile(rootFile, t.svc.core.ca.rootPem);
-      directory = `https://127.0.0.1:${tlsPort}/acme/directory`;
-      bound = await t.newAccount();
+      w = await startAcmeWorld(backend, { CERTPORT_ACME_SERVER_IP_IDENTIFIERS: '1' });
+      t = w.t;
     });
     after(async () => {
-      await t?.close();
-      await dns?.stop();
-      await rm(dir, { recursive: true, force: true });
+      await w?.close();
     });
 
     it('acme-client, http-01 for 127.0.0.1: fetched from the address with Host = the address; an iPAddress SAN, listed in DescribeCertificates', async () => {
       const { pem, seen } = await obtain('127.0.0.1', 'http-01');
-      assert.deepEqual(seen.map((x) => x.split(' ')[0]), [`127.0.0.1:${httpPort}`]);
-      const text = await verifies(pem, '127.0.0.1');
+      assert.deepEqual(seen.map((x) => x.split(' ')[0]), [`127.0.0.1:${w.httpPort}`]);
+      const text = await w.verifies(pem, '127.0.0.1');
       assert.match(text, /Subject Alternative Name: \n\s+IP Address:127.0.0.1\n/);
       assert.match(text, /Subject: CN = 127.0.0.1\n/);
       await listed('127.0.0.1');
@@ -168,44 +116,44 @@ for (const backend of BACKENDS) {
     it('acme-client, tls-alpn-01 for 127.0.0.1: SNI 1.0.0.127.in-addr.arpa, the challenge certificate\'s SAN the address', async () => {
       const { pem, seen } = await obtain('127.0.0.1', 'tls-alpn-01');
       assert.deepEqual(seen, ['1.0.0.127.in-addr.arpa']);
-      assert.match(await verifies(pem, '127.0.0.1'), /IP Address:127.0.0.1\n/);
+      assert.match(await w.verifies(pem, '127.0.0.1'), /IP Address:127.0.0.1\n/);
     });
 
     it('acme-client, http-01 and tls-alpn-01 for ::1 (IPv6: Host [::1], SNI in ip6.arpa)', async () => {
       const h = await obtain('::1', 'http-01');
-      assert.deepEqual(h.seen.map((x) => x.split(' ')[0]), [`[::1]:${httpPort}`]);
-      assert.match(await verifies(h.pem, '::1'), /IP Address:0:0:0:0:0:0:0:1\n/);
+      assert.deepEqual(h.seen.map((x) => x.split(' ')[0]), [`[::1]:${w.httpPort}`]);
+      assert.match(await w.verifies(h.pem, '::1'), /IP Address:0:0:0:0:0:0:0:1\n/);
       await listed('::1');
       const a = await obtain('::1', 'tls-alpn-01');
       assert.deepEqual(a.seen, [`1.${'0.'.repeat(31)}ip6.arpa`]);
-      await verifies(a.pem, '::1');
+      await w.verifies(a.pem, '::1');
     });
 
     it('lego run --http for 127.0.0.1: an iPAddress SAN, verified by openssl, listed in DescribeCertificates', async (tc) => {
-      const b = await t.svc.core.acmeServer!.createEab(bound.accountUin);
-      const d = path.join(dir, 'lego-http');
-      const r = await lego({ dir: d, directory, caFile: tlsCaFile, port: httpPort, domains: ['127.0.0.1'], kid: b.kid, hmacKey: b.hmacKey }).catch((e: Error) => e);
+      const b = await w.eab(w.bound);
+      const d = path.join(w.dir, 'lego-http');
+      const r = await lego({ dir: d, directory: w.directory, caFile: w.tlsCaFile, port: w.httpPort, domains: ['127.0.0.1'], kid: b.kid, hmacKey: b.hmacKey }).catch((e: Error) => e);
       if (r instanceof Error && OLD_LEGO.test(r.message)) return tc.skip('this lego orders addresses as dns identifiers (lego 4.9.1): refused as RFC 8738 says');
       if (r instanceof Error) throw r;
-      const text = await verifies(await readFile(path.join(d, 'certificates/127.0.0.1.crt'), 'utf8'), '127.0.0.1');
+      const text = await w.verifies(await readFile(path.join(d, 'certificates/127.0.0.1.crt'), 'utf8'), '127.0.0.1');
       assert.match(text, /Subject Alternative Name: \n\s+IP Address:127.0.0.1\n/);
       assert.match(text, /Subject: CN = 127.0.0.1\n/);
       await listed('127.0.0.1');
     });
 
     it('lego run --tls for 127.0.0.1 (tls-alpn-01: SNI 1.0.0.127.in-addr.arpa, the challenge certificate\'s SAN the address)', async (tc) => {
-      const b = await t.svc.core.acmeServer!.createEab(bound.accountUin);
-      const d = path.join(dir, 'lego-tls');
-      const r = await lego({ dir: d, directory, caFile: tlsCaFile, port: httpsPort, domains: ['127.0.0.1'], kid: b.kid, hmacKey: b.hmacKey, challenge: 'tls' }).catch((e: Error) => e);
+      const b = await w.eab(w.bound);
+      const d = path.join(w.dir, 'lego-tls');
+      const r = await lego({ dir: d, directory: w.directory, caFile: w.tlsCaFile, port: w.httpsPort, domains: ['127.0.0.1'], kid: b.kid, hmacKey: b.hmacKey, challenge: 'tls' }).catch((e: Error) => e);
       if (r instanceof Error && OLD_LEGO.test(r.message)) return tc.skip('this lego orders addresses as dns identifiers (lego 4.9.1): refused as RFC 8738 says');
       if (r instanceof Error) throw r;
-      const text = await verifies(await readFile(path.join(d, 'certificates/127.0.0.1.crt'), 'utf8'), '127.0.0.1');
+      const text = await w.verifies(await readFile(path.join(d, 'certificates/127.0.0.1.crt'), 'utf8'), '127.0.0.1');
       assert.match(text, /IP Address:127.0.0.1/);
     });
 
     it('refuses malformed addresses (malformed), names an address sent as dns, and offers no dns-01 for an address', async () => {
-      const raw = new RawAcme(directory, tlsCa);
-      assert.equal((await raw.register(await t.svc.core.acmeServer!.createEab(bound.accountUin))).status, 201);
+      const raw = new RawAcme(w.directory, w.tlsCa);
+      assert.equal((await raw.register(await w.eab(w.bound))).status, 201);
       const d = await raw.directory();
       for (const value of ['127.1', '10.0.0.0/8', '*.1.2.3.4', '1.2.3.*', '[::1]', 'fe80::1%lo', '1.2.3.4:80', 'localhost']) {
         const r = await raw.post(d.newOrder, { identifiers: [{ type: 'ip', value }] });
@@ -237,14 +185,14 @@ for (const backend of BACKENDS) {
     });
 
     it('finalize: a CSR for another address, or with the address only in the CN, is badCSR; the right one is issued; the authorization is reused', async () => {
-      const raw = new RawAcme(directory, tlsCa);
-      assert.equal((await raw.register(await t.svc.core.acmeServer!.createEab(bound.accountUin))).status, 201);
+      const raw = new RawAcme(w.directory, w.tlsCa);
+      assert.equal((await raw.register(await w.eab(w.bound))).status, 201);
       const d = await raw.directory();
       const ip = '127.0.0.1';
       const o = await raw.post(d.newOrder, { identifiers: [{ type: 'ip', value: ip }, { type: 'dns', value: 'ip-mixed.acme.test' }] });
       assert.equal(o.status, 201, o.body);
       const tp = thumbprint(raw.jwk);
-      const server = await http01Server('127.0.0.1', httpPort, (token) => `${token}.${tp}`);
+      const server = await http01Server('127.0.0.1', w.httpPort, (token) => `${token}.${tp}`);
       try {
         for (const url of o.json.authorizations as string[]) {
           const z = (await raw.post(url, '')).json;
@@ -257,7 +205,7 @@ for (const backend of BACKENDS) {
         }
         assert.equal(order.status, 'ready', JSON.stringify(order));
         // openssl, since acme-client would copy a CN into the SAN.
-        const keyFile = path.join(dir, 'csr-key.pem');
+        const keyFile = path.join(w.dir, 'csr-key.pem');
         await run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile]);
         const csrDer = async (cn: string | undefined, altNames: string[]) => {
           const san = altNames.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
@@ -275,7 +223,7 @@ for (const backend of BACKENDS) {
         const good = await raw.post(order.finalize, { csr: await csrDer(ip, ['ip-mixed.acme.test', ip]) });
         assert.equal(good.json.status, 'valid', good.body);
         const pem = (await raw.post(good.json.certificate, '')).body;
-        const text = await verifies(pem, ip);
+        const text = await w.verifies(pem, ip);
         // The CSR's CN (the address) is the certificate's; the SAN holds names, then addresses.
         assert.match(text, /DNS:ip-mixed.acme.test, IP Address:127.0.0.1\n/);
       } finally {
@@ -289,8 +237,8 @@ for (const backend of BACKENDS) {
 
     it('policy: an account held to domain suffixes gets no address until --ip-ranges lists it; ranges are CIDR prefixes', async () => {
       const acct = await t.newAccount();
-      const raw = new RawAcme(directory, tlsCa);
-      assert.equal((await raw.register(await t.svc.core.acmeServer!.createEab(acct.accountUin))).status, 201);
+      const raw = new RawAcme(w.directory, w.tlsCa);
+      assert.equal((await raw.register(await w.eab(acct))).status, 201);
       const d = await raw.directory();
       const order = (value: string) => raw.post(d.newOrder, { identifiers: [{ type: 'ip', value }] });
       assert.equal((await order('192.0.2.10')).status, 201, 'no policy: any address');

@@ -4,31 +4,19 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import https from 'node:https';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import * as acme from 'acme-client';
-import { BACKENDS, sdkClient, startTestService, type Cred, type TestService } from '../../testing/harness.js';
-import { startChallTestSrv, type ChallTestSrv } from '../../testing/dns-servers.js';
-import { freePort } from '../../testing/net.js';
+import { BACKENDS, sdkClient, type Cred, type TestService } from '../../testing/harness.js';
+import { startAcmeWorld, type AcmeWorld } from '../../testing/acme-world.js';
 import { certbot, certbotCmd, lego, RawAcme } from '../../testing/acme-clients.js';
 import { runCli } from '../../testing/cli.js';
 import { domainCsr } from '../../pki/csr.js';
 
 const run = promisify(execFile);
 const ERR = 'urn:ietf:params:acme:error:';
-
-async function verifies(dir: string, rootFile: string, chainPem: string): Promise<void> {
-  const blocks = chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!;
-  assert.ok(blocks.length >= 2, 'leaf and intermediate');
-  await writeFile(path.join(dir, 'leaf.pem'), blocks[0]!);
-  await writeFile(path.join(dir, 'inter.pem'), blocks.slice(1).join('\n'));
-  const { stdout } = await run('openssl', ['verify', '-CAfile', rootFile, '-untrusted', path.join(dir, 'inter.pem'), path.join(dir, 'leaf.pem')]);
-  assert.match(stdout, /leaf\.pem: OK/);
-}
 
 async function listed(t: TestService, cred: Cred, names: string[]): Promise<void> {
   const r = await sdkClient(t.port, cred).DescribeCertificates({ Limit: 1000 });
@@ -38,78 +26,37 @@ async function listed(t: TestService, cred: Cred, names: string[]): Promise<void
   assert.equal(hit.Status, 1);
 }
 
-async function eab(t: TestService, accountUin: string) {
-  return t.svc.core.acmeServer!.createEab(accountUin);
-}
-
 for (const backend of BACKENDS) {
   describe(`ACME server (${backend})`, () => {
+    let w: AcmeWorld;
     let t: TestService;
-    let dns: ChallTestSrv;
-    let dir: string;
-    let rootFile: string;
-    let root: string;
-    let directory: string;
-    let httpPort: number;
-    let httpsPort: number;
-    let tlsCa: string;
-    let tlsCaFile: string;
-    let bound: Cred;
 
     before(async () => {
-      dns = await startChallTestSrv();
-      dir = await mkdtemp(path.join(tmpdir(), 'certport-acme-'));
-      const tlsPort = await freePort();
-      // The HTTPS listener serves an operator certificate for 127.0.0.1 (certport's CA signs DNS
-      // names only); the clients trust it for the connection, certport's root for what they get.
-      const [tlsCert, tlsKey] = [path.join(dir, 'tls.crt'), path.join(dir, 'tls.key')];
-      await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2', '-keyout', tlsKey, '-out', tlsCert]);
-      tlsCa = await readFile(tlsCert, 'utf8');
-      httpPort = await freePort();
-      t = await startTestService(backend, {
-        env: {
-          CERTPORT_TLS_PORT: String(tlsPort),
-          CERTPORT_TLS_CERT_FILE: tlsCert,
-          CERTPORT_TLS_KEY_FILE: tlsKey,
-          CERTPORT_PUBLIC_URL: `https://127.0.0.1:${tlsPort}`,
-          CERTPORT_DNS_RESOLVERS: dns.dns,
-          CERTPORT_VALIDATION_ALLOW_PRIVATE: '1',
-          CERTPORT_VALIDATION_HTTP_PORT: String(httpPort),
-          CERTPORT_VALIDATION_HTTPS_PORT: String(httpsPort = await freePort()),
-        },
-      });
-      root = t.svc.core.ca.rootPem;
-      rootFile = path.join(dir, 'root.pem');
-      await writeFile(rootFile, root);
-      directory = `https://127.0.0.1:${tlsPort}/acme/directory`;
-      tlsCaFile = tlsCert;
-      bound = await t.newAccount();
+      w = await startAcmeWorld(backend);
+      t = w.t;
     });
     after(async () => {
-      await t?.close();
-      await dns?.stop();
-      await rm(dir, { recursive: true, force: true });
+      await w?.close();
     });
 
     if (backend === 'sqlite') {
       it('certbot certonly --standalone (http-01, EAB made by `certport acme eab create`)', async () => {
-        const cli = await runCli(t.env, 'acme', 'eab', 'create', '--account', bound.accountUin, '--json');
+        const cli = await runCli(t.env, 'acme', 'eab', 'create', '--account', w.bound.accountUin, '--json');
         assert.equal(cli.code, 0, cli.stderr);
         const b = JSON.parse(cli.stdout) as { kid: string; hmacKey: string };
         assert.equal(Buffer.from(b.hmacKey, 'base64url').length, 32);
-        const d = path.join(dir, 'certbot');
-        await certbot({ dir: d, directory, caFile: tlsCaFile, httpPort, domains: ['certbot.acme.test', 'www.certbot.acme.test'], kid: b.kid, hmacKey: b.hmacKey });
+        const d = path.join(w.dir, 'certbot');
+        await certbot({ dir: d, directory: w.directory, caFile: w.tlsCaFile, httpPort: w.httpPort, domains: ['certbot.acme.test', 'www.certbot.acme.test'], kid: b.kid, hmacKey: b.hmacKey });
         const chain = await readFile(path.join(d, 'config/live/c/fullchain.pem'), 'utf8');
-        await verifies(d, rootFile, chain);
-        await listed(t, bound, ['certbot.acme.test', 'www.certbot.acme.test']);
+        await w.verifies(chain);
+        await listed(t, w.bound, ['certbot.acme.test', 'www.certbot.acme.test']);
       });
 
       it('certbot renew --force-renewal makes a new certificate record; certbot revoke: status 10, OCSP and CRL say revoked', async () => {
-        const d = path.join(dir, 'certbot');
-        const o = { dir: d, directory, caFile: tlsCaFile };
+        const d = path.join(w.dir, 'certbot');
+        const o = { dir: d, directory: w.directory, caFile: w.tlsCaFile };
         const names = ['certbot.acme.test', 'www.certbot.acme.test'];
-        const ids = async () => (await sdkClient(t.port, bound).DescribeCertificates({ Limit: 1000 })).Certificates!
+        const ids = async () => (await sdkClient(t.port, w.bound).DescribeCertificates({ Limit: 1000 })).Certificates!
           .filter((c) => names.every((n) => c.SubjectAltName!.includes(n))).map((c) => c.CertificateId!);
         const before = await ids();
         assert.equal(before.length, 1, 'the certonly test left one certificate');
@@ -121,11 +68,11 @@ for (const backend of BACKENDS) {
         assert.match(r.stdout + r.stderr, /renewed|success/i);
         const newSerial = await serial();
         assert.notEqual(newSerial, oldSerial, 'certbot installed a new certificate');
-        await verifies(d, rootFile, await readFile(path.join(d, 'config/live/c/fullchain.pem'), 'utf8'));
+        await w.verifies(await readFile(path.join(d, 'config/live/c/fullchain.pem'), 'utf8'));
         const after = await ids();
         assert.equal(after.length, 2, `DescribeCertificates of the bound account lists the renewal too: ${after.join(', ')}`);
         const renewedId = after.find((id) => !before.includes(id))!;
-        const detail = await sdkClient(t.port, bound).DescribeCertificateDetail({ CertificateId: renewedId });
+        const detail = await sdkClient(t.port, w.bound).DescribeCertificateDetail({ CertificateId: renewedId });
         assert.equal(detail.From, 'acme-server');
         assert.equal(detail.Status, 1);
         const installed = (await readFile(path.join(d, 'config/live/c/cert.pem'), 'utf8')).replace(/\s+/g, '');
@@ -133,14 +80,14 @@ for (const backend of BACKENDS) {
 
         // certbot revoke (signed by the account key): the renewed certificate is revoked in certport.
         await certbotCmd(o, 'revoke', '--cert-name', 'c', '--reason', 'superseded', '--no-delete-after-revoke');
-        assert.equal((await sdkClient(t.port, bound).DescribeCertificateDetail({ CertificateId: renewedId })).Status, 10);
-        assert.equal((await sdkClient(t.port, bound).DescribeCertificateDetail({ CertificateId: before[0]! })).Status, 1, 'the first certificate stays issued');
+        assert.equal((await sdkClient(t.port, w.bound).DescribeCertificateDetail({ CertificateId: renewedId })).Status, 10);
+        assert.equal((await sdkClient(t.port, w.bound).DescribeCertificateDetail({ CertificateId: before[0]! })).Status, 1, 'the first certificate stays issued');
         const chain = await readFile(path.join(d, 'config/live/c/fullchain.pem'), 'utf8');
         const blocks = chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!;
         const [leaf, inter] = [path.join(d, 'rleaf.pem'), path.join(d, 'rinter.pem')];
         await writeFile(leaf, blocks[0]!);
         await writeFile(inter, blocks.slice(1).join(''));
-        const ocsp = await run('openssl', ['ocsp', '-issuer', inter, '-cert', leaf, '-url', `http://127.0.0.1:${t.port}/ocsp`, '-CAfile', rootFile, '-resp_text']);
+        const ocsp = await run('openssl', ['ocsp', '-issuer', inter, '-cert', leaf, '-url', `http://127.0.0.1:${t.port}/ocsp`, '-CAfile', w.rootFile, '-resp_text']);
         assert.match(ocsp.stdout + ocsp.stderr, /Response verify OK/);
         assert.match(ocsp.stdout, /: revoked/);
         assert.match(ocsp.stdout, /Reason: superseded/);
@@ -154,44 +101,39 @@ for (const backend of BACKENDS) {
     }
 
     it('lego run (http-01, EAB)', async () => {
-      const b = await eab(t, bound.accountUin);
-      const d = path.join(dir, 'lego');
-      await lego({ dir: d, directory, caFile: tlsCaFile, port: httpPort, domains: ['lego.acme.test'], kid: b.kid, hmacKey: b.hmacKey });
+      const b = await w.eab(w.bound);
+      const d = path.join(w.dir, 'lego');
+      await lego({ dir: d, directory: w.directory, caFile: w.tlsCaFile, port: w.httpPort, domains: ['lego.acme.test'], kid: b.kid, hmacKey: b.hmacKey });
       const chain = await readFile(path.join(d, 'certificates/lego.acme.test.crt'), 'utf8');
-      await verifies(d, rootFile, chain);
-      await listed(t, bound, ['lego.acme.test']);
+      await w.verifies(chain);
+      await listed(t, w.bound, ['lego.acme.test']);
     });
 
     it('lego run (tls-alpn-01 on the validation HTTPS port)', async () => {
-      const b = await eab(t, bound.accountUin);
-      const d = path.join(dir, 'lego-tls');
-      await lego({ dir: d, directory, caFile: tlsCaFile, port: httpsPort, domains: ['alpn.acme.test'], kid: b.kid, hmacKey: b.hmacKey, challenge: 'tls' });
-      await verifies(d, rootFile, await readFile(path.join(d, 'certificates/alpn.acme.test.crt'), 'utf8'));
-      await listed(t, bound, ['alpn.acme.test']);
+      const b = await w.eab(w.bound);
+      const d = path.join(w.dir, 'lego-tls');
+      await lego({ dir: d, directory: w.directory, caFile: w.tlsCaFile, port: w.httpsPort, domains: ['alpn.acme.test'], kid: b.kid, hmacKey: b.hmacKey, challenge: 'tls' });
+      await w.verifies(await readFile(path.join(d, 'certificates/alpn.acme.test.crt'), 'utf8'));
+      await listed(t, w.bound, ['alpn.acme.test']);
     });
 
     it('acme-client: a wildcard by dns-01 on the test DNS server', async () => {
-      const b = await eab(t, bound.accountUin);
-      const client = new acme.Client({
-        directoryUrl: directory, accountKey: await acme.crypto.createPrivateEcdsaKey(), backoffMin: 100, backoffMax: 500,
-        externalAccountBinding: { kid: b.kid, hmacKey: b.hmacKey },
-      });
-      acme.axios.defaults.httpsAgent = new https.Agent({ ca: tlsCa });
+      const client = await w.client(w.bound);
       const [key, csr] = await acme.crypto.createCsr({ commonName: 'wild.acme.test', altNames: ['wild.acme.test', '*.wild.acme.test'] });
       void key;
       const pem = await client.auto({
         csr, termsOfServiceAgreed: true, challengePriority: ['dns-01'], skipChallengeVerification: true,
-        challengeCreateFn: async (authz, _c, keyAuthorization) => dns.setTxt(`_acme-challenge.${authz.identifier.value}`, keyAuthorization),
+        challengeCreateFn: async (authz, _c, keyAuthorization) => w.dns.setTxt(`_acme-challenge.${authz.identifier.value}`, keyAuthorization),
         challengeRemoveFn: async () => {},
       });
-      await dns.clearTxt('_acme-challenge.wild.acme.test');
-      await verifies(path.join(dir), rootFile, pem);
-      await listed(t, bound, ['wild.acme.test', '*.wild.acme.test']);
+      await w.dns.clearTxt('_acme-challenge.wild.acme.test');
+      await w.verifies(pem);
+      await listed(t, w.bound, ['wild.acme.test', '*.wild.acme.test']);
     });
 
     it('refuses a bad JWS signature, a replayed nonce and an unknown account', async () => {
-      const b = await eab(t, bound.accountUin);
-      const raw = new RawAcme(directory, tlsCa);
+      const b = await w.eab(w.bound);
+      const raw = new RawAcme(w.directory, w.tlsCa);
       const dirJson = await raw.directory();
       const bad = await raw.post(dirJson.newAccount, { termsOfServiceAgreed: true }, { useJwk: true, tamper: true });
       assert.equal(bad.json.type, ERR + 'malformed');
@@ -206,21 +148,21 @@ for (const backend of BACKENDS) {
       assert.equal(replay.status, 400);
       assert.equal(replay.json.type, ERR + 'badNonce');
       assert.ok(replay.headers['replay-nonce']);
-      const stranger = new RawAcme(directory, tlsCa);
+      const stranger = new RawAcme(w.directory, w.tlsCa);
       stranger.kid = raw.kid!.replace(/[^/]+$/, 'nosuchaccount');
       const unknown = await stranger.post(dirJson.newOrder, { identifiers: [{ type: 'dns', value: 'x.acme.test' }] });
       assert.equal(unknown.json.type, ERR + 'accountDoesNotExist');
-      const existing = await new RawAcme(directory, tlsCa).post(dirJson.newAccount, { onlyReturnExisting: true }, { useJwk: true });
+      const existing = await new RawAcme(w.directory, w.tlsCa).post(dirJson.newAccount, { onlyReturnExisting: true }, { useJwk: true });
       assert.equal(existing.json.type, ERR + 'accountDoesNotExist');
-      const noEab = await new RawAcme(directory, tlsCa).register();
+      const noEab = await new RawAcme(w.directory, w.tlsCa).register();
       assert.equal(noEab.json.type, ERR + 'externalAccountRequired');
-      const reused = await new RawAcme(directory, tlsCa).register(b);
+      const reused = await new RawAcme(w.directory, w.tlsCa).register(b);
       assert.equal(reused.json.type, ERR + 'unauthorized');
     });
 
     it('an ip identifier is unsupportedIdentifier while CERTPORT_ACME_SERVER_IP_IDENTIFIERS is off (the default)', async () => {
-      const raw = new RawAcme(directory, tlsCa);
-      assert.equal((await raw.register(await eab(t, bound.accountUin))).status, 201);
+      const raw = new RawAcme(w.directory, w.tlsCa);
+      assert.equal((await raw.register(await w.eab(w.bound))).status, 201);
       const r = await raw.post((await raw.directory()).newOrder, { identifiers: [{ type: 'ip', value: '127.0.0.1' }] });
       assert.equal(r.status, 400);
       assert.equal(r.json.type, ERR + 'unsupportedIdentifier');
@@ -230,12 +172,12 @@ for (const backend of BACKENDS) {
 
     it('refuses an EAB of a disabled account, and the disabled account\'s ACME keys', async () => {
       const other = await t.newAccount();
-      const early = new RawAcme(directory, tlsCa);
-      assert.equal((await early.register(await eab(t, other.accountUin))).status, 201);
-      const b = await eab(t, other.accountUin);
+      const early = new RawAcme(w.directory, w.tlsCa);
+      assert.equal((await early.register(await w.eab(other))).status, 201);
+      const b = await w.eab(other);
       assert.equal((await runCli(t.env, 'account', 'disable', other.accountUin)).code, 0);
       try {
-        const r = await new RawAcme(directory, tlsCa).register(b);
+        const r = await new RawAcme(w.directory, w.tlsCa).register(b);
         assert.equal(r.json.type, ERR + 'unauthorized');
         assert.match(r.json.detail, /disabled/);
         const order = await early.post((await early.directory()).newOrder, { identifiers: [{ type: 'dns', value: 'off.acme.test' }] });
@@ -246,8 +188,8 @@ for (const backend of BACKENDS) {
     });
 
     it('a failing challenge makes the order invalid; a CSR with other names is badCSR', async () => {
-      const raw = new RawAcme(directory, tlsCa);
-      assert.equal((await raw.register(await eab(t, bound.accountUin))).status, 201);
+      const raw = new RawAcme(w.directory, w.tlsCa);
+      assert.equal((await raw.register(await w.eab(w.bound))).status, 201);
       const d = await raw.directory();
       // Nothing serves the http-01 file: the challenge, the authorization and the order fail.
       const o = await raw.post(d.newOrder, { identifiers: [{ type: 'dns', value: 'fail.acme.test' }] });
@@ -272,7 +214,7 @@ for (const backend of BACKENDS) {
       const dns01 = z2.challenges.find((c: { type: string }) => c.type === 'dns-01');
       const { createHash } = await import('node:crypto');
       const { thumbprint } = await import('./jws.js');
-      await dns.setTxt('_acme-challenge.csr.acme.test', createHash('sha256').update(`${dns01.token}.${thumbprint(raw.jwk)}`).digest('base64url'));
+      await w.dns.setTxt('_acme-challenge.csr.acme.test', createHash('sha256').update(`${dns01.token}.${thumbprint(raw.jwk)}`).digest('base64url'));
       await raw.post(dns01.url, {});
       let o2s = o2.json;
       for (let i = 0; i < 100 && o2s.status === 'pending'; i++) {
@@ -293,7 +235,7 @@ for (const backend of BACKENDS) {
       assert.equal(fin2.json.status, 'valid', fin2.body);
       const cert = await raw.post(fin2.json.certificate, '');
       assert.equal(cert.headers['content-type'], 'application/pem-certificate-chain');
-      await verifies(dir, rootFile, cert.body);
+      await w.verifies(cert.body);
     });
   });
 }
