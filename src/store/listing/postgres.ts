@@ -4,9 +4,30 @@
 // counts (migration 0015), or of the expiry order from the per-day counts (0034_pg_expiry_facets),
 // in one statement, else with its count in one repeatable-read snapshot.
 import type { Q } from '../db.js';
+import type { CertificateQuery } from '../../domain/certificate.js';
 import { ORDER_BUCKET } from '../migrations/0015_order_buckets.js';
 import { searchTextHolds, type ListingBackend } from './plan.js';
 import { raw, rowsOf, sql } from './text.js';
+
+/**
+ * The facet values (migration 0035_pgbroad_facet_buckets's labels) whose rows are exactly
+ * what `q` matches, when it filters by one of type, source, SM, stored status or pending
+ * issue and nothing else; else null. Statuses 1 and 3 judged at a time are not stored ones.
+ */
+export function facetsOf(q: CertificateQuery): string[] | null {
+  if (q.searchKey || q.expirationSort || q.projectId !== undefined || q.tags?.length || q.certIds?.length || q.expiring
+    || q.deployable !== undefined) return null;
+  const sets: string[][] = [];
+  if (q.certificateType) sets.push([`t:${q.certificateType}`]);
+  if (q.source) sets.push([q.source === 'upload' ? 'b:0' : 'b:1']);
+  if (q.isSm !== undefined) sets.push([`m:${q.isSm ? 1 : 0}`]);
+  if (q.statuses?.length) {
+    if (q.now !== undefined && q.statuses.some((st) => st === 1 || st === 3)) return null;
+    sets.push([...new Set(q.statuses)].map((st) => `s:${st}`));
+  }
+  if (q.pendingIssue) sets.push(['s:0', 's:4']);
+  return sets.length === 1 ? sets[0]! : null;
+}
 
 export const postgresListing: ListingBackend = {
   pg: true,
@@ -26,7 +47,26 @@ export const postgresListing: ListingBackend = {
   tagsJson: raw('(select json_agg(json_build_array(t.tag_key, t.tag_value) order by t.tag_key) from certificate_tags t where t.cert_id = c.id)'),
 
   async deepPage(db, { q, filtered, page, counted, record }) {
-    if (filtered || q.offset <= 2 * ORDER_BUCKET) return null;
+    if (q.offset <= 2 * ORDER_BUCKET) return null;
+    if (filtered) {
+      // One facet filter (type, source, SM, a stored status), deep in the default order: the
+      // bucket holding the page's first match from the per-facet bucket counts (migration
+      // 0035_pgbroad_facet_buckets), at most one bucket's rows walked, and the count, in one
+      // statement. A bucket whose key has no bucket above it with matches reads from the top.
+      const facets = facetsOf(q);
+      if (!facets) return null;
+      const counts = facets.length === 1
+        ? sql`select lo_created_at, lo_id, n from certificate_facet_buckets where account_uin = ${q.accountUin} and facet = ${facets[0]}`
+        : sql`select lo_created_at, lo_id, sum(n) as n from certificate_facet_buckets where account_uin = ${q.accountUin}
+            and facet = any(${facets}::text[]) group by lo_created_at, lo_id`;
+      const at = sql`(select coalesce(hc, 9223372036854775807) as hc, coalesce(hi, '') as hi, (cum - n)::bigint as before from (
+          select lo_created_at, lo_id, n, sum(n) over w as cum, lag(lo_created_at) over w as hc, lag(lo_id) over w as hi
+          from (${counts}) f window w as (order by lo_created_at desc, lo_id desc)) b
+        where cum > ${q.offset} order by lo_created_at desc, lo_id desc limit 1)`;
+      const rows = await rowsOf<{ total: number | string }>(db, page(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
+        sql`(c.created_at, c.id) < (select at.hc, at.hi from at)`, at, counted), true);
+      return rows.length ? { total: Number(rows[0]!.total), items: rows.map(record) } : null;
+    }
     if (q.expirationSort) {
       // Deep in the expiry order: the UTC day of notAfter holding the page's first row from
       // the kept per-day counts (migration 0034_pg_expiry_facets: a few rows a day), then at
