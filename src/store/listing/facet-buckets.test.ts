@@ -31,6 +31,9 @@ describe('facet buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
 
   const db = () => t.svc.core.stores.kysely;
   const STATUSES = [1, 1, 1, 0, 2, 4, 1, 7, 10, 1, 3];
+  const DAY = 86_400_000;
+  /** The time judged filters are asked at: the middle of a UTC day. */
+  const NOW = Date.UTC(2027, 2, 10, 12);
   /** Varied facets by index: types, sources, SM and statuses in uneven shares, some runs of one value. */
   const row = (id: string, i: number, createdAt: number): CertificateRecord => ({
     ...template, id, createdAt, fingerprintSha1: id.padStart(40, '0'), tags: [],
@@ -38,6 +41,9 @@ describe('facet buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
     source: i % 5 === 2 ? 'embedded' : 'upload',
     isSm: i % 97 === 5,
     status: STATUSES[i % STATUSES.length]!,
+    // Around NOW: whole days before and after it, and rows on its own day on both sides of it.
+    notAfter: NOW + ((i % 53) - 12) * DAY + ((i % 7) - 3) * 3_600_000,
+    privateKeySealed: i % 9 === 4 ? null : template.privateKeySealed,
   });
   const shuffled = <T>(xs: T[], seed: number): T[] => {
     const out = [...xs];
@@ -58,8 +64,10 @@ describe('facet buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
         actual as (select f.facet, b.lo_created_at, b.lo_id, count(*)::bigint as n from b join certificates r on r.account_uin = ${account}
             and (r.created_at, r.id) >= (b.lo_created_at, b.lo_id) and (b.hc is null or (r.created_at, r.id) < (b.hc, b.hi))
           cross join lateral (values ('t:' || r.certificate_type), (case when r.source = 'upload' then 'b:0' else 'b:1' end),
-            ('m:' || r.is_sm), ('s:' || r.status)) f (facet)
-          group by 1, 2, 3),
+            ('m:' || r.is_sm), ('s:' || r.status), (case when r.status = 1 then 'x:' || lpad((r.not_after / ${DAY})::text, 8, '0') end),
+            (case when r.certificate_type = 'SVR' and r.status = 1 and r.has_key = 1 then 'd' end),
+            (case when r.certificate_type = 'SVR' and r.status = 1 and r.has_key = 1 then 'dx:' || lpad((r.not_after / ${DAY})::text, 8, '0') end)) f (facet)
+          where f.facet is not null group by 1, 2, 3),
         kept as (select facet, lo_created_at, lo_id, n from certificate_facet_buckets where account_uin = ${account} and n <> 0)
       select coalesce(k.facet, a.facet) as facet, coalesce(k.lo_created_at, a.lo_created_at) as lo_created_at,
         coalesce(k.lo_id, a.lo_id) as lo_id, k.n as kept, a.n as actual
@@ -71,12 +79,27 @@ describe('facet buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
   const FILTERS: [string, Partial<CertificateQuery>][] = [
     ['SVR', { certificateType: 'SVR' }], ['CA', { certificateType: 'CA' }], ['upload', { source: 'upload' }], ['buy', { source: 'buy' }],
     ['SM 0', { isSm: false }], ['SM 1', { isSm: true }], ['status [1]', { statuses: [1] }], ['status [0, 2, 2]', { statuses: [0, 2, 2] }],
-    ['status [4] at a time', { statuses: [4], now: Date.UTC(2027, 0, 1) }], ['pending issue', { pendingIssue: true }],
+    ['status [4] at a time', { statuses: [4], now: NOW }], ['pending issue', { pendingIssue: true }],
+    ['status [1] at a time', { statuses: [1], now: NOW }], ['status [3] at a time', { statuses: [3], now: NOW }],
+    ['status [1, 3] at a time', { statuses: [3, 1], now: NOW }], ['status [2, 3] at a time', { statuses: [2, 3], now: NOW }],
+    ['deployable', { deployable: true, now: NOW }], ['not deployable', { deployable: false, now: NOW }],
+    ['deployable as stored', { deployable: true }], ['not deployable as stored', { deployable: false }],
+    ['expiring', { expiring: { now: NOW, until: NOW + 30 * DAY } }],
+    ['expiring and issued', { expiring: { now: NOW, until: NOW + 30 * DAY }, statuses: [1], now: NOW }],
+    ['expiring within a day', { expiring: { now: NOW, until: NOW + DAY } }],
   ];
+  const deployable = sql`certificate_type = 'SVR' and status = 1 and has_key = 1`;
   const plainWhere: Record<string, ReturnType<typeof sql>> = {
     SVR: sql`certificate_type = 'SVR'`, CA: sql`certificate_type = 'CA'`, upload: sql`source = 'upload'`, buy: sql`source <> 'upload'`,
     'SM 0': sql`is_sm = 0`, 'SM 1': sql`is_sm = 1`, 'status [1]': sql`status = 1`, 'status [0, 2, 2]': sql`status in (0, 2)`,
     'status [4] at a time': sql`status = 4`, 'pending issue': sql`status in (0, 4)`,
+    'status [1] at a time': sql`status = 1 and not_after >= ${NOW}`, 'status [3] at a time': sql`(status = 3 or (status = 1 and not_after < ${NOW}))`,
+    'status [1, 3] at a time': sql`status in (1, 3)`, 'status [2, 3] at a time': sql`(status in (2, 3) or (status = 1 and not_after < ${NOW}))`,
+    deployable: sql`${deployable} and not_after >= ${NOW}`, 'not deployable': sql`not (${deployable} and not_after >= ${NOW})`,
+    'deployable as stored': deployable, 'not deployable as stored': sql`not (${deployable})`,
+    expiring: sql`status = 1 and not_after >= ${NOW} and not_after <= ${NOW + 30 * DAY}`,
+    'expiring and issued': sql`status = 1 and not_after >= ${NOW} and not_after <= ${NOW + 30 * DAY}`,
+    'expiring within a day': sql`status = 1 and not_after >= ${NOW} and not_after <= ${NOW + DAY}`,
   };
 
   /** Deep pages of every filter from the store against plain ORDER BY / OFFSET. */
@@ -125,6 +148,8 @@ describe('facet buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
     await sql`update certificates set status = 3 where account_uin = ${account} and id like 'fb%' and right(id, 2) in ('13', '57')`.execute(db());
     await sql`update certificates set status = 10, is_sm = 1 - is_sm where account_uin = ${account} and id >= 'fb02000' and id < 'fb02300'`.execute(db());
     await sql`update certificates set certificate_type = 'CA', source = 'upload' where account_uin = ${account} and id >= 'fb09000' and id < 'fb09400'`.execute(db());
+    await sql`update certificates set not_after = not_after - ${20 * DAY} where account_uin = ${account} and id >= 'fb10000' and id < 'fb10500'`.execute(db());
+    await sql`update certificates set has_key = 1 - has_key where account_uin = ${account} and id >= 'fb11000' and id < 'fb11200'`.execute(db());
     await sql`update certificates set alias = 'renamed' where account_uin = ${account} and id >= 'fb00000' and id < 'fb00100'`.execute(db());
     await checkFacets();
     // Deletes: scattered, then whole stretches, so that buckets drop under a quarter and join the one below.

@@ -7,26 +7,75 @@ import type { Q } from '../db.js';
 import type { CertificateQuery } from '../../domain/certificate.js';
 import { ORDER_BUCKET } from '../migrations/0015_order_buckets.js';
 import { searchTextHolds, type ListingBackend } from './plan.js';
-import { raw, rowsOf, sql } from './text.js';
+import { join, raw, rowsOf, sql, type Sql } from './text.js';
+
+const DAY_MS = 86_400_000;
+/** 0035_pgbroad_facet_buckets's label of a facet by UTC day of notAfter. */
+const dayLabel = (prefix: string, day: number) => `${prefix}:${String(Math.max(0, day)).padStart(8, '0')}`;
 
 /**
- * The facet values (migration 0035_pgbroad_facet_buckets's labels) whose rows are exactly
- * what `q` matches, when it filters by one of type, source, SM, stored status or pending
- * issue and nothing else; else null. Statuses 1 and 3 judged at a time are not stored ones.
+ * The rows `q` matches counted per bucket of the default order (several rows per bucket, to
+ * be added up), from the per-facet bucket counts of migration 0035_pgbroad_facet_buckets,
+ * when `q` filters by exactly one of type, source, SM, statuses, pending issue, deployable
+ * or expiring and nothing else; else null. What is judged at a time (issued or expired,
+ * deployable, expiring) moves the issued rows of the whole days before today by their
+ * per-day counts and today's (or the window's partial days') row by row.
  */
-export function facetsOf(q: CertificateQuery): string[] | null {
-  if (q.searchKey || q.expirationSort || q.projectId !== undefined || q.tags?.length || q.certIds?.length || q.expiring
-    || q.deployable !== undefined) return null;
-  const sets: string[][] = [];
-  if (q.certificateType) sets.push([`t:${q.certificateType}`]);
-  if (q.source) sets.push([q.source === 'upload' ? 'b:0' : 'b:1']);
-  if (q.isSm !== undefined) sets.push([`m:${q.isSm ? 1 : 0}`]);
-  if (q.statuses?.length) {
-    if (q.now !== undefined && q.statuses.some((st) => st === 1 || st === 3)) return null;
-    sets.push([...new Set(q.statuses)].map((st) => `s:${st}`));
+export function facetBucketCounts(q: CertificateQuery): Sql | null {
+  if (q.searchKey || q.expirationSort || q.projectId !== undefined || q.tags?.length || q.certIds?.length) return null;
+  const kinds = [q.certificateType, q.source, q.isSm, q.statuses?.length ? q.statuses : undefined, q.pendingIssue || undefined,
+    q.deployable, q.expiring].filter((k) => k !== undefined).length;
+  // FilterExpiring implies CertificateStatus [1] (judged at its time).
+  const expiringIssued = q.expiring && q.statuses?.length === 1 && q.statuses[0] === 1 && kinds === 2;
+  if (kinds !== 1 && !expiringIssued) return null;
+  const a = q.accountUin;
+  const labels = (facets: string[], sign = 1) => sql`select lo_created_at, lo_id, ${raw(sign < 0 ? '-n' : 'n')} as n
+    from certificate_facet_buckets where account_uin = ${a} and facet = any(${facets}::text[])`;
+  /** The per-day labels of `prefix` for the days in [from, to). */
+  const days = (prefix: string, from: number, to: number, sign: number) => sql`select lo_created_at, lo_id, ${raw(sign < 0 ? '-n' : 'n')} as n
+    from certificate_facet_buckets where account_uin = ${a} and facet >= ${dayLabel(prefix, from)} and facet < ${dayLabel(prefix, to)}`;
+  /** Rows of the account meeting `cond` (on `e`), each in its bucket. */
+  const rows = (cond: Sql, sign: number) => sql`select k.lo_created_at, k.lo_id, ${raw(sign < 0 ? '-1' : '1')}::bigint as n from certificates e
+    cross join lateral (select lo_created_at, lo_id from certificate_order_buckets k where k.account_uin = e.account_uin
+      and (k.lo_created_at, k.lo_id) <= (e.created_at, e.id) order by k.lo_created_at desc, k.lo_id desc limit 1) k
+    where e.account_uin = ${a} and ${cond}`;
+  // One row per bucket (a single label's rows are).
+  const sum = (parts: Sql[]) => sql`select lo_created_at, lo_id, sum(n) as n from (${join(parts, ' union all ')}) u group by lo_created_at, lo_id`;
+  if (q.certificateType) return labels([`t:${q.certificateType}`]);
+  if (q.source) return labels([q.source === 'upload' ? 'b:0' : 'b:1']);
+  if (q.isSm !== undefined) return labels([`m:${q.isSm ? 1 : 0}`]);
+  if (q.pendingIssue) return sum([labels(['s:0', 's:4'])]);
+  if (q.expiring) {
+    // Issued with now <= notAfter <= until: the whole days between by their counts, the first and last row by row.
+    const { now, until } = q.expiring;
+    const first = Math.floor(now / DAY_MS);
+    const last = Math.floor(until / DAY_MS);
+    const between = (from: number, to: number) => sql`e.status = 1 and e.not_after >= ${from} and e.not_after <= ${to}`;
+    if (last - first < 2) return sum([rows(between(now, until), 1)]);
+    return sum([days('x', first + 1, last, 1), rows(between(now, (first + 1) * DAY_MS - 1), 1), rows(between(last * DAY_MS, until), 1)]);
   }
-  if (q.pendingIssue) sets.push(['s:0', 's:4']);
-  return sets.length === 1 ? sets[0]! : null;
+  const now = q.now;
+  const today = now === undefined ? 0 : Math.floor(now / DAY_MS);
+  /** Issued rows past notAfter at `now` (stored as issued): the days before today by their counts, today's row by row. */
+  const pastDue = (prefix: string, cond: Sql, sign: number) => [days(prefix, 0, today, sign),
+    rows(sql`${cond} and e.not_after >= ${today * DAY_MS} and e.not_after < ${now!}`, sign)];
+  if (q.statuses?.length) {
+    const st = new Set(q.statuses);
+    const parts = [labels([...st].map((s) => `s:${s}`))];
+    // Issued and expired together are the stored ones; one without the other moves the past-due rows.
+    if (now !== undefined && st.has(1) !== st.has(3)) parts.push(...pastDue('x', sql`e.status = 1`, st.has(1) ? -1 : 1));
+    return parts.length === 1 && st.size === 1 ? parts[0]! : sum(parts);
+  }
+  if (q.deployable !== undefined) {
+    const deployable = [labels(['d'])];
+    if (now !== undefined) deployable.push(...pastDue('dx', sql`e.certificate_type = 'SVR' and e.status = 1 and e.has_key = 1`, -1));
+    if (q.deployable) return sum(deployable);
+    // Not deployable: every row of the bucket but the deployable ones.
+    const negated = [sql`select lo_created_at, lo_id, n from certificate_order_buckets where account_uin = ${a}`, labels(['d'], -1)];
+    if (now !== undefined) negated.push(...pastDue('dx', sql`e.certificate_type = 'SVR' and e.status = 1 and e.has_key = 1`, 1));
+    return sum(negated);
+  }
+  return null;
 }
 
 export const postgresListing: ListingBackend = {
@@ -49,16 +98,12 @@ export const postgresListing: ListingBackend = {
   async deepPage(db, { q, filtered, page, counted, record }) {
     if (q.offset <= 2 * ORDER_BUCKET) return null;
     if (filtered) {
-      // One facet filter (type, source, SM, a stored status), deep in the default order: the
-      // bucket holding the page's first match from the per-facet bucket counts (migration
-      // 0035_pgbroad_facet_buckets), at most one bucket's rows walked, and the count, in one
-      // statement. A bucket whose key has no bucket above it with matches reads from the top.
-      const facets = facetsOf(q);
-      if (!facets) return null;
-      const counts = facets.length === 1
-        ? sql`select lo_created_at, lo_id, n from certificate_facet_buckets where account_uin = ${q.accountUin} and facet = ${facets[0]}`
-        : sql`select lo_created_at, lo_id, sum(n) as n from certificate_facet_buckets where account_uin = ${q.accountUin}
-            and facet = any(${facets}::text[]) group by lo_created_at, lo_id`;
+      // One filter of type, source, SM, status, pending issue, deployable or expiring, deep in
+      // the default order: the bucket holding the page's first match from the per-facet bucket
+      // counts (migration 0035_pgbroad_facet_buckets), at most one bucket's rows walked, and
+      // the count, in one statement. The first bucket with matches reads from the top.
+      const counts = facetBucketCounts(q);
+      if (!counts) return null;
       const at = sql`(select coalesce(hc, 9223372036854775807) as hc, coalesce(hi, '') as hi, (cum - n)::bigint as before from (
           select lo_created_at, lo_id, n, sum(n) over w as cum, lag(lo_created_at) over w as hc, lag(lo_id) over w as hi
           from (${counts}) f window w as (order by lo_created_at desc, lo_id desc)) b

@@ -9,13 +9,20 @@ import type { Dialect } from '../db.js';
 const ORDER_LOCK = 0x6f726472;
 
 /**
- * A row's facet values as the facet column of certificate_facet_buckets, one per line:
- * its type, bought (source other than upload), SM and stored status. `r`: the row's alias;
- * `q`: the quote ('' inside PL/pgSQL format strings). listing/postgres.ts's facetsOf writes
- * the same labels.
+ * A row's facet values as the facet column of certificate_facet_buckets, one per line (null
+ * where it has none): its type, bought (source other than upload), SM and stored status;
+ * issued ones (status 1) by UTC day of notAfter (`x:` and the day, 8 digits); deployable ones
+ * as stored (SVR, issued, with a key: `d`) and by day (`dx:`). `r`: the row's alias; `q`: the
+ * quote ('' inside PL/pgSQL format strings). listing/postgres.ts writes the same labels.
  */
-const facetValues = (r: string, q = "'") => `(values (${q}t:${q} || ${r}.certificate_type),
-  (case when ${r}.source = ${q}upload${q} then ${q}b:0${q} else ${q}b:1${q} end), (${q}m:${q} || ${r}.is_sm), (${q}s:${q} || ${r}.status)) f (facet)`;
+const facetValues = (r: string, q = "'") => {
+  const day = `lpad((${r}.not_after / 86400000)::text, 8, ${q}0${q})`;
+  const deployable = `${r}.certificate_type = ${q}SVR${q} and ${r}.status = 1 and ${r}.has_key = 1`;
+  return `(values (${q}t:${q} || ${r}.certificate_type),
+  (case when ${r}.source = ${q}upload${q} then ${q}b:0${q} else ${q}b:1${q} end), (${q}m:${q} || ${r}.is_sm), (${q}s:${q} || ${r}.status),
+  (case when ${r}.status = 1 then ${q}x:${q} || ${day} end), (case when ${deployable} then ${q}d${q} end),
+  (case when ${deployable} then ${q}dx:${q} || ${day} end)) f (facet)`;
+};
 
 export function facetBuckets(dialect: Dialect): Migration {
   return {
@@ -45,9 +52,9 @@ export function facetBuckets(dialect: Dialect): Migration {
         from ${src} r cross join lateral ${facetValues('r', "''")} cross join lateral (
           select lo_created_at, lo_id from %1$I.certificate_order_buckets k where k.account_uin = r.account_uin
             and (k.lo_created_at, k.lo_id) <= (r.created_at, r.id) order by k.lo_created_at desc, k.lo_id desc limit 1) k
-        ${where} group by 1, 2, 3, 4`;
+        where f.facet is not null ${where} group by 1, 2, 3, 4`;
       // An update touches only the rows it moved between facet values (most change an alias or a time).
-      const MOVED = '(o.certificate_type, o.source, o.is_sm, o.status) is distinct from (x.certificate_type, x.source, x.is_sm, x.status)';
+      const MOVED = '(o.certificate_type, o.source, o.is_sm, o.status, o.has_key, o.not_after / 86400000) is distinct from (x.certificate_type, x.source, x.is_sm, x.status, x.has_key, x.not_after / 86400000)';
       const MOVED_FROM = (rows: string, other: string) => `(select o.* from ${rows} o join ${other} x on x.id = o.id where ${MOVED})`;
       // 0015's split, then the split range's facet rows counted again from the rows.
       const B = ORDER_BUCKET;
@@ -68,7 +75,7 @@ export function facetBuckets(dialect: Dialect): Migration {
             execute format('delete from %I.certificate_facet_buckets where account_uin = $1 and (lo_created_at, lo_id) >= ($2, $3)
               and ($4::bigint is null or (lo_created_at, lo_id) < ($4, $5))', s) using a, lc, li, hc, hi;
             execute format('insert into %1$I.certificate_facet_buckets (account_uin, facet, lo_created_at, lo_id, n) ${sql.raw(counted('%1$I.certificates',
-              'where r.account_uin = $1 and (r.created_at, r.id) >= ($2, $3) and ($4::bigint is null or (r.created_at, r.id) < ($4, $5))'))}', s)
+              'and r.account_uin = $1 and (r.created_at, r.id) >= ($2, $3) and ($4::bigint is null or (r.created_at, r.id) < ($4, $5))'))}', s)
               using a, lc, li, hc, hi;
           end $$`.execute(db);
       await sql`create function certificate_facet_buckets_apply() returns trigger language plpgsql as $$
@@ -82,6 +89,12 @@ export function facetBuckets(dialect: Dialect): Migration {
             end if;
             -- The order buckets' lock (0015): their keys stay put until commit.
             for a in execute format('select distinct account_uin from %I order by 1', case when tg_op = 'INSERT' then 'new_rows' else 'old_rows' end) loop
+              -- An update comes first of its triggers (by name) and takes the account's count
+              -- row as an insert's first trigger does, then the lock: writers of one account
+              -- take both in the same order, before any facet row (a deadlock otherwise).
+              if tg_op = 'UPDATE' then
+                execute format('select 1 from %I.certificate_counts where account_uin = $1 for no key update', tg_table_schema) using a;
+              end if;
               perform pg_advisory_xact_lock(${sql.raw(String(ORDER_LOCK))}, hashtext(tg_table_schema || '.' || a));
             end loop;
             if tg_op = 'INSERT' then
@@ -123,7 +136,7 @@ export function facetBuckets(dialect: Dialect): Migration {
       await statementTrigger(db, 'certificates_fbuckets_insert', 'insert', 'certificate_facet_buckets_apply');
       await statementTrigger(db, 'certificates_fbuckets_delete', 'delete', 'certificate_facet_buckets_apply');
       await statementTrigger(db, 'certificates_order_zfold_delete', 'delete', 'certificate_facet_buckets_fold');
-      await statementTrigger(db, 'certificates_fbuckets_update', 'update', 'certificate_facet_buckets_apply');
+      await statementTrigger(db, 'certificates_account_facet_buckets_update', 'update', 'certificate_facet_buckets_apply');
       // After the triggers (creating them locked out writers): the existing rows, each
       // bucket's range read from the default order's covering index.
       await sql`insert into certificate_facet_buckets (account_uin, facet, lo_created_at, lo_id, n)
@@ -133,7 +146,7 @@ export function facetBuckets(dialect: Dialect): Migration {
             join certificates r on r.account_uin = b.account_uin and (r.created_at, r.id) >= (b.lo_created_at, b.lo_id)
               and (b.hc is null or (r.created_at, r.id) < (b.hc, b.hi))
             cross join lateral ${sql.raw(facetValues('r'))}
-          group by 1, 2, 3, 4`.execute(db);
+          where f.facet is not null group by 1, 2, 3, 4`.execute(db);
     },
   };
 }
