@@ -34,11 +34,19 @@ export function facetBucketCounts(q: CertificateQuery): Sql | null {
   /** The per-day labels of `prefix` for the days in [from, to). */
   const days = (prefix: string, from: number, to: number, sign: number) => sql`select lo_created_at, lo_id, ${raw(sign < 0 ? '-n' : 'n')} as n
     from certificate_facet_buckets where account_uin = ${a} and facet >= ${dayLabel(prefix, from)} and facet < ${dayLabel(prefix, to)}`;
-  /** Rows of the account meeting `cond` (on `e`), each in its bucket. */
-  const rows = (cond: Sql, sign: number) => sql`select k.lo_created_at, k.lo_id, ${raw(sign < 0 ? '-1' : '1')}::bigint as n from certificates e
-    cross join lateral (select lo_created_at, lo_id from certificate_order_buckets k where k.account_uin = e.account_uin
-      and (k.lo_created_at, k.lo_id) <= (e.created_at, e.id) order by k.lo_created_at desc, k.lo_id desc limit 1) k
-    where e.account_uin = ${a} and ${cond}`;
+  /**
+   * Rows of the account meeting `cond` (on `e`), counted per bucket: rows and bucket starts
+   * in one sorted run, each row in the bucket of the starts counted before it (a bucket
+   * probe per row cost ~8 µs: 2,500 of a day's rows, 20 ms).
+   */
+  const rows = (cond: Sql, sign: number) => sql`select b.lo_created_at, b.lo_id, ${raw(sign < 0 ? '-v.n' : 'v.n')} as n from (
+      select g, count(*) as n from (
+        select is_b, sum(is_b) over (order by c, i, is_b desc rows unbounded preceding) as g from (
+          select lo_created_at as c, lo_id as i, 1 as is_b from certificate_order_buckets where account_uin = ${a}
+          union all select e.created_at, e.id, 0 from certificates e where e.account_uin = ${a} and ${cond}) u) w
+      where is_b = 0 group by g) v
+    join (select lo_created_at, lo_id, row_number() over (order by lo_created_at, lo_id) as g
+      from certificate_order_buckets where account_uin = ${a}) b on b.g = v.g`;
   // One row per bucket (a single label's rows are).
   const sum = (parts: Sql[]) => sql`select lo_created_at, lo_id, sum(n) as n from (${join(parts, ' union all ')}) u group by lo_created_at, lo_id`;
   if (q.certificateType) return labels([`t:${q.certificateType}`]);
