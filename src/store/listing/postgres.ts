@@ -112,12 +112,17 @@ export const postgresListing: ListingBackend = {
       // the count, in one statement. The first bucket with matches reads from the top.
       const counts = facetBucketCounts(q);
       if (!counts) return null;
-      const at = sql`(select coalesce(hc, 9223372036854775807) as hc, coalesce(hi, '') as hi, (cum - n)::bigint as before from (
-          select lo_created_at, lo_id, n, sum(n) over w as cum, lag(lo_created_at) over w as hc, lag(lo_id) over w as hi
-          from (${counts}) f window w as (order by lo_created_at desc, lo_id desc)) b
-        where cum > ${q.offset} order by lo_created_at desc, lo_id desc limit 1)`;
+      // Bounded below too, by the start of the bucket holding the page's last row: the walk
+      // stays within the page's buckets whichever index the planner takes (with two statuses
+      // it took the status index and sorted every match below the page: 28,000, 20 ms).
+      const at = sql`(with b as (select lo_created_at, lo_id, n, sum(n) over w as cum, lag(lo_created_at) over w as hc, lag(lo_id) over w as hi
+          from (${counts}) f window w as (order by lo_created_at desc, lo_id desc))
+        select coalesce(f.hc, 9223372036854775807) as hc, coalesce(f.hi, '') as hi, (f.cum - f.n)::bigint as before,
+          coalesce(l.lo_created_at, -9223372036854775808) as lc, coalesce(l.lo_id, '') as li
+        from (select * from b where cum > ${q.offset} order by lo_created_at desc, lo_id desc limit 1) f
+        left join lateral (select * from b where cum >= ${q.offset + q.limit} order by lo_created_at desc, lo_id desc limit 1) l on true)`;
       const rows = await rowsOf<{ total: number | string }>(db, page(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
-        sql`(c.created_at, c.id) < (select at.hc, at.hi from at)`, at, counted), true);
+        sql`(c.created_at, c.id) < (select at.hc, at.hi from at) and (c.created_at, c.id) >= (select at.lc, at.li from at)`, at, counted), true);
       return rows.length ? { total: Number(rows[0]!.total), items: rows.map(record) } : null;
     }
     if (q.expirationSort) {
