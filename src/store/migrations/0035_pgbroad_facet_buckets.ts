@@ -102,8 +102,11 @@ export function facetBuckets(dialect: Dialect): Migration {
                 select distinct account_uin, -9223372036854775808, '''', 0 from new_rows on conflict do nothing', tg_table_schema);
             end if;
             if tg_op in ('DELETE', 'UPDATE') then
-              execute format('update %1$I.certificate_facet_buckets o set n = o.n - d.n from (${sql.raw(counted('%2$s'))}) d
-                where (o.account_uin, o.facet, o.lo_created_at, o.lo_id) = (d.account_uin, d.facet, d.lo_created_at, d.lo_id)', tg_table_schema, old_src);
+              -- As an upsert of negative counts: one index probe a row (an UPDATE ... FROM hashed
+              -- the whole table: a delete at 100,000 rows cost 50 ms more).
+              execute format('insert into %1$I.certificate_facet_buckets as o (account_uin, facet, lo_created_at, lo_id, n)
+                select account_uin, facet, lo_created_at, lo_id, -n from (${sql.raw(counted('%2$s'))}) d order by 1, 2, 3, 4
+                on conflict (account_uin, facet, lo_created_at, lo_id) do update set n = o.n + excluded.n', tg_table_schema, old_src);
             end if;
             if tg_op in ('INSERT', 'UPDATE') then
               execute format('insert into %1$I.certificate_facet_buckets as o (account_uin, facet, lo_created_at, lo_id, n)
