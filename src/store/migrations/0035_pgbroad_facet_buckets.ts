@@ -118,17 +118,21 @@ export function facetBuckets(dialect: Dialect): Migration {
       // After 0015's delete trigger: the facet rows of buckets it merged away, into the bucket
       // now holding their keys (a split since has counted its range again: none are left there).
       await sql`create function certificate_facet_buckets_fold() returns trigger language plpgsql as $$
-          declare a text;
+          declare a text; gone boolean;
           begin
             for a in execute 'select distinct account_uin from old_rows order by 1' loop
               -- Only the buckets that held the deleted rows can have been merged away: each
               -- found through the row's status label (every row has one, kept at 0 when emptied).
-              execute format('with held as (select distinct k.lo_created_at, k.lo_id from old_rows r cross join lateral (
+              -- Nearly always none was; a merge then moves its rows (a scan of the account's).
+              execute format('select exists (select 1 from old_rows r cross join lateral (
                     select lo_created_at, lo_id from %1$I.certificate_facet_buckets f where f.account_uin = r.account_uin
                       and f.facet = ''s:'' || r.status and (f.lo_created_at, f.lo_id) <= (r.created_at, r.id)
-                    order by f.lo_created_at desc, f.lo_id desc limit 1) k where r.account_uin = $1),
-                  gone as (delete from %1$I.certificate_facet_buckets f using held h where f.account_uin = $1
-                    and (f.lo_created_at, f.lo_id) = (h.lo_created_at, h.lo_id) and not exists (select 1 from %1$I.certificate_order_buckets k where (k.account_uin, k.lo_created_at, k.lo_id) = (f.account_uin, f.lo_created_at, f.lo_id))
+                    order by f.lo_created_at desc, f.lo_id desc limit 1) h where r.account_uin = $1 and not exists (
+                  select 1 from %1$I.certificate_order_buckets k where (k.account_uin, k.lo_created_at, k.lo_id) = ($1, h.lo_created_at, h.lo_id)))',
+                tg_table_schema) into gone using a;
+              continue when not gone;
+              execute format('with gone as (delete from %1$I.certificate_facet_buckets f where f.account_uin = $1
+                    and not exists (select 1 from %1$I.certificate_order_buckets k where (k.account_uin, k.lo_created_at, k.lo_id) = (f.account_uin, f.lo_created_at, f.lo_id))
                   returning f.facet, f.lo_created_at, f.lo_id, f.n)
                 insert into %1$I.certificate_facet_buckets as o (account_uin, facet, lo_created_at, lo_id, n)
                 select $1, g.facet, k.lo_created_at, k.lo_id, sum(g.n) from gone g cross join lateral (
