@@ -51,7 +51,8 @@ export function facetBucketCounts(q: CertificateQuery): Sql | null {
   const sum = (parts: Sql[]) => sql`select lo_created_at, lo_id, sum(n) as n from (${join(parts, ' union all ')}) u group by lo_created_at, lo_id`;
   if (q.certificateType) return labels([`t:${q.certificateType}`]);
   if (q.source) return labels([q.source === 'upload' ? 'b:0' : 'b:1']);
-  if (q.isSm !== undefined) return labels([`m:${q.isSm ? 1 : 0}`]);
+  // IsSM 1 (1% at a million) reads its partial index faster than the facet counts (2.2 vs 3.4 ms).
+  if (q.isSm !== undefined) return q.isSm ? null : labels(['m:0']);
   if (q.pendingIssue) return sum([labels(['s:0', 's:4'])]);
   if (q.expiring) {
     // Issued with now <= notAfter <= until: the whole days between by their counts, the first and last row by row.
