@@ -3,7 +3,8 @@
 // do: the row, its material and tags, and the counting triggers) and deleting one
 // (deleteCertificate: tags, orders, the renewal link, material, the row, an operation log), one
 // at a time, p50/p90. On PostgreSQL also with the order-bucket triggers of migration 0015 turned
-// off for the run (their share of the cost: the listing's deep pages are paid for here).
+// off for the run (their share of the cost: the listing's deep pages are paid for here), and
+// 0035's per-facet bucket counts off alone.
 //   node dist/bench/writes.js     (CERTPORT_BENCH_STORED, CERTPORT_BENCH_WRITES to resize)
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -54,16 +55,21 @@ for (const backend of BACKENDS) {
     await round(null, 'w0', 200); // warm-up: statement plans, trigger functions compiled, caches
     await round(`${STORED} stored`, 'wa');
     if (backend === 'postgres') {
-      const triggers = async (on: boolean) => {
-        for (const name of ['certificates_order_insert', 'certificates_order_delete']) {
+      // 0035's facet buckets keep to 0015's order buckets: off with them, and off alone.
+      const FACETS = ['certificates_fbuckets_insert', 'certificates_fbuckets_delete', 'certificates_order_zfold_delete'];
+      const triggers = async (on: boolean, names: string[]) => {
+        for (const name of names) {
           await sql`alter table certificates ${sql.raw(on ? 'enable' : 'disable')} trigger ${sql.raw(name)}`.execute(kysely);
         }
       };
-      await triggers(false);
-      try {
-        await round(`${STORED} stored, order buckets off`, 'wb');
-      } finally {
-        await triggers(true);
+      for (const [label, names] of [['order and facet buckets off', ['certificates_order_insert', 'certificates_order_delete', ...FACETS]],
+        ['facet buckets (0035) off', FACETS]] as const) {
+        await triggers(false, [...names]);
+        try {
+          await round(`${STORED} stored, ${label}`, `wb${names.length}`);
+        } finally {
+          await triggers(true, [...names]);
+        }
       }
       await round(`${STORED} stored (again)`, 'wc');
     }

@@ -4,9 +4,88 @@
 // counts (migration 0015), or of the expiry order from the per-day counts (0034_pg_expiry_facets),
 // in one statement, else with its count in one repeatable-read snapshot.
 import type { Q } from '../db.js';
+import type { CertificateQuery } from '../../domain/certificate.js';
 import { ORDER_BUCKET } from '../migrations/0015_order_buckets.js';
 import { searchTextHolds, type ListingBackend } from './plan.js';
-import { raw, rowsOf, sql } from './text.js';
+import { join, raw, rowsOf, sql, type Sql } from './text.js';
+
+const DAY_MS = 86_400_000;
+/** 0035_pgbroad_facet_buckets's label of a facet by UTC day of notAfter. */
+const dayLabel = (prefix: string, day: number) => `${prefix}:${String(Math.max(0, day)).padStart(8, '0')}`;
+
+/**
+ * The rows `q` matches counted per bucket of the default order (several rows per bucket, to
+ * be added up), from the per-facet bucket counts of migration 0035_pgbroad_facet_buckets,
+ * when `q` filters by exactly one of type, source, SM, statuses, pending issue, deployable
+ * or expiring and nothing else; else null. What is judged at a time (issued or expired,
+ * deployable, expiring) moves the issued rows of the whole days before today by their
+ * per-day counts and today's (or the window's partial days') row by row.
+ */
+export function facetBucketCounts(q: CertificateQuery): Sql | null {
+  if (q.searchKey || q.expirationSort || q.projectId !== undefined || q.tags?.length || q.certIds?.length) return null;
+  const kinds = [q.certificateType, q.source, q.isSm, q.statuses?.length ? q.statuses : undefined, q.pendingIssue || undefined,
+    q.deployable, q.expiring].filter((k) => k !== undefined).length;
+  // FilterExpiring implies CertificateStatus [1] (judged at its time).
+  const expiringIssued = q.expiring && q.statuses?.length === 1 && q.statuses[0] === 1 && kinds === 2;
+  if (kinds !== 1 && !expiringIssued) return null;
+  const a = q.accountUin;
+  const labels = (facets: string[], sign = 1) => sql`select lo_created_at, lo_id, ${raw(sign < 0 ? '-n' : 'n')} as n
+    from certificate_facet_buckets where account_uin = ${a} and facet = any(${facets}::text[])`;
+  /** The per-day labels of `prefix` for the days in [from, to). */
+  const days = (prefix: string, from: number, to: number, sign: number) => sql`select lo_created_at, lo_id, ${raw(sign < 0 ? '-n' : 'n')} as n
+    from certificate_facet_buckets where account_uin = ${a} and facet >= ${dayLabel(prefix, from)} and facet < ${dayLabel(prefix, to)}`;
+  /**
+   * Rows of the account meeting `cond` (on `e`), counted per bucket: rows and bucket starts
+   * in one sorted run, each row in the bucket of the starts counted before it (a bucket
+   * probe per row cost ~8 µs: 2,500 of a day's rows, 20 ms).
+   */
+  const rows = (cond: Sql, sign: number) => sql`select b.lo_created_at, b.lo_id, ${raw(sign < 0 ? '-v.n' : 'v.n')} as n from (
+      select g, count(*) as n from (
+        select is_b, sum(is_b) over (order by c, i, is_b desc rows unbounded preceding) as g from (
+          select lo_created_at as c, lo_id as i, 1 as is_b from certificate_order_buckets where account_uin = ${a}
+          union all select e.created_at, e.id, 0 from certificates e where e.account_uin = ${a} and ${cond}) u) w
+      where is_b = 0 group by g) v
+    join (select lo_created_at, lo_id, row_number() over (order by lo_created_at, lo_id) as g
+      from certificate_order_buckets where account_uin = ${a}) b on b.g = v.g`;
+  // One row per bucket (a single label's rows are).
+  const sum = (parts: Sql[]) => sql`select lo_created_at, lo_id, sum(n) as n from (${join(parts, ' union all ')}) u group by lo_created_at, lo_id`;
+  if (q.certificateType) return labels([`t:${q.certificateType}`]);
+  if (q.source) return labels([q.source === 'upload' ? 'b:0' : 'b:1']);
+  // IsSM 1 (1% at a million) reads its partial index faster than the facet counts (2.2 vs 3.4 ms).
+  if (q.isSm !== undefined) return q.isSm ? null : labels(['m:0']);
+  if (q.pendingIssue) return sum([labels(['s:0', 's:4'])]);
+  if (q.expiring) {
+    // Issued with now <= notAfter <= until: the whole days between by their counts, the first and last row by row.
+    const { now, until } = q.expiring;
+    const first = Math.floor(now / DAY_MS);
+    const last = Math.floor(until / DAY_MS);
+    const between = (from: number, to: number) => sql`e.status = 1 and e.not_after >= ${from} and e.not_after <= ${to}`;
+    if (last - first < 2) return sum([rows(between(now, until), 1)]);
+    return sum([days('x', first + 1, last, 1), rows(between(now, (first + 1) * DAY_MS - 1), 1), rows(between(last * DAY_MS, until), 1)]);
+  }
+  const now = q.now;
+  const today = now === undefined ? 0 : Math.floor(now / DAY_MS);
+  /** Issued rows past notAfter at `now` (stored as issued): the days before today by their counts, today's row by row. */
+  const pastDue = (prefix: string, cond: Sql, sign: number) => [days(prefix, 0, today, sign),
+    rows(sql`${cond} and e.not_after >= ${today * DAY_MS} and e.not_after < ${now!}`, sign)];
+  if (q.statuses?.length) {
+    const st = new Set(q.statuses);
+    const parts = [labels([...st].map((s) => `s:${s}`))];
+    // Issued and expired together are the stored ones; one without the other moves the past-due rows.
+    if (now !== undefined && st.has(1) !== st.has(3)) parts.push(...pastDue('x', sql`e.status = 1`, st.has(1) ? -1 : 1));
+    return parts.length === 1 && st.size === 1 ? parts[0]! : sum(parts);
+  }
+  if (q.deployable !== undefined) {
+    const deployable = [labels(['d'])];
+    if (now !== undefined) deployable.push(...pastDue('dx', sql`e.certificate_type = 'SVR' and e.status = 1 and e.has_key = 1`, -1));
+    if (q.deployable) return sum(deployable);
+    // Not deployable: every row of the bucket but the deployable ones.
+    const negated = [sql`select lo_created_at, lo_id, n from certificate_order_buckets where account_uin = ${a}`, labels(['d'], -1)];
+    if (now !== undefined) negated.push(...pastDue('dx', sql`e.certificate_type = 'SVR' and e.status = 1 and e.has_key = 1`, 1));
+    return sum(negated);
+  }
+  return null;
+}
 
 export const postgresListing: ListingBackend = {
   pg: true,
@@ -26,7 +105,27 @@ export const postgresListing: ListingBackend = {
   tagsJson: raw('(select json_agg(json_build_array(t.tag_key, t.tag_value) order by t.tag_key) from certificate_tags t where t.cert_id = c.id)'),
 
   async deepPage(db, { q, filtered, page, counted, record }) {
-    if (filtered || q.offset <= 2 * ORDER_BUCKET) return null;
+    if (q.offset <= 2 * ORDER_BUCKET) return null;
+    if (filtered) {
+      // One filter of type, source, SM, status, pending issue, deployable or expiring, deep in
+      // the default order: the bucket holding the page's first match from the per-facet bucket
+      // counts (migration 0035_pgbroad_facet_buckets), at most one bucket's rows walked, and
+      // the count, in one statement. The first bucket with matches reads from the top.
+      const counts = facetBucketCounts(q);
+      if (!counts) return null;
+      // Bounded below too, by the start of the bucket holding the page's last row: the walk
+      // stays within the page's buckets whichever index the planner takes (with two statuses
+      // it took the status index and sorted every match below the page: 28,000, 20 ms).
+      const at = sql`(with b as (select lo_created_at, lo_id, n, sum(n) over w as cum, lag(lo_created_at) over w as hc, lag(lo_id) over w as hi
+          from (${counts}) f window w as (order by lo_created_at desc, lo_id desc))
+        select coalesce(f.hc, 9223372036854775807) as hc, coalesce(f.hi, '') as hi, (f.cum - f.n)::bigint as before,
+          coalesce(l.lo_created_at, -9223372036854775808) as lc, coalesce(l.lo_id, '') as li
+        from (select * from b where cum > ${q.offset} order by lo_created_at desc, lo_id desc limit 1) f
+        left join lateral (select * from b where cum >= ${q.offset + q.limit} order by lo_created_at desc, lo_id desc limit 1) l on true)`;
+      const rows = await rowsOf<{ total: number | string }>(db, page(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
+        sql`(c.created_at, c.id) < (select at.hc, at.hi from at) and (c.created_at, c.id) >= (select at.lc, at.li from at)`, at, counted), true);
+      return rows.length ? { total: Number(rows[0]!.total), items: rows.map(record) } : null;
+    }
     if (q.expirationSort) {
       // Deep in the expiry order: the UTC day of notAfter holding the page's first row from
       // the kept per-day counts (migration 0034_pg_expiry_facets: a few rows a day), then at

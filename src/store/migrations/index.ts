@@ -36,6 +36,7 @@ import { listExpiryDesc } from './0031_list_expiry_desc.js';
 import { ipIdentifiers } from './0030_ip_identifiers.js';
 import { expiryFacets } from './0034_pg_expiry_facets.js';
 import { listingIndexes } from './0034_pg_listing_indexes.js';
+import { facetBuckets } from './0035_pgbroad_facet_buckets.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -71,6 +72,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0030_ip_identifiers', ipIdentifiers],
   ['0034_pg_expiry_facets', expiryFacets],
   ['0034_pg_listing_indexes', listingIndexes],
+  ['0035_pgbroad_facet_buckets', facetBuckets],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
