@@ -70,23 +70,27 @@ function v1Action(req: FastifyRequest): string | undefined {
   }
 }
 
-const TC3_ERROR = Buffer.from('{"Response":{"Error":{"Code":"');
-const LEGACY_DESC = Buffer.from('"codeDesc":"');
-const QUOTE = 0x22;
+const TC3_ERROR = '{"Response":{"Error":{"Code":"';
+const TC3_ERROR_BYTES = Buffer.from(TC3_ERROR);
+const LEGACY_DESC = '"codeDesc":"';
 
-/** The envelope's outcome: `Success`, or the error code (TC3/v1 `Error.Code`, legacy `codeDesc`). */
+/**
+ * The envelope's outcome: `Success`, or the error code (TC3/v1 `Error.Code`, legacy `codeDesc`).
+ * The API sends its envelope as a string (server.ts send), the legacy API as a Buffer.
+ */
 function outcomeOf(payload: unknown, legacy: boolean): string {
-  if (!Buffer.isBuffer(payload)) return 'Success';
+  if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return 'Success';
+  const text = payload as string | Buffer;
   let start = -1;
   if (legacy) {
-    const i = payload.indexOf(LEGACY_DESC);
+    const i = text.indexOf(LEGACY_DESC);
     if (i >= 0) start = i + LEGACY_DESC.length;
-  } else if (payload.subarray(0, TC3_ERROR.length).equals(TC3_ERROR)) {
+  } else if (typeof text === 'string' ? text.startsWith(TC3_ERROR) : text.subarray(0, TC3_ERROR_BYTES.length).equals(TC3_ERROR_BYTES)) {
     start = TC3_ERROR.length;
   }
   if (start < 0) return 'Success';
-  const end = payload.indexOf(QUOTE, start);
-  const code = end > start ? payload.toString('latin1', start, end) : '';
+  const end = text.indexOf('"', start);
+  const code = end > start ? (typeof text === 'string' ? text.slice(start, end) : text.toString('latin1', start, end)) : '';
   return /^[A-Za-z][A-Za-z0-9.]{0,99}$/.test(code) ? code : 'other';
 }
 
