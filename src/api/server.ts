@@ -113,7 +113,10 @@ function formPairs(text: string): [string, string][] {
 }
 
 function contentType(req: FastifyRequest): string {
-  return (header(req.headers, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const value = header(req.headers, 'content-type') ?? '';
+  // What the SDKs send, as is: no array, no copies.
+  if (value === 'application/json') return value;
+  return value.split(';')[0]!.trim().toLowerCase();
 }
 
 /**
