@@ -50,13 +50,13 @@ export function parseTc3Authorization(value: string): Tc3Authorization {
   const kept = prefix === null ? undefined : parsedPrefixes.get(prefix);
   const signature = value.slice(value.length - 64);
   if (kept && HEX64.test(signature)) {
-    return { secretId: kept.secretId, date: kept.date, service: kept.service, signedHeaders: kept.signedHeaders, signature: signature.toLowerCase() };
+    return { secretId: kept.secretId, date: kept.date, service: kept.service, signedHeaders: [...kept.signedHeaders], signature: signature.toLowerCase() };
   }
   const parsed = parseTc3AuthorizationText(value);
   if (prefix !== null && prefix.length <= 512) {
     if (parsedPrefixes.size >= 10_000) parsedPrefixes.clear();
-    const { signature: _, ...parts } = parsed;
-    parsedPrefixes.set(prefix, parts);
+    // Kept apart from what is returned: a caller changing its array changes no later parse.
+    parsedPrefixes.set(prefix, { secretId: parsed.secretId, date: parsed.date, service: parsed.service, signedHeaders: [...parsed.signedHeaders] });
   }
   return parsed;
 }
