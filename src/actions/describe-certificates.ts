@@ -5,7 +5,7 @@ import { EXPIRING_WINDOW, nextTimeChange } from '../services/certificates.js';
 import { HostingService } from '../services/hosting.js';
 import { ResourceService } from '../services/resources.js';
 import { pageParams } from './shared/paging.js';
-import { hostingFields, presentListItem, revocationFields } from './shared/present.js';
+import { presentListItem } from './shared/present.js';
 import type { ActionHandler } from './types.js';
 
 function flag(name: string, v: number | undefined): boolean | undefined {
@@ -79,12 +79,15 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
     TotalCount: total,
     Certificates: items.map((c, i) => {
       const s = sides?.[i];
-      const project = s ? s.project : apart![3].get(c.projectId) ?? null;
-      return Object.assign(presentListItem(c, project, now, orders.get(c.id) ?? null), {
-        BoundResource: s ? ResourceService.typesServing(c, s.resources) : apart![0].get(c.id) ?? [],
-        IsIgnore: s ? s.ignoredExpiry : apart![1].has(c.id),
-        CertRevokedTime: revocationFields(revocations.get(c.id)).CertRevokedTime,
-      }, hostingFields(s ? HostingService.view(s.hosting) : apart![2].get(c.id) ?? HostingService.view(null)));
+      return presentListItem(c, now, s
+        ? {
+            project: s.project, order: orders.get(c.id) ?? null, boundResource: ResourceService.typesServing(c, s.resources),
+            isIgnore: s.ignoredExpiry, revocation: revocations.get(c.id), hosting: HostingService.view(s.hosting),
+          }
+        : {
+            project: apart![3].get(c.projectId) ?? null, order: orders.get(c.id) ?? null, boundResource: apart![0].get(c.id) ?? [],
+            isIgnore: apart![1].has(c.id), revocation: revocations.get(c.id), hosting: apart![2].get(c.id) ?? HostingService.view(null),
+          });
     }),
   };
   if (!cached) return result;

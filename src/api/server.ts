@@ -56,14 +56,21 @@ interface Incoming {
   replayKey?: string;
 }
 
+/**
+ * The envelope's text as the payload, with an identity serializer: Fastify leaves a string it
+ * serialized as it is, where it would append `; charset=utf-8` to a JSON type on a string it
+ * did not. Content-Type stays exactly `application/json`: with a charset the Python SDK and
+ * tccli read an error as a success (FACTS.md). A string, not a Buffer: Node writes the head and
+ * the body in one write, without a copy of the body into a Buffer first.
+ */
 export function send(reply: FastifyReply, requestId: string, body: Record<string, unknown> | SerializedResult): FastifyReply {
-  // A Buffer keeps Content-Type exactly `application/json`: with a charset the Python SDK and
-  // tccli read an error as a success (FACTS.md).
-  return reply
-    .code(200)
-    .header('content-type', 'application/json')
-    .send(Buffer.from(envelopeJson(body instanceof SerializedResult ? body.json : JSON.stringify(body), requestId, !(body instanceof SerializedResult) && Object.hasOwn(body, 'RequestId'))));
+  const json = body instanceof SerializedResult
+    ? withRequestId(body.json, requestId)
+    : envelopeJson(JSON.stringify(body), requestId, Object.hasOwn(body, 'RequestId'));
+  return reply.code(200).header('content-type', 'application/json').serializer(asIs).send(json);
 }
+
+const asIs = (payload: unknown) => payload as string;
 
 /**
  * `{"Response":{…,"RequestId":id}}` around a result serialized as it is: copying the result into
@@ -106,7 +113,10 @@ function formPairs(text: string): [string, string][] {
 }
 
 function contentType(req: FastifyRequest): string {
-  return (header(req.headers, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const value = header(req.headers, 'content-type') ?? '';
+  // What the SDKs send, as is: no array, no copies.
+  if (value === 'application/json') return value;
+  return value.split(';')[0]!.trim().toLowerCase();
 }
 
 /**
@@ -123,9 +133,11 @@ export function httpServer(handler: (req: IncomingMessage, res: ServerResponse) 
   const headersTimeout = Math.max(60_000, keepAliveTimeout + 1_000);
   const server = createServer({ maxHeaderSize: 64 * 1024, headersTimeout, requestTimeout: Math.max(300_000, headersTimeout) }, handler);
   server.keepAliveTimeout = keepAliveTimeout;
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => res.once('finish', () => {
-    if (!server.listening) req.socket.end();
-  }));
+  // One shared listener, not a closure and a once-wrapper per request (~0.8% of a request's CPU).
+  function endIfClosing(this: ServerResponse) {
+    if (!server.listening) this.req.socket.end();
+  }
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => res.on('finish', endIfClosing));
   return server;
 }
 

@@ -50,6 +50,19 @@ test('Authorization is parsed from both ends, whatever the service label holds',
   }
 });
 
+test('a second Authorization with a Credential and SignedHeaders parsed before gives its own signature, and a bad one is still refused', () => {
+  const prefix = 'TC3-HMAC-SHA256 Credential=AKIDkept/2026-11-23/ssl/tc3_request, SignedHeaders=content-type;host, ';
+  const first = parseTc3Authorization(`${prefix}Signature=${'a'.repeat(64)}`);
+  first.signedHeaders.push('x-changed-by-a-caller');
+  const second = parseTc3Authorization(`${prefix}Signature=${'B'.repeat(64)}`);
+  assert.deepEqual(second, { secretId: 'AKIDkept', date: '2026-11-23', service: 'ssl', signedHeaders: ['content-type', 'host'], signature: 'b'.repeat(64) });
+  for (const bad of [`${prefix}Signature=${'g'.repeat(64)}`, `${prefix}Signature=${'a'.repeat(63)}`, `${prefix}Signature=${'a'.repeat(64)}x`]) {
+    assert.throws(() => parseTc3Authorization(bad), (e: { code?: string }) => e.code === 'AuthFailure.InvalidAuthorization', bad);
+  }
+  // Trailing whitespace after the signature is accepted, as before (not from the kept prefixes).
+  assert.equal(parseTc3Authorization(`${prefix}Signature=${'c'.repeat(64)} `).signature, 'c'.repeat(64));
+});
+
 test('verifyTc3 accepts the Host as sent and without its port, verbatim or lowercased values, UNSIGNED-PAYLOAD', () => {
   const body = Buffer.from('{"Limit": 2}');
   const sign = (host: string, contentType: string, lower: boolean, unsigned = false) => {

@@ -127,45 +127,89 @@ function awaitingMessage(c: CertificateRecord, order: DvOrderRecord | null, now:
   return order && isAwaitingIssue(status) ? order.lastCheckDetail : null;
 }
 
-export function presentListItem(c: CertificateRecord, p: ProjectRecord | null, now: number, order: DvOrderRecord | null = null): M.Certificates {
+/** What a list item shows besides its certificate (DescribeCertificates gathers it per page). */
+export interface ListItemSides {
+  project: ProjectRecord | null;
+  order: DvOrderRecord | null;
+  boundResource: string[];
+  isIgnore: boolean;
+  revocation: RevocationRecord | null | undefined;
+  hosting: HostingView;
+}
+
+/**
+ * One `Certificates` item, built as one object literal in the order the fields always had on
+ * the wire (common's, then the list's, CertRevokedTime, then the hosting ones): no
+ * intermediate objects merged with Object.assign, and the clock-derived facts worked out once.
+ */
+export function presentListItem(c: CertificateRecord, now: number, s: ListItemSides): M.Certificates {
   const status = effectiveStatus(c, now);
-  // Object.assign, not `{ ...common(), more }`: V8 (Node 20) adds properties after a spread
-  // one by one on a slow path, ~4 µs each; this list item went from ~100 µs to a few.
-  return Object.assign(common(c, now), {
+  const issued = isIssued(status);
+  const isSvr = c.certificateType === 'SVR';
+  const hasKey = c.privateKeySealed !== null;
+  const download = issued ? downloadFormats(isSvr && hasKey, c.certificateType === 'CA', c.isSm) : null;
+  const caInfo = c.caInfo ?? [];
+  const h = s.hosting;
+  const r = s.revocation;
+  return {
+    OwnerUin: c.accountUin,
+    ProjectId: String(c.projectId),
+    From: c.source,
+    CertificateType: c.certificateType,
+    PackageType: c.packageType,
+    ProductZhName: c.productZhName,
+    Domain: c.domain,
+    Alias: c.alias,
+    Status: status,
+    StatusMsg: c.statusMsg,
+    VerifyType: c.verifyType,
+    VulnerabilityStatus: 'INACTIVE',
+    CertBeginTime: issued ? formatTime(c.notBefore)! : '',
+    CertEndTime: issued ? formatTime(c.notAfter)! : '',
+    ValidityPeriod: c.validityPeriod,
+    InsertTime: formatTime(c.createdAt)!,
+    CertificateId: c.id,
+    CertificateExtra: extra(c),
+    SubjectAltName: [...c.sans],
+    StatusName: STATUS_NAMES[status] ?? String(status),
+    IsVip: false,
+    IsWildcard: c.isWildcard,
+    IsDv: c.isDv,
+    IsVulnerability: false,
+    RenewAble: DvOrderService.renewable(c, now),
+    Deployable: isDeployable(c, now),
+    Tags: tags(c),
+    CAEncryptAlgorithms: caInfo.map((i) => i.encryptAlgorithm),
+    CACommonNames: caInfo.map((i) => i.commonName),
+    CAEndTimes: caInfo.map((i) => formatTime(i.notAfter)!),
     // The product's name (the spec's example: "TrustAsia C1 DV Free"), not its number.
     PackageTypeName: c.packageType ? c.productZhName : '',
-    ProjectInfo: projectInfo(c, p),
-    BoundResource: [],
-    IsIgnore: false,
+    ProjectInfo: projectInfo(c, s.project),
+    BoundResource: s.boundResource,
+    IsIgnore: s.isIgnore,
     IsSM: c.isSm,
     EncryptAlgorithm: c.encryptAlgorithm,
-    AutoRenewFlag: 0,
-    HostingStatus: HOSTING.none,
+    AutoRenewFlag: h.AutoRenewFlag,
+    HostingStatus: h.HostingStatus,
     HasRenewOrder: c.renewOrderId ?? '',
     ReplaceOriCertIsDelete: false,
     IsExpiring: status === CertStatus.issued && c.notAfter - now <= EXPIRING_WINDOW,
     DVAuthDeadline: formatTime(c.dvDeadline) as string,
     ValidationPassedTime: formatTime(c.validatedAt) as string,
     CertSANs: [...c.sans],
-    AwaitingValidationMsg: awaitingMessage(c, order, now) as string,
-    AllowDownload: Object.values(supportDownloadType(c, now)).some(Boolean),
+    AwaitingValidationMsg: awaitingMessage(c, s.order, now) as string,
+    // Every format but the keystores is offered once issued (downloadFormats).
+    AllowDownload: download !== null,
     IsDNSPODResolve: false,
     IsPackage: false,
     KeyPasswordCustomFlag: c.keyPasswordSealed !== null,
-    SupportDownloadType: supportDownloadType(c, now),
-  }) as M.Certificates;
-}
-
-/** The list item's hosting fields (HostingService.view), in the SDK's types. */
-export function hostingFields(v: HostingView): Pick<M.Certificates, 'AutoRenewFlag' | 'HostingStatus' | 'HostingCompleteTime' | 'HostingRenewCertId' | 'HostingResourceTypes' | 'HostingConfig'> {
-  return {
-    AutoRenewFlag: v.AutoRenewFlag,
-    HostingStatus: v.HostingStatus,
-    HostingCompleteTime: formatTime(v.HostingCompleteTime) as string,
-    HostingRenewCertId: v.HostingRenewCertId as string,
-    HostingResourceTypes: v.HostingResourceTypes,
-    HostingConfig: v.HostingConfig as M.HostingConfig,
-  };
+    SupportDownloadType: download ?? { NGINX: false, APACHE: false, TOMCAT: false, IIS: false, JKS: false, OTHER: false, ROOT: false },
+    CertRevokedTime: (r && r.state === 'revoked' ? formatTime(r.revokedAt) : null) as string,
+    HostingCompleteTime: formatTime(h.HostingCompleteTime) as string,
+    HostingRenewCertId: h.HostingRenewCertId as string,
+    HostingResourceTypes: h.HostingResourceTypes,
+    HostingConfig: h.HostingConfig as M.HostingConfig,
+  } as M.Certificates;
 }
 
 export function presentCertificate(c: CertificateRecord, now: number, order: DvOrderRecord | null = null,
