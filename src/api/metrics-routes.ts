@@ -16,9 +16,9 @@
 // turn it on, and the log says so at start. CERTPORT_METRICS=0 leaves it out (404).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, Histogram } from 'prom-client';
 import { actions } from '../actions/index.js';
 import type { Metrics } from '../services/metrics.js';
-import { KeyedCounter, KeyedHistogram } from './keyed-metrics.js';
 import { LEGACY_PATH } from './legacy.js';
 import { header } from './signature.js';
 import { isLoopbackHost } from '../config/config.js';
@@ -26,8 +26,6 @@ import { isLoopbackHost } from '../config/config.js';
 export const METRICS_PATH = '/metrics';
 /** The legacy (2019) API's actions (api/legacy.ts). */
 const LEGACY_ACTIONS = new Set(['CertGetList', 'CertUpload', 'CertDelete']);
-const isAction = (name: string) => Object.hasOwn(actions, name);
-const isLegacyAction = (name: string) => LEGACY_ACTIONS.has(name);
 /** Longest v1 form body searched for `Action` (the v1 POST limit). */
 const V1_BODY_LIMIT = 1024 * 1024;
 
@@ -101,11 +99,20 @@ export function metricsRoutes(opts: MetricsRoutesOptions) {
     const metrics = opts.metrics;
     if (!metrics) return;
     metrics.onError = (err) => app.log.warn({ err }, 'metrics: reading the database figures failed');
-    const duration = new KeyedHistogram('certport_http_request_duration_seconds',
-      'HTTP requests to this node by method, route pattern, status code and API action (the API answers 200 even for errors).',
-      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], metrics.registry);
-    const apiRequests = new KeyedCounter('certport_api_requests_total',
-      'API calls answered by this node, by action and outcome: Success or the error code of the response.', metrics.registry);
+    const registers = [metrics.registry];
+    const duration = new Histogram({
+      name: 'certport_http_request_duration_seconds',
+      help: 'HTTP requests to this node by method, route pattern, status code and API action (the API answers 200 even for errors).',
+      labelNames: ['method', 'route', 'status_code', 'action'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    const apiRequests = new Counter({
+      name: 'certport_api_requests_total',
+      help: 'API calls answered by this node, by action and outcome: Success or the error code of the response.',
+      labelNames: ['action', 'code'] as const,
+      registers,
+    });
     const outcomes = new WeakMap<FastifyRequest, string>();
 
     // Callback hooks, not async ones: no promise per request and hook (two on every request).
@@ -115,18 +122,13 @@ export function metricsRoutes(opts: MetricsRoutesOptions) {
       next(null, payload);
     });
     app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, next) => {
-      const url = req.routeOptions.url;
-      const route = url ?? 'unmatched';
+      const route = req.routeOptions.url;
       let action = '';
-      if (url === '/') action = actionOf(req, isAction);
-      else if (url === LEGACY_PATH) action = actionOf(req, isLegacyAction);
-      const method = req.method;
-      const status = reply.statusCode;
-      // Label values never hold a newline (a method, a route pattern, a number, a known action name).
-      duration.observe(`${method}\n${route}\n${status}\n${action}`,
-        () => ({ method, route, status_code: String(status), action }), reply.elapsedTime / 1000);
+      if (route === '/') action = actionOf(req, (n) => Object.hasOwn(actions, n));
+      else if (route === LEGACY_PATH) action = actionOf(req, (n) => LEGACY_ACTIONS.has(n));
+      duration.observe({ method: req.method, route: route ?? 'unmatched', status_code: String(reply.statusCode), action }, reply.elapsedTime / 1000);
       const code = outcomes.get(req);
-      if (code !== undefined) apiRequests.inc(`${action}\n${code}`, () => ({ action, code }));
+      if (code !== undefined) apiRequests.inc({ action, code });
       next();
     });
 
