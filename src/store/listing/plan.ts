@@ -202,6 +202,28 @@ function facetCount(q: CertificateQuery, key: string): Sql | null {
 }
 
 /**
+ * A deeper page and its count in one statement, read from the nearer end of the order as in
+ * `list` (PostgreSQL, where the snapshot a count and a page read apart need costs a round trip
+ * for each of BEGIN, the count, the page and COMMIT: under load the requests waited on those,
+ * not on the statements). The count is read once (`at`); each direction's branch runs only if
+ * it is the nearer one (a one-time filter on the count). Backwards, the last `limit` rows are
+ * read and the page is the last `take` of them (a computed LIMIT made PostgreSQL plan a sort).
+ */
+async function nearerEndPage(q: CertificateQuery, counted: Sql, pageIds: (limit: number, offset: number | Sql, backwards: boolean, below?: Sql) => Sql,
+  pageRows: (p: Sql, backwards: boolean, at?: Sql, total?: Sql) => Sql, read: (s: Sql) => Promise<Row[]>, record: (r: Row) => CertificateRecord,
+): Promise<Listed | null> {
+  const n = raw('(select at.n from at)');
+  const forwards = sql`${n} - ${q.offset} - ${q.limit} >= ${q.offset}`;
+  const backwards = sql`${n} > ${q.offset} and ${n} - ${q.offset} - ${q.limit} < ${q.offset}`;
+  const rows = await read(pageRows(sql`(${pageIds(q.limit, q.offset, false, forwards)})
+    union all (${pageIds(q.limit, sql`greatest(0, ${n} - ${q.offset} - ${q.limit})`, true, backwards)})`, false, sql`(${counted})`, n));
+  if (!rows.length) return null; // past the end: the count alone, below
+  const total = Number(rows[0]!.total);
+  const take = Math.max(0, Math.min(q.limit, total - q.offset));
+  return { total, items: rows.slice(rows.length - take).map(record) };
+}
+
+/**
  * `oneStatement`: only a page that one statement reads with its count (a deep page of the
  * default order on PostgreSQL); null, before any query, for anything else.
  */
@@ -291,15 +313,14 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
     select ${SELECTED}, ${tagsJson} as tags_json, ${sides}${total ? sql`, (${total}) as total` : raw('')}
     from p inner join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id
     order by ${orderBy('c', backwards)}`;
+  // Only the order's own columns: its index then holds all that OFFSET skips, and
+  // PostgreSQL skips it in an index-only scan (a heap read per skipped row made
+  // Offset 900,000 of 1,000,000 cost ~60 ms when the rows were not cached).
+  const pageIds = (limit: number, offset: number | Sql, backwards: boolean, below?: Sql) => sql`select c.id, c.${raw(q.expirationSort ? 'not_after' : 'created_at')}
+    from certificates as c where ${below ? sql`${where} and ${below}` : where} order by ${orderBy('c', backwards)} limit ${limit} offset ${offset}`;
   /** `below`: a condition on the order's key (only rows before or from a key). */
-  const page = (limit: number, offset: number | Sql, backwards: boolean, below?: Sql, at?: Sql, total?: Sql) => {
-    // Only the order's own columns: its index then holds all that OFFSET skips, and
-    // PostgreSQL skips it in an index-only scan (a heap read per skipped row made
-    // Offset 900,000 of 1,000,000 cost ~60 ms when the rows were not cached).
-    const ids = sql`select c.id, c.${raw(q.expirationSort ? 'not_after' : 'created_at')} from certificates as c
-      where ${below ? sql`${where} and ${below}` : where} order by ${orderBy('c', backwards)} limit ${limit} offset ${offset}`;
-    return pageRows(ids, backwards, at, total);
-  };
+  const page = (limit: number, offset: number | Sql, backwards: boolean, below?: Sql, at?: Sql, total?: Sql) =>
+    pageRows(pageIds(limit, offset, backwards, below), backwards, at, total);
   const record = (r: Row) => {
     const list = (typeof r.tags_json === 'string' ? JSON.parse(r.tags_json) : r.tags_json ?? []) as [string, string][];
     // The row as it is (copying a 40-column row with spreads costs V8 µs per column).
@@ -356,7 +377,9 @@ async function list(db: Q, q: CertificateQuery, key: string, backend: ListingBac
       items: rows.flatMap((r) => (r.id === null ? [] : [record(r)])),
     };
   }
-  if (oneStatement) return backend.deepPage?.(db, { q, filtered, page, counted, record }) ?? null;
+  if (oneStatement) {
+    return (await backend.deepPage?.(db, { q, filtered, page, counted, record })) ?? await nearerEndPage(q, counted, pageIds, pageRows, read, record);
+  }
   if (q.offset === 0 && known === null && !(kept && filtered && !backend.onePageStatement)) {
     // The first page (nearly every call), and the count with it. A kept count gates the page
     // (PostgreSQL evaluates it once, as a one-time filter): nothing matching, nothing walked.
