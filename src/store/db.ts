@@ -206,8 +206,11 @@ function withPreparedStatements(pool: pgTypes.Pool): pgTypes.Pool {
           if (!patched.has(client)) {
             patched.add(client);
             const query = client.query.bind(client) as (...a: unknown[]) => unknown;
-            client.query = ((text: unknown, values?: unknown) => {
-              if (typeof text === 'string' && (text.startsWith(PREPARED) || text.startsWith(ROWS_AS_ARRAYS + PREPARED))) {
+            // Kysely calls query(text, values) for a promise; pg's own Pool.query passes a callback too.
+            client.query = ((...args: unknown[]) => {
+              const [text, values] = args;
+              if (args.length <= 2 && typeof values !== 'function' && typeof text === 'string'
+                && (text.startsWith(PREPARED) || text.startsWith(ROWS_AS_ARRAYS + PREPARED))) {
                 const name = nameOf(text);
                 if (name) {
                   return (query({ name, text, values }) as Promise<unknown>).catch((e: unknown) => {
@@ -219,7 +222,7 @@ function withPreparedStatements(pool: pgTypes.Pool): pgTypes.Pool {
                   });
                 }
               }
-              return values === undefined ? query(text) : query(text, values);
+              return query(...args);
             }) as typeof client.query;
           }
           return client;

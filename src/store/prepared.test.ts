@@ -1,6 +1,7 @@
 // PostgreSQL prepared statements (db.ts PREPARED): a marked statement is named and prepared once
 // per connection, and keeps answering after the table under it gains a column (another node
-// migrating the shared schema), when PostgreSQL refuses the prepared one.
+// migrating the shared schema), when PostgreSQL refuses the prepared one; the connections
+// still serve pg's own calls (Pool.query with a callback).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -31,6 +32,14 @@ describe('PREPARED statements on PostgreSQL', { skip: !BACKENDS.includes('postgr
     const names = (await db.kysely.executeQuery<{ name: string; statement: string }>(CompiledQuery.raw('select name, statement from pg_prepared_statements'))).rows;
     assert.equal(names.length, 1);
     assert.match(names[0]!.name, /^certport_/);
+  });
+
+  test('the pool still answers pg\'s own callback calls (the change token) on a connection Kysely used', { timeout: 10_000 }, async () => {
+    await run(`${PREPARED}select * from t where id = $1`);
+    const a = await db.changeToken();
+    assert.match(a, /^\d+:\d+:/);
+    await run(`${PREPARED}select * from t where id = $1`);
+    assert.equal(typeof await db.changeToken(), 'string');
   });
 
   test('after a column is added, the statement answers with it (sent unnamed), not with an error', async () => {
