@@ -7,8 +7,8 @@
 //  - a page is one statement: its ids picked through the indexes, then only those rows
 //    read with PEM, keys and tags; the first page carries the count too; a deeper page is
 //    read from whichever end of the order is nearer (Offset 999,990 of 1,000,000 is the
-//    first page read backwards); on PostgreSQL, deeper than two buckets from either end of
-//    the default order, from the bucket counts of migration 0015, in one statement; on
+//    first page read backwards); on PostgreSQL in one statement with its count, deeper than
+//    two buckets from either end of the default order from the bucket counts of migration 0015; on
 //    SQLite, when the same filters were asked for before and nothing changed, from the
 //    kept key nearest before it (positions.ts).
 // A count and the page it goes with agree (one statement, or one snapshot).
@@ -105,8 +105,9 @@ export interface DeepPage {
 
 export async function listCertificates(db: Kysely<Database>, q: CertificateQuery, backend: ListingBackend): Promise<Listed> {
   const key = q.searchKey ? q.searchKey.toLowerCase() : '';
-  // A deeper page reads the count, then the page from the nearer end: one snapshot keeps the
-  // two in agreement. Everything else is a single statement (or needs no agreement).
+  // A deeper page reads the count, then the page from the nearer end: on PostgreSQL in one
+  // statement (nearerEndPage, deepPage), else (tags, past the end) in one snapshot that keeps
+  // the two in agreement. Everything else is a single statement (or needs no agreement).
   // SQLite has no round trips to save: its pages are read with their counts in a transaction
   // (cheap there), the count first so a page is cut to it.
   if (!key && (q.offset > 0 || !backend.onePageStatement)) {
