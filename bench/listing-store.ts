@@ -7,12 +7,16 @@
 //   node dist/bench/listing-store.js
 //   CERTPORT_TEST_BACKENDS=sqlite CERTPORT_BENCH_SIZES=10000,100000 CERTPORT_BENCH_REQUESTS=5000
 //   CERTPORT_BENCH_PROFILE=dir   a CPU profile of the measured calls only, one file per size
-//   CERTPORT_BENCH_STATEMENTS=1  SQLite: time spent in each statement (by its text), the costliest first
+//   CERTPORT_BENCH_STATEMENTS=1  time spent in each statement (by its text), the costliest first; on PostgreSQL
+//                                also the round trips per call and the server's CPU per call (its backend's, one connection)
+//   CERTPORT_BENCH_SIDES=1       with the items' side facts (as DescribeCertificates asks)
 import { randomInt } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { CompiledQuery } from 'kysely';
 import { loadConfig } from '../src/config/config.js';
 import type { CertificateQuery } from '../src/domain/certificate.js';
 import { EXPIRING_WINDOW } from '../src/services/certificates.js';
@@ -46,6 +50,31 @@ if (process.env.CERTPORT_BENCH_STATEMENTS) {
   }
 }
 
+/** PostgreSQL statements' time by text (CERTPORT_BENCH_STATEMENTS): pg's Client.query timed (promise calls). */
+if (process.env.CERTPORT_BENCH_STATEMENTS) {
+  const pg = createRequire(import.meta.url)('pg') as { Client: { prototype: Record<string, (...a: unknown[]) => unknown> } };
+  const orig = pg.Client.prototype.query!;
+  pg.Client.prototype.query = function (this: unknown, ...a: unknown[]) {
+    const r = orig.apply(this, a);
+    if (!(r instanceof Promise)) return r;
+    const q = a[0] as string | { text: string; name?: string };
+    const text = typeof q === 'string' ? q : `${q.name ? `[${q.name}] ` : ''}${q.text}`;
+    const t0 = performance.now();
+    const done = () => {
+      const e = statements.get(text) ?? statements.set(text, { n: 0, ms: 0 }).get(text)!;
+      e.n++;
+      e.ms += performance.now() - t0;
+    };
+    r.then(done, done);
+    return r;
+  };
+}
+/** A PostgreSQL backend's CPU seconds so far (utime + stime of /proc/<pid>/stat, in ticks of 10 ms). */
+const backendCpu = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+
 /** bench/throughput.ts's filter sets, as DescribeCertificates turns them into a query. */
 const FILTERS: [string, (now: number) => Partial<CertificateQuery>][] = [
   ...Array.from({ length: 10 }, () => ['none', () => ({})] as [string, () => Partial<CertificateQuery>]),
@@ -65,7 +94,8 @@ console.log(`DescribeCertificates in the store alone — ${machine()}; ${N} call
 for (const backend of BACKENDS) {
   for (const size of SIZES) {
     const data = await prepareData(backend, size, {}, undefined, { varied: { accounts: ACCOUNTS } });
-    const stores = await openDatabase(loadConfig(data.env));
+    // One connection on PostgreSQL, so that its backend's CPU is the server's whole share.
+    const stores = await openDatabase(loadConfig({ ...data.env, ...(backend === 'postgres' ? { CERTPORT_DATABASE_POOL_SIZE: '1' } : {}) }));
     try {
       const store = stores.certificates;
       const now = Date.now();
@@ -90,6 +120,8 @@ for (const backend of BACKENDS) {
         await session.post('Profiler.enable');
         await session.post('Profiler.start');
       }
+      const pid = backend === 'postgres' ? (await stores.kysely.executeQuery<{ pid: number }>(CompiledQuery.raw('select pg_backend_pid() as pid'))).rows[0]!.pid : 0;
+      const pgCpu0 = pid ? backendCpu(pid) : 0;
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       for (let i = 0; i < N; i++) {
@@ -100,13 +132,14 @@ for (const backend of BACKENDS) {
       }
       const wall = performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
+      const pgCpu = pid ? backendCpu(pid) - pgCpu0 : 0;
       if (session) {
         const { profile } = await session.post('Profiler.stop');
         writeFileSync(join(PROFILE!, `listing-store-${backend}-${size}.cpuprofile`), JSON.stringify(profile));
         session.disconnect();
       }
       const p = percentiles(all);
-      console.log(`${backend} ${size.toLocaleString('en')}: ${(((cpu.user + cpu.system) / 1000) / N).toFixed(3)} ms CPU per call, ${(wall / N).toFixed(3)} ms wall (p50 ${p.p50.toFixed(2)}, p99 ${p.p99.toFixed(2)}); load average ${loadAvg()}`);
+      console.log(`${backend} ${size.toLocaleString('en')}: ${(((cpu.user + cpu.system) / 1000) / N).toFixed(3)} ms CPU per call, ${(wall / N).toFixed(3)} ms wall (p50 ${p.p50.toFixed(2)}, p99 ${p.p99.toFixed(2)})${pid ? `, PostgreSQL backend ${((pgCpu * 1000) / N).toFixed(3)} ms CPU per call` : ''}${statements.size ? `, ${([...statements.values()].reduce((a, e) => a + e.n, 0) / N).toFixed(2)} statements per call` : ''}; load average ${loadAvg()}`);
       const rows = [...byFilter].map(([name, l]) => ({ name, mean: l.reduce((x, y) => x + y, 0) / l.length, p99: percentiles(l).p99 }));
       for (const r of rows.sort((x, y) => y.mean - x.mean).slice(0, 8)) console.log(`  ${r.name.padEnd(26)} mean ${r.mean.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
       for (const [text, e] of [...statements].sort((x, y) => y[1].ms - x[1].ms).slice(0, 12)) {

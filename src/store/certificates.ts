@@ -1,14 +1,14 @@
 // Certificates: their rows, material and tags (certificate-rows.ts), written with the log
 // entry (and the jobs) each change comes with. The listing has a module per backend (listing/).
 import { CompiledQuery } from 'kysely';
-import type { Db } from './db.js';
+import { PREPARED, type Db } from './db.js';
 import type { ChainFacts, CertificateQuery, CertificateRecord, OperationLogRecord } from '../domain/certificate.js';
 import type { NewJob } from '../domain/job.js';
 import { type CertificateStore, type KeptDownload, RenewalConflict } from '../domain/stores.js';
-import { insertCertificateRows, materialRow, readCertificate, selectFull, tagRows, toRecord, toRow, withTags, type FullRow } from './certificate-rows.js';
+import { insertCertificateRows, MATERIAL, materialRow, readCertificate, selectFull, tagRows, toRecord, toRow, withTags, type FullRow } from './certificate-rows.js';
 import { insertLog, logRow } from './operation-log.js';
 import { upsertJob } from './jobs.js';
-import { listCertificates, listCertificatesNow, type ListingBackend } from './listing/plan.js';
+import { CERT_COLUMNS, listCertificates, listCertificatesNow, type ListingBackend } from './listing/plan.js';
 import { postgresListing } from './listing/postgres.js';
 import { sqliteListing } from './listing/sqlite.js';
 
@@ -18,7 +18,8 @@ const DETAIL_SQL_SQLITE = `select ${DETAIL_COLUMNS},
   h.status as hosting_status
 from certificates c join certificate_material m on m.cert_id = c.id left join cert_hosting h on h.cert_id = c.id and h.account_uin = c.account_uin
 where c.account_uin = ? and c.id = ?`;
-const DETAIL_SQL_PG = `select ${DETAIL_COLUMNS},
+// Named columns: a prepared statement (PREPARED) selecting c.* fails once a column is added.
+const DETAIL_SQL_PG = `${PREPARED}select ${CERT_COLUMNS.map((c) => `c.${c}`).join(', ')}, ${MATERIAL.join(', ')},
   (select coalesce(json_agg(json_build_array(t.tag_key, t.tag_value) order by t.tag_key), '[]'::json)::text from certificate_tags t where t.cert_id = c.id) as tags_json,
   h.status as hosting_status
 from certificates c join certificate_material m on m.cert_id = c.id left join cert_hosting h on h.cert_id = c.id and h.account_uin = c.account_uin
@@ -60,7 +61,7 @@ export class SqlCertificateStore implements CertificateStore {
   /**
    * DescribeCertificateDetail's read in one statement, written out (no query building per call):
    * the row, its material, its tags (aggregated) and its hosting status (issue 27: three round
-   * trips were one on each backend).
+   * trips were one on each backend). On PostgreSQL a prepared statement (an id lookup: one plan suits every id).
    */
   async getCertificateDetail(accountUin: string, id: string): Promise<{ certificate: CertificateRecord; hostingStatus: number | null } | null> {
     const { rows } = await this.db.kysely.executeQuery<FullRow & { tags_json: string; hosting_status: number | string | null }>(
