@@ -138,9 +138,8 @@ export interface ListItemSides {
 }
 
 /**
- * One `Certificates` item, built as one object literal in the order the fields always had on
- * the wire (common's, then the list's, CertRevokedTime, then the hosting ones): no
- * intermediate objects merged with Object.assign, and the clock-derived facts worked out once.
+ * One `Certificates` item in the order the fields always had on the wire (common's, then the
+ * list's, CertRevokedTime, then the hosting ones), the clock-derived facts worked out once.
  */
 export function presentListItem(c: CertificateRecord, now: number, s: ListItemSides): M.Certificates {
   const status = effectiveStatus(c, now);
@@ -148,40 +147,9 @@ export function presentListItem(c: CertificateRecord, now: number, s: ListItemSi
   const isSvr = c.certificateType === 'SVR';
   const hasKey = c.privateKeySealed !== null;
   const download = issued ? downloadFormats(isSvr && hasKey, c.certificateType === 'CA', c.isSm) : null;
-  const caInfo = c.caInfo ?? [];
   const h = s.hosting;
   const r = s.revocation;
-  return {
-    OwnerUin: c.accountUin,
-    ProjectId: String(c.projectId),
-    From: c.source,
-    CertificateType: c.certificateType,
-    PackageType: c.packageType,
-    ProductZhName: c.productZhName,
-    Domain: c.domain,
-    Alias: c.alias,
-    Status: status,
-    StatusMsg: c.statusMsg,
-    VerifyType: c.verifyType,
-    VulnerabilityStatus: 'INACTIVE',
-    CertBeginTime: issued ? formatTime(c.notBefore)! : '',
-    CertEndTime: issued ? formatTime(c.notAfter)! : '',
-    ValidityPeriod: c.validityPeriod,
-    InsertTime: formatTime(c.createdAt)!,
-    CertificateId: c.id,
-    CertificateExtra: extra(c),
-    SubjectAltName: [...c.sans],
-    StatusName: STATUS_NAMES[status] ?? String(status),
-    IsVip: false,
-    IsWildcard: c.isWildcard,
-    IsDv: c.isDv,
-    IsVulnerability: false,
-    RenewAble: DvOrderService.renewable(c, now),
-    Deployable: isDeployable(c, now),
-    Tags: tags(c),
-    CAEncryptAlgorithms: caInfo.map((i) => i.encryptAlgorithm),
-    CACommonNames: caInfo.map((i) => i.commonName),
-    CAEndTimes: caInfo.map((i) => formatTime(i.notAfter)!),
+  return Object.assign(common(c, now), {
     // The product's name (the spec's example: "TrustAsia C1 DV Free"), not its number.
     PackageTypeName: c.packageType ? c.productZhName : '',
     ProjectInfo: projectInfo(c, s.project),
@@ -209,7 +177,7 @@ export function presentListItem(c: CertificateRecord, now: number, s: ListItemSi
     HostingRenewCertId: h.HostingRenewCertId as string,
     HostingResourceTypes: h.HostingResourceTypes,
     HostingConfig: h.HostingConfig as M.HostingConfig,
-  } as M.Certificates;
+  }) as M.Certificates;
 }
 
 export function presentCertificate(c: CertificateRecord, now: number, order: DvOrderRecord | null = null,
