@@ -134,7 +134,10 @@ export interface JobStore {
   dueJobs(now: number, limit: number): Promise<JobRecord[]>;
   /** Takes the lease; false if another node holds it. */
   claimJob(kind: string, subject: string, owner: string, now: number, leaseMs: number): Promise<boolean>;
-  /** Releases the lease: done, failed, or pending again at runAt. Only the lease holder can. */
+  /**
+   * Releases the lease: done, failed, or pending again at runAt. Only the lease holder can. A job
+   * enqueued again while it ran stays pending at that enqueue's runAt, whatever the outcome.
+   */
   settleJob(kind: string, subject: string, owner: string, now: number,
     outcome: { state: 'done' | 'failed' } | { state: 'pending'; runAt: number; error?: string }): Promise<boolean>;
   getJob(kind: string, subject: string): Promise<JobRecord | null>;

@@ -1,6 +1,6 @@
 // Durable jobs: the `jobs` table, one row per (kind, subject). upsertJob is THE way a job is
 // enqueued: every store that enqueues work with a write of its own calls it in its transaction.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, JobRow } from './schema.js';
 import type { JobRecord, NewJob } from '../domain/job.js';
 import type { JobStore } from '../domain/stores.js';
@@ -62,10 +62,16 @@ export class SqlJobStore implements JobStore {
 
   async settleJob(kind: string, subject: string, owner: string, now: number,
     outcome: { state: 'done' | 'failed' } | { state: 'pending'; runAt: number; error?: string }) {
+    // attempts = 0 under a lease: the job was enqueued again while it ran (upsertJob resets the
+    // tries; claimJob made them >= 1), so it stays pending at the time that enqueue asked for.
+    const woken = sql<boolean>`attempts = 0`;
     const r = await this.db.updateTable('jobs')
       .set({
-        state: outcome.state, lease_owner: null, lease_until: 0, updated_at: now,
-        ...(outcome.state === 'pending' ? { run_at: outcome.runAt, last_error: outcome.error ?? null } : {}),
+        state: sql`case when ${woken} then 'pending' else ${outcome.state} end`, lease_owner: null, lease_until: 0, updated_at: now,
+        ...(outcome.state === 'pending' ? {
+          run_at: sql`case when ${woken} then run_at else ${outcome.runAt} end`,
+          last_error: sql`case when ${woken} then last_error else ${outcome.error ?? null} end`,
+        } : {}),
       })
       .where('kind', '=', kind).where('subject', '=', subject).where('lease_owner', '=', owner)
       .executeTakeFirst();

@@ -48,9 +48,11 @@ export class FakeJobStore implements JobStore {
     outcome: { state: 'done' | 'failed' } | { state: 'pending'; runAt: number; error?: string }) {
     const j = this.db.jobs.get(keyOf(kind, subject));
     if (!j || j.leaseOwner !== owner) return false;
+    // Enqueued again while it ran (attempts reset to 0): pending at that enqueue's time (as store/jobs.ts).
+    const woken = j.attempts === 0;
     this.db.write(() => Object.assign(j, {
-      state: outcome.state, leaseOwner: null, leaseUntil: 0,
-      ...(outcome.state === 'pending' ? { runAt: outcome.runAt, lastError: outcome.error ?? null } : {}),
+      state: woken ? 'pending' : outcome.state, leaseOwner: null, leaseUntil: 0,
+      ...(outcome.state === 'pending' && !woken ? { runAt: outcome.runAt, lastError: outcome.error ?? null } : {}),
     }));
     return true;
   }
