@@ -104,14 +104,17 @@ export class CrossChains {
    */
   alternates(chainPem: string, now: number): string[] {
     if (!this.paths.length) return [];
-    const chain = pemBlocks(chainPem).filter((b) => b.label === 'CERTIFICATE').map((b) => read(b.der));
-    if (chain.length < 2) return [];
+    const blocks = pemBlocks(chainPem).filter((b) => b.label === 'CERTIFICATE');
+    if (blocks.length < 2) return [];
+    // The leaf is passed on as it is; only the CA certificates above it are read.
+    const leaf = toPem('CERTIFICATE', blocks[0]!.der);
+    const cas = blocks.slice(1).map((b) => read(b.der));
     const out: string[] = [];
     for (const p of this.paths) {
       if (p.notAfter <= now) continue;
-      const at = chain.findIndex((c, i) => i > 0 && sameKeyAndName(c, p.target));
-      const head = at > 0 ? chain.slice(0, at) : issued(p.target, chain.at(-1)!) ? chain : null;
-      if (head) out.push([...head, ...p.certs].map((c) => c.pem).join(''));
+      const at = cas.findIndex((c) => sameKeyAndName(c, p.target));
+      const head = at >= 0 ? cas.slice(0, at) : issued(p.target, cas.at(-1)!) ? cas : null;
+      if (head) out.push(leaf + [...head, ...p.certs].map((c) => c.pem).join(''));
     }
     return out;
   }
