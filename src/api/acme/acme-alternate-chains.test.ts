@@ -25,9 +25,9 @@ const blocks = (pem: string) => pem.match(PEM) ?? [];
 const subjectOf = async (file: string) => (await run('openssl', ['x509', '-in', file, '-noout', '-subject', '-nameopt', 'RFC2253'])).stdout.trim();
 
 /**
- * `cert` signed again by the other CA: its subject and public key kept (openssl x509 -CA), the
- * CA extensions and its subject key identifier as certport made them, so that a leaf's
- * authority key identifier fits the cross certificate too. `days` -1: expired yesterday.
+ * `certPem` signed again by the other CA, as an operator would have it done: its subject and
+ * public key, CA extensions, and its subject key identifier as certport made it, so that a
+ * leaf's authority key identifier fits the cross certificate too. `days` -1: expired yesterday.
  */
 async function crossSign(dir: string, name: string, certPem: string, days = 20): Promise<string> {
   const [inFile, pub, ext, out] = ['in.pem', 'pub.pem', 'ext', 'pem'].map((x) => path.join(dir, `${name}.${x}`)) as [string, string, string, string];
@@ -95,7 +95,7 @@ for (const backend of BACKENDS) {
       await w?.close();
     });
 
-    /** An order for `name` by dns-01 with a key of `keyType`, finalized: the client and the valid order. */
+    /** An order for `name` by dns-01, finalized with a CSR of `key`: the client, the valid order and its certificate URL. */
     async function issue(name: string, key: Buffer) {
       const client = await w.client(w.bound);
       await client.createAccount({ termsOfServiceAgreed: true });
