@@ -18,6 +18,7 @@ import { CsrService } from './services/csrs.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { caKeyProbe, loadEmbeddedCa, type EmbeddedCa } from './ca/embedded/setup.js';
 import { Issuers } from './ca/issuers.js';
+import { CrossChains } from './ca/cross-chains.js';
 import { DvOrderService, DNS_CLEANUP, DV_VALIDATE } from './services/dv-orders.js';
 import { PaidOrderService } from './services/paid-orders.js';
 import { PackageOrderService, PackageService } from './services/packages.js';
@@ -99,6 +100,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   let sealer: Sealer;
   let caSealer: Sealer;
   let ca: EmbeddedCa;
+  let crossChains = CrossChains.none;
   let token: Pkcs11Token | null = null;
   try {
     // Each key is checked against the stored data before anything uses it.
@@ -115,6 +117,11 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
       token.close();
       token = null;
       log.warn({}, 'a PKCS#11 token is configured but the embedded CA was made with software keys before: it keeps them (sealed under the CA key); the token holds the keys of a CA made with it');
+    }
+    if (config.caCrossCerts) {
+      const own = [ca.rootPem, ...ca.issuer.signingCas().map((c) => c.certPem), ca.sm2RootPem, ...ca.sm2Issuer.signingCas().map((c) => c.certPem)];
+      crossChains = CrossChains.parse(config.caCrossCerts, own, clock());
+      log.info({ paths: crossChains.size }, 'cross-signed CA certificates: the ACME server offers alternate chains');
     }
   } catch (e) {
     token?.close();
@@ -210,7 +217,7 @@ export async function openCore(config: Readonly<Config>, opts: CoreOptions = {})
   };
   const csrs = new CsrService(stores.csrs, sealer, clock);
   const acmeServer = config.acmeServer
-    ? new AcmeServerService(stores.acmeServer, stores.accounts, certificates, ca.issuer, validator, sealer, clock, config.acmeServer, log, revocations)
+    ? new AcmeServerService(stores.acmeServer, stores.accounts, certificates, ca.issuer, validator, sealer, clock, config.acmeServer, log, revocations, crossChains)
     : null;
   const services: Services = {
     accounts: new AccountService(stores.accounts, sealer, clock), certificates, orders, paid, orgs, csrs,

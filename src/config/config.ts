@@ -44,6 +44,12 @@ export interface Config {
   caKey: string | null;
   /** A PKCS#11 token holding the embedded CA's keys (generated there, never exported); null = software keys under the CA key. */
   caPkcs11: Pkcs11Config | null;
+  /**
+   * PEM read from CERTPORT_CA_CROSS_CERTS_FILE: certificates of certport's CA cross-signed by
+   * another CA (each optionally followed by that CA's chain); the ACME server offers them as
+   * alternate chains. Matched against the CA at start (ca/cross-chains.ts). null: none.
+   */
+  caCrossCerts: string | null;
   /** Requests per second per action per account; 0 disables the limit. */
   rateLimit: number;
   /** Failed authentications per minute per source address before its requests are refused; 0 disables the limit. */
@@ -210,6 +216,7 @@ const KEYS: Record<keyof Config, string> = {
   masterKey: 'CERTPORT_MASTER_KEY',
   caKey: 'CERTPORT_CA_KEY',
   caPkcs11: 'CERTPORT_CA_PKCS11_MODULE',
+  caCrossCerts: 'CERTPORT_CA_CROSS_CERTS_FILE',
   rateLimit: 'CERTPORT_RATE_LIMIT',
   authFailureLimit: 'CERTPORT_AUTH_FAILURE_LIMIT',
   publicUrl: 'CERTPORT_PUBLIC_URL',
@@ -384,7 +391,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   const caa = bool(KEYS.caa, get('caa') ?? '1');
   return Object.freeze({
     host, port, dataDir, databaseUrl, databaseSchema, databasePoolSize, sqliteSynchronous: sqliteSynchronous as SqliteSynchronous, redisUrl, masterKey, caKey,
-    caPkcs11: pkcs11Config(get('caPkcs11'), (k) => merged[PKCS11_KEYS[k]]), rateLimit, authFailureLimit, publicUrl, logLevel,
+    caPkcs11: pkcs11Config(get('caPkcs11'), (k) => merged[PKCS11_KEYS[k]]), caCrossCerts: readCaFile(KEYS.caCrossCerts, get('caCrossCerts')), rateLimit, authFailureLimit, publicUrl, logLevel,
     bootstrapSecretId, bootstrapSecretKey,
     dnsResolvers,
     keepAliveTimeoutMs: int(KEYS.keepAliveTimeoutMs, get('keepAliveTimeoutMs') ?? '75000', 1000, 3_600_000),

@@ -18,6 +18,7 @@ import type { AccountStore } from '../domain/stores.js';
 import type { Clock } from '../domain/clock.js';
 import { quietLog, type Log } from '../domain/log.js';
 import type { Issuer } from '../ca/issuer.js';
+import type { CrossChains } from '../ca/cross-chains.js';
 import { parseCsr } from '../pki/csr-parse.js';
 import { toPem } from '../pki/pem.js';
 import type { Sealer } from '../secrets/sealer.js';
@@ -95,6 +96,8 @@ export class AcmeServerService {
     private readonly log: Log = quietLog,
     /** revokeCert goes through certport's revocation (CRL, OCSP, keyCompromise); null: refused. */
     private readonly revocations: Pick<RevocationService, 'findByLeafDer' | 'revokeByAcme' | 'isKeyBlocked'> | null = null,
+    /** Cross-signed CA certificates (CERTPORT_CA_CROSS_CERTS_FILE): each certificate's alternate chains. */
+    private readonly crossChains: Pick<CrossChains, 'alternates'> | null = null,
   ) {}
 
   // ---- nonces
@@ -633,12 +636,16 @@ export class AcmeServerService {
     return { suggestedWindow: { start: c.notBefore + Math.round(life * 7 / 9), end: c.notBefore + Math.round(life * 8 / 9) }, retryAfterS: 6 * 3600 };
   }
 
-  /** The certificate of one of the account's orders: leaf and chain, PEM. */
-  async certificate(a: AcmeServerAccount, certificateId: string): Promise<string> {
+  /**
+   * The certificate of one of the account's orders, PEM: its chains, the one issued (leaf and
+   * intermediate) first, then one alternate (RFC 8555 7.4.2) per cross-signed CA certificate
+   * that fits it, in the order of CERTPORT_CA_CROSS_CERTS_FILE.
+   */
+  async certificateChains(a: AcmeServerAccount, certificateId: string): Promise<string[]> {
     const o = await this.store.findOrderByCertificate(certificateId);
     const c = o && o.acmeAccountId === a.id ? await this.certificates.findAnywhere(certificateId) : null;
     if (!c) throw new AcmeProblem('malformed', 'No such certificate.', 404);
-    return c.certPem;
+    return [c.certPem, ...(this.crossChains?.alternates(c.certPem, this.clock()) ?? [])];
   }
 }
 

@@ -2,18 +2,53 @@
 // processes against it, and a raw signer for requests no well-behaved client sends.
 import { execFile } from 'node:child_process';
 import { createHmac, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export async function certbot(o: { dir: string; directory: string; caFile: string; httpPort: number; domains: string[]; kid: string; hmacKey: string }) {
-  const args = ['certonly', '--standalone', '--non-interactive', '--agree-tos', '--no-eff-email', '-m', 'ops@example.com',
+/**
+ * `certbot certonly`: --standalone (http-01 on `httpPort`), or --manual dns-01 through `dnsHooks`
+ * (see certbotDnsHooks). `extra`: more arguments (`--preferred-chain NAME`).
+ */
+export async function certbot(o: {
+  dir: string; directory: string; caFile: string; domains: string[]; kid: string; hmacKey: string;
+  httpPort?: number; dnsHooks?: { auth: string; cleanup: string }; extra?: string[];
+}) {
+  const how = o.dnsHooks
+    ? ['--manual', '--preferred-challenges', 'dns', '--manual-auth-hook', o.dnsHooks.auth, '--manual-cleanup-hook', o.dnsHooks.cleanup]
+    : ['--standalone', '--http-01-port', String(o.httpPort), '--http-01-address', '127.0.0.1'];
+  const args = ['certonly', ...how, '--non-interactive', '--agree-tos', '--no-eff-email', '-m', 'ops@example.com',
     '--server', o.directory, '--config-dir', `${o.dir}/config`, '--work-dir', `${o.dir}/work`, '--logs-dir', `${o.dir}/logs`,
-    '--http-01-port', String(o.httpPort), '--http-01-address', '127.0.0.1', '--eab-kid', o.kid, '--eab-hmac-key', o.hmacKey,
-    '--key-type', 'ecdsa', '--cert-name', 'c', ...o.domains.flatMap((d) => ['-d', d])];
+    '--eab-kid', o.kid, '--eab-hmac-key', o.hmacKey,
+    '--key-type', 'ecdsa', '--cert-name', 'c', ...(o.extra ?? []), ...o.domains.flatMap((d) => ['-d', d])];
   return run('certbot', args, { env: { ...process.env, REQUESTS_CA_BUNDLE: o.caFile }, timeout: 120_000 });
+}
+
+/**
+ * certbot's --manual-auth-hook and --manual-cleanup-hook for dns-01, as an operator would write
+ * them for a DNS provider's API: shell scripts that put certbot's CERTBOT_VALIDATION under
+ * `_acme-challenge.$CERTBOT_DOMAIN` (a wildcard's domain comes without `*.`) through
+ * pebble-challtestsrv's management API, and clear it. Each call appends a line to `<dir>/hooks.log`.
+ */
+export async function certbotDnsHooks(dir: string, managementUrl: string): Promise<{ auth: string; cleanup: string; log: string }> {
+  await mkdir(dir, { recursive: true });
+  const log = path.join(dir, 'hooks.log');
+  const script = (what: 'set-txt' | 'clear-txt') => `#!/bin/sh
+set -eu
+echo "${what} _acme-challenge.$CERTBOT_DOMAIN" >> '${log}'
+${what === 'set-txt'
+    ? `body=$(printf '{"host":"_acme-challenge.%s.","value":"%s"}' "$CERTBOT_DOMAIN" "$CERTBOT_VALIDATION")`
+    : `body=$(printf '{"host":"_acme-challenge.%s."}' "$CERTBOT_DOMAIN")`}
+curl -fsS -X POST -d "$body" '${managementUrl}/${what}'
+`;
+  const [auth, cleanup] = [path.join(dir, 'auth-hook.sh'), path.join(dir, 'cleanup-hook.sh')];
+  await writeFile(auth, script('set-txt'), { mode: 0o755 });
+  await writeFile(cleanup, script('clear-txt'), { mode: 0o755 });
+  return { auth, cleanup, log };
 }
 
 /** Another certbot command (`renew`, `revoke`, …) on the state `certbot()` left in `dir`. */

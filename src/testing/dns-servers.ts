@@ -48,6 +48,8 @@ function spawnLogged(cmd: string, args: string[]) {
 export interface ChallTestSrv {
   /** '127.0.0.1:port' for DnsOptions.resolvers */
   dns: string;
+  /** Its management API (`POST /set-txt`, `/clear-txt`, …), for hooks in other processes. */
+  managementUrl: string;
   setTxt(host: string, value: string): Promise<void>;
   clearTxt(host: string): Promise<void>;
   setCname(host: string, target: string): Promise<void>;
@@ -85,6 +87,7 @@ export async function startChallTestSrv(): Promise<ChallTestSrv> {
   });
   return {
     dns,
+    managementUrl: `http://127.0.0.1:${mgmtPort}`,
     setTxt: (host, value) => api('/set-txt', { host: fqdn(host), value }),
     clearTxt: (host) => api('/clear-txt', { host: fqdn(host) }),
     setCname: (host, target) => api('/set-cname', { host: fqdn(host), target: fqdn(target) }),

@@ -39,8 +39,8 @@ export interface TestService {
   cred: Cred;
   client: SslClient;
   newAccount(): Promise<Cred>;
-  /** Stops the server and opens it again on the same data (and port). */
-  restart(): Promise<void>;
+  /** Stops the server and opens it again on the same data (and port); `more`: settings added from now on. */
+  restart(more?: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,7 +77,8 @@ export async function startTestService(backend: Backend, opts: { env?: Record<st
       const c = await svc.core.services.accounts.createAccount('test');
       return { accountUin: c.accountUin, userUin: c.userUin, secretId: c.secretId, secretKey: c.secretKey };
     },
-    async restart() {
+    async restart(more = {}) {
+      Object.assign(env, more);
       await svc.close();
       // The SDK pools keep-alive sockets in Node's global agent; those died with the server.
       http.globalAgent.destroy();

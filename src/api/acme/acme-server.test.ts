@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import * as acme from 'acme-client';
 import { BACKENDS, sdkClient, type Cred, type TestService } from '../../testing/harness.js';
 import { startAcmeWorld, type AcmeWorld } from '../../testing/acme-world.js';
-import { certbot, certbotCmd, lego, RawAcme } from '../../testing/acme-clients.js';
+import { certbot, certbotCmd, certbotDnsHooks, lego, RawAcme } from '../../testing/acme-clients.js';
 import { runCli } from '../../testing/cli.js';
 import { domainCsr } from '../../pki/csr.js';
 
@@ -99,6 +99,22 @@ for (const backend of BACKENDS) {
         assert.match(text, new RegExp(`Serial Number: ${newSerial}[\\s\\S]*?Superseded`, 'i'));
       });
     }
+
+    it('certbot certonly --manual, dns-01 by auth and cleanup hooks: a wildcard and its base name', async () => {
+      const b = await w.eab(w.bound);
+      const d = path.join(w.dir, 'certbot-dns');
+      const hooks = await certbotDnsHooks(d, w.dns.managementUrl);
+      const names = ['dns.acme.test', '*.dns.acme.test'];
+      await certbot({ dir: d, directory: w.directory, caFile: w.tlsCaFile, domains: names, kid: b.kid, hmacKey: b.hmacKey, dnsHooks: hooks });
+      const text = await w.verifies(await readFile(path.join(d, 'config/live/c/fullchain.pem'), 'utf8'));
+      assert.match(text, /DNS:dns\.acme\.test/);
+      assert.match(text, /DNS:\*\.dns\.acme\.test/);
+      await listed(t, w.bound, names);
+      // One record per authorization, both under the base name's _acme-challenge; cleared afterwards.
+      const log = await readFile(hooks.log, 'utf8');
+      assert.equal(log.match(/^set-txt _acme-challenge\.dns\.acme\.test$/gm)?.length, 2, log);
+      assert.match(log, /^clear-txt _acme-challenge\.dns\.acme\.test$/m);
+    });
 
     it('lego run (http-01, EAB)', async () => {
       const b = await w.eab(w.bound);

@@ -53,8 +53,9 @@ export function acmeRoutes(o: AcmeRoutesOptions) {
   });
   const accountJson = (a: AcmeServerAccount) => ({ status: a.status, contact: a.contact, orders: `${url.account(a.id)}/orders` });
 
-  async function reply(rep: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}, type = 'application/json') {
-    const links = [`<${url.directory}>;rel="index"`, ...(headers.Link ? [headers.Link] : [])];
+  /** `Link` may be several (one header line each: certbot reads every `alternate`). */
+  async function reply(rep: FastifyReply, status: number, body: unknown, headers: Record<string, string | string[]> = {}, type = 'application/json') {
+    const links = [`<${url.directory}>;rel="index"`, ...(headers.Link ? [headers.Link].flat() : [])];
     rep.code(status).header('Replay-Nonce', await service.newNonce()).header('Link', links).header('Cache-Control', 'no-store');
     for (const [k, v] of Object.entries(headers)) if (k !== 'Link') rep.header(k, v);
     // A Buffer keeps Content-Type exactly as set (Fastify adds a charset to strings).
@@ -222,10 +223,21 @@ export function acmeRoutes(o: AcmeRoutesOptions) {
       });
     });
 
-    post(app, '/cert/:id', 'kid', async (s, req, rep) => {
+    // RFC 8555 7.4.2: the chain issued at /cert/<id>, each alternate at /cert/<id>/<n> (n from 1);
+    // every one links to all the others with rel="alternate".
+    const certificate = async (s: Signed, id: string, n: number, rep: FastifyReply) => {
       postAsGet(s.payload);
-      const pem = await service.certificate(s.account!, (req.params as { id: string }).id);
-      return reply(rep, 200, pem.trim() + '\n', {}, 'application/pem-certificate-chain');
+      const chains = await service.certificateChains(s.account!, id);
+      const pem = chains[n];
+      if (pem === undefined) throw new AcmeProblem('malformed', 'No such certificate chain.', 404);
+      const links = chains.map((_c, i) => `<${i ? `${url.cert(id)}/${i}` : url.cert(id)}>;rel="alternate"`).filter((_l, i) => i !== n);
+      return reply(rep, 200, pem.trim() + '\n', { Link: links }, 'application/pem-certificate-chain');
+    };
+    post(app, '/cert/:id', 'kid', async (s, req, rep) => certificate(s, (req.params as { id: string }).id, 0, rep));
+    post(app, '/cert/:id/:n', 'kid', async (s, req, rep) => {
+      const { id, n } = req.params as { id: string; n: string };
+      if (!/^[1-9]\d{0,2}$/.test(n)) throw new AcmeProblem('malformed', 'No such certificate chain.', 404);
+      return certificate(s, id, Number(n), rep);
     });
 
     // renewalInfo (RFC 9773): a plain GET, no JWS.
