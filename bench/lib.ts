@@ -222,7 +222,24 @@ export async function seed(store: SqlCertificateStore, template: CertificateReco
 export function cpuSeconds(pid: number = process.pid): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  let s = (Number(fields[11]) + Number(fields[12])) / 100;
+  // A server's own processes too (CERTPORT_PROCESSES: the primary's children answer).
+  if (pid !== process.pid) {
+    for (const child of childPids(pid)) {
+      try {
+        s += cpuSeconds(child);
+      } catch { /* gone */ }
+    }
+  }
+  return s;
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /**

@@ -11,7 +11,8 @@
 // p50/p99, CPU of server and generator, the ratios and the load average.
 //   node dist/bench/throughput.js
 //   CERTPORT_TEST_BACKENDS=sqlite CERTPORT_BENCH_SIZES=10000,100000 CERTPORT_BENCH_SECONDS=8 CERTPORT_BENCH_ROUNDS=2
-//   CERTPORT_BENCH_NODE_ENV='{"CERTPORT_DATABASE_POOL_SIZE":"20"}' (extra environment of the node)
+//   CERTPORT_BENCH_NODE_ENV='{"CERTPORT_DATABASE_POOL_SIZE":"20"}' (extra environment of the node; '{"CERTPORT_PROCESSES":"2"}':
+//   two serve processes, their CPU counted with the primary's)
 //   CERTPORT_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (node flags of the measured node)
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';

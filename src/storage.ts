@@ -27,6 +27,7 @@ export async function openDatabase(config: Readonly<Config>): Promise<Stores> {
   return openStores(config.databaseUrl, {
     synchronous: config.sqliteSynchronous,
     poolSize: config.databasePoolSize,
+    sharedFile: config.processes > 1,
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
   });
 }

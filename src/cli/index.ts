@@ -78,6 +78,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   if (cmd === 'serve') {
+    const { servePrimary, isProcessOfMany, READY } = await import('./processes.js');
+    if (config.processes > 1 && !isProcessOfMany()) {
+      await servePrimary(config.processes, (m) => console.error(m));
+      return -1;
+    }
     const svc = await (await import('../main.js')).startService(config);
     const stop = async () => {
       await svc.close();
@@ -85,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    if (isProcessOfMany()) process.send!(READY);
     return -1;
   }
   // Neither opens the service: a backup runs beside it, a restore needs an empty target.

@@ -91,6 +91,11 @@ export interface Config {
   ocspCacheSeconds: number;
   /** Run background jobs (validation, issuance) in this process. */
   workers: boolean;
+  /**
+   * Processes of `certport serve` sharing the port (node:cluster), so that requests use more
+   * than one core; each behaves as a node of a cluster (see README "Processes").
+   */
+  processes: number;
   /** An upstream ACME CA for free certificates instead of the embedded CA (null = embedded). */
   acme: AcmeConfig | null;
   /** Paid (OV/EV) products offered: '*' or ProductIds. */
@@ -239,6 +244,7 @@ const KEYS: Record<keyof Config, string> = {
   ocspHours: 'CERTPORT_OCSP_HOURS',
   ocspCacheSeconds: 'CERTPORT_OCSP_CACHE_SECONDS',
   workers: 'CERTPORT_WORKERS',
+  processes: 'CERTPORT_PROCESSES',
   acme: 'CERTPORT_ACME_DIRECTORY_URL',
   paidProducts: 'CERTPORT_PAID_PRODUCTS',
   paidMaxDays: 'CERTPORT_PAID_MAX_DAYS',
@@ -410,6 +416,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     ocspHours: int(KEYS.ocspHours, get('ocspHours') ?? '4', 1, 24 * 7),
     ocspCacheSeconds: int(KEYS.ocspCacheSeconds, get('ocspCacheSeconds') ?? '60', 0, 3600),
     workers: bool(KEYS.workers, get('workers') ?? '1'),
+    processes: int(KEYS.processes, get('processes') ?? '1', 1, 64),
     acme: acmeConfig(get('acme'), (k) => merged[ACME_KEYS[k]]),
     paidProducts: productList(get('paidProducts')),
     paidMaxDays: int(KEYS.paidMaxDays, get('paidMaxDays') ?? '398', 1, 3650),

@@ -127,6 +127,14 @@ export interface OpenOptions {
    * may lose the last commits (never corrupts). bench/sync.ts measures the difference.
    */
   synchronous?: SqliteSynchronous;
+  /**
+   * SQLite: other processes of this node write to the file too (CERTPORT_PROCESSES > 1). Kysely's
+   * transactions then begin IMMEDIATE (taking the write lock first, waiting up to busy_timeout):
+   * a deferred one that read before another process committed could not write afterwards
+   * (SQLITE_BUSY_SNAPSHOT, returned at once, not waited for). Memory-held state (ACME nonces)
+   * goes to the database, as between PostgreSQL nodes.
+   */
+  sharedFile?: boolean;
 }
 
 export function openDb(url: string, opts: OpenOptions = {}): Db {
@@ -142,7 +150,7 @@ export function openDb(url: string, opts: OpenOptions = {}): Db {
     // pages and random-id reads of wide rows were page reads. A random-Offset page of 100,000
     // rows: 2.1–2.5 ms against 4.8–7.4 ms with the default (alternating runs, issue 27).
     database.pragma('cache_size = -65536');
-    const prepare = statementCache(database);
+    const prepare = statementCache(database, opts.sharedFile ? { begin: 'begin immediate' } : {});
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database, prepare) }) });
     const now = sqliteNowOf(database, prepare);
     NOW.set(kysely, now);
@@ -192,14 +200,14 @@ export function openDb(url: string, opts: OpenOptions = {}): Db {
  * statements over and over. Reusing prepared statements (better-sqlite3 statements are
  * reusable, and SQLite re-prepares them itself after a schema change) saves that per query.
  */
-function statementCache(db: SQLite.Database): (source: string) => SQLite.Statement {
+function statementCache(db: SQLite.Database, instead: Record<string, string> = {}): (source: string) => SQLite.Statement {
   const cache = new Map<string, SQLite.Statement>();
   return (source: string) => {
     let stmt = cache.get(source);
     if (!stmt) {
       // Generated SQL is bounded (parameters are bound, not inlined); the cap guards the rest.
       if (cache.size >= 2000) cache.clear();
-      stmt = db.prepare(source);
+      stmt = db.prepare(Object.hasOwn(instead, source) ? instead[source]! : source);
       if (source.startsWith(ROWS_AS_ARRAYS)) stmt.raw(true);
       cache.set(source, stmt);
     }

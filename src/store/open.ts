@@ -90,7 +90,7 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     masterKeys: new SqlMasterKeyStore(k),
     tags: new SqlTagStore(k),
     tlsServing: new SqlTlsServingStore(k),
-    acmeServer: new SqlAcmeServerStore(k, { memoryNonces: db.dialect === 'sqlite' }),
+    acmeServer: new SqlAcmeServerStore(k, { memoryNonces: db.dialect === 'sqlite' && !opts.sharedFile }),
     revocations: new SqlRevocationStore(k),
     console: new SqlConsoleStore(k),
     packages: new SqlPackageStore(k),

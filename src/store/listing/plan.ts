@@ -84,6 +84,19 @@ const ITEM_SELECTED = raw([...ITEM_CERT_COLUMNS.map((c) => `c.${c}`), ...[...MAR
 const itemNamed = new Function('r', 'accountUin', `return { search_text: '', account_uin: accountUin,
   ${Object.entries(UNSHOWN).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')}, has_key: 0, cert_pem: null, chain_root_pem: null, chain_facts: null,
   ${ITEM_ROW_COLUMNS.map((c, i) => `${c}: r[${i}]`).join(', ')} };`) as (r: unknown[], accountUin: string) => Row;
+
+/**
+ * A list item's columns and its tags packed into one JSON array cell (`json_array`), unpacked
+ * by one JSON.parse: better-sqlite3 makes a JS value per cell through V8's API, and a page
+ * statement of 10 rows × 34 cells cost 57 µs against 33 µs packed (bench DB, 10,000 rows;
+ * ids alone: 14 µs). The count, where selected, stays a cell of its own after it.
+ */
+const itemPacked = (tagsJson: Sql) => sql`json_array(${ITEM_SELECTED}, ${tagsJson})`;
+const itemUnpacked = (r: unknown[], accountUin: string): Row => {
+  const a = JSON.parse(r[0] as string) as unknown[];
+  if (r.length > 1) a.push(r[1]);
+  return itemNamed(a, accountUin);
+};
 // ---- end SQLite: a list item's columns ----
 
 /** What a backend brings to the listing. */
@@ -390,6 +403,8 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   const item = !pg && !q.material;
   const SELECTED = q.material ? WITH_MATERIAL : item ? ITEM_SELECTED : NO_MATERIAL;
   const sides = item ? raw('') : sql`, ${sideColumns(pg, sidesWanted(q, backend))}`;
+  // A row's cells before the count: SQLite's list items packed in one (itemPacked).
+  const cells = item ? itemPacked(tagsJson) : sql`${SELECTED}, ${tagsJson} as tags_json${sides}`;
   /**
    * One page in one statement: `p` picks the page's ids through the indexes (sorting only
    * ids), then only those rows are read with their PEM, sealed keys and tags, in the page's
@@ -397,7 +412,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
    * `byRowid`: `p` also picks SQLite's rowids (as `rid`), and the rows are read by them.
    */
   const pageRows = (p: Sql, backwards: boolean, at?: Sql, total?: Sql, byRowid = false) => sql`${raw(pg && !clocked ? PREPARED : '')}with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as (${p})
-    select ${SELECTED}, ${tagsJson} as tags_json${sides}${total ? sql`, (${total}) as total` : raw('')}
+    select ${cells}${total ? sql`, (${total}) as total` : raw('')}
     from p inner join certificates as c on ${raw(byRowid ? 'c.rowid = p.rid' : 'c.id = p.id')} left join certificate_material as m on m.cert_id = c.id
     order by ${orderBy('c', backwards)}`;
   // Only the order's own columns: its index then holds all that OFFSET skips, and
@@ -440,7 +455,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   };
   const read = function* (s: Sql): Steps<Row[]> {
     const rows = (yield { t: ROWS_AS_ARRAYS + s.t, p: s.p }) as (Row | unknown[])[];
-    return item ? rows.map((r) => itemNamed(r as unknown[], q.accountUin)) : rows.map(named);
+    return item ? rows.map((r) => itemUnpacked(r as unknown[], q.accountUin)) : rows.map(named);
   };
 
   if (soleTag) {
@@ -463,7 +478,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     const rows = yield* read(sql`with hits as materialized (select c.id, c.created_at, c.not_after from certificates as c where ${where}),
       n as (select count(*) as n from hits),
       p as (select hits.id, hits.created_at, hits.not_after from hits order by ${orderBy('hits', false)} limit ${q.limit} offset ${q.offset})
-      select ${SELECTED}, ${tagsJson} as tags_json${sides}, n.n as total
+      select ${cells}, n.n as total
       from n left join p on true left join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id
       order by ${orderBy('p', false)}`);
     return {
