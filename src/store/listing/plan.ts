@@ -213,6 +213,18 @@ const DAY_MS = 86_400_000;
  */
 const inlined = (n: number): Sql => (Number.isSafeInteger(n) && n >= 0 ? raw(String(n)) : sql`${n}`);
 
+/**
+ * PostgreSQL: notAfter compared with the clock in a form the planner estimates the same (at
+ * 0.5) whatever the time, so that its statements can keep a generic plan (PREPARED). A
+ * custom plan of the listing's page statement cost ~1–2 ms of the server's CPU a call to plan
+ * (side facts, tags, the count), more than running it. Compared plainly, a generic plan took
+ * `not_after >= $n` to pass a third of the rows, and sorted every issued one of the account
+ * (status [1] at 100,000: 60 ms instead of 1 ms). Not with ExpirationSort or FilterExpiring,
+ * whose range of notAfter bounds the index scan (planned with the values: a generic plan of
+ * expiry order + status [1] at a million walked the expired rows, 100 ms instead of 7).
+ */
+const clockCompared = (lhs: string, now: number) => sql`coalesce(${raw(lhs)} ${now}, false)`;
+
 /** A scalar subquery as a statement selecting it as `n`. */
 const selectN = (scalar: Sql) => sql`select ${scalar} as n`;
 
@@ -316,6 +328,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     const found = backend.search(db, key);
     for (const cond of Array.isArray(found) ? found : (yield found) as Sql[]) filter(cond);
   }
+  const opaqueClock = pg && !q.expirationSort && !q.expiring;
   if (q.certificateType) filter(sql`c.certificate_type = ${q.certificateType}`);
   if (q.projectId !== undefined) filter(sql`c.project_id = ${q.projectId}`);
   if (q.statuses?.length) {
@@ -323,6 +336,10 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     // Expiry is not written back to the row: an issued certificate past notAfter is 3.
     filter(sql`(${join(q.statuses.map((st) => {
       if (now === undefined) return sql`c.status = ${st}`;
+      if (opaqueClock) {
+        if (st === 1) return sql`(c.status = 1 and ${clockCompared('c.not_after >=', now)})`;
+        if (st === 3) return sql`(c.status = 3 or (c.status = 1 and ${clockCompared('c.not_after <', now)}))`;
+      }
       if (st === 1) return sql`(c.status = ${1} and c.not_after >= ${now})`;
       if (st === 3) return sql`(c.status = ${3} or (c.status = ${1} and c.not_after < ${now}))`;
       return sql`c.status = ${st}`;
@@ -341,6 +358,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     const na = raw(backend.onePageStatement ? 'c.not_after' : '+c.not_after');
     const cond = q.now === undefined
       ? sql`(c.certificate_type = 'SVR' and ${st} = 1 and c.has_key = 1)`
+      : opaqueClock ? sql`(c.certificate_type = 'SVR' and ${st} = 1 and c.has_key = 1 and ${clockCompared('c.not_after >=', q.now)})`
       : sql`(c.certificate_type = 'SVR' and ${st} = 1 and c.has_key = 1 and ${na} >= ${q.now})`;
     filter(q.deployable ? cond : sql`not ${cond}`);
   }
@@ -374,7 +392,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   // Rows picked by comparing notAfter with the clock: a generic plan guesses a third of the
   // rows pass (nearly all do) and sorted 860,000 rows for status [1] at a million (0.7 s
   // against 0.13 s planned with the values), so these statements are planned for each call.
-  const clocked = q.now !== undefined && ((q.statuses ?? []).some((st) => st === 1 || st === 3) || q.deployable !== undefined) || !!q.expiring;
+  const clocked = !opaqueClock && (q.now !== undefined && ((q.statuses ?? []).some((st) => st === 1 || st === 3) || q.deployable !== undefined) || !!q.expiring);
 
   const filtered = filters > 0;
   // Newest first (id breaks ties), or by expiry with ids ascending within one notAfter.
