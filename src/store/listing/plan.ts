@@ -41,7 +41,7 @@ const everyColumn: Exclude<keyof CertificateRow, (typeof CERT_COLUMNS)[number] |
 void everyColumn;
 const MATERIAL_COLUMNS = ['cert_pem', 'private_key_sealed', 'key_password_sealed', 'encrypt_cert_pem', 'encrypt_key_sealed', 'chain_root_pem', 'chain_facts'] as const;
 const ROW_COLUMNS: readonly string[] = [...CERT_COLUMNS, ...MATERIAL_COLUMNS, 'tags_json', 'side_resources', 'side_ignored', 'side_hosting',
-  'side_project', 'total'];
+  'side_project', 'side_order', 'side_revocation', 'total'];
 const WITH_MATERIAL = raw([...CERT_COLUMNS.map((c) => `c.${c}`), ...MATERIAL_COLUMNS.map((c) => `m.${c}`)].join(', '));
 // Without material (CertificateQuery.material): only whether the sealed keys and the encryption
 // certificate are there ('' or null), which list items show.
@@ -50,6 +50,7 @@ const NO_MATERIAL = raw([...CERT_COLUMNS.map((c) => `c.${c}`), ...MATERIAL_COLUM
   ? `case when m.${c} is null then null else '' end as ${c}` : `null as ${c}`))].join(', '));
 
 type Row = FullRow & { tags_json: unknown; side_resources: unknown; side_ignored: unknown; side_hosting: unknown; side_project: unknown;
+  side_order: unknown; side_revocation: unknown;
   total?: number | string };
 
 /** The side facts of the records a listing read with them (CertificateQuery.sides). */
@@ -433,7 +434,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     // The row as it is (copying a 40-column row with spreads costs V8 µs per column).
     if ((r.cert_pem as string | null) === null) r.cert_pem = '';
     const c = toRecord(r, list.map(([k, v]) => ({ key: k, value: v })));
-    if (sidesWanted(q, backend)) SIDES.set(c, sidesOf(r.side_resources, r.side_ignored, r.side_hosting, r.side_project));
+    if (sidesWanted(q, backend)) SIDES.set(c, sidesOf(r.side_resources, r.side_ignored, r.side_hosting, r.side_project, r.side_order, r.side_revocation));
     return c;
   };
   // TotalCount: a search counts its matches (below); with no filter, the kept count; for one
