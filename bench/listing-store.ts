@@ -10,6 +10,7 @@
 //   CERTPORT_BENCH_STATEMENTS=1  time spent in each statement (by its text), the costliest first; on PostgreSQL
 //                                also the round trips per call and the server's CPU per call (its backend's, one connection)
 //   CERTPORT_BENCH_SIDES=1       with the items' side facts (as DescribeCertificates asks)
+//   CERTPORT_BENCH_PER_FILTER=n  PostgreSQL: also each filter set alone, n calls, its backend's CPU per call (the costliest first)
 import { randomInt } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -142,6 +143,26 @@ for (const backend of BACKENDS) {
       console.log(`${backend} ${size.toLocaleString('en')}: ${(((cpu.user + cpu.system) / 1000) / N).toFixed(3)} ms CPU per call, ${(wall / N).toFixed(3)} ms wall (p50 ${p.p50.toFixed(2)}, p99 ${p.p99.toFixed(2)})${pid ? `, PostgreSQL backend ${((pgCpu * 1000) / N).toFixed(3)} ms CPU per call` : ''}${statements.size ? `, ${([...statements.values()].reduce((a, e) => a + e.n, 0) / N).toFixed(2)} statements per call` : ''}; load average ${loadAvg()}`);
       const rows = [...byFilter].map(([name, l]) => ({ name, mean: l.reduce((x, y) => x + y, 0) / l.length, p99: percentiles(l).p99 }));
       for (const r of rows.sort((x, y) => y.mean - x.mean).slice(0, 8)) console.log(`  ${r.name.padEnd(26)} mean ${r.mean.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
+      const perFilter = Number(process.env.CERTPORT_BENCH_PER_FILTER ?? 0);
+      if (pid && perFilter) {
+        // Each filter set's own share of the server's CPU (ticks of 10 ms: n calls at once).
+        const seen = new Set<string>();
+        const lines: [number, string][] = [];
+        for (let f = 0; f < FILTERS.length; f++) {
+          const name = FILTERS[f]![0];
+          if (seen.has(name)) continue;
+          seen.add(name);
+          const c0 = backendCpu(pid);
+          const w0 = performance.now();
+          for (let i = 0; i < perFilter; i++) {
+            const a = randomInt(ACCOUNTS);
+            await store.listCertificates(query(a, f, randomInt(Math.max(1, totals[a]![f]! - 9)), 10));
+          }
+          const c = ((backendCpu(pid) - c0) * 1000) / perFilter;
+          lines.push([c, `  ${name.padEnd(26)} PostgreSQL ${c.toFixed(3)} ms CPU per call, ${((performance.now() - w0) / perFilter).toFixed(3)} ms wall`]);
+        }
+        for (const [, l] of lines.sort((x, y) => y[0] - x[0])) console.log(l);
+      }
       for (const [text, e] of [...statements].sort((x, y) => y[1].ms - x[1].ms).slice(0, 12)) {
         console.log(`  ${(e.ms / N).toFixed(3)} ms per call, ${e.n} runs, ${(e.ms / e.n).toFixed(3)} ms each: ${text.replace(/\s+/g, ' ').slice(0, 400)}`);
       }

@@ -65,10 +65,11 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   // project) in one statement where the store can (ListedSides); else one query each, at once.
   const { total, items, sides } = await ctx.services.certificates.list({ ...q, sides: true }, ctx.caller);
   const ids = items.map((c) => c.id);
-  const [orders, revocations, apart] = await Promise.all([
+  // Where sides are read with the page, so are its DV orders awaiting issue and its revocations.
+  const [orders, revocations, apart] = sides ? [null, null, null] : await Promise.all([
     ctx.services.orders.getOrders(items.filter((c) => c.isDv && isAwaitingIssue(c.status)).map((c) => c.id)),
     ctx.services.revocations.getMany(items.filter((c) => c.status === CertStatus.revoked).map((c) => c.id)),
-    sides ? null : Promise.all([
+    Promise.all([
       ctx.services.resources.boundTypes(items),
       ctx.services.expirySwitch.ignoredExpiry(account, ids),
       ctx.services.hosting.views(account, ids),
@@ -81,12 +82,12 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
       const s = sides?.[i];
       return presentListItem(c, now, s
         ? {
-            project: s.project, order: orders.get(c.id) ?? null, boundResource: ResourceService.typesServing(c, s.resources),
-            isIgnore: s.ignoredExpiry, revocation: revocations.get(c.id), hosting: HostingService.view(s.hosting),
+            project: s.project, order: s.order, boundResource: ResourceService.typesServing(c, s.resources),
+            isIgnore: s.ignoredExpiry, revocation: s.revocation ?? undefined, hosting: HostingService.view(s.hosting),
           }
         : {
-            project: apart![3].get(c.projectId) ?? null, order: orders.get(c.id) ?? null, boundResource: apart![0].get(c.id) ?? [],
-            isIgnore: apart![1].has(c.id), revocation: revocations.get(c.id), hosting: apart![2].get(c.id) ?? HostingService.view(null),
+            project: apart![3].get(c.projectId) ?? null, order: orders!.get(c.id) ?? null, boundResource: apart![0].get(c.id) ?? [],
+            isIgnore: apart![1].has(c.id), revocation: revocations!.get(c.id), hosting: apart![2].get(c.id) ?? HostingService.view(null),
           });
     }),
   };

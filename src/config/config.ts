@@ -32,7 +32,7 @@ export interface Config {
   databaseUrl: string;
   /** PostgreSQL schema to use (created if missing); null = the server's default search_path. */
   databaseSchema: string | null;
-  /** PostgreSQL: connections in the pool (CERTPORT_DATABASE_POOL_SIZE, default 20). */
+  /** PostgreSQL: connections in the pool (CERTPORT_DATABASE_POOL_SIZE, default 8). */
   databasePoolSize: number;
   /** SQLite's `synchronous` pragma: FULL (the default: an acknowledged write survives a power
    * loss), NORMAL (WAL synced at checkpoints only) or EXTRA. */
@@ -353,9 +353,11 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
   if (databaseSchema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
     throw new ConfigError(`${KEYS.databaseSchema} must be a lowercase SQL identifier, got ${JSON.stringify(databaseSchema)}`);
   }
-  // 20: a DescribeCertificates page runs its side queries at once (one connection each), so
-  // 50 concurrent requests queued on pg's default of 10 (bench/throughput.ts).
-  const databasePoolSize = int(KEYS.databasePoolSize, get('databasePoolSize') ?? '20', 1, 1000);
+  // 8: a DescribeCertificates page is one statement with its side facts (one connection), and
+  // more connections than the database server's cores can run at once only make them wait
+  // their turn inside it: varied listings at 50 concurrent requests on 2 cores, pool 8 or 6
+  // against 20, 1.3–1.4× the requests a second (bench/throughput.ts, issue 27).
+  const databasePoolSize = int(KEYS.databasePoolSize, get('databasePoolSize') ?? '8', 1, 1000);
   const sqliteSynchronous = (get('sqliteSynchronous') ?? 'FULL').trim().toUpperCase();
   if (!(SQLITE_SYNCHRONOUS as readonly string[]).includes(sqliteSynchronous)) {
     throw new ConfigError(`${KEYS.sqliteSynchronous} must be one of ${SQLITE_SYNCHRONOUS.join(', ')}, got ${JSON.stringify(sqliteSynchronous)}`);

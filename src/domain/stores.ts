@@ -22,6 +22,9 @@ export interface ListedSides {
   ignoredExpiry: boolean;
   hosting: HostingRecord | null;
   project: ProjectRecord | null;
+  /** Its DV order while a DV certificate awaits issue (else null), and its revocation when revoked. */
+  order: DvOrderRecord | null;
+  revocation: RevocationRecord | null;
 }
 
 /** The certificate being reissued was reissued already (or is no longer issued). */

@@ -30,7 +30,7 @@ export const dvOrderRow = (o: DvOrderRecord): DvOrderRow => ({
   csr_pem: o.csrPem,
 });
 
-const dvOrderRecord = (r: DvOrderRow): DvOrderRecord => ({
+export const dvOrderRecord = (r: DvOrderRow): DvOrderRecord => ({
   certId: r.cert_id,
   accountUin: r.account_uin,
   method: r.method as DvOrderRecord['method'],

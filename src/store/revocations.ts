@@ -8,7 +8,7 @@ import type { RevocationStep, RevocationStore } from '../domain/stores.js';
 import { insertLog } from './operation-log.js';
 import { upsertJob } from './jobs.js';
 
-const record = (r: RevocationRow): RevocationRecord => ({
+export const record = (r: RevocationRow): RevocationRecord => ({
   certId: r.cert_id,
   accountUin: r.account_uin,
   serialHex: r.serial_hex,

@@ -66,8 +66,8 @@ describe('SQLite statistics', () => {
 });
 
 describe('CERTPORT_DATABASE_POOL_SIZE', () => {
-  test('defaults to 20; a whole number from 1 to 1000 is taken; anything else is refused by name', () => {
-    assert.equal(loadConfig({}).databasePoolSize, 20);
+  test('defaults to 8; a whole number from 1 to 1000 is taken; anything else is refused by name', () => {
+    assert.equal(loadConfig({}).databasePoolSize, 8);
     assert.equal(loadConfig({ CERTPORT_DATABASE_POOL_SIZE: '64' }).databasePoolSize, 64);
     assert.throws(() => loadConfig({ CERTPORT_DATABASE_POOL_SIZE: '0' }), (e) => e instanceof ConfigError && /CERTPORT_DATABASE_POOL_SIZE must be between 1 and 1000/.test(e.message));
     assert.throws(() => loadConfig({ CERTPORT_DATABASE_POOL_SIZE: 'many' }), /CERTPORT_DATABASE_POOL_SIZE must be a whole number/);

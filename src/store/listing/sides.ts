@@ -1,9 +1,13 @@
 // What a DescribeCertificates item shows besides its record (issue 27): the resources serving
-// it, its muted expiry notices, its hosting and its project, read as correlated subqueries of
-// the page statement itself. They were four more queries a page (on PostgreSQL four pool
-// connections and round trips per request).
+// it, its muted expiry notices, its hosting, its project and, where it has them, its DV order
+// awaiting issue and its revocation, read as correlated subqueries of the page statement
+// itself. They were up to six more queries a page (on PostgreSQL pool connections and round
+// trips per request).
 import type { ListedSides } from '../../domain/stores.js';
-import type { CertHostingRow, DeployResourceRow, ProjectRow } from '../schema.js';
+import { AWAITING_ISSUE, CertStatus } from '../../domain/certificate.js';
+import type { CertHostingRow, DeployResourceRow, DvOrderRow, ProjectRow, RevocationRow } from '../schema.js';
+import { dvOrderRecord } from '../dv-orders.js';
+import { record as revocationRecord } from '../revocations.js';
 import { toResource } from '../deployments.js';
 import { hostingRecord } from '../hosting.js';
 import { projectRecord } from '../projects.js';
@@ -16,36 +20,48 @@ const RESOURCE: readonly (keyof DeployResourceRow)[] = ['id', 'account_uin', 'na
 const HOSTING: readonly (keyof CertHostingRow)[] = ['cert_id', 'account_uin', 'resource_types', 'replace_days', 'message_types', 'window_start',
   'window_end', 'status', 'renew_cert_id', 'record_id', 'complete_at', 'failures', 'next_at', 'last_error', 'created_at', 'updated_at'];
 const PROJECT: readonly (keyof ProjectRow)[] = ['account_uin', 'project_id', 'name', 'created_at'];
+const DV_ORDER: readonly (keyof DvOrderRow)[] = ['cert_id', 'account_uin', 'method', 'main_domain', 'auths', 'key_algo', 'key_param', 'contact_email',
+  'contact_phone', 'delete_dns_auto_record', 'record_state', 'last_check_at', 'last_check_detail', 'created_at', 'acme_order_url', 'csr_pem'];
+const REVOCATION: readonly (keyof RevocationRow)[] = ['cert_id', 'account_uin', 'serial_hex', 'encrypt_serial_hex', 'crl_issuer', 'reason', 'state',
+  'requested_at', 'requested_by', 'revoked_at', 'auths', 'last_check_detail', 'letter_sealed', 'letter_type', 'confirmed_by', 'spki_sha256'];
 
 const object = (pg: boolean, t: string, cols: readonly string[]) =>
   (pg ? `row_to_json(${t})` : `json_object(${cols.map((c) => `'${c}', ${t}.${c}`).join(', ')})`);
 
 /**
- * The four side columns of a page row of `c`, in ROW_COLUMNS' order. Resources: those deployed
+ * The six side columns of a page row of `c`, in ROW_COLUMNS' order. The order and the
+ * revocation only where DescribeCertificates shows them (a DV certificate awaiting issue, a
+ * revoked one): the other rows probe nothing. Resources: those deployed
  * with `c` or last probed serving its fingerprint (the caller keeps the ones serving it now).
  * Nothing here refers to the page's ids: SQLite evaluates a CTE again at each reference, and
  * re-running the page's OFFSET scan per row cut varied listings to a fifth.
  */
 export function sideColumns(pg: boolean, wanted: boolean): Sql {
-  if (!wanted) return raw('null as side_resources, 0 as side_ignored, null as side_hosting, null as side_project');
+  if (!wanted) return raw('null as side_resources, 0 as side_ignored, null as side_hosting, null as side_project, null as side_order, null as side_revocation');
   return raw(`(select ${pg ? 'json_agg(r order by r.created_at, r.id)' : `json_group_array(${object(pg, 'r', RESOURCE)} order by r.created_at, r.id)`}
       from deploy_resources as r where r.account_uin = c.account_uin
       and (r.cert_id = c.id or r.probe_sha256 = c.fingerprint_sha256)) as side_resources,
     case when exists (select 1 from cert_notification_switch as s where s.account_uin = c.account_uin and s.cert_id = c.id and s.ignore_expiry = 1) then 1 else 0 end as side_ignored,
     (select ${object(pg, 'h', HOSTING)} from cert_hosting as h where h.account_uin = c.account_uin and h.cert_id = c.id) as side_hosting,
-    (select ${object(pg, 'pr', PROJECT)} from projects as pr where pr.account_uin = c.account_uin and pr.project_id = c.project_id) as side_project`);
+    (select ${object(pg, 'pr', PROJECT)} from projects as pr where pr.account_uin = c.account_uin and pr.project_id = c.project_id) as side_project,
+    case when c.is_dv = 1 and c.status in (${AWAITING_ISSUE.join(', ')}) then (select ${object(pg, 'o', DV_ORDER)} from dv_orders as o where o.cert_id = c.id) end as side_order,
+    case when c.status = ${CertStatus.revoked} then (select ${object(pg, 'v', REVOCATION)} from revocations as v where v.cert_id = c.id) end as side_revocation`);
 }
 
 /** PostgreSQL answers json as values, SQLite as text. */
 const parsed = <T>(v: unknown): T | null => (v === null || v === undefined ? null : (typeof v === 'string' ? JSON.parse(v) : v) as T);
 
-export function sidesOf(resources: unknown, ignored: unknown, hosting: unknown, project: unknown): ListedSides {
+export function sidesOf(resources: unknown, ignored: unknown, hosting: unknown, project: unknown, order: unknown, revocation: unknown): ListedSides {
   const h = parsed<CertHostingRow>(hosting);
   const p = parsed<ProjectRow>(project);
+  const o = parsed<DvOrderRow>(order);
+  const v = parsed<RevocationRow>(revocation);
   return {
     resources: (parsed<DeployResourceRow[]>(resources) ?? []).map(toResource),
     ignoredExpiry: Number(ignored) === 1,
     hosting: h ? hostingRecord(h) : null,
     project: p ? projectRecord(p) : null,
+    order: o ? dvOrderRecord(o) : null,
+    revocation: v ? revocationRecord(v) : null,
   };
 }

@@ -1,0 +1,53 @@
+// PostgreSQL: a listed page's DV orders awaiting issue and its revocations come with its side
+// facts (sides.ts), equal to what their own stores read, and only on the rows that show them.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { makeChain } from '../../testing/pki-fixtures.js';
+import { startTestService, type TestService } from '../../testing/harness.js';
+import type { Listed } from './plan.js';
+
+describe('listed side facts: DV orders and revocations (postgres)', () => {
+  let t: TestService;
+  before(async () => {
+    t = await startTestService('postgres');
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  test('read with the page where the item shows them, null elsewhere', async () => {
+    const ids: string[] = [];
+    for (const name of ['revoked', 'awaiting', 'issued', 'awaiting-not-dv']) {
+      const chain = await makeChain('EC', `${name}.sides.example.com`);
+      ids.push((await t.client.UploadCertificate({ CertificatePublicKey: chain.leafPem, CertificatePrivateKey: chain.keyPem, Alias: name })).CertificateId!);
+    }
+    const [revoked, awaiting, issued, notDv] = ids as [string, string, string, string];
+    const { certificates, dvOrders, revocations, kysely } = t.svc.core.stores;
+    const account = t.cred.accountUin;
+    await kysely.updateTable('certificates').set({ status: 10 }).where('id', '=', revoked).execute();
+    await kysely.updateTable('certificates').set({ status: 4, is_dv: 1 }).where('id', '=', awaiting).execute();
+    await kysely.updateTable('certificates').set({ status: 0, is_dv: 0 }).where('id', '=', notDv).execute();
+    const revocation = (certId: string) => ({ cert_id: certId, account_uin: account, serial_hex: 'ab' + certId.slice(0, 6), encrypt_serial_hex: null,
+      crl_issuer: 'rsa-intermediate', reason: 1, state: 'revoked', requested_at: 1_700_000_000_000, requested_by: 'test', revoked_at: 1_700_000_001_000,
+      auths: '[]', last_check_detail: null, letter_sealed: null, letter_type: null, confirmed_by: null, spki_sha256: 'spki-' + certId });
+    // A revocation row of an issued certificate (never shown) too.
+    await kysely.insertInto('revocations').values([revocation(revoked), revocation(issued)]).execute();
+    const order = (certId: string) => ({ cert_id: certId, account_uin: account, method: 'DNS', main_domain: 'awaiting.sides.example.com',
+      auths: JSON.stringify([{ domain: 'awaiting.sides.example.com', key: '_acme-challenge', value: 'v' }]), key_algo: 'RSA', key_param: '2048',
+      contact_email: null, contact_phone: null, delete_dns_auto_record: 1, record_state: 'pending', last_check_at: 1_700_000_002_000,
+      last_check_detail: 'not yet', created_at: 1_700_000_000_000, acme_order_url: null, csr_pem: null });
+    await kysely.insertInto('dv_orders').values([order(awaiting), order(notDv)]).execute();
+
+    const l: Listed = await certificates.listCertificates({ accountUin: account, offset: 0, limit: 10, now: Date.now(), sides: true });
+    assert.equal(l.items.length, 4);
+    const byId = new Map(l.items.map((c, i) => [c.id, l.sides![i]!]));
+    const orders = await dvOrders.getDvOrders([awaiting]);
+    const revs = await revocations.getRevocations([revoked]);
+    assert.deepEqual(byId.get(awaiting)!.order, orders.get(awaiting));
+    assert.deepEqual(byId.get(revoked)!.revocation, revs.get(revoked));
+    assert.equal(byId.get(revoked)!.order, null);
+    assert.equal(byId.get(awaiting)!.revocation, null);
+    assert.equal(byId.get(issued)!.revocation, null);
+    assert.equal(byId.get(notDv)!.order, null);
+  });
+});
