@@ -79,10 +79,10 @@ export function facetBucketCounts(q: CertificateQuery): Sql | null {
    * bucket of the starts counted before it (a bucket probe per row cost ~8 µs: 2,500 of a
    * day's rows, 20 ms).
    */
-  const rows = (cond: Sql, weight: Sql | number, more: [Sql, Sql][] = []) => sql`select b.lo_created_at, b.lo_id, v.n from (
+  const rows = (cond: Sql, weight: Sql | number, more: [Sql, Sql][] = [], any?: Sql) => sql`select b.lo_created_at, b.lo_id, v.n from (
       select g, sum(x) as n from (
         select is_b, x, sum(is_b) over (order by c, i, is_b desc rows unbounded preceding) as g from (
-          select lo_created_at as c, lo_id as i, 1 as is_b, 0 as x from certificate_order_buckets where account_uin = ${a}
+          select lo_created_at as c, lo_id as i, 1 as is_b, 0 as x from certificate_order_buckets where account_uin = ${a}${any ? sql` and ${any}` : raw('')}
           ${join([[cond, typeof weight === 'number' ? raw(String(weight)) : weight] as [Sql, Sql], ...more].map(([c, w]) => sql`union all
             select e.created_at, e.id, 0, ${w} from certificates e where e.account_uin = ${a} and ${c}`), ' ')}) u) w
       where is_b = 0 group by g) v
@@ -102,8 +102,11 @@ export function facetBucketCounts(q: CertificateQuery): Sql | null {
   const partDays = (prefix: string, cond: Sql, spans: { d: number; from: number; to: number }[], sign: number) => {
     const inside = (p: { from: number; to: number }) => sql`(e.not_after >= ${p.from} and e.not_after < ${p.to})`;
     const day = (d: number) => sql`(e.not_after >= ${d * DAY_MS} and e.not_after < ${(d + 1) * DAY_MS})`;
-    const gates = sql`with g as materialized (select ${join(spans.map((p, i) => sql`(select count(*) filter (where ${inside(p)})
-      <= count(*) filter (where not ${inside(p)}) from certificates e where e.account_uin = ${a} and ${cond} and ${day(p.d)}) as k${raw(String(i))}`), ', ')})`;
+    // k<i>: span i's own rows are the fewer; m<i>: how many the fewer side holds (none: the
+    // buckets are not sorted with them at all).
+    const gates = sql`with g as materialized (select ${join(spans.map((p, i) => sql`k${raw(String(i))}, m${raw(String(i))}`), ', ')}
+      from ${join(spans.map((p, i) => sql`(select i <= o as k${raw(String(i))}, least(i, o) as m${raw(String(i))} from (select count(*) filter (where ${inside(p)}) as i,
+        count(*) filter (where not ${inside(p)}) as o from certificates e where e.account_uin = ${a} and ${cond} and ${day(p.d)}) c) s${raw(String(i))}`), ', ')})`;
     const k = (i: number) => raw(`(select g.k${i} from g)`);
     // Either side as one range of the order's index, its bounds chosen once (an OR of both
     // sides sent PostgreSQL to the heap; a branch for each side tripled the planning time).
@@ -112,7 +115,8 @@ export function facetBucketCounts(q: CertificateQuery): Sql | null {
       and e.not_after < case when ${k(i)} then ${p.to}::bigint else ${(p.d + 1) * DAY_MS}::bigint end
       and (${k(i)} or not ${inside(p)})`, sql`case when ${k(i)} then ${raw(String(sign))} else ${raw(String(-sign))} end`];
     const [first, ...others] = spans.map(side);
-    const parts = [rows(first![0], first![1], others), ...spans.map((p, i) => sql`select lo_created_at, lo_id, ${raw(sign < 0 ? '-n' : 'n')} as n
+    const any = raw(`(select ${spans.map((_, i) => `g.m${i}`).join(' + ')} from g) > 0`);
+    const parts = [rows(first![0], first![1], others, any), ...spans.map((p, i) => sql`select lo_created_at, lo_id, ${raw(sign < 0 ? '-n' : 'n')} as n
       from certificate_facet_buckets where account_uin = ${a} and facet = ${dayLabel(prefix, p.d)} and not ${k(i)}`)];
     return { parts, gates };
   };
