@@ -13,6 +13,7 @@
 //   CERTPORT_BENCH_PG_URL=postgres://…/db   seed into that database (a schema of it), not the tests'
 //   CERTPORT_BENCH_KEEP=/tmp/x              keep the data set, reuse it next run (bench/node.ts);
 //                                           bench/listing-explain.js then shows each filter's statements
+//   CERTPORT_BENCH_ONLY='a|b'               only the lines whose name holds one of these
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BACKENDS } from '../src/testing/harness.js';
@@ -24,6 +25,7 @@ const ROWS = { sqlite: Number(process.env.CERTPORT_BENCH_SQLITE_ROWS ?? 100_000)
 // pause or stray scheduling delay away from any value).
 const N = Number(process.env.CERTPORT_BENCH_REQUESTS ?? 1000);
 const TARGET_MS = 20;
+const ONLY = process.env.CERTPORT_BENCH_ONLY?.split('|') ?? null;
 
 console.log(`DescribeCertificates at scale — ${machine()}`);
 console.log(`lines marked ok/MISS are the issue's shapes; the others are shown for context. one account; ${N} signed requests per line, one at a time over a keep-alive connection, after 20 warm-up; CERTPORT_RATE_LIMIT=0, CERTPORT_PAGE_CACHE_MB=0 (every page read from the database); target p99 < ${TARGET_MS} ms`);
@@ -48,6 +50,7 @@ for (const backend of BACKENDS) {
       return json.Response;
     };
     const shape = async (name: string, params: (i: number) => object, targeted = true) => {
+      if (ONLY && !ONLY.some((o) => name.includes(o))) return;
       for (let i = 0; i < 20; i++) await call(params(i));
       const lat: number[] = [];
       let total = 0;
@@ -96,6 +99,7 @@ for (const backend of BACKENDS) {
       ['Deployable 1 + ProjectId 3 + ExpirationSort ASC', { Deployable: 1, ProjectId: 3, ExpirationSort: 'ASC' }],
     ];
     for (const [name, params] of every) {
+      if (ONLY && !ONLY.some((o) => name.includes(o))) continue;
       await shape(name, () => params);
       const total = await totalOf(params);
       await shape(`${name}, random Offset of ${total}`, () => ({ ...params, Offset: Math.floor(Math.random() * Math.max(1, total - 9)) }));

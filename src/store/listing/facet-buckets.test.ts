@@ -34,6 +34,12 @@ describe('facet buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
   const DAY = 86_400_000;
   /** The time judged filters are asked at: the middle of a UTC day. */
   const NOW = Date.UTC(2027, 2, 10, 12);
+  /**
+   * Other times: a day later, on the last day of an 8-day block (UTC day 20895; NOW is day
+   * 20887), on the first of the next, and weeks later, past the data's middle (64-day block
+   * 326 holds days 20864-20927: whole or less its edges).
+   */
+  const LATER = [NOW + DAY, 20895 * DAY + 3_600_000, 20896 * DAY + 7_200_000, NOW + 23 * DAY + 5 * 3_600_000];
   /** Varied facets by index: types, sources, SM and statuses in uneven shares, some runs of one value. */
   const row = (id: string, i: number, createdAt: number): CertificateRecord => ({
     ...template, id, createdAt, fingerprintSha1: id.padStart(40, '0'), tags: [],
@@ -44,6 +50,7 @@ describe('facet buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
     // Around NOW: whole days before and after it, and rows on its own day on both sides of it.
     notAfter: NOW + ((i % 53) - 12) * DAY + ((i % 7) - 3) * 3_600_000,
     privateKeySealed: i % 9 === 4 ? null : template.privateKeySealed,
+    projectId: i % 3,
   });
   const shuffled = <T>(xs: T[], seed: number): T[] => {
     const out = [...xs];
@@ -66,7 +73,12 @@ describe('facet buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
           cross join lateral (values ('t:' || r.certificate_type), (case when r.source = 'upload' then 'b:0' else 'b:1' end),
             ('m:' || r.is_sm), ('s:' || r.status), (case when r.status = 1 then 'x:' || lpad((r.not_after / ${DAY})::text, 8, '0') end),
             (case when r.certificate_type = 'SVR' and r.status = 1 and r.has_key = 1 then 'd' end),
-            (case when r.certificate_type = 'SVR' and r.status = 1 and r.has_key = 1 then 'dx:' || lpad((r.not_after / ${DAY})::text, 8, '0') end)) f (facet)
+            (case when r.certificate_type = 'SVR' and r.status = 1 and r.has_key = 1 then 'dx:' || lpad((r.not_after / ${DAY})::text, 8, '0') end),
+            -- 0038's 8- and 64-day blocks of the per-day labels.
+            (case when r.status = 1 then 'xw:' || lpad((r.not_after / ${DAY} / 8)::text, 8, '0') end),
+            (case when r.status = 1 then 'xq:' || lpad((r.not_after / ${DAY} / 64)::text, 8, '0') end),
+            (case when r.certificate_type = 'SVR' and r.status = 1 and r.has_key = 1 then 'dxw:' || lpad((r.not_after / ${DAY} / 8)::text, 8, '0') end),
+            (case when r.certificate_type = 'SVR' and r.status = 1 and r.has_key = 1 then 'dxq:' || lpad((r.not_after / ${DAY} / 64)::text, 8, '0') end)) f (facet)
           where f.facet is not null group by 1, 2, 3),
         kept as (select facet, lo_created_at, lo_id, n from certificate_facet_buckets where account_uin = ${account} and n <> 0)
       select coalesce(k.facet, a.facet) as facet, coalesce(k.lo_created_at, a.lo_created_at) as lo_created_at,
@@ -87,6 +99,13 @@ describe('facet buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
     ['expiring', { expiring: { now: NOW, until: NOW + 30 * DAY } }],
     ['expiring and issued', { expiring: { now: NOW, until: NOW + 30 * DAY }, statuses: [1], now: NOW }],
     ['expiring within a day', { expiring: { now: NOW, until: NOW + DAY } }],
+    // Combined: no bucket counts (the default order walks), the per-day counts in the expiry orders.
+    ['deployable + project 1', { deployable: true, projectId: 1, now: NOW }],
+    ['status [3] + SVR + project 2 at a time', { statuses: [3], certificateType: 'SVR', projectId: 2, now: NOW }],
+    ['expiring + buy', { expiring: { now: NOW, until: NOW + 30 * DAY }, source: 'buy', now: NOW }],
+    // The clock moved: past and expiring ranges end in other 8- and 64-day blocks (0038).
+    ...LATER.flatMap((at, k): [string, Partial<CertificateQuery>][] => [[`status [3] at ${k}`, { statuses: [3], now: at }],
+      [`deployable at ${k}`, { deployable: true, now: at }], [`expiring at ${k}`, { expiring: { now: at, until: at + 30 * DAY } }]]),
   ];
   const deployable = sql`certificate_type = 'SVR' and status = 1 and has_key = 1`;
   const plainWhere: Record<string, ReturnType<typeof sql>> = {
@@ -100,20 +119,36 @@ describe('facet buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
     expiring: sql`status = 1 and not_after >= ${NOW} and not_after <= ${NOW + 30 * DAY}`,
     'expiring and issued': sql`status = 1 and not_after >= ${NOW} and not_after <= ${NOW + 30 * DAY}`,
     'expiring within a day': sql`status = 1 and not_after >= ${NOW} and not_after <= ${NOW + DAY}`,
+    'deployable + project 1': sql`${deployable} and not_after >= ${NOW} and project_id = 1`,
+    'status [3] + SVR + project 2 at a time': sql`(status = 3 or (status = 1 and not_after < ${NOW})) and certificate_type = 'SVR' and project_id = 2`,
+    'expiring + buy': sql`status = 1 and not_after >= ${NOW} and not_after <= ${NOW + 30 * DAY} and source <> 'upload'`,
   };
+  for (const [k, at] of LATER.entries()) {
+    plainWhere[`status [3] at ${k}`] = sql`(status = 3 or (status = 1 and not_after < ${at}))`;
+    plainWhere[`deployable at ${k}`] = sql`${deployable} and not_after >= ${at}`;
+    plainWhere[`expiring at ${k}`] = sql`status = 1 and not_after >= ${at} and not_after <= ${at + 30 * DAY}`;
+  }
+  const ORDER_BY = { ASC: 'not_after asc, id asc', DESC: 'not_after desc, id asc', default: 'created_at desc, id desc' } as const;
 
-  /** Deep pages of every filter from the store against plain ORDER BY / OFFSET. */
+  /**
+   * Deep pages of every filter from the store against plain ORDER BY / OFFSET, in the default
+   * order and both expiry orders (the per-day counts of 0034 place those: days around NOW
+   * start and end pages, today's rows on both sides of NOW).
+   */
   async function checkPages(): Promise<void> {
     for (const [name, f] of FILTERS) {
-      const plain = (await sql<{ id: string }>`select id from certificates where account_uin = ${account} and ${plainWhere[name]!}
-        order by created_at desc, id desc`.execute(db())).rows.map((r) => r.id);
-      const n = plain.length;
-      const offsets = [2 * ORDER_BUCKET + 1, 2500, Math.floor(n / 3), Math.floor(n / 2), n - 2 * ORDER_BUCKET - 3, n - 5, n - 1, n, n + 7]
-        .filter((o) => o > 2 * ORDER_BUCKET);
-      for (const offset of offsets) {
-        const r = await t.svc.core.stores.certificates.listCertificates({ accountUin: account, offset, limit: 6, ...f });
-        assert.equal(r.total, n, `${name}: TotalCount`);
-        assert.deepEqual(r.items.map((c) => c.id), plain.slice(offset, offset + 6), `${name}: Offset ${offset} of ${n}`);
+      for (const order of ['default', 'ASC', 'DESC'] as const) {
+        const plain = (await sql<{ id: string }>`select id from certificates where account_uin = ${account} and ${plainWhere[name]!}
+          order by ${sql.raw(ORDER_BY[order])}`.execute(db())).rows.map((r) => r.id);
+        const n = plain.length;
+        const offsets = [2 * ORDER_BUCKET + 1, 2500, Math.floor(n / 3), Math.floor(n / 2), n - 2 * ORDER_BUCKET - 3, n - 5, n - 1, n, n + 7]
+          .filter((o) => o > 2 * ORDER_BUCKET);
+        for (const offset of offsets) {
+          const r = await t.svc.core.stores.certificates.listCertificates({ accountUin: account, offset, limit: 6, ...f,
+            ...(order === 'default' ? {} : { expirationSort: order }) });
+          assert.equal(r.total, n, `${name} ${order}: TotalCount`);
+          assert.deepEqual(r.items.map((c) => c.id), plain.slice(offset, offset + 6), `${name} ${order}: Offset ${offset} of ${n}`);
+        }
       }
     }
   }

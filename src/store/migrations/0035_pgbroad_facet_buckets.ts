@@ -15,7 +15,7 @@ const ORDER_LOCK = 0x6f726472;
  * as stored (SVR, issued, with a key: `d`) and by day (`dx:`). `r`: the row's alias; `q`: the
  * quote ('' inside PL/pgSQL format strings). listing/postgres.ts writes the same labels.
  */
-const facetValues = (r: string, q = "'") => {
+export const facetValues = (r: string, q = "'") => {
   const day = `lpad((${r}.not_after / 86400000)::text, 8, ${q}0${q})`;
   const deployable = `${r}.certificate_type = ${q}SVR${q} and ${r}.status = 1 and ${r}.has_key = 1`;
   return `(values (${q}t:${q} || ${r}.certificate_type),
@@ -45,76 +45,7 @@ export function facetBuckets(dialect: Dialect): Migration {
       await sql`create table certificate_facet_buckets (account_uin text not null, facet text not null,
           lo_created_at bigint not null, lo_id text not null, n bigint not null,
           constraint certificate_facet_buckets_pk primary key (account_uin, facet, lo_created_at, lo_id) include (n))`.execute(db);
-      // The rows of `src` (a transition table or certificates) counted per facet and the
-      // bucket holding each (the greatest bucket start at or below its key).
-      const counted = (src: string, where = '') => `select r.account_uin, f.facet, k.lo_created_at, k.lo_id, count(*) as n
-        from ${src} r cross join lateral ${facetValues('r', "''")} cross join lateral (
-          select lo_created_at, lo_id from %1$I.certificate_order_buckets k where k.account_uin = r.account_uin
-            and (k.lo_created_at, k.lo_id) <= (r.created_at, r.id) order by k.lo_created_at desc, k.lo_id desc limit 1) k
-        where f.facet is not null ${where} group by 1, 2, 3, 4`;
-      // An update touches only the rows it moved between facet values (most change an alias or a time).
-      const MOVED = '(o.certificate_type, o.source, o.is_sm, o.status, o.has_key, o.not_after / 86400000) is distinct from (x.certificate_type, x.source, x.is_sm, x.status, x.has_key, x.not_after / 86400000)';
-      const MOVED_FROM = (rows: string, other: string) => `(select o.* from ${rows} o join ${other} x on x.id = o.id where ${MOVED})`;
-      // 0015's split, then the split range's facet rows counted again from the rows.
-      const B = ORDER_BUCKET;
-      const PIECE_START = sql.raw(`(rn = 0 or (rn * ((t + ${B - 1}) / ${B})) / t <> ((rn - 1) * ((t + ${B - 1}) / ${B})) / t)`);
-      await sql`create or replace function certificate_order_split(s text, a text, lc bigint, li text) returns void language plpgsql as $$
-          declare hc bigint; hi text;
-          begin
-            execute format('select lo_created_at, lo_id from %I.certificate_order_buckets where account_uin = $1 and (lo_created_at, lo_id) > ($2, $3)
-              order by lo_created_at, lo_id limit 1', s) into hc, hi using a, lc, li;
-            execute format('delete from %I.certificate_order_buckets where account_uin = $1 and lo_created_at = $2 and lo_id = $3', s) using a, lc, li;
-            execute format('insert into %I.certificate_order_buckets (account_uin, lo_created_at, lo_id, n)
-              select $1, case when rn = 0 then $2 else created_at end, case when rn = 0 then $3 else id end, coalesce(lead(rn) over (order by rn), t) - rn
-              from (select created_at, id, row_number() over (order by created_at, id) - 1 as rn, count(*) over () as t
-                    from %I.certificates where account_uin = $1 and (created_at, id) >= ($2, $3)'
-              || case when hc is null then '' else ' and (created_at, id) < ($4, $5)' end
-              || ') r where ${PIECE_START}', s, s) using a, lc, li, hc, hi;
-            -- 0035: the range's facet rows (the old bucket's, and any left by a merge) counted again.
-            execute format('delete from %I.certificate_facet_buckets where account_uin = $1 and (lo_created_at, lo_id) >= ($2, $3)
-              and ($4::bigint is null or (lo_created_at, lo_id) < ($4, $5))', s) using a, lc, li, hc, hi;
-            execute format('insert into %1$I.certificate_facet_buckets (account_uin, facet, lo_created_at, lo_id, n) ${sql.raw(counted('%1$I.certificates',
-              'and r.account_uin = $1 and (r.created_at, r.id) >= ($2, $3) and ($4::bigint is null or (r.created_at, r.id) < ($4, $5))'))}', s)
-              using a, lc, li, hc, hi;
-          end $$`.execute(db);
-      await sql`create function certificate_facet_buckets_apply() returns trigger language plpgsql as $$
-          declare a text; changed boolean; old_src text := 'old_rows'; new_src text := 'new_rows';
-          begin
-            if tg_op = 'UPDATE' then
-              old_src := '${sql.raw(MOVED_FROM('old_rows', 'new_rows'))}';
-              new_src := '${sql.raw(MOVED_FROM('new_rows', 'old_rows'))}';
-              execute 'select exists (select 1 from old_rows o join new_rows x on x.id = o.id where ${sql.raw(MOVED)})' into changed;
-              if not changed then return null; end if;
-            end if;
-            -- The order buckets' lock (0015): their keys stay put until commit.
-            for a in execute format('select distinct account_uin from %I order by 1', case when tg_op = 'INSERT' then 'new_rows' else 'old_rows' end) loop
-              -- An update comes first of its triggers (by name) and takes the account's count
-              -- row as an insert's first trigger does, then the lock: writers of one account
-              -- take both in the same order, before any facet row (a deadlock otherwise).
-              if tg_op = 'UPDATE' then
-                execute format('select 1 from %I.certificate_counts where account_uin = $1 for no key update', tg_table_schema) using a;
-              end if;
-              perform pg_advisory_xact_lock(${sql.raw(String(ORDER_LOCK))}, hashtext(tg_table_schema || '.' || a));
-            end loop;
-            if tg_op = 'INSERT' then
-              -- An account's first rows: its lowest bucket (as 0015's trigger, which runs after this one).
-              execute format('insert into %I.certificate_order_buckets (account_uin, lo_created_at, lo_id, n)
-                select distinct account_uin, -9223372036854775808, '''', 0 from new_rows on conflict do nothing', tg_table_schema);
-            end if;
-            if tg_op in ('DELETE', 'UPDATE') then
-              -- As an upsert of negative counts: one index probe a row (an UPDATE ... FROM hashed
-              -- the whole table: a delete at 100,000 rows cost 50 ms more).
-              execute format('insert into %1$I.certificate_facet_buckets as o (account_uin, facet, lo_created_at, lo_id, n)
-                select account_uin, facet, lo_created_at, lo_id, -n from (${sql.raw(counted('%2$s'))}) d order by 1, 2, 3, 4
-                on conflict (account_uin, facet, lo_created_at, lo_id) do update set n = o.n + excluded.n', tg_table_schema, old_src);
-            end if;
-            if tg_op in ('INSERT', 'UPDATE') then
-              execute format('insert into %1$I.certificate_facet_buckets as o (account_uin, facet, lo_created_at, lo_id, n)
-                select * from (${sql.raw(counted('%2$s'))}) d order by 1, 2, 3, 4
-                on conflict (account_uin, facet, lo_created_at, lo_id) do update set n = o.n + excluded.n', tg_table_schema, new_src);
-            end if;
-            return null;
-          end $$`.execute(db);
+      await facetFunctions(db, facetValues);
       // After 0015's delete trigger: the facet rows of buckets it merged away, into the bucket
       // now holding their keys (a split since has counted its range again: none are left there).
       await sql`create function certificate_facet_buckets_fold() returns trigger language plpgsql as $$
@@ -161,4 +92,81 @@ export function facetBuckets(dialect: Dialect): Migration {
           where f.facet is not null group by 1, 2, 3, 4`.execute(db);
     },
   };
+}
+
+/**
+ * 0015's split and the insert/update/delete trigger function, (re)created with `values` as the
+ * facet values of a row (facetValues; 0038_pg1m_expiry_levels adds coarser expiry levels).
+ */
+export async function facetFunctions(db: Kysely<any>, values: typeof facetValues): Promise<void> {
+  // The rows of `src` (a transition table or certificates) counted per facet and the
+  // bucket holding each (the greatest bucket start at or below its key).
+  const counted = (src: string, where = '') => `select r.account_uin, f.facet, k.lo_created_at, k.lo_id, count(*) as n
+    from ${src} r cross join lateral ${values('r', "''")} cross join lateral (
+      select lo_created_at, lo_id from %1$I.certificate_order_buckets k where k.account_uin = r.account_uin
+        and (k.lo_created_at, k.lo_id) <= (r.created_at, r.id) order by k.lo_created_at desc, k.lo_id desc limit 1) k
+    where f.facet is not null ${where} group by 1, 2, 3, 4`;
+  // An update touches only the rows it moved between facet values (most change an alias or a time).
+  const MOVED = '(o.certificate_type, o.source, o.is_sm, o.status, o.has_key, o.not_after / 86400000) is distinct from (x.certificate_type, x.source, x.is_sm, x.status, x.has_key, x.not_after / 86400000)';
+  const MOVED_FROM = (rows: string, other: string) => `(select o.* from ${rows} o join ${other} x on x.id = o.id where ${MOVED})`;
+  // 0015's split, then the split range's facet rows counted again from the rows.
+  const B = ORDER_BUCKET;
+  const PIECE_START = sql.raw(`(rn = 0 or (rn * ((t + ${B - 1}) / ${B})) / t <> ((rn - 1) * ((t + ${B - 1}) / ${B})) / t)`);
+  await sql`create or replace function certificate_order_split(s text, a text, lc bigint, li text) returns void language plpgsql as $$
+      declare hc bigint; hi text;
+      begin
+        execute format('select lo_created_at, lo_id from %I.certificate_order_buckets where account_uin = $1 and (lo_created_at, lo_id) > ($2, $3)
+          order by lo_created_at, lo_id limit 1', s) into hc, hi using a, lc, li;
+        execute format('delete from %I.certificate_order_buckets where account_uin = $1 and lo_created_at = $2 and lo_id = $3', s) using a, lc, li;
+        execute format('insert into %I.certificate_order_buckets (account_uin, lo_created_at, lo_id, n)
+          select $1, case when rn = 0 then $2 else created_at end, case when rn = 0 then $3 else id end, coalesce(lead(rn) over (order by rn), t) - rn
+          from (select created_at, id, row_number() over (order by created_at, id) - 1 as rn, count(*) over () as t
+                from %I.certificates where account_uin = $1 and (created_at, id) >= ($2, $3)'
+          || case when hc is null then '' else ' and (created_at, id) < ($4, $5)' end
+          || ') r where ${PIECE_START}', s, s) using a, lc, li, hc, hi;
+        -- 0035: the range's facet rows (the old bucket's, and any left by a merge) counted again.
+        execute format('delete from %I.certificate_facet_buckets where account_uin = $1 and (lo_created_at, lo_id) >= ($2, $3)
+          and ($4::bigint is null or (lo_created_at, lo_id) < ($4, $5))', s) using a, lc, li, hc, hi;
+        execute format('insert into %1$I.certificate_facet_buckets (account_uin, facet, lo_created_at, lo_id, n) ${sql.raw(counted('%1$I.certificates',
+          'and r.account_uin = $1 and (r.created_at, r.id) >= ($2, $3) and ($4::bigint is null or (r.created_at, r.id) < ($4, $5))'))}', s)
+          using a, lc, li, hc, hi;
+      end $$`.execute(db);
+  await sql`create or replace function certificate_facet_buckets_apply() returns trigger language plpgsql as $$
+      declare a text; changed boolean; old_src text := 'old_rows'; new_src text := 'new_rows';
+      begin
+        if tg_op = 'UPDATE' then
+          old_src := '${sql.raw(MOVED_FROM('old_rows', 'new_rows'))}';
+          new_src := '${sql.raw(MOVED_FROM('new_rows', 'old_rows'))}';
+          execute 'select exists (select 1 from old_rows o join new_rows x on x.id = o.id where ${sql.raw(MOVED)})' into changed;
+          if not changed then return null; end if;
+        end if;
+        -- The order buckets' lock (0015): their keys stay put until commit.
+        for a in execute format('select distinct account_uin from %I order by 1', case when tg_op = 'INSERT' then 'new_rows' else 'old_rows' end) loop
+          -- An update comes first of its triggers (by name) and takes the account's count
+          -- row as an insert's first trigger does, then the lock: writers of one account
+          -- take both in the same order, before any facet row (a deadlock otherwise).
+          if tg_op = 'UPDATE' then
+            execute format('select 1 from %I.certificate_counts where account_uin = $1 for no key update', tg_table_schema) using a;
+          end if;
+          perform pg_advisory_xact_lock(${sql.raw(String(ORDER_LOCK))}, hashtext(tg_table_schema || '.' || a));
+        end loop;
+        if tg_op = 'INSERT' then
+          -- An account's first rows: its lowest bucket (as 0015's trigger, which runs after this one).
+          execute format('insert into %I.certificate_order_buckets (account_uin, lo_created_at, lo_id, n)
+            select distinct account_uin, -9223372036854775808, '''', 0 from new_rows on conflict do nothing', tg_table_schema);
+        end if;
+        if tg_op in ('DELETE', 'UPDATE') then
+          -- As an upsert of negative counts: one index probe a row (an UPDATE ... FROM hashed
+          -- the whole table: a delete at 100,000 rows cost 50 ms more).
+          execute format('insert into %1$I.certificate_facet_buckets as o (account_uin, facet, lo_created_at, lo_id, n)
+            select account_uin, facet, lo_created_at, lo_id, -n from (${sql.raw(counted('%2$s'))}) d order by 1, 2, 3, 4
+            on conflict (account_uin, facet, lo_created_at, lo_id) do update set n = o.n + excluded.n', tg_table_schema, old_src);
+        end if;
+        if tg_op in ('INSERT', 'UPDATE') then
+          execute format('insert into %1$I.certificate_facet_buckets as o (account_uin, facet, lo_created_at, lo_id, n)
+            select * from (${sql.raw(counted('%2$s'))}) d order by 1, 2, 3, 4
+            on conflict (account_uin, facet, lo_created_at, lo_id) do update set n = o.n + excluded.n', tg_table_schema, new_src);
+        end if;
+        return null;
+      end $$`.execute(db);
 }

@@ -37,6 +37,7 @@ import { ipIdentifiers } from './0030_ip_identifiers.js';
 import { expiryFacets } from './0034_pg_expiry_facets.js';
 import { listingIndexes } from './0034_pg_listing_indexes.js';
 import { facetBuckets } from './0035_pgbroad_facet_buckets.js';
+import { expiryLevels } from './0038_pg1m_expiry_levels.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -73,6 +74,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0034_pg_expiry_facets', expiryFacets],
   ['0034_pg_listing_indexes', listingIndexes],
   ['0035_pgbroad_facet_buckets', facetBuckets],
+  ['0038_pg1m_expiry_levels', expiryLevels],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
