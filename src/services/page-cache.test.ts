@@ -125,8 +125,14 @@ for (const backend of BACKENDS) {
       const hits = pages().hits;
       await t.client.DescribeCertificates({ Limit: 5 }); // first ask: answered, not kept
       assert.equal(pages().hits, hits);
-      const a = await t.client.DescribeCertificates({ Limit: 5 }); // second: kept
-      const b = await t.client.DescribeCertificates({ Limit: 5 });
+      let a = await t.client.DescribeCertificates({ Limit: 5 }); // second: kept
+      let b = await t.client.DescribeCertificates({ Limit: 5 });
+      // On PostgreSQL the change token is the cluster's snapshot: a commit by anything else on the
+      // cluster (other test files run beside this one) rightly voids the page, so a few tries.
+      for (let i = 0; backend === 'postgres' && pages().hits === hits && i < 20; i++) {
+        a = b;
+        b = await t.client.DescribeCertificates({ Limit: 5 });
+      }
       assert.equal(pages().hits, hits + 1);
       assert.notEqual(a.RequestId, b.RequestId);
       assert.deepEqual({ ...a, RequestId: '' }, { ...b, RequestId: '' });

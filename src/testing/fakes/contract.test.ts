@@ -216,7 +216,14 @@ for (const [name, open] of SUBJECTS) {
       assert.deepEqual(await s.jobs.getJob('contract', 'j1'), {
         kind: 'contract', subject: 'j1', state: 'pending', runAt: T0 + 50, attempts: 0, leaseOwner: 'n2', leaseUntil: T0 + 2200, lastError: null, payload: 'two',
       });
+      // The run that was going on settles: the enqueue made during it is not lost (pending at its time, lease free).
       assert.equal(await s.jobs.settleJob('contract', 'j1', 'n2', T0 + 1400, { state: 'done' }), true);
+      assert.deepEqual(await s.jobs.getJob('contract', 'j1'), {
+        kind: 'contract', subject: 'j1', state: 'pending', runAt: T0 + 50, attempts: 0, leaseOwner: null, leaseUntil: 0, lastError: null, payload: 'two',
+      });
+      // The next run, not woken while it ran, ends as it says.
+      assert.equal(await s.jobs.claimJob('contract', 'j1', 'n1', T0 + 1500, 1000), true);
+      assert.equal(await s.jobs.settleJob('contract', 'j1', 'n1', T0 + 1600, { state: 'done' }), true);
       assert.equal((await s.jobs.getJob('contract', 'j1'))!.state, 'done');
     });
 
