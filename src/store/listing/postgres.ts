@@ -243,7 +243,7 @@ export const postgresListing: ListingBackend = {
 
   tagsJson: raw('(select json_agg(json_build_array(t.tag_key, t.tag_value) order by t.tag_key) from certificate_tags t where t.cert_id = c.id)'),
 
-  async deepPage(db, { q, filtered, page, counted, record }) {
+  async deepPage(db, { q, filtered, page, counted, record, expiringPage }) {
     if (q.offset <= 2 * ORDER_BUCKET) return null;
     if (filtered && q.expirationSort) {
       // A filter deep in the expiry order: the days holding the page's first and last rows from
@@ -278,7 +278,8 @@ export const postgresListing: ListingBackend = {
           coalesce(l.lo_created_at, -9223372036854775808) as lc, coalesce(l.lo_id, '') as li
         from (select * from b where cum > ${q.offset} order by lo_created_at desc, lo_id desc limit 1) f
         left join lateral (select * from b where cum >= ${q.offset + q.limit} order by lo_created_at desc, lo_id desc limit 1) l on true)`;
-      const rows = await rowsOf<{ total: number | string }>(db, page(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
+      // FilterExpiring: its window compared opaquely, the statement prepared (DeepPage.expiringPage).
+      const rows = await rowsOf<{ total: number | string }>(db, (expiringPage ?? page)(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
         sql`(c.created_at, c.id) < (select at.hc, at.hi from at) and (c.created_at, c.id) >= (select at.lc, at.li from at)`, at, counted), true);
       return rows.length ? { total: Number(rows[0]!.total), items: rows.map(record) } : null;
     }
