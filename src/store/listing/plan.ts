@@ -254,11 +254,14 @@ const selectN = (scalar: Sql) => sql`select ${scalar} as n`;
  * Issued certificates of an account with now <= notAfter <= until, as one scalar query: whole
  * days between from certificate_expiry_days, the first and last day counted row by row.
  */
-function expiringCount(accountUin: string, now: number, until: number): Sql {
+function expiringCount(accountUin: string, now: number, until: number, pg: boolean): Sql {
   const first = Math.floor(now / DAY_MS);
   const last = Math.floor(until / DAY_MS);
+  // PostgreSQL: bounds as subqueries, estimated alike planned with the values or not, so that a
+  // deep page carrying this count keeps its generic plan (DeepPage.expiringPage).
+  const bound = (v: number) => (pg ? sql`(select ${v}::bigint)` : sql`${v}`);
   const rows = (from: number, to: number) => sql`(select count(*) from certificates c
-    where c.account_uin = ${accountUin} and c.status = 1 and c.not_after >= ${from} and c.not_after <= ${to})`;
+    where c.account_uin = ${accountUin} and c.status = 1 and c.not_after >= ${bound(from)} and c.not_after <= ${bound(to)})`;
   if (last - first < 2) return selectN(rows(now, until));
   return selectN(sql`(select coalesce(sum(d.n), 0) from certificate_expiry_days d
     where d.account_uin = ${accountUin} and d.day > ${first} and d.day < ${last})
@@ -481,7 +484,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   const facets = filtered ? facetCount(q, key) : null;
   // The count read from kept rows, not by walking the account's: then a page can be cut to it.
   const kept = !filtered || onlyExpiring !== null || facets !== null;
-  const counted = onlyExpiring ? expiringCount(q.accountUin, onlyExpiring.now, onlyExpiring.until)
+  const counted = onlyExpiring ? expiringCount(q.accountUin, onlyExpiring.now, onlyExpiring.until, pg)
     : facets ? selectN(facets) : !filtered
     ? sql`select k.n from certificate_counts as k where k.account_uin = ${q.accountUin}`
     : filters === 1 && tags.length === 1
