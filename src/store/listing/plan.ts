@@ -110,6 +110,11 @@ export interface ListingBackend {
   fewTagged?(db: Q, tagged: Sql): Promise<{ where: Sql; n: number } | null>;
   /** A row's tags as a JSON array of [key, value] in key order (correlated with `c`). */
   tagsJson: Sql;
+  /**
+   * The page's tags read at once instead of tagsJson row by row: a statement over the page's
+   * ids (`p.id`) giving `cert_id` and `tags_json` for the rows that have tags, joined as `tg`.
+   */
+  pageTags?: Sql;
   /** A page deep in the default order read with its count in one statement; null to read it in a snapshot. */
   deepPage?(db: Q, p: DeepPage): Promise<Listed | null>;
   /**
@@ -432,7 +437,10 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
       : [['created_at', dir('desc')], ['id', dir('desc')]];
   };
   const orderBy = (t: string, backwards: boolean) => raw(ordering(backwards).map(([col, d]) => `${t}.${col} ${d}`).join(', '));
-  const tagsJson = backend.tagsJson;
+  const pageTags = backend.pageTags;
+  const tagsJson = pageTags ? raw('tg.tags_json') : backend.tagsJson;
+  const tagsWith = pageTags ? sql`, tg as (${pageTags})` : raw('');
+  const tagsJoin = raw(pageTags ? ' left join tg on tg.cert_id = c.id' : '');
   // SQLite without material: a list item's columns only (ITEM_SELECTED), and no side facts (read apart there).
   const item = !pg && !q.material;
   const SELECTED = q.material ? WITH_MATERIAL : item ? ITEM_SELECTED : NO_MATERIAL;
@@ -445,9 +453,9 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
    * order. `at`: a statement `p` reads as `at` (a CTE: evaluated once). `total`: selected on every row.
    * `byRowid`: `p` also picks SQLite's rowids (as `rid`), and the rows are read by them.
    */
-  const pageRows = (p: Sql, backwards: boolean, at?: Sql, total?: Sql, byRowid = false, prepared = pg && !clocked) => sql`${raw(prepared ? PREPARED : '')}with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as (${p})
+  const pageRows = (p: Sql, backwards: boolean, at?: Sql, total?: Sql, byRowid = false, prepared = pg && !clocked) => sql`${raw(prepared ? PREPARED : '')}with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as (${p})${tagsWith}
     select ${cells}${total ? sql`, (${total}) as total` : raw('')}
-    from p inner join certificates as c on ${raw(byRowid ? 'c.rowid = p.rid' : 'c.id = p.id')} left join certificate_material as m on m.cert_id = c.id
+    from p inner join certificates as c on ${raw(byRowid ? 'c.rowid = p.rid' : 'c.id = p.id')} left join certificate_material as m on m.cert_id = c.id${tagsJoin}
     order by ${orderBy('c', backwards)}`;
   // Only the order's own columns: its index then holds all that OFFSET skips, and
   // PostgreSQL skips it in an index-only scan (a heap read per skipped row made
@@ -517,9 +525,9 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     // comes on every row, and alone on one row when the page is empty.
     const rows = yield* read(sql`with hits as materialized (select c.id, c.created_at, c.not_after from certificates as c where ${where}),
       n as (select count(*) as n from hits),
-      p as (select hits.id, hits.created_at, hits.not_after from hits order by ${orderBy('hits', false)} limit ${q.limit} offset ${q.offset})
+      p as (select hits.id, hits.created_at, hits.not_after from hits order by ${orderBy('hits', false)} limit ${q.limit} offset ${q.offset})${tagsWith}
       select ${cells}, n.n as total
-      from n left join p on true left join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id
+      from n left join p on true left join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id${tagsJoin}
       order by ${orderBy('p', false)}`);
     return {
       total: Number(rows[0]?.total ?? 0),

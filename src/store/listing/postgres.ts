@@ -251,6 +251,13 @@ export const postgresListing: ListingBackend = {
   },
 
   tagsJson: raw('(select json_agg(json_build_array(t.tag_key, t.tag_value) order by t.tag_key) from certificate_tags t where t.cert_id = c.id)'),
+  // Per row, the subquery above scanned the whole tag table where it is small (200 rows at
+  // 10,000 certificates: the planner prefers that to the index) and set up its ordered
+  // aggregate each time: ~0.1 ms of a 10-row page's ~0.29. The page's ids at once as an array
+  // cost ~0.045 there and the same as per row with 2,000 tags (index probes). As a semi join
+  // on `p` (`in (select ...)`) the planner hashed the ids and scanned 2,000 tags: ~0.15 ms more.
+  pageTags: raw(`select t.cert_id, json_agg(json_build_array(t.tag_key, t.tag_value) order by t.tag_key) as tags_json
+    from certificate_tags t where t.cert_id = any(array(select p.id from p)) group by t.cert_id`),
 
   async deepPage(db, { q, filtered, page, counted, record, expiringPage }) {
     if (q.offset <= 2 * ORDER_BUCKET) return null;
