@@ -274,27 +274,24 @@ function expiringCount(accountUin: string, now: number, until: number, pg: boole
 }
 
 /**
- * TotalCount from the kept facet counts (migration 0025) when every filter is one of project,
- * type, source, SM, status, pending issue and deployable; else null. Issued certificates
- * past notAfter count as expired (3) rather than issued (1) when the query has a time: the
- * facet rows count every issued one as issued, and the issued rows already past notAfter
- * (kept by expiry day and facet, today's from the status index) move from one to the other.
+ * A query's filters as conditions on a table aliased `t`: `fixed`, those that do not depend on
+ * the clock (`facets`: `t` is a facet-count table, which holds `bought` rather than `source`);
+ * `judged`, those on the status as judged at q.now (`eff`: the status expression, 3 for an
+ * expired issued one). Shared by the kept counts here and PostgreSQL's per-day counts.
  */
-function facetCount(q: CertificateQuery, key: string): Sql | null {
-  if (key || q.tags?.length || q.certIds?.length || q.expiring) return null;
-  const fixed = (t: string) => {
+export function facetConditions(q: CertificateQuery) {
+  const fixed = (t: string, facets: boolean): Sql[] => {
     const out: Sql[] = [];
     if (q.certificateType) out.push(sql`${raw(t)}.certificate_type = ${q.certificateType}`);
     if (q.projectId !== undefined) out.push(sql`${raw(t)}.project_id = ${q.projectId}`);
     if (q.isSm !== undefined) out.push(sql`${raw(t)}.is_sm = ${q.isSm ? 1 : 0}`);
     if (q.source) {
-      out.push(t === 'f' ? sql`f.bought = ${q.source === 'buy' ? 1 : 0}`
+      out.push(facets ? sql`${raw(t)}.bought = ${q.source === 'buy' ? 1 : 0}`
         : q.source === 'buy' ? sql`${raw(t)}.source <> 'upload'` : sql`${raw(t)}.source = 'upload'`);
     }
     return out;
   };
-  // What depends on the status as judged at q.now: `eff` is the status, 3 for an expired issued one.
-  const judged = (eff: Sql, t: string) => {
+  const judged = (eff: Sql, t: string): Sql[] => {
     const out: Sql[] = [];
     if (q.statuses?.length) out.push(sql`${eff} in (${join(q.statuses.map((st) => sql`${st}`), ', ')})`);
     if (q.pendingIssue) out.push(sql`${eff} in (0, 4)`);
@@ -304,6 +301,20 @@ function facetCount(q: CertificateQuery, key: string): Sql | null {
     }
     return out;
   };
+  return { fixed, judged };
+}
+
+/**
+ * TotalCount from the kept facet counts (migration 0025) when every filter is one of project,
+ * type, source, SM, status, pending issue and deployable; else null. Issued certificates
+ * past notAfter count as expired (3) rather than issued (1) when the query has a time: the
+ * facet rows count every issued one as issued, and the issued rows already past notAfter
+ * (kept by expiry day and facet, today's from the status index) move from one to the other.
+ */
+function facetCount(q: CertificateQuery, key: string): Sql | null {
+  if (key || q.tags?.length || q.certIds?.length || q.expiring) return null;
+  const { fixed: fixedOf, judged } = facetConditions(q);
+  const fixed = (t: string) => fixedOf(t, t === 'f');
   const all = (conds: Sql[]) => (conds.length ? join(conds, ' and ') : raw('1 = 1'));
   const sum = sql`(select coalesce(sum(f.n), 0) from certificate_facets f
     where f.account_uin = ${q.accountUin} and ${all([...fixed('f'), ...judged(raw('f.status'), 'f')])})`;

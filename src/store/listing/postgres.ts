@@ -7,7 +7,7 @@ import type { Q } from '../db.js';
 import type { CertificateQuery } from '../../domain/certificate.js';
 import { ORDER_BUCKET } from '../migrations/0015_order_buckets.js';
 import { EXPIRY_LEVELS } from '../migrations/0038_pg1m_expiry_levels.js';
-import { searchTextHolds, type ListingBackend } from './plan.js';
+import { facetConditions, searchTextHolds, type ListingBackend } from './plan.js';
 import { join, raw, rowsOf, sql, type Sql } from './text.js';
 
 const DAY_MS = 86_400_000;
@@ -188,28 +188,7 @@ export function expiryDayCounts(q: CertificateQuery): Sql | null {
   const a = q.accountUin;
   const now = q.now;
   const today = now === undefined ? null : Math.floor(now / DAY_MS);
-  const fixed = (t: string, facets: boolean): Sql[] => {
-    const out: Sql[] = [];
-    if (q.certificateType) out.push(sql`${raw(t)}.certificate_type = ${q.certificateType}`);
-    if (q.projectId !== undefined) out.push(sql`${raw(t)}.project_id = ${q.projectId}`);
-    if (q.isSm !== undefined) out.push(sql`${raw(t)}.is_sm = ${q.isSm ? 1 : 0}`);
-    if (q.source) {
-      out.push(facets ? sql`${raw(t)}.bought = ${q.source === 'buy' ? 1 : 0}`
-        : q.source === 'buy' ? sql`${raw(t)}.source <> 'upload'` : sql`${raw(t)}.source = 'upload'`);
-    }
-    return out;
-  };
-  // `eff`: the status as judged at q.now.
-  const judged = (eff: Sql, t: string): Sql[] => {
-    const out: Sql[] = [];
-    if (q.statuses?.length) out.push(sql`${eff} in (${join(q.statuses.map((st) => sql`${st}`), ', ')})`);
-    if (q.pendingIssue) out.push(sql`${eff} in (0, 4)`);
-    if (q.deployable !== undefined) {
-      const cond = sql`(${raw(t)}.certificate_type = 'SVR' and ${eff} = 1 and ${raw(t)}.has_key = 1)`;
-      out.push(q.deployable ? cond : sql`not ${cond}`);
-    }
-    return out;
-  };
+  const { fixed, judged } = facetConditions(q);
   const all = (conds: Sql[]) => (conds.length ? join(conds, ' and ') : raw('true'));
   // Days counted row by row: today's, and FilterExpiring's partial first and last days.
   const rowDays = new Set<number>();
