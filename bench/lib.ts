@@ -234,6 +234,38 @@ export function cpuSeconds(pid: number = process.pid): number {
   return s;
 }
 
+/**
+ * CPU seconds of each PostgreSQL backend serving a process (and its children), by backend pid:
+ * the server processes at the other end of its established connections to port 5432 (`ss`).
+ * Empty where `ss` is missing. Two readings around a run give the database's CPU per request.
+ */
+export function pgBackendCpu(pid: number): Map<number, number> {
+  const mine = new Set([pid, ...childPids(pid)]);
+  const out = spawnSync('ss', ['-tnpH', 'state', 'established'], { encoding: 'utf8' }).stdout ?? '';
+  const ports = new Set<string>();
+  const backends = new Map<string, number>();
+  for (const line of out.split('\n')) {
+    const [, , local, peer, users] = line.trim().split(/\s+/);
+    if (!local || !peer || !users) continue;
+    const owner = Number(/pid=(\d+)/.exec(users)?.[1]);
+    if (peer.endsWith(':5432') && mine.has(owner)) ports.add(local.slice(local.lastIndexOf(':') + 1));
+    if (local.endsWith(':5432')) backends.set(peer.slice(peer.lastIndexOf(':') + 1), owner);
+  }
+  const cpu = new Map<number, number>();
+  for (const port of ports) {
+    const b = backends.get(port);
+    if (b === undefined) continue;
+    try {
+      cpu.set(b, cpuSeconds(b));
+    } catch { /* gone */ }
+  }
+  return cpu;
+}
+
+/** CPU seconds the backends of `after` spent since `before` (a backend new since then: all of its). */
+export const pgCpuBetween = (before: Map<number, number>, after: Map<number, number>) =>
+  [...after].reduce((s, [b, t]) => s + t - (before.get(b) ?? 0), 0);
+
 function childPids(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BACKENDS } from '../src/testing/harness.js';
 import { freePort } from '../src/testing/net.js';
-import { Connection, cpuSeconds, load, loadAvg, machine, ms, signedRequest, type Cred, type LoadResult } from './lib.js';
+import { Connection, cpuSeconds, load, loadAvg, machine, ms, pgBackendCpu, pgCpuBetween, signedRequest, type Cred, type LoadResult } from './lib.js';
 import { BASE_CLI, benchFile, nodeArgs, prepareData, startChild, startNode } from './node.js';
 
 const SECONDS = Number(process.env.CERTPORT_BENCH_SECONDS ?? 8);
@@ -56,7 +56,10 @@ for (const backend of BACKENDS) {
     console.log(`${backend}, ${size.toLocaleString('en')} stored in ${ACCOUNTS} accounts (${data.accounts.map((a) => a.stored).join(' / ')}), seeded and analysed in ${((performance.now() - s0) / 1000).toFixed(0)} s; load average ${loadAvg()}`);
     const node = await startNode(data, NODE_ENV, NODE_FLAGS);
     // The base build on the same data, its varied rounds between this build's.
-    const base = BASE_CLI ? await startNode(data, NODE_ENV, [], BASE_CLI) : null;
+    const base = BASE_CLI ? await startNode(data, NODE_ENV, [], BASE_CLI).catch(async (e: unknown) => {
+      await node.stop();
+      throw e;
+    }) : null;
     const barePort = await freePort();
     let bare: Awaited<ReturnType<typeof startChild>> | null = null;
     try {
@@ -98,12 +101,16 @@ for (const backend of BACKENDS) {
           const bareReq = Buffer.from(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${JSON.stringify(repeat).length}\r\n\r\n${JSON.stringify(repeat)}`);
           const sc = cpuSeconds(pid);
           const cc = cpuSeconds();
+          const pc = backend === 'postgres' && which !== 'bare' ? pgBackendCpu(pid) : null;
           const t0 = Date.now();
           const r = await load(port, { connections: CONNECTIONS, seconds: SECONDS, warmup: 2, next: () => (which === 'bare' ? bareReq : repeated ?? varied(server.port)) });
           const wall = (Date.now() - t0) / 1000;
           if (r.errors) throw new Error(`${which}: ${r.errors} errors, first: ${r.firstError}`);
           runs[which].push(r);
-          console.log(`  round ${round}: ${NAMES[which].padEnd(32)} ${r.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(r.p50).padStart(8)}   p99 ${ms(r.p99).padStart(8)}   CPU: server ${(((cpuSeconds(pid) - sc) / wall) * 100).toFixed(0)}%, generator ${(((cpuSeconds() - cc) / wall) * 100).toFixed(0)}%   load ${loadAvg()}`);
+          // PostgreSQL's backends serving the node: their CPU per request (warm-up included, as the server's).
+          const pgCpu = pc ? pgCpuBetween(pc, pgBackendCpu(pid)) : null;
+          const per = (cpu: number) => `${((cpu / (r.rps * wall)) * 1000).toFixed(2)} ms/req`;
+          console.log(`  round ${round}: ${NAMES[which].padEnd(32)} ${r.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(r.p50).padStart(8)}   p99 ${ms(r.p99).padStart(8)}   CPU: server ${(((cpuSeconds(pid) - sc) / wall) * 100).toFixed(0)}% (${per(cpuSeconds(pid) - sc)})${pgCpu === null ? '' : `, PostgreSQL ${((pgCpu / wall) * 100).toFixed(0)}% (${per(pgCpu)})`}, generator ${(((cpuSeconds() - cc) / wall) * 100).toFixed(0)}%   load ${loadAvg()}`);
         }
       }
       const mean = (rs: LoadResult[]) => rs.reduce((a, r) => a + r.rps, 0) / rs.length;
