@@ -161,6 +161,13 @@ export async function listCertificates(db: Kysely<Database>, q: CertificateQuery
   // keeps the two in agreement. Everything else is a single statement (or needs no agreement).
   // SQLite has no round trips to save: its pages are read with their counts in a transaction
   // (cheap there), the count first so a page is cut to it.
+  if (pg && plannedPerCall(q, key)) {
+    // Its page read in two statements (SplitPage), in one snapshot, as the rest of the listing.
+    return withSides(q, backend, await backend.snapshot(db).execute(async (tx) => {
+      const one = !key && q.offset > 0 ? await through(tx, pg, list(tx, q, key, backend, true)) : null;
+      return one ?? (await through(tx, pg, list(tx, q, key, backend)))!;
+    }));
+  }
   if (!key && (q.offset > 0 || !backend.onePageStatement)) {
     if (backend.onePageStatement) {
       const one = await through(db, pg, list(db, q, key, backend, true));
@@ -180,9 +187,45 @@ async function through<T>(db: Q, pg: boolean, steps: Steps<T>): Promise<T> {
   for (;;) {
     const s = steps.next(answer);
     if (s.done) return s.value;
-    answer = s.value instanceof Promise ? await s.value : await rowsOf(db, s.value, pg);
+    answer = s.value instanceof Promise ? await s.value : pg ? await pageRowsOf(db, s.value) : await rowsOf(db, s.value, pg);
   }
 }
+
+// ---- PostgreSQL: pages planned per call, in two statements (issue 27) ----
+/**
+ * PostgreSQL: whether `q`'s page statement is planned with its values at each call: a search
+ * (SearchKey), FilterExpiring, or a filter judged by the clock in the expiry order (`list`'s
+ * `clocked`; see clockCompared). Such a page is a SplitPage, read in a snapshot.
+ */
+const plannedPerCall = (q: CertificateQuery, key: string) => key !== '' || q.expiring !== undefined
+  || (q.expirationSort !== undefined && q.now !== undefined && (q.deployable !== undefined || (q.statuses ?? []).some((st) => st === 1 || st === 3)));
+
+/**
+ * PostgreSQL: a page statement planned per call sent as two. Planned with the values, the
+ * whole page statement (its rows' columns, tags and side facts) cost ~3 ms of the server's CPU a
+ * call against ~0.7 for the statement picking its ids and count alone (bench/throughput.ts's
+ * varied listing at 10,000: FilterExpiring, Deployable or CertificateStatus [1] with
+ * ExpirationSort). This statement (`t`, `p`) picks the page's ids in order, as `id`, with the
+ * count as `total` where the page carries it (one row with a null id when a search's page is
+ * empty), planned as before; `byIds` reads those rows in that order, prepared (a generic plan:
+ * rows by primary key). Both run in one snapshot (listCertificates), so the count and the
+ * page agree as in one statement.
+ */
+export interface SplitPage extends Sql { byIds(ids: string[]): Sql }
+const isSplit = (s: Sql): s is SplitPage => 'byIds' in s;
+
+/** A PostgreSQL statement's rows; a SplitPage's as its one statement would have answered them. */
+export async function pageRowsOf<R>(db: Q, s: Sql): Promise<R[]> {
+  if (!isSplit(s)) return rowsOf<R>(db, s, true);
+  if (!db.isTransaction) throw new Error('listing: a page read in two statements outside a snapshot');
+  const head = await rowsOf<{ id: string | null; total?: unknown }>(db, s, true);
+  const ids = head.flatMap((r) => (r.id === null ? [] : [r.id]));
+  if (!ids.length) return head as R[];
+  const rows = await rowsOf<Record<string, unknown>>(db, s.byIds(ids), true);
+  if ('total' in head[0]!) for (const r of rows) r.total = head[0]!.total;
+  return rows as R[];
+}
+// ---- end PostgreSQL: pages planned per call ----
 
 // ---- SQLite, synchronously (issue 27) ----
 /**
@@ -464,10 +507,18 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
    * order. `at`: a statement `p` reads as `at` (a CTE: evaluated once). `total`: selected on every row.
    * `byRowid`: `p` also picks SQLite's rowids (as `rid`), and the rows are read by them.
    */
-  const pageRows = (p: Sql, backwards: boolean, at?: Sql, total?: Sql, byRowid = false, prepared = pg && !clocked) => sql`${raw(prepared ? PREPARED : '')}with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as (${p})${tagsWith}
+  // PostgreSQL: the page's rows by their ids (SplitPage.byIds), in the order of `ids`.
+  const rowsByIds = (ids: string[]) => sql`${raw(PREPARED)}with p as (select u.id, u.ord from unnest(${ids}::text[]) with ordinality as u(id, ord))${tagsWith}
+    select ${cells}
+    from p inner join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id${tagsJoin}
+    order by p.ord`;
+  const pageRows = (p: Sql, backwards: boolean, at?: Sql, total?: Sql, byRowid = false, prepared = pg && !clocked): Sql => (pg && !prepared
+    ? Object.assign(sql`with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as materialized (${p})
+      select p.id${total ? sql`, (${total}) as total` : raw('')} from p order by ${orderBy('p', backwards)}`, { byIds: rowsByIds }) satisfies SplitPage
+    : sql`${raw(prepared ? PREPARED : '')}with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as (${p})${tagsWith}
     select ${cells}${total ? sql`, (${total}) as total` : raw('')}
     from p inner join certificates as c on ${raw(byRowid ? 'c.rowid = p.rid' : 'c.id = p.id')} left join certificate_material as m on m.cert_id = c.id${tagsJoin}
-    order by ${orderBy('c', backwards)}`;
+    order by ${orderBy('c', backwards)}`);
   // Only the order's own columns: its index then holds all that OFFSET skips, and
   // PostgreSQL skips it in an index-only scan (a heap read per skipped row made
   // Offset 900,000 of 1,000,000 cost ~60 ms when the rows were not cached).
@@ -513,7 +564,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     return known ?? Number(((yield counted) as { n: number | string }[])[0]?.n ?? 0);
   };
   const read = function* (s: Sql): Steps<Row[]> {
-    const rows = (yield { t: ROWS_AS_ARRAYS + s.t, p: s.p }) as (Row | unknown[])[];
+    const rows = (yield isSplit(s) ? s : { t: ROWS_AS_ARRAYS + s.t, p: s.p }) as (Row | unknown[])[];
     return item ? rows.map((r) => itemUnpacked(r as unknown[], q.accountUin)) : rows.map(named);
   };
 
@@ -533,10 +584,13 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     // A search: its matches once through the trigram index, counted and sorted, then the
     // page's rows, in one statement (the planner cannot know how few the matches are, and
     // might otherwise walk the whole sort index hoping to meet them early). The count
-    // comes on every row, and alone on one row when the page is empty.
-    const rows = yield* read(sql`with hits as materialized (select c.id, c.created_at, c.not_after from certificates as c where ${where}),
+    // comes on every row, and alone on one row when the page is empty. PostgreSQL plans it
+    // with the key: there the matches' ids and count, then their rows (SplitPage).
+    const found = sql`with hits as materialized (select c.id, c.created_at, c.not_after from certificates as c where ${where}),
       n as (select count(*) as n from hits),
-      p as (select hits.id, hits.created_at, hits.not_after from hits order by ${orderBy('hits', false)} limit ${q.limit} offset ${q.offset})${tagsWith}
+      p as (select hits.id, hits.created_at, hits.not_after from hits order by ${orderBy('hits', false)} limit ${q.limit} offset ${q.offset})`;
+    const rows = yield* read(pg ? Object.assign(sql`${found}
+      select p.id, n.n as total from n left join p on true order by ${orderBy('p', false)}`, { byIds: rowsByIds }) satisfies SplitPage : sql`${found}${tagsWith}
       select ${cells}, n.n as total
       from n left join p on true left join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id${tagsJoin}
       order by ${orderBy('p', false)}`);

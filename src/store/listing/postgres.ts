@@ -7,7 +7,7 @@ import type { Q } from '../db.js';
 import type { CertificateQuery } from '../../domain/certificate.js';
 import { ORDER_BUCKET } from '../migrations/0015_order_buckets.js';
 import { EXPIRY_LEVELS } from '../migrations/0038_pg1m_expiry_levels.js';
-import { facetConditions, searchTextHolds, type ListingBackend } from './plan.js';
+import { facetConditions, pageRowsOf, searchTextHolds, type ListingBackend } from './plan.js';
 import { join, raw, rowsOf, sql, type Sql } from './text.js';
 
 const DAY_MS = 86_400_000;
@@ -253,8 +253,8 @@ export const postgresListing: ListingBackend = {
       const between = q.expirationSort === 'ASC'
         ? raw('c.not_after >= (select at.d from at) * 86400000 and c.not_after < coalesce((select at.l from at) + 1, 106751991167) * 86400000')
         : raw('c.not_after < ((select at.d from at) + 1) * 86400000 and c.not_after >= coalesce((select at.l from at), -106751991167) * 86400000');
-      const rows = await rowsOf<{ total: number | string }>(db, page(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
-        between, at, counted), true);
+      const rows = await pageRowsOf<{ total: number | string }>(db, page(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
+        between, at, counted));
       return rows.length ? { total: Number(rows[0]!.total), items: rows.map(record) } : null;
     }
     if (filtered) {
@@ -274,8 +274,8 @@ export const postgresListing: ListingBackend = {
         from (select * from b where cum > ${q.offset} order by lo_created_at desc, lo_id desc limit 1) f
         left join lateral (select * from b where cum >= ${q.offset + q.limit} order by lo_created_at desc, lo_id desc limit 1) l on true)`;
       // FilterExpiring: its window compared opaquely, the statement prepared (DeepPage.expiringPage).
-      const rows = await rowsOf<{ total: number | string }>(db, (expiringPage ?? page)(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
-        sql`(c.created_at, c.id) < (select at.hc, at.hi from at) and (c.created_at, c.id) >= (select at.lc, at.li from at)`, at, counted), true);
+      const rows = await pageRowsOf<{ total: number | string }>(db, (expiringPage ?? page)(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
+        sql`(c.created_at, c.id) < (select at.hc, at.hi from at) and (c.created_at, c.id) >= (select at.lc, at.li from at)`, at, counted));
       return rows.length ? { total: Number(rows[0]!.total), items: rows.map(record) } : null;
     }
     if (q.expirationSort) {
@@ -291,8 +291,8 @@ export const postgresListing: ListingBackend = {
         where cum > ${q.offset} order by d ${dir} limit 1)`;
       const from = asc ? raw('c.not_after >= (select at.d from at) * 86400000')
         : raw('c.not_after < ((select at.d from at) + 1) * 86400000');
-      const rows = await rowsOf<{ total: number | string }>(db, page(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
-        from, at, counted), true);
+      const rows = await pageRowsOf<{ total: number | string }>(db, page(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
+        from, at, counted));
       return rows.length ? { total: Number(rows[0]!.total), items: rows.map(record) } : null;
     }
     // Deep in the default order: the bucket holding the page's first row from the kept
@@ -304,8 +304,8 @@ export const postgresListing: ListingBackend = {
         from certificate_order_buckets where account_uin = ${q.accountUin}
         window w as (order by lo_created_at desc, lo_id desc)) b
       where cum > ${q.offset} order by lo_created_at desc, lo_id desc limit 1)`;
-    const rows = await rowsOf<{ total: number | string }>(db, page(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
-      sql`(c.created_at, c.id) < (select at.hc, at.hi from at)`, at, counted), true);
+    const rows = await pageRowsOf<{ total: number | string }>(db, page(q.limit, sql`(select ${q.offset} - at.before from at)`, false,
+      sql`(c.created_at, c.id) < (select at.hc, at.hi from at)`, at, counted));
     // Past the end (or no bucket): read as below, in a snapshot.
     return rows.length ? { total: Number(rows[0]!.total), items: rows.map(record) } : null;
   },
