@@ -507,8 +507,11 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
    * order. `at`: a statement `p` reads as `at` (a CTE: evaluated once). `total`: selected on every row.
    * `byRowid`: `p` also picks SQLite's rowids (as `rid`), and the rows are read by them.
    */
-  // PostgreSQL: the page's rows by their ids (SplitPage.byIds), in the order of `ids`.
-  const rowsByIds = (ids: string[]) => sql`${raw(PREPARED)}with p as (select u.id, u.ord from unnest(${ids}::text[]) with ordinality as u(id, ord))${tagsWith}
+  // PostgreSQL: the page's rows by their ids (SplitPage.byIds), in the order of `ids`. The ids
+  // as a subquery, which the planner estimates alike with the value and without: planned with
+  // the array (its length known) it looked cheaper than the generic plan, and PostgreSQL kept
+  // planning it per call (~2 ms of its CPU against ~0.2 for the generic plan).
+  const rowsByIds = (ids: string[]) => sql`${raw(PREPARED)}with p as (select u.id, u.ord from unnest((select ${ids}::text[])) with ordinality as u(id, ord))${tagsWith}
     select ${cells}
     from p inner join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id${tagsJoin}
     order by p.ord`;
