@@ -137,6 +137,17 @@ export interface OpenOptions {
   sharedFile?: boolean;
 }
 
+/**
+ * How long a PostgreSQL pool connection is kept unused before it is closed (pg-pool's default:
+ * 10 s). Each connection holds its own prepared statements (PREPARED), and PostgreSQL plans a
+ * named statement with its values for its first five runs on a connection before it settles
+ * on the generic plan: a DescribeCertificates page statement's custom plan costs ~2–3 ms of the
+ * server's CPU against ~0.4 ms run on its generic plan. With ~40 listing texts on 8
+ * connections, a pool closed after every 10 s pause replanned ~1,700 statements when traffic
+ * came back (issue 27: bench/throughput.ts's rounds pause 20 s between a node's runs).
+ */
+export const PG_IDLE_MS = 10 * 60_000;
+
 export function openDb(url: string, opts: OpenOptions = {}): Db {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
@@ -181,6 +192,9 @@ export function openDb(url: string, opts: OpenOptions = {}): Db {
   const pool = new (pgModule().Pool)({
     connectionString: url,
     max: opts.poolSize ?? 10,
+    idleTimeoutMillis: PG_IDLE_MS,
+    // Idle connections never keep a process alive (a CLI command ends when its work does).
+    allowExitOnIdle: true,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withPreparedStatements(pool) }) });
