@@ -20,7 +20,7 @@ import { likeContaining, PREPARED, ROWS_AS_ARRAYS, type Q, type SqliteNow } from
 import { toRecord, type FullRow } from '../certificate-rows.js';
 import { join, raw, rowsOf, sql, sqliteText, type Sql } from './text.js';
 import { EVERY, Positions } from './positions.js';
-import { sideColumns, sidesOf } from './sides.js';
+import { sideColumns, sidesOf, sqliteSides } from './sides.js';
 import type { ListedSides } from '../../domain/stores.js';
 
 export type Listed = { total: number; items: CertificateRecord[]; sides?: ListedSides[] };
@@ -195,7 +195,13 @@ export function listCertificatesNow(db: Kysely<Database>, now: SqliteNow, q: Cer
   const key = q.searchKey ? q.searchKey.toLowerCase() : '';
   const steps = list(db, q, key, backend);
   // A search is one statement (one snapshot of its own); the rest read a count and a page.
-  const l = key ? drain((s) => now.all(sqliteText(s), s.p), steps) : now.snapshot((all) => drain((s) => all(sqliteText(s), s.p), steps));
+  // The side facts (q.sides) in the same snapshot: one read transaction for all (sqliteSides).
+  const sides = q.sides === true && !backend.pg;
+  const l = key && !sides ? drain((s) => now.all(sqliteText(s), s.p), steps) : now.snapshot((all) => {
+    const read = drain((s) => all(sqliteText(s), s.p), steps);
+    if (read && sides) read.sides = sqliteSides(all, q.accountUin, read.items);
+    return read;
+  });
   return l && withSides(q, backend, l);
 }
 
@@ -217,9 +223,11 @@ function drain<T>(all: (s: Sql) => unknown[] | null, steps: Steps<T>): T | null 
 // ---- end SQLite, synchronously ----
 
 /**
- * Side facts only on PostgreSQL, where each separate read is a round trip and a pool
- * connection; on SQLite the four cached reads measured cheaper than the per-row subqueries
- * (varied listings 0.91 of the separate reads), so callers read them apart there.
+ * Side facts in the page statement only on PostgreSQL, where each separate read is a round
+ * trip and a pool connection; on SQLite the four cached reads measured cheaper than the
+ * per-row subqueries (varied listings 0.91 of the separate reads), so listCertificatesNow runs
+ * those reads in the listing's snapshot (sides.ts sqliteSides) and the async path leaves them
+ * to the caller.
  */
 const sidesWanted = (q: CertificateQuery, backend: ListingBackend) => q.sides === true && backend.pg;
 
