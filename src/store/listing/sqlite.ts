@@ -18,7 +18,8 @@ export const sqliteListing = (): ListingBackend => ({
     return [sql`c.id in (select cert_id from certificate_search
       where rid in (select rowid from certificates_fts where certificates_fts match ${phrase}))`, searchTextHolds(key)];
   },
-  tagsJson: raw('(select json_group_array(json_array(t.tag_key, t.tag_value) order by t.tag_key) from certificate_tags t where t.cert_id = c.id)'),
+  // Looked up only where the row counts any (tag_count, migration 0039_sq_list_marks): null for none.
+  tagsJson: raw('(case when c.tag_count > 0 then (select json_group_array(json_array(t.tag_key, t.tag_value) order by t.tag_key) from certificate_tags t where t.cert_id = c.id) end)'),
   snapshot: (db) => db.transaction(),
   positions: {
     kept: new Positions(),
