@@ -133,8 +133,11 @@ export interface ListingBackend {
   onePageStatement?: boolean;
   /** The transaction a count and a deeper page are read in, so that they agree. */
   snapshot(db: Kysely<Database>): TransactionBuilder<Database>;
-  /** SQLite: kept positions of deep pages (positions.ts) and the statement reading the change token (as `t`) inside the snapshot, they are kept under. */
-  positions?: { kept: Positions; token: Sql };
+  /**
+   * SQLite: kept positions of deep pages (positions.ts) and the statements reading the change
+   * token inside the snapshot, they are kept under (each one row; their first values joined).
+   */
+  positions?: { kept: Positions; token: Sql[] };
 }
 
 /** What deepPage gets of the query being planned (see `list`). */
@@ -597,7 +600,8 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   const shape = positions && q.offset >= EVERY ? Positions.shape(q) : null;
   if (positions && shape) {
     // From the kept position at or before the page (positions.ts), reading them on a second ask.
-    const token = ((yield positions.token) as { t: string }[])[0]!.t;
+    let token = '';
+    for (const t of positions.token) token += `${Object.values(((yield t) as object[])[0]!)[0]}:`;
     const now = q.now ?? 0;
     let keys = positions.kept.find(shape, token, now);
     if (keys === 'read') {
