@@ -9,7 +9,8 @@
 // as the join's nulls did. And how many tags it has (tag_count, kept by triggers on
 // certificate_tags), so that a page looks its tags up only where there are any: the per-row
 // lookup (an index seek even for none) was ~13 of a page statement's ~60 µs with 2% of rows
-// tagged. PostgreSQL reads pages through its own statements: left as it is.
+// tagged. And the FTS5 vocabulary of the search index, to look a SearchKey up by its rarest
+// trigrams. PostgreSQL reads pages through its own statements: left as it is.
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../db.js';
 
@@ -45,6 +46,8 @@ export function listMarks(dialect: Dialect): Migration {
       await sql`create trigger certificate_tags_count_delete after delete on certificate_tags begin
         update certificates set tag_count = tag_count - 1 where id = old.cert_id;
       end`.execute(db);
+      // The trigram index's vocabulary (document count of each trigram), for SearchKey's query (listing/sqlite.ts Grams).
+      await sql`create virtual table certificates_fts_vocab using fts5vocab(certificates_fts, row)`.execute(db);
       await sql`create trigger certificate_tags_count_update after update of cert_id on certificate_tags begin
         update certificates set tag_count = tag_count - 1 where id = old.cert_id;
         update certificates set tag_count = tag_count + 1 where id = new.cert_id;
