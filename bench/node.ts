@@ -4,7 +4,8 @@
 // bulk beforehand; and other servers as child processes. Every process is stopped by its PID.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -182,7 +183,40 @@ export async function startChild(args: string[], env: Record<string, string>, po
 /** `certport serve` on the prepared data, on a free port. */
 export async function startNode(data: PreparedData, env: Record<string, string> = {}, nodeFlags: string[] = [], cli = CLI): Promise<Child> {
   const port = await freePort();
-  return startChild([...nodeArgs(cli), 'serve'], { ...data.env, CERTPORT_PORT: String(port), ...env }, port, '/healthz', nodeFlags);
+  const own = cli !== CLI && data.backend === 'sqlite' && !env.CERTPORT_DATABASE_URL ? await baseCopy(data, cli) : null;
+  const child = await startChild([...nodeArgs(cli), 'serve'], { ...data.env, ...(own ? { CERTPORT_DATA_DIR: own } : {}), CERTPORT_PORT: String(port), ...env },
+    port, '/healthz', nodeFlags);
+  if (!own) return child;
+  return { ...child, stop: async (signal) => { await child.stop(signal); await rm(own, { recursive: true, force: true }); } };
+}
+
+/**
+ * Another build (BASE_CLI) on SQLite: a copy of the data dir (SQLite's backup API: the first
+ * node may be writing) in which the migrations that build does not have are forgotten, so
+ * that it opens a database migrated by this one (their columns, indexes and triggers stay,
+ * unused by it). Its directory, removed when it stops.
+ */
+async function baseCopy(data: PreparedData, cli: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'certport-bench-base-'));
+  const known = new Set((await readdir(path.join(path.dirname(cli), '..', 'store', 'migrations'))).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)));
+  const SQLite = createRequire(import.meta.url)('better-sqlite3') as typeof import('better-sqlite3');
+  const from = new SQLite(path.join(data.env.CERTPORT_DATA_DIR!, 'certport.db'), { readonly: true });
+  try {
+    await from.backup(path.join(dir, 'certport.db'));
+  } finally {
+    from.close();
+  }
+  for (const f of await readdir(data.env.CERTPORT_DATA_DIR!)) {
+    if (!f.startsWith('certport.db')) await copyFile(path.join(data.env.CERTPORT_DATA_DIR!, f), path.join(dir, f)).catch(() => {});
+  }
+  const copy = new SQLite(path.join(dir, 'certport.db'));
+  try {
+    const names = (copy.prepare('select name from kysely_migration').pluck().all() as string[]).filter((n) => !known.has(n));
+    for (const n of names) copy.prepare('delete from kysely_migration where name = ?').run(n);
+  } finally {
+    copy.close();
+  }
+  return dir;
 }
 
 /**

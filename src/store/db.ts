@@ -167,13 +167,15 @@ export function openDb(url: string, opts: OpenOptions = {}): Db {
     NOW.set(kysely, now);
     // This connection's row changes (its own writes, whatever transaction they are in) and
     // data_version (commits by any other connection, e.g. a CLI command on the same file).
-    const token = database.prepare('select total_changes(), (select data_version from pragma_data_version)').raw(true);
+    // Two statements: the table-valued pragma_data_version prepares a PRAGMA statement each time it is read.
+    const changes = database.prepare('select total_changes()').pluck();
+    const dataVersion = database.prepare('pragma data_version').pluck();
     // Each table's statistics sampled from at most this many index rows.
     database.pragma('analysis_limit = 1000');
     let optimizer: NodeJS.Timeout | null = null;
     return {
       kysely, dialect: 'sqlite', now,
-      changeToken: async () => (token.get() as number[]).join(':'),
+      changeToken: async () => `${changes.get() as number}:${dataVersion.get() as number}`,
       async optimize() {
         // 0x10002: every table, not only those this connection used (the recommended call on open).
         database.pragma('optimize = 0x10002');

@@ -13,12 +13,12 @@ import { hotRead, listParam, type HotRead } from './db.js';
 const json = <T>(s: string | null, d: T): T => (s ? (JSON.parse(s) as T) : d);
 const num = (v: number | null): number | null => (v === null ? null : Number(v));
 
-const RESOURCES_SERVING: HotRead = {
+export const RESOURCES_SERVING: HotRead = {
   sqlite: `select * from deploy_resources where account_uin = ? and (cert_id in (select value from json_each(?))
     or probe_sha256 in (select value from json_each(?))) order by created_at, id`,
   postgres: 'select * from deploy_resources where account_uin = $1 and (cert_id = any($2::text[]) or probe_sha256 = any($3::text[])) order by created_at, id',
 };
-const IGNORED_EXPIRY: HotRead = {
+export const IGNORED_EXPIRY: HotRead = {
   sqlite: 'select cert_id from cert_notification_switch where account_uin = ? and cert_id in (select value from json_each(?)) and ignore_expiry = 1',
   postgres: 'select cert_id from cert_notification_switch where account_uin = $1 and cert_id = any($2::text[]) and ignore_expiry = 1',
 };

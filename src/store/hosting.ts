@@ -6,7 +6,7 @@ import type { HostingStore } from '../domain/stores.js';
 import { hotRead, listParam, type HotRead } from './db.js';
 
 /** Every DescribeCertificates page asks (db.ts HotRead). */
-const HOSTING_OF: HotRead = {
+export const HOSTING_OF: HotRead = {
   sqlite: 'select * from cert_hosting where account_uin = ? and cert_id in (select value from json_each(?))',
   postgres: 'select * from cert_hosting where account_uin = $1 and cert_id = any($2::text[])',
 };

@@ -6,7 +6,7 @@ import type { ProjectStore } from '../domain/stores.js';
 import { hotRead, listParam, type HotRead } from './db.js';
 
 /** Every DescribeCertificates page asks (db.ts HotRead). */
-const PROJECTS: HotRead = {
+export const PROJECTS: HotRead = {
   sqlite: 'select * from projects where account_uin = ? and project_id in (select value from json_each(?))',
   postgres: 'select * from projects where account_uin = $1 and project_id = any($2::bigint[])',
 };

@@ -12,6 +12,11 @@ export interface ApiKeyRow {
   created_at: number;
 }
 export interface ProjectRow { account_uin: string; project_id: number; name: string; created_at: number }
+/**
+ * On SQLite the table also has material_flags and tag_count (migration 0039_sq_list_marks), kept
+ * by triggers on certificate_material and certificate_tags and read only by the listing's text statements (plan.ts):
+ * never written through this type, so it is not part of it.
+ */
 export interface CertificateRow {
   id: string;
   account_uin: string;

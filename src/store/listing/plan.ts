@@ -20,7 +20,7 @@ import { likeContaining, PREPARED, ROWS_AS_ARRAYS, type Q, type SqliteNow } from
 import { toRecord, type FullRow } from '../certificate-rows.js';
 import { join, raw, rowsOf, sql, sqliteText, type Sql } from './text.js';
 import { EVERY, Positions } from './positions.js';
-import { sideColumns, sidesOf } from './sides.js';
+import { sideColumns, sidesOf, sqliteSides } from './sides.js';
 import type { ListedSides } from '../../domain/stores.js';
 
 export type Listed = { total: number; items: CertificateRecord[]; sides?: ListedSides[] };
@@ -74,8 +74,14 @@ function named(r: Row | unknown[]): Row {
  */
 const UNSHOWN = { fingerprint_sha1: '', serial_hex: '', issuer_cn: '', certificate_use: '', updated_at: 0 } as const;
 const ITEM_CERT_COLUMNS = CERT_COLUMNS.filter((c) => c !== 'account_uin' && c !== 'has_key' && !(c in UNSHOWN));
-const ITEM_ROW_COLUMNS: readonly string[] = [...ITEM_CERT_COLUMNS, ...MARKED, 'tags_json', 'total'];
-const ITEM_SELECTED = raw([...ITEM_CERT_COLUMNS.map((c) => `c.${c}`), ...[...MARKED].map((c) => `case when m.${c} is null then null else '' end`)].join(', '));
+const ITEM_ROW_COLUMNS: readonly string[] = [...ITEM_CERT_COLUMNS, 'material_flags', 'tags_json', 'total'];
+/**
+ * Whether each MARKED column is stored comes from the row's own material_flags (bits 1, 2, 4, 8
+ * in MARKED's order, kept by triggers: migration 0039_sq_list_marks), not from joining
+ * certificate_material (two B-tree seeks a row: ~20 of a 10-row page statement's ~80 µs).
+ */
+const ITEM_SELECTED = raw([...ITEM_CERT_COLUMNS.map((c) => `c.${c}`), 'c.material_flags'].join(', '));
+const FLAGS_AT = ITEM_ROW_COLUMNS.indexOf('material_flags');
 
 /**
  * A row's array as the object toRecord reads, made by one object literal (written out once from
@@ -84,7 +90,8 @@ const ITEM_SELECTED = raw([...ITEM_CERT_COLUMNS.map((c) => `c.${c}`), ...[...MAR
  */
 const itemNamed = new Function('r', 'accountUin', `return { search_text: '', account_uin: accountUin,
   ${Object.entries(UNSHOWN).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')}, has_key: 0, cert_pem: null, chain_root_pem: null, chain_facts: null,
-  ${ITEM_ROW_COLUMNS.map((c, i) => `${c}: r[${i}]`).join(', ')} };`) as (r: unknown[], accountUin: string) => Row;
+  ${[...MARKED].map((c, bit) => `${c}: r[${FLAGS_AT}] & ${1 << bit} ? '' : null`).join(', ')},
+  ${ITEM_ROW_COLUMNS.map((c, i) => (c === 'material_flags' ? '' : `${c}: r[${i}], `)).join('')} };`) as (r: unknown[], accountUin: string) => Row;
 
 /**
  * A list item's columns and its tags packed into one JSON array cell (`json_array`), unpacked
@@ -108,7 +115,7 @@ export interface ListingBackend {
   search(db: Q, key: string): Sql[] | Promise<Sql[]>;
   /** The ids of a tag's rows (`tagged` selects cert_id) as one condition, when there are few enough to beat a subquery; else null. */
   fewTagged?(db: Q, tagged: Sql): Promise<{ where: Sql; n: number } | null>;
-  /** A row's tags as a JSON array of [key, value] in key order (correlated with `c`). */
+  /** A row's tags as a JSON array of [key, value] in key order (correlated with `c`); null where it has none. */
   tagsJson: Sql;
   /**
    * The page's tags read at once instead of tagsJson row by row: a statement over the page's
@@ -126,8 +133,11 @@ export interface ListingBackend {
   onePageStatement?: boolean;
   /** The transaction a count and a deeper page are read in, so that they agree. */
   snapshot(db: Kysely<Database>): TransactionBuilder<Database>;
-  /** SQLite: kept positions of deep pages (positions.ts) and the statement reading the change token (as `t`) inside the snapshot, they are kept under. */
-  positions?: { kept: Positions; token: Sql };
+  /**
+   * SQLite: kept positions of deep pages (positions.ts) and the statements reading the change
+   * token inside the snapshot, they are kept under (each one row; their first values joined).
+   */
+  positions?: { kept: Positions; token: Sql[] };
 }
 
 /** What deepPage gets of the query being planned (see `list`). */
@@ -238,7 +248,13 @@ export function listCertificatesNow(db: Kysely<Database>, now: SqliteNow, q: Cer
   const key = q.searchKey ? q.searchKey.toLowerCase() : '';
   const steps = list(db, q, key, backend);
   // A search is one statement (one snapshot of its own); the rest read a count and a page.
-  const l = key ? drain((s) => now.all(sqliteText(s), s.p), steps) : now.snapshot((all) => drain((s) => all(sqliteText(s), s.p), steps));
+  // The side facts (q.sides) in the same snapshot: one read transaction for all (sqliteSides).
+  const sides = q.sides === true && !backend.pg;
+  const l = key && !sides ? drain((s) => now.all(sqliteText(s), s.p), steps) : now.snapshot((all) => {
+    const read = drain((s) => all(sqliteText(s), s.p), steps);
+    if (read && sides) read.sides = sqliteSides(all, q.accountUin, read.items);
+    return read;
+  });
   return l && withSides(q, backend, l);
 }
 
@@ -260,9 +276,11 @@ function drain<T>(all: (s: Sql) => unknown[] | null, steps: Steps<T>): T | null 
 // ---- end SQLite, synchronously ----
 
 /**
- * Side facts only on PostgreSQL, where each separate read is a round trip and a pool
- * connection; on SQLite the four cached reads measured cheaper than the per-row subqueries
- * (varied listings 0.91 of the separate reads), so callers read them apart there.
+ * Side facts in the page statement only on PostgreSQL, where each separate read is a round
+ * trip and a pool connection; on SQLite the four cached reads measured cheaper than the
+ * per-row subqueries (varied listings 0.91 of the separate reads), so listCertificatesNow runs
+ * those reads in the listing's snapshot (sides.ts sqliteSides) and the async path leaves them
+ * to the caller.
  */
 const sidesWanted = (q: CertificateQuery, backend: ListingBackend) => q.sides === true && backend.pg;
 
@@ -413,6 +431,8 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     for (const cond of Array.isArray(found) ? found : (yield found) as Sql[]) filter(cond);
   }
   const opaqueClock = pg && !q.expirationSort && !q.expiring;
+  // SQLite without material: a list item's columns only (ITEM_SELECTED), and no side facts in the page statement.
+  const item = !pg && !q.material;
   if (q.certificateType) filter(sql`c.certificate_type = ${q.certificateType}`);
   if (q.projectId !== undefined) filter(sql`c.project_id = ${q.projectId}`);
   if (q.statuses?.length) {
@@ -495,12 +515,11 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   const tagsJson = pageTags ? raw('tg.tags_json') : backend.tagsJson;
   const tagsWith = pageTags ? sql`, tg as (${pageTags})` : raw('');
   const tagsJoin = raw(pageTags ? ' left join tg on tg.cert_id = c.id' : '');
-  // SQLite without material: a list item's columns only (ITEM_SELECTED), and no side facts (read apart there).
-  const item = !pg && !q.material;
   const SELECTED = q.material ? WITH_MATERIAL : item ? ITEM_SELECTED : NO_MATERIAL;
   const sides = item ? raw('') : sql`, ${sideColumns(pg, sidesWanted(q, backend))}`;
   // A row's cells before the count: SQLite's list items packed in one (itemPacked).
   const cells = item ? itemPacked(tagsJson) : sql`${SELECTED}, ${tagsJson} as tags_json${sides}`;
+  const materialJoin = raw(item ? '' : ' left join certificate_material as m on m.cert_id = c.id');
   /**
    * One page in one statement: `p` picks the page's ids through the indexes (sorting only
    * ids), then only those rows are read with their PEM, sealed keys and tags, in the page's
@@ -520,7 +539,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
       select p.id${total ? sql`, (${total}) as total` : raw('')} from p order by ${orderBy('p', backwards)}`, { byIds: rowsByIds }) satisfies SplitPage
     : sql`${raw(prepared ? PREPARED : '')}with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as (${p})${tagsWith}
     select ${cells}${total ? sql`, (${total}) as total` : raw('')}
-    from p inner join certificates as c on ${raw(byRowid ? 'c.rowid = p.rid' : 'c.id = p.id')} left join certificate_material as m on m.cert_id = c.id${tagsJoin}
+    from p inner join certificates as c on ${raw(byRowid ? 'c.rowid = p.rid' : 'c.id = p.id')}${materialJoin}${tagsJoin}
     order by ${orderBy('c', backwards)}`);
   // Only the order's own columns: its index then holds all that OFFSET skips, and
   // PostgreSQL skips it in an index-only scan (a heap read per skipped row made
@@ -530,6 +549,10 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   /** `below`: a condition on the order's key (only rows before or from a key). */
   // SQLite: the rowids too (every index holds them), so each row is read by its rowid rather
   // than looked up by id first (0.92 of a page statement's time, issue 27).
+  // Not read straight from the order's index (no CTE) on SQLite: with the values bound (STAT4),
+  // SQLite then took the status-and-expiry index for an issued-status filter and sorted every
+  // matching row it read (2.7 ms against 0.06 ms for Offset 500, issue 27); `p` reads indexes only,
+  // covering, and keeps the plans of every filter.
   const page = (limit: number, offset: number | Sql, backwards: boolean, below?: Sql, at?: Sql, total?: Sql) =>
     pageRows(pageIds(limit, offset, backwards, below), backwards, at, total, !pg);
   const expiringPage = pg && q.expiring && !q.expirationSort ? (limit: number, offset: number | Sql, backwards: boolean, below?: Sql, at?: Sql, total?: Sql) => {
@@ -595,7 +618,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     const rows = yield* read(pg ? Object.assign(sql`${found}
       select p.id, n.n as total from n left join p on true order by ${orderBy('p', false)}`, { byIds: rowsByIds }) satisfies SplitPage : sql`${found}${tagsWith}
       select ${cells}, n.n as total
-      from n left join p on true left join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id${tagsJoin}
+      from n left join p on true left join certificates as c on c.id = p.id${materialJoin}${tagsJoin}
       order by ${orderBy('p', false)}`);
     return {
       total: Number(rows[0]?.total ?? 0),
@@ -623,7 +646,8 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   const shape = positions && q.offset >= EVERY ? Positions.shape(q) : null;
   if (positions && shape) {
     // From the kept position at or before the page (positions.ts), reading them on a second ask.
-    const token = ((yield positions.token) as { t: string }[])[0]!.t;
+    let token = '';
+    for (const t of positions.token) token += `${Object.values(((yield t) as object[])[0]!)[0]}:`;
     const now = q.now ?? 0;
     let keys = positions.kept.find(shape, token, now);
     if (keys === 'read') {

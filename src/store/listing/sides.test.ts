@@ -1,15 +1,16 @@
-// PostgreSQL: a listed page's DV orders awaiting issue and its revocations come with its side
-// facts (sides.ts), equal to what their own stores read, and only on the rows that show them.
+// A listed page's DV orders awaiting issue and its revocations come with its side facts
+// (sides.ts: PostgreSQL in the page statement, SQLite in the listing's snapshot), equal to what
+// their own stores read, and only on the rows that show them.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { makeChain } from '../../testing/pki-fixtures.js';
-import { startTestService, type TestService } from '../../testing/harness.js';
+import { BACKENDS, startTestService, type TestService } from '../../testing/harness.js';
 import type { Listed } from './plan.js';
 
-describe('listed side facts: DV orders and revocations (postgres)', () => {
+for (const backend of BACKENDS) describe(`listed side facts: DV orders and revocations (${backend})`, () => {
   let t: TestService;
   before(async () => {
-    t = await startTestService('postgres');
+    t = await startTestService(backend);
   });
   after(async () => {
     await t?.close();
@@ -49,5 +50,25 @@ describe('listed side facts: DV orders and revocations (postgres)', () => {
     assert.equal(byId.get(awaiting)!.revocation, null);
     assert.equal(byId.get(issued)!.revocation, null);
     assert.equal(byId.get(notDv)!.order, null);
+  });
+
+  test('muted notices, hosting and project as their own stores read them', async () => {
+    const { certificates, deployments, hosting, projects } = t.svc.core.stores;
+    const account = t.cred.accountUin;
+    const l0: Listed = await certificates.listCertificates({ accountUin: account, offset: 0, limit: 10, now: Date.now() });
+    const ids = l0.items.map((c) => c.id);
+    await deployments.setIgnoreExpiry(account, [ids[0]!], true, Date.now());
+    const l: Listed = await certificates.listCertificates({ accountUin: account, offset: 0, limit: 10, now: Date.now(), sides: true });
+    assert.ok(l.sides && l.sides.length === l.items.length);
+    const ignored = await deployments.ignoredExpiry(account, ids);
+    const hosted = await hosting.getMany(account, ids);
+    const found = new Map((await projects.getProjects(account, l.items.map((c) => c.projectId))).map((p) => [p.projectId, p] as const));
+    l.items.forEach((c, i) => {
+      const s = l.sides![i]!;
+      assert.equal(s.ignoredExpiry, ignored.has(c.id));
+      assert.deepEqual(s.hosting, hosted.get(c.id) ?? null);
+      assert.deepEqual(s.project, found.get(c.projectId) ?? null);
+    });
+    assert.ok(l.sides.some((s) => s.ignoredExpiry));
   });
 });
