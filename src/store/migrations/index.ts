@@ -38,6 +38,7 @@ import { expiryFacets } from './0034_pg_expiry_facets.js';
 import { listingIndexes } from './0034_pg_listing_indexes.js';
 import { facetBuckets } from './0035_pgbroad_facet_buckets.js';
 import { expiryLevels } from './0038_pg1m_expiry_levels.js';
+import { pendingCreated } from './0041_pp_pending_created.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -75,6 +76,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0034_pg_listing_indexes', listingIndexes],
   ['0035_pgbroad_facet_buckets', facetBuckets],
   ['0038_pg1m_expiry_levels', expiryLevels],
+  ['0041_pp_pending_created', pendingCreated],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
