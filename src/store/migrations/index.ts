@@ -39,6 +39,7 @@ import { listingIndexes } from './0034_pg_listing_indexes.js';
 import { facetBuckets } from './0035_pgbroad_facet_buckets.js';
 import { expiryLevels } from './0038_pg1m_expiry_levels.js';
 import { listMarks } from './0039_sq_list_marks.js';
+import { pendingCreated } from './0041_pp_pending_created.js';
 
 const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0001_foundation', foundation],
@@ -77,6 +78,7 @@ const MIGRATIONS: [id: string, make: (dialect: Dialect) => Migration][] = [
   ['0035_pgbroad_facet_buckets', facetBuckets],
   ['0038_pg1m_expiry_levels', expiryLevels],
   ['0039_sq_list_marks', listMarks],
+  ['0041_pp_pending_created', pendingCreated],
 ];
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
