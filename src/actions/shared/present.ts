@@ -150,7 +150,7 @@ export function presentListItem(c: CertificateRecord, now: number, s: ListItemSi
   const issued = isIssued(status);
   const isSvr = c.certificateType === 'SVR';
   const hasKey = c.privateKeySealed !== null;
-  const download = issued ? downloadFormats(isSvr && hasKey, c.certificateType === 'CA', c.isSm) : null;
+  const download = issued ? listedDownloadFormats(isSvr && hasKey, c.certificateType === 'CA', c.isSm) : null;
   const h = s.hosting;
   const r = s.revocation;
   const ca = c.caInfo;
@@ -174,7 +174,8 @@ export function presentListItem(c: CertificateRecord, now: number, s: ListItemSi
     InsertTime: formatTime(c.createdAt)!,
     CertificateId: c.id,
     CertificateExtra: extra(c),
-    SubjectAltName: [...c.sans],
+    // The record's own array, not a copy: the item is serialized at once and never changed.
+    SubjectAltName: c.sans,
     StatusName: STATUS_NAMES[status] ?? String(status),
     IsVip: false,
     IsWildcard: c.isWildcard,
@@ -201,20 +202,28 @@ export function presentListItem(c: CertificateRecord, now: number, s: ListItemSi
     IsExpiring: status === CertStatus.issued && c.notAfter - now <= EXPIRING_WINDOW,
     DVAuthDeadline: formatTime(c.dvDeadline) as string,
     ValidationPassedTime: formatTime(c.validatedAt) as string,
-    CertSANs: [...c.sans],
+    CertSANs: c.sans,
     AwaitingValidationMsg: awaitingMessage(c, s.order, now) as string,
     // Every format but the keystores is offered once issued (downloadFormats).
     AllowDownload: download !== null,
     IsDNSPODResolve: false,
     IsPackage: false,
     KeyPasswordCustomFlag: c.keyPasswordSealed !== null,
-    SupportDownloadType: download ?? { NGINX: false, APACHE: false, TOMCAT: false, IIS: false, JKS: false, OTHER: false, ROOT: false },
+    SupportDownloadType: download ?? NOT_DOWNLOADABLE,
     CertRevokedTime: (r && r.state === 'revoked' ? formatTime(r.revokedAt) : null) as string,
     HostingCompleteTime: formatTime(h.HostingCompleteTime) as string,
     HostingRenewCertId: h.HostingRenewCertId as string,
     HostingResourceTypes: h.HostingResourceTypes,
     HostingConfig: h.HostingConfig as M.HostingConfig,
   };
+}
+
+/** SupportDownloadType before issuance, shared by the items that show it (frozen: serialized, never changed). */
+const NOT_DOWNLOADABLE: M.SupportDownloadType = Object.freeze({ NGINX: false, APACHE: false, TOMCAT: false, IIS: false, JKS: false, OTHER: false, ROOT: false });
+/** downloadFormats' eight answers (it depends on its three flags alone), shared by the listed items. */
+const LISTED_DOWNLOADS: readonly M.SupportDownloadType[] = Array.from({ length: 8 }, (_, k) => Object.freeze(downloadFormats((k & 1) !== 0, (k & 2) !== 0, (k & 4) !== 0)));
+function listedDownloadFormats(hasKey: boolean, isCa: boolean, isSm: boolean): M.SupportDownloadType {
+  return LISTED_DOWNLOADS[(hasKey ? 1 : 0) | (isCa ? 2 : 0) | (isSm ? 4 : 0)]!;
 }
 
 /**
