@@ -23,7 +23,7 @@ export async function certbot(o: {
     : ['--standalone', '--http-01-port', String(o.httpPort), '--http-01-address', '127.0.0.1'];
   const args = ['certonly', ...how, '--non-interactive', '--agree-tos', '--no-eff-email', '-m', 'ops@example.com',
     '--server', o.directory, '--config-dir', `${o.dir}/config`, '--work-dir', `${o.dir}/work`, '--logs-dir', `${o.dir}/logs`,
-    '--eab-kid', o.kid, '--eab-hmac-key', o.hmacKey,
+    `--eab-kid=${o.kid}`, `--eab-hmac-key=${o.hmacKey}`, // '=': a key may begin with '-', which argparse takes for an option
     '--key-type', 'ecdsa', '--cert-name', 'c', ...(o.extra ?? []), ...o.domains.flatMap((d) => ['-d', d])];
   return run('certbot', args, { env: { ...process.env, REQUESTS_CA_BUNDLE: o.caFile }, timeout: 120_000 });
 }
@@ -61,7 +61,7 @@ export async function certbotCmd(o: { dir: string; directory: string; caFile: st
 export async function lego(o: { dir: string; directory: string; caFile: string; port: number; domains: string[]; kid: string; hmacKey: string; challenge?: 'http' | 'tls' }) {
   const challenge = o.challenge ?? 'http';
   const args = ['--server', o.directory, '--email', 'ops@example.com', '--accept-tos', '--path', o.dir, '--key-type', 'ec256',
-    '--eab', '--kid', o.kid, '--hmac', o.hmacKey, `--${challenge}`, `--${challenge}.port`, `127.0.0.1:${o.port}`,
+    '--eab', `--kid=${o.kid}`, `--hmac=${o.hmacKey}`, `--${challenge}`, `--${challenge}.port`, `127.0.0.1:${o.port}`,
     ...o.domains.flatMap((d) => ['--domains', d]), 'run'];
   return run('lego', args, { env: { ...process.env, LEGO_CA_CERTIFICATES: o.caFile }, timeout: 120_000 });
 }
