@@ -166,7 +166,7 @@ export interface CertificateQuery {
    * which no list item shows (each cell read costs, issue 27).
    */
   material?: boolean;
-  /** Read each item's side facts with its page (ListedSides), in the same statement. */
+  /** Read each item's side facts with its page (ListedSides): in the page's statement on PostgreSQL, in its read transaction on SQLite. */
   sides?: boolean;
 }
 
