@@ -280,12 +280,13 @@ describe('console deployments, notices and channels in Chromium (sqlite)', () =>
     await sw.getByText('Off: no expiry notice for this certificate.').waitFor();
     assert.equal(await ignored(aId), true);
     await page.getByRole('link', { name: 'Certificates', exact: true }).click();
-    await page.locator('table.certs tbody tr').filter({ hasText: aId }).getByText('expiry notices off').waitFor();
-    assert.equal(await page.getByText('expiry notices off').count(), 1);
+    await page.locator('table.certs tbody tr').filter({ hasText: aId }).getByText('expiry notices off', { exact: true }).waitFor();
+    assert.equal(await page.getByText('expiry notices off', { exact: true }).count(), 1);
     await page.getByLabel('Select all on this page').check();
     await page.getByRole('button', { name: 'Expiry notices on (2)' }).click();
     await page.getByRole('status').filter({ hasText: 'Done for 2 certificates.' }).waitFor();
-    await page.getByText('expiry notices off').waitFor({ state: 'detached' });
+    // exact: while the two rows are selected, the bulk button "Expiry notices off (2)" holds the words too
+    await page.getByText('expiry notices off', { exact: true }).waitFor({ state: 'detached' });
     assert.equal(await ignored(aId), false);
   });
 
