@@ -4,10 +4,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { CertStatus, type CertificateRecord } from '../../domain/certificate.js';
+import { CertStatus, isIssued, type CertificateRecord } from '../../domain/certificate.js';
 import type { RevocationRecord } from '../../domain/revocation.js';
 import type { DvOrderRecord } from '../../domain/dv-order.js';
-import { listItemReference, presentListItem, type ListItemSides } from './present.js';
+import type * as M from 'tencentcloud-sdk-nodejs/tencentcloud/services/ssl/v20191205/ssl_models.js';
+import { downloadFormats } from '../../pki/download-zip.js';
+import { EXPIRING_WINDOW, effectiveStatus } from '../../services/certificates.js';
+import { awaitingMessage, common, presentListItem, projectInfo, type ListItemSides } from './present.js';
+import { formatTime } from './time.js';
+
 
 const DAY = 86_400_000;
 const NOW = 1_796_447_694_302;
@@ -105,3 +110,42 @@ test('an issued, expiring, hosted list item with tags, CA info and a revocation 
   assert.equal(item.IsExpiring, true);
   assert.equal(item.Deployable, true);
 });
+
+/**
+ * The list item as it was composed before presentListItem was written as one literal: common's
+ * object with the list's members assigned.
+ */
+function listItemReference(c: CertificateRecord, now: number, s: ListItemSides): M.Certificates {
+  const status = effectiveStatus(c, now);
+  const issued = isIssued(status);
+  const download = issued ? downloadFormats(c.certificateType === 'SVR' && c.privateKeySealed !== null, c.certificateType === 'CA', c.isSm) : null;
+  const h = s.hosting;
+  const r = s.revocation;
+  return Object.assign(common(c, now), {
+    PackageTypeName: c.packageType ? c.productZhName : '',
+    ProjectInfo: projectInfo(c, s.project),
+    BoundResource: s.boundResource,
+    IsIgnore: s.isIgnore,
+    IsSM: c.isSm,
+    EncryptAlgorithm: c.encryptAlgorithm,
+    AutoRenewFlag: h.AutoRenewFlag,
+    HostingStatus: h.HostingStatus,
+    HasRenewOrder: c.renewOrderId ?? '',
+    ReplaceOriCertIsDelete: false,
+    IsExpiring: status === CertStatus.issued && c.notAfter - now <= EXPIRING_WINDOW,
+    DVAuthDeadline: formatTime(c.dvDeadline) as string,
+    ValidationPassedTime: formatTime(c.validatedAt) as string,
+    CertSANs: [...c.sans],
+    AwaitingValidationMsg: awaitingMessage(c, s.order, now) as string,
+    AllowDownload: download !== null,
+    IsDNSPODResolve: false,
+    IsPackage: false,
+    KeyPasswordCustomFlag: c.keyPasswordSealed !== null,
+    SupportDownloadType: download ?? { NGINX: false, APACHE: false, TOMCAT: false, IIS: false, JKS: false, OTHER: false, ROOT: false },
+    CertRevokedTime: (r && r.state === 'revoked' ? formatTime(r.revokedAt) : null) as string,
+    HostingCompleteTime: formatTime(h.HostingCompleteTime) as string,
+    HostingRenewCertId: h.HostingRenewCertId as string,
+    HostingResourceTypes: h.HostingResourceTypes,
+    HostingConfig: h.HostingConfig as M.HostingConfig,
+  }) as M.Certificates;
+}

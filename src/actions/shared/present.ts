@@ -63,7 +63,7 @@ export function supportDownloadType(c: CertificateRecord, now: number): M.Suppor
 const tags = (c: CertificateRecord): M.Tags[] => c.tags.map((t) => ({ TagKey: t.key, TagValue: t.value }));
 
 /** Fields shared by `Certificates`, `DescribeCertificate` and `DescribeCertificateDetail`. */
-function common(c: CertificateRecord, now: number) {
+export function common(c: CertificateRecord, now: number) {
   const status = effectiveStatus(c, now);
   const issued = isIssued(status);
   return {
@@ -122,7 +122,7 @@ export function dvAuthDetail(order: DvOrderRecord | null): M.DvAuthDetail {
 }
 
 /** While validation is pending: why it has not passed yet (the last check's finding). */
-function awaitingMessage(c: CertificateRecord, order: DvOrderRecord | null, now: number): string | null {
+export function awaitingMessage(c: CertificateRecord, order: DvOrderRecord | null, now: number): string | null {
   const status = effectiveStatus(c, now);
   return order && isAwaitingIssue(status) ? order.lastCheckDetail : null;
 }
@@ -224,45 +224,6 @@ const NOT_DOWNLOADABLE: M.SupportDownloadType = Object.freeze({ NGINX: false, AP
 const LISTED_DOWNLOADS: readonly M.SupportDownloadType[] = Array.from({ length: 8 }, (_, k) => Object.freeze(downloadFormats((k & 1) !== 0, (k & 2) !== 0, (k & 4) !== 0)));
 function listedDownloadFormats(hasKey: boolean, isCa: boolean, isSm: boolean): M.SupportDownloadType {
   return LISTED_DOWNLOADS[(hasKey ? 1 : 0) | (isCa ? 2 : 0) | (isSm ? 4 : 0)]!;
-}
-
-/**
- * The list item as it was composed before presentListItem was written as one literal: common's
- * object with the list's members assigned. For the test only (present.test.ts).
- */
-export function listItemReference(c: CertificateRecord, now: number, s: ListItemSides): M.Certificates {
-  const status = effectiveStatus(c, now);
-  const issued = isIssued(status);
-  const download = issued ? downloadFormats(c.certificateType === 'SVR' && c.privateKeySealed !== null, c.certificateType === 'CA', c.isSm) : null;
-  const h = s.hosting;
-  const r = s.revocation;
-  return Object.assign(common(c, now), {
-    PackageTypeName: c.packageType ? c.productZhName : '',
-    ProjectInfo: projectInfo(c, s.project),
-    BoundResource: s.boundResource,
-    IsIgnore: s.isIgnore,
-    IsSM: c.isSm,
-    EncryptAlgorithm: c.encryptAlgorithm,
-    AutoRenewFlag: h.AutoRenewFlag,
-    HostingStatus: h.HostingStatus,
-    HasRenewOrder: c.renewOrderId ?? '',
-    ReplaceOriCertIsDelete: false,
-    IsExpiring: status === CertStatus.issued && c.notAfter - now <= EXPIRING_WINDOW,
-    DVAuthDeadline: formatTime(c.dvDeadline) as string,
-    ValidationPassedTime: formatTime(c.validatedAt) as string,
-    CertSANs: [...c.sans],
-    AwaitingValidationMsg: awaitingMessage(c, s.order, now) as string,
-    AllowDownload: download !== null,
-    IsDNSPODResolve: false,
-    IsPackage: false,
-    KeyPasswordCustomFlag: c.keyPasswordSealed !== null,
-    SupportDownloadType: download ?? { NGINX: false, APACHE: false, TOMCAT: false, IIS: false, JKS: false, OTHER: false, ROOT: false },
-    CertRevokedTime: (r && r.state === 'revoked' ? formatTime(r.revokedAt) : null) as string,
-    HostingCompleteTime: formatTime(h.HostingCompleteTime) as string,
-    HostingRenewCertId: h.HostingRenewCertId as string,
-    HostingResourceTypes: h.HostingResourceTypes,
-    HostingConfig: h.HostingConfig as M.HostingConfig,
-  }) as M.Certificates;
 }
 
 export function presentCertificate(c: CertificateRecord, now: number, order: DvOrderRecord | null = null,
