@@ -9,6 +9,11 @@
 // same shape) run in their own processes; the wrk-style generator (50 keep-alive connections,
 // each request TC3-signed as it is sent) in this one. Alternating rounds; prints req/s,
 // p50/p99, CPU of server and generator, the ratios and the load average.
+// Two more lines judge the target against the work itself: unfiltered random pages (random
+// account and Offset, no filters) sent to certport, and on SQLite the same requests sent to
+// the floor server (bench/floor-server.ts: bare Fastify, the TC3 check and the page's two
+// SQLite statements, nothing else of certport), so that certport's cost shows as a share of
+// what such a page cannot do without.
 //   node dist/bench/throughput.js
 //   CERTPORT_TEST_BACKENDS=sqlite CERTPORT_BENCH_SIZES=10000,100000 CERTPORT_BENCH_SECONDS=8 CERTPORT_BENCH_ROUNDS=2
 //   CERTPORT_BENCH_NODE_ENV='{"CERTPORT_DATABASE_POOL_SIZE":"20"}' (extra environment of the node; '{"CERTPORT_PROCESSES":"2"}':
@@ -27,8 +32,8 @@ const SECONDS = Number(process.env.CERTPORT_BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.CERTPORT_BENCH_ROUNDS ?? 2);
 const SIZES = (process.env.CERTPORT_BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 const NODE_ENV = JSON.parse(process.env.CERTPORT_BENCH_NODE_ENV ?? '{}') as Record<string, string>;
-/** CERTPORT_BENCH_LINES=varied: only those lines (to profile one of them; ratios need bare). */
-const LINES = (process.env.CERTPORT_BENCH_LINES ?? 'base,bare,varied,repeat').split(',');
+/** CERTPORT_BENCH_LINES=varied: only those lines (to profile one of them; ratios need bare): base, bare, varied, repeat, plain, floor. */
+const LINES = (process.env.CERTPORT_BENCH_LINES ?? 'base,bare,varied,repeat,plain,floor').split(',');
 const NODE_FLAGS = (process.env.CERTPORT_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const CONNECTIONS = 50;
 const ACCOUNTS = 4;
@@ -62,6 +67,7 @@ for (const backend of BACKENDS) {
     }) : null;
     const barePort = await freePort();
     let bare: Awaited<ReturnType<typeof startChild>> | null = null;
+    let floor: Awaited<ReturnType<typeof startChild>> | null = null;
     try {
       // Each filter set's TotalCount per account, so that Offsets fall inside what it matches.
       const conn = new Connection(node.port);
@@ -84,26 +90,39 @@ for (const backend of BACKENDS) {
       const bodyFile = join(data.env.CERTPORT_DATA_DIR!, 'describe-certificates.json');
       writeFileSync(bodyFile, sample.body);
       bare = await startChild([...nodeArgs(benchFile('bare-server')), bodyFile, String(barePort)], {}, barePort);
+      // SQLite: the floor server (bench/floor-server.ts) on the same file, for unfiltered random pages.
+      if (backend === 'sqlite' && LINES.includes('floor')) {
+        const credFile = join(data.env.CERTPORT_DATA_DIR!, 'floor-credentials.json');
+        writeFileSync(credFile, JSON.stringify(data.accounts));
+        const floorPort = await freePort();
+        floor = await startChild([...nodeArgs(benchFile('floor-server')), join(data.env.CERTPORT_DATA_DIR!, 'certport.db'), credFile, String(floorPort)], {}, floorPort);
+      }
       const varied = (port: number) => {
         const a = randomInt(ACCOUNTS);
         const f = randomInt(FILTERS.length);
         const total = totals[a]![f]!;
         return signedRequest(port, data.accounts[a]!, 'DescribeCertificates', { ...FILTERS[f], Offset: randomInt(Math.max(1, total - 9)), Limit: 10 });
       };
-      const runs: Record<'bare' | 'varied' | 'repeat' | 'base', LoadResult[]> = { bare: [], varied: [], repeat: [], base: [] };
-      const NAMES = { bare: 'bare Fastify route', varied: 'certport, varied (headline)', repeat: 'certport, one request repeated', base: 'base build, varied' };
+      // Unfiltered random pages (no filters, random account and Offset): certport's and the floor's.
+      const plain = (port: number) => {
+        const a = randomInt(ACCOUNTS);
+        return signedRequest(port, data.accounts[a]!, 'DescribeCertificates', { Offset: randomInt(Math.max(1, totals[a]![0]! - 9)), Limit: 10 });
+      };
+      const runs: Record<'bare' | 'varied' | 'repeat' | 'base' | 'plain' | 'floor', LoadResult[]> = { bare: [], varied: [], repeat: [], base: [], plain: [], floor: [] };
+      const NAMES = { bare: 'bare Fastify route', varied: 'certport, varied (headline)', repeat: 'certport, one request repeated', base: 'base build, varied',
+        plain: 'certport, unfiltered random page', floor: 'floor, unfiltered random page' };
       for (let round = 1; round <= ROUNDS; round++) {
-        for (const which of [...(base ? ['base'] as const : []), 'bare', 'varied', 'repeat'] as const) {
+        for (const which of [...(base ? ['base'] as const : []), 'bare', 'varied', 'repeat', 'plain', ...(floor ? ['floor'] as const : [])] as const) {
           if (!LINES.includes(which)) continue;
-          const server = which === 'bare' ? bare : which === 'base' ? base! : node;
+          const server = which === 'bare' ? bare : which === 'base' ? base! : which === 'floor' ? floor! : node;
           const { port, pid } = server;
           const repeated = which === 'repeat' ? signedRequest(port, data.accounts[0]!, 'DescribeCertificates', repeat) : null;
           const bareReq = Buffer.from(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${JSON.stringify(repeat).length}\r\n\r\n${JSON.stringify(repeat)}`);
           const sc = cpuSeconds(pid);
           const cc = cpuSeconds();
-          const pc = backend === 'postgres' && which !== 'bare' ? pgBackendCpu(pid) : null;
+          const pc = backend === 'postgres' && which !== 'bare' && which !== 'floor' ? pgBackendCpu(pid) : null;
           const t0 = Date.now();
-          const r = await load(port, { connections: CONNECTIONS, seconds: SECONDS, warmup: 2, next: () => (which === 'bare' ? bareReq : repeated ?? varied(server.port)) });
+          const r = await load(port, { connections: CONNECTIONS, seconds: SECONDS, warmup: 2, next: () => (which === 'bare' ? bareReq : which === 'plain' || which === 'floor' ? plain(server.port) : repeated ?? varied(server.port)) });
           const wall = (Date.now() - t0) / 1000;
           if (r.errors) throw new Error(`${which}: ${r.errors} errors, first: ${r.firstError}`);
           runs[which].push(r);
@@ -121,8 +140,14 @@ for (const backend of BACKENDS) {
       const head = `${backend} ${String(size / 1000).padStart(3)}k: varied ${mean(runs.varied).toFixed(0).padStart(5)} req/s / bare ${mean(runs.bare).toFixed(0).padStart(5)} = ${ratio.toFixed(3)} (target ≥ ${TARGET[backend]} ${ok ? 'ok' : 'MISS'});  repeated ${mean(runs.repeat).toFixed(0)} req/s = ${(mean(runs.repeat) / mean(runs.bare)).toFixed(2)} (secondary, page cache)`;
       console.log(`  ${head}`);
       summary.push(head);
+      if (runs.plain.length) {
+        const line = `${backend} ${String(size / 1000).padStart(3)}k: unfiltered random pages ${mean(runs.plain).toFixed(0).padStart(5)} req/s = ${(mean(runs.plain) / mean(runs.bare)).toFixed(3)} of bare${runs.floor.length ? `; floor ${mean(runs.floor).toFixed(0)} req/s = ${(mean(runs.floor) / mean(runs.bare)).toFixed(3)} of bare (certport = ${(mean(runs.plain) / mean(runs.floor)).toFixed(2)} of the floor)` : ''}`;
+        console.log(`  ${line}`);
+        summary.push(line);
+      }
     } finally {
       await bare?.stop();
+      await floor?.stop();
       await base?.stop();
       await node.stop();
       await data.cleanup();
