@@ -96,6 +96,19 @@ for (const backend of BACKENDS) {
         writeFileSync(credFile, JSON.stringify(data.accounts));
         const floorPort = await freePort();
         floor = await startChild([...nodeArgs(benchFile('floor-server')), join(data.env.CERTPORT_DATA_DIR!, 'certport.db'), credFile, String(floorPort)], {}, floorPort);
+        // The floor reads the same pages as certport: the same count and ids, in the same order.
+        for (const [a, offset] of [[0, 0], [1, 130], [3, Math.max(0, totals[3]![0]! - 10)]] as const) {
+          const ids = async (port: number) => {
+            const c = new Connection(port);
+            await c.ready;
+            const r = JSON.parse((await c.send(signedRequest(port, data.accounts[a]!, 'DescribeCertificates', { Offset: offset, Limit: 10 }))).body.toString()) as
+              { Response: { TotalCount: number; Certificates: { CertificateId: string }[] } };
+            c.close();
+            return JSON.stringify([r.Response.TotalCount, r.Response.Certificates.map((x) => x.CertificateId)]);
+          };
+          const [mine, theirs] = [await ids(node.port), await ids(floorPort)];
+          if (mine !== theirs) throw new Error(`the floor's page differs from certport's: ${theirs} against ${mine}`);
+        }
       }
       const varied = (port: number) => {
         const a = randomInt(ACCOUNTS);
