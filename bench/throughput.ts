@@ -10,10 +10,10 @@
 // each request TC3-signed as it is sent) in this one. Alternating rounds; prints req/s,
 // p50/p99, CPU of server and generator, the ratios and the load average.
 // Two more lines judge the target against the work itself: unfiltered random pages (random
-// account and Offset, no filters) sent to certport, and on SQLite the same requests sent to
-// the floor server (bench/floor-server.ts: bare Fastify, the TC3 check and the page's two
-// SQLite statements, nothing else of certport), so that certport's cost shows as a share of
-// what such a page cannot do without.
+// account and Offset, no filters) sent to certport, and the same requests sent to
+// the floor server (bench/floor-server.ts: bare Fastify, the TC3 check and the page's
+// statements, nothing else of certport), so that certport's cost shows as a share of what
+// such a page cannot do without.
 //   node dist/bench/throughput.js
 //   CERTPORT_TEST_BACKENDS=sqlite CERTPORT_BENCH_SIZES=10000,100000 CERTPORT_BENCH_SECONDS=8 CERTPORT_BENCH_ROUNDS=2
 //   CERTPORT_BENCH_NODE_ENV='{"CERTPORT_DATABASE_POOL_SIZE":"20"}' (extra environment of the node; '{"CERTPORT_PROCESSES":"2"}':
@@ -90,12 +90,13 @@ for (const backend of BACKENDS) {
       const bodyFile = join(data.env.CERTPORT_DATA_DIR!, 'describe-certificates.json');
       writeFileSync(bodyFile, sample.body);
       bare = await startChild([...nodeArgs(benchFile('bare-server')), bodyFile, String(barePort)], {}, barePort);
-      // SQLite: the floor server (bench/floor-server.ts) on the same file, for unfiltered random pages.
-      if (backend === 'sqlite' && LINES.includes('floor')) {
+      // The floor server (bench/floor-server.ts) on the same data, for unfiltered random pages.
+      if (LINES.includes('floor')) {
         const credFile = join(data.env.CERTPORT_DATA_DIR!, 'floor-credentials.json');
         writeFileSync(credFile, JSON.stringify(data.accounts));
         const floorPort = await freePort();
-        floor = await startChild([...nodeArgs(benchFile('floor-server')), join(data.env.CERTPORT_DATA_DIR!, 'certport.db'), credFile, String(floorPort)], {}, floorPort);
+        floor = await startChild([...nodeArgs(benchFile('floor-server')), backend === 'sqlite' ? `sqlite:${join(data.env.CERTPORT_DATA_DIR!, 'certport.db')}`
+          : `postgres:${data.env.CERTPORT_DATABASE_URL!}#${data.env.CERTPORT_DATABASE_SCHEMA!}`, credFile, String(floorPort)], {}, floorPort);
         // The floor reads the same pages as certport: the same count and ids, in the same order.
         for (const [a, offset] of [[0, 0], [1, 130], [3, Math.max(0, totals[3]![0]! - 10)]] as const) {
           const ids = async (port: number) => {
@@ -133,7 +134,7 @@ for (const backend of BACKENDS) {
           const bareReq = Buffer.from(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${JSON.stringify(repeat).length}\r\n\r\n${JSON.stringify(repeat)}`);
           const sc = cpuSeconds(pid);
           const cc = cpuSeconds();
-          const pc = backend === 'postgres' && which !== 'bare' && which !== 'floor' ? pgBackendCpu(pid) : null;
+          const pc = backend === 'postgres' && which !== 'bare' ? pgBackendCpu(pid) : null;
           const t0 = Date.now();
           const r = await load(port, { connections: CONNECTIONS, seconds: SECONDS, warmup: 2, next: () => (which === 'bare' ? bareReq : which === 'plain' || which === 'floor' ? plain(server.port) : repeated ?? varied(server.port)) });
           const wall = (Date.now() - t0) / 1000;
