@@ -9,7 +9,9 @@
 // same shape) run in their own processes; the wrk-style generator (50 keep-alive connections,
 // each request TC3-signed as it is sent) in this one. Alternating rounds; prints req/s,
 // p50/p99, CPU of server and generator, the ratios and the load average.
-// Two more lines judge the target against the work itself: unfiltered random pages (random
+// The varied requests again while another connection commits 10 writes a second (an alias
+// changed) show what the page cache and the kept positions, kept while nothing changes, are
+// worth when the database is being written to. Two more lines judge the target against the work itself: unfiltered random pages (random
 // account and Offset, no filters) sent to certport, and the same requests sent to
 // the floor server (bench/floor-server.ts: bare Fastify, the TC3 check and the page's
 // statements, nothing else of certport), so that certport's cost shows as a share of what
@@ -33,7 +35,7 @@ const ROUNDS = Number(process.env.CERTPORT_BENCH_ROUNDS ?? 2);
 const SIZES = (process.env.CERTPORT_BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 const NODE_ENV = JSON.parse(process.env.CERTPORT_BENCH_NODE_ENV ?? '{}') as Record<string, string>;
 /** CERTPORT_BENCH_LINES=varied: only those lines (to profile one of them; ratios need bare): base, bare, varied, repeat, plain, floor. */
-const LINES = (process.env.CERTPORT_BENCH_LINES ?? 'base,bare,varied,repeat,plain,floor').split(',');
+const LINES = (process.env.CERTPORT_BENCH_LINES ?? 'base,bare,varied,written,repeat,plain,floor').split(',');
 const NODE_FLAGS = (process.env.CERTPORT_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const CONNECTIONS = 50;
 const ACCOUNTS = 4;
@@ -122,11 +124,11 @@ for (const backend of BACKENDS) {
         const a = randomInt(ACCOUNTS);
         return signedRequest(port, data.accounts[a]!, 'DescribeCertificates', { Offset: randomInt(Math.max(1, totals[a]![0]! - 9)), Limit: 10 });
       };
-      const runs: Record<'bare' | 'varied' | 'repeat' | 'base' | 'plain' | 'floor', LoadResult[]> = { bare: [], varied: [], repeat: [], base: [], plain: [], floor: [] };
-      const NAMES = { bare: 'bare Fastify route', varied: 'certport, varied (headline)', repeat: 'certport, one request repeated', base: 'base build, varied',
-        plain: 'certport, unfiltered random page', floor: 'floor, unfiltered random page' };
+      const runs: Record<'bare' | 'varied' | 'written' | 'repeat' | 'base' | 'plain' | 'floor', LoadResult[]> = { bare: [], varied: [], written: [], repeat: [], base: [], plain: [], floor: [] };
+      const NAMES = { bare: 'bare Fastify route', varied: 'certport, varied (headline)', written: 'certport, varied, 10 writes/s', repeat: 'certport, one request repeated',
+        base: 'base build, varied', plain: 'certport, unfiltered random page', floor: 'floor, unfiltered random page' };
       for (let round = 1; round <= ROUNDS; round++) {
-        for (const which of [...(base ? ['base'] as const : []), 'bare', 'varied', 'repeat', 'plain', ...(floor ? ['floor'] as const : [])] as const) {
+        for (const which of [...(base ? ['base'] as const : []), 'bare', 'varied', 'written', 'repeat', 'plain', ...(floor ? ['floor'] as const : [])] as const) {
           if (!LINES.includes(which)) continue;
           const server = which === 'bare' ? bare : which === 'base' ? base! : which === 'floor' ? floor! : node;
           const { port, pid } = server;
@@ -135,15 +137,19 @@ for (const backend of BACKENDS) {
           const sc = cpuSeconds(pid);
           const cc = cpuSeconds();
           const pc = backend === 'postgres' && which !== 'bare' ? pgBackendCpu(pid) : null;
+          // `written`: what the service keeps while nothing changes (page cache, kept positions) is
+          // dropped 10 times a second by a commit (an alias changed) beside the varied requests.
+          const writer = which === 'written' ? await aliasWriter(port, data.accounts[0]!, data.templateId) : null;
           const t0 = Date.now();
           const r = await load(port, { connections: CONNECTIONS, seconds: SECONDS, warmup: 2, next: () => (which === 'bare' ? bareReq : which === 'plain' || which === 'floor' ? plain(server.port) : repeated ?? varied(server.port)) });
           const wall = (Date.now() - t0) / 1000;
+          const writes = writer ? await writer.stop() : null;
           if (r.errors) throw new Error(`${which}: ${r.errors} errors, first: ${r.firstError}`);
           runs[which].push(r);
           // PostgreSQL's backends serving the node: their CPU per request (warm-up included, as the server's).
           const pgCpu = pc ? pgCpuBetween(pc, pgBackendCpu(pid)) : null;
           const per = (cpu: number) => `${((cpu / (r.rps * wall)) * 1000).toFixed(2)} ms/req`;
-          console.log(`  round ${round}: ${NAMES[which].padEnd(32)} ${r.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(r.p50).padStart(8)}   p99 ${ms(r.p99).padStart(8)}   CPU: server ${(((cpuSeconds(pid) - sc) / wall) * 100).toFixed(0)}% (${per(cpuSeconds(pid) - sc)})${pgCpu === null ? '' : `, PostgreSQL ${((pgCpu / wall) * 100).toFixed(0)}% (${per(pgCpu)})`}, generator ${(((cpuSeconds() - cc) / wall) * 100).toFixed(0)}%   load ${loadAvg()}`);
+          console.log(`  round ${round}: ${NAMES[which].padEnd(32)} ${r.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(r.p50).padStart(8)}   p99 ${ms(r.p99).padStart(8)}   CPU: server ${(((cpuSeconds(pid) - sc) / wall) * 100).toFixed(0)}% (${per(cpuSeconds(pid) - sc)})${pgCpu === null ? '' : `, PostgreSQL ${((pgCpu / wall) * 100).toFixed(0)}% (${per(pgCpu)})`}, generator ${(((cpuSeconds() - cc) / wall) * 100).toFixed(0)}%   load ${loadAvg()}${writes === null ? '' : `; ${writes} writes`}`);
         }
       }
       const mean = (rs: LoadResult[]) => rs.reduce((a, r) => a + r.rps, 0) / rs.length;
@@ -154,6 +160,11 @@ for (const backend of BACKENDS) {
       const head = `${backend} ${String(size / 1000).padStart(3)}k: varied ${mean(runs.varied).toFixed(0).padStart(5)} req/s / bare ${mean(runs.bare).toFixed(0).padStart(5)} = ${ratio.toFixed(3)} (target ≥ ${TARGET[backend]} ${ok ? 'ok' : 'MISS'});  repeated ${mean(runs.repeat).toFixed(0)} req/s = ${(mean(runs.repeat) / mean(runs.bare)).toFixed(2)} (secondary, page cache)`;
       console.log(`  ${head}`);
       summary.push(head);
+      if (runs.written.length) {
+        const line = `${backend} ${String(size / 1000).padStart(3)}k: varied with 10 writes/s ${mean(runs.written).toFixed(0).padStart(5)} req/s = ${(mean(runs.written) / mean(runs.bare)).toFixed(3)} of bare`;
+        console.log(`  ${line}`);
+        summary.push(line);
+      }
       if (runs.plain.length) {
         const line = `${backend} ${String(size / 1000).padStart(3)}k: unfiltered random pages ${mean(runs.plain).toFixed(0).padStart(5)} req/s = ${(mean(runs.plain) / mean(runs.bare)).toFixed(3)} of bare${runs.floor.length ? `; floor ${mean(runs.floor).toFixed(0)} req/s = ${(mean(runs.floor) / mean(runs.bare)).toFixed(3)} of bare (certport = ${(mean(runs.plain) / mean(runs.floor)).toFixed(2)} of the floor)` : ''}`;
         console.log(`  ${line}`);
@@ -171,3 +182,26 @@ for (const backend of BACKENDS) {
 console.log(`\nsummary (load average at the end ${loadAvg()}):`);
 for (const s of summary) console.log(`  ${s}`);
 console.log(missed ? `${missed} ratio target(s) MISSED` : 'ratio targets met');
+
+/** Changes the alias of `certId` every 100 ms over a connection of its own until stopped; stop() says how many were written. */
+async function aliasWriter(port: number, cred: Cred, certId: string): Promise<{ stop(): Promise<number> }> {
+  const conn = new Connection(port);
+  await conn.ready;
+  let n = 0;
+  let busy: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    busy = busy.then(async () => {
+      const r = await conn.send(signedRequest(port, cred, 'ModifyCertificateAlias', { CertificateId: certId, Alias: `bench ${n}` }));
+      if (r.body.includes('"Error"')) throw new Error(`ModifyCertificateAlias: ${r.body.toString().slice(0, 300)}`);
+      n++;
+    });
+  }, 100);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await busy;
+      conn.close();
+      return n;
+    },
+  };
+}
