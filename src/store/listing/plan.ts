@@ -617,20 +617,30 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   if (positions && shape) {
     let token = '';
     for (const t of positions.token) token += `${Object.values(((yield t) as object[])[0]!)[0]}:`;
-    const now = q.now ?? 0;
+    const now = q.expiring?.now ?? q.now ?? 0;
     let set = positions.kept.find(shape, token, now);
     if (set === 'read') {
       const col = q.expirationSort ? 'not_after' : 'created_at';
       const all = (yield sql`${raw(ROWS_AS_ARRAYS)}select c.rowid, c.${raw(col)}, c.id from certificates as c
         where ${where} order by ${orderBy('c', false)}`) as [number, number, string][];
-      const rowids = positions.kept.keepsRowids(all.length) ? Float64Array.from(all, (r) => r[0]) : null;
+      const rowids = positions.kept.keepsRowids(all.length, token) ? Float64Array.from(all, (r) => r[0]) : null;
       const keys: [number, string][] = [];
       if (!rowids) for (let i = 0; i < all.length; i += EVERY) keys.push([all[i]![1], all[i]![2]]);
-      // Clock-judged filters hold until the account's next issued certificate passes its notAfter.
-      const until = Positions.timed(q) ? Number(((yield sql`select min(c.not_after) as u from certificates as c
-        where c.account_uin = ${q.accountUin} and c.status = 1 and c.not_after >= ${now}`) as { u: number | null }[])[0]?.u ?? Infinity) : Infinity;
+      // Clock-judged filters hold until the account's next issued certificate passes its notAfter
+      // (`a`); FilterExpiring's window [now, now + w] also until the first issued one past the
+      // window comes into it (`b`: at now = b - w).
+      const clocked = Positions.timed(q) || q.expiring !== undefined;
+      let until = Infinity;
+      if (clocked) {
+        const ends = ((yield sql`select (select min(c.not_after) from certificates as c
+            where c.account_uin = ${q.accountUin} and c.status = 1 and c.not_after >= ${now}) as a,
+          (select min(c.not_after) from certificates as c
+            where c.account_uin = ${q.accountUin} and c.status = 1 and c.not_after > ${q.expiring?.until ?? null}) as b`) as { a: number | null; b: number | null }[])[0]!;
+        until = Number(ends.a ?? Infinity);
+        if (q.expiring) until = Math.min(until, Number(ends.b ?? Infinity) - (q.expiring.until - q.expiring.now) - 1);
+      }
       set = { total: all.length, rowids, keys };
-      positions.kept.keep(shape, token, Positions.timed(q) ? now : -Infinity, until, set);
+      positions.kept.keep(shape, token, clocked ? now : -Infinity, until, set);
     }
     if (set) {
       const total = set.total;

@@ -4,7 +4,7 @@
 // statement and no index walk. Walking from a kept key skipped up to 63 matches and every
 // entry between them that the filters leave out (CertificateType CA, 1 row in 20: up to
 // ~1,300 index entries, ~120 µs of a ~160 µs page statement; by rowid ~25 µs). Where the
-// rowids of a set would overrun the budget, the sort key of every EVERY-th row is kept instead
+// rowids of a set would overrun the budget (MAX_ROWIDS), the sort key of every EVERY-th row is kept instead
 // (and the count), so that a page starts at the key kept for floor(o / EVERY) and skips fewer
 // than EVERY matches, instead of walking up to half the matches from the nearer end (a random
 // Offset of 100,000 rows: 1–6 ms of index entries, more for a filter that matches few of them).
@@ -14,7 +14,8 @@
 // commits as of the transaction's snapshot) read in the transaction the set or the page are
 // read in, and used only when the token is the same. Filters judged
 // by the clock (issued/expired statuses, Deployable) also keep the instant until which no
-// issued certificate of the account crosses its notAfter; FilterExpiring is never kept.
+// issued certificate of the account crosses its notAfter; FilterExpiring until then and until
+// none comes into its window.
 // A set is read only when asked for twice under one token, so that a database written
 // between reads never pays for reading one.
 import type { CertificateQuery } from '../../domain/certificate.js';
@@ -53,9 +54,10 @@ export class Positions {
 
   /** The filter set and order of `q` (what its matches and their order depend on), or null when it is not kept. */
   static shape(q: CertificateQuery): string | null {
-    if (q.expiring) return null;
+    // FilterExpiring's window and the other filters judged at one instant (else the two would each need their own).
+    if (q.expiring && q.now !== undefined && q.now !== q.expiring.now) return null;
     return `${q.accountUin}\n${JSON.stringify([q.certificateType, q.projectId, q.statuses, q.source, q.isSm, q.certIds, q.pendingIssue,
-      q.deployable, q.tags, q.expirationSort, q.searchKey, Positions.timed(q)])}`;
+      q.deployable, q.tags, q.expirationSort, q.searchKey, q.expiring ? q.expiring.until - q.expiring.now : null, Positions.timed(q)])}`;
   }
 
   /** Whether the clock decides which rows `q` matches. */
@@ -63,9 +65,16 @@ export class Positions {
     return q.now !== undefined && (q.deployable !== undefined || (q.statuses ?? []).some((s) => s === 1 || s === 3));
   }
 
-  /** Whether a set of `n` rows would keep its rowids (else its keys). */
-  keepsRowids(n: number): boolean {
-    return n <= this.maxRowids / 4;
+  /**
+   * Whether a set of `n` rows read under `token` keeps its rowids (else its keys): within a
+   * quarter of the budget and what the sets kept under `token` leave of it. Sets kept under
+   * another token are dropped first: the token only moves on, so they can never be used again.
+   * Sets holding rowids are never dropped for another's (a working set larger than the budget
+   * would read sets again and again, milliseconds each): the later ones keep keys.
+   */
+  keepsRowids(n: number, token: string): boolean {
+    for (const [shape, k] of this.#kept) if (k.token !== token) this.#drop(shape);
+    return n <= this.maxRowids / 4 && this.#rowids + n <= this.maxRowids;
   }
 
   /**
@@ -92,9 +101,8 @@ export class Positions {
   /** Keeps the set of `shape` read under `token`, valid for the clock in [from, until]. */
   keep(shape: string, token: string, from: number, until: number, set: KeptSet): void {
     this.#drop(shape);
-    const n = set.rowids?.length ?? 0;
-    this.#make(1, n);
-    this.#rowids += n;
+    this.#make(1);
+    this.#rowids += set.rowids?.length ?? 0;
     this.#kept.set(shape, { token, from, until, set });
   }
 
@@ -105,9 +113,9 @@ export class Positions {
     this.#kept.delete(shape);
   }
 
-  /** Drops the least recently used sets until `sets` more sets and `rowids` more rowids fit. */
-  #make(sets: number, rowids = 0): void {
-    while (this.#kept.size && (this.#kept.size + sets > this.maxSets || this.#rowids + rowids > this.maxRowids)) {
+  /** Drops the least recently used sets until `sets` more fit. */
+  #make(sets: number): void {
+    while (this.#kept.size && this.#kept.size + sets > this.maxSets) {
       this.#drop(this.#kept.keys().next().value!);
     }
   }

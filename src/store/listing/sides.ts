@@ -77,24 +77,26 @@ void everyColumn;
 
 const each = (t: string, cols: readonly string[]) => `json_group_array(${object(false, t, cols)})`;
 /**
- * A page's side facts in one statement, each as a JSON array: the page's resources (those
+ * A page's side facts in one statement, each as a JSON array (the lists of ids walked, each
+ * row found by its key: written with IN as the stores' reads are, the four in one statement
+ * cost ~600 µs on a copy of the bench DB, its plan scanning `projects`): the page's resources (those
  * deployed with one of its certificates or last probed serving one of their fingerprints, in
  * ResourceStore.resourcesServing's order), its muted certificates' ids, its hosting rows, its
  * projects, its DV orders and revocations (of the ids given for those: none where no item
  * shows one). The same rows as the stores' hot reads (RESOURCES_SERVING, IGNORED_EXPIRY,
  * HOSTING_OF, PROJECTS) and the two of DvOrderStore and RevocationStore, which cost a
- * statement each: four to six a request, ~4 µs each on the bench DB, against ~5 µs for all
- * of them here (issue 27).
+ * statement each: four to six a request, ~8-12 µs for the four on the bench DB, against ~5 µs
+ * for all of them here (issue 27).
  */
 const SIDES_OF = `${ROWS_AS_ARRAYS}select
   (select json_group_array(${object(false, 'r', RESOURCE)} order by r.created_at, r.id) from deploy_resources as r
     where r.account_uin = ? and (r.cert_id in (select value from json_each(?)) or r.probe_sha256 in (select value from json_each(?)))),
-  (select json_group_array(s.cert_id) from cert_notification_switch as s
-    where s.account_uin = ? and s.cert_id in (select value from json_each(?)) and s.ignore_expiry = 1),
-  (select ${each('h', HOSTING)} from cert_hosting as h where h.account_uin = ? and h.cert_id in (select value from json_each(?))),
-  (select ${each('pr', PROJECT)} from projects as pr where pr.account_uin = ? and pr.project_id in (select value from json_each(?))),
-  (select ${each('o', DV_ORDER)} from dv_orders as o where o.cert_id in (select value from json_each(?))),
-  (select ${each('v', REVOCATION)} from revocations as v where v.cert_id in (select value from json_each(?)))`;
+  (select json_group_array(s.cert_id) from json_each(?) as j inner join cert_notification_switch as s on s.cert_id = j.value
+    where s.account_uin = ? and s.ignore_expiry = 1),
+  (select ${each('h', HOSTING)} from json_each(?) as j inner join cert_hosting as h on h.cert_id = j.value where h.account_uin = ?),
+  (select ${each('pr', PROJECT)} from json_each(?) as j inner join projects as pr on pr.account_uin = ? and pr.project_id = j.value),
+  (select ${each('o', DV_ORDER)} from json_each(?) as j inner join dv_orders as o on o.cert_id = j.value),
+  (select ${each('v', REVOCATION)} from json_each(?) as j inner join revocations as v on v.cert_id = j.value)`;
 
 /** A JSON array cell of SIDES_OF (never null: json_group_array of no rows is '[]'). */
 const rowsOf = <R>(cell: unknown): R[] => (cell === '[]' ? [] : JSON.parse(cell as string) as R[]);
@@ -113,7 +115,7 @@ export function sqliteSides(all: <R>(text: string, params: readonly unknown[]) =
   const awaiting = JSON.stringify(items.filter((c) => c.isDv && isAwaitingIssue(c.status)).map((c) => c.id));
   const revoked = JSON.stringify(items.filter((c) => c.status === CertStatus.revoked).map((c) => c.id));
   const [r, s, h, p, o, v] = all<unknown[]>(SIDES_OF, [accountUin, ids, JSON.stringify([...new Set(items.map((c) => c.fingerprintSha256))]),
-    accountUin, ids, accountUin, ids, accountUin, JSON.stringify([...new Set(items.map((c) => c.projectId))]), awaiting, revoked])[0]!;
+    ids, accountUin, ids, accountUin, JSON.stringify([...new Set(items.map((c) => c.projectId))]), accountUin, awaiting, revoked])[0]!;
   const resources = rowsOf<DeployResourceRow>(r).map(toResource);
   const ignored = new Set(rowsOf<string>(s));
   const hosting = new Map(rowsOf<CertHostingRow>(h).map((x) => [x.cert_id, x] as const));
