@@ -9,8 +9,8 @@
 //    read from whichever end of the order is nearer (Offset 999,990 of 1,000,000 is the
 //    first page read backwards); on PostgreSQL in one statement with its count, deeper than
 //    two buckets from either end of the default order from the bucket counts of migration 0015; on
-//    SQLite, when the same filters were asked for before and nothing changed, from the
-//    kept key nearest before it (positions.ts).
+//    SQLite, when the same filters were asked for before and nothing changed, by the kept
+//    rowids of their matches, with the kept count (positions.ts).
 // A count and the page it goes with agree (one statement, or one snapshot).
 // Every statement is written out as text (text.ts): no query builder per request.
 import type { Kysely, TransactionBuilder } from 'kysely';
@@ -134,8 +134,8 @@ export interface ListingBackend {
   /** The transaction a count and a deeper page are read in, so that they agree. */
   snapshot(db: Kysely<Database>): TransactionBuilder<Database>;
   /**
-   * SQLite: kept positions of deep pages (positions.ts) and the statements reading the change
-   * token inside the snapshot, they are kept under (each one row; their first values joined).
+   * SQLite: the kept sets of filters asked for again (positions.ts) and the statements reading
+   * the change token inside the snapshot, they are kept under (each one row; their first values joined).
    */
   positions?: { kept: Positions; token: Sql[] };
 }

@@ -1,6 +1,6 @@
 // DescribeCertificates on SQLite: SearchKey through the FTS5 trigram table (migration 0006),
-// tags as json_group_array; a deeper page and its count read in one transaction, from a kept
-// position when the same filters were asked for before and nothing changed since (positions.ts).
+// tags as json_group_array; a page and its count read in one transaction, from the kept set of
+// its filters when they were asked for before and nothing changed since (positions.ts).
 import { CompiledQuery } from 'kysely';
 import type { Q } from '../db.js';
 import { searchTextHolds, type ListingBackend } from './plan.js';
