@@ -9,8 +9,8 @@
 //    read from whichever end of the order is nearer (Offset 999,990 of 1,000,000 is the
 //    first page read backwards); on PostgreSQL in one statement with its count, deeper than
 //    two buckets from either end of the default order from the bucket counts of migration 0015; on
-//    SQLite, when the same filters were asked for before and nothing changed, from the
-//    kept key nearest before it (positions.ts).
+//    SQLite, when the same filters were asked for before and nothing changed, by the kept
+//    rowids of their matches, with the kept count (positions.ts).
 // A count and the page it goes with agree (one statement, or one snapshot).
 // Every statement is written out as text (text.ts): no query builder per request.
 import type { Kysely, TransactionBuilder } from 'kysely';
@@ -134,8 +134,8 @@ export interface ListingBackend {
   /** The transaction a count and a deeper page are read in, so that they agree. */
   snapshot(db: Kysely<Database>): TransactionBuilder<Database>;
   /**
-   * SQLite: kept positions of deep pages (positions.ts) and the statements reading the change
-   * token inside the snapshot, they are kept under (each one row; their first values joined).
+   * SQLite: the kept sets of filters asked for again (positions.ts) and the statements reading
+   * the change token inside the snapshot, they are kept under (each one row; their first values joined).
    */
   positions?: { kept: Positions; token: Sql[] };
 }
@@ -178,8 +178,9 @@ export async function listCertificates(db: Kysely<Database>, q: CertificateQuery
       return one ?? (await through(tx, pg, list(tx, q, key, backend)))!;
     }));
   }
-  if (!key && (q.offset > 0 || !backend.onePageStatement)) {
-    if (backend.onePageStatement) {
+  // SQLite: always in a snapshot (kept positions are used only under the token read in it).
+  if (backend.positions || (!key && (q.offset > 0 || !backend.onePageStatement))) {
+    if (!key && backend.onePageStatement) {
       const one = await through(db, pg, list(db, q, key, backend, true));
       if (one) return withSides(q, backend, one);
     }
@@ -247,10 +248,10 @@ export async function pageRowsOf<R>(db: Q, s: Sql): Promise<R[]> {
 export function listCertificatesNow(db: Kysely<Database>, now: SqliteNow, q: CertificateQuery, backend: ListingBackend): Listed | null {
   const key = q.searchKey ? q.searchKey.toLowerCase() : '';
   const steps = list(db, q, key, backend);
-  // A search is one statement (one snapshot of its own); the rest read a count and a page.
-  // The side facts (q.sides) in the same snapshot: one read transaction for all (sqliteSides).
+  // One read transaction for all: the change token and the kept positions it vouches for, a
+  // count and its page, the side facts (q.sides, sqliteSides).
   const sides = q.sides === true && !backend.pg;
-  const l = key && !sides ? drain((s) => now.all(sqliteText(s), s.p), steps) : now.snapshot((all) => {
+  const l = now.snapshot((all) => {
     const read = drain((s) => all(sqliteText(s), s.p), steps);
     if (read && sides) read.sides = sqliteSides(all, q.accountUin, read.items);
     return read;
@@ -608,6 +609,58 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     return { total, items: q.offset >= total ? [] : (yield* read(tagPage(q.limit, q.offset))).map(record) };
   }
 
+  // SQLite: from the kept set of these filters (positions.ts) when it was read under the same
+  // token; not for a first page that one statement reads with its kept count.
+  const positions = backend.positions;
+  const firstInOne = !key && q.offset === 0 && known === null && !(kept && filtered && !backend.onePageStatement);
+  const shape = positions && !oneStatement && !firstInOne ? Positions.shape(q) : null;
+  if (positions && shape) {
+    let token = '';
+    for (const t of positions.token) token += `${Object.values(((yield t) as object[])[0]!)[0]}:`;
+    const now = q.expiring?.now ?? q.now ?? 0;
+    let set = positions.kept.find(shape, token, now);
+    if (set === 'read') {
+      const col = q.expirationSort ? 'not_after' : 'created_at';
+      const all = (yield sql`${raw(ROWS_AS_ARRAYS)}select c.rowid, c.${raw(col)}, c.id from certificates as c
+        where ${where} order by ${orderBy('c', false)}`) as [number, number, string][];
+      const rowids = positions.kept.keepsRowids(all.length, token) ? Float64Array.from(all, (r) => r[0]) : null;
+      const keys: [number, string][] = [];
+      if (!rowids) for (let i = 0; i < all.length; i += EVERY) keys.push([all[i]![1], all[i]![2]]);
+      // Clock-judged filters hold until the account's next issued certificate passes its notAfter
+      // (`a`); FilterExpiring's window [now, now + w] also until the first issued one past the
+      // window comes into it (`b`: at now = b - w).
+      const clocked = Positions.timed(q) || q.expiring !== undefined;
+      let until = Infinity;
+      if (clocked) {
+        const ends = ((yield sql`select (select min(c.not_after) from certificates as c
+            where c.account_uin = ${q.accountUin} and c.status = 1 and c.not_after >= ${now}) as a,
+          (select min(c.not_after) from certificates as c
+            where c.account_uin = ${q.accountUin} and c.status = 1 and c.not_after > ${q.expiring?.until ?? null}) as b`) as { a: number | null; b: number | null }[])[0]!;
+        until = Number(ends.a ?? Infinity);
+        if (q.expiring) until = Math.min(until, Number(ends.b ?? Infinity) - (q.expiring.until - q.expiring.now) - 1);
+      }
+      set = { total: all.length, rowids, keys };
+      positions.kept.keep(shape, token, clocked ? now : -Infinity, until, set);
+    }
+    if (set) {
+      const total = set.total;
+      const take = Math.max(0, Math.min(q.limit, total - q.offset));
+      if (take === 0) return { total, items: [] };
+      // The page's rows by their rowids, in the kept order (json_each's key).
+      if (set.rowids) {
+        return { total, items: (yield* read(sql`select ${cells} from json_each(${`[${set.rowids.subarray(q.offset, q.offset + take).join(',')}]`}) as j
+          inner join certificates as c on c.rowid = j.value${materialJoin}${tagsJoin} order by j.key`)).map(record) };
+      }
+      // From the kept key at or before the page.
+      const i = Math.min(Math.floor(q.offset / EVERY), set.keys.length - 1);
+      const [k0, k1] = set.keys[i]!;
+      const atOrAfter = q.expirationSort === 'ASC' ? sql`(c.not_after, c.id) >= (${k0}, ${k1})`
+        : q.expirationSort === 'DESC' ? sql`c.not_after <= ${k0} and (c.not_after < ${k0} or c.id >= ${k1})`
+          : sql`(c.created_at, c.id) <= (${k0}, ${k1})`;
+      return { total, items: (yield* read(page(take, q.offset - i * EVERY, false, atOrAfter))).map(record) };
+    }
+  }
+
   if (key) {
     // A search: its matches once through the trigram index, counted and sorted, then the
     // page's rows, in one statement (the planner cannot know how few the matches are, and
@@ -644,34 +697,6 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   const total = yield* count();
   const take = Math.max(0, Math.min(q.limit, total - q.offset));
   if (take === 0) return { total, items: [] };
-  const positions = backend.positions;
-  const shape = positions && q.offset >= EVERY ? Positions.shape(q) : null;
-  if (positions && shape) {
-    // From the kept position at or before the page (positions.ts), reading them on a second ask.
-    let token = '';
-    for (const t of positions.token) token += `${Object.values(((yield t) as object[])[0]!)[0]}:`;
-    const now = q.now ?? 0;
-    let keys = positions.kept.find(shape, token, now);
-    if (keys === 'read') {
-      const col = q.expirationSort ? 'not_after' : 'created_at';
-      const all = (yield sql`${raw(ROWS_AS_ARRAYS)}select c.${raw(col)}, c.id from certificates as c
-        where ${where} order by ${orderBy('c', false)}`) as [number, string][];
-      keys = [];
-      for (let i = 0; i < all.length; i += EVERY) keys.push(all[i]!);
-      // Clock-judged filters hold until the account's next issued certificate passes its notAfter.
-      const until = Positions.timed(q) ? Number(((yield sql`select min(c.not_after) as u from certificates as c
-        where c.account_uin = ${q.accountUin} and c.status = 1 and c.not_after >= ${now}`) as { u: number | null }[])[0]?.u ?? Infinity) : Infinity;
-      positions.kept.keep(shape, token, Positions.timed(q) ? now : -Infinity, until, keys);
-    }
-    if (keys) {
-      const i = Math.min(Math.floor(q.offset / EVERY), keys.length - 1);
-      const [k0, k1] = keys[i]!;
-      const atOrAfter = q.expirationSort === 'ASC' ? sql`(c.not_after, c.id) >= (${k0}, ${k1})`
-        : q.expirationSort === 'DESC' ? sql`c.not_after <= ${k0} and (c.not_after < ${k0} or c.id >= ${k1})`
-          : sql`(c.created_at, c.id) <= (${k0}, ${k1})`;
-      return { total, items: (yield* read(page(take, q.offset - i * EVERY, false, atOrAfter))).map(record) };
-    }
-  }
   const fromEnd = total - q.offset - take;
   const backwards = fromEnd < q.offset;
   const items = (yield* read(page(take, backwards ? fromEnd : q.offset, backwards))).map(record);

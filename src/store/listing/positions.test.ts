@@ -8,6 +8,9 @@ import { startTestService, type TestService } from '../../testing/harness.js';
 import { listInMemory } from '../../testing/fakes/listing.js';
 import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../../domain/certificate.js';
 import { EVERY, Positions } from './positions.js';
+import { listCertificatesNow } from './plan.js';
+import { sqliteListing } from './sqlite.js';
+import { sqliteNow } from '../db.js';
 
 const DAY = 86_400_000;
 
@@ -16,15 +19,37 @@ describe('kept positions', () => {
     const p = new Positions(2);
     const q: CertificateQuery = { accountUin: 'a', offset: 500, limit: 10, now: 1000, statuses: [1] };
     const shape = Positions.shape(q)!;
+    const set = { total: 1, rowids: Float64Array.of(7), keys: [] };
     assert.equal(p.find(shape, 't1', 1000), null);
     assert.equal(p.find(shape, 't1', 1001), 'read');
-    p.keep(shape, 't1', 1001, 2000, [[1, 'x']]);
-    assert.deepEqual(p.find(shape, 't1', 2000), [[1, 'x']]);
+    p.keep(shape, 't1', 1001, 2000, set);
+    assert.equal(p.find(shape, 't1', 2000), set);
     assert.equal(p.find(shape, 't1', 2001), null, 'past the next notAfter');
-    p.keep(shape, 't1', 2001, 3000, [[1, 'x']]);
+    p.keep(shape, 't1', 2001, 3000, set);
     assert.equal(p.find(shape, 't2', 2002), null, 'after a commit');
-    assert.equal(Positions.shape({ ...q, expiring: { now: 1, until: 2 } }), null);
+    assert.equal(Positions.shape({ ...q, expiring: { now: 1, until: 2 } }), null, 'judged at two instants');
+    const expiring = Positions.shape({ ...q, expiring: { now: 1000, until: 2000 } });
+    assert.ok(expiring && expiring !== shape);
+    assert.equal(Positions.shape({ ...q, now: 5, expiring: { now: 5, until: 1005 } }), expiring, 'the same window later');
+    assert.notEqual(Positions.shape({ ...q, expiring: { now: 1000, until: 3000 } }), expiring, 'a longer window');
     assert.notEqual(Positions.shape({ ...q, now: undefined }), shape, 'statuses judged by the clock or not');
+    assert.notEqual(Positions.shape({ ...q, searchKey: 'x' }), shape, 'a search is a set of its own');
+  });
+
+  test('keep at most their budget of rowids, the later sets their keys; sets of an older token are dropped', () => {
+    const p = new Positions(10, 40);
+    const rows = (n: number) => ({ total: n, rowids: new Float64Array(n), keys: [] });
+    assert.equal(p.keepsRowids(10, 't'), true);
+    assert.equal(p.keepsRowids(11, 't'), false, 'a quarter of the budget at most');
+    for (const s of ['a', 'b', 'c', 'd']) {
+      assert.equal(p.keepsRowids(10, 't'), true, s);
+      p.keep(s, 't', 0, 1, rows(10));
+    }
+    assert.equal(p.keepsRowids(1, 't'), false, 'the budget is spent');
+    p.keep('e', 't', 0, 1, { total: 1000, rowids: null, keys: [[1, 'x']] });
+    for (const s of ['a', 'b', 'c', 'd', 'e']) assert.notEqual(p.find(s, 't', 0), null, `${s} kept`);
+    assert.equal(p.keepsRowids(10, 't2'), true, 'after a commit the older sets are dropped');
+    for (const s of ['a', 'e']) assert.equal(p.find(s, 't2', 0), null, `${s} dropped`);
   });
 });
 
@@ -59,21 +84,30 @@ describe('kept positions (sqlite)', () => {
     const shapes: Partial<CertificateQuery>[] = [
       {}, { statuses: [1] }, { statuses: [3] }, { deployable: true }, { deployable: false }, { isSm: false }, { certificateType: 'SVR' },
       { expirationSort: 'ASC' }, { expirationSort: 'DESC' }, { expirationSort: 'DESC', statuses: [1] }, { tags: [{ key: 'team', value: '' }], projectId: 1 },
-      { source: 'upload', pendingIssue: true },
+      { source: 'upload', pendingIssue: true }, { searchKey: 'pos00' }, { searchKey: 'POS01', statuses: [1], expirationSort: 'ASC' },
+      // FilterExpiring: a window of 10 days from the clock (`until` relative to it here).
+      { expiring: { now: 0, until: 10 * DAY } }, { expiring: { now: 0, until: 10 * DAY }, isSm: false, expirationSort: 'DESC' },
     ];
+    // A listing whose sets never keep rowids: pages from the kept keys (positions.ts).
+    const { kysely } = t.svc.core.stores;
+    const keysOnly = sqliteListing(new Positions(512, 0));
     let clock = now;
     const check = async (round: string) => {
       for (const s of shapes) {
-        const total = listInMemory(all.values(), { accountUin: account, offset: 0, limit: 1, now: clock, ...s }).total;
-        for (const offset of [EVERY, EVERY + 3, Math.floor(total / 2), total - 5, 5 * EVERY - 1]) {
+        const e = s.expiring ? { expiring: { now: clock, until: clock + s.expiring.until } } : {};
+        const total = listInMemory(all.values(), { accountUin: account, offset: 0, limit: 1, now: clock, ...s, ...e }).total;
+        for (const offset of [0, 3, EVERY, EVERY + 3, Math.floor(total / 2), total - 5, 5 * EVERY - 1, total]) {
           if (offset < 0) continue;
-          const q: CertificateQuery = { accountUin: account, offset, limit: 7, now: clock, ...s };
+          const q: CertificateQuery = { accountUin: account, offset, limit: 7, now: clock, ...s, ...e };
           const want = listInMemory(all.values(), q);
           // Three times: the first asks, the second reads the positions, the third uses them.
           for (let k = 0; k < 3; k++) {
             const got = await store.listCertificates(q);
             assert.equal(got.total, want.total, `${round} ${JSON.stringify(q)}`);
             assert.deepEqual(got.items.map((c) => c.id), want.items.map((c) => c.id), `${round} ${JSON.stringify(q)} (try ${k})`);
+            const keyed = listCertificatesNow(kysely, sqliteNow(kysely)!, q, keysOnly)!;
+            assert.equal(keyed.total, want.total, `${round} ${JSON.stringify(q)} (keys)`);
+            assert.deepEqual(keyed.items.map((c) => c.id), want.items.map((c) => c.id), `${round} ${JSON.stringify(q)} (keys, try ${k})`);
           }
         }
       }
@@ -96,5 +130,11 @@ describe('kept positions (sqlite)', () => {
     // The clock past a notAfter: issued certificates expire without any write.
     clock = now + 3 * DAY + 1;
     await check('days later');
+    // Without writes, the sets read days later: at now + 4 days a certificate comes into the
+    // 10-day window (notAfter now + 14 days), just after it one leaves it (notAfter now + 4 days).
+    clock = now + 4 * DAY;
+    await check('one into the window');
+    clock = now + 4 * DAY + 1;
+    await check('one out of it');
   });
 });

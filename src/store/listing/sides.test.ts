@@ -52,12 +52,23 @@ for (const backend of BACKENDS) describe(`listed side facts: DV orders and revoc
     assert.equal(byId.get(notDv)!.order, null);
   });
 
-  test('muted notices, hosting and project as their own stores read them', async () => {
+  test('muted notices, hosting, project and resources as their own stores read them', async () => {
     const { certificates, deployments, hosting, projects } = t.svc.core.stores;
     const account = t.cred.accountUin;
     const l0: Listed = await certificates.listCertificates({ accountUin: account, offset: 0, limit: 10, now: Date.now() });
     const ids = l0.items.map((c) => c.id);
     await deployments.setIgnoreExpiry(account, [ids[0]!], true, Date.now());
+    await hosting.put(ids[1]!, account, { resourceTypes: ['clb', 'cdn'], replaceDays: 7, messageTypes: [0, 3], windowStart: '01:00', windowEnd: null }, 1_700_000_000_000);
+    // One deployed with a listed certificate, one last probed serving another's fingerprint, one neither.
+    const resource = (id: string, certId: string | null, probeSha256: string | null, createdAt: number) => ({
+      id, accountUin: account, name: `r-${id}`, type: 'clb', region: 'ap-x', domains: ['a.example.com', 'b.example.com'],
+      probe: { address: '127.0.0.1:443', sni: null }, deployerType: 'noop', deployerConfig: { n: 1, s: 'x"y' }, deployerSecretSealed: null,
+      certId, certSha256: null, deployedAt: certId ? 1_700_000_000_500 : null, probeSha256, probeAt: probeSha256 ? 1_700_000_000_600 : null,
+      probeError: null, createdAt, updatedAt: createdAt + 1,
+    });
+    await deployments.insertResource(resource('res-b', ids[0]!, null, 1_700_000_000_002));
+    await deployments.insertResource(resource('res-a', null, l0.items[1]!.fingerprintSha256, 1_700_000_000_001));
+    await deployments.insertResource(resource('res-c', null, 'f'.repeat(64), 1_700_000_000_000));
     const l: Listed = await certificates.listCertificates({ accountUin: account, offset: 0, limit: 10, now: Date.now(), sides: true });
     assert.ok(l.sides && l.sides.length === l.items.length);
     const ignored = await deployments.ignoredExpiry(account, ids);
@@ -70,5 +81,13 @@ for (const backend of BACKENDS) describe(`listed side facts: DV orders and revoc
       assert.deepEqual(s.project, found.get(c.projectId) ?? null);
     });
     assert.ok(l.sides.some((s) => s.ignoredExpiry));
+    assert.ok(l.sides.some((s) => s.hosting !== null));
+    const serving = await deployments.resourcesServing(account, ids, l.items.map((c) => c.fingerprintSha256));
+    assert.deepEqual(serving.map((r) => r.id), ['res-a', 'res-b']);
+    // Each item's own among them (SQLite gives every item the page's list, PostgreSQL each its own).
+    l.items.forEach((c, i) => {
+      const own = (rs: typeof serving) => rs.filter((r) => r.certId === c.id || r.probeSha256 === c.fingerprintSha256);
+      assert.deepEqual(own(l.sides![i]!.resources), own(serving), c.id);
+    });
   });
 });

@@ -8,22 +8,23 @@ import { AWAITING_ISSUE, CertStatus, isAwaitingIssue, type CertificateRecord } f
 import type { CertHostingRow, DeployResourceRow, DvOrderRow, ProjectRow, RevocationRow } from '../schema.js';
 import { dvOrderRecord } from '../dv-orders.js';
 import { record as revocationRecord } from '../revocations.js';
-import { IGNORED_EXPIRY, RESOURCES_SERVING, toResource } from '../deployments.js';
-import { HOSTING_OF, hostingRecord } from '../hosting.js';
-import { PROJECTS, projectRecord } from '../projects.js';
+import { toResource } from '../deployments.js';
+import { hostingRecord } from '../hosting.js';
+import { projectRecord } from '../projects.js';
+import { ROWS_AS_ARRAYS } from '../db.js';
 import { raw, type Sql } from './text.js';
 
 // Every column (SQLite names them in json_object; PostgreSQL's row_to_json takes the row).
-const RESOURCE: readonly (keyof DeployResourceRow)[] = ['id', 'account_uin', 'name', 'resource_type', 'region', 'domains', 'probe_address',
+const RESOURCE = ['id', 'account_uin', 'name', 'resource_type', 'region', 'domains', 'probe_address',
   'probe_sni', 'deployer_type', 'deployer_config', 'deployer_secret_sealed', 'cert_id', 'cert_sha256', 'deployed_at', 'probe_sha256',
-  'probe_at', 'probe_error', 'created_at', 'updated_at'];
-const HOSTING: readonly (keyof CertHostingRow)[] = ['cert_id', 'account_uin', 'resource_types', 'replace_days', 'message_types', 'window_start',
-  'window_end', 'status', 'renew_cert_id', 'record_id', 'complete_at', 'failures', 'next_at', 'last_error', 'created_at', 'updated_at'];
-const PROJECT: readonly (keyof ProjectRow)[] = ['account_uin', 'project_id', 'name', 'created_at'];
-const DV_ORDER: readonly (keyof DvOrderRow)[] = ['cert_id', 'account_uin', 'method', 'main_domain', 'auths', 'key_algo', 'key_param', 'contact_email',
-  'contact_phone', 'delete_dns_auto_record', 'record_state', 'last_check_at', 'last_check_detail', 'created_at', 'acme_order_url', 'csr_pem'];
-const REVOCATION: readonly (keyof RevocationRow)[] = ['cert_id', 'account_uin', 'serial_hex', 'encrypt_serial_hex', 'crl_issuer', 'reason', 'state',
-  'requested_at', 'requested_by', 'revoked_at', 'auths', 'last_check_detail', 'letter_sealed', 'letter_type', 'confirmed_by', 'spki_sha256'];
+  'probe_at', 'probe_error', 'created_at', 'updated_at'] as const satisfies readonly (keyof DeployResourceRow)[];
+const HOSTING = ['cert_id', 'account_uin', 'resource_types', 'replace_days', 'message_types', 'window_start',
+  'window_end', 'status', 'renew_cert_id', 'record_id', 'complete_at', 'failures', 'next_at', 'last_error', 'created_at', 'updated_at'] as const satisfies readonly (keyof CertHostingRow)[];
+const PROJECT = ['account_uin', 'project_id', 'name', 'created_at'] as const satisfies readonly (keyof ProjectRow)[];
+const DV_ORDER = ['cert_id', 'account_uin', 'method', 'main_domain', 'auths', 'key_algo', 'key_param', 'contact_email',
+  'contact_phone', 'delete_dns_auto_record', 'record_state', 'last_check_at', 'last_check_detail', 'created_at', 'acme_order_url', 'csr_pem'] as const satisfies readonly (keyof DvOrderRow)[];
+const REVOCATION = ['cert_id', 'account_uin', 'serial_hex', 'encrypt_serial_hex', 'crl_issuer', 'reason', 'state',
+  'requested_at', 'requested_by', 'revoked_at', 'auths', 'last_check_detail', 'letter_sealed', 'letter_type', 'confirmed_by', 'spki_sha256'] as const satisfies readonly (keyof RevocationRow)[];
 
 const object = (pg: boolean, t: string, cols: readonly string[]) =>
   (pg ? `row_to_json(${t})` : `json_object(${cols.map((c) => `'${c}', ${t}.${c}`).join(', ')})`);
@@ -67,32 +68,60 @@ export function sidesOf(resources: unknown, ignored: unknown, hosting: unknown, 
 }
 
 // ---- SQLite: side facts read in the listing's snapshot (issue 27) ----
-const DV_ORDERS_OF = 'select * from dv_orders where cert_id in (select value from json_each(?))';
-const REVOCATIONS_OF = 'select * from revocations where cert_id in (select value from json_each(?))';
+// Each list names every column of its table, as `select *` would (a column added to the row
+// type and not here fails to compile): the rows come back as json_object.
+type Every<R, L extends readonly (keyof R)[]> = Exclude<keyof R, L[number]> extends never ? true : never;
+const everyColumn: [Every<DeployResourceRow, typeof RESOURCE>, Every<CertHostingRow, typeof HOSTING>, Every<ProjectRow, typeof PROJECT>,
+  Every<DvOrderRow, typeof DV_ORDER>, Every<RevocationRow, typeof REVOCATION>] = [true, true, true, true, true];
+void everyColumn;
+
+const each = (t: string, cols: readonly string[]) => `json_group_array(${object(false, t, cols)})`;
+/**
+ * A page's side facts in one statement, each as a JSON array (the lists of ids walked, each
+ * row found by its key: written with IN as the stores' reads are, the four in one statement
+ * cost ~600 µs on a copy of the bench DB, its plan scanning `projects`): the page's resources (those
+ * deployed with one of its certificates or last probed serving one of their fingerprints, in
+ * ResourceStore.resourcesServing's order), its muted certificates' ids, its hosting rows, its
+ * projects, its DV orders and revocations (of the ids given for those: none where no item
+ * shows one). The same rows as the stores' hot reads (RESOURCES_SERVING, IGNORED_EXPIRY,
+ * HOSTING_OF, PROJECTS) and the two of DvOrderStore and RevocationStore, which cost a
+ * statement each: four to six a request, ~8-12 µs for the four on the bench DB, against ~5 µs
+ * for all of them here (issue 27).
+ */
+const SIDES_OF = `${ROWS_AS_ARRAYS}select
+  (select json_group_array(${object(false, 'r', RESOURCE)} order by r.created_at, r.id) from deploy_resources as r
+    where r.account_uin = ? and (r.cert_id in (select value from json_each(?)) or r.probe_sha256 in (select value from json_each(?)))),
+  (select json_group_array(s.cert_id) from json_each(?) as j inner join cert_notification_switch as s on s.cert_id = j.value
+    where s.account_uin = ? and s.ignore_expiry = 1),
+  (select ${each('h', HOSTING)} from json_each(?) as j inner join cert_hosting as h on h.cert_id = j.value where h.account_uin = ?),
+  (select ${each('pr', PROJECT)} from json_each(?) as j inner join projects as pr on pr.account_uin = ? and pr.project_id = j.value),
+  (select ${each('o', DV_ORDER)} from json_each(?) as j inner join dv_orders as o on o.cert_id = j.value),
+  (select ${each('v', REVOCATION)} from json_each(?) as j inner join revocations as v on v.cert_id = j.value)`;
+
+/** A JSON array cell of SIDES_OF (never null: json_group_array of no rows is '[]'). */
+const rowsOf = <R>(cell: unknown): R[] => (cell === '[]' ? [] : JSON.parse(cell as string) as R[]);
 
 /**
- * SQLite: a page's side facts by the statements DescribeCertificates otherwise runs apart
- * (the stores' hot reads: ResourceStore.resourcesServing, ignoredExpiry, HostingStore.getMany,
- * getProjects; DV orders and revocations only where items show them), run by `all` inside the
- * listing's read transaction. Apart, each statement began a read transaction of its own (WAL
- * read lock and unlock, ~5-6 µs of the ~8 µs each cost on the bench DB); in the snapshot the
- * four cost about half as much (17 against 35 µs, issue 27). `resources` is the page's list
- * (those deployed with one of its certificates or last probed serving one of their
- * fingerprints), the same for every item, as ResourceService.boundTypes matched them.
+ * SQLite: a page's side facts (DescribeCertificates shows: ResourceService.boundTypes's
+ * resources, muted expiry notices, hosting, projects; DV orders and revocations only where
+ * items show them), read by `all` inside the listing's read transaction, in one statement
+ * (SIDES_OF). Apart, each statement began a read transaction of its own (WAL read lock and
+ * unlock, ~5-6 µs of the ~8 µs each cost on the bench DB). `resources` is the page's list, the
+ * same for every item, as ResourceService.boundTypes matched them.
  */
 export function sqliteSides(all: <R>(text: string, params: readonly unknown[]) => R[], accountUin: string, items: CertificateRecord[]): ListedSides[] {
   if (items.length === 0) return [];
   const ids = JSON.stringify(items.map((c) => c.id));
-  const resources = all<DeployResourceRow>(RESOURCES_SERVING.sqlite, [accountUin, ids, JSON.stringify([...new Set(items.map((c) => c.fingerprintSha256))])])
-    .map(toResource);
-  const ignored = new Set(all<{ cert_id: string }>(IGNORED_EXPIRY.sqlite, [accountUin, ids]).map((r) => r.cert_id));
-  const hosting = new Map(all<CertHostingRow>(HOSTING_OF.sqlite, [accountUin, ids]).map((r) => [r.cert_id, r] as const));
-  const projects = new Map(all<ProjectRow>(PROJECTS.sqlite, [accountUin, JSON.stringify([...new Set(items.map((c) => c.projectId))])])
-    .map((r) => [Number(r.project_id), r] as const));
-  const awaiting = items.filter((c) => c.isDv && isAwaitingIssue(c.status)).map((c) => c.id);
-  const orders = new Map(awaiting.length ? all<DvOrderRow>(DV_ORDERS_OF, [JSON.stringify(awaiting)]).map((r) => [r.cert_id, r] as const) : []);
-  const revoked = items.filter((c) => c.status === CertStatus.revoked).map((c) => c.id);
-  const revocations = new Map(revoked.length ? all<RevocationRow>(REVOCATIONS_OF, [JSON.stringify(revoked)]).map((r) => [r.cert_id, r] as const) : []);
+  const awaiting = JSON.stringify(items.filter((c) => c.isDv && isAwaitingIssue(c.status)).map((c) => c.id));
+  const revoked = JSON.stringify(items.filter((c) => c.status === CertStatus.revoked).map((c) => c.id));
+  const [r, s, h, p, o, v] = all<unknown[]>(SIDES_OF, [accountUin, ids, JSON.stringify([...new Set(items.map((c) => c.fingerprintSha256))]),
+    ids, accountUin, ids, accountUin, JSON.stringify([...new Set(items.map((c) => c.projectId))]), accountUin, awaiting, revoked])[0]!;
+  const resources = rowsOf<DeployResourceRow>(r).map(toResource);
+  const ignored = new Set(rowsOf<string>(s));
+  const hosting = new Map(rowsOf<CertHostingRow>(h).map((x) => [x.cert_id, x] as const));
+  const projects = new Map(rowsOf<ProjectRow>(p).map((x) => [Number(x.project_id), x] as const));
+  const orders = new Map(rowsOf<DvOrderRow>(o).map((x) => [x.cert_id, x] as const));
+  const revocations = new Map(rowsOf<RevocationRow>(v).map((x) => [x.cert_id, x] as const));
   return items.map((c) => {
     const h = hosting.get(c.id);
     const p = projects.get(c.projectId);

@@ -1,6 +1,6 @@
 // DescribeCertificates on SQLite: SearchKey through the FTS5 trigram table (migration 0006),
-// tags as json_group_array; a deeper page and its count read in one transaction, from a kept
-// position when the same filters were asked for before and nothing changed since (positions.ts).
+// tags as json_group_array; a page and its count read in one transaction, from the kept set of
+// its filters when they were asked for before and nothing changed since (positions.ts).
 import { CompiledQuery } from 'kysely';
 import type { Q } from '../db.js';
 import { searchTextHolds, type ListingBackend } from './plan.js';
@@ -51,6 +51,8 @@ class Grams {
   }
 
   #learn(db: Q, grams: string[]): void {
+    // Read later, so never through a transaction (a snapshot of listCertificates): it has ended by then.
+    if (db.isTransaction) return;
     const ask = grams.filter((g) => !this.#asked.has(g));
     if (!ask.length) return;
     for (const g of ask) this.#asked.add(g);
@@ -75,7 +77,7 @@ class Grams {
 const TOKEN = [raw('select total_changes() as c'), raw('pragma data_version')];
 
 /** One per database: its kept positions belong to it. */
-export const sqliteListing = (): ListingBackend => {
+export const sqliteListing = (kept = new Positions()): ListingBackend => {
   const grams = new Grams();
   return {
     pg: false,
@@ -89,7 +91,7 @@ export const sqliteListing = (): ListingBackend => {
     tagsJson: raw('(case when c.tag_count > 0 then (select json_group_array(json_array(t.tag_key, t.tag_value) order by t.tag_key) from certificate_tags t where t.cert_id = c.id) end)'),
     snapshot: (db) => db.transaction(),
     positions: {
-      kept: new Positions(),
+      kept,
       token: TOKEN,
     },
   };
