@@ -20,7 +20,7 @@ import { likeContaining, PREPARED, ROWS_AS_ARRAYS, type Q, type SqliteNow } from
 import { toRecord, type FullRow } from '../certificate-rows.js';
 import { join, raw, rowsOf, sql, sqliteText, type Sql } from './text.js';
 import { EVERY, Positions } from './positions.js';
-import { sideColumns, sidesOf, sqliteSides } from './sides.js';
+import { pgSideFacts, sideColumns, sidesOf, sqliteSides } from './sides.js';
 import type { ListedSides } from '../../domain/stores.js';
 
 export type Listed = { total: number; items: CertificateRecord[]; sides?: ListedSides[] };
@@ -516,6 +516,8 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   const pageTags = backend.pageTags;
   const tagsJson = pageTags ? raw('tg.tags_json') : backend.tagsJson;
   const tagsWith = pageTags ? sql`, tg as (${pageTags})` : raw('');
+  // PostgreSQL: the side tables' rows of the page, once (sides.ts pgSideFacts), after the tags.
+  const sidesWith = pg && !item && sidesWanted(q, backend) ? pgSideFacts(q.accountUin) : raw('');
   const tagsJoin = raw(pageTags ? ' left join tg on tg.cert_id = c.id' : '');
   const SELECTED = q.material ? WITH_MATERIAL : item ? ITEM_SELECTED : NO_MATERIAL;
   const sides = item ? raw('') : sql`, ${sideColumns(pg, sidesWanted(q, backend))}`;
@@ -532,14 +534,14 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   // as a subquery, which the planner estimates alike with the value and without: planned with
   // the array (its length known) it looked cheaper than the generic plan, and PostgreSQL kept
   // planning it per call (~2 ms of its CPU against ~0.2 for the generic plan).
-  const rowsByIds = (ids: string[]) => sql`${raw(PREPARED)}with p as (select u.id, u.ord from unnest((select ${ids}::text[])) with ordinality as u(id, ord))${tagsWith}
+  const rowsByIds = (ids: string[]) => sql`${raw(PREPARED)}with p as (select u.id, u.ord from unnest((select ${ids}::text[])) with ordinality as u(id, ord))${tagsWith}${sidesWith}
     select ${cells}
     from p inner join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id${tagsJoin}
     order by p.ord`;
   const pageRows = (p: Sql, backwards: boolean, at?: Sql, total?: Sql, byRowid = false, prepared = pg && !clocked): Sql => (pg && !prepared
     ? Object.assign(sql`with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as materialized (${p})
       select p.id${total ? sql`, (${total}) as total` : raw('')} from p order by ${orderBy('p', backwards)}`, { byIds: rowsByIds }) satisfies SplitPage
-    : sql`${raw(prepared ? PREPARED : '')}with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as (${p})${tagsWith}
+    : sql`${raw(prepared ? PREPARED : '')}with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as (${p})${tagsWith}${sidesWith}
     select ${cells}${total ? sql`, (${total}) as total` : raw('')}
     from p inner join certificates as c on ${raw(byRowid ? 'c.rowid = p.rid' : 'c.id = p.id')}${materialJoin}${tagsJoin}
     order by ${orderBy('c', backwards)}`);
