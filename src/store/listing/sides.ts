@@ -37,7 +37,8 @@ const object = (pg: boolean, t: string, cols: readonly string[]) =>
  * re-running the page's OFFSET scan per row cut varied listings to a fifth. PostgreSQL reads
  * the resources, muted notices, hosting and projects from pgSideFacts' CTEs instead.
  */
-export function sideColumns(pg: boolean, wanted: boolean): Sql {
+export function sideColumns(pg: boolean, wanted: boolean, named = true): Sql {
+  if (!named) return wanted ? PG_SIDE_VALUES : raw('null, 0, null, null, null, null');
   if (!wanted) return raw('null as side_resources, 0 as side_ignored, null as side_hosting, null as side_project, null as side_order, null as side_revocation');
   if (pg) return PG_SIDE_COLUMNS;
   return raw(`(select json_group_array(${object(pg, 'r', RESOURCE)} order by r.created_at, r.id)
@@ -72,13 +73,21 @@ export const pgSideFacts = (accountUin: string): Sql => sql`, pf as (select c2.f
     pj as materialized (select pr.account_uin, pr.project_id, row_to_json(pr) as j from projects as pr where pr.account_uin = ${accountUin}
       and pr.project_id = any(array(select pf.project_id from pf)))`;
 
-/** The side columns of a row of `c` from pgSideFacts' CTEs (json_agg of `rs`'s rows names every column as row_to_json did). */
-const PG_SIDE_COLUMNS = raw(`(select json_agg(r order by r.created_at, r.id) from rs as r where r.account_uin = c.account_uin
-      and (r.cert_id = c.id or r.probe_sha256 = c.fingerprint_sha256)) as side_resources,
-    case when exists (select 1 from sw where sw.cert_id = c.id and sw.account_uin = c.account_uin) then 1 else 0 end as side_ignored,
-    (select ho.j from ho where ho.cert_id = c.id and ho.account_uin = c.account_uin) as side_hosting,
-    (select pj.j from pj where pj.account_uin = c.account_uin and pj.project_id = c.project_id) as side_project,
-    ${orderAndRevocation(true)}`);
+/**
+ * The side columns of a row of `c` from pgSideFacts' CTEs (json_agg of `rs`'s rows names every
+ * column as row_to_json did), in ROW_COLUMNS' order; unnamed (`named` false) for a packed row.
+ */
+const PG_SIDES: [string, string][] = [
+  [`(select json_agg(r order by r.created_at, r.id) from rs as r where r.account_uin = c.account_uin
+      and (r.cert_id = c.id or r.probe_sha256 = c.fingerprint_sha256))`, 'side_resources'],
+  ['case when exists (select 1 from sw where sw.cert_id = c.id and sw.account_uin = c.account_uin) then 1 else 0 end', 'side_ignored'],
+  ['(select ho.j from ho where ho.cert_id = c.id and ho.account_uin = c.account_uin)', 'side_hosting'],
+  ['(select pj.j from pj where pj.account_uin = c.account_uin and pj.project_id = c.project_id)', 'side_project'],
+  [`case when c.is_dv = 1 and c.status in (${AWAITING_ISSUE.join(', ')}) then (select ${object(true, 'o', DV_ORDER)} from dv_orders as o where o.cert_id = c.id) end`, 'side_order'],
+  [`case when c.status = ${CertStatus.revoked} then (select ${object(true, 'v', REVOCATION)} from revocations as v where v.cert_id = c.id) end`, 'side_revocation'],
+];
+const PG_SIDE_COLUMNS = raw(PG_SIDES.map(([e, name]) => `${e} as ${name}`).join(',\n    '));
+const PG_SIDE_VALUES = raw(PG_SIDES.map(([e]) => e).join(',\n    '));
 // ---- end PostgreSQL: side tables read once a page ----
 
 /** PostgreSQL answers json as values, SQLite as text. */
