@@ -111,7 +111,8 @@ export class SqlCertificateStore implements CertificateStore {
         return Promise.reject(e);
       }
     }
-    return listCertificates(this.db.kysely, q, this.#listing);
+    // PostgreSQL: through the listing's pool (db.ts LISTING_PLANS).
+    return listCertificates(this.db.listing ?? this.db.kysely, q, this.#listing);
   }
 
   /**

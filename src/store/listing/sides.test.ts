@@ -90,4 +90,35 @@ for (const backend of BACKENDS) describe(`listed side facts: DV orders and revoc
       assert.deepEqual(own(l.sides![i]!.resources), own(serving), c.id);
     });
   });
+
+  test('resources and hosting of the page as their own stores read them', async () => {
+    const { certificates, deployments, hosting, kysely } = t.svc.core.stores;
+    const account = t.cred.accountUin;
+    const l0: Listed = await certificates.listCertificates({ accountUin: account, offset: 0, limit: 10, now: Date.now() });
+    const [a, b, c] = l0.items as [typeof l0.items[0], typeof l0.items[0], typeof l0.items[0]];
+    const resource = (id: string, certId: string | null, probe: string | null, at: number) => ({ id, account_uin: account, name: id,
+      resource_type: 'clb', region: 'ap-guangzhou', domains: '[]', probe_address: null, probe_sni: null, deployer_type: 'script',
+      deployer_config: '{}', deployer_secret_sealed: null, cert_id: certId, cert_sha256: certId ? 'sha-' + certId : null, deployed_at: certId ? at : null,
+      probe_sha256: probe, probe_at: probe ? at + 1 : null, probe_error: null, created_at: at, updated_at: at });
+    // Deployed with `a`; probed serving `b`'s fingerprint; deployed with `a` and probed serving `b`.
+    await kysely.insertInto('deploy_resources').values([resource('res-1', a.id, null, 1_700_000_000_000), resource('res-2', null, b.fingerprintSha256, 1_700_000_001_000),
+      resource('res-3', a.id, b.fingerprintSha256, 1_699_000_000_000)]).execute();
+    const hostingRow = (certId: string) => ({ cert_id: certId, account_uin: account, resource_types: '["clb"]', replace_days: 30, message_types: '[0]',
+      window_start: null, window_end: null, status: 1, renew_cert_id: null, record_id: null, complete_at: null, failures: 0, next_at: 1_700_000_000_000,
+      last_error: null, created_at: 1_700_000_000_000, updated_at: 1_700_000_000_000 });
+    await kysely.insertInto('cert_hosting').values([hostingRow(c.id)]).execute();
+    const l: Listed = await certificates.listCertificates({ accountUin: account, offset: 0, limit: 10, now: Date.now(), sides: true });
+    // SQLite answers the page's resources for every item (sqliteSides); PostgreSQL each item's own.
+    const serving = await deployments.resourcesServing(account, l.items.map((x) => x.id), l.items.map((x) => x.fingerprintSha256));
+    assert.deepEqual(serving.map((r) => r.id), ['res-3', 'res-1', 'res-2']);
+    const hosted = await hosting.getMany(account, l.items.map((x) => x.id));
+    l.items.forEach((x, i) => {
+      const s = l.sides![i]!;
+      const own = serving.filter((r) => r.certId === x.id || r.probeSha256 === x.fingerprintSha256);
+      if (backend === 'postgres') assert.deepEqual(s.resources, own, x.id);
+      else for (const r of own) assert.ok(s.resources.some((y) => y.id === r.id), x.id);
+      assert.deepEqual(s.hosting, hosted.get(x.id) ?? null);
+    });
+    assert.ok(l.sides!.some((s) => s.hosting !== null));
+  });
 });
