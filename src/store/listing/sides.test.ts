@@ -110,7 +110,8 @@ for (const backend of BACKENDS) describe(`listed side facts: DV orders and revoc
     const l: Listed = await certificates.listCertificates({ accountUin: account, offset: 0, limit: 10, now: Date.now(), sides: true });
     // SQLite answers the page's resources for every item (sqliteSides); PostgreSQL each item's own.
     const serving = await deployments.resourcesServing(account, l.items.map((x) => x.id), l.items.map((x) => x.fingerprintSha256));
-    assert.deepEqual(serving.map((r) => r.id), ['res-3', 'res-1', 'res-2']);
+    // (The test before left res-a and res-b on this account: its own are res-1 to res-3.)
+    assert.deepEqual(serving.map((r) => r.id).filter((id) => /^res-\d$/.test(id)), ['res-3', 'res-1', 'res-2']);
     const hosted = await hosting.getMany(account, l.items.map((x) => x.id));
     l.items.forEach((x, i) => {
       const s = l.sides![i]!;
