@@ -124,13 +124,13 @@ for (const backend of BACKENDS) {
         const a = randomInt(ACCOUNTS);
         return signedRequest(port, data.accounts[a]!, 'DescribeCertificates', { Offset: randomInt(Math.max(1, totals[a]![0]! - 9)), Limit: 10 });
       };
-      const runs: Record<'bare' | 'varied' | 'written' | 'repeat' | 'base' | 'plain' | 'floor', LoadResult[]> = { bare: [], varied: [], written: [], repeat: [], base: [], plain: [], floor: [] };
+      const runs: Record<'bare' | 'varied' | 'written' | 'repeat' | 'base' | 'baseWritten' | 'plain' | 'floor', LoadResult[]> = { bare: [], varied: [], written: [], repeat: [], base: [], baseWritten: [], plain: [], floor: [] };
       const NAMES = { bare: 'bare Fastify route', varied: 'certport, varied (headline)', written: 'certport, varied, 10 writes/s', repeat: 'certport, one request repeated',
-        base: 'base build, varied', plain: 'certport, unfiltered random page', floor: 'floor, unfiltered random page' };
+        base: 'base build, varied', baseWritten: 'base build, varied, 10 writes/s', plain: 'certport, unfiltered random page', floor: 'floor, unfiltered random page' };
       for (let round = 1; round <= ROUNDS; round++) {
-        for (const which of [...(base ? ['base'] as const : []), 'bare', 'varied', 'written', 'repeat', 'plain', ...(floor ? ['floor'] as const : [])] as const) {
-          if (!LINES.includes(which)) continue;
-          const server = which === 'bare' ? bare : which === 'base' ? base! : which === 'floor' ? floor! : node;
+        for (const which of [...(base ? ['base', 'baseWritten'] as const : []), 'bare', 'varied', 'written', 'repeat', 'plain', ...(floor ? ['floor'] as const : [])] as const) {
+          if (!LINES.includes(which === 'baseWritten' ? 'written' : which)) continue;
+          const server = which === 'bare' ? bare : which === 'base' || which === 'baseWritten' ? base! : which === 'floor' ? floor! : node;
           const { port, pid } = server;
           const repeated = which === 'repeat' ? signedRequest(port, data.accounts[0]!, 'DescribeCertificates', repeat) : null;
           const bareReq = Buffer.from(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${JSON.stringify(repeat).length}\r\n\r\n${JSON.stringify(repeat)}`);
@@ -139,7 +139,7 @@ for (const backend of BACKENDS) {
           const pc = backend === 'postgres' && which !== 'bare' ? pgBackendCpu(pid) : null;
           // `written`: what the service keeps while nothing changes (page cache, kept positions) is
           // dropped 10 times a second by a commit (an alias changed) beside the varied requests.
-          const writer = which === 'written' ? await aliasWriter(port, data.accounts[0]!, data.templateId) : null;
+          const writer = which === 'written' || which === 'baseWritten' ? await aliasWriter(port, data.accounts[0]!, data.templateId) : null;
           const t0 = Date.now();
           const r = await load(port, { connections: CONNECTIONS, seconds: SECONDS, warmup: 2, next: () => (which === 'bare' ? bareReq : which === 'plain' || which === 'floor' ? plain(server.port) : repeated ?? varied(server.port)) });
           const wall = (Date.now() - t0) / 1000;
@@ -161,7 +161,7 @@ for (const backend of BACKENDS) {
       console.log(`  ${head}`);
       summary.push(head);
       if (runs.written.length) {
-        const line = `${backend} ${String(size / 1000).padStart(3)}k: varied with 10 writes/s ${mean(runs.written).toFixed(0).padStart(5)} req/s = ${(mean(runs.written) / mean(runs.bare)).toFixed(3)} of bare`;
+        const line = `${backend} ${String(size / 1000).padStart(3)}k: varied with 10 writes/s ${mean(runs.written).toFixed(0).padStart(5)} req/s = ${(mean(runs.written) / mean(runs.bare)).toFixed(3)} of bare${runs.baseWritten.length ? `; base build ${mean(runs.baseWritten).toFixed(0)} req/s = ${(mean(runs.baseWritten) / mean(runs.bare)).toFixed(3)}` : ''}`;
         console.log(`  ${line}`);
         summary.push(line);
       }

@@ -640,7 +640,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     let token = '';
     for (const t of positions.token) token += `${Object.values(((yield t) as object[])[0]!)[0]}:`;
     const now = q.expiring?.now ?? q.now ?? 0;
-    let set = positions.kept.find(shape, token, now);
+    let set = positions.kept.find(shape, token, now, key ? 'all' : q);
     if (set === 'read') {
       const col = q.expirationSort ? 'not_after' : 'created_at';
       const all = (yield sql`${raw(ROWS_AS_ARRAYS)}select c.rowid, c.${raw(col)}, c.id from certificates as c

@@ -20,13 +20,13 @@ describe('kept positions', () => {
     const q: CertificateQuery = { accountUin: 'a', offset: 500, limit: 10, now: 1000, statuses: [1] };
     const shape = Positions.shape(q)!;
     const set = { total: 1, rowids: Float64Array.of(7), keys: [] };
-    assert.equal(p.find(shape, 't1', 1000), null);
-    assert.equal(p.find(shape, 't1', 1001), 'read');
+    assert.equal(p.find(shape, 't1', 1000, q), null);
+    assert.equal(p.find(shape, 't1', 1001, q), 'read');
     p.keep(shape, 't1', 1001, 2000, set);
-    assert.equal(p.find(shape, 't1', 2000), set);
-    assert.equal(p.find(shape, 't1', 2001), null, 'past the next notAfter');
+    assert.equal(p.find(shape, 't1', 2000, q), set);
+    assert.equal(p.find(shape, 't1', 2001, q), null, 'past the next notAfter');
     p.keep(shape, 't1', 2001, 3000, set);
-    assert.equal(p.find(shape, 't2', 2002), null, 'after a commit');
+    assert.equal(p.find(shape, 't2', 2002, q), null, 'after a commit');
     assert.equal(Positions.shape({ ...q, expiring: { now: 1, until: 2 } }), null, 'judged at two instants');
     const expiring = Positions.shape({ ...q, expiring: { now: 1000, until: 2000 } });
     assert.ok(expiring && expiring !== shape);
@@ -34,6 +34,29 @@ describe('kept positions', () => {
     assert.notEqual(Positions.shape({ ...q, expiring: { now: 1000, until: 3000 } }), expiring, 'a longer window');
     assert.notEqual(Positions.shape({ ...q, now: undefined }), shape, 'statuses judged by the clock or not');
     assert.notEqual(Positions.shape({ ...q, searchKey: 'x' }), shape, 'a search is a set of its own');
+  });
+
+  test('a set read before is read again once the pages asked for without it walked as much as reading it', () => {
+    const p = new Positions();
+    const q: CertificateQuery = { accountUin: 'a', offset: 500, limit: 10 };
+    const shape = Positions.shape(q)!;
+    const set = { total: 1000, rowids: null, keys: [] };
+    assert.equal(p.find(shape, 't1', 0, q), null);
+    assert.equal(p.find(shape, 't1', 0, q), 'read', 'never read: on the second ask');
+    p.keep(shape, 't1', -Infinity, Infinity, set);
+    // After a commit: first pages walk little, and never pay for the set.
+    for (let i = 0; i < 90; i++) assert.equal(p.find(shape, 't2', 0, { offset: 0, limit: 10 }), null, `first page ${i}`);
+    // Pages near the middle walk ~half of it each: 900 + 500 >= 1000.
+    assert.equal(p.find(shape, 't2', 0, q), 'read');
+    p.keep(shape, 't2', -Infinity, Infinity, set);
+    assert.equal(p.find(shape, 't3', 0, { offset: 980, limit: 10 }), null, 'near the end: walked from there');
+    assert.equal(p.find(shape, 't3', 0, q), null, '20 + 500');
+    assert.equal(p.find(shape, 't3', 0, q), 'read', '20 + 500 + 500');
+    // A search reads all its matches whatever the page: read on its second ask.
+    const search = Positions.shape({ ...q, searchKey: 'x' })!;
+    p.keep(search, 't3', -Infinity, Infinity, { total: 50, rowids: null, keys: [] });
+    assert.equal(p.find(search, 't4', 0, 'all'), null);
+    assert.equal(p.find(search, 't4', 0, 'all'), 'read');
   });
 
   test('keep at most their budget of rowids, the later sets their keys; sets of an older token are dropped', () => {
@@ -47,9 +70,9 @@ describe('kept positions', () => {
     }
     assert.equal(p.keepsRowids(1, 't'), false, 'the budget is spent');
     p.keep('e', 't', 0, 1, { total: 1000, rowids: null, keys: [[1, 'x']] });
-    for (const s of ['a', 'b', 'c', 'd', 'e']) assert.notEqual(p.find(s, 't', 0), null, `${s} kept`);
+    for (const s of ['a', 'b', 'c', 'd', 'e']) assert.notEqual(p.find(s, 't', 0, 'all'), null, `${s} kept`);
     assert.equal(p.keepsRowids(10, 't2'), true, 'after a commit the older sets are dropped');
-    for (const s of ['a', 'e']) assert.equal(p.find(s, 't2', 0), null, `${s} dropped`);
+    for (const s of ['a', 'e']) assert.equal(p.find(s, 't2', 0, 'all'), null, `${s} dropped`);
   });
 });
 
