@@ -111,8 +111,7 @@ export class SqlCertificateStore implements CertificateStore {
         return Promise.reject(e);
       }
     }
-    // PostgreSQL: through the listing's pool (db.ts LISTING_PLANS).
-    return listCertificates(this.db.listing ?? this.db.kysely, q, this.#listing);
+    return listCertificates(this.db.kysely, q, this.#listing);
   }
 
   /**

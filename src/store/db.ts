@@ -99,8 +99,6 @@ export interface Db {
   close(): Promise<void>;
   /** SQLite: its connection, for the hottest reads (SqliteNow). */
   now?: SqliteNow;
-  /** PostgreSQL: the pool DescribeCertificates' listing reads through (LISTING_PLANS). */
-  listing?: Kysely<Database>;
 }
 
 /** How often a SQLite node refreshes its statistics (PRAGMA optimize) while it runs. */
@@ -193,29 +191,23 @@ export function openDb(url: string, opts: OpenOptions = {}): Db {
       },
     };
   }
-  const newPool = (settings: string[]) => new (pgModule().Pool)({
+  const pool = new (pgModule().Pool)({
     connectionString: url,
     max: opts.poolSize ?? 10,
     idleTimeoutMillis: PG_IDLE_MS,
     // Idle connections never keep a process alive (a CLI command ends when its work does).
     allowExitOnIdle: true,
-    ...(opts.schema || settings.length ? { options: [...(opts.schema ? [`-c search_path=${opts.schema}`] : []), ...settings].join(' ') } : {}),
+    ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
-  const pool = newPool([]);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withPreparedStatements(pool) }) });
-  // Its connections opened on first use, as the main pool's.
-  const listing = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withPreparedStatements(newPool([LISTING_PLANS]), SNAPSHOT_PLANS) }) });
   // The cluster's current snapshot (xmin:xmax:in-progress xids): any commit anywhere, by any
   // node, changes it. Named, so each connection parses it once.
   const snapshot = { name: 'certport_change_token', text: 'select pg_current_snapshot()::text', rowMode: 'array' as const };
   return {
-    kysely, dialect: 'postgres', listing,
+    kysely, dialect: 'postgres',
     changeToken: sharedAfterCall(async () => String((await pool.query<[string]>(snapshot)).rows[0]![0])),
     optimize: async () => {},
-    close: async () => {
-      await listing.destroy();
-      await kysely.destroy();
-    },
+    close: () => kysely.destroy(),
   };
 }
 
@@ -274,30 +266,8 @@ function sqliteNowOf(db: SQLite.Database, prepare: (source: string) => SQLite.St
 /** At most this many texts are named (PREPARED): each is kept prepared on every connection that ran it. */
 const PREPARED_TEXTS = 500;
 
-// ---- PostgreSQL: the listing's generic plans from the first call (issue 27) ----
-/**
- * The listing's pool (Db.listing): its PREPARED statements run on their generic plans from their
- * first call on a connection. PostgreSQL plans a named statement with its values for its first
- * five runs on each connection, each such plan of a page statement ~2–8 ms of its CPU against
- * ~0.3 ms to run it; with ~40 texts of varied listings on 10 connections, ~2,000 such plans (the
- * first rounds of bench/throughput.ts's varied line: 3.0 ms of PostgreSQL's CPU a request
- * against 0.8 once settled). The listing's statements outside a snapshot are PREPARED; the rest
- * of the node keeps its own pool and plans as before.
- */
-const LISTING_PLANS = '-c plan_cache_mode=force_generic_plan';
-/**
- * A snapshot of the listing pool plans its statements as the other pool does (SET LOCAL, sent
- * with the transaction's start in one message): the statements planned per call, with their
- * values (plan.ts plannedPerCall), run in snapshots.
- */
-const SNAPSHOT_PLANS = (begin: string) => (begin === 'begin' || begin.startsWith('start transaction') ? `${begin}; set local plan_cache_mode = auto` : begin);
-// ---- end PostgreSQL: the listing's generic plans ----
-
-/**
- * The pool as Kysely sees it: its clients send PREPARED statements as named ones; `begin` rewrites
- * the text starting a transaction (a simple query, sent as it is).
- */
-function withPreparedStatements(pool: pgTypes.Pool, begin?: (text: string) => string): pgTypes.Pool {
+/** The pool as Kysely sees it: its clients send PREPARED statements as named ones. */
+function withPreparedStatements(pool: pgTypes.Pool): pgTypes.Pool {
   const names = new Map<string, string>();
   const nameOf = (text: string) => {
     let name = names.get(text); // '' once it was refused
@@ -319,11 +289,6 @@ function withPreparedStatements(pool: pgTypes.Pool, begin?: (text: string) => st
             // Kysely calls query(text, values) for a promise; pg's own Pool.query passes a callback too.
             client.query = ((...args: unknown[]) => {
               const [text, values] = args;
-              // Kysely's transactions begin with a parameterless statement (several in one simple query are allowed).
-              if (begin && typeof text === 'string' && args.length === 2 && Array.isArray(values) && values.length === 0) {
-                const started = begin(text);
-                if (started !== text) return query(started, values);
-              }
               if (args.length <= 2 && typeof values !== 'function' && typeof text === 'string'
                 && (text.startsWith(PREPARED) || text.startsWith(ROWS_AS_ARRAYS + PREPARED))) {
                 const name = nameOf(text);

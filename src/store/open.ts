@@ -59,8 +59,6 @@ export interface Stores {
   readonly dialect: Dialect;
   /** The handle itself, for benchmarks and tests that read or seed tables directly. */
   readonly kysely: Kysely<Database>;
-  /** PostgreSQL: the listing's own pool (db.ts LISTING_PLANS), for tests reading its connections' prepared statements. */
-  readonly listingKysely?: Kysely<Database>;
   /** Plain SELECT 1, for readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -98,7 +96,6 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     packages: new SqlPackageStore(k),
     dialect: db.dialect,
     kysely: k,
-    ...(db.listing ? { listingKysely: db.listing } : {}),
     async ping() {
       await sql`select 1`.execute(k);
     },
