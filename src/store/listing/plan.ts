@@ -46,8 +46,10 @@ const WITH_MATERIAL = raw([...CERT_COLUMNS.map((c) => `c.${c}`), ...MATERIAL_COL
 // Without material (CertificateQuery.material): only whether the sealed keys and the encryption
 // certificate are there ('' or null), which list items show.
 const MARKED = new Set(['private_key_sealed', 'key_password_sealed', 'encrypt_cert_pem', 'encrypt_key_sealed']);
-const NO_MATERIAL = raw([...CERT_COLUMNS.map((c) => `c.${c}`), ...MATERIAL_COLUMNS.map((c) => (MARKED.has(c)
-  ? `case when m.${c} is null then null else '' end as ${c}` : `null as ${c}`))].join(', '));
+/** The columns read without material, named (`as`) or as values only (a packed row's). */
+const noMaterial = (named: boolean) => raw([...CERT_COLUMNS.map((c) => `c.${c}`), ...MATERIAL_COLUMNS.map((c) => (MARKED.has(c)
+  ? `case when m.${c} is null then null else '' end` : 'null') + (named ? ` as ${c}` : ''))].join(', '));
+const NO_MATERIAL = noMaterial(true);
 
 // ---- PostgreSQL: a list row's cells packed in one JSON array (issue 27) ----
 /**
@@ -56,8 +58,7 @@ const NO_MATERIAL = raw([...CERT_COLUMNS.map((c) => `c.${c}`), ...MATERIAL_COLUM
  * parser per column of each statement's row description and a value per cell (49 a row), ~5% of
  * the node's CPU in a varied listing; PostgreSQL writes the same values either way.
  */
-const NO_MATERIAL_VALUES = raw([...CERT_COLUMNS.map((c) => `c.${c}`), ...MATERIAL_COLUMNS.map((c) => (MARKED.has(c)
-  ? `case when m.${c} is null then null else '' end` : 'null'))].join(', '));
+const NO_MATERIAL_VALUES = noMaterial(false);
 const PACKED_COLUMNS = ROW_COLUMNS.filter((c) => c !== 'total');
 /** A packed row as the object toRecord reads, made by one object literal (fast properties; see itemNamed). */
 const pgUnpack = new Function('r', 'total', `return { search_text: '', ${PACKED_COLUMNS.map((c, i) => `${c}: r[${i}]`).join(', ')}, total };`) as
@@ -538,10 +539,10 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   const sidesWith = pg && !item && sidesWanted(q, backend) ? pgSideFacts(q.accountUin) : raw('');
   const tagsJoin = raw(pageTags ? ' left join tg on tg.cert_id = c.id' : '');
   const SELECTED = q.material ? WITH_MATERIAL : item ? ITEM_SELECTED : NO_MATERIAL;
-  const sides = item ? raw('') : sql`, ${sideColumns(pg, sidesWanted(q, backend))}`;
+  const sides = item ? raw('') : sql`, ${sideColumns(sidesWanted(q, backend))}`;
   // A row's cells before the count: SQLite's list items packed in one (itemPacked).
   const cells = item ? itemPacked(tagsJson) : pg && !q.material
-    ? sql`json_build_array(${NO_MATERIAL_VALUES}, ${tagsJson}, ${sideColumns(pg, sidesWanted(q, backend), false)}) as r`
+    ? sql`json_build_array(${NO_MATERIAL_VALUES}, ${tagsJson}, ${sideColumns(sidesWanted(q, backend), false)}) as r`
     : sql`${SELECTED}, ${tagsJson} as tags_json${sides}`;
   const materialJoin = raw(item ? '' : ' left join certificate_material as m on m.cert_id = c.id');
   /**

@@ -30,29 +30,15 @@ const object = (pg: boolean, t: string, cols: readonly string[]) =>
   (pg ? `row_to_json(${t})` : `json_object(${cols.map((c) => `'${c}', ${t}.${c}`).join(', ')})`);
 
 /**
- * The six side columns of a page row of `c`, in ROW_COLUMNS' order. The order and the
- * revocation only where DescribeCertificates shows them (a DV certificate awaiting issue, a
- * revoked one): the other rows probe nothing. Resources: those deployed
- * with `c` or last probed serving its fingerprint (the caller keeps the ones serving it now).
- * Nothing here refers to the page's ids: SQLite evaluates a CTE again at each reference, and
- * re-running the page's OFFSET scan per row cut varied listings to a fifth. PostgreSQL reads
- * the resources, muted notices, hosting and projects from pgSideFacts' CTEs instead.
+ * The six side columns of a page row of `c`, in ROW_COLUMNS' order: PostgreSQL's from
+ * pgSideFacts' CTEs where wanted (SQLite reads them apart, sqliteSides); unnamed (`named` false)
+ * for a packed row.
  */
-export function sideColumns(pg: boolean, wanted: boolean, named = true): Sql {
+export function sideColumns(wanted: boolean, named = true): Sql {
   if (!named) return wanted ? PG_SIDE_VALUES : raw('null, 0, null, null, null, null');
   if (!wanted) return raw('null as side_resources, 0 as side_ignored, null as side_hosting, null as side_project, null as side_order, null as side_revocation');
-  if (pg) return PG_SIDE_COLUMNS;
-  return raw(`(select json_group_array(${object(pg, 'r', RESOURCE)} order by r.created_at, r.id)
-      from deploy_resources as r where r.account_uin = c.account_uin
-      and (r.cert_id = c.id or r.probe_sha256 = c.fingerprint_sha256)) as side_resources,
-    case when exists (select 1 from cert_notification_switch as s where s.account_uin = c.account_uin and s.cert_id = c.id and s.ignore_expiry = 1) then 1 else 0 end as side_ignored,
-    (select ${object(pg, 'h', HOSTING)} from cert_hosting as h where h.account_uin = c.account_uin and h.cert_id = c.id) as side_hosting,
-    (select ${object(pg, 'pr', PROJECT)} from projects as pr where pr.account_uin = c.account_uin and pr.project_id = c.project_id) as side_project,
-    ${orderAndRevocation(pg)}`);
+  return PG_SIDE_COLUMNS;
 }
-
-const orderAndRevocation = (pg: boolean) => `case when c.is_dv = 1 and c.status in (${AWAITING_ISSUE.join(', ')}) then (select ${object(pg, 'o', DV_ORDER)} from dv_orders as o where o.cert_id = c.id) end as side_order,
-    case when c.status = ${CertStatus.revoked} then (select ${object(pg, 'v', REVOCATION)} from revocations as v where v.cert_id = c.id) end as side_revocation`;
 
 // ---- PostgreSQL: side tables read once a page (issue 27) ----
 /**
@@ -76,7 +62,10 @@ export const pgSideFacts = (accountUin: string): Sql => sql`, pf as (select c2.f
 
 /**
  * The side columns of a row of `c` from pgSideFacts' CTEs (json_agg of `rs`'s rows names every
- * column as row_to_json did), in ROW_COLUMNS' order; unnamed (`named` false) for a packed row.
+ * column as row_to_json did), in ROW_COLUMNS' order. The order and the revocation only where
+ * DescribeCertificates shows them (a DV certificate awaiting issue, a revoked one): the other
+ * rows probe nothing. Resources: those deployed with `c` or last probed serving its fingerprint
+ * (the caller keeps the ones serving it now).
  */
 const PG_SIDES: [string, string][] = [
   [`(select json_agg(r order by r.created_at, r.id) from rs as r where r.account_uin = c.account_uin
