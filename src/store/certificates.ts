@@ -9,7 +9,7 @@ import { insertCertificateRows, MATERIAL, materialRow, readCertificate, selectFu
 import { insertLog, logRow } from './operation-log.js';
 import { upsertJob } from './jobs.js';
 import { CERT_COLUMNS, listCertificates, listCertificatesNow, type ListingBackend } from './listing/plan.js';
-import { postgresListing } from './listing/postgres.js';
+import { postgresListingKept } from './listing/postgres.js';
 import { sqliteListing } from './listing/sqlite.js';
 
 const DETAIL_COLUMNS = `c.*, m.cert_pem, m.private_key_sealed, m.key_password_sealed, m.encrypt_cert_pem, m.encrypt_key_sealed, m.chain_root_pem, m.chain_facts`;
@@ -29,7 +29,7 @@ export class SqlCertificateStore implements CertificateStore {
   readonly #listing: ListingBackend;
 
   constructor(private readonly db: Db) {
-    this.#listing = db.dialect === 'postgres' ? postgresListing : sqliteListing();
+    this.#listing = db.dialect === 'postgres' ? postgresListingKept() : sqliteListing();
   }
 
   async insertCertificate(c: CertificateRecord, log: OperationLogRecord) {

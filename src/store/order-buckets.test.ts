@@ -9,6 +9,8 @@ import { makeChain } from '../testing/pki-fixtures.js';
 import { BACKENDS, PG_URL, startTestService, type TestService } from '../testing/harness.js';
 import { ORDER_BUCKET } from './migrations/0015_order_buckets.js';
 import { openStores, type Stores } from './open.js';
+import { listCertificates } from './listing/plan.js';
+import { postgresListing } from './listing/postgres.js';
 import type { CertificateRecord } from '../domain/certificate.js';
 
 describe('order buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, () => {
@@ -62,7 +64,7 @@ describe('order buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
     const plain = (await sql<{ id: string }>`select id from certificates where account_uin = ${account}
       order by created_at desc, id desc`.execute(db())).rows.map((r) => r.id);
     for (const offset of offsets) {
-      const r = await t.svc.core.stores.certificates.listCertificates({ accountUin: account, offset, limit: 7 });
+      const r = await listCertificates(t.svc.core.stores.kysely, { accountUin: account, offset, limit: 7 }, postgresListing);
       assert.equal(r.total, plain.length);
       assert.deepEqual(r.items.map((c) => c.id), plain.slice(offset, offset + 7), `Offset ${offset} of ${plain.length}`);
     }
@@ -87,12 +89,12 @@ describe('order buckets (postgres)', { skip: !BACKENDS.includes('postgres') }, (
   test('a deep page is read from the buckets: a wrong count shows', async () => {
     // Proof that the path above was taken: one bucket count moved by one moves the pages below it.
     const offset = 4000;
-    const before = await t.svc.core.stores.certificates.listCertificates({ accountUin: account, offset, limit: 3 });
+    const before = await listCertificates(t.svc.core.stores.kysely, { accountUin: account, offset, limit: 3 }, postgresListing);
     await sql`update certificate_order_buckets set n = n + 1 where account_uin = ${account} and lo_id <> ''
       and (lo_created_at, lo_id) = (select lo_created_at, lo_id from certificate_order_buckets where account_uin = ${account}
         order by lo_created_at desc, lo_id desc limit 1)`.execute(db());
     try {
-      const skewed = await t.svc.core.stores.certificates.listCertificates({ accountUin: account, offset, limit: 3 });
+      const skewed = await listCertificates(t.svc.core.stores.kysely, { accountUin: account, offset, limit: 3 }, postgresListing);
       assert.notDeepEqual(skewed.items.map((c) => c.id), before.items.map((c) => c.id));
     } finally {
       await sql`update certificate_order_buckets set n = n - 1 where account_uin = ${account} and lo_id <> ''

@@ -19,7 +19,7 @@ import type { CertificateQuery, CertificateRecord } from '../../domain/certifica
 import { likeContaining, PREPARED, ROWS_AS_ARRAYS, type Q, type SqliteNow } from '../db.js';
 import { toRecord, type FullRow } from '../certificate-rows.js';
 import { join, raw, rowsOf, sql, sqliteText, type Sql } from './text.js';
-import { EVERY, Positions } from './positions.js';
+import { EVERY, KeptIds, laterSnapshot, Positions, type KeptSet } from './positions.js';
 import { pgSideFacts, sideColumns, sidesOf, sqliteSides } from './sides.js';
 import type { ListedSides } from '../../domain/stores.js';
 
@@ -66,6 +66,9 @@ const pgUnpack = new Function('r', 'total', `return { search_text: '', ${PACKED_
 type PackedRow = { r: unknown[]; total?: unknown };
 const isPacked = (r: object): r is PackedRow => Array.isArray((r as PackedRow).r);
 // ---- end PostgreSQL: a list row's cells packed ----
+
+/** The clock bounds of a kept set (`list`'s clockEnds). */
+type ClockEnds = { a: number | string | null; b: number | string | null };
 
 type Row = FullRow & { tags_json: unknown; side_resources: unknown; side_ignored: unknown; side_hosting: unknown; side_project: unknown;
   side_order: unknown; side_revocation: unknown;
@@ -152,8 +155,9 @@ export interface ListingBackend {
   /** The transaction a count and a deeper page are read in, so that they agree. */
   snapshot(db: Kysely<Database>): TransactionBuilder<Database>;
   /**
-   * SQLite: the kept sets of filters asked for again (positions.ts) and the statements reading
-   * the change token inside the snapshot, they are kept under (each one row; their first values joined).
+   * The kept sets of filters asked for again (positions.ts). SQLite: with the statements reading
+   * the change token inside the snapshot, they are kept under (each one row; their first values
+   * joined). PostgreSQL reads the token with the set and with each page by it (`token` unused).
    */
   positions?: { kept: Positions; token: Sql[] };
 }
@@ -184,6 +188,11 @@ export interface DeepPage {
 export async function listCertificates(db: Kysely<Database>, q: CertificateQuery, backend: ListingBackend): Promise<Listed> {
   const key = q.searchKey ? q.searchKey.toLowerCase() : '';
   const { pg } = backend;
+  // PostgreSQL: from the kept set of its filters first (one statement), when there is one.
+  if (pg && backend.positions) {
+    const kept = await through(db, pg, list(db, q, key, backend, 'kept'));
+    if (kept) return withSides(q, backend, kept);
+  }
   // A deeper page reads the count, then the page from the nearer end: on PostgreSQL in one
   // statement (nearerEndPage, deepPage), else (tags, past the end; SQLite) in one snapshot that
   // keeps the two in agreement. Everything else is a single statement (or needs no agreement).
@@ -192,14 +201,14 @@ export async function listCertificates(db: Kysely<Database>, q: CertificateQuery
   if (pg && plannedPerCall(q, key)) {
     // Its page read in two statements (SplitPage), in one snapshot, as the rest of the listing.
     return withSides(q, backend, await backend.snapshot(db).execute(async (tx) => {
-      const one = !key && q.offset > 0 ? await through(tx, pg, list(tx, q, key, backend, true)) : null;
+      const one = !key && q.offset > 0 ? await through(tx, pg, list(tx, q, key, backend, 'one')) : null;
       return one ?? (await through(tx, pg, list(tx, q, key, backend)))!;
     }));
   }
   // SQLite: always in a snapshot (kept positions are used only under the token read in it).
-  if (backend.positions || (!key && (q.offset > 0 || !backend.onePageStatement))) {
+  if ((backend.positions && !pg) || (!key && (q.offset > 0 || !backend.onePageStatement))) {
     if (!key && backend.onePageStatement) {
-      const one = await through(db, pg, list(db, q, key, backend, true));
+      const one = await through(db, pg, list(db, q, key, backend, 'one'));
       if (one) return withSides(q, backend, one);
     }
     return withSides(q, backend, await backend.snapshot(db).execute(async (tx) => (await through(tx, pg, list(tx, q, key, backend)))!)); // only oneStatement reads return null
@@ -434,24 +443,117 @@ function* nearerEndPage(q: CertificateQuery, counted: Sql, pageIds: (limit: numb
 }
 
 /**
- * `oneStatement`: only a page that one statement reads with its count (a deep page of the
- * default order on PostgreSQL); null, before any query, for anything else.
+ * `mode` 'one': only a page that one statement reads with its count (a deep page of the
+ * default order on PostgreSQL); null, before any query, for anything else. 'kept'
+ * (PostgreSQL): only a page read by the kept ids of its filters (positions.ts), reading them
+ * first where it is time to; else null.
  */
-function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend, oneStatement = false): Steps<Listed | null> {
+function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend, mode?: 'one' | 'kept'): Steps<Listed | null> {
   const { pg } = backend;
+  const oneStatement = mode === 'one';
   const conds: Sql[] = [sql`c.account_uin = ${q.accountUin}`];
   let filters = 0;
   const filter = (cond: Sql) => {
     conds.push(cond);
     filters++;
   };
+  const opaqueClock = pg && !q.expirationSort && !q.expiring;
+  // SQLite without material: a list item's columns only (ITEM_SELECTED), and no side facts in the page statement.
+  const item = !pg && !q.material;
+  // Newest first (id breaks ties), or by expiry with ids ascending within one notAfter.
+  const ordering = (backwards: boolean): [string, string][] => {
+    const dir = (d: 'asc' | 'desc') => (backwards ? (d === 'asc' ? 'desc' : 'asc') : d);
+    return q.expirationSort
+      ? [['not_after', dir(q.expirationSort === 'ASC' ? 'asc' : 'desc')], ['id', dir('asc')]]
+      : [['created_at', dir('desc')], ['id', dir('desc')]];
+  };
+  const orderBy = (t: string, backwards: boolean) => raw(ordering(backwards).map(([col, d]) => `${t}.${col} ${d}`).join(', '));
+  const pageTags = backend.pageTags;
+  const tagsJson = pageTags ? raw('tg.tags_json') : backend.tagsJson;
+  const tagsWith = pageTags ? sql`, tg as (${pageTags})` : raw('');
+  // PostgreSQL: the side tables' rows of the page, once (sides.ts pgSideFacts), after the tags.
+  const sidesWith = pg && !item && sidesWanted(q, backend) ? pgSideFacts(q.accountUin) : raw('');
+  const tagsJoin = raw(pageTags ? ' left join tg on tg.cert_id = c.id' : '');
+  const SELECTED = q.material ? WITH_MATERIAL : item ? ITEM_SELECTED : NO_MATERIAL;
+  const sides = item ? raw('') : sql`, ${sideColumns(sidesWanted(q, backend))}`;
+  // A row's cells before the count: SQLite's list items packed in one (itemPacked).
+  const cells = item ? itemPacked(tagsJson) : pg && !q.material
+    ? sql`json_build_array(${NO_MATERIAL_VALUES}, ${tagsJson}, ${sideColumns(sidesWanted(q, backend), false)}) as r`
+    : sql`${SELECTED}, ${tagsJson} as tags_json${sides}`;
+  const materialJoin = raw(item ? '' : ' left join certificate_material as m on m.cert_id = c.id');
+  // PostgreSQL: the page's rows by their ids (SplitPage.byIds), in the order of `ids`. The ids
+  // as a subquery, which the planner estimates alike with the value and without: planned with
+  // the array (its length known) it looked cheaper than the generic plan, and PostgreSQL kept
+  // planning it per call (~2 ms of its CPU against ~0.2 for the generic plan).
+  // `token`: with the change token of the statement's snapshot on every row (a kept set's page).
+  const rowsByIds = (ids: string[], token = false) => sql`${raw(PREPARED)}with p as (select u.id, u.ord from unnest((select ${ids}::text[])) with ordinality as u(id, ord))${tagsWith}${sidesWith}
+    select ${cells}${raw(token ? ', pg_current_snapshot()::text as token' : '')}
+    from p inner join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id${tagsJoin}
+    order by p.ord`;
+  const record = (row: Row | PackedRow) => {
+    const r = isPacked(row) ? pgUnpack(row.r, row.total) : row;
+    const list = (typeof r.tags_json === 'string' ? JSON.parse(r.tags_json) : r.tags_json ?? []) as [string, string][];
+    // The row as it is (copying a 40-column row with spreads costs V8 µs per column).
+    if ((r.cert_pem as string | null) === null) r.cert_pem = '';
+    const c = toRecord(r, list.map(([k, v]) => ({ key: k, value: v })));
+    if (sidesWanted(q, backend)) SIDES.set(c, sidesOf(r.side_resources, r.side_ignored, r.side_hosting, r.side_project, r.side_order, r.side_revocation));
+    return c;
+  };
+  const read = function* (s: Sql): Steps<Row[]> {
+    const rows = (yield isSplit(s) ? s : { t: ROWS_AS_ARRAYS + s.t, p: s.p }) as (Row | unknown[])[];
+    return item ? rows.map((r) => itemUnpacked(r as unknown[], q.accountUin)) : rows.map(named);
+  };
+  /**
+   * A kept set judged by the clock holds until the account's next issued certificate passes its
+   * notAfter (`a`); FilterExpiring's window [now, now + w] also until the first issued one past
+   * the window comes into it (`b`: at now = b - w).
+   */
+  const clockEnds = (now: number) => sql`(select min(c.not_after) from certificates as c
+      where c.account_uin = ${q.accountUin} and c.status = 1 and c.not_after >= ${now}) as a,
+    (select min(c.not_after) from certificates as c
+      where c.account_uin = ${q.accountUin} and c.status = 1 and c.not_after > ${q.expiring?.until ?? null}) as b`;
+  const untilOf = (ends: ClockEnds) => {
+    const until = Number(ends.a ?? Infinity);
+    return q.expiring ? Math.min(until, Number(ends.b ?? Infinity) - (q.expiring.until - q.expiring.now) - 1) : until;
+  };
+  /**
+   * PostgreSQL: the page by the kept ids of `set`, in one statement that reads its snapshot's
+   * change token too: the answer when that is the set's token; else null (read as if nothing
+   * were kept), the set dropped when the statement saw a later snapshot than it was read in.
+   */
+  const fromKept = function* (kept: Positions, shape: string, set: KeptSet, token: string): Steps<Listed | null> {
+    const take = Math.max(0, Math.min(q.limit, set.total - q.offset));
+    if (!set.ids || take === 0) return null;
+    const rows = yield* read(rowsByIds(set.ids.slice(q.offset, q.offset + take), true));
+    const seen = (rows[0] as { token?: string } | undefined)?.token;
+    if (seen === token && rows.length === take) {
+      kept.served++;
+      return { total: set.total, items: rows.map(record) };
+    }
+    if (seen && seen !== token && laterSnapshot(seen, token)) {
+      kept.latest = seen;
+      kept.find(shape, seen, keptNow, key ? 'all' : q);
+    }
+    return null;
+  };
+
+  // PostgreSQL: a page from the kept set of its filters when there is one (before any other
+  // statement, the search's too); else a set to read now goes on below, once the filters are built.
+  const positions = backend.positions;
+  const keptNow = q.expiring?.now ?? q.now ?? 0;
+  let keptShape: string | null = null;
+  if (mode === 'kept') {
+    keptShape = positions && (key || q.offset > 0) ? Positions.shape(q) : null;
+    if (!keptShape) return null;
+    const { kept } = positions!;
+    const token = kept.latest;
+    const set = kept.find(keptShape, token, keptNow, key ? 'all' : q);
+    if (set !== 'read') return set ? yield* fromKept(kept, keptShape, set, token) : null;
+  }
   if (key) {
     const found = backend.search(db, key);
     for (const cond of Array.isArray(found) ? found : (yield found) as Sql[]) filter(cond);
   }
-  const opaqueClock = pg && !q.expirationSort && !q.expiring;
-  // SQLite without material: a list item's columns only (ITEM_SELECTED), and no side facts in the page statement.
-  const item = !pg && !q.material;
   if (q.certificateType) filter(sql`c.certificate_type = ${q.certificateType}`);
   if (q.projectId !== undefined) filter(sql`c.project_id = ${q.projectId}`);
   if (q.statuses?.length) {
@@ -524,41 +626,12 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   const clocked = clockedBesides || (!opaqueClock && !!q.expiring);
 
   const filtered = filters > 0;
-  // Newest first (id breaks ties), or by expiry with ids ascending within one notAfter.
-  const ordering = (backwards: boolean): [string, string][] => {
-    const dir = (d: 'asc' | 'desc') => (backwards ? (d === 'asc' ? 'desc' : 'asc') : d);
-    return q.expirationSort
-      ? [['not_after', dir(q.expirationSort === 'ASC' ? 'asc' : 'desc')], ['id', dir('asc')]]
-      : [['created_at', dir('desc')], ['id', dir('desc')]];
-  };
-  const orderBy = (t: string, backwards: boolean) => raw(ordering(backwards).map(([col, d]) => `${t}.${col} ${d}`).join(', '));
-  const pageTags = backend.pageTags;
-  const tagsJson = pageTags ? raw('tg.tags_json') : backend.tagsJson;
-  const tagsWith = pageTags ? sql`, tg as (${pageTags})` : raw('');
-  // PostgreSQL: the side tables' rows of the page, once (sides.ts pgSideFacts), after the tags.
-  const sidesWith = pg && !item && sidesWanted(q, backend) ? pgSideFacts(q.accountUin) : raw('');
-  const tagsJoin = raw(pageTags ? ' left join tg on tg.cert_id = c.id' : '');
-  const SELECTED = q.material ? WITH_MATERIAL : item ? ITEM_SELECTED : NO_MATERIAL;
-  const sides = item ? raw('') : sql`, ${sideColumns(sidesWanted(q, backend))}`;
-  // A row's cells before the count: SQLite's list items packed in one (itemPacked).
-  const cells = item ? itemPacked(tagsJson) : pg && !q.material
-    ? sql`json_build_array(${NO_MATERIAL_VALUES}, ${tagsJson}, ${sideColumns(sidesWanted(q, backend), false)}) as r`
-    : sql`${SELECTED}, ${tagsJson} as tags_json${sides}`;
-  const materialJoin = raw(item ? '' : ' left join certificate_material as m on m.cert_id = c.id');
   /**
    * One page in one statement: `p` picks the page's ids through the indexes (sorting only
    * ids), then only those rows are read with their PEM, sealed keys and tags, in the page's
    * order. `at`: a statement `p` reads as `at` (a CTE: evaluated once). `total`: selected on every row.
    * `byRowid`: `p` also picks SQLite's rowids (as `rid`), and the rows are read by them.
    */
-  // PostgreSQL: the page's rows by their ids (SplitPage.byIds), in the order of `ids`. The ids
-  // as a subquery, which the planner estimates alike with the value and without: planned with
-  // the array (its length known) it looked cheaper than the generic plan, and PostgreSQL kept
-  // planning it per call (~2 ms of its CPU against ~0.2 for the generic plan).
-  const rowsByIds = (ids: string[]) => sql`${raw(PREPARED)}with p as (select u.id, u.ord from unnest((select ${ids}::text[])) with ordinality as u(id, ord))${tagsWith}${sidesWith}
-    select ${cells}
-    from p inner join certificates as c on c.id = p.id left join certificate_material as m on m.cert_id = c.id${tagsJoin}
-    order by p.ord`;
   const pageRows = (p: Sql, backwards: boolean, at?: Sql, total?: Sql, byRowid = false, prepared = pg && !clocked): Sql => (pg && !prepared
     ? Object.assign(sql`with ${at ? sql`at as (select * from ${at} as a), ` : raw('')}p as materialized (${p})
       select p.id${total ? sql`, (${total}) as total` : raw('')} from p order by ${orderBy('p', backwards)}`, { byIds: rowsByIds }) satisfies SplitPage
@@ -586,15 +659,6 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
       ? sql`c.status = ${1} and ${clockCompared('c.not_after >=', now)} and ${clockCompared('c.not_after <=', until)}` : c)), ' and ');
     return pageRows(pageIds(limit, offset, backwards, below, opaque), backwards, at, total, false, !clockedBesides);
   } : undefined;
-  const record = (row: Row | PackedRow) => {
-    const r = isPacked(row) ? pgUnpack(row.r, row.total) : row;
-    const list = (typeof r.tags_json === 'string' ? JSON.parse(r.tags_json) : r.tags_json ?? []) as [string, string][];
-    // The row as it is (copying a 40-column row with spreads costs V8 µs per column).
-    if ((r.cert_pem as string | null) === null) r.cert_pem = '';
-    const c = toRecord(r, list.map(([k, v]) => ({ key: k, value: v })));
-    if (sidesWanted(q, backend)) SIDES.set(c, sidesOf(r.side_resources, r.side_ignored, r.side_hosting, r.side_project, r.side_order, r.side_revocation));
-    return c;
-  };
   // TotalCount: a search counts its matches (below); with no filter, the kept count; for one
   // tag alone, its rows in the tag index (or the ids already read); else COUNT(*).
   const tags = q.tags ?? [];
@@ -615,10 +679,23 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   const count = function* (): Steps<number> {
     return known ?? Number(((yield counted) as { n: number | string }[])[0]?.n ?? 0);
   };
-  const read = function* (s: Sql): Steps<Row[]> {
-    const rows = (yield isSplit(s) ? s : { t: ROWS_AS_ARRAYS + s.t, p: s.p }) as (Row | unknown[])[];
-    return item ? rows.map((r) => itemUnpacked(r as unknown[], q.accountUin)) : rows.map(named);
-  };
+
+  // PostgreSQL, 'kept' mode, when `find` said it is time to read the set: the ids of every match
+  // in order with the snapshot's change token and its clock bounds, in one statement; then its page.
+  if (mode === 'kept') {
+    const { kept } = positions!;
+    const clocked = Positions.timed(q) || q.expiring !== undefined;
+    const all = ((yield sql`select pg_current_snapshot()::text as token, array_to_json(array(select c.id from certificates as c
+      where ${where} order by ${orderBy('c', false)})) as ids, ${clocked ? clockEnds(keptNow) : raw('null as a, null as b')}`) as
+      (ClockEnds & { token: string; ids: string[] })[])[0]!;
+    // A snapshot older than one already seen (a statement sent before a commit another saw): not kept.
+    if (kept.latest && all.token !== kept.latest && laterSnapshot(kept.latest, all.token)) return null;
+    kept.latest = all.token;
+    const ids = KeptIds.of(all.ids);
+    const set: KeptSet = { total: ids.length, rowids: null, ids: kept.keepsRowids(ids.units, all.token) ? ids : null, keys: [] };
+    kept.keep(keptShape!, all.token, clocked ? keptNow : -Infinity, clocked ? untilOf(all) : Infinity, set);
+    return yield* fromKept(kept, keptShape!, set, all.token);
+  }
 
   if (soleTag) {
     const tagPage = (limit: number, offset: number, total?: Sql) => pageRows(sql`select t.cert_id as id, t.cert_created_at from certificate_tags as t
@@ -634,9 +711,8 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
 
   // SQLite: from the kept set of these filters (positions.ts) when it was read under the same
   // token; not for a first page that one statement reads with its kept count.
-  const positions = backend.positions;
   const firstInOne = !key && q.offset === 0 && known === null && !(kept && filtered && !backend.onePageStatement);
-  const shape = positions && !oneStatement && !firstInOne ? Positions.shape(q) : null;
+  const shape = positions && !pg && !oneStatement && !firstInOne ? Positions.shape(q) : null;
   if (positions && shape) {
     let token = '';
     for (const t of positions.token) token += `${Object.values(((yield t) as object[])[0]!)[0]}:`;
@@ -649,23 +725,13 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
       const rowids = positions.kept.keepsRowids(all.length, token) ? Float64Array.from(all, (r) => r[0]) : null;
       const keys: [number, string][] = [];
       if (!rowids) for (let i = 0; i < all.length; i += EVERY) keys.push([all[i]![1], all[i]![2]]);
-      // Clock-judged filters hold until the account's next issued certificate passes its notAfter
-      // (`a`); FilterExpiring's window [now, now + w] also until the first issued one past the
-      // window comes into it (`b`: at now = b - w).
       const clocked = Positions.timed(q) || q.expiring !== undefined;
-      let until = Infinity;
-      if (clocked) {
-        const ends = ((yield sql`select (select min(c.not_after) from certificates as c
-            where c.account_uin = ${q.accountUin} and c.status = 1 and c.not_after >= ${now}) as a,
-          (select min(c.not_after) from certificates as c
-            where c.account_uin = ${q.accountUin} and c.status = 1 and c.not_after > ${q.expiring?.until ?? null}) as b`) as { a: number | null; b: number | null }[])[0]!;
-        until = Number(ends.a ?? Infinity);
-        if (q.expiring) until = Math.min(until, Number(ends.b ?? Infinity) - (q.expiring.until - q.expiring.now) - 1);
-      }
+      const until = clocked ? untilOf(((yield sql`select ${clockEnds(now)}`) as ClockEnds[])[0]!) : Infinity;
       set = { total: all.length, rowids, keys };
       positions.kept.keep(shape, token, clocked ? now : -Infinity, until, set);
     }
     if (set) {
+      positions.kept.served++;
       const total = set.total;
       const take = Math.max(0, Math.min(q.limit, total - q.offset));
       if (take === 0) return { total, items: [] };

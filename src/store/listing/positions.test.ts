@@ -1,14 +1,15 @@
-// Kept positions (SQLite): deep pages read from a kept key equal the plain evaluation, and stay
-// equal after writes (the change token moves) and as the clock passes a notAfter (clock-judged
-// filters hold only until then).
+// Kept positions: deep pages read from a kept set (SQLite: rowids or keys; PostgreSQL: ids)
+// equal the plain evaluation, and stay equal after writes (the change token moves) and as the
+// clock passes a notAfter (clock-judged filters hold only until then).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { makeChain } from '../../testing/pki-fixtures.js';
-import { startTestService, type TestService } from '../../testing/harness.js';
+import { BACKENDS, startTestService, type TestService } from '../../testing/harness.js';
 import { listInMemory } from '../../testing/fakes/listing.js';
 import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../../domain/certificate.js';
-import { EVERY, Positions } from './positions.js';
-import { listCertificatesNow } from './plan.js';
+import { EVERY, KeptIds, laterSnapshot, Positions } from './positions.js';
+import { listCertificates, listCertificatesNow } from './plan.js';
+import { postgresListingKept } from './postgres.js';
 import { sqliteListing } from './sqlite.js';
 import { sqliteNow } from '../db.js';
 
@@ -74,12 +75,30 @@ describe('kept positions', () => {
     assert.equal(p.keepsRowids(10, 't2'), true, 'after a commit the older sets are dropped');
     for (const s of ['a', 'e']) assert.equal(p.find(s, 't2', 0, 'all'), null, `${s} dropped`);
   });
+
+  test('PostgreSQL ids are kept packed where they are of one width, and sliced back', () => {
+    const ids = ['aB3dE5gH', 'zz000000', 'Q1w2E3r4'];
+    const k = KeptIds.of(ids);
+    assert.equal(k.length, 3);
+    assert.equal(k.units, 3, 'a byte an id character');
+    assert.deepEqual(k.slice(1, 5), ids.slice(1));
+    const odd = KeptIds.of(['a', 'bc', 'd,e f']);
+    assert.deepEqual(odd.slice(0, 3), ['a', 'bc', 'd,e f']);
+    assert.equal(KeptIds.of([]).length, 0);
+  });
+
+  test('a later PostgreSQL snapshot: a larger xmax, or as large with fewer in progress', () => {
+    assert.equal(laterSnapshot('100:105:', '100:104:'), true);
+    assert.equal(laterSnapshot('100:104:', '100:105:'), false);
+    assert.equal(laterSnapshot('100:105:101', '100:105:101,102'), true);
+    assert.equal(laterSnapshot('100:105:101,102', '100:105:101'), false);
+  });
 });
 
-describe('kept positions (sqlite)', () => {
+for (const backend of BACKENDS) describe(`kept positions (${backend})`, () => {
   let t: TestService;
   before(async () => {
-    t = await startTestService('sqlite');
+    t = await startTestService(backend);
   });
   after(async () => {
     await t?.close();
@@ -114,8 +133,12 @@ describe('kept positions (sqlite)', () => {
     // A listing whose sets never keep rowids: pages from the kept keys (positions.ts).
     const { kysely } = t.svc.core.stores;
     const keysOnly = sqliteListing(new Positions(512, 0));
+    // A listing of its own, to see that its kept sets answer pages (Positions.served).
+    const own = new Positions();
+    const ownListing = backend === 'sqlite' ? sqliteListing(own) : postgresListingKept(own);
     let clock = now;
     const check = async (round: string) => {
+    const served = own.served;
       for (const s of shapes) {
         const e = s.expiring ? { expiring: { now: clock, until: clock + s.expiring.until } } : {};
         const total = listInMemory(all.values(), { accountUin: account, offset: 0, limit: 1, now: clock, ...s, ...e }).total;
@@ -128,12 +151,17 @@ describe('kept positions (sqlite)', () => {
             const got = await store.listCertificates(q);
             assert.equal(got.total, want.total, `${round} ${JSON.stringify(q)}`);
             assert.deepEqual(got.items.map((c) => c.id), want.items.map((c) => c.id), `${round} ${JSON.stringify(q)} (try ${k})`);
+            const mine = await listCertificates(kysely, q, ownListing);
+            assert.equal(mine.total, want.total, `${round} ${JSON.stringify(q)} (own)`);
+            assert.deepEqual(mine.items.map((c) => c.id), want.items.map((c) => c.id), `${round} ${JSON.stringify(q)} (own, try ${k})`);
+            if (backend !== 'sqlite') continue;
             const keyed = listCertificatesNow(kysely, sqliteNow(kysely)!, q, keysOnly)!;
             assert.equal(keyed.total, want.total, `${round} ${JSON.stringify(q)} (keys)`);
             assert.deepEqual(keyed.items.map((c) => c.id), want.items.map((c) => c.id), `${round} ${JSON.stringify(q)} (keys, try ${k})`);
           }
         }
       }
+      assert.ok(own.served > served + shapes.length, `${round}: pages answered from kept sets (${own.served - served})`);
     };
     await check('as seeded');
     // Writes between reads: newer rows, deletions, transitions, project moves.

@@ -9,6 +9,7 @@ import { ORDER_BUCKET } from '../migrations/0015_order_buckets.js';
 import { EXPIRY_LEVELS } from '../migrations/0038_pg1m_expiry_levels.js';
 import { facetConditions, pageRowsOf, searchTextHolds, type ListingBackend } from './plan.js';
 import { join, raw, rowsOf, sql, type Sql } from './text.js';
+import { Positions } from './positions.js';
 
 const DAY_MS = 86_400_000;
 /** 0035_pgbroad_facet_buckets's label of a facet by UTC day of notAfter. */
@@ -213,6 +214,9 @@ export function expiryDayCounts(q: CertificateQuery): Sql | null {
   return sql`select day, sum(n) as n from (${facetRows} union all ${rows}) u group by day`;
 }
 // ---- end 1M deep pages: filtered expiry order ----
+
+/** With kept sets (positions.ts): one per database, as its kept ids belong to it. */
+export const postgresListingKept = (kept = new Positions()): ListingBackend => ({ ...postgresListing, positions: { kept, token: [] } });
 
 export const postgresListing: ListingBackend = {
   pg: true,
