@@ -136,6 +136,7 @@ for (const backend of BACKENDS) describe(`kept positions (${backend})`, () => {
     // A listing of its own, to see that its kept sets answer pages (Positions.served).
     const own = new Positions();
     const ownListing = backend === 'sqlite' ? sqliteListing(own) : postgresListingKept(own);
+    const tinyListing = postgresListingKept(new Positions(512, 40));
     let clock = now;
     const check = async (round: string) => {
     const served = own.served;
@@ -154,7 +155,12 @@ for (const backend of BACKENDS) describe(`kept positions (${backend})`, () => {
             const mine = await listCertificates(kysely, q, ownListing);
             assert.equal(mine.total, want.total, `${round} ${JSON.stringify(q)} (own)`);
             assert.deepEqual(mine.items.map((c) => c.id), want.items.map((c) => c.id), `${round} ${JSON.stringify(q)} (own, try ${k})`);
-            if (backend !== 'sqlite') continue;
+            if (backend !== 'sqlite') {
+              // Sets over a tenth of this budget are too large to keep: read as if nothing were kept.
+              const small = await listCertificates(kysely, q, tinyListing);
+              assert.deepEqual([small.total, ...small.items.map((c) => c.id)], [want.total, ...want.items.map((c) => c.id)], `${round} ${JSON.stringify(q)} (tiny, try ${k})`);
+              continue;
+            }
             const keyed = listCertificatesNow(kysely, sqliteNow(kysely)!, q, keysOnly)!;
             assert.equal(keyed.total, want.total, `${round} ${JSON.stringify(q)} (keys)`);
             assert.deepEqual(keyed.items.map((c) => c.id), want.items.map((c) => c.id), `${round} ${JSON.stringify(q)} (keys, try ${k})`);

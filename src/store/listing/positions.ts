@@ -125,9 +125,14 @@ export class Positions {
    * Sets holding rowids are never dropped for another's (a working set larger than the budget
    * would read sets again and again, milliseconds each): the later ones keep keys.
    */
+  /** The most rows a set may keep its rowids or ids for (a quarter of the budget). */
+  get largest(): number {
+    return this.maxRowids / 4;
+  }
+
   keepsRowids(n: number, token: string): boolean {
     for (const [shape, k] of this.#kept) if (k.token !== token) this.#drop(shape);
-    return n <= this.maxRowids / 4 && this.#rowids + n <= this.maxRowids;
+    return n <= this.largest && this.#rowids + n <= this.maxRowids;
   }
 
   /**
