@@ -11,6 +11,7 @@ import { upsertJob } from './jobs.js';
 import { CERT_COLUMNS, listCertificates, listCertificatesNow, type ListingBackend } from './listing/plan.js';
 import { postgresListingKept } from './listing/postgres.js';
 import { sqliteListing } from './listing/sqlite.js';
+import { Positions } from './listing/positions.js';
 
 const DETAIL_COLUMNS = `c.*, m.cert_pem, m.private_key_sealed, m.key_password_sealed, m.encrypt_cert_pem, m.encrypt_key_sealed, m.chain_root_pem, m.chain_facts`;
 const DETAIL_SQL_SQLITE = `select ${DETAIL_COLUMNS},
@@ -29,7 +30,7 @@ export class SqlCertificateStore implements CertificateStore {
   readonly #listing: ListingBackend;
 
   constructor(private readonly db: Db) {
-    this.#listing = db.dialect === 'postgres' ? postgresListingKept() : sqliteListing();
+    this.#listing = db.dialect === 'postgres' ? postgresListingKept(new Positions(), () => db.changeToken()) : sqliteListing();
   }
 
   async insertCertificate(c: CertificateRecord, log: OperationLogRecord) {

@@ -157,9 +157,10 @@ export interface ListingBackend {
   /**
    * The kept sets of filters asked for again (positions.ts). SQLite: with the statements reading
    * the change token inside the snapshot, they are kept under (each one row; their first values
-   * joined). PostgreSQL reads the token with the set and with each page by it (`token` unused).
+   * joined). PostgreSQL reads the token with the set and with each page by it (`token` unused),
+   * and counts the pages asked for without a set under `changeToken` (the store's).
    */
-  positions?: { kept: Positions; token: Sql[] };
+  positions?: { kept: Positions; token: Sql[]; changeToken?: () => Promise<string> };
 }
 
 /** What deepPage gets of the query being planned (see `list`). */
@@ -545,8 +546,17 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   if (mode === 'kept') {
     keptShape = positions && (key || q.offset > 0) ? Positions.shape(q) : null;
     if (!keptShape) return null;
-    const { kept } = positions!;
-    const token = kept.latest;
+    const { kept, changeToken } = positions!;
+    // A kept set is tried under the newest token seen (its page statement checks it). Without
+    // one, the pages asked for are counted under the database's token now (one read shared by
+    // concurrent callers): under writes, pages counted under a token seen long ago added up
+    // across commits, and sets were read to serve a page or two (10 commits a second, 10,000
+    // stored: 0.70 of the build without kept sets).
+    let token = kept.latest;
+    if (changeToken && !kept.holds(keptShape, token)) {
+      token = (yield changeToken()) as string;
+      if (!kept.latest || laterSnapshot(token, kept.latest)) kept.latest = token;
+    }
     const set = kept.find(keptShape, token, keptNow, key ? 'all' : q);
     if (set !== 'read') return set ? yield* fromKept(kept, keptShape, set, token) : null;
   }

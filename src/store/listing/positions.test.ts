@@ -3,6 +3,7 @@
 // clock passes a notAfter (clock-judged filters hold only until then).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { makeChain } from '../../testing/pki-fixtures.js';
 import { BACKENDS, startTestService, type TestService } from '../../testing/harness.js';
 import { listInMemory } from '../../testing/fakes/listing.js';
@@ -135,7 +136,8 @@ for (const backend of BACKENDS) describe(`kept positions (${backend})`, () => {
     const keysOnly = sqliteListing(new Positions(512, 0));
     // A listing of its own, to see that its kept sets answer pages (Positions.served).
     const own = new Positions();
-    const ownListing = backend === 'sqlite' ? sqliteListing(own) : postgresListingKept(own);
+    const ownListing = backend === 'sqlite' ? sqliteListing(own)
+      : postgresListingKept(own, async () => (await sql<{ t: string }>`select pg_current_snapshot()::text as t`.execute(kysely)).rows[0]!.t);
     const tinyListing = postgresListingKept(new Positions(512, 40));
     let clock = now;
     const check = async (round: string) => {

@@ -135,6 +135,12 @@ export class Positions {
     return n <= this.largest && this.#rowids + n <= this.maxRowids;
   }
 
+  /** Whether a set of `shape` is kept under `token` (read, not only asked for). */
+  holds(shape: string, token: string): boolean {
+    const k = this.#kept.get(shape);
+    return !!k?.set && k.token === token;
+  }
+
   /**
    * The kept set of `shape` under `token` at `now`, or 'read' when it should be read now (the
    * pages asked for under `token` would have walked as much as reading it), or null. `page`:

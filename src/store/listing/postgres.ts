@@ -215,8 +215,12 @@ export function expiryDayCounts(q: CertificateQuery): Sql | null {
 }
 // ---- end 1M deep pages: filtered expiry order ----
 
-/** With kept sets (positions.ts): one per database, as its kept ids belong to it. */
-export const postgresListingKept = (kept = new Positions()): ListingBackend => ({ ...postgresListing, positions: { kept, token: [] } });
+/**
+ * With kept sets (positions.ts): one per database, as its kept ids belong to it; `changeToken`:
+ * the database's (db.ts), what pages asked for without a set are counted under.
+ */
+export const postgresListingKept = (kept = new Positions(), changeToken?: () => Promise<string>): ListingBackend =>
+  ({ ...postgresListing, positions: { kept, token: [], ...(changeToken ? { changeToken } : {}) } });
 
 export const postgresListing: ListingBackend = {
   pg: true,
