@@ -188,12 +188,22 @@ export interface DeepPage {
 
 export async function listCertificates(db: Kysely<Database>, q: CertificateQuery, backend: ListingBackend): Promise<Listed> {
   const key = q.searchKey ? q.searchKey.toLowerCase() : '';
-  const { pg } = backend;
+  const kept = backend.pg ? backend.positions?.kept : undefined;
+  if (!kept) return listPlainly(db, q, key, backend);
   // PostgreSQL: from the kept set of its filters first (one statement), when there is one.
-  if (pg && backend.positions) {
-    const kept = await through(db, pg, list(db, q, key, backend, 'kept'));
-    if (kept) return withSides(q, backend, kept);
-  }
+  const fromKept = await through(db, true, list(db, q, key, backend, 'kept'));
+  if (fromKept) return withSides(q, backend, fromKept);
+  const l = await listPlainly(db, q, key, backend);
+  // The set's size from its page's count: the pages it takes before it is worth reading, and
+  // whether it is too large to keep (then never read).
+  const shape = key || q.offset > 0 ? Positions.shape(q) : null;
+  if (shape) kept.sized(shape, l.total);
+  return l;
+}
+
+/** listCertificates without PostgreSQL's kept sets. */
+async function listPlainly(db: Kysely<Database>, q: CertificateQuery, key: string, backend: ListingBackend): Promise<Listed> {
+  const { pg } = backend;
   // A deeper page reads the count, then the page from the nearer end: on PostgreSQL in one
   // statement (nearerEndPage, deepPage), else (tags, past the end; SQLite) in one snapshot that
   // keeps the two in agreement. Everything else is a single statement (or needs no agreement).
@@ -557,6 +567,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
       token = (yield changeToken()) as string;
       if (!kept.latest || laterSnapshot(token, kept.latest)) kept.latest = token;
     }
+    if (kept.tooLarge(keptShape)) return null;
     const set = kept.find(keptShape, token, keptNow, key ? 'all' : q);
     if (set !== 'read') return set ? yield* fromKept(kept, keptShape, set, token) : null;
   }

@@ -77,6 +77,20 @@ describe('kept positions', () => {
     for (const s of ['a', 'e']) assert.equal(p.find(s, 't2', 0, 'all'), null, `${s} dropped`);
   });
 
+  test('a set sized by a page before it is read waits for its walks, and one too large to keep is never read', () => {
+    const p = new Positions(10, 4000);
+    const q: CertificateQuery = { accountUin: 'a', offset: 100, limit: 10 };
+    const shape = Positions.shape(q)!;
+    assert.equal(p.find(shape, 't', 0, q), null);
+    p.sized(shape, 1000);
+    assert.equal(p.find(shape, 't', 0, q), null, 'sized: 110 + 110 of 1,000');
+    for (let i = 0; i < 8; i++) p.find(shape, 't', 0, q);
+    assert.equal(p.find(shape, 't', 0, q), 'read', '10 pages of 110');
+    assert.equal(p.tooLarge(shape), false);
+    p.sized(shape, 1001);
+    assert.equal(p.tooLarge(shape), true, 'over a quarter of the budget');
+  });
+
   test('PostgreSQL ids are kept packed where they are of one width, and sliced back', () => {
     const ids = ['aB3dE5gH', 'zz000000', 'Q1w2E3r4'];
     const k = KeptIds.of(ids);

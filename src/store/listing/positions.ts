@@ -135,6 +135,17 @@ export class Positions {
     return n <= this.largest && this.#rowids + n <= this.maxRowids;
   }
 
+  /** The rows a filter set matches, as a page of it counted them (PostgreSQL: before it is first read). */
+  sized(shape: string, total: number): void {
+    if (!this.#sizes.has(shape) && this.#sizes.size >= 4 * this.maxSets) this.#sizes.clear();
+    this.#sizes.set(shape, total);
+  }
+
+  /** Whether the set of `shape` matched more rows than a set may keep when last counted. */
+  tooLarge(shape: string): boolean {
+    return (this.#sizes.get(shape) ?? 0) > this.largest;
+  }
+
   /** Whether a set of `shape` is kept under `token` (read, not only asked for). */
   holds(shape: string, token: string): boolean {
     const k = this.#kept.get(shape);
@@ -174,8 +185,7 @@ export class Positions {
     this.#make(1);
     this.#rowids += units(set);
     this.#kept.set(shape, { token, walked: 0, from, until, set });
-    if (!this.#sizes.has(shape) && this.#sizes.size >= 4 * this.maxSets) this.#sizes.clear();
-    this.#sizes.set(shape, set.total);
+    this.sized(shape, set.total);
   }
 
   #drop(shape: string): void {
