@@ -708,13 +708,23 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
   if (mode === 'kept') {
     const { kept } = positions!;
     const clocked = Positions.timed(q) || q.expiring !== undefined;
-    const all = ((yield sql`select pg_current_snapshot()::text as token, array_to_json(array(select c.id from certificates as c
-      where ${where} order by ${orderBy('c', false)} limit ${kept.largest + 1})) as ids, ${clocked ? clockEnds(keptNow) : raw('null as a, null as b')}`) as
-      (ClockEnds & { token: string; ids: string[] })[])[0]!;
+    // Ids of one width of one-byte characters (certport's) come as one string, cut by width
+    // (KeptIds): a 40,000-id set read as a JSON array cost ~7 ms of the node's CPU to parse and
+    // pack, and PostgreSQL's ~9 ms against ~6.5 (string_agg takes the sorted rows in order: a
+    // plain aggregate over a LIMIT, which is never parallel). Ids of other widths as a JSON array.
+    const ends = clocked ? clockEnds(keptNow) : raw('null as a, null as b');
+    const matches = sql`select c.id from certificates as c where ${where} order by ${orderBy('c', false)} limit ${kept.largest + 1}`;
+    type SetRead = ClockEnds & { token: string; n: number | string; w: number | null; packed: string | null; ids?: string[] };
+    let all = ((yield sql`select pg_current_snapshot()::text as token, count(*) as n, string_agg(s.id, '') as packed,
+      case when min(octet_length(s.id)) = max(octet_length(s.id)) and min(length(s.id)) = max(octet_length(s.id)) then max(octet_length(s.id)) end as w,
+      ${ends} from (${matches}) as s`) as SetRead[])[0]!;
+    if (Number(all.n) > 0 && !all.w) {
+      all = ((yield sql`select pg_current_snapshot()::text as token, null as w, null as packed, array_to_json(array(${matches})) as ids, ${ends}`) as SetRead[])[0]!;
+    }
     // A snapshot older than one already seen (a statement sent before a commit another saw): not kept.
     if (kept.latest && all.token !== kept.latest && laterSnapshot(kept.latest, all.token)) return null;
     kept.latest = all.token;
-    const ids = KeptIds.of(all.ids);
+    const ids = all.packed !== null && all.w ? KeptIds.packed(all.packed, all.w) : KeptIds.of(all.ids ?? []);
     const set: KeptSet = { total: ids.length, rowids: null, ids: kept.keepsRowids(ids.units, all.token) ? ids : null, keys: [] };
     kept.keep(keptShape!, all.token, clocked ? keptNow : -Infinity, clocked ? untilOf(all) : Infinity, set);
     return yield* fromKept(kept, keptShape!, set, all.token);

@@ -100,6 +100,8 @@ describe('kept positions', () => {
     const odd = KeptIds.of(['a', 'bc', 'd,e f']);
     assert.deepEqual(odd.slice(0, 3), ['a', 'bc', 'd,e f']);
     assert.equal(KeptIds.of([]).length, 0);
+    assert.deepEqual(KeptIds.packed(ids.join(''), 8).slice(0, 3), ids);
+    assert.throws(() => KeptIds.packed('abc', 2));
   });
 
   test('a later PostgreSQL snapshot: a larger xmax, or as large with fewer in progress', () => {
@@ -188,6 +190,8 @@ for (const backend of BACKENDS) describe(`kept positions (${backend})`, () => {
     await check('as seeded');
     // Writes between reads: newer rows, deletions, transitions, project moves.
     const more = Array.from({ length: EVERY + 5 }, (_, i) => ({ ...make(50_000 + i), createdAt: now + 5000 + (i % 3) }));
+    // Ids of other widths, and of as many characters but more bytes (PostgreSQL's sets then come as JSON, not packed).
+    more.push(...['w1', 'p\u00f6s00001', 'wide-id-00003'].map((id, i) => ({ ...make(60_000 + i), id })));
     await store.bulkInsertCertificates(more);
     for (const r of more) all.set(r.id, r);
     for (const r of rows.filter((_, i) => i % 17 === 0)) {

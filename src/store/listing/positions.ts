@@ -67,6 +67,12 @@ export class KeptIds {
     return packable ? new KeptIds(ids.join(''), width, null) : new KeptIds('', 0, ids);
   }
 
+  /** `width` characters an id, one after another (as PostgreSQL's array_to_string(ids, '') of ids of one width). */
+  static packed(packed: string, width: number): KeptIds {
+    if (width <= 0 || packed.length % width !== 0) throw new Error(`kept ids: ${packed.length} characters are not ids of ${width}`);
+    return new KeptIds(packed, width, null);
+  }
+
   get length(): number {
     return this.list ? this.list.length : this.packed.length / this.width;
   }
