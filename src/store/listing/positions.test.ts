@@ -10,7 +10,7 @@ import { listInMemory } from '../../testing/fakes/listing.js';
 import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../../domain/certificate.js';
 import { EVERY, KeptIds, laterSnapshot, Positions } from './positions.js';
 import { listCertificates, listCertificatesNow } from './plan.js';
-import { postgresListingKept } from './postgres.js';
+import { postgresListing, postgresListingKept } from './postgres.js';
 import { sqliteListing } from './sqlite.js';
 import { sqliteNow } from '../db.js';
 
@@ -173,6 +173,13 @@ for (const backend of BACKENDS) describe(`kept positions (${backend})`, () => {
             const mine = await listCertificates(kysely, q, ownListing);
             assert.equal(mine.total, want.total, `${round} ${JSON.stringify(q)} (own)`);
             assert.deepEqual(mine.items.map((c) => c.id), want.items.map((c) => c.id), `${round} ${JSON.stringify(q)} (own, try ${k})`);
+            if (backend !== 'sqlite' && k === 2) {
+              // With side facts (DescribeCertificates'): from the kept set as without it.
+              const withSides = await listCertificates(kysely, { ...q, sides: true }, ownListing);
+              const plain = await listCertificates(kysely, { ...q, sides: true }, postgresListing);
+              assert.deepEqual(withSides.sides, plain.sides, `${round} ${JSON.stringify(q)} (sides)`);
+              assert.deepEqual(withSides.items, plain.items, `${round} ${JSON.stringify(q)} (records)`);
+            }
             if (backend !== 'sqlite') {
               // Sets over a tenth of this budget are too large to keep: read as if nothing were kept.
               const small = await listCertificates(kysely, q, tinyListing);
