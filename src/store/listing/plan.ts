@@ -16,7 +16,7 @@
 import type { Kysely, TransactionBuilder } from 'kysely';
 import type { CertificateRow, Database } from '../schema.js';
 import type { CertificateQuery, CertificateRecord } from '../../domain/certificate.js';
-import { likeContaining, PREPARED, ROWS_AS_ARRAYS, type Q, type SqliteNow } from '../db.js';
+import { FIRST_VALUES, likeContaining, PREPARED, ROWS_AS_ARRAYS, type Q, type SqliteNow } from '../db.js';
 import { toRecord, type FullRow } from '../certificate-rows.js';
 import { join, raw, rowsOf, sql, sqliteText, type Sql } from './text.js';
 import { EVERY, Positions } from './positions.js';
@@ -644,11 +644,17 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
     let set = positions.kept.find(shape, token, now, key ? 'all' : q);
     if (set === 'read') {
       const col = q.expirationSort ? 'not_after' : 'created_at';
-      const all = (yield sql`${raw(ROWS_AS_ARRAYS)}select c.rowid, c.${raw(col)}, c.id from certificates as c
-        where ${where} order by ${orderBy('c', false)}`) as [number, number, string][];
-      const rowids = positions.kept.keepsRowids(all.length, token) ? Float64Array.from(all, (r) => r[0]) : null;
+      // The rowids alone, as values (FIRST_VALUES): an array per row cost 4-5 times as much. The
+      // keys, where the rowids are over the budget, in a second statement (same snapshot).
+      const ids = (yield sql`${raw(FIRST_VALUES)}select c.rowid from certificates as c
+        where ${where} order by ${orderBy('c', false)}`) as number[];
+      const rowids = positions.kept.keepsRowids(ids.length, token) ? Float64Array.from(ids) : null;
       const keys: [number, string][] = [];
-      if (!rowids) for (let i = 0; i < all.length; i += EVERY) keys.push([all[i]![1], all[i]![2]]);
+      if (!rowids) {
+        const all = (yield sql`${raw(ROWS_AS_ARRAYS)}select c.${raw(col)}, c.id from certificates as c
+          where ${where} order by ${orderBy('c', false)}`) as [number, string][];
+        for (let i = 0; i < all.length; i += EVERY) keys.push(all[i]!);
+      }
       // Clock-judged filters hold until the account's next issued certificate passes its notAfter
       // (`a`); FilterExpiring's window [now, now + w] also until the first issued one past the
       // window comes into it (`b`: at now = b - w).
@@ -662,7 +668,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
         until = Number(ends.a ?? Infinity);
         if (q.expiring) until = Math.min(until, Number(ends.b ?? Infinity) - (q.expiring.until - q.expiring.now) - 1);
       }
-      set = { total: all.length, rowids, keys };
+      set = { total: ids.length, rowids, keys };
       positions.kept.keep(shape, token, clocked ? now : -Infinity, until, set);
     }
     if (set) {
