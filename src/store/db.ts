@@ -74,7 +74,7 @@ export async function hotRead<R>(q: Q, read: HotRead, params: (pg: boolean) => u
  * makes these answer null, and the caller reads through Kysely, after it, as before.
  */
 export interface SqliteNow {
-  /** The statement's rows (`?` parameters; arrays where the text starts with ROWS_AS_ARRAYS), or null while a transaction is open. */
+  /** The statement's rows (`?` parameters; arrays where the text starts with ROWS_AS_ARRAYS, values with FIRST_VALUES), or null while a transaction is open. */
   all<R>(text: string, params: readonly unknown[]): R[] | null;
   /**
    * `f` in one read transaction, within this turn (so nothing else uses the connection in

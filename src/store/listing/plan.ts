@@ -125,6 +125,13 @@ const itemUnpacked = (r: unknown[], accountUin: string): Row => {
 };
 // ---- end SQLite: a list item's columns ----
 
+/** `[a,b,…]` of rowids[from, to): a typed array's join took ~3 µs for a page's 10 (issue 27). */
+function idList(rowids: Float64Array, from: number, to: number): string {
+  let s = '[';
+  for (let i = from; i < to; i++) s += (i === from ? '' : ',') + rowids[i]!;
+  return s + ']';
+}
+
 /** What a backend brings to the listing. */
 export interface ListingBackend {
   /** PostgreSQL (`$n` parameters) or SQLite (`?`). */
@@ -677,7 +684,7 @@ function* list(db: Q, q: CertificateQuery, key: string, backend: ListingBackend,
       if (take === 0) return { total, items: [] };
       // The page's rows by their rowids, in the kept order (json_each's key).
       if (set.rowids) {
-        return { total, items: (yield* read(sql`select ${cells} from json_each(${`[${set.rowids.subarray(q.offset, q.offset + take).join(',')}]`}) as j
+        return { total, items: (yield* read(sql`select ${cells} from json_each(${idList(set.rowids, q.offset, q.offset + take)}) as j
           inner join certificates as c on c.rowid = j.value${materialJoin}${tagsJoin} order by j.key`)).map(record) };
       }
       // From the kept key at or before the page.
