@@ -16,7 +16,10 @@ function flag(name: string, v: number | undefined): boolean | undefined {
 
 export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, M.DescribeCertificatesResponse> = async (ctx, p) => {
   const now = ctx.services.clock();
-  const q: Omit<CertificateQuery, 'accountUin'> = { ...pageParams(p.Offset, p.Limit, 10), now };
+  const { offset, limit } = pageParams(p.Offset, p.Limit, 10);
+  // The caller's, with what each item shows besides (ListedSides): one object literal, passed on
+  // as it is (each spread of this object, its members added case by case, cost ~2.5-3 µs, issue 27).
+  const q: CertificateQuery = { accountUin: ctx.caller.accountUin, offset, limit, now, sides: true };
   if (p.SearchKey) q.searchKey = p.SearchKey;
   if (p.CertificateType) {
     const t = p.CertificateType.toUpperCase();
@@ -63,7 +66,7 @@ export const DescribeCertificates: ActionHandler<M.DescribeCertificatesRequest, 
   if (hit) return hit;
   // The page's rows with what each item shows besides (resources, muted notices, hosting,
   // project) in one statement where the store can (ListedSides); else one query each, at once.
-  const { total, items, sides } = await ctx.services.certificates.list({ ...q, sides: true }, ctx.caller);
+  const { total, items, sides } = await ctx.services.certificates.list(q, ctx.caller);
   const ids = items.map((c) => c.id);
   // Where sides are read with the page, so are its DV orders awaiting issue and its revocations.
   const [orders, revocations, apart] = sides ? [null, null, null] : await Promise.all([

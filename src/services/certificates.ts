@@ -267,8 +267,11 @@ export class CertificateService {
     return this.store.getCertificateById(id);
   }
 
-  list(q: Omit<CertificateQuery, 'accountUin'>, caller: Caller) {
-    return this.store.listCertificates({ ...q, accountUin: caller.accountUin });
+  /** The caller's certificates, whatever account `q` names. */
+  list(q: Omit<CertificateQuery, 'accountUin'> & { accountUin?: string }, caller: Caller) {
+    // A query naming the caller's account already goes as it is: a spread of DescribeCertificates'
+    // query (its members added case by case) cost ~3 µs a request (issue 27).
+    return this.store.listCertificates(q.accountUin === caller.accountUin ? q as CertificateQuery : { ...q, accountUin: caller.accountUin });
   }
 
   /** Equal tokens at two moments mean nothing was committed in between (store.changeToken). */
