@@ -28,6 +28,7 @@ export async function openDatabase(config: Readonly<Config>): Promise<Stores> {
     synchronous: config.sqliteSynchronous,
     poolSize: config.databasePoolSize,
     sharedFile: config.processes > 1,
+    listingThread: config.listingThread,
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
   });
 }

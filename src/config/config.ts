@@ -112,6 +112,8 @@ export interface Config {
   metricsToken: string | null;
   /** MiB of DescribeCertificates pages kept for reuse while provably current; 0 turns it off. */
   pageCacheMb: number;
+  /** SQLite: DescribeCertificates pages read on a thread of their own (CERTPORT_LISTING_THREAD=0: on the request thread). */
+  listingThread: boolean;
   /** Worker threads for CPU-heavy work (parsing uploads, PFX/JKS/ZIP); 0 = on the request thread. */
   cpuThreads: number;
   /** Bearer token for the operators' /admin endpoint; null disables it. */
@@ -254,6 +256,7 @@ const KEYS: Record<keyof Config, string> = {
   metrics: 'CERTPORT_METRICS',
   metricsToken: 'CERTPORT_METRICS_TOKEN',
   pageCacheMb: 'CERTPORT_PAGE_CACHE_MB',
+  listingThread: 'CERTPORT_LISTING_THREAD',
   cpuThreads: 'CERTPORT_CPU_THREADS',
   adminToken: 'CERTPORT_ADMIN_TOKEN',
   consoleIdleMinutes: 'CERTPORT_CONSOLE_IDLE_MINUTES',
@@ -428,6 +431,7 @@ export function loadConfig(env: Source = process.env): Readonly<Config> {
     metrics: bool(KEYS.metrics, get('metrics') ?? '1'),
     metricsToken: metricsToken(get('metricsToken')),
     pageCacheMb: int(KEYS.pageCacheMb, get('pageCacheMb') ?? '32', 0, 65_536),
+    listingThread: bool(KEYS.listingThread, get('listingThread') ?? '1'),
     // One core is left to the request thread, so that it answers while the workers are busy.
     cpuThreads: int(KEYS.cpuThreads, get('cpuThreads') ?? String(Math.max(1, availableParallelism() - 1)), 0, 256),
     adminToken: adminToken(get('adminToken')),

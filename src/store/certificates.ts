@@ -12,6 +12,7 @@ import { CERT_COLUMNS, listCertificates, listCertificatesNow, type ListingBacken
 import { postgresListingKept } from './listing/postgres.js';
 import { sqliteListing } from './listing/sqlite.js';
 import { Positions } from './listing/positions.js';
+import type { ListingReader } from './listing/reader.js';
 
 const DETAIL_COLUMNS = `c.*, m.cert_pem, m.private_key_sealed, m.key_password_sealed, m.encrypt_cert_pem, m.encrypt_key_sealed, m.chain_root_pem, m.chain_facts`;
 const DETAIL_SQL_SQLITE = `select ${DETAIL_COLUMNS},
@@ -29,7 +30,7 @@ where c.account_uin = $1 and c.id = $2`;
 export class SqlCertificateStore implements CertificateStore {
   readonly #listing: ListingBackend;
 
-  constructor(private readonly db: Db) {
+  constructor(private readonly db: Db, private readonly reader?: ListingReader) {
     this.#listing = db.dialect === 'postgres' ? postgresListingKept(new Positions(), () => db.changeToken()) : sqliteListing();
   }
 
@@ -103,6 +104,12 @@ export class SqlCertificateStore implements CertificateStore {
   }
 
   listCertificates(q: CertificateQuery): Promise<{ total: number; items: CertificateRecord[] }> {
+    // SQLite: on the reader thread, pages without their material (listing/reader.ts).
+    if (this.reader && !q.material) return this.reader.list(q).then((l) => l ?? this.#listHere(q));
+    return this.#listHere(q);
+  }
+
+  #listHere(q: CertificateQuery): Promise<{ total: number; items: CertificateRecord[] }> {
     // SQLite: synchronously on the connection when no transaction holds it (issue 27).
     if (this.db.now) {
       try {

@@ -143,6 +143,8 @@ export interface OpenOptions {
    * goes to the database, as between PostgreSQL nodes.
    */
   sharedFile?: boolean;
+  /** SQLite: list pages without their material on a reader thread (listing/reader.ts). */
+  listingThread?: boolean;
 }
 
 /**

@@ -1,6 +1,7 @@
 // Opens the database, brings its schema up to date, and hands out one store per aggregate.
 // main.ts (the composition root) gives each service the stores it needs.
 import { sql, type Kysely } from 'kysely';
+import { ListingReader } from './listing/reader.js';
 import { openDb, type Dialect, type OpenOptions } from './db.js';
 import type { Database } from './schema.js';
 import { migrate } from './migrations/index.js';
@@ -71,10 +72,12 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
   // Statistics fresh from the start (a database that grew since it was last analysed), then hourly.
   await db.optimize();
   const k = db.kysely;
+  const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : null;
+  const reader = opts.listingThread && file && file !== ':memory:' ? new ListingReader(url) : undefined;
   return {
     accounts: new SqlAccountStore(k),
     projects: new SqlProjectStore(k),
-    certificates: new SqlCertificateStore(db),
+    certificates: new SqlCertificateStore(db, reader),
     operationLog: new SqlOperationLogStore(k),
     dvOrders: new SqlDvOrderStore(k),
     paidOrders: new SqlPaidOrderStore(k),
@@ -99,7 +102,10 @@ export async function openStores(url: string, opts: OpenOptions = {}): Promise<S
     async ping() {
       await sql`select 1`.execute(k);
     },
-    close: () => db.close(),
+    async close() {
+      await reader?.close();
+      await db.close();
+    },
   };
 }
 
