@@ -8,7 +8,7 @@ import { makeChain } from '../../testing/pki-fixtures.js';
 import { BACKENDS, startTestService, type TestService } from '../../testing/harness.js';
 import { listInMemory } from '../../testing/fakes/listing.js';
 import type { CertificateQuery, CertificateRecord, OperationLogRecord } from '../../domain/certificate.js';
-import { EVERY, KeptIds, laterSnapshot, Positions } from './positions.js';
+import { EVERY, KeptIds, laterSnapshot, Positions, TOKEN_HELD_MS } from './positions.js';
 import { listCertificates, listCertificatesNow } from './plan.js';
 import { postgresListing, postgresListingKept } from './postgres.js';
 import { sqliteListing } from './sqlite.js';
@@ -89,6 +89,21 @@ describe('kept positions', () => {
     assert.equal(p.tooLarge(shape), false);
     p.sized(shape, 1001);
     assert.equal(p.tooLarge(shape), true, 'over a quarter of the budget');
+  });
+
+  test('while the token is new a page is counted as walking at most `farthest` entries, once it held, whole', (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    const p = new Positions();
+    const q: CertificateQuery = { accountUin: 'a', offset: 500, limit: 10 };
+    const shape = Positions.shape(q)!;
+    p.sized(shape, 1000);
+    for (let i = 0; i < 9; i++) assert.equal(p.find(shape, 't', 0, q, 100), null, `page ${i}: ${(i + 1) * 110} of 1,000`);
+    assert.equal(p.find(shape, 't', 0, q, 100), 'read');
+    // A new token: capped for a second, then whole (510 a page).
+    assert.equal(p.find(shape, 't2', 0, q, 100), null, '110');
+    t.mock.timers.tick(TOKEN_HELD_MS);
+    assert.equal(p.find(shape, 't2', 0, q, 100), null, '110 + 510');
+    assert.equal(p.find(shape, 't2', 0, q, 100), 'read', '110 + 510 + 510');
   });
 
   test('PostgreSQL ids are kept packed where they are of one width, and sliced back', () => {

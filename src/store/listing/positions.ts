@@ -28,6 +28,9 @@ import type { CertificateQuery } from '../../domain/certificate.js';
 /** Rows between two kept keys (a set kept without its rowids). */
 export const EVERY = 64;
 
+/** How long a token must have held before pages count whole again (Positions.find's `farthest`). */
+export const TOKEN_HELD_MS = 1000;
+
 /** Rowids kept at most, over all sets (8 bytes each): 16 MiB. */
 export const MAX_ROWIDS = 2_000_000;
 
@@ -103,6 +106,9 @@ export class Positions {
   latest = '';
   /** Pages answered from kept sets (what tests check they are used by). */
   served = 0;
+  /** The token `find` was last asked under, and since when. */
+  #token = '';
+  #tokenAt = 0;
   readonly #kept = new Map<string, Kept>();
   /** Rowids held by the kept sets. */
   #rowids = 0;
@@ -161,12 +167,23 @@ export class Positions {
   /**
    * The kept set of `shape` under `token` at `now`, or 'read' when it should be read now (the
    * pages asked for under `token` would have walked as much as reading it), or null. `page`:
-   * the page asked for, or 'all' for a search (read whole each time).
+   * the page asked for, or 'all' for a search (read whole each time). `farthest`: the most
+   * entries a page is counted as skipping without the set while the token is new (PostgreSQL's
+   * deep pages start from bucket counts, so a page costs about that however deep).
    */
-  find(shape: string, token: string, now: number, page: { offset: number; limit: number } | 'all'): KeptSet | 'read' | null {
+  find(shape: string, token: string, now: number, page: { offset: number; limit: number } | 'all', farthest = Infinity): KeptSet | 'read' | null {
     const k = this.#kept.get(shape);
     const size = this.#sizes.get(shape);
-    const walk = size === undefined ? 0 : page === 'all' ? size : Math.min(page.offset, Math.max(0, size - page.offset - page.limit)) + page.limit;
+    // `farthest` only while tokens come and go (one seen less than a second ago): a set read
+    // then is likely dropped before it pays; once the token holds, pages count whole again.
+    const at = Date.now();
+    if (token !== this.#token) {
+      this.#token = token;
+      this.#tokenAt = at;
+    }
+    const cap = at - this.#tokenAt < TOKEN_HELD_MS ? farthest : Infinity;
+    const walk = size === undefined ? 0 : page === 'all' ? size
+      : Math.min(cap, Math.min(page.offset, Math.max(0, size - page.offset - page.limit))) + page.limit;
     if (k && k.token === token) {
       if (!k.set) {
         k.walked += walk;
